@@ -1,0 +1,230 @@
+// Package upstream is the HTTP transport the portal's upstream clients share:
+// a per-attempt timeout, retries with backoff for reads only, a response
+// size limit, a debug log of each request without its credentials, and the
+// mapping of every failure to a portal error code.
+//
+// The mapping matters for writes: the outbox may retry a write only when the
+// earlier attempt provably had no effect. A failure before the request was
+// written (connection refused, DNS, TLS) or an answer of 4xx/5xx is
+// EUNAVAILABLE/EINVALID/...: nothing happened. A failure after the request
+// was written and before an answer came is EUNCERTAIN: it may have happened.
+package upstream
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptrace"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/accounting-portal/portal/internal/portal"
+)
+
+// Caller sends requests to one upstream.
+type Caller struct {
+	// Name is how the upstream is named in messages ("ARGO").
+	Name string
+	// HTTP is the client to use; nil means a client with default transport.
+	HTTP *http.Client
+	// Timeout bounds each attempt; 0 means 30 seconds.
+	Timeout time.Duration
+	// Retries is the number of extra attempts for idempotent requests that
+	// failed with EUNAVAILABLE or EUNCERTAIN; writes are never retried here.
+	Retries int
+	// Backoff is the wait before the first retry, doubled each time; 0 means 500ms.
+	Backoff time.Duration
+	// MaxBody limits a response body; 0 means 64 MiB.
+	MaxBody int64
+	// Logger receives one debug line per attempt when Debug is set.
+	Logger *slog.Logger
+	Debug  bool
+	// Message extracts the upstream's own error text from an error answer;
+	// nil or "" falls back to the status text.
+	Message func(status int, body []byte) string
+	// Sleep waits between retries; nil means a timer honouring ctx. Tests replace it.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// Request is one call.
+type Request struct {
+	Method string
+	URL    string
+	Header http.Header
+	Body   []byte
+	// Idempotent requests (reads) may be retried.
+	Idempotent bool
+}
+
+// Response is a 2xx answer.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// Do sends req, retrying idempotent requests, and returns the 2xx answer or
+// a *portal.Error.
+func (c *Caller) Do(ctx context.Context, req Request) (*Response, error) {
+	attempts := 1
+	if req.Idempotent {
+		attempts += c.Retries
+	}
+	wait := c.Backoff
+	if wait <= 0 {
+		wait = 500 * time.Millisecond
+	}
+	var err error
+	for i := range attempts {
+		var resp *Response
+		var retryAfter time.Duration
+		resp, retryAfter, err = c.once(ctx, req)
+		if err == nil {
+			return resp, nil
+		}
+		code := portal.ErrorCode(err)
+		if i == attempts-1 || (code != portal.EUNAVAILABLE && code != portal.EUNCERTAIN) || ctx.Err() != nil {
+			break
+		}
+		d := max(wait, min(retryAfter, 30*time.Second))
+		if serr := c.sleep(ctx, d); serr != nil {
+			break
+		}
+		wait *= 2
+	}
+	return nil, err
+}
+
+func (c *Caller) sleep(ctx context.Context, d time.Duration) error {
+	if c.Sleep != nil {
+		return c.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (c *Caller) once(ctx context.Context, req Request) (*Response, time.Duration, error) {
+	timeout := c.Timeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	var wrote atomic.Bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(true) },
+	})
+	var body io.Reader
+	if req.Body != nil {
+		body = bytes.NewReader(req.Body)
+	}
+	hr, err := http.NewRequestWithContext(ctx, req.Method, req.URL, body)
+	if err != nil {
+		return nil, 0, portal.WrapError(portal.EINTERNAL, err, "%s: bad request URL", c.Name)
+	}
+	for k, v := range req.Header {
+		hr.Header[k] = v
+	}
+	hc := c.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	start := time.Now()
+	resp, err := hc.Do(hr)
+	if err != nil {
+		c.log(req, 0, start, err)
+		return nil, 0, c.transportError(err, wrote.Load())
+	}
+	defer resp.Body.Close()
+	limit := c.MaxBody
+	if limit <= 0 {
+		limit = 64 << 20
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	c.log(req, resp.StatusCode, start, err)
+	if err != nil {
+		// The upstream answered, so a write has been processed; only its reply was lost.
+		return nil, 0, portal.WrapError(portal.EUNCERTAIN, err, "%s: the answer was cut off", c.Name)
+	}
+	if int64(len(b)) > limit {
+		return nil, 0, portal.Errorf(portal.EUNAVAILABLE, "%s: the answer is larger than %d bytes", c.Name, limit)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, retryAfter(resp.Header), c.statusError(resp.StatusCode, b)
+	}
+	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: b}, 0, nil
+}
+
+func (c *Caller) transportError(err error, wrote bool) error {
+	if wrote {
+		return portal.WrapError(portal.EUNCERTAIN, err, "%s did not answer in time; the request may or may not have taken effect", c.Name)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return portal.WrapError(portal.EUNAVAILABLE, err, "%s could not be reached in time", c.Name)
+	}
+	return portal.WrapError(portal.EUNAVAILABLE, err, "%s could not be reached", c.Name)
+}
+
+// statusError maps an error status to a portal code, keeping the upstream's message.
+func (c *Caller) statusError(status int, body []byte) error {
+	msg := ""
+	if c.Message != nil {
+		msg = c.Message(status, body)
+	}
+	if msg == "" {
+		msg = http.StatusText(status)
+	}
+	e := &portal.Error{Code: CodeForStatus(status), Status: status, Message: fmt.Sprintf("%s answered %d: %s", c.Name, status, msg)}
+	return e
+}
+
+// CodeForStatus maps an HTTP error status to a portal error code.
+func CodeForStatus(status int) string {
+	switch {
+	case status == http.StatusUnauthorized:
+		return portal.EUNAUTHORIZED
+	case status == http.StatusForbidden:
+		return portal.EFORBIDDEN
+	case status == http.StatusNotFound:
+		return portal.ENOTFOUND
+	case status == http.StatusConflict:
+		return portal.ECONFLICT
+	case status == http.StatusRequestEntityTooLarge:
+		return portal.ETOOLARGE
+	case status == http.StatusTooManyRequests || status >= 500:
+		return portal.EUNAVAILABLE
+	default:
+		return portal.EINVALID
+	}
+}
+
+func retryAfter(h http.Header) time.Duration {
+	if s, err := strconv.Atoi(h.Get("Retry-After")); err == nil && s > 0 {
+		return time.Duration(s) * time.Second
+	}
+	return 0
+}
+
+func (c *Caller) log(req Request, status int, start time.Time, err error) {
+	if !c.Debug || c.Logger == nil {
+		return
+	}
+	attrs := []any{slog.String("upstream", c.Name), slog.String("method", req.Method), slog.String("url", req.URL),
+		slog.Int("status", status), slog.Duration("took", time.Since(start))}
+	if err != nil {
+		attrs = append(attrs, slog.Any("error", err))
+	}
+	c.Logger.Debug("upstream request", attrs...)
+}
