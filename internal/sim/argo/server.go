@@ -51,7 +51,9 @@ func New(opts Options) *Server {
 }
 
 // ServeHTTP serves the API with faults applied.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.faults.Wrap(s.mux).ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.faults.Wrap(s.mux).ServeHTTP(w, r)
+}
 
 // Faults returns the fault injector.
 func (s *Server) Faults() *fault.Injector { return s.faults }
