@@ -1,0 +1,64 @@
+// Command portal is the accounting portal: one binary that gives
+// research-infrastructure people a single place for the accounting data of
+// ARGO Accounting, OBI budgets, ACCESS AMIE usage and VergeOS billing.
+//
+//	portal [serve] [flags]   run the portal (configured by flags and PORTAL_* variables)
+//	portal demo [flags]      run the portal with simulated upstreams and a development sign-in
+//	portal sim [flags]       run the upstream simulators alone
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/accounting-portal/portal/internal/config"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "portal:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+// run is the whole program, with its inputs passed in so tests can drive it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && (args[0] == "serve" || args[0] == "demo" || args[0] == "sim" || args[0] == "help") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "demo":
+		return runDemo(ctx, args, stdout, stderr)
+	case "sim":
+		return runSim(ctx, args, stdout, stderr)
+	case "help":
+		fmt.Fprintln(stdout, "usage: portal [serve|demo|sim] [flags]; portal <command> -h lists the flags")
+		return nil
+	}
+	cfg, err := config.Load(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	return serve(ctx, cfg, stderr)
+}
+
+// newLogger returns the structured logger the configuration asks for.
+func newLogger(w io.Writer, level slog.Level, format string) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,212 @@
+// Package app assembles the portal from its configuration: the cache, the
+// project catalogue, sign-in, the web handlers, the sync scheduler and the
+// outbox dispatcher, and runs them until asked to stop. `portal serve`,
+// `portal demo` and the integration tests all start the portal through it.
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/accounting-portal/portal/internal/auth"
+	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/config"
+	"github.com/accounting-portal/portal/internal/handlers"
+	"github.com/accounting-portal/portal/internal/outbox"
+	"github.com/accounting-portal/portal/internal/portal"
+	"github.com/accounting-portal/portal/internal/syncer"
+)
+
+// Options are what the configuration does not say.
+type Options struct {
+	Logger *slog.Logger
+	// OIDCClient talks to the identity provider (nil: http.DefaultClient).
+	OIDCClient *http.Client
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
+}
+
+// App is an assembled portal.
+type App struct {
+	Config   *config.Config
+	Log      *slog.Logger
+	DB       *cache.DB
+	Auth     *auth.Auth
+	Handler  *handlers.Handler
+	Echo     *echo.Echo
+	Sync     *syncer.Scheduler
+	Outbox   *outbox.Dispatcher
+	Catalog  *portal.Catalog
+	now      func() time.Time
+	upstream upstreamSet
+}
+
+// New opens the database, loads the catalogue, discovers the identity
+// provider and builds the handlers. Nothing runs until Run.
+func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	catalog, err := config.LoadCatalog(cfg.ProjectsFile)
+	if err != nil {
+		return nil, err
+	}
+	db, err := cache.Open(ctx, cfg.DBPath)
+	if err != nil {
+		return nil, err
+	}
+	db.Now = now
+	a := &App{Config: cfg, Log: log, DB: db, Catalog: catalog, now: now}
+	if err := a.build(ctx, opts); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *App) build(ctx context.Context, opts Options) error {
+	cfg := a.Config
+	if err := a.DB.ReplaceCatalog(ctx, a.Catalog); err != nil {
+		return err
+	}
+	if err := a.DB.AbandonSyncRuns(ctx); err != nil {
+		return err
+	}
+	manager, _ := config.CompilePattern(cfg.OIDC.ManagerPattern)
+	member, _ := config.CompilePattern(cfg.OIDC.MemberPattern)
+	var err error
+	a.Auth, err = auth.New(ctx, auth.Config{
+		Issuer: cfg.OIDC.Issuer, ClientID: cfg.OIDC.ClientID, ClientSecret: cfg.OIDC.ClientSecret, Scopes: cfg.OIDC.Scopes,
+		PublicURL: cfg.PublicURL, Idle: cfg.Sessions.Idle, MaxAge: cfg.Sessions.Absolute, Secure: cfg.Secure(),
+		HTTPClient: opts.OIDCClient, Now: a.now,
+		Roles: auth.RoleMapping{RolesClaim: cfg.OIDC.RolesClaim, NameClaim: cfg.OIDC.NameClaim, AdminGroups: cfg.OIDC.AdminGroups, Manager: manager, Member: member},
+	}, a.DB, a.Log)
+	if err != nil {
+		return err
+	}
+	a.Sync = syncer.New(a.DB, a.Log)
+	a.Sync.Now = a.now
+	a.Outbox = outbox.New(a.DB, a.Log)
+	a.Outbox.Now = a.now
+	if err := a.wireUpstreams(); err != nil {
+		return err
+	}
+	a.Handler, err = handlers.New(a.handlerDeps())
+	if err != nil {
+		return err
+	}
+	a.Echo = a.Handler.Echo()
+	return nil
+}
+
+func (a *App) handlerDeps() handlers.Deps {
+	cfg := a.Config
+	return handlers.Deps{
+		Logger: a.Log, Store: a.DB, Auth: a.Auth, Sync: a.Sync, Outbox: a.Outbox,
+		Issuer: cfg.OIDC.Issuer, Secure: cfg.Secure(), Now: a.now,
+		Sources: []handlers.Source{
+			{Upstream: portal.UpstreamOBI, Configured: cfg.OBI.Configured(), Interval: cfg.OBI.Interval},
+			{Upstream: portal.UpstreamArgo, Configured: cfg.Argo.Configured(), Interval: cfg.Argo.Interval},
+			{Upstream: portal.UpstreamAMIE, Configured: cfg.AMIE.Configured(), Interval: cfg.AMIE.Interval},
+			{Upstream: portal.UpstreamVergeOS, Configured: cfg.VergeOS.Configured(), Interval: cfg.VergeOS.Interval},
+		},
+	}
+}
+
+// Run serves on ln and runs the background work until ctx ends, then shuts
+// down gracefully: requests in flight finish (up to 15 seconds), the
+// scheduler and the dispatcher stop, and the database is closed.
+func (a *App) Run(ctx context.Context, ln net.Listener) error {
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	a.Sync.Start(bg)
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if err := a.Outbox.Run(bg); err != nil {
+			a.Log.Error("outbox stopped", slog.Any("error", err))
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		a.housekeeping(bg)
+	}()
+
+	srv := &http.Server{Handler: a.Echo, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 5 * time.Minute,
+		IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	shutErr := srv.Shutdown(shutCtx)
+	stop()
+	a.Sync.Wait()
+	wg.Wait()
+	closeErr := a.DB.Close()
+	if errors.Is(serveErr, http.ErrServerClosed) {
+		serveErr = nil
+	}
+	return errors.Join(serveErr, shutErr, closeErr)
+}
+
+// Close releases an App that was built but never Run.
+func (a *App) Close() error { return a.DB.Close() }
+
+// housekeeping removes ended sessions and stale sign-in attempts.
+func (a *App) housekeeping(ctx context.Context) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		if err := a.DB.DeleteExpired(ctx, a.Config.Sessions.Idle, 10*time.Minute); err != nil && ctx.Err() == nil {
+			a.Log.Warn("housekeeping", slog.Any("error", err))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// upstreamHTTPClient returns a client that trusts the system roots plus
+// the CA in caFile, if one is given.
+func upstreamHTTPClient(caFile string) (*http.Client, error) {
+	if caFile == "" {
+		return &http.Client{}, nil
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("app: read CA file: %w", err)
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("app: %s holds no PEM certificate", caFile)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	return &http.Client{Transport: tr}, nil
+}

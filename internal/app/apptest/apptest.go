@@ -1,0 +1,274 @@
+// Package apptest starts a whole portal for integration tests: a real
+// SQLite file, the upstream simulators and the development identity
+// provider on loopback, and the portal's HTTP server; Login signs a person
+// in through the provider's form the way a browser does.
+package apptest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/accounting-portal/portal/internal/app"
+	"github.com/accounting-portal/portal/internal/config"
+	"github.com/accounting-portal/portal/internal/demo"
+	"github.com/accounting-portal/portal/internal/devoidc"
+	"github.com/accounting-portal/portal/internal/sim"
+)
+
+// Options choose what runs.
+type Options struct {
+	// Upstreams to simulate and configure: "argo", "obi", "amie", "vergeos".
+	// Nil means all four.
+	Upstreams []string
+	Seed      int64
+	Scale     float64
+	// Env overrides PORTAL_* settings.
+	Env map[string]string
+	// Now is the portal's clock (nil: time.Now).
+	Now func() time.Time
+}
+
+// Portal is a running portal.
+type Portal struct {
+	URL  string
+	App  *app.App
+	IdP  *devoidc.Provider
+	Sims *sim.Running
+	Dir  string
+}
+
+// Start runs a portal until the test ends.
+func Start(t testing.TB, o Options) *Portal {
+	t.Helper()
+	if o.Upstreams == nil {
+		o.Upstreams = []string{"argo", "obi", "amie", "vergeos"}
+	}
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	publicURL := "http://" + ln.Addr().String()
+	sc := sim.Config{TLSDir: dir, Seed: o.Seed, Scale: o.Scale}
+	for _, u := range o.Upstreams {
+		switch u {
+		case "argo":
+			sc.Argo = "127.0.0.1:0"
+		case "obi":
+			sc.OBI = "127.0.0.1:0"
+		case "amie":
+			sc.AMIE = "127.0.0.1:0"
+		case "vergeos":
+			sc.VergeOS = "127.0.0.1:0"
+		}
+	}
+	sims, err := sim.Start(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sims.Close(context.Background()) })
+	idp, stop, err := demo.StartIdP("127.0.0.1", publicURL, sims.World)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	projects := filepath.Join(dir, "projects.json")
+	if err := demo.WriteCatalog(projects, demo.Catalog(sims.World)); err != nil {
+		t.Fatal(err)
+	}
+	env := demo.Env(dir, publicURL, idp.Issuer(), projects, sims.Info)
+	for k, v := range o.Env {
+		env[k] = v
+	}
+	cfg, err := config.Load(nil, func(k string) string { return env[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logw := io.Discard
+	if os.Getenv("PORTAL_TEST_LOG") != "" {
+		logw = os.Stderr
+	}
+	a, err := app.New(context.Background(), cfg, app.Options{Logger: slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug})), Now: o.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("portal stopped with %v", err)
+		}
+	})
+	return &Portal{URL: publicURL, App: a, IdP: idp, Sims: sims, Dir: dir}
+}
+
+// Browser is an HTTP client with cookies, signed in or not.
+type Browser struct {
+	t      testing.TB
+	base   string
+	Client *http.Client
+	csrf   string
+}
+
+// Anonymous returns a browser that has not signed in. It does not follow
+// redirects, so tests see them.
+func (p *Portal) Anonymous(t testing.TB) *Browser {
+	jar, _ := cookiejar.New(nil)
+	return &Browser{t: t, base: p.URL, Client: &http.Client{Jar: jar, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// Login signs in as a demo user ("admin", "manager" or "viewer").
+func (p *Portal) Login(t testing.TB, user string) *Browser {
+	t.Helper()
+	b := p.Anonymous(t)
+	resp := b.SignIn(user, "/")
+	if resp.Status != http.StatusOK {
+		t.Fatalf("login as %s ended with %d: %s", user, resp.Status, resp.Body)
+	}
+	return b
+}
+
+// SignIn walks the sign-in from /auth/login to the page it returns to and
+// returns that last answer.
+func (b *Browser) SignIn(user, returnTo string) *Response {
+	b.t.Helper()
+	r := b.Get("/auth/login?return_to=" + url.QueryEscape(returnTo))
+	if r.Status != http.StatusFound {
+		b.t.Fatalf("/auth/login: %d", r.Status)
+	}
+	form := b.GetURL(r.Header.Get("Location"))
+	if form.Status != http.StatusOK {
+		b.t.Fatalf("provider form: %d %s", form.Status, form.Body)
+	}
+	cb := b.SubmitProviderForm(r.Header.Get("Location"), form.Body, user)
+	return b.follow(cb)
+}
+
+var hiddenRE = regexp.MustCompile(`<input type="hidden" name="([a-z_]+)" value="([^"]*)"`)
+
+// SubmitProviderForm posts the provider's sign-in form for user and returns
+// the provider's answer (a redirect to the portal's callback).
+func (b *Browser) SubmitProviderForm(formURL, html, user string) *Response {
+	b.t.Helper()
+	vals := url.Values{"user": {user}}
+	for _, m := range hiddenRE.FindAllStringSubmatch(html, -1) {
+		vals.Set(m[1], unescape(m[2]))
+	}
+	u, _ := url.Parse(formURL)
+	u.RawQuery = ""
+	return b.do("POST", u.String(), strings.NewReader(vals.Encode()), "application/x-www-form-urlencoded", nil)
+}
+
+// follow follows redirects from r and returns the final answer.
+func (b *Browser) follow(r *Response) *Response {
+	for i := 0; i < 10 && r.Status >= 300 && r.Status < 400; i++ {
+		r = b.GetURL(r.Header.Get("Location"))
+	}
+	return r
+}
+
+func unescape(s string) string {
+	return strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">", "&#34;", `"`, "&#39;", "'", "&quot;", `"`).Replace(s)
+}
+
+// Response is an answer with its body read.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   string
+}
+
+// Get fetches a path of the portal.
+func (b *Browser) Get(path string) *Response { return b.GetURL(b.base + path) }
+
+// GetURL fetches an absolute URL (the portal or the provider).
+func (b *Browser) GetURL(u string) *Response {
+	if strings.HasPrefix(u, "/") {
+		u = b.base + u
+	}
+	return b.do("GET", u, nil, "", nil)
+}
+
+// Post sends a form to a path with the session's CSRF token added.
+func (b *Browser) Post(path string, form url.Values) *Response {
+	b.t.Helper()
+	if form == nil {
+		form = url.Values{}
+	}
+	if form.Get("csrf_token") == "" {
+		form.Set("csrf_token", b.CSRF())
+	}
+	return b.PostRaw(path, form, nil)
+}
+
+// PostRaw sends a form exactly as given, with extra headers.
+func (b *Browser) PostRaw(path string, form url.Values, header http.Header) *Response {
+	return b.do("POST", b.base+path, strings.NewReader(form.Encode()), "application/x-www-form-urlencoded", header)
+}
+
+// Do sends any request to a path of the portal.
+func (b *Browser) Do(method, path string, body io.Reader, contentType string, header http.Header) *Response {
+	return b.do(method, b.base+path, body, contentType, header)
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+
+// CSRF returns the session's CSRF token, read from a page like a browser would.
+func (b *Browser) CSRF() string {
+	b.t.Helper()
+	if b.csrf == "" {
+		r := b.Get("/")
+		m := csrfRE.FindStringSubmatch(r.Body)
+		if m == nil {
+			b.t.Fatalf("no CSRF token on the home page (status %d)", r.Status)
+		}
+		b.csrf = m[1]
+	}
+	return b.csrf
+}
+
+// Cookie returns the value of a portal cookie, or "".
+func (b *Browser) Cookie(name string) string {
+	u, _ := url.Parse(b.base)
+	for _, c := range b.Client.Jar.Cookies(u) {
+		if c.Name == name {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+func (b *Browser) do(method, u string, body io.Reader, contentType string, header http.Header) *Response {
+	b.t.Helper()
+	req, err := http.NewRequest(method, u, body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	resp, err := b.Client.Do(req)
+	if err != nil {
+		b.t.Fatalf("%s %s: %v", method, u, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: string(data)}
+}

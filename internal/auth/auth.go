@@ -1,0 +1,299 @@
+// Package auth signs people in with OpenID Connect (authorization code flow
+// with state, nonce and PKCE), keeps their server-side sessions, and puts
+// the signed-in user into each request's context.
+package auth
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/labstack/echo/v4"
+	"golang.org/x/oauth2"
+
+	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/portal"
+)
+
+// Cookie names.
+const (
+	SessionCookie = "portal_session"
+	LoginCookie   = "portal_login"
+)
+
+// loginTTL is how long a started login may take to come back.
+const loginTTL = 10 * time.Minute
+
+// Store keeps pending logins and sessions; cache.DB implements it.
+type Store interface {
+	CreatePendingLogin(ctx context.Context, p cache.PendingLogin) (string, error)
+	TakePendingLogin(ctx context.Context, id string) (*cache.PendingLogin, error)
+	CreateSession(ctx context.Context, u portal.User, idToken string, maxAge time.Duration) (string, error)
+	SessionByToken(ctx context.Context, token string, idle time.Duration) (*cache.Session, error)
+	TouchSession(ctx context.Context, token string, lastSeen time.Time) error
+	DeleteSession(ctx context.Context, token string) error
+	RecordLoginFailure(ctx context.Context, client string) error
+	LoginFailures(ctx context.Context, client string, window time.Duration) (int, error)
+}
+
+// Config configures sign-in.
+type Config struct {
+	Issuer       string
+	ClientID     string
+	ClientSecret string
+	Scopes       []string
+	// PublicURL is the portal's base URL; the callback is PublicURL/auth/callback.
+	PublicURL string
+	Roles     RoleMapping
+	// Idle and MaxAge end sessions; Secure sets the cookies' Secure flag.
+	Idle, MaxAge time.Duration
+	Secure       bool
+	// HTTPClient talks to the provider (nil: http.DefaultClient).
+	HTTPClient *http.Client
+	// Now is the clock for token expiry checks (nil: time.Now).
+	Now func() time.Time
+	// Slowdown waits before answering a client with recent failed logins
+	// (nil: time.Sleep honouring ctx). Tests replace it.
+	Slowdown func(ctx context.Context, d time.Duration)
+}
+
+// Auth is the sign-in machinery.
+type Auth struct {
+	cfg        Config
+	store      Store
+	log        *slog.Logger
+	oauth      oauth2.Config
+	verifier   *oidc.IDTokenVerifier
+	endSession string
+}
+
+// New discovers the provider (retrying for up to a minute, because the
+// portal and its provider often start together) and returns Auth. It fails
+// rather than start a portal nobody can sign in to.
+func New(ctx context.Context, cfg Config, store Store, log *slog.Logger) (*Auth, error) {
+	if cfg.HTTPClient != nil {
+		ctx = oidc.ClientContext(ctx, cfg.HTTPClient)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	var provider *oidc.Provider
+	var err error
+	deadline := time.Now().Add(time.Minute)
+	for wait := 250 * time.Millisecond; ; wait = min(wait*2, 5*time.Second) {
+		provider, err = oidc.NewProvider(ctx, cfg.Issuer)
+		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
+			break
+		}
+		log.Warn("OIDC provider not ready, retrying", slog.String("issuer", cfg.Issuer), slog.Any("error", err))
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("auth: discover %s: %w", cfg.Issuer, err)
+	}
+	var meta struct {
+		EndSession string `json:"end_session_endpoint"`
+	}
+	provider.Claims(&meta)
+	a := &Auth{
+		cfg: cfg, store: store, log: log, endSession: meta.EndSession,
+		oauth: oauth2.Config{
+			ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, Endpoint: provider.Endpoint(),
+			RedirectURL: strings.TrimRight(cfg.PublicURL, "/") + "/auth/callback", Scopes: cfg.Scopes,
+		},
+		verifier: provider.Verifier(&oidc.Config{ClientID: cfg.ClientID, Now: cfg.Now}),
+	}
+	return a, nil
+}
+
+// Register mounts /auth/login, /auth/callback, /auth/logout and /auth/signed-out.
+func (a *Auth) Register(e *echo.Echo) {
+	e.GET("/auth/login", a.handleLogin)
+	e.GET("/auth/callback", a.handleCallback)
+	e.POST("/auth/logout", a.handleLogout)
+}
+
+// SafeReturnTo returns raw if it is a path on this site, else "/". Only a
+// local path may follow a login, so a crafted link cannot send a person
+// who just signed in to another site.
+func SafeReturnTo(raw string) string {
+	if raw == "" || !strings.HasPrefix(raw, "/") || strings.HasPrefix(raw, "//") || strings.HasPrefix(raw, "/\\") {
+		return "/"
+	}
+	for _, r := range raw {
+		if r < 0x20 || r == 0x7f || r == '\\' {
+			return "/"
+		}
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || strings.HasPrefix(u.Path, "/auth/") {
+		return "/"
+	}
+	return u.RequestURI()
+}
+
+func (a *Auth) cookie(name, value string, maxAge time.Duration) *http.Cookie {
+	c := &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, Secure: a.cfg.Secure, SameSite: http.SameSiteLaxMode}
+	if maxAge < 0 {
+		c.MaxAge = -1
+	} else if maxAge > 0 {
+		c.MaxAge = int(maxAge / time.Second)
+	}
+	return c
+}
+
+func (a *Auth) handleLogin(c echo.Context) error {
+	ctx := c.Request().Context()
+	if err := a.throttle(ctx, c.RealIP()); err != nil {
+		return err
+	}
+	p := cache.PendingLogin{State: cache.NewToken(), Nonce: cache.NewToken(), Verifier: oauth2.GenerateVerifier(),
+		ReturnTo: SafeReturnTo(c.QueryParam("return_to"))}
+	id, err := a.store.CreatePendingLogin(ctx, p)
+	if err != nil {
+		return err
+	}
+	c.SetCookie(a.cookie(LoginCookie, id, loginTTL))
+	return c.Redirect(http.StatusFound, a.oauth.AuthCodeURL(p.State, oidc.Nonce(p.Nonce), oauth2.S256ChallengeOption(p.Verifier)))
+}
+
+// throttle slows down, then refuses, a client with many recent failed logins.
+func (a *Auth) throttle(ctx context.Context, client string) error {
+	n, err := a.store.LoginFailures(ctx, client, 15*time.Minute)
+	if err != nil {
+		return err
+	}
+	switch {
+	case n >= 20:
+		return &portal.Error{Code: portal.EUNAVAILABLE, Status: http.StatusTooManyRequests, Message: "Too many failed sign-in attempts from your address. Please wait 15 minutes and try again."}
+	case n >= 5:
+		d := time.Duration(n-4) * time.Second
+		if a.cfg.Slowdown != nil {
+			a.cfg.Slowdown(ctx, d)
+		} else {
+			select {
+			case <-time.After(d):
+			case <-ctx.Done():
+			}
+		}
+	}
+	return nil
+}
+
+// loginFailed records a failed login and returns the error to show.
+func (a *Auth) loginFailed(c echo.Context, code, msg string, cause error) error {
+	ctx := c.Request().Context()
+	a.store.RecordLoginFailure(ctx, c.RealIP())
+	a.log.Warn("login refused", slog.String("reason", msg), slog.Any("error", cause), slog.String("client", c.RealIP()))
+	return &portal.Error{Code: code, Message: msg + " Please sign in again.", Err: cause}
+}
+
+func (a *Auth) handleCallback(c echo.Context) error {
+	ctx := c.Request().Context()
+	if err := a.throttle(ctx, c.RealIP()); err != nil {
+		return err
+	}
+	ck, err := c.Cookie(LoginCookie)
+	c.SetCookie(a.cookie(LoginCookie, "", -1))
+	if err != nil {
+		return a.loginFailed(c, portal.EUNAUTHORIZED, "This sign-in was not started here, or took too long.", err)
+	}
+	p, err := a.store.TakePendingLogin(ctx, ck.Value)
+	if err != nil {
+		return a.loginFailed(c, portal.EUNAUTHORIZED, "This sign-in attempt is unknown or was already used.", err)
+	}
+	if a.cfg.Now().Sub(p.Created) > loginTTL {
+		return a.loginFailed(c, portal.EUNAUTHORIZED, "This sign-in took too long.", nil)
+	}
+	if e := c.QueryParam("error"); e != "" {
+		return a.loginFailed(c, portal.EUNAUTHORIZED, "The identity provider refused the sign-in ("+e+": "+c.QueryParam("error_description")+").", nil)
+	}
+	if subtle.ConstantTimeCompare([]byte(c.QueryParam("state")), []byte(p.State)) != 1 {
+		return a.loginFailed(c, portal.EUNAUTHORIZED, "The sign-in answer does not match the request (state).", nil)
+	}
+	user, rawID, err := a.exchange(ctx, c.QueryParam("code"), p)
+	if err != nil {
+		return a.loginFailed(c, portal.EUNAUTHORIZED, "The identity provider's answer could not be verified.", err)
+	}
+	// A new session at every login, and the old one ended: a session id an
+	// attacker planted before login is worth nothing after it.
+	if old, err := c.Cookie(SessionCookie); err == nil {
+		a.store.DeleteSession(ctx, old.Value)
+	}
+	token, err := a.store.CreateSession(ctx, user, rawID, a.cfg.MaxAge)
+	if err != nil {
+		return err
+	}
+	c.SetCookie(a.cookie(SessionCookie, token, 0))
+	a.log.Info("signed in", slog.String("subject", user.Subject), slog.Any("roles", user.Roles()))
+	return c.Redirect(http.StatusSeeOther, SafeReturnTo(p.ReturnTo))
+}
+
+// exchange trades the code for tokens and verifies the ID token: signature,
+// issuer, audience and expiry by go-oidc, the nonce here.
+func (a *Auth) exchange(ctx context.Context, code string, p *cache.PendingLogin) (portal.User, string, error) {
+	if a.cfg.HTTPClient != nil {
+		ctx = oidc.ClientContext(ctx, a.cfg.HTTPClient)
+	}
+	tok, err := a.oauth.Exchange(ctx, code, oauth2.VerifierOption(p.Verifier))
+	if err != nil {
+		return portal.User{}, "", fmt.Errorf("code exchange: %w", err)
+	}
+	raw, ok := tok.Extra("id_token").(string)
+	if !ok || raw == "" {
+		return portal.User{}, "", errors.New("the token response has no id_token")
+	}
+	idt, err := a.verifier.Verify(ctx, raw)
+	if err != nil {
+		return portal.User{}, "", err
+	}
+	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(p.Nonce)) != 1 {
+		return portal.User{}, "", errors.New("ID token nonce does not match")
+	}
+	var claims map[string]any
+	if err := idt.Claims(&claims); err != nil {
+		return portal.User{}, "", err
+	}
+	u := a.cfg.Roles.MapUser(claims)
+	if u.Subject == "" {
+		return portal.User{}, "", errors.New("ID token has no subject")
+	}
+	return u, raw, nil
+}
+
+func (a *Auth) handleLogout(c echo.Context) error {
+	ctx := c.Request().Context()
+	var idToken string
+	if s := SessionFromContext(ctx); s != nil {
+		idToken = s.IDToken
+	}
+	if ck, err := c.Cookie(SessionCookie); err == nil {
+		if err := a.store.DeleteSession(ctx, ck.Value); err != nil {
+			return err
+		}
+	}
+	c.SetCookie(a.cookie(SessionCookie, "", -1))
+	back := strings.TrimRight(a.cfg.PublicURL, "/") + "/auth/signed-out"
+	if a.endSession == "" {
+		return c.Redirect(http.StatusSeeOther, "/auth/signed-out")
+	}
+	q := url.Values{"post_logout_redirect_uri": {back}, "client_id": {a.cfg.ClientID}}
+	if idToken != "" {
+		q.Set("id_token_hint", idToken)
+	}
+	sep := "?"
+	if strings.Contains(a.endSession, "?") {
+		sep = "&"
+	}
+	return c.Redirect(http.StatusSeeOther, a.endSession+sep+q.Encode())
+}

@@ -1,0 +1,170 @@
+// Package cache is the portal's SQLite database: the schema and its
+// migrations, the upstream data that sync writes and pages read, sessions,
+// requests and approvals, the outbox and the audit trail.
+//
+// There is one database file in WAL mode, written through a single
+// connection (SQLite allows one writer; queuing writers in Go beats
+// "database is locked" errors) and read through a pool. Every
+// per-connection setting (foreign keys, busy timeout, WAL) is in the DSN, so
+// each pooled connection has it.
+//
+// Times are stored as INTEGER Unix seconds, UTC, unless a column name ends
+// in _ms (Unix milliseconds). Money is stored as TEXT holding an exact
+// decimal.
+package cache
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/accounting-portal/portal/internal/portal"
+
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+)
+
+// DB is an open cache.
+type DB struct {
+	w    *sql.DB // the one writer connection
+	r    *sql.DB // readers
+	path string
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// Open opens (creating if needed) the database file at path and applies
+// pending migrations. It refuses a database whose schema is newer than this
+// binary.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if path == "" || path == ":memory:" {
+		// Two pools on :memory: would be two different databases.
+		return nil, fmt.Errorf("cache: a database file path is required")
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("cache: %w", err)
+		}
+	}
+	w, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		return nil, fmt.Errorf("cache: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	r, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("cache: open %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(max(4, runtime.NumCPU()*2))
+	db := &DB{w: w, r: r, path: path, Now: time.Now}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func dsn(path string, writer bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	if writer {
+		// Take the write lock at BEGIN, so a transaction never fails half-way
+		// on upgrading a read lock.
+		q.Set("_txlock", "immediate")
+	} else {
+		q.Add("_pragma", "query_only(1)")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	return errors.Join(db.r.Close(), db.w.Close())
+}
+
+// Path returns the database file path.
+func (db *DB) Path() string { return db.path }
+
+// Ping checks that the database answers a query.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	if err := db.r.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("cache: ping: %w", err)
+	}
+	return nil
+}
+
+// now returns the current time in Unix seconds.
+func (db *DB) now() int64 { return db.Now().UTC().Unix() }
+
+// nowMS returns the current time in Unix milliseconds.
+func (db *DB) nowMS() int64 { return db.Now().UTC().UnixMilli() }
+
+// write runs fn in a write transaction and commits it, or rolls it back if
+// fn fails, so that nothing half-written stays behind.
+func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("cache: begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("cache: commit: %w", err)
+	}
+	return nil
+}
+
+// read runs fn in a read-only transaction, so that its queries see one snapshot.
+func (db *DB) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("cache: begin read: %w", err)
+	}
+	defer tx.Rollback()
+	return fn(tx)
+}
+
+// notFound turns sql.ErrNoRows into ENOTFOUND with msg.
+func notFound(err error, msg string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return portal.Errorf(portal.ENOTFOUND, "%s", msg)
+	}
+	return err
+}
+
+// unix converts Unix seconds to a UTC time; 0 is the zero time.
+func unix(s int64) time.Time {
+	if s == 0 {
+		return time.Time{}
+	}
+	return time.Unix(s, 0).UTC()
+}
+
+// unixMS converts Unix milliseconds to a UTC time; 0 is the zero time.
+func unixMS(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+// secs converts t to Unix seconds; the zero time is 0.
+func secs(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UTC().Unix()
+}

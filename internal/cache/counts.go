@@ -1,0 +1,36 @@
+package cache
+
+import (
+	"context"
+	"fmt"
+)
+
+// RowCount is the number of cached rows of one kind.
+type RowCount struct {
+	Label string
+	Rows  int64
+}
+
+type countedTable struct{ label, table string }
+
+// countedTables lists, per upstream, the tables the data-sources page
+// counts. Each area adds its tables in an init function.
+var countedTables = map[string][]countedTable{}
+
+func registerCountedTable(upstream, label, table string) {
+	countedTables[upstream] = append(countedTables[upstream], countedTable{label, table})
+}
+
+// CachedRowCounts counts the cached rows of an upstream's tables.
+func (db *DB) CachedRowCounts(ctx context.Context, upstream string) ([]RowCount, error) {
+	var out []RowCount
+	for _, t := range countedTables[upstream] {
+		var n int64
+		// Table names come from code, never from a request.
+		if err := db.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+t.table).Scan(&n); err != nil {
+			return nil, fmt.Errorf("cache: count %s: %w", t.table, err)
+		}
+		out = append(out, RowCount{Label: t.label, Rows: n})
+	}
+	return out, nil
+}

@@ -1,0 +1,371 @@
+package cache
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/accounting-portal/portal/internal/portal"
+)
+
+// Outbox states. A write is recorded (queued) in the same transaction as
+// the request it delivers, then the dispatcher moves it along:
+//
+//	queued -> sending -> delivered
+//	                  -> queued     (no effect: retry later, with backoff)
+//	                  -> failed     (the upstream refused it; its reason is kept)
+//	                  -> dead       (no effect, too many attempts)
+//	                  -> verify     (outcome unknown: to be looked up in the upstream)
+//	                  -> uncertain  (outcome unknown and cannot be looked up: an admin decides)
+//	verify -> delivered | queued | uncertain
+//
+// "sending" is written before the upstream is called, so an item found in
+// that state after a restart has an unknown outcome and is never simply resent.
+const (
+	OutboxQueued    = "queued"
+	OutboxSending   = "sending"
+	OutboxVerify    = "verify"
+	OutboxDelivered = "delivered"
+	OutboxFailed    = "failed"
+	OutboxUncertain = "uncertain"
+	OutboxDead      = "dead"
+)
+
+// OutboxItem is one write to deliver to an upstream.
+type OutboxItem struct {
+	ID            int64
+	Kind          string // deliverer name, e.g. "argo.metric"
+	Upstream      string
+	Ref           string // what it delivers, as "<kind>:<id>"
+	Summary       string
+	Payload       string // JSON
+	State         string
+	Attempts      int
+	MaxAttempts   int
+	NextAttemptAt time.Time
+	LastError     string
+	Result        string
+	CreatedBy     string
+	Created       time.Time
+	Updated       time.Time
+}
+
+// OutboxOutcome is how an attempt (or a look-up, or an admin) settled an item.
+type OutboxOutcome struct {
+	State  string // the new state
+	Error  string // the upstream's reason, for failed/queued/uncertain/dead
+	Result string // what the upstream answered on success (JSON), or what a look-up found
+	// NextAttempt is when a queued or verify item is due again.
+	NextAttempt time.Time
+	// Actor and Reason record who settled it, for admin decisions.
+	Actor, ActorName, Reason string
+}
+
+// OutboxSettler applies an outbox item's new state to the request it
+// delivers, inside the transaction that records the state. Each area
+// registers one per kind in an init function.
+type OutboxSettler func(ctx context.Context, db *DB, tx *sql.Tx, item OutboxItem, o OutboxOutcome) error
+
+var outboxSettlers = map[string]OutboxSettler{}
+
+func registerSettler(kind string, s OutboxSettler) { outboxSettlers[kind] = s }
+
+// DefaultMaxAttempts is how often a write with no effect is tried before it is dead.
+const DefaultMaxAttempts = 8
+
+// enqueue records an outbox item inside tx and returns its id.
+func (db *DB) enqueue(ctx context.Context, tx *sql.Tx, it OutboxItem) (int64, error) {
+	if it.MaxAttempts <= 0 {
+		it.MaxAttempts = DefaultMaxAttempts
+	}
+	now := db.now()
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO outbox(kind, upstream, ref, summary, payload, state, max_attempts, next_attempt_at, created_by, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?) RETURNING id`,
+		it.Kind, it.Upstream, it.Ref, it.Summary, it.Payload, it.MaxAttempts, now, it.CreatedBy, now, now).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("cache: enqueue: %w", err)
+	}
+	return id, db.audit(ctx, tx, AuditEntry{Actor: it.CreatedBy, Subject: outboxSubject(id), To: OutboxQueued, Reason: it.Summary})
+}
+
+// Enqueue records a stand-alone outbox item (one with no request row of
+// its own) and returns its id.
+func (db *DB) Enqueue(ctx context.Context, it OutboxItem) (int64, error) {
+	var id int64
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		id, err = db.enqueue(ctx, tx, it)
+		return err
+	})
+	return id, err
+}
+
+// RequeueOutbox sends a failed or dead item again, on an admin's word. This
+// is safe because those states mean the upstream provably did not apply it.
+func (db *DB) RequeueOutbox(ctx context.Context, id int64, actor, actorName string) error {
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE outbox SET state = 'queued', next_attempt_at = ?, max_attempts = attempts + ?, updated_at = ?
+			WHERE id = ? AND state IN ('failed', 'dead')`, db.now(), DefaultMaxAttempts, db.now(), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return portal.Errorf(portal.ECONFLICT, "outbox item %d can only be sent again when it has failed or given up", id)
+		}
+		return db.audit(ctx, tx, AuditEntry{Actor: actor, ActorName: actorName, Subject: outboxSubject(id), To: OutboxQueued, Reason: "sent again by an admin"})
+	})
+	return err
+}
+
+func outboxSubject(id int64) string { return "outbox:" + strconv.FormatInt(id, 10) }
+
+const outboxCols = `id, kind, upstream, ref, summary, payload, state, attempts, max_attempts, next_attempt_at, last_error, result, created_by, created_at, updated_at`
+
+func scanOutbox(row interface{ Scan(...any) error }) (*OutboxItem, error) {
+	var it OutboxItem
+	var next, created, updated int64
+	if err := row.Scan(&it.ID, &it.Kind, &it.Upstream, &it.Ref, &it.Summary, &it.Payload, &it.State, &it.Attempts, &it.MaxAttempts,
+		&next, &it.LastError, &it.Result, &it.CreatedBy, &created, &updated); err != nil {
+		return nil, err
+	}
+	it.NextAttemptAt, it.Created, it.Updated = unix(next), unix(created), unix(updated)
+	return &it, nil
+}
+
+// ClaimOutbox takes the oldest due item that is queued (to send) or in
+// verify (to look up), marks a queued one as sending with one more
+// attempt, and returns it. It returns ENOTFOUND when nothing is due.
+func (db *DB) ClaimOutbox(ctx context.Context) (*OutboxItem, error) {
+	var it *OutboxItem
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		it, err = scanOutbox(tx.QueryRowContext(ctx, `SELECT `+outboxCols+` FROM outbox
+			WHERE state IN ('queued', 'verify') AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT 1`, db.now()))
+		if err != nil {
+			return err
+		}
+		if it.State == OutboxVerify {
+			return nil
+		}
+		it.State, it.Attempts = OutboxSending, it.Attempts+1
+		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET state = 'sending', attempts = ?, updated_at = ? WHERE id = ?`, it.Attempts, db.now(), it.ID); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO outbox_attempts(outbox_id, started_ms) VALUES (?, ?)`, it.ID, db.nowMS())
+		return err
+	})
+	if err != nil {
+		return nil, notFound(err, "nothing is due in the outbox")
+	}
+	return it, nil
+}
+
+// NextOutboxDue returns when the next queued or verify item is due (zero if none).
+func (db *DB) NextOutboxDue(ctx context.Context) (time.Time, error) {
+	var next sql.NullInt64
+	err := db.r.QueryRowContext(ctx, `SELECT MIN(next_attempt_at) FROM outbox WHERE state IN ('queued', 'verify')`).Scan(&next)
+	if err != nil || !next.Valid {
+		return time.Time{}, err
+	}
+	return unix(next.Int64), nil
+}
+
+// SettleOutbox records the outcome of an attempt, a look-up or an admin's
+// decision on item id, which must currently be in one of the from states,
+// and applies it to the request the item delivers, in one transaction. It
+// returns ECONFLICT when the item has moved on (someone else settled it).
+func (db *DB) SettleOutbox(ctx context.Context, id int64, from []string, o OutboxOutcome) (*OutboxItem, error) {
+	var it *OutboxItem
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		it, err = scanOutbox(tx.QueryRowContext(ctx, `SELECT `+outboxCols+` FROM outbox WHERE id = ?`, id))
+		if err != nil {
+			return notFound(err, fmt.Sprintf("outbox item %d does not exist", id))
+		}
+		if !slices.Contains(from, it.State) {
+			return portal.Errorf(portal.ECONFLICT, "outbox item %d is %s now, not %v; reload to see its state", id, it.State, from)
+		}
+		prev := it.State
+		it.State, it.LastError, it.NextAttemptAt = o.State, o.Error, o.NextAttempt
+		if o.Result != "" {
+			it.Result = o.Result
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET state = ?, last_error = ?, result = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?`,
+			it.State, it.LastError, it.Result, secs(o.NextAttempt), db.now(), id); err != nil {
+			return err
+		}
+		if prev == OutboxSending {
+			if _, err := tx.ExecContext(ctx, `UPDATE outbox_attempts SET finished_ms = ?, outcome = ?, error = ?
+				WHERE id = (SELECT MAX(id) FROM outbox_attempts WHERE outbox_id = ?)`, db.nowMS(), o.State, o.Error, id); err != nil {
+				return err
+			}
+		}
+		actor := o.Actor
+		if actor == "" {
+			actor = SystemActor
+		}
+		reason := o.Reason
+		if reason == "" {
+			reason = o.Error
+		}
+		if err := db.audit(ctx, tx, AuditEntry{Actor: actor, ActorName: o.ActorName, Subject: outboxSubject(id), From: prev, To: o.State, Reason: reason}); err != nil {
+			return err
+		}
+		if s := outboxSettlers[it.Kind]; s != nil {
+			return s(ctx, db, tx, *it, o)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return it, nil
+}
+
+// RecoverOutbox handles items left in "sending" by a stopped process: their
+// outcome is unknown, so they go to verify (to be looked up) if their kind
+// can be looked up, else to uncertain for an admin.
+func (db *DB) RecoverOutbox(ctx context.Context, canVerify func(kind string) bool) (int, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT id, kind FROM outbox WHERE state = 'sending'`)
+	if err != nil {
+		return 0, fmt.Errorf("cache: recover outbox: %w", err)
+	}
+	type stuck struct {
+		id   int64
+		kind string
+	}
+	var items []stuck
+	for rows.Next() {
+		var s stuck
+		if err := rows.Scan(&s.id, &s.kind); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		items = append(items, s)
+	}
+	rows.Close()
+	for _, s := range items {
+		o := OutboxOutcome{State: OutboxUncertain, Error: "the portal stopped while this was being sent; it may or may not have reached the upstream"}
+		if canVerify(s.kind) {
+			o.State, o.NextAttempt = OutboxVerify, db.Now()
+		}
+		if _, err := db.SettleOutbox(ctx, s.id, []string{OutboxSending}, o); err != nil {
+			return 0, err
+		}
+	}
+	return len(items), nil
+}
+
+// OutboxFilter selects outbox items for the admin page.
+type OutboxFilter struct {
+	States []string
+	Limit  int
+	Offset int
+}
+
+// ListOutbox returns items, newest first, and the total that match.
+func (db *DB) ListOutbox(ctx context.Context, f OutboxFilter) ([]OutboxItem, int, error) {
+	where, args := "1=1", []any{}
+	if len(f.States) > 0 {
+		where = "state IN (" + placeholders(len(f.States)) + ")"
+		args = anys(f.States)
+	}
+	var total int
+	if err := db.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE `+where, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("cache: list outbox: %w", err)
+	}
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT `+outboxCols+` FROM outbox WHERE `+where+` ORDER BY id DESC LIMIT ? OFFSET ?`,
+		append(args, f.Limit, f.Offset)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("cache: list outbox: %w", err)
+	}
+	defer rows.Close()
+	var out []OutboxItem
+	for rows.Next() {
+		it, err := scanOutbox(rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("cache: list outbox: %w", err)
+		}
+		out = append(out, *it)
+	}
+	return out, total, rows.Err()
+}
+
+// OutboxItemByID returns one item.
+func (db *DB) OutboxItemByID(ctx context.Context, id int64) (*OutboxItem, error) {
+	it, err := scanOutbox(db.r.QueryRowContext(ctx, `SELECT `+outboxCols+` FROM outbox WHERE id = ?`, id))
+	if err != nil {
+		return nil, notFound(err, fmt.Sprintf("outbox item %d does not exist", id))
+	}
+	return it, nil
+}
+
+// OutboxByRef returns the items that deliver ref, oldest first.
+func (db *DB) OutboxByRef(ctx context.Context, ref string) ([]OutboxItem, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+outboxCols+` FROM outbox WHERE ref = ? ORDER BY id`, ref)
+	if err != nil {
+		return nil, fmt.Errorf("cache: outbox by ref: %w", err)
+	}
+	defer rows.Close()
+	var out []OutboxItem
+	for rows.Next() {
+		it, err := scanOutbox(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *it)
+	}
+	return out, rows.Err()
+}
+
+// OutboxAttempt is one delivery attempt.
+type OutboxAttempt struct {
+	Started, Finished time.Time
+	Outcome, Error    string
+}
+
+// OutboxAttempts lists an item's attempts, oldest first.
+func (db *DB) OutboxAttempts(ctx context.Context, id int64) ([]OutboxAttempt, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT started_ms, COALESCE(finished_ms, 0), outcome, error FROM outbox_attempts WHERE outbox_id = ? ORDER BY id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("cache: outbox attempts: %w", err)
+	}
+	defer rows.Close()
+	var out []OutboxAttempt
+	for rows.Next() {
+		var a OutboxAttempt
+		var s, f int64
+		if err := rows.Scan(&s, &f, &a.Outcome, &a.Error); err != nil {
+			return nil, err
+		}
+		a.Started, a.Finished = unixMS(s), unixMS(f)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// OutboxCounts returns how many items are in each state.
+func (db *DB) OutboxCounts(ctx context.Context) (map[string]int, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT state, COUNT(*) FROM outbox GROUP BY state`)
+	if err != nil {
+		return nil, fmt.Errorf("cache: outbox counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var s string
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, err
+		}
+		out[s] = n
+	}
+	return out, rows.Err()
+}

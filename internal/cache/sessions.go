@@ -1,0 +1,199 @@
+package cache
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/accounting-portal/portal/internal/portal"
+)
+
+// Session is a signed-in browser session.
+type Session struct {
+	User      portal.User
+	CSRFToken string
+	IDToken   string
+	Flash     string
+	Created   time.Time
+	LastSeen  time.Time
+	Expires   time.Time
+}
+
+// NewToken returns 32 random bytes, base64url-encoded.
+func NewToken() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func hashToken(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+// CreateSession stores a new session for u and returns the cookie value.
+// Only a hash of the value is stored, so a copy of the database cannot be
+// used to sign in.
+func (db *DB) CreateSession(ctx context.Context, u portal.User, idToken string, maxAge time.Duration) (string, error) {
+	token := NewToken()
+	userJSON, err := json.Marshal(u)
+	if err != nil {
+		return "", fmt.Errorf("cache: create session: %w", err)
+	}
+	now := db.now()
+	err = db.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO sessions(token_hash, subject, user_json, csrf_token, id_token, created_at, last_seen, expires_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, hashToken(token), u.Subject, string(userJSON), NewToken(), idToken, now, now, now+int64(maxAge/time.Second))
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("cache: create session: %w", err)
+	}
+	return token, nil
+}
+
+// SessionByToken returns the live session for a cookie value. A session
+// idle for longer than idle, or past its absolute end, is deleted and
+// reported as EUNAUTHORIZED.
+func (db *DB) SessionByToken(ctx context.Context, token string, idle time.Duration) (*Session, error) {
+	var s Session
+	var userJSON string
+	var created, lastSeen, expires int64
+	err := db.r.QueryRowContext(ctx, `SELECT user_json, csrf_token, id_token, flash, created_at, last_seen, expires_at
+		FROM sessions WHERE token_hash = ?`, hashToken(token)).Scan(&userJSON, &s.CSRFToken, &s.IDToken, &s.Flash, &created, &lastSeen, &expires)
+	if err == sql.ErrNoRows {
+		return nil, portal.Errorf(portal.EUNAUTHORIZED, "Your session has ended. Please sign in again.")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cache: session: %w", err)
+	}
+	now := db.now()
+	if now >= expires || now-lastSeen > int64(idle/time.Second) {
+		db.DeleteSession(ctx, token)
+		return nil, portal.Errorf(portal.EUNAUTHORIZED, "Your session has expired. Please sign in again.")
+	}
+	if err := json.Unmarshal([]byte(userJSON), &s.User); err != nil {
+		return nil, fmt.Errorf("cache: session user: %w", err)
+	}
+	s.Created, s.LastSeen, s.Expires = unix(created), unix(lastSeen), unix(expires)
+	return &s, nil
+}
+
+// TouchSession records activity on a session, at most once a minute so
+// that page views do not all queue on the writer.
+func (db *DB) TouchSession(ctx context.Context, token string, lastSeen time.Time) error {
+	if db.Now().Sub(lastSeen) < time.Minute {
+		return nil
+	}
+	return db.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE sessions SET last_seen = ? WHERE token_hash = ?`, db.now(), hashToken(token))
+		return err
+	})
+}
+
+// SetFlash stores a one-time message to show on the session's next page.
+func (db *DB) SetFlash(ctx context.Context, token, msg string) error {
+	return db.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE sessions SET flash = ? WHERE token_hash = ?`, msg, hashToken(token))
+		return err
+	})
+}
+
+// TakeFlash returns and clears the session's flash message.
+func (db *DB) TakeFlash(ctx context.Context, token string) (string, error) {
+	var msg string
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `SELECT flash FROM sessions WHERE token_hash = ?`, hashToken(token)).Scan(&msg)
+		if err != nil || msg == "" {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE sessions SET flash = '' WHERE token_hash = ?`, hashToken(token))
+		return err
+	})
+	if err == sql.ErrNoRows {
+		return "", nil
+	}
+	return msg, err
+}
+
+// DeleteSession ends a session.
+func (db *DB) DeleteSession(ctx context.Context, token string) error {
+	return db.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, hashToken(token))
+		return err
+	})
+}
+
+// DeleteExpired removes ended sessions, stale pending logins (older than
+// loginTTL) and old login failures.
+func (db *DB) DeleteExpired(ctx context.Context, idle, loginTTL time.Duration) error {
+	now := db.now()
+	return db.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ? OR last_seen < ?`, now, now-int64(idle/time.Second)); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE at < ?`, now-86400); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM pending_logins WHERE created_at < ?`, now-int64(loginTTL/time.Second))
+		return err
+	})
+}
+
+// PendingLogin is a login started and not yet finished: the values the
+// callback must see again.
+type PendingLogin struct {
+	State, Nonce, Verifier, ReturnTo string
+	Created                          time.Time
+}
+
+// CreatePendingLogin stores p and returns the id for its cookie.
+func (db *DB) CreatePendingLogin(ctx context.Context, p PendingLogin) (string, error) {
+	id := NewToken()
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO pending_logins(id_hash, state, nonce, verifier, return_to, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			hashToken(id), p.State, p.Nonce, p.Verifier, p.ReturnTo, db.now())
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("cache: pending login: %w", err)
+	}
+	return id, nil
+}
+
+// TakePendingLogin returns and deletes the pending login with id, so that
+// a callback can be used only once.
+func (db *DB) TakePendingLogin(ctx context.Context, id string) (*PendingLogin, error) {
+	var p PendingLogin
+	var created int64
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `DELETE FROM pending_logins WHERE id_hash = ? RETURNING state, nonce, verifier, return_to, created_at`,
+			hashToken(id)).Scan(&p.State, &p.Nonce, &p.Verifier, &p.ReturnTo, &created)
+	})
+	if err != nil {
+		return nil, notFound(err, "This sign-in attempt is unknown or was already used. Please start again.")
+	}
+	p.Created = unix(created)
+	return &p, nil
+}
+
+// RecordLoginFailure notes a failed login from client.
+func (db *DB) RecordLoginFailure(ctx context.Context, client string) error {
+	return db.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO login_failures(client, at) VALUES (?, ?)`, client, db.now())
+		return err
+	})
+}
+
+// LoginFailures counts the failed logins from client within window.
+func (db *DB) LoginFailures(ctx context.Context, client string, window time.Duration) (int, error) {
+	var n int
+	err := db.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM login_failures WHERE client = ? AND at >= ?`,
+		client, db.now()-int64(window/time.Second)).Scan(&n)
+	return n, err
+}

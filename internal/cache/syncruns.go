@@ -1,0 +1,138 @@
+package cache
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// SyncRun is one run of an upstream's sync.
+type SyncRun struct {
+	ID       int64
+	Upstream string
+	Started  time.Time
+	Finished time.Time // zero while running
+	Rows     int64
+	Error    string
+}
+
+// SourceStatus is what the pages say about an upstream's data.
+type SourceStatus struct {
+	Upstream    string
+	LastSuccess *SyncRun // the newest run that finished without error
+	LastRun     *SyncRun // the newest run, finished or not
+	LastError   *SyncRun // the newest run that failed
+}
+
+// DataAsOf is the finish time of the last successful sync (zero if none).
+func (s SourceStatus) DataAsOf() time.Time {
+	if s.LastSuccess == nil {
+		return time.Time{}
+	}
+	return s.LastSuccess.Finished
+}
+
+// Failing reports whether the newest finished run failed.
+func (s SourceStatus) Failing() bool {
+	return s.LastError != nil && (s.LastSuccess == nil || s.LastError.ID > s.LastSuccess.ID)
+}
+
+// StartSyncRun records the start of a sync run and returns its id.
+func (db *DB) StartSyncRun(ctx context.Context, upstream string) (int64, error) {
+	var id int64
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `INSERT INTO sync_runs(upstream, started_ms) VALUES (?, ?) RETURNING id`,
+			upstream, db.nowMS()).Scan(&id)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("cache: start sync run: %w", err)
+	}
+	return id, nil
+}
+
+// FinishSyncRun records the end of a run with the rows it wrote and its
+// error ("" for success).
+func (db *DB) FinishSyncRun(ctx context.Context, id int64, rows int64, errText string) error {
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE sync_runs SET finished_ms = ?, rows = ?, error = ? WHERE id = ?`,
+			db.nowMS(), rows, errText, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("cache: finish sync run: %w", err)
+	}
+	return nil
+}
+
+// AbandonSyncRuns marks runs left unfinished by a stopped process as failed.
+func (db *DB) AbandonSyncRuns(ctx context.Context) error {
+	return db.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE sync_runs SET finished_ms = ?, error = 'interrupted: the portal stopped during this run' WHERE finished_ms IS NULL`, db.nowMS())
+		return err
+	})
+}
+
+const syncRunCols = `id, upstream, started_ms, COALESCE(finished_ms, 0), rows, error`
+
+func scanSyncRun(row interface{ Scan(...any) error }) (*SyncRun, error) {
+	var r SyncRun
+	var started, finished int64
+	if err := row.Scan(&r.ID, &r.Upstream, &started, &finished, &r.Rows, &r.Error); err != nil {
+		return nil, err
+	}
+	r.Started, r.Finished = unixMS(started), unixMS(finished)
+	return &r, nil
+}
+
+// SourceStatuses returns the status of each named upstream.
+func (db *DB) SourceStatuses(ctx context.Context, upstreams []string) (map[string]SourceStatus, error) {
+	out := make(map[string]SourceStatus, len(upstreams))
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		for _, u := range upstreams {
+			s := SourceStatus{Upstream: u}
+			var err error
+			if s.LastRun, err = oneRun(ctx, tx, `WHERE upstream = ? ORDER BY started_ms DESC, id DESC LIMIT 1`, u); err != nil {
+				return err
+			}
+			if s.LastSuccess, err = oneRun(ctx, tx, `WHERE upstream = ? AND finished_ms IS NOT NULL AND error = '' ORDER BY started_ms DESC, id DESC LIMIT 1`, u); err != nil {
+				return err
+			}
+			if s.LastError, err = oneRun(ctx, tx, `WHERE upstream = ? AND error <> '' ORDER BY started_ms DESC, id DESC LIMIT 1`, u); err != nil {
+				return err
+			}
+			out[u] = s
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cache: source statuses: %w", err)
+	}
+	return out, nil
+}
+
+func oneRun(ctx context.Context, tx *sql.Tx, where string, args ...any) (*SyncRun, error) {
+	r, err := scanSyncRun(tx.QueryRowContext(ctx, `SELECT `+syncRunCols+` FROM sync_runs `+where, args...))
+	if err == sql.ErrNoRows {
+		return nil, nil
+	}
+	return r, err
+}
+
+// RecentSyncRuns lists the newest runs of an upstream, newest first.
+func (db *DB) RecentSyncRuns(ctx context.Context, upstream string, limit int) ([]SyncRun, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+syncRunCols+` FROM sync_runs WHERE upstream = ? ORDER BY started_ms DESC, id DESC LIMIT ?`, upstream, limit)
+	if err != nil {
+		return nil, fmt.Errorf("cache: recent sync runs: %w", err)
+	}
+	defer rows.Close()
+	var out []SyncRun
+	for rows.Next() {
+		r, err := scanSyncRun(rows)
+		if err != nil {
+			return nil, fmt.Errorf("cache: recent sync runs: %w", err)
+		}
+		out = append(out, *r)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,147 @@
+// Package handlers is the portal's web layer: Echo handlers that read the
+// request, ask the cache, build a view model and render a templ page (or
+// its CSV twin). Handlers never call an upstream: reads come from the
+// cache, writes go to the outbox.
+package handlers
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/accounting-portal/portal/internal/auth"
+	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/portal"
+)
+
+// Store is what the core pages need from the cache.
+type Store interface {
+	Ping(ctx context.Context) error
+	SourceStatuses(ctx context.Context, upstreams []string) (map[string]cache.SourceStatus, error)
+	RecentSyncRuns(ctx context.Context, upstream string, limit int) ([]cache.SyncRun, error)
+	CachedRowCounts(ctx context.Context, upstream string) ([]cache.RowCount, error)
+	ProjectNames(ctx context.Context, keys []string) (map[string]string, error)
+	TakeFlash(ctx context.Context, token string) (string, error)
+	SetFlash(ctx context.Context, token, msg string) error
+	ListOutbox(ctx context.Context, f cache.OutboxFilter) ([]cache.OutboxItem, int, error)
+	OutboxItemByID(ctx context.Context, id int64) (*cache.OutboxItem, error)
+	OutboxAttempts(ctx context.Context, id int64) ([]cache.OutboxAttempt, error)
+	OutboxCounts(ctx context.Context) (map[string]int, error)
+	AuditTrail(ctx context.Context, subjects ...string) ([]cache.AuditEntry, error)
+	SettleOutbox(ctx context.Context, id int64, from []string, o cache.OutboxOutcome) (*cache.OutboxItem, error)
+	RequeueOutbox(ctx context.Context, id int64, actor, actorName string) error
+}
+
+// SyncControl is the scheduler, as the data-sources page sees it.
+type SyncControl interface {
+	NextRun(upstream string) time.Time
+	Running(upstream string) bool
+	Trigger(upstream string) error
+}
+
+// Notifier wakes the outbox dispatcher after a write was queued.
+type Notifier interface{ Notify() }
+
+// Source is one upstream as configured.
+type Source struct {
+	Upstream   string
+	Configured bool
+	Interval   time.Duration
+}
+
+// Deps are the handler's dependencies.
+type Deps struct {
+	Logger *slog.Logger
+	Store  Store
+	Auth   *auth.Auth
+	Sync   SyncControl
+	Outbox Notifier
+	// Sources lists every upstream, configured or not, in page order.
+	Sources []Source
+	// Issuer is the OIDC issuer URL (its origin may receive the sign-out form).
+	Issuer string
+	// Secure is set when the portal is served over https (adds HSTS).
+	Secure bool
+	Now    func() time.Time
+}
+
+// Handler serves the portal's pages.
+type Handler struct {
+	Deps
+	routes []Route
+}
+
+// New checks deps and returns a Handler.
+func New(d Deps) (*Handler, error) {
+	var missing []error
+	if d.Logger == nil {
+		missing = append(missing, errors.New("Logger"))
+	}
+	if d.Store == nil {
+		missing = append(missing, errors.New("Store"))
+	}
+	if d.Auth == nil {
+		missing = append(missing, errors.New("Auth"))
+	}
+	if d.Sync == nil {
+		missing = append(missing, errors.New("Sync"))
+	}
+	if d.Outbox == nil {
+		missing = append(missing, errors.New("Outbox"))
+	}
+	if len(missing) > 0 {
+		return nil, portal.WrapError(portal.EINTERNAL, errors.Join(missing...), "handlers: missing dependencies")
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	return &Handler{Deps: d}, nil
+}
+
+// Access is who may use a route.
+type Access int
+
+// Access levels, from least to most privileged.
+const (
+	Public  Access = iota // anyone, signed in or not
+	Member                // any signed-in person (data is still scoped to their projects)
+	Manager               // managers of at least one project, and admins
+	Admin                 // admins only
+)
+
+func (a Access) String() string {
+	return [...]string{"public", "member", "manager", "admin"}[a]
+}
+
+// Route is a registered route with its access level.
+type Route struct {
+	Method, Path string
+	Access       Access
+}
+
+// Routes lists every route the handler registered, for the role tests.
+func (h *Handler) Routes() []Route { return h.routes }
+
+// add registers a route with its access check. Every route goes through
+// here, so none can be added without saying who may use it.
+func (h *Handler) add(e *echo.Echo, method, path string, fn echo.HandlerFunc, a Access, mw ...echo.MiddlewareFunc) {
+	switch a {
+	case Manager:
+		mw = append([]echo.MiddlewareFunc{auth.RequireManager}, mw...)
+	case Admin:
+		mw = append([]echo.MiddlewareFunc{auth.RequireAdmin}, mw...)
+	}
+	e.Add(method, path, fn, mw...)
+	h.routes = append(h.routes, Route{Method: method, Path: path, Access: a})
+}
+
+// user returns the signed-in user (routes other than Public always have one).
+func user(c echo.Context) *portal.User {
+	if u := portal.UserFromContext(c.Request().Context()); u != nil {
+		return u
+	}
+	return &portal.User{}
+}

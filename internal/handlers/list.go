@@ -1,0 +1,209 @@
+package handlers
+
+import (
+	"fmt"
+	"math"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/accounting-portal/portal/internal/portal"
+	"github.com/accounting-portal/portal/web/templates"
+)
+
+// ListParams are a table's paging and sorting, read from the query string.
+type ListParams struct {
+	Page, Size int
+	Sort       string
+	Desc       bool
+}
+
+// Offset returns the first row of the page.
+func (p ListParams) Offset() int { return (p.Page - 1) * p.Size }
+
+// MaxPageSize bounds the rows of one page.
+const MaxPageSize = 500
+
+// parseList reads page, size and sort ("key" or "-key" for descending).
+// An unknown sort key or a bad number is an EINVALID naming the parameter.
+func parseList(q url.Values, sorts []string, defSort string, defDesc bool) (ListParams, error) {
+	p := ListParams{Page: 1, Size: 50, Sort: defSort, Desc: defDesc}
+	var problems []string
+	if v := q.Get("page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			problems = append(problems, fmt.Sprintf("page: %q is not a page number (1, 2, …)", v))
+		} else {
+			p.Page = n
+		}
+	}
+	if v := q.Get("size"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxPageSize {
+			problems = append(problems, fmt.Sprintf("size: %q must be a number from 1 to %d", v, MaxPageSize))
+		} else {
+			p.Size = n
+		}
+	}
+	if v := q.Get("sort"); v != "" {
+		key, desc := strings.TrimPrefix(v, "-"), strings.HasPrefix(v, "-")
+		if !slices.Contains(sorts, key) {
+			problems = append(problems, fmt.Sprintf("sort: %q is not a column of this table (use one of %s)", key, strings.Join(sorts, ", ")))
+		} else {
+			p.Sort, p.Desc = key, desc
+		}
+	}
+	if len(problems) > 0 {
+		return p, portal.Errorf(portal.EINVALID, "%s", strings.Join(problems, "; "))
+	}
+	return p, nil
+}
+
+// sortParam is the query value for sorting by key in the given direction.
+func sortParam(key string, desc bool) string {
+	if desc {
+		return "-" + key
+	}
+	return key
+}
+
+// withQuery returns the current URL with query parameters set (an empty
+// value removes one), keeping every other filter.
+func withQuery(u *url.URL, kv ...string) string {
+	q := u.Query()
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] == "" {
+			q.Del(kv[i])
+		} else {
+			q.Set(kv[i], kv[i+1])
+		}
+	}
+	out := url.URL{Path: u.Path, RawQuery: q.Encode()}
+	return out.RequestURI()
+}
+
+// sortHeader builds a column header that sorts by key, toggling direction
+// when the table is already sorted by it, and going back to page 1.
+func sortHeader(c echo.Context, p ListParams, label, key string, numeric bool) templates.SortHeader {
+	h := templates.SortHeader{Label: label, Key: key, Numeric: numeric}
+	if key == "" {
+		return h
+	}
+	desc := numeric // numbers and dates sort biggest first on the first click
+	if p.Sort == key {
+		h.Active = "asc"
+		if p.Desc {
+			h.Active = "desc"
+		}
+		desc = !p.Desc
+	}
+	h.Href = withQuery(c.Request().URL, "sort", sortParam(key, desc), "page", "")
+	return h
+}
+
+// pager builds the pagination of a table with total rows.
+func pager(c echo.Context, p ListParams, total int64) templates.PagerView {
+	pages := int(math.Ceil(float64(total) / float64(p.Size)))
+	u := c.Request().URL
+	return templates.PagerView{Page: p.Page, Pages: max(pages, 1), Total: total,
+		Href: func(n int) string { return withQuery(u, "page", strconv.Itoa(n)) }}
+}
+
+// TimeRange is a table's time window: [From, To).
+type TimeRange struct {
+	Preset   string // a key of timePresets, or "custom"
+	From, To time.Time
+}
+
+// timePresets are the ranges offered as one-click links, in order.
+var timePresets = []struct {
+	Key, Label string
+	Span       time.Duration
+}{
+	{"24h", "Last 24 hours", 24 * time.Hour},
+	{"7d", "Last 7 days", 7 * 24 * time.Hour},
+	{"30d", "Last 30 days", 30 * 24 * time.Hour},
+	{"90d", "Last 90 days", 90 * 24 * time.Hour},
+	{"1y", "Last year", 365 * 24 * time.Hour},
+}
+
+// parseTimeRange reads range=<preset> or from/to dates (YYYY-MM-DD, both
+// inclusive). Custom dates win over a preset.
+func parseTimeRange(q url.Values, now time.Time, defPreset string) (TimeRange, error) {
+	from, to := q.Get("from"), q.Get("to")
+	if from != "" || to != "" {
+		var problems []string
+		f, err := time.Parse("2006-01-02", from)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("from: %q is not a date (YYYY-MM-DD)", from))
+		}
+		t, err := time.Parse("2006-01-02", to)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("to: %q is not a date (YYYY-MM-DD)", to))
+		}
+		if len(problems) == 0 && t.Before(f) {
+			problems = append(problems, "to: the end date is before the start date")
+		}
+		if len(problems) > 0 {
+			return TimeRange{}, portal.Errorf(portal.EINVALID, "%s", strings.Join(problems, "; "))
+		}
+		return TimeRange{Preset: "custom", From: f, To: t.AddDate(0, 0, 1)}, nil
+	}
+	key := q.Get("range")
+	if key == "" {
+		key = defPreset
+	}
+	for _, p := range timePresets {
+		if p.Key == key {
+			return TimeRange{Preset: key, From: now.Add(-p.Span).UTC(), To: now.UTC()}, nil
+		}
+	}
+	keys := make([]string, len(timePresets))
+	for i, p := range timePresets {
+		keys[i] = p.Key
+	}
+	return TimeRange{}, portal.Errorf(portal.EINVALID, "range: %q is not one of %s (or give from and to dates)", key, strings.Join(keys, ", "))
+}
+
+// timeRangeView builds the range picker of a page.
+func timeRangeView(c echo.Context, tr TimeRange) templates.TimeRangeView {
+	u := c.Request().URL
+	v := templates.TimeRangeView{Preset: tr.Preset, From: tr.From.Format("2006-01-02"), To: tr.To.Add(-time.Nanosecond).Format("2006-01-02"),
+		Hidden: hiddenFields(u.Query(), "range", "from", "to", "page")}
+	for _, p := range timePresets {
+		v.Presets = append(v.Presets, templates.PresetLink{Key: p.Key, Label: p.Label,
+			Href: withQuery(u, "range", p.Key, "from", "", "to", "", "page", "")})
+	}
+	return v
+}
+
+// hiddenFields keeps the other filters of a page in a GET form.
+func hiddenFields(q url.Values, except ...string) []templates.Hidden {
+	var out []templates.Hidden
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if slices.Contains(except, k) {
+			continue
+		}
+		for _, v := range q[k] {
+			out = append(out, templates.Hidden{Name: k, Value: v})
+		}
+	}
+	return out
+}
+
+// csvFilename names a download after the view and its time range.
+func csvFilename(view string, tr TimeRange) string {
+	if tr.From.IsZero() {
+		return view + ".csv"
+	}
+	return fmt.Sprintf("%s_%s_%s.csv", view, tr.From.Format("2006-01-02"), tr.To.Add(-time.Nanosecond).Format("2006-01-02"))
+}

@@ -1,0 +1,212 @@
+package handlers
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/portal"
+	"github.com/accounting-portal/portal/web/templates"
+)
+
+var outboxStates = []string{cache.OutboxQueued, cache.OutboxSending, cache.OutboxVerify, cache.OutboxDelivered,
+	cache.OutboxFailed, cache.OutboxUncertain, cache.OutboxDead}
+
+func (h *Handler) handleOutboxList(c echo.Context) error {
+	ctx := c.Request().Context()
+	q := c.QueryParams()
+	lp, err := parseList(q, nil, "", false)
+	if err != nil {
+		return err
+	}
+	var states []string
+	if s := q.Get("state"); s != "" {
+		for _, st := range strings.Split(s, ",") {
+			if !slices.Contains(outboxStates, st) {
+				return portal.Errorf(portal.EINVALID, "state: %q is not one of %s", st, strings.Join(outboxStates, ", "))
+			}
+			states = append(states, st)
+		}
+	}
+	if wantsCSV(c) {
+		return h.outboxCSV(c, states)
+	}
+	items, total, err := h.Store.ListOutbox(ctx, cache.OutboxFilter{States: states, Limit: lp.Size, Offset: lp.Offset()})
+	if err != nil {
+		return err
+	}
+	counts, err := h.Store.OutboxCounts(ctx)
+	if err != nil {
+		return err
+	}
+	p, err := h.page(c, "Outbox", "outbox")
+	if err != nil {
+		return err
+	}
+	v := templates.OutboxView{Page: p, State: q.Get("state"), Pager: pager(c, lp, int64(total)), CSVHref: csvHref(c), Total: int64(total)}
+	for _, s := range outboxStates {
+		v.Filters = append(v.Filters, templates.OutboxFilterLink{State: s, Count: counts[s], Href: withQuery(c.Request().URL, "state", s, "page", "")})
+	}
+	v.AllHref = withQuery(c.Request().URL, "state", "", "page", "")
+	for _, it := range items {
+		v.Items = append(v.Items, outboxRow(it))
+	}
+	return render(c, http.StatusOK, templates.Outbox(v))
+}
+
+func outboxRow(it cache.OutboxItem) templates.OutboxRow {
+	return templates.OutboxRow{ID: it.ID, Kind: it.Kind, Upstream: portal.UpstreamTitle(it.Upstream), Summary: it.Summary,
+		State: it.State, Attempts: it.Attempts, MaxAttempts: it.MaxAttempts, LastError: it.LastError, Created: it.Created,
+		Updated: it.Updated, Next: it.NextAttemptAt, Ref: it.Ref, RefHref: refHref(it.Ref)}
+}
+
+// refHref links an outbox item to the page of the request it delivers.
+func refHref(ref string) string {
+	kind, id, ok := strings.Cut(ref, ":")
+	if !ok {
+		return ""
+	}
+	switch kind {
+	case "budget_request":
+		return "/requests/" + id
+	case "metric_push":
+		return "/metrics/pushes/" + id
+	case "usage_upload":
+		return "/usage/uploads/" + id
+	}
+	return ""
+}
+
+func (h *Handler) outboxCSV(c echo.Context, states []string) error {
+	ctx := c.Request().Context()
+	w, err := streamCSV(c, "outbox.csv", []string{"id", "kind", "upstream", "summary", "state", "attempts", "max_attempts",
+		"last_error", "created_utc", "updated_utc", "next_attempt_utc", "created_by"})
+	if err != nil {
+		return err
+	}
+	const batch = 1000
+	for off := 0; ; off += batch {
+		items, _, err := h.Store.ListOutbox(ctx, cache.OutboxFilter{States: states, Limit: batch, Offset: off})
+		if err != nil {
+			return w.finish(err)
+		}
+		for _, it := range items {
+			if err := w.row([]string{strconv.FormatInt(it.ID, 10), it.Kind, it.Upstream, it.Summary, it.State,
+				strconv.Itoa(it.Attempts), strconv.Itoa(it.MaxAttempts), it.LastError, templates.FormatSeconds(it.Created),
+				templates.FormatSeconds(it.Updated), templates.FormatSeconds(it.NextAttemptAt), it.CreatedBy}); err != nil {
+				return w.finish(err)
+			}
+		}
+		if len(items) < batch {
+			return w.finish(nil)
+		}
+	}
+}
+
+func (h *Handler) outboxItem(c echo.Context) (*cache.OutboxItem, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return nil, portal.Errorf(portal.ENOTFOUND, "There is no outbox item %q.", c.Param("id"))
+	}
+	return h.Store.OutboxItemByID(c.Request().Context(), id)
+}
+
+func (h *Handler) handleOutboxItem(c echo.Context) error {
+	ctx := c.Request().Context()
+	it, err := h.outboxItem(c)
+	if err != nil {
+		return err
+	}
+	attempts, err := h.Store.OutboxAttempts(ctx, it.ID)
+	if err != nil {
+		return err
+	}
+	trail, err := h.Store.AuditTrail(ctx, "outbox:"+strconv.FormatInt(it.ID, 10))
+	if err != nil {
+		return err
+	}
+	p, err := h.page(c, "Outbox item "+strconv.FormatInt(it.ID, 10), "outbox")
+	if err != nil {
+		return err
+	}
+	v := templates.OutboxItemView{Page: p, Item: outboxRow(*it), Payload: prettyJSON(it.Payload), Result: prettyJSON(it.Result),
+		CanResolve: it.State == cache.OutboxUncertain || it.State == cache.OutboxVerify,
+		CanRequeue: it.State == cache.OutboxFailed || it.State == cache.OutboxDead}
+	for _, a := range attempts {
+		v.Attempts = append(v.Attempts, templates.AttemptRow{Started: a.Started, Finished: a.Finished, Outcome: a.Outcome, Error: a.Error})
+	}
+	v.Trail = auditRows(trail)
+	return render(c, http.StatusOK, templates.OutboxItem(v))
+}
+
+func auditRows(trail []cache.AuditEntry) []templates.AuditRow {
+	out := make([]templates.AuditRow, 0, len(trail))
+	for _, e := range trail {
+		who := e.ActorName
+		if who == "" {
+			who = e.Actor
+		}
+		out = append(out, templates.AuditRow{At: e.At, Who: who, From: e.From, To: e.To, Reason: e.Reason})
+	}
+	return out
+}
+
+func prettyJSON(s string) string {
+	if s == "" {
+		return ""
+	}
+	var v any
+	if json.Unmarshal([]byte(s), &v) != nil {
+		return s
+	}
+	b, _ := json.MarshalIndent(v, "", "  ")
+	return string(b)
+}
+
+// handleOutboxResolve records an admin's decision on a write whose outcome
+// is unknown: it reached the upstream (delivered) or it did not (failed).
+func (h *Handler) handleOutboxResolve(c echo.Context) error {
+	it, err := h.outboxItem(c)
+	if err != nil {
+		return err
+	}
+	outcome, reason := c.FormValue("outcome"), strings.TrimSpace(c.FormValue("reason"))
+	state := map[string]string{"delivered": cache.OutboxDelivered, "failed": cache.OutboxFailed}[outcome]
+	if state == "" {
+		return portal.Errorf(portal.EINVALID, "outcome: choose whether the write reached the upstream (delivered) or not (failed).")
+	}
+	if reason == "" {
+		return portal.Errorf(portal.EINVALID, "reason: say how you checked, so others can follow the decision.")
+	}
+	u := user(c)
+	_, err = h.Store.SettleOutbox(c.Request().Context(), it.ID, []string{cache.OutboxUncertain, cache.OutboxVerify},
+		cache.OutboxOutcome{State: state, Error: "settled by an admin: " + reason, Actor: u.Subject, ActorName: u.DisplayName(), Reason: reason})
+	if err != nil {
+		return err
+	}
+	if err := h.flash(c, "Outbox item "+strconv.FormatInt(it.ID, 10)+" marked "+state+"."); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/outbox/"+strconv.FormatInt(it.ID, 10))
+}
+
+func (h *Handler) handleOutboxRequeue(c echo.Context) error {
+	it, err := h.outboxItem(c)
+	if err != nil {
+		return err
+	}
+	u := user(c)
+	if err := h.Store.RequeueOutbox(c.Request().Context(), it.ID, u.Subject, u.DisplayName()); err != nil {
+		return err
+	}
+	h.Outbox.Notify()
+	if err := h.flash(c, "Outbox item "+strconv.FormatInt(it.ID, 10)+" will be sent again."); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/outbox/"+strconv.FormatInt(it.ID, 10))
+}

@@ -1,0 +1,71 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/accounting-portal/portal/internal/portal"
+	"github.com/accounting-portal/portal/web/templates"
+)
+
+func (h *Handler) handleSources(c echo.Context) error {
+	ctx := c.Request().Context()
+	p, err := h.page(c, "Data sources", "sources")
+	if err != nil {
+		return err
+	}
+	fresh, err := h.freshness(c, portal.Upstreams...)
+	if err != nil {
+		return err
+	}
+	st, err := h.Store.SourceStatuses(ctx, portal.Upstreams)
+	if err != nil {
+		return err
+	}
+	v := templates.SourcesView{Page: p}
+	for _, f := range fresh {
+		src := h.source(f.Upstream)
+		row := templates.SourceRow{Freshness: f, Interval: src.Interval, CanSyncNow: src.Configured}
+		if src.Configured {
+			row.NextRun, row.Running = h.Sync.NextRun(f.Upstream), h.Sync.Running(f.Upstream)
+			if s := st[f.Upstream]; s.LastSuccess != nil {
+				row.LastRows = s.LastSuccess.Rows
+			}
+			counts, err := h.Store.CachedRowCounts(ctx, f.Upstream)
+			if err != nil {
+				return err
+			}
+			for _, rc := range counts {
+				row.CachedRows = append(row.CachedRows, templates.RowCount{Label: rc.Label, Rows: rc.Rows})
+			}
+			runs, err := h.Store.RecentSyncRuns(ctx, f.Upstream, 10)
+			if err != nil {
+				return err
+			}
+			for _, r := range runs {
+				rr := templates.SyncRunRow{Started: r.Started, Rows: r.Rows, Error: r.Error, Running: r.Finished.IsZero()}
+				if !rr.Running {
+					rr.Took = r.Finished.Sub(r.Started)
+				}
+				row.Recent = append(row.Recent, rr)
+			}
+		}
+		v.Rows = append(v.Rows, row)
+	}
+	return render(c, http.StatusOK, templates.Sources(v))
+}
+
+func (h *Handler) handleSyncNow(c echo.Context) error {
+	up := c.Param("upstream")
+	if !h.source(up).Configured {
+		return portal.Errorf(portal.ENOTFOUND, "%s is not configured.", portal.UpstreamTitle(up))
+	}
+	if err := h.Sync.Trigger(up); err != nil {
+		return err
+	}
+	if err := h.flash(c, portal.UpstreamTitle(up)+": a sync has started. Reload this page to see it finish."); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/sources")
+}

@@ -1,0 +1,215 @@
+// Package outbox delivers the portal's writes to the upstreams. A write is
+// recorded in SQLite (with the request it belongs to) before anything is
+// sent; the dispatcher here claims due items one at a time, calls the
+// upstream through a Deliverer, and settles the outcome:
+//
+//   - success: delivered;
+//   - provably no effect (the connection failed, or the upstream answered
+//     429/5xx): queued again with backoff, dead after too many attempts;
+//   - refused by the upstream (4xx): failed, with the upstream's reason;
+//   - unknown (sent, no answer): looked up in the upstream when the kind
+//     has a Checker (verify), else left uncertain for an admin.
+//
+// One dispatcher sends one item at a time, and an item is marked sending
+// before the call, so no write is sent twice; a crash mid-call leaves it
+// sending, which the next start treats as unknown.
+package outbox
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/portal"
+)
+
+// Deliverer sends one kind of write.
+type Deliverer interface {
+	// Deliver sends the item and returns what the upstream answered (JSON,
+	// kept with the item) or a portal error whose code says what happened.
+	Deliver(ctx context.Context, item cache.OutboxItem) (result string, err error)
+}
+
+// Checker is implemented by deliverers whose writes can be looked up in
+// the upstream, to settle an attempt whose outcome is unknown.
+type Checker interface {
+	// Check reports whether the item's write is present in the upstream.
+	Check(ctx context.Context, item cache.OutboxItem) (present bool, result string, err error)
+}
+
+// Store is the outbox's storage; cache.DB implements it.
+type Store interface {
+	ClaimOutbox(ctx context.Context) (*cache.OutboxItem, error)
+	SettleOutbox(ctx context.Context, id int64, from []string, o cache.OutboxOutcome) (*cache.OutboxItem, error)
+	RecoverOutbox(ctx context.Context, canVerify func(kind string) bool) (int, error)
+	NextOutboxDue(ctx context.Context) (time.Time, error)
+}
+
+// Dispatcher delivers outbox items.
+type Dispatcher struct {
+	store Store
+	log   *slog.Logger
+	kinds map[string]Deliverer
+	wake  chan struct{}
+	// Now is the clock; Timeout bounds one delivery; VerifyDelay is the wait
+	// before looking up a write whose outcome is unknown (so that a request
+	// still being processed upstream has finished); Poll is the longest
+	// sleep between looks at the outbox.
+	Now         func() time.Time
+	Timeout     time.Duration
+	VerifyDelay time.Duration
+	Poll        time.Duration
+	// Backoff returns the wait before attempt n+1 after n attempts with no effect.
+	Backoff func(attempts int) time.Duration
+}
+
+// New returns a dispatcher with default timings.
+func New(store Store, log *slog.Logger) *Dispatcher {
+	return &Dispatcher{store: store, log: log, kinds: map[string]Deliverer{}, wake: make(chan struct{}, 1),
+		Now: time.Now, Timeout: 60 * time.Second, VerifyDelay: 30 * time.Second, Poll: 5 * time.Second, Backoff: DefaultBackoff}
+}
+
+// DefaultBackoff doubles from 5 seconds up to 10 minutes.
+func DefaultBackoff(attempts int) time.Duration {
+	d := 5 * time.Second << min(max(attempts-1, 0), 10)
+	return min(d, 10*time.Minute)
+}
+
+// Register sets the deliverer of a kind.
+func (d *Dispatcher) Register(kind string, del Deliverer) { d.kinds[kind] = del }
+
+// CanVerify reports whether a kind's writes can be looked up.
+func (d *Dispatcher) CanVerify(kind string) bool {
+	_, ok := d.kinds[kind].(Checker)
+	return ok
+}
+
+// Notify wakes the dispatcher after a new item was queued.
+func (d *Dispatcher) Notify() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run recovers items a previous process left mid-send, then delivers due
+// items until ctx ends.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	n, err := d.store.RecoverOutbox(ctx, d.CanVerify)
+	if err != nil {
+		return fmt.Errorf("outbox: recover: %w", err)
+	}
+	if n > 0 {
+		d.log.Warn("outbox items were mid-send when the portal stopped; their outcome is being checked", slog.Int("items", n))
+	}
+	for {
+		if _, err := d.DispatchDue(ctx); err != nil && ctx.Err() == nil {
+			d.log.Error("outbox dispatch", slog.Any("error", err))
+		}
+		wait := d.Poll
+		if next, err := d.store.NextOutboxDue(ctx); err == nil && !next.IsZero() {
+			wait = min(wait, max(next.Sub(d.Now()), 10*time.Millisecond))
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-d.wake:
+			t.Stop()
+		case <-t.C:
+		}
+	}
+}
+
+// DispatchDue handles every item due now and returns how many it handled.
+func (d *Dispatcher) DispatchDue(ctx context.Context) (int, error) {
+	n := 0
+	for ctx.Err() == nil {
+		it, err := d.store.ClaimOutbox(ctx)
+		if portal.ErrorCode(err) == portal.ENOTFOUND {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+		n++
+		if err := d.handle(ctx, it); err != nil {
+			return n, err
+		}
+	}
+	return n, ctx.Err()
+}
+
+func (d *Dispatcher) handle(ctx context.Context, it *cache.OutboxItem) error {
+	del := d.kinds[it.Kind]
+	if it.State == cache.OutboxVerify {
+		return d.verify(ctx, it, del)
+	}
+	if del == nil {
+		return d.settle(ctx, it, cache.OutboxOutcome{State: cache.OutboxFailed, Error: "this portal has no way to deliver " + it.Kind + " (is the upstream configured?)"})
+	}
+	callCtx, cancel := context.WithTimeout(ctx, d.Timeout)
+	result, err := del.Deliver(callCtx, *it)
+	cancel()
+	return d.settle(ctx, it, d.outcome(it, del, result, err))
+}
+
+// outcome classifies a delivery attempt.
+func (d *Dispatcher) outcome(it *cache.OutboxItem, del Deliverer, result string, err error) cache.OutboxOutcome {
+	now := d.Now()
+	msg := portal.ErrorMessage(err)
+	switch code := portal.ErrorCode(err); {
+	case err == nil:
+		return cache.OutboxOutcome{State: cache.OutboxDelivered, Result: result}
+	case code == portal.EUNCERTAIN:
+		if _, ok := del.(Checker); ok {
+			return cache.OutboxOutcome{State: cache.OutboxVerify, Error: msg, Result: result, NextAttempt: now.Add(d.VerifyDelay)}
+		}
+		return cache.OutboxOutcome{State: cache.OutboxUncertain, Error: msg, Result: result}
+	case code == portal.EUNAVAILABLE:
+		if it.Attempts >= it.MaxAttempts {
+			return cache.OutboxOutcome{State: cache.OutboxDead, Error: fmt.Sprintf("gave up after %d attempts: %s", it.Attempts, msg)}
+		}
+		return cache.OutboxOutcome{State: cache.OutboxQueued, Error: msg, NextAttempt: now.Add(d.Backoff(it.Attempts))}
+	default:
+		return cache.OutboxOutcome{State: cache.OutboxFailed, Error: msg, Result: result}
+	}
+}
+
+// verify looks up a write whose outcome was unknown.
+func (d *Dispatcher) verify(ctx context.Context, it *cache.OutboxItem, del Deliverer) error {
+	chk, ok := del.(Checker)
+	if !ok {
+		return d.settle(ctx, it, cache.OutboxOutcome{State: cache.OutboxUncertain, Error: it.LastError})
+	}
+	callCtx, cancel := context.WithTimeout(ctx, d.Timeout)
+	present, result, err := chk.Check(callCtx, *it)
+	cancel()
+	switch {
+	case err != nil:
+		// The look-up itself failed; look again later.
+		return d.settle(ctx, it, cache.OutboxOutcome{State: cache.OutboxVerify, Error: "look-up failed: " + portal.ErrorMessage(err),
+			NextAttempt: d.Now().Add(d.Backoff(it.Attempts))})
+	case present:
+		return d.settle(ctx, it, cache.OutboxOutcome{State: cache.OutboxDelivered, Result: result, Reason: "found in the upstream after an unanswered attempt"})
+	case it.Attempts >= it.MaxAttempts:
+		return d.settle(ctx, it, cache.OutboxOutcome{State: cache.OutboxDead, Error: fmt.Sprintf("gave up after %d attempts; the last one did not arrive", it.Attempts)})
+	default:
+		// Not there: the unanswered attempt had no effect, so sending again is safe.
+		return d.settle(ctx, it, cache.OutboxOutcome{State: cache.OutboxQueued, Error: "not found in the upstream after an unanswered attempt; sending again", NextAttempt: d.Now()})
+	}
+}
+
+func (d *Dispatcher) settle(ctx context.Context, it *cache.OutboxItem, o cache.OutboxOutcome) error {
+	_, err := d.store.SettleOutbox(context.WithoutCancel(ctx), it.ID, []string{it.State}, o)
+	level := slog.LevelInfo
+	if o.State != cache.OutboxDelivered {
+		level = slog.LevelWarn
+	}
+	d.log.Log(ctx, level, "outbox item settled", slog.Int64("id", it.ID), slog.String("kind", it.Kind),
+		slog.String("state", o.State), slog.String("error", o.Error))
+	return err
+}
