@@ -120,8 +120,11 @@ func TestLogin_Refused(t *testing.T) {
 		expectRefused(t, b, cb.String())
 	})
 	tamper := map[string]func(map[string]any){
-		"wrong nonce":    func(c map[string]any) { c["nonce"] = "not-the-nonce" },
-		"expired token":  func(c map[string]any) { c["exp"] = time.Now().Add(-time.Hour).Unix(); c["iat"] = time.Now().Add(-2 * time.Hour).Unix() },
+		"wrong nonce": func(c map[string]any) { c["nonce"] = "not-the-nonce" },
+		"expired token": func(c map[string]any) {
+			c["exp"] = time.Now().Add(-time.Hour).Unix()
+			c["iat"] = time.Now().Add(-2 * time.Hour).Unix()
+		},
 		"other audience": func(c map[string]any) { c["aud"] = "another-client"; c["azp"] = "another-client" },
 		"other issuer":   func(c map[string]any) { c["iss"] = "https://evil.example" },
 	}

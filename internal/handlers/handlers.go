@@ -59,6 +59,11 @@ type Deps struct {
 	Auth   *auth.Auth
 	Sync   SyncControl
 	Outbox Notifier
+	// The areas' stores; *cache.DB implements them all.
+	Budgets BudgetStore
+	Metrics MetricStore
+	Usage   UsageStore
+	Billing BillingStore
 	// Sources lists every upstream, configured or not, in page order.
 	Sources []Source
 	// Issuer is the OIDC issuer URL (its origin may receive the sign-out form).

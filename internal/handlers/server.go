@@ -47,11 +47,17 @@ func (h *Handler) Echo() *echo.Echo {
 		auth.CSRF(),
 	)
 	e.GET("/static/*", echo.WrapHandler(static.Handler()))
-	e.GET("/favicon.ico", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, static.URL("img/favicon.svg")) })
+	e.GET("/favicon.ico", func(c echo.Context) error {
+		return c.Redirect(http.StatusMovedPermanently, static.URL("img/favicon.svg"))
+	})
 	h.routes = append(h.routes, Route{"GET", "/static/*", Public}, Route{"GET", "/favicon.ico", Public})
 	h.Auth.Register(e)
 	h.routes = append(h.routes, Route{"GET", "/auth/login", Public}, Route{"GET", "/auth/callback", Public}, Route{"POST", "/auth/logout", Member})
 	h.registerCore(e)
+	h.registerBudgets(e)
+	h.registerMetrics(e)
+	h.registerUsage(e)
+	h.registerBilling(e)
 	return e
 }
 

@@ -36,7 +36,7 @@ type ChartSpec struct {
 	// BarWidth is the span one bar covers (default one day).
 	BarWidth time.Duration
 	// Area shades the area under the first line.
-	Area bool
+	Area          bool
 	Width, Height int
 	// From and To fix the x range; zero means the data's own range.
 	From, To time.Time
