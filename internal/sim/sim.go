@@ -134,7 +134,7 @@ func Start(cfg Config) (*Running, error) {
 		r.Info.AMIE = &AMIEInfo{URL: "http://" + addr + amie.BasePath, Site: r.AMIE.Site(), APIKey: r.AMIE.APIKey()}
 	}
 	if cfg.VergeOS != "" {
-		r.VergeOS = vergeos.New(vergeos.Options{World: w, Now: cfg.Now})
+		r.VergeOS = vergeos.New(vergeos.Options{World: w, Now: cfg.Now, RateLimit: vergeos.DefaultRateLimit})
 		addr, err := r.serve(cfg.VergeOS, r.VergeOS, true)
 		if err != nil {
 			return nil, r.fail(err)
