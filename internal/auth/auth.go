@@ -5,7 +5,9 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -25,7 +27,8 @@ import (
 // Cookie names.
 const (
 	SessionCookie = "portal_session"
-	LoginCookie   = "portal_login"
+	// LoginCookie prefixes the cookie of each sign-in attempt.
+	LoginCookie = "portal_login"
 )
 
 // loginTTL is how long a started login may take to come back.
@@ -152,6 +155,14 @@ func (a *Auth) cookie(name, value string, maxAge time.Duration) *http.Cookie {
 	return c
 }
 
+// loginCookieName names the cookie of one sign-in attempt after its state,
+// so that sign-ins started in two tabs at once do not overwrite each
+// other. A forged or unknown state names a cookie that does not exist.
+func loginCookieName(state string) string {
+	sum := sha256.Sum256([]byte(state))
+	return LoginCookie + "_" + hex.EncodeToString(sum[:6])
+}
+
 func (a *Auth) handleLogin(c echo.Context) error {
 	ctx := c.Request().Context()
 	if err := a.throttle(ctx, c.RealIP()); err != nil {
@@ -163,7 +174,7 @@ func (a *Auth) handleLogin(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.SetCookie(a.cookie(LoginCookie, id, loginTTL))
+	c.SetCookie(a.cookie(loginCookieName(p.State), id, loginTTL))
 	return c.Redirect(http.StatusFound, a.oauth.AuthCodeURL(p.State, oidc.Nonce(p.Nonce), oauth2.S256ChallengeOption(p.Verifier)))
 }
 
@@ -203,8 +214,9 @@ func (a *Auth) handleCallback(c echo.Context) error {
 	if err := a.throttle(ctx, c.RealIP()); err != nil {
 		return err
 	}
-	ck, err := c.Cookie(LoginCookie)
-	c.SetCookie(a.cookie(LoginCookie, "", -1))
+	name := loginCookieName(c.QueryParam("state"))
+	ck, err := c.Cookie(name)
+	c.SetCookie(a.cookie(name, "", -1))
 	if err != nil {
 		return a.loginFailed(c, portal.EUNAUTHORIZED, "This sign-in was not started here, or took too long.", err)
 	}
