@@ -1,10 +1,35 @@
 package app
 
-// wireOBI builds the OBI accounting client, its sync job and its outbox deliverers
-// when the upstream is configured.
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/clients/obi"
+	"github.com/accounting-portal/portal/internal/outbox"
+	"github.com/accounting-portal/portal/internal/portal"
+	"github.com/accounting-portal/portal/internal/syncer"
+)
+
+// wireOBI builds the OBI accounting client, its sync job (which reads the
+// virtual labs and projects the catalogue names) and the deliverer of
+// approved budget requests, when the upstream is configured.
 func (a *App) wireOBI() error {
-	if !a.Config.OBI.Configured() {
+	cfg := a.Config.OBI
+	if !cfg.Configured() {
 		return nil
 	}
+	client, err := obi.New(obi.Config{BaseURL: cfg.URL, Token: cfg.Token, Timeout: a.Config.UpstreamTimeout, Retries: 2,
+		Logger: a.Log, Debug: a.Config.UpstreamDebug})
+	if err != nil {
+		return fmt.Errorf("app: %w", err)
+	}
+	a.Sync.Add(syncer.OBISyncJob(client, a.DB, syncer.OBIOptions{Interval: cfg.Interval, Now: a.now, Log: a.Log}))
+	a.Outbox.Register(cache.KindOBIBudget, outbox.OBIBudget{Client: client, Now: a.now, OnApplied: func() {
+		// The new balances show after the next sync: run it now.
+		if err := a.Sync.Trigger(portal.UpstreamOBI); err != nil {
+			a.Log.Warn("OBI sync after a budget change", slog.Any("error", err))
+		}
+	}})
 	return nil
 }

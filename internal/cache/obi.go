@@ -1,0 +1,358 @@
+package cache
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/accounting-portal/portal/internal/decimal"
+	"github.com/accounting-portal/portal/internal/portal"
+)
+
+// The OBI sync's writes: balances with a snapshot at each sync, discounts,
+// job reports with their daily spend rollup, and the report cursor. The
+// sync only reads what the catalogue names (OBITargets); data of a project
+// later removed from the catalogue stays stored but hidden (pages join the
+// catalogue), so a mistaken edit of the projects file does not erase a
+// balance history the upstream cannot give back.
+
+func init() {
+	registerCountedTable(portal.UpstreamOBI, "virtual lab balances", "obi_lab_balances")
+	registerCountedTable(portal.UpstreamOBI, "project balances", "obi_project_balances")
+	registerCountedTable(portal.UpstreamOBI, "balance snapshots", "obi_balance_snapshots")
+	registerCountedTable(portal.UpstreamOBI, "jobs", "obi_jobs")
+	registerCountedTable(portal.UpstreamOBI, "discounts", "obi_discounts")
+}
+
+// OBITarget is a catalogued virtual lab with its catalogued projects.
+type OBITarget struct {
+	VlabID   string
+	Name     string
+	Projects []OBITargetProject
+}
+
+// OBITargetProject is a catalogued OBI project.
+type OBITargetProject struct {
+	ProjID string
+	Key    string
+}
+
+// OBITargets lists the catalogued virtual labs, each with the catalogued
+// projects that belong to it: exactly what the OBI sync reads.
+func (db *DB) OBITargets(ctx context.Context) ([]OBITarget, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT l.id, l.name, COALESCE(pi.upstream_id, ''), COALESCE(pi.project_key, '')
+		FROM virtual_labs l LEFT JOIN project_ids pi ON pi.vlab_id = l.id AND pi.upstream = 'obi'
+		ORDER BY l.name, l.id, pi.project_key`)
+	if err != nil {
+		return nil, fmt.Errorf("cache: OBI targets: %w", err)
+	}
+	defer rows.Close()
+	var out []OBITarget
+	for rows.Next() {
+		var id, name, proj, key string
+		if err := rows.Scan(&id, &name, &proj, &key); err != nil {
+			return nil, fmt.Errorf("cache: OBI targets: %w", err)
+		}
+		if len(out) == 0 || out[len(out)-1].VlabID != id {
+			out = append(out, OBITarget{VlabID: id, Name: name})
+		}
+		if proj != "" {
+			t := &out[len(out)-1]
+			t.Projects = append(t.Projects, OBITargetProject{ProjID: proj, Key: key})
+		}
+	}
+	return out, rows.Err()
+}
+
+// OBILabReading is one reading of a virtual lab's balance and of its
+// catalogued projects' balances.
+type OBILabReading struct {
+	VlabID   string
+	Balance  decimal.Decimal
+	Projects []OBIProjectReading
+}
+
+// OBIProjectReading is one reading of a project's balance (excluding
+// reserved money) and reservation.
+type OBIProjectReading struct {
+	ProjID      string
+	Balance     decimal.Decimal
+	Reservation decimal.Decimal
+}
+
+// SaveOBIBalances records readings taken at at: the current balances and
+// one snapshot per account, in one transaction. It returns the rows written.
+func (db *DB) SaveOBIBalances(ctx context.Context, at time.Time, labs []OBILabReading) (int64, error) {
+	var n int64
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		for _, l := range labs {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO obi_lab_balances(vlab_id, balance) VALUES (?, ?)
+				ON CONFLICT(vlab_id) DO UPDATE SET balance = excluded.balance`, l.VlabID, l.Balance); err != nil {
+				return err
+			}
+			if err := snapshot(ctx, tx, l.VlabID, "vlab", at, l.Balance, decimal.Zero); err != nil {
+				return err
+			}
+			n += 2
+			for _, p := range l.Projects {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO obi_project_balances(proj_id, vlab_id, balance, reservation) VALUES (?, ?, ?, ?)
+					ON CONFLICT(proj_id) DO UPDATE SET vlab_id = excluded.vlab_id, balance = excluded.balance, reservation = excluded.reservation`,
+					p.ProjID, l.VlabID, p.Balance, p.Reservation); err != nil {
+					return err
+				}
+				if err := snapshot(ctx, tx, p.ProjID, "project", at, p.Balance, p.Reservation); err != nil {
+					return err
+				}
+				n += 2
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("cache: save OBI balances: %w", err)
+	}
+	return n, nil
+}
+
+// snapshot records one account's balance at a time; a second reading in
+// the same second replaces the first.
+func snapshot(ctx context.Context, tx *sql.Tx, account, kind string, at time.Time, bal, rsv decimal.Decimal) error {
+	_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO obi_balance_snapshots(account, at, kind, balance, reservation) VALUES (?, ?, ?, ?, ?)`,
+		account, secs(at), kind, bal, rsv)
+	return err
+}
+
+// OBIDiscount is a virtual lab's discount.
+type OBIDiscount struct {
+	ID        int64
+	VlabID    string
+	Discount  decimal.Decimal // a fraction: costs are multiplied by (1 - Discount)
+	ValidFrom time.Time
+	ValidTo   time.Time // zero: open-ended
+	Current   bool      // the one the service says is in force now
+}
+
+// ReplaceOBIDiscounts makes a lab's stored discounts equal to ds.
+func (db *DB) ReplaceOBIDiscounts(ctx context.Context, vlabID string, ds []OBIDiscount) (int64, error) {
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM obi_discounts WHERE vlab_id = ?`, vlabID); err != nil {
+			return err
+		}
+		for _, d := range ds {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO obi_discounts(vlab_id, id, discount, valid_from, valid_to, current) VALUES (?, ?, ?, ?, ?, ?)`,
+				vlabID, d.ID, d.Discount, secs(d.ValidFrom), secs(d.ValidTo), d.Current); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("cache: save OBI discounts: %w", err)
+	}
+	return int64(len(ds)), nil
+}
+
+// Job statuses. Reports list only finished, fully charged jobs.
+const (
+	OBIJobFinished = "finished"
+	OBIJobExpired  = "expired" // a longrun job the service cancelled after it stopped reporting
+)
+
+// OBIJob is one finished job of a project's report.
+type OBIJob struct {
+	ID, ProjID, VlabID string
+	Type, Subtype      string
+	Status             string
+	Name, UserID       string
+	ReservedAt         time.Time // zero for storage
+	StartedAt          time.Time
+	FinishedAt         time.Time
+	CancelledAt        time.Time
+	Amount             decimal.Decimal // credits the job took from the project
+	// ReservedAmount is what its reservation held; HasReservation is false
+	// for storage jobs, which reserve nothing.
+	ReservedAmount             decimal.Decimal
+	HasReservation             bool
+	Count, ReservedCount       int64
+	Duration, ReservedDuration int64 // seconds
+	Size                       int64 // storage bytes
+}
+
+// SaveOBIJobs stores a batch of jobs and brings the daily spend rollup of
+// every day they touch up to date, in one transaction. It returns how
+// many jobs were new or different from what was stored (0: all known).
+func (db *DB) SaveOBIJobs(ctx context.Context, jobs []OBIJob) (int64, error) {
+	var changed int64
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		old, err := tx.PrepareContext(ctx, `SELECT proj_id, finished_at FROM obi_jobs WHERE job_id = ?`)
+		if err != nil {
+			return err
+		}
+		defer old.Close()
+		up, err := tx.PrepareContext(ctx, upsertJob)
+		if err != nil {
+			return err
+		}
+		defer up.Close()
+		touched := map[spendDay]bool{}
+		for _, j := range jobs {
+			var oldProj string
+			var oldFinished int64
+			switch err := old.QueryRowContext(ctx, j.ID).Scan(&oldProj, &oldFinished); {
+			case err == sql.ErrNoRows:
+			case err != nil:
+				return err
+			}
+			res, err := up.ExecContext(ctx, jobArgs(j)...)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				continue
+			}
+			changed++
+			touched[spendDay{j.ProjID, dayStart(secs(j.FinishedAt))}] = true
+			if oldProj != "" {
+				touched[spendDay{oldProj, dayStart(oldFinished)}] = true
+			}
+		}
+		for d := range touched {
+			if err := rollUpDay(ctx, tx, d); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("cache: save OBI jobs: %w", err)
+	}
+	return changed, nil
+}
+
+// upsertJob inserts a job, or updates it only when something differs, so
+// that "rows affected" says whether the job was new or changed.
+const upsertJob = `INSERT INTO obi_jobs(job_id, proj_id, vlab_id, type, subtype, status, name, user_id, reserved_at, started_at, finished_at,
+	cancelled_at, amount, amount_nano, reserved_amount, reserved_nano, count, reserved_count, duration, reserved_duration, size)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT(job_id) DO UPDATE SET proj_id = excluded.proj_id, vlab_id = excluded.vlab_id, type = excluded.type,
+	subtype = excluded.subtype, status = excluded.status, name = excluded.name, user_id = excluded.user_id,
+	reserved_at = excluded.reserved_at, started_at = excluded.started_at, finished_at = excluded.finished_at,
+	cancelled_at = excluded.cancelled_at, amount = excluded.amount, amount_nano = excluded.amount_nano,
+	reserved_amount = excluded.reserved_amount, reserved_nano = excluded.reserved_nano, count = excluded.count,
+	reserved_count = excluded.reserved_count, duration = excluded.duration, reserved_duration = excluded.reserved_duration, size = excluded.size
+	WHERE (proj_id, vlab_id, type, subtype, status, name, user_id, reserved_at, started_at, finished_at, cancelled_at, amount,
+	reserved_amount, count, reserved_count, duration, reserved_duration, size) IS NOT
+	(excluded.proj_id, excluded.vlab_id, excluded.type, excluded.subtype, excluded.status, excluded.name, excluded.user_id,
+	excluded.reserved_at, excluded.started_at, excluded.finished_at, excluded.cancelled_at, excluded.amount, excluded.reserved_amount,
+	excluded.count, excluded.reserved_count, excluded.duration, excluded.reserved_duration, excluded.size)`
+
+func jobArgs(j OBIJob) []any {
+	reserved := ""
+	if j.HasReservation {
+		reserved = j.ReservedAmount.String()
+	}
+	return []any{j.ID, j.ProjID, j.VlabID, j.Type, j.Subtype, j.Status, j.Name, j.UserID, secs(j.ReservedAt), secs(j.StartedAt),
+		secs(j.FinishedAt), secs(j.CancelledAt), j.Amount, Nanos(j.Amount), reserved, Nanos(j.ReservedAmount), j.Count,
+		j.ReservedCount, j.Duration, j.ReservedDuration, j.Size}
+}
+
+type spendDay struct {
+	proj string
+	day  int64
+}
+
+const daySecs = 86400
+
+// dayStart is the UTC midnight at or before t (Unix seconds).
+func dayStart(t int64) int64 { return int64(math.Floor(float64(t)/daySecs)) * daySecs }
+
+// rollUpDay recomputes one project's spend of one day, exactly, from its jobs.
+func rollUpDay(ctx context.Context, tx *sql.Tx, d spendDay) error {
+	rows, err := tx.QueryContext(ctx, `SELECT type, amount FROM obi_jobs WHERE proj_id = ? AND finished_at >= ? AND finished_at < ?`,
+		d.proj, d.day, d.day+daySecs)
+	if err != nil {
+		return err
+	}
+	sums := map[string]decimal.Decimal{}
+	counts := map[string]int64{}
+	for rows.Next() {
+		var typ string
+		var amt decimal.Decimal
+		if err := rows.Scan(&typ, &amt); err != nil {
+			rows.Close()
+			return err
+		}
+		sums[typ] = sums[typ].Add(amt)
+		counts[typ]++
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM obi_spend_daily WHERE proj_id = ? AND day = ?`, d.proj, d.day); err != nil {
+		return err
+	}
+	for typ, s := range sums {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO obi_spend_daily(proj_id, day, type, amount, jobs) VALUES (?, ?, ?, ?, ?)`,
+			d.proj, d.day, typ, s, counts[typ]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Nanos is d in 1e-9 credits, rounded and clamped to int64: a sort key,
+// never an amount to show or add.
+func Nanos(d decimal.Decimal) int64 {
+	s := strings.Replace(d.StringFixed(9), ".", "", 1)
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		if d.Sign() < 0 {
+			return math.MinInt64
+		}
+		return math.MaxInt64
+	}
+	return n
+}
+
+// OBIJobCursor says how far a project's report has been read.
+type OBIJobCursor struct {
+	Known bool
+	// Watermark is the newest job start seen by the last walk that completed.
+	Watermark time.Time
+	// FullAt is when the last walk of the whole report completed.
+	FullAt time.Time
+}
+
+// OBIJobCursorOf returns a project's report cursor (Known false before
+// its first complete walk).
+func (db *DB) OBIJobCursorOf(ctx context.Context, projID string) (OBIJobCursor, error) {
+	var c OBIJobCursor
+	var wm, full int64
+	err := db.r.QueryRowContext(ctx, `SELECT watermark, full_at FROM obi_job_cursor WHERE proj_id = ?`, projID).Scan(&wm, &full)
+	switch {
+	case err == sql.ErrNoRows:
+		return c, nil
+	case err != nil:
+		return c, fmt.Errorf("cache: OBI job cursor: %w", err)
+	}
+	return OBIJobCursor{Known: true, Watermark: unix(wm), FullAt: unix(full)}, nil
+}
+
+// SetOBIJobCursor records a completed walk of a project's report.
+func (db *DB) SetOBIJobCursor(ctx context.Context, projID string, c OBIJobCursor) error {
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO obi_job_cursor(proj_id, watermark, full_at) VALUES (?, ?, ?)
+			ON CONFLICT(proj_id) DO UPDATE SET watermark = excluded.watermark, full_at = excluded.full_at`,
+			projID, secs(c.Watermark), secs(c.FullAt))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("cache: set OBI job cursor: %w", err)
+	}
+	return nil
+}

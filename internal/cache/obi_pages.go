@@ -1,0 +1,282 @@
+package cache
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/accounting-portal/portal/internal/decimal"
+	"github.com/accounting-portal/portal/internal/portal"
+)
+
+// The budgets pages' reads. Every one takes the user's scope and limits
+// rows to it in SQL: a user sees the virtual labs that hold at least one
+// of their projects, and within them only their projects; admins see
+// every catalogued lab and project.
+
+// BudgetLab is a virtual lab on the budgets overview.
+type BudgetLab struct {
+	VlabID, Name string
+	// Balance is the lab's own money (not assigned to projects);
+	// HasBalance is false until a sync has read it.
+	Balance    decimal.Decimal
+	HasBalance bool
+	// Discount is the discount in force, or nil.
+	Discount *OBIDiscount
+	Projects []BudgetProject
+}
+
+// BudgetProject is a project's budget: balances and recent spend.
+type BudgetProject struct {
+	Key, Name      string
+	ProjID, VlabID string
+	LabName        string
+	// Balance excludes the money reserved for running jobs (Reservation).
+	Balance, Reservation decimal.Decimal
+	HasBalance           bool
+	// Spend7 and Spend30 are the costs of jobs that ended in the 7 and 30
+	// full UTC days before today.
+	Spend7, Spend30 decimal.Decimal
+}
+
+// Forecast returns the project's burn rate and projected run-out.
+func (p BudgetProject) Forecast(now time.Time) Forecast {
+	return NewForecast(p.Balance, p.Spend7, p.Spend30, now)
+}
+
+// BudgetOverview returns the labs and projects of scope with their
+// balances and spend (see SpendWindows), labs and projects by name.
+func (db *DB) BudgetOverview(ctx context.Context, scope portal.Scope, now time.Time) ([]BudgetLab, error) {
+	var labs []BudgetLab
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		if labs, err = scopedLabs(ctx, tx, scope); err != nil {
+			return err
+		}
+		projects, err := scopedProjects(ctx, tx, scope, "")
+		if err != nil {
+			return err
+		}
+		if err := addSpend(ctx, tx, scope, projects, now); err != nil {
+			return err
+		}
+		idx := map[string]int{}
+		for i, l := range labs {
+			idx[l.VlabID] = i
+		}
+		for _, p := range projects {
+			if i, ok := idx[p.VlabID]; ok {
+				labs[i].Projects = append(labs[i].Projects, p)
+			}
+		}
+		return addDiscounts(ctx, tx, labs)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cache: budget overview: %w", err)
+	}
+	return labs, nil
+}
+
+// labScope limits virtual labs (column) to those holding a project of scope.
+func labScope(scope portal.Scope, column string) (string, []any) {
+	if scope.All {
+		return "1=1", nil
+	}
+	cond, args := ScopeFilter(scope, portal.UpstreamOBI, "pi.upstream_id")
+	return column + " IN (SELECT pi.vlab_id FROM project_ids pi WHERE pi.upstream = 'obi' AND " + cond + ")", args
+}
+
+func scopedLabs(ctx context.Context, tx *sql.Tx, scope portal.Scope) ([]BudgetLab, error) {
+	cond, args := labScope(scope, "l.id")
+	rows, err := tx.QueryContext(ctx, `SELECT l.id, l.name, lb.balance FROM virtual_labs l
+		LEFT JOIN obi_lab_balances lb ON lb.vlab_id = l.id WHERE `+cond+` ORDER BY l.name, l.id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []BudgetLab
+	for rows.Next() {
+		var l BudgetLab
+		var bal sql.NullString
+		if err := rows.Scan(&l.VlabID, &l.Name, &bal); err != nil {
+			return nil, err
+		}
+		if bal.Valid {
+			if l.Balance, err = decimal.Parse(bal.String); err != nil {
+				return nil, err
+			}
+			l.HasBalance = true
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// scopedProjects returns the catalogued OBI projects of scope (only key,
+// if given) with their balances.
+func scopedProjects(ctx context.Context, tx *sql.Tx, scope portal.Scope, key string) ([]BudgetProject, error) {
+	cond, args := ScopeFilter(scope, portal.UpstreamOBI, "pi.upstream_id")
+	if key != "" {
+		cond += " AND pi.project_key = ?"
+		args = append(args, key)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT pi.project_key, p.name, pi.upstream_id, COALESCE(pi.vlab_id, ''), COALESCE(l.name, ''),
+		pb.balance, pb.reservation
+		FROM project_ids pi JOIN projects p ON p.key = pi.project_key
+		LEFT JOIN virtual_labs l ON l.id = pi.vlab_id
+		LEFT JOIN obi_project_balances pb ON pb.proj_id = pi.upstream_id
+		WHERE pi.upstream = 'obi' AND `+cond+` ORDER BY p.name, p.key`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []BudgetProject
+	for rows.Next() {
+		var p BudgetProject
+		var bal, rsv sql.NullString
+		if err := rows.Scan(&p.Key, &p.Name, &p.ProjID, &p.VlabID, &p.LabName, &bal, &rsv); err != nil {
+			return nil, err
+		}
+		if bal.Valid {
+			if p.Balance, err = decimal.Parse(bal.String); err != nil {
+				return nil, err
+			}
+			if p.Reservation, err = decimal.Parse(rsv.String); err != nil {
+				return nil, err
+			}
+			p.HasBalance = true
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// addSpend fills in the projects' spend from the daily rollup, summed exactly.
+func addSpend(ctx context.Context, tx *sql.Tx, scope portal.Scope, projects []BudgetProject, now time.Time) error {
+	if len(projects) == 0 {
+		return nil
+	}
+	from7, from30, to := SpendWindows(now)
+	cond, args := ScopeFilter(scope, portal.UpstreamOBI, "s.proj_id")
+	rows, err := tx.QueryContext(ctx, `SELECT s.proj_id, s.day, s.amount FROM obi_spend_daily s
+		WHERE s.day >= ? AND s.day < ? AND `+cond, append([]any{from30.Unix(), to.Unix()}, args...)...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	idx := make(map[string]int, len(projects))
+	for i, p := range projects {
+		idx[p.ProjID] = i
+	}
+	for rows.Next() {
+		var proj string
+		var day int64
+		var amt decimal.Decimal
+		if err := rows.Scan(&proj, &day, &amt); err != nil {
+			return err
+		}
+		i, ok := idx[proj]
+		if !ok {
+			continue
+		}
+		projects[i].Spend30 = projects[i].Spend30.Add(amt)
+		if day >= from7.Unix() {
+			projects[i].Spend7 = projects[i].Spend7.Add(amt)
+		}
+	}
+	return rows.Err()
+}
+
+// addDiscounts sets the discount in force of each lab.
+func addDiscounts(ctx context.Context, tx *sql.Tx, labs []BudgetLab) error {
+	for i := range labs {
+		ds, err := labDiscounts(ctx, tx, labs[i].VlabID, true)
+		if err != nil {
+			return err
+		}
+		if len(ds) > 0 {
+			labs[i].Discount = &ds[0]
+		}
+	}
+	return nil
+}
+
+func labDiscounts(ctx context.Context, tx *sql.Tx, vlabID string, currentOnly bool) ([]OBIDiscount, error) {
+	q := `SELECT id, discount, valid_from, valid_to, current FROM obi_discounts WHERE vlab_id = ?`
+	if currentOnly {
+		q += ` AND current = 1`
+	}
+	rows, err := tx.QueryContext(ctx, q+` ORDER BY valid_from DESC, id DESC`, vlabID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []OBIDiscount
+	for rows.Next() {
+		d := OBIDiscount{VlabID: vlabID}
+		var from, to int64
+		if err := rows.Scan(&d.ID, &d.Discount, &from, &to, &d.Current); err != nil {
+			return nil, err
+		}
+		d.ValidFrom, d.ValidTo = unix(from), unix(to)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// BudgetProjectDetail is one project's budget page.
+type BudgetProjectDetail struct {
+	BudgetProject
+	LabBalance    decimal.Decimal
+	LabHasBalance bool
+	// Discounts are the lab's, newest first; Current marks the one in force.
+	Discounts []OBIDiscount
+	// FirstSnapshot and LastSnapshot bound the recorded balance history (zero: none).
+	FirstSnapshot, LastSnapshot time.Time
+}
+
+// BudgetProjectByKey returns the budget of the project with the portal
+// key, ENOTFOUND when it is not a catalogued OBI project of scope.
+func (db *DB) BudgetProjectByKey(ctx context.Context, scope portal.Scope, key string, now time.Time) (*BudgetProjectDetail, error) {
+	var d *BudgetProjectDetail
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		ps, err := scopedProjects(ctx, tx, scope, key)
+		if err != nil {
+			return err
+		}
+		if len(ps) == 0 {
+			return portal.Errorf(portal.ENOTFOUND, "There is no budget for project %q, or it is not one of yours.", key)
+		}
+		if err := addSpend(ctx, tx, scope, ps, now); err != nil {
+			return err
+		}
+		d = &BudgetProjectDetail{BudgetProject: ps[0]}
+		var bal sql.NullString
+		if err := tx.QueryRowContext(ctx, `SELECT balance FROM obi_lab_balances WHERE vlab_id = ?`, d.VlabID).Scan(&bal); err != nil && err != sql.ErrNoRows {
+			return err
+		}
+		if bal.Valid {
+			if d.LabBalance, err = decimal.Parse(bal.String); err != nil {
+				return err
+			}
+			d.LabHasBalance = true
+		}
+		if d.Discounts, err = labDiscounts(ctx, tx, d.VlabID, false); err != nil {
+			return err
+		}
+		var first, last sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT MIN(at), MAX(at) FROM obi_balance_snapshots WHERE account = ?`, d.ProjID).Scan(&first, &last); err != nil {
+			return err
+		}
+		d.FirstSnapshot, d.LastSnapshot = unix(first.Int64), unix(last.Int64)
+		return nil
+	})
+	if err != nil {
+		if portal.ErrorCode(err) == portal.ENOTFOUND {
+			return nil, err
+		}
+		return nil, fmt.Errorf("cache: budget of %s: %w", key, err)
+	}
+	return d, nil
+}

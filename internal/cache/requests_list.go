@@ -1,0 +1,193 @@
+package cache
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/accounting-portal/portal/internal/portal"
+)
+
+// BudgetRequestFilter selects requests for a list page.
+type BudgetRequestFilter struct {
+	// RequestedBy limits the list to one person's requests ("" for all:
+	// admins only).
+	RequestedBy string
+	States      []string
+	// Sort is a key of BudgetRequestSorts; "" is the inbox order: pending
+	// first (oldest first), then those needing reconciliation, then the
+	// rest newest first.
+	Sort          string
+	Desc          bool
+	Limit, Offset int
+}
+
+// BudgetRequestSorts are the sort keys of request tables and their columns.
+var BudgetRequestSorts = map[string]string{
+	"id": "r.id", "created": "r.created_at", "updated": "r.updated_at", "amount": "r.amount_cents", "kind": "r.kind",
+	"state": "r.state", "requester": "r.requested_by_name",
+}
+
+const inboxOrder = `CASE r.state WHEN 'pending' THEN 0 WHEN 'needs-reconciliation' THEN 1 ELSE 2 END,
+	CASE WHEN r.state IN ('pending', 'needs-reconciliation') THEN r.created_at END ASC, r.created_at DESC, r.id DESC`
+
+func (f BudgetRequestFilter) where() (string, []any) {
+	w, args := "1=1", []any{}
+	if f.RequestedBy != "" {
+		w += " AND r.requested_by = ?"
+		args = append(args, f.RequestedBy)
+	}
+	if len(f.States) > 0 {
+		w += " AND r.state IN (" + placeholders(len(f.States)) + ")"
+		args = append(args, anys(f.States)...)
+	}
+	return w, args
+}
+
+func (f BudgetRequestFilter) order() string {
+	col, ok := BudgetRequestSorts[f.Sort]
+	if !ok {
+		return inboxOrder
+	}
+	dir := " ASC"
+	if f.Desc {
+		dir = " DESC"
+	}
+	return col + dir + ", r.id" + dir
+}
+
+// ListBudgetRequests returns a page of requests and how many match.
+func (db *DB) ListBudgetRequests(ctx context.Context, f BudgetRequestFilter) ([]BudgetRequest, int64, error) {
+	var out []BudgetRequest
+	var total int64
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		w, args := f.where()
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM budget_requests r WHERE `+w, args...).Scan(&total); err != nil {
+			return err
+		}
+		return eachRequest(ctx, tx, f, func(r BudgetRequest) error { out = append(out, r); return nil })
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("cache: list budget requests: %w", err)
+	}
+	return out, total, nil
+}
+
+// EachBudgetRequest calls fn with every matching request in order, streaming.
+func (db *DB) EachBudgetRequest(ctx context.Context, f BudgetRequestFilter, fn func(BudgetRequest) error) error {
+	f.Limit, f.Offset = 0, 0
+	return db.read(ctx, func(tx *sql.Tx) error { return eachRequest(ctx, tx, f, fn) })
+}
+
+func eachRequest(ctx context.Context, tx *sql.Tx, f BudgetRequestFilter, fn func(BudgetRequest) error) error {
+	w, args := f.where()
+	limit := f.Limit
+	if limit <= 0 {
+		limit = -1
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+requestCols+requestFrom+` WHERE `+w+` ORDER BY `+f.order()+` LIMIT ? OFFSET ?`,
+		append(args, limit, f.Offset)...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanRequest(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(*r); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// BudgetRequestCounts counts requests per state (of one person, or all).
+func (db *DB) BudgetRequestCounts(ctx context.Context, requestedBy string) (map[string]int, error) {
+	f := BudgetRequestFilter{RequestedBy: requestedBy}
+	w, args := f.where()
+	rows, err := db.r.QueryContext(ctx, `SELECT r.state, COUNT(*) FROM budget_requests r WHERE `+w+` GROUP BY r.state`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("cache: budget request counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var s string
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, err
+		}
+		out[s] = n
+	}
+	return out, rows.Err()
+}
+
+// TakeBudgetOutcomes returns the requests of subject whose state moved
+// since the requester was last told (approved, applied, failed, needs
+// reconciliation, denied), and records that they have now been told.
+func (db *DB) TakeBudgetOutcomes(ctx context.Context, subject string) ([]BudgetRequest, error) {
+	var out []BudgetRequest
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+requestCols+requestFrom+` WHERE r.requested_by = ?
+			AND r.state IN ('approved', 'applied', 'failed', 'needs-reconciliation', 'denied') AND r.notified <> r.state
+			ORDER BY r.updated_at, r.id`, subject)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			r, err := scanRequest(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			out = append(out, *r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, r := range out {
+			if _, err := tx.ExecContext(ctx, `UPDATE budget_requests SET notified = ? WHERE id = ?`, r.State, r.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cache: budget outcomes: %w", err)
+	}
+	return out, nil
+}
+
+// BudgetAccounts lists the catalogued labs and projects a person may
+// request budget for (every one for scope.All), with cached balances:
+// what the request form offers.
+func (db *DB) BudgetAccounts(ctx context.Context, manage portal.Scope) ([]BudgetLab, error) {
+	var labs []BudgetLab
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		if labs, err = scopedLabs(ctx, tx, manage); err != nil {
+			return err
+		}
+		projects, err := scopedProjects(ctx, tx, manage, "")
+		if err != nil {
+			return err
+		}
+		idx := map[string]int{}
+		for i, l := range labs {
+			idx[l.VlabID] = i
+		}
+		for _, p := range projects {
+			if i, ok := idx[p.VlabID]; ok {
+				labs[i].Projects = append(labs[i].Projects, p)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cache: budget accounts: %w", err)
+	}
+	return labs, nil
+}

@@ -1,0 +1,305 @@
+package syncer
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/clients/obi"
+	"github.com/accounting-portal/portal/internal/portal"
+)
+
+// The OBI sync. The service cannot list its virtual labs and projects, so
+// each run reads exactly what the catalogue names (cache.OBITargets):
+//
+//  1. for every catalogued virtual lab, its balance with its projects'
+//     balances and reservations, its discounts and the one in force; all
+//     balances are written in one transaction with a snapshot per account,
+//     because the service keeps no balance history;
+//  2. for every catalogued project, its job report, newest first, in
+//     batched transactions that also keep the daily spend rollup exact.
+//     The first walk reads everything. Later walks stop at the first page
+//     whose jobs are all stored already and started more than Margin
+//     before the newest job the last complete walk saw (a long job that
+//     finishes late is listed by its start, below newer ones; Margin must
+//     exceed the longest job). Every FullEvery the whole report is read
+//     again, which catches anything a margin missed.
+//
+// A lab or project that cannot be read is reported in the run's error;
+// the others are still synced. Nothing is ever deleted, so a failed run
+// leaves the last good data in place.
+
+// OBISource is what the OBI sync reads; *obi.Client implements it.
+type OBISource interface {
+	VirtualLabBalanceWithProjects(ctx context.Context, vlabID string) (obi.VirtualLabBalance, error)
+	Discounts(ctx context.Context, vlabID string) ([]obi.Discount, error)
+	CurrentDiscount(ctx context.Context, vlabID string) (obi.Discount, bool, error)
+	ProjectReportPage(ctx context.Context, projID string, page, pageSize int) (obi.JobPage, error)
+}
+
+// OBIStore is where the OBI sync writes; *cache.DB implements it.
+type OBIStore interface {
+	OBITargets(ctx context.Context) ([]cache.OBITarget, error)
+	SaveOBIBalances(ctx context.Context, at time.Time, labs []cache.OBILabReading) (int64, error)
+	ReplaceOBIDiscounts(ctx context.Context, vlabID string, ds []cache.OBIDiscount) (int64, error)
+	SaveOBIJobs(ctx context.Context, jobs []cache.OBIJob) (int64, error)
+	OBIJobCursorOf(ctx context.Context, projID string) (cache.OBIJobCursor, error)
+	SetOBIJobCursor(ctx context.Context, projID string, c cache.OBIJobCursor) error
+}
+
+// OBIOptions tune the OBI sync; zero values take the defaults.
+type OBIOptions struct {
+	Interval time.Duration
+	// PageSize is the report page size (default 1000, the service's own).
+	PageSize int
+	// Margin is how far below the last walk's newest job start a walk
+	// keeps reading (default 3 days; the service's longest jobs, storage
+	// periods, last about two).
+	Margin time.Duration
+	// FullEvery is how often each report is read whole (default 24 hours).
+	FullEvery time.Duration
+	// Workers is how many projects' reports are read at once (default 4).
+	Workers int
+	// Timeout bounds one run (default 30 minutes: a first read of long
+	// reports takes a while).
+	Timeout time.Duration
+	Now     func() time.Time
+	Log     *slog.Logger
+}
+
+func (o *OBIOptions) defaults() {
+	if o.PageSize <= 0 {
+		o.PageSize = obi.DefaultPageSize
+	}
+	if o.Margin <= 0 {
+		o.Margin = 3 * 24 * time.Hour
+	}
+	if o.FullEvery <= 0 {
+		o.FullEvery = 24 * time.Hour
+	}
+	if o.Workers <= 0 {
+		o.Workers = 4
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 30 * time.Minute
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+}
+
+// OBISyncJob returns the scheduler job that syncs OBI.
+func OBISyncJob(src OBISource, store OBIStore, o OBIOptions) Job {
+	o.defaults()
+	return Job{Upstream: portal.UpstreamOBI, Interval: o.Interval, Timeout: o.Timeout,
+		Run: func(ctx context.Context) (int64, error) { return SyncOBI(ctx, src, store, o) }}
+}
+
+// SyncOBI runs one OBI sync and returns the rows it wrote.
+func SyncOBI(ctx context.Context, src OBISource, store OBIStore, o OBIOptions) (int64, error) {
+	o.defaults()
+	targets, err := store.OBITargets(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var problems []string
+	rows, balProblems, err := syncOBIBalances(ctx, src, store, o.Now(), targets)
+	if err != nil {
+		return rows, err
+	}
+	problems = append(problems, balProblems...)
+	jobRows, jobProblems := syncOBIReports(ctx, src, store, o, targets)
+	rows += jobRows
+	problems = append(problems, jobProblems...)
+	if ctx.Err() != nil {
+		return rows, ctx.Err()
+	}
+	if len(problems) > 0 {
+		return rows, portal.Errorf(portal.EUNAVAILABLE, "%d part(s) of OBI could not be read: %s", len(problems), strings.Join(problems, "; "))
+	}
+	return rows, nil
+}
+
+// syncOBIBalances reads every lab's balances and discounts. A lab that
+// cannot be read is a problem to report, not a reason to skip the others.
+func syncOBIBalances(ctx context.Context, src OBISource, store OBIStore, at time.Time, targets []cache.OBITarget) (int64, []string, error) {
+	var readings []cache.OBILabReading
+	var problems []string
+	var rows int64
+	for _, t := range targets {
+		r, missing, err := readLabBalance(ctx, src, t)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("virtual lab %s: %s", t.Name, portal.ErrorMessage(err)))
+			continue
+		}
+		problems = append(problems, missing...)
+		readings = append(readings, r)
+		ds, err := readDiscounts(ctx, src, t.VlabID)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("discounts of %s: %s", t.Name, portal.ErrorMessage(err)))
+			continue
+		}
+		n, err := store.ReplaceOBIDiscounts(ctx, t.VlabID, ds)
+		if err != nil {
+			return rows, problems, err
+		}
+		rows += n
+	}
+	n, err := store.SaveOBIBalances(ctx, at.UTC(), readings)
+	return rows + n, problems, err
+}
+
+// readLabBalance reads a lab's balance and keeps the catalogued projects'.
+func readLabBalance(ctx context.Context, src OBISource, t cache.OBITarget) (cache.OBILabReading, []string, error) {
+	b, err := src.VirtualLabBalanceWithProjects(ctx, t.VlabID)
+	if err != nil {
+		return cache.OBILabReading{}, nil, err
+	}
+	got := make(map[string]obi.ProjectBalance, len(b.Projects))
+	for _, p := range b.Projects {
+		got[p.ProjID] = p
+	}
+	r := cache.OBILabReading{VlabID: t.VlabID, Balance: b.Balance}
+	var missing []string
+	for _, p := range t.Projects {
+		pb, ok := got[p.ProjID]
+		if !ok {
+			missing = append(missing, fmt.Sprintf("project %s (%s) is not in virtual lab %s at OBI; check the projects file", p.Key, p.ProjID, t.Name))
+			continue
+		}
+		r.Projects = append(r.Projects, cache.OBIProjectReading{ProjID: p.ProjID, Balance: pb.Balance, Reservation: pb.Reservation})
+	}
+	return r, missing, nil
+}
+
+func readDiscounts(ctx context.Context, src OBISource, vlabID string) ([]cache.OBIDiscount, error) {
+	all, err := src.Discounts(ctx, vlabID)
+	if err != nil {
+		return nil, err
+	}
+	cur, ok, err := src.CurrentDiscount(ctx, vlabID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]cache.OBIDiscount, 0, len(all))
+	for _, d := range all {
+		out = append(out, cache.OBIDiscount{ID: d.ID, VlabID: vlabID, Discount: d.Discount, ValidFrom: d.ValidFrom, ValidTo: d.ValidTo,
+			Current: ok && d.ID == cur.ID})
+	}
+	return out, nil
+}
+
+// syncOBIReports walks the catalogued projects' reports, a few at once.
+func syncOBIReports(ctx context.Context, src OBISource, store OBIStore, o OBIOptions, targets []cache.OBITarget) (int64, []string) {
+	type work struct {
+		lab  cache.OBITarget
+		proj cache.OBITargetProject
+	}
+	ch := make(chan work)
+	var mu sync.Mutex
+	var rows int64
+	var problems []string
+	var wg sync.WaitGroup
+	for range o.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for w := range ch {
+				n, err := walkOBIReport(ctx, src, store, o, w.lab.VlabID, w.proj.ProjID)
+				mu.Lock()
+				rows += n
+				if err != nil && ctx.Err() == nil {
+					problems = append(problems, fmt.Sprintf("jobs of %s: %s", w.proj.Key, portal.ErrorMessage(err)))
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, t := range targets {
+		for _, p := range t.Projects {
+			select {
+			case ch <- work{t, p}:
+			case <-ctx.Done():
+			}
+		}
+	}
+	close(ch)
+	wg.Wait()
+	return rows, problems
+}
+
+// walkOBIReport reads one project's report, newest first, storing each
+// page, until the end or (for an incremental walk) the first page that
+// holds only known jobs well below the watermark.
+func walkOBIReport(ctx context.Context, src OBISource, store OBIStore, o OBIOptions, vlabID, projID string) (int64, error) {
+	cur, err := store.OBIJobCursorOf(ctx, projID)
+	if err != nil {
+		return 0, err
+	}
+	now := o.Now().UTC()
+	full := !cur.Known || now.Sub(cur.FullAt) >= o.FullEvery
+	stopBelow := cur.Watermark.Add(-o.Margin)
+	newest := cur.Watermark
+	var rows int64
+	var prev map[string]bool
+	for page := 1; ; page++ {
+		p, err := src.ProjectReportPage(ctx, projID, page, o.PageSize)
+		if err != nil {
+			return rows, err
+		}
+		batch := make([]cache.OBIJob, 0, len(p.Jobs))
+		ids := make(map[string]bool, len(p.Jobs))
+		old := true
+		for _, j := range p.Jobs {
+			ids[j.ID] = true
+			if j.StartedAt.After(newest) {
+				newest = j.StartedAt
+			}
+			if !j.StartedAt.Before(stopBelow) {
+				old = false
+			}
+			// A job that finished during the walk pushes the others down
+			// a page: one seen on the previous page is not stored twice.
+			if !prev[j.ID] {
+				batch = append(batch, obiJob(j, vlabID, projID))
+			}
+		}
+		changed, err := store.SaveOBIJobs(ctx, batch)
+		if err != nil {
+			return rows, err
+		}
+		rows += changed
+		switch {
+		case len(p.Jobs) == 0 || page >= p.TotalPages:
+			return rows, store.SetOBIJobCursor(ctx, projID, cache.OBIJobCursor{Watermark: newest, FullAt: now})
+		case !full && changed == 0 && old:
+			return rows, store.SetOBIJobCursor(ctx, projID, cache.OBIJobCursor{Watermark: newest, FullAt: cur.FullAt})
+		}
+		prev = ids
+	}
+}
+
+// obiJob converts a report item; the project report carries neither the
+// lab nor the project, which the walk knows.
+func obiJob(j obi.Job, vlabID, projID string) cache.OBIJob {
+	status := cache.OBIJobFinished
+	if !j.CancelledAt.IsZero() {
+		status = cache.OBIJobExpired
+	}
+	finished := j.FinishedAt
+	if finished.IsZero() {
+		finished = j.StartedAt
+	}
+	hasRsv := j.Type == obi.TypeOneshot || j.Type == obi.TypeLongrun
+	return cache.OBIJob{ID: j.ID, ProjID: projID, VlabID: vlabID, Type: j.Type, Subtype: j.Subtype, Status: status,
+		Name: j.Name, UserID: j.UserID, ReservedAt: j.ReservedAt, StartedAt: j.StartedAt, FinishedAt: finished,
+		CancelledAt: j.CancelledAt, Amount: j.Amount, ReservedAmount: j.ReservedAmount, HasReservation: hasRsv,
+		Count: j.Count, ReservedCount: j.ReservedCount, Duration: j.Duration, ReservedDuration: j.ReservedDuration, Size: j.Size}
+}
