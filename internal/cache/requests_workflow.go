@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -99,7 +100,8 @@ func (db *DB) ApproveBudgetRequest(ctx context.Context, id int64, actor, actorNa
 // wrapRequestErr keeps portal errors as they are (their message is for
 // the user) and wraps the others.
 func wrapRequestErr(what string, err error) error {
-	if _, ok := err.(*portal.Error); ok {
+	var pe *portal.Error
+	if err == nil || errors.As(err, &pe) {
 		return err
 	}
 	return fmt.Errorf("cache: %s budget request: %w", what, err)

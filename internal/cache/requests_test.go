@@ -1,0 +1,256 @@
+package cache
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/accounting-portal/portal/internal/decimal"
+	"github.com/accounting-portal/portal/internal/portal"
+)
+
+const (
+	testLab   = "0b6f7d0e-3c8a-4f0e-9a51-3e4c2b1d9f10"
+	testProj  = "5b0c1a5e-6d5f-4d43-8a7e-2f1c0b9e8d71"
+	testProj2 = "6c1d2b6f-7e60-4e54-9b8f-3f2d1cae9e82"
+)
+
+// withBudgetCatalog stores a lab with two projects.
+func withBudgetCatalog(t *testing.T, db *DB) {
+	t.Helper()
+	c := &portal.Catalog{VirtualLabs: []portal.VirtualLab{{ID: testLab, Name: "Cortex Lab"}},
+		Projects: []portal.CatalogProject{
+			{Key: "neuro-sim", Name: "Neural Circuit Simulation", OBIID: testProj, OBIVlabID: testLab},
+			{Key: "brain-atlas", Name: "Brain Atlas Imaging", OBIID: testProj2, OBIVlabID: testLab},
+		}}
+	if err := db.ReplaceCatalog(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func newAssign(t *testing.T, db *DB, amount string) int64 {
+	t.Helper()
+	id, err := db.CreateBudgetRequest(context.Background(), NewBudgetRequest{Kind: BudgetAssign, VlabID: testLab, ProjID: testProj,
+		ProjectKey: "neuro-sim", Amount: decimal.MustParse(amount), Justification: "more simulations", Actor: "demo-manager", ActorName: "Max Manager"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func TestBudgetRequest_ApproveQueuesOnce_SecondApprovalSaysWhoWasFirst(t *testing.T) {
+	db, _ := MustOpen(t)
+	withBudgetCatalog(t, db)
+	ctx := context.Background()
+	id := newAssign(t, db, "250.5")
+	r, err := db.ApproveBudgetRequest(ctx, id, "demo-admin", "Ada Admin")
+	if err != nil || r.State != RequestApproved || r.OutboxID == 0 {
+		t.Fatalf("approve: %+v %v", r, err)
+	}
+	items, _ := db.OutboxByRef(ctx, BudgetRequestRef(id))
+	if len(items) != 1 || items[0].Kind != KindOBIBudget || items[0].State != OutboxQueued {
+		t.Fatalf("outbox: %+v", items)
+	}
+	var p BudgetPayload
+	if err := json.Unmarshal([]byte(items[0].Payload), &p); err != nil || p.Amount.String() != "250.50" || p.ProjID != testProj || p.Kind != BudgetAssign {
+		t.Fatalf("payload %s (%v)", items[0].Payload, err)
+	}
+	if !strings.Contains(items[0].Summary, "Assign 250.50 credits from Cortex Lab to Neural Circuit Simulation") {
+		t.Errorf("summary %q", items[0].Summary)
+	}
+	_, err = db.ApproveBudgetRequest(ctx, id, "other-admin", "Otto Admin")
+	if portal.ErrorCode(err) != portal.ECONFLICT || !strings.Contains(portal.ErrorMessage(err), "already approved by Ada Admin at 2026-11-20 12:00:00 UTC") {
+		t.Fatalf("second approval: %v", err)
+	}
+	if items, _ := db.OutboxByRef(ctx, BudgetRequestRef(id)); len(items) != 1 {
+		t.Fatalf("%d outbox items after two approvals", len(items))
+	}
+}
+
+func TestBudgetRequest_ConcurrentApprovalsQueueOneCall(t *testing.T) {
+	db, _ := MustOpen(t)
+	withBudgetCatalog(t, db)
+	ctx := context.Background()
+	id := newAssign(t, db, "10")
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	ok, conflicts := 0, 0
+	for i := range 12 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := db.ApproveBudgetRequest(ctx, id, "admin", "Admin "+string(rune('A'+i)))
+			mu.Lock()
+			defer mu.Unlock()
+			switch portal.ErrorCode(err) {
+			case "":
+				ok++
+			case portal.ECONFLICT:
+				conflicts++
+			default:
+				t.Errorf("approve: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	items, _ := db.OutboxByRef(ctx, BudgetRequestRef(id))
+	if ok != 1 || conflicts != 11 || len(items) != 1 {
+		t.Fatalf("%d approvals succeeded, %d conflicts, %d outbox items", ok, conflicts, len(items))
+	}
+}
+
+func TestBudgetRequest_DenyNeedsAReason_CancelOnlyByRequesterWhilePending(t *testing.T) {
+	db, _ := MustOpen(t)
+	withBudgetCatalog(t, db)
+	ctx := context.Background()
+	id := newAssign(t, db, "10")
+	if err := db.DenyBudgetRequest(ctx, id, "demo-admin", "Ada Admin", "  "); portal.ErrorCode(err) != portal.EINVALID {
+		t.Fatalf("deny without a reason: %v", err)
+	}
+	if err := db.DenyBudgetRequest(ctx, id, "demo-admin", "Ada Admin", "use the lab's spare budget first"); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := db.BudgetRequestByID(ctx, id)
+	if r.State != RequestDenied || r.DenyReason != "use the lab's spare budget first" || r.DecidedByName != "Ada Admin" {
+		t.Fatalf("denied request %+v", r)
+	}
+	if _, err := db.ApproveBudgetRequest(ctx, id, "demo-admin", "Ada Admin"); !strings.Contains(portal.ErrorMessage(err), "already denied by Ada Admin") {
+		t.Fatalf("approve after deny: %v", err)
+	}
+
+	id2 := newAssign(t, db, "10")
+	if err := db.CancelBudgetRequest(ctx, id2, "someone-else", "Someone"); portal.ErrorCode(err) != portal.EFORBIDDEN {
+		t.Fatalf("cancel by another person: %v", err)
+	}
+	if err := db.CancelBudgetRequest(ctx, id2, "demo-manager", "Max Manager"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CancelBudgetRequest(ctx, id2, "demo-manager", "Max Manager"); portal.ErrorCode(err) != portal.ECONFLICT {
+		t.Fatalf("cancel twice: %v", err)
+	}
+
+	id3 := newAssign(t, db, "10")
+	db.ApproveBudgetRequest(ctx, id3, "demo-admin", "Ada Admin")
+	if err := db.CancelBudgetRequest(ctx, id3, "demo-manager", "Max Manager"); portal.ErrorCode(err) != portal.ECONFLICT ||
+		!strings.Contains(portal.ErrorMessage(err), "already approved") {
+		t.Fatalf("cancel after approval: %v", err)
+	}
+	trail, _ := db.AuditTrail(ctx, requestSubject(id))
+	if len(trail) != 2 || trail[0].To != RequestPending || trail[1].From != RequestPending || trail[1].To != RequestDenied ||
+		trail[1].Reason != "use the lab's spare budget first" || trail[1].ActorName != "Ada Admin" {
+		t.Fatalf("audit trail %+v", trail)
+	}
+}
+
+func delivery(before, after string) string {
+	rd := func(bal string) *BalanceReading {
+		return &BalanceReading{At: time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC),
+			Accounts: []AccountBalance{{Account: Account{"vlab", testLab}, Balance: decimal.MustParse(bal)}}}
+	}
+	d := BudgetDelivery{Before: rd(before)}
+	if after != "" {
+		d.After = rd(after)
+	}
+	b, _ := json.Marshal(d)
+	return string(b)
+}
+
+func TestBudgetRequest_FollowsItsOutboxItem(t *testing.T) {
+	db, _ := MustOpen(t)
+	withBudgetCatalog(t, db)
+	ctx := context.Background()
+	approve := func() (*BudgetRequest, *OutboxItem) {
+		id := newAssign(t, db, "10")
+		r, err := db.ApproveBudgetRequest(ctx, id, "demo-admin", "Ada Admin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		it, err := db.ClaimOutbox(ctx)
+		if err != nil || it.ID != r.OutboxID {
+			t.Fatalf("claim %+v %v", it, err)
+		}
+		return r, it
+	}
+	// Delivered: applied, with the readings.
+	r, it := approve()
+	if _, err := db.SettleOutbox(ctx, it.ID, []string{OutboxSending}, OutboxOutcome{State: OutboxDelivered, Result: delivery("100.00", "90.00")}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := db.BudgetRequestByID(ctx, r.ID)
+	if got.State != RequestApplied || got.Delivery.After == nil || got.Delivery.Before.Accounts[0].Balance.String() != "100.00" {
+		t.Fatalf("after delivery: %+v", got)
+	}
+	// Refused upstream: failed with the upstream's reason.
+	r, it = approve()
+	msg := "OBI answered 400: Insufficient funds in the virtual-lab account"
+	db.SettleOutbox(ctx, it.ID, []string{OutboxSending}, OutboxOutcome{State: OutboxFailed, Error: msg, Result: delivery("5.00", "")})
+	if got, _ := db.BudgetRequestByID(ctx, r.ID); got.State != RequestFailed || got.UpstreamError != msg {
+		t.Fatalf("after refusal: %+v", got)
+	}
+	// Retried (no effect): still approved.
+	r, it = approve()
+	db.SettleOutbox(ctx, it.ID, []string{OutboxSending}, OutboxOutcome{State: OutboxQueued, Error: "OBI could not be reached"})
+	if got, _ := db.BudgetRequestByID(ctx, r.ID); got.State != RequestApproved {
+		t.Fatalf("after a retry: %s", got.State)
+	}
+	// Unknown outcome: needs reconciliation, then an admin settles it.
+	db.ClaimOutbox(ctx)
+	db.SettleOutbox(ctx, it.ID, []string{OutboxSending}, OutboxOutcome{State: OutboxUncertain, Error: "OBI did not answer in time", Result: delivery("100.00", "90.00")})
+	got, _ = db.BudgetRequestByID(ctx, r.ID)
+	if got.State != RequestNeedsReconciliation || got.Delivery.After.Accounts[0].Balance.String() != "90.00" {
+		t.Fatalf("after an unanswered call: %+v", got)
+	}
+	if err := db.ReconcileBudgetRequest(ctx, r.ID, true, "demo-admin", "Ada Admin", ""); portal.ErrorCode(err) != portal.EINVALID {
+		t.Fatalf("reconcile without a reason: %v", err)
+	}
+	if err := db.ReconcileBudgetRequest(ctx, r.ID, true, "demo-admin", "Ada Admin", "the lab balance dropped by exactly 10"); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = db.BudgetRequestByID(ctx, r.ID)
+	item, _ := db.OutboxItemByID(ctx, it.ID)
+	if got.State != RequestApplied || got.SettledByName != "Ada Admin" || got.SettleReason != "the lab balance dropped by exactly 10" ||
+		item.State != OutboxDelivered || got.Delivery.After == nil {
+		t.Fatalf("after reconciling: request %+v, outbox %s", got, item.State)
+	}
+	if err := db.ReconcileBudgetRequest(ctx, r.ID, false, "demo-admin", "Ada Admin", "again"); portal.ErrorCode(err) != portal.ECONFLICT {
+		t.Fatalf("reconcile twice: %v", err)
+	}
+	trail, _ := db.AuditTrail(ctx, requestSubject(r.ID))
+	var states []string
+	for _, e := range trail {
+		states = append(states, e.To)
+	}
+	if strings.Join(states, ",") != "pending,approved,needs-reconciliation,applied" {
+		t.Fatalf("trail %v", states)
+	}
+}
+
+func TestBudgetRequest_OutcomesToldOnce_ListsScopedToRequester(t *testing.T) {
+	db, _ := MustOpen(t)
+	withBudgetCatalog(t, db)
+	ctx := context.Background()
+	a, b := newAssign(t, db, "1"), newAssign(t, db, "2")
+	other, _ := db.CreateBudgetRequest(ctx, NewBudgetRequest{Kind: BudgetTopUp, VlabID: testLab, Amount: decimal.MustParse("3"),
+		Justification: "x", Actor: "someone", ActorName: "Some One"})
+	db.DenyBudgetRequest(ctx, a, "demo-admin", "Ada Admin", "no")
+	db.DenyBudgetRequest(ctx, other, "demo-admin", "Ada Admin", "no")
+	out, err := db.TakeBudgetOutcomes(ctx, "demo-manager")
+	if err != nil || len(out) != 1 || out[0].ID != a {
+		t.Fatalf("outcomes %+v %v", out, err)
+	}
+	if out, _ := db.TakeBudgetOutcomes(ctx, "demo-manager"); len(out) != 0 {
+		t.Fatalf("told twice: %+v", out)
+	}
+	mine, total, err := db.ListBudgetRequests(ctx, BudgetRequestFilter{RequestedBy: "demo-manager", Limit: 10})
+	if err != nil || total != 2 || len(mine) != 2 {
+		t.Fatalf("mine: %d %v", total, err)
+	}
+	// Inbox order: pending first, oldest first.
+	all, _, _ := db.ListBudgetRequests(ctx, BudgetRequestFilter{Limit: 10})
+	if all[0].ID != b || all[0].State != RequestPending {
+		t.Fatalf("inbox order: %d %s first", all[0].ID, all[0].State)
+	}
+}

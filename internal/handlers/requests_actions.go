@@ -1,0 +1,141 @@
+package handlers
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/portal"
+	"github.com/accounting-portal/portal/web/templates"
+)
+
+// afterDecision is where an admin goes after deciding: back to the inbox
+// when the form came from there, else to the request.
+func afterDecision(c echo.Context, id int64) string {
+	if c.FormValue("back") == "approvals" {
+		return "/approvals"
+	}
+	return "/requests/" + strconv.FormatInt(id, 10)
+}
+
+func (h *Handler) handleRequestCancel(c echo.Context) error {
+	r, err := h.visibleRequest(c)
+	if err != nil {
+		return err
+	}
+	u := user(c)
+	if err := h.Budgets.CancelBudgetRequest(c.Request().Context(), r.ID, u.Subject, u.DisplayName()); err != nil {
+		return err
+	}
+	if err := h.flash(c, "Request "+strconv.FormatInt(r.ID, 10)+" cancelled."); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/requests/"+strconv.FormatInt(r.ID, 10))
+}
+
+// handleRequestApprove approves a pending request: the OBI call is queued
+// in the same transaction, and a second approval is refused (409) with
+// who approved it first and when.
+func (h *Handler) handleRequestApprove(c echo.Context) error {
+	r, err := h.visibleRequest(c)
+	if err != nil {
+		return err
+	}
+	u := user(c)
+	if _, err := h.Budgets.ApproveBudgetRequest(c.Request().Context(), r.ID, u.Subject, u.DisplayName()); err != nil {
+		return err
+	}
+	h.Outbox.Notify()
+	if err := h.flash(c, "Request "+strconv.FormatInt(r.ID, 10)+" approved: "+r.Summary()+". It is being sent to OBI."); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, afterDecision(c, r.ID))
+}
+
+func (h *Handler) handleRequestDeny(c echo.Context) error {
+	r, err := h.visibleRequest(c)
+	if err != nil {
+		return err
+	}
+	reason := strings.TrimSpace(c.FormValue("reason"))
+	if reason == "" {
+		return h.rerenderRequest(c, r, func(v *templates.RequestView) {
+			v.DenyReasonInput, v.DenyError = c.FormValue("reason"), "Say why the request is denied; the requester sees it."
+		})
+	}
+	u := user(c)
+	if err := h.Budgets.DenyBudgetRequest(c.Request().Context(), r.ID, u.Subject, u.DisplayName(), reason); err != nil {
+		return err
+	}
+	if err := h.flash(c, "Request "+strconv.FormatInt(r.ID, 10)+" denied."); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, afterDecision(c, r.ID))
+}
+
+// handleRequestReconcile records what an admin found in OBI about a call
+// whose outcome was unknown, settling the request and its outbox item.
+func (h *Handler) handleRequestReconcile(c echo.Context) error {
+	r, err := h.visibleRequest(c)
+	if err != nil {
+		return err
+	}
+	outcome, reason := c.FormValue("outcome"), strings.TrimSpace(c.FormValue("reason"))
+	if (outcome != cache.RequestApplied && outcome != cache.RequestFailed) || reason == "" {
+		return h.rerenderRequest(c, r, func(v *templates.RequestView) {
+			v.ReconcileChoice, v.ReconcileReason = outcome, c.FormValue("reason")
+			switch {
+			case outcome != cache.RequestApplied && outcome != cache.RequestFailed:
+				v.ReconcileError = "Choose whether OBI applied the change or not."
+			default:
+				v.ReconcileError = "Say how you checked OBI, so others can follow the decision."
+			}
+		})
+	}
+	u := user(c)
+	applied := outcome == cache.RequestApplied
+	if err := h.Budgets.ReconcileBudgetRequest(c.Request().Context(), r.ID, applied, u.Subject, u.DisplayName(), reason); err != nil {
+		return err
+	}
+	if applied {
+		// Show the new balance without waiting for the schedule.
+		_ = h.Sync.Trigger(portal.UpstreamOBI)
+	}
+	if err := h.flash(c, "Request "+strconv.FormatInt(r.ID, 10)+" marked "+outcome+"."); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/requests/"+strconv.FormatInt(r.ID, 10))
+}
+
+// rerenderRequest shows the request page again with a refused form's
+// input and message (422).
+func (h *Handler) rerenderRequest(c echo.Context, r *cache.BudgetRequest, set func(*templates.RequestView)) error {
+	v, err := h.requestView(c, r)
+	if err != nil {
+		return err
+	}
+	set(&v)
+	return render(c, http.StatusUnprocessableEntity, templates.Request(v))
+}
+
+// handleApprovals is the admins' inbox: pending requests first, oldest
+// first, with the cached balances of the accounts involved.
+func (h *Handler) handleApprovals(c echo.Context) error {
+	f, lp, err := requestList(c, "")
+	if err != nil {
+		return err
+	}
+	if wantsCSV(c) {
+		return h.requestsCSV(c, f, "approvals")
+	}
+	v, err := h.requestsView(c, f, lp, "Approvals", "approvals")
+	if err != nil {
+		return err
+	}
+	v.Inbox = true
+	v.Intro = "Budget requests waiting for a decision come first, oldest first. Approving sends the change to OBI at once; denying needs a reason, which the requester sees."
+	return render(c, http.StatusOK, templates.Requests(v))
+}

@@ -1,0 +1,232 @@
+package handlers
+
+import (
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/decimal"
+	"github.com/accounting-portal/portal/internal/portal"
+	"github.com/accounting-portal/portal/web/templates"
+)
+
+// requestForm is the new-request form as sent.
+type requestForm struct {
+	Kind, Vlab, Project, ToProject string
+	Amount, Justification          string
+	Acknowledge                    bool
+}
+
+func readRequestForm(get func(string) string) requestForm {
+	return requestForm{Kind: get("kind"), Vlab: get("vlab"), Project: get("project"), ToProject: get("to_project"),
+		Amount: get("amount"), Justification: get("justification"), Acknowledge: get("acknowledge") == "1"}
+}
+
+// maxJustification bounds the justification, in characters.
+const maxJustification = 2000
+
+var amountText = regexp.MustCompile(`^[0-9]{1,13}(\.[0-9]+)?$`)
+
+// parseAmount reads a positive amount of credits with at most 2 decimal
+// places. OBI shows every balance rounded to 2 places, so a finer amount
+// could never be seen on a balance, nor checked when an admin compares
+// balances before and after a call whose outcome is unknown.
+func parseAmount(s string) (decimal.Decimal, string) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return decimal.Zero, "Enter an amount in credits, such as 250 or 250.50."
+	}
+	if !amountText.MatchString(s) {
+		return decimal.Zero, "Write a plain number of credits such as 250 or 250.50: no sign, spaces, letters or thousands separators."
+	}
+	d, err := decimal.Parse(s)
+	if err != nil {
+		return decimal.Zero, "Write a plain number of credits such as 250 or 250.50."
+	}
+	if !d.Round(2).Equal(d) {
+		return decimal.Zero, "Use at most 2 decimal places: OBI keeps balances to the hundredth of a credit, so a smaller fraction could not be seen or checked."
+	}
+	if d.Sign() <= 0 {
+		return decimal.Zero, "The amount must be more than 0."
+	}
+	return d.Round(2), ""
+}
+
+// requestAccounts indexes the labs and projects a user may request for.
+type requestAccounts struct {
+	labs     map[string]cache.BudgetLab
+	projects map[string]cache.BudgetProject
+}
+
+func indexAccounts(labs []cache.BudgetLab) requestAccounts {
+	a := requestAccounts{labs: map[string]cache.BudgetLab{}, projects: map[string]cache.BudgetProject{}}
+	for _, l := range labs {
+		a.labs[l.VlabID] = l
+		for _, p := range l.Projects {
+			a.projects[p.Key] = p
+		}
+	}
+	return a
+}
+
+// validate checks the form against what the user may request for. It
+// returns the request, an error per field, and a warning when the cached
+// balance would not cover the amount (which the user must acknowledge).
+func (f *requestForm) validate(acc requestAccounts) (cache.NewBudgetRequest, map[string]string, string) {
+	errs := map[string]string{}
+	n := cache.NewBudgetRequest{Kind: f.Kind, Justification: strings.TrimSpace(f.Justification)}
+	if _, ok := map[string]bool{cache.BudgetTopUp: true, cache.BudgetAssign: true, cache.BudgetReverse: true, cache.BudgetMove: true}[f.Kind]; !ok {
+		errs["kind"] = "Choose what you are asking for."
+	}
+	var msg string
+	if n.Amount, msg = parseAmount(f.Amount); msg != "" {
+		errs["amount"] = msg
+	}
+	switch l := utf8.RuneCountInString(n.Justification); {
+	case l == 0:
+		errs["justification"] = "Say why the budget is needed; the admin who decides reads it."
+	case l > maxJustification:
+		errs["justification"] = "Keep the justification under " + strconv.Itoa(maxJustification) + " characters."
+	}
+	from, to := f.checkProjects(acc, errs)
+	lab, ok := acc.labs[f.Vlab]
+	if !ok && errs["vlab"] == "" {
+		errs["vlab"] = "Choose a virtual lab that holds a project you manage."
+	}
+	if len(errs) > 0 {
+		return n, errs, ""
+	}
+	n.VlabID = lab.VlabID
+	if from != nil {
+		n.ProjID, n.ProjectKey = from.ProjID, from.Key
+	}
+	if to != nil {
+		n.ToProjID, n.ToProjectKey = to.ProjID, to.Key
+	}
+	warn := coverWarning(n, lab, from)
+	if warn != "" && !f.Acknowledge {
+		errs["acknowledge"] = "Tick the box to send the request anyway."
+	}
+	return n, errs, warn
+}
+
+// checkProjects checks the project(s) a kind needs: managed by the user,
+// in the chosen lab (which they fill in when it was left empty), and two
+// different ones for a move.
+func (f *requestForm) checkProjects(acc requestAccounts, errs map[string]string) (from, to *cache.BudgetProject) {
+	if f.Kind == cache.BudgetTopUp || errs["kind"] != "" {
+		return nil, nil
+	}
+	pick := func(field, key, what string) *cache.BudgetProject {
+		if key == "" {
+			errs[field] = "Choose the " + what + "."
+			return nil
+		}
+		p, ok := acc.projects[key]
+		if !ok {
+			errs[field] = "You can only request budget for projects you manage."
+			return nil
+		}
+		if f.Vlab == "" {
+			f.Vlab = p.VlabID
+		}
+		if p.VlabID != f.Vlab {
+			errs[field] = p.Name + " is not a project of the chosen virtual lab."
+			return nil
+		}
+		return &p
+	}
+	what := "project"
+	if f.Kind == cache.BudgetMove {
+		what = "project to move credits from"
+	}
+	from = pick("project", f.Project, what)
+	if f.Kind != cache.BudgetMove {
+		return from, nil
+	}
+	to = pick("to_project", f.ToProject, "project to move credits to")
+	if from != nil && to != nil && from.Key == to.Key {
+		errs["to_project"] = "Choose two different projects."
+	}
+	return from, to
+}
+
+// coverWarning says when the cached balance that pays for a request is
+// smaller than its amount: the lab's for an assignment, the project's for
+// a reversal or a move. (A top-up comes from OBI's system account.)
+func coverWarning(n cache.NewBudgetRequest, lab cache.BudgetLab, from *cache.BudgetProject) string {
+	var name, bal string
+	switch {
+	case n.Kind == cache.BudgetAssign && lab.HasBalance && lab.Balance.Cmp(n.Amount) < 0:
+		name, bal = lab.Name+" has", credits(lab.Balance)+" credits unassigned"
+	case (n.Kind == cache.BudgetReverse || n.Kind == cache.BudgetMove) && from != nil && from.HasBalance && from.Balance.Cmp(n.Amount) < 0:
+		name, bal = from.Name+" has", credits(from.Balance)+" credits"
+	default:
+		return ""
+	}
+	return name + " " + bal + " at the last sync, less than the " + credits(n.Amount) +
+		" asked for. OBI will refuse the request unless the balance grows before it is approved."
+}
+
+func (h *Handler) handleRequestForm(c echo.Context) error {
+	f := readRequestForm(c.QueryParam)
+	f.Amount, f.Justification, f.Acknowledge = "", "", false
+	if f.Kind == "" {
+		f.Kind = cache.BudgetAssign
+	}
+	return h.renderRequestForm(c, http.StatusOK, f, nil, "")
+}
+
+func (h *Handler) handleRequestCreate(c echo.Context) error {
+	ctx := c.Request().Context()
+	u := user(c)
+	labs, err := h.Budgets.BudgetAccounts(ctx, u.ManageScope())
+	if err != nil {
+		return err
+	}
+	f := readRequestForm(c.FormValue)
+	n, errs, warn := f.validate(indexAccounts(labs))
+	if len(errs) > 0 {
+		return h.renderRequestForm(c, http.StatusUnprocessableEntity, f, errs, warn)
+	}
+	n.Actor, n.ActorName = u.Subject, u.DisplayName()
+	id, err := h.Budgets.CreateBudgetRequest(ctx, n)
+	if err != nil {
+		return err
+	}
+	if err := h.flash(c, "Request "+strconv.FormatInt(id, 10)+" sent. An admin will review it; its state shows here and in your requests."); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/requests/"+strconv.FormatInt(id, 10))
+}
+
+// renderRequestForm shows the form with what the user may request for.
+func (h *Handler) renderRequestForm(c echo.Context, status int, f requestForm, errs map[string]string, warn string) error {
+	labs, err := h.Budgets.BudgetAccounts(c.Request().Context(), user(c).ManageScope())
+	if err != nil {
+		return err
+	}
+	p, err := h.page(c, "Request budget", "requests", portal.UpstreamOBI)
+	if err != nil {
+		return err
+	}
+	v := templates.RequestFormView{Page: p, Kind: f.Kind, Vlab: f.Vlab, Project: f.Project, ToProject: f.ToProject, Amount: f.Amount,
+		Justification: f.Justification, Errors: errs, Warning: warn, Acknowledge: f.Acknowledge}
+	for _, k := range cache.BudgetKinds {
+		v.Kinds = append(v.Kinds, templates.Option{Value: k, Label: templates.KindLabel(k)})
+	}
+	for _, l := range labs {
+		v.Labs = append(v.Labs, templates.Option{Value: l.VlabID, Label: l.Name + " — " + creditsOr(l.Balance, l.HasBalance) + " credits unassigned"})
+		g := templates.OptionGroup{Label: l.Name}
+		for _, pr := range l.Projects {
+			g.Options = append(g.Options, templates.Option{Value: pr.Key, Label: pr.Name + " (" + pr.Key + ") — " + creditsOr(pr.Balance, pr.HasBalance) + " credits"})
+		}
+		v.Projects = append(v.Projects, g)
+	}
+	return render(c, status, templates.RequestForm(v))
+}

@@ -1,0 +1,119 @@
+package handlers
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/portal"
+	"github.com/accounting-portal/portal/web/templates"
+)
+
+// requestView builds a request's page: its facts, what the deliverer read
+// around the OBI call, its history, and what the user may do with it.
+func (h *Handler) requestView(c echo.Context, r *cache.BudgetRequest) (templates.RequestView, error) {
+	ctx := c.Request().Context()
+	u := user(c)
+	p, err := h.page(c, "Budget request "+strconv.FormatInt(r.ID, 10), "requests", portal.UpstreamOBI)
+	if err != nil {
+		return templates.RequestView{}, err
+	}
+	trail, err := h.Store.AuditTrail(ctx, cache.BudgetRequestRef(r.ID))
+	if err != nil {
+		return templates.RequestView{}, err
+	}
+	v := templates.RequestView{Page: p, Row: requestRow(*r, h.nowUTC()), Lab: orName(r.VlabName, r.VlabID),
+		Justification: r.Justification, DecidedBy: r.DecidedByName, DecidedAt: r.Decided, DenyReason: r.DenyReason,
+		SettledBy: r.SettledByName, SettledAt: r.Settled, SettleReason: r.SettleReason, Trail: auditRows(trail),
+		CanCancel: r.State == cache.RequestPending && r.RequestedBy == u.Subject,
+		CanDecide: r.State == cache.RequestPending && u.Admin, CanReconcile: r.State == cache.RequestNeedsReconciliation && u.Admin}
+	if r.ProjectKey != "" {
+		v.Project = orName(r.ProjName, r.ProjectKey) + " (" + r.ProjectKey + ")"
+	}
+	if r.ToProjectKey != "" {
+		v.ToProject = orName(r.ToName, r.ToProjectKey) + " (" + r.ToProjectKey + ")"
+	}
+	if r.State == cache.RequestFailed || r.State == cache.RequestNeedsReconciliation {
+		v.UpstreamError = r.UpstreamError
+	}
+	if r.OutboxID != 0 {
+		if u.Admin {
+			v.OutboxHref = "/outbox/" + strconv.FormatInt(r.OutboxID, 10)
+		}
+		if r.State == cache.RequestApproved {
+			it, err := h.Store.OutboxItemByID(ctx, r.OutboxID)
+			if err != nil {
+				return v, err
+			}
+			v.Delivery = deliveryText(it)
+		}
+	}
+	v.Readings, v.ReadBefore, v.ReadAfter = readingRows(r)
+	v.AfterError = r.Delivery.AfterError
+	return v, nil
+}
+
+// deliveryText says where an approved request's OBI call stands.
+func deliveryText(it *cache.OutboxItem) string {
+	switch it.State {
+	case cache.OutboxQueued:
+		if it.Attempts == 0 {
+			return "Queued: it will be sent to OBI in a moment."
+		}
+		return fmt.Sprintf("OBI could not be reached (%s); nothing was applied. Attempt %d of %d; trying again at %s.",
+			it.LastError, it.Attempts, it.MaxAttempts, templates.FormatTime(it.NextAttemptAt))
+	case cache.OutboxSending:
+		return "Being sent to OBI now."
+	}
+	return "Outbox state: " + it.State + "."
+}
+
+// readingRows compares each account's balance before and after the call
+// with the change the request would make.
+func readingRows(r *cache.BudgetRequest) ([]templates.ReadingRow, time.Time, time.Time) {
+	d := r.Delivery
+	if d.Before == nil {
+		return nil, time.Time{}, time.Time{}
+	}
+	p := r.Payload()
+	var rows []templates.ReadingRow
+	for _, a := range p.Accounts() {
+		name := orName(r.VlabName, r.VlabID) + " (virtual lab)"
+		if a.Kind == "project" {
+			name = orName(r.ProjName, r.ProjectKey)
+			if a.ID == r.ToProjID {
+				name = orName(r.ToName, r.ToProjectKey)
+			}
+		}
+		row := templates.ReadingRow{Account: name, Before: "—", After: "—", Observed: "—", Expected: signed(credits(p.Change(a)))}
+		before, okB := d.Before.Find(a)
+		after, okA := d.After.Find(a)
+		if okB {
+			row.Before = credits(before.Balance)
+		}
+		if okA {
+			row.After = credits(after.Balance)
+		}
+		if okA && okB {
+			obs := after.Balance.Sub(before.Balance)
+			row.Observed, row.Matches = signed(credits(obs)), obs.Equal(p.Change(a))
+		}
+		rows = append(rows, row)
+	}
+	var after time.Time
+	if d.After != nil {
+		after = d.After.At
+	}
+	return rows, d.Before.At, after
+}
+
+// signed puts a plus before positive amounts.
+func signed(s string) string {
+	if s != "" && s[0] != '-' && s != "0.00" {
+		return "+" + s
+	}
+	return s
+}

@@ -1,0 +1,132 @@
+package templates
+
+import "time"
+
+// View models of budget requests and the approvals inbox.
+
+// KindLabel names a budget request kind for people.
+func KindLabel(kind string) string {
+	switch kind {
+	case "top-up":
+		return "Top-up of a virtual lab"
+	case "assign":
+		return "Assignment to a project"
+	case "reverse":
+		return "Reversal from a project"
+	case "move":
+		return "Move between projects"
+	}
+	return kind
+}
+
+// StateLink filters a list by state.
+type StateLink struct {
+	State string
+	Count int
+	Href  string
+}
+
+// RequestsView lists budget requests (a manager's own, or all for admins).
+type RequestsView struct {
+	Page
+	Title         string
+	Intro         string
+	Notices       []Notice
+	Filters       []StateLink
+	State         string
+	AllHref       string
+	Rows          []RequestRow
+	Headers       []SortHeader
+	Pager         PagerView
+	Total         int64
+	CSVHref       string
+	ShowRequester bool
+	// Inbox adds the justification, the cached balances and the decision forms.
+	Inbox     bool
+	CanCreate bool
+}
+
+// RequestRow is one request in a list.
+type RequestRow struct {
+	ID            int64
+	Href          string
+	Kind          string
+	What          string
+	Amount        string
+	State         string
+	Requester     string
+	Created       time.Time
+	Age           string
+	Justification string
+	// Balances are the cached balances of the accounts involved.
+	Balances []string
+	Pending  bool
+}
+
+// RequestView is one request's page.
+type RequestView struct {
+	Page
+	Row           RequestRow
+	Lab           string
+	Project       string
+	ToProject     string
+	Justification string
+	DecidedBy     string
+	DecidedAt     time.Time
+	DenyReason    string
+	UpstreamError string
+	SettledBy     string
+	SettledAt     time.Time
+	SettleReason  string
+	// Delivery describes the outbox item while the request is approved.
+	Delivery   string
+	OutboxHref string
+	Readings   []ReadingRow
+	ReadBefore time.Time
+	ReadAfter  time.Time
+	AfterError string
+	Trail      []AuditRow
+
+	CanCancel    bool
+	CanDecide    bool
+	CanReconcile bool
+	// Form state of a refused decision, kept for the re-render.
+	DenyReasonInput string
+	DenyError       string
+	ReconcileChoice string
+	ReconcileReason string
+	ReconcileError  string
+}
+
+// ReadingRow compares one account's balances around an OBI call.
+type ReadingRow struct {
+	Account  string
+	Before   string
+	After    string
+	Observed string // after - before
+	Expected string // the change if the call was applied
+	Matches  bool
+}
+
+// RequestFormView is the form for a new budget request.
+type RequestFormView struct {
+	Page
+	Kinds         []Option
+	Labs          []Option
+	Projects      []OptionGroup
+	Kind          string
+	Vlab          string
+	Project       string
+	ToProject     string
+	Amount        string
+	Justification string
+	Errors        map[string]string
+	Warning       string
+	Acknowledge   bool
+}
+
+// OptionGroup is a labelled group of options.
+type OptionGroup struct {
+	Label   string
+	Options []Option
+}
