@@ -74,25 +74,25 @@ type CachedBalance struct {
 // BudgetRequest is a stored request with the names and cached balances
 // of the accounts it involves.
 type BudgetRequest struct {
-	ID                            int64
-	Kind                          string
-	VlabID, VlabName              string
-	ProjID, ProjectKey, ProjName  string
+	ID                             int64
+	Kind                           string
+	VlabID, VlabName               string
+	ProjID, ProjectKey, ProjName   string
 	ToProjID, ToProjectKey, ToName string
-	Amount                        decimal.Decimal
-	Justification                 string
-	State                         string
-	RequestedBy, RequestedByName  string
-	Created, Updated              time.Time
-	DecidedBy, DecidedByName      string
-	Decided                       time.Time
-	DenyReason                    string
-	OutboxID                      int64
-	UpstreamError                 string
-	Delivery                      BudgetDelivery
-	SettledBy, SettledByName      string
-	Settled                       time.Time
-	SettleReason                  string
+	Amount                         decimal.Decimal
+	Justification                  string
+	State                          string
+	RequestedBy, RequestedByName   string
+	Created, Updated               time.Time
+	DecidedBy, DecidedByName       string
+	Decided                        time.Time
+	DenyReason                     string
+	OutboxID                       int64
+	UpstreamError                  string
+	Delivery                       BudgetDelivery
+	SettledBy, SettledByName       string
+	Settled                        time.Time
+	SettleReason                   string
 	// LabBalance, ProjBalance and ToBalance are the cached balances of the
 	// lab and the project(s) involved.
 	LabBalance, ProjBalance, ToBalance CachedBalance
