@@ -29,7 +29,8 @@ var BudgetRequestSorts = map[string]string{
 }
 
 const inboxOrder = `CASE r.state WHEN 'pending' THEN 0 WHEN 'needs-reconciliation' THEN 1 ELSE 2 END,
-	CASE WHEN r.state IN ('pending', 'needs-reconciliation') THEN r.created_at END ASC, r.created_at DESC, r.id DESC`
+	CASE WHEN r.state IN ('pending', 'needs-reconciliation') THEN r.created_at END ASC,
+	CASE WHEN r.state IN ('pending', 'needs-reconciliation') THEN r.id END ASC, r.created_at DESC, r.id DESC`
 
 func (f BudgetRequestFilter) where() (string, []any) {
 	w, args := "1=1", []any{}

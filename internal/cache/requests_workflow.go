@@ -233,6 +233,9 @@ func settleBudgetRequest(ctx context.Context, db *DB, tx *sql.Tx, it OutboxItem,
 	if reason == "" {
 		reason = o.Error
 	}
+	if reason == "" && to == RequestApplied {
+		reason = "OBI confirmed the change"
+	}
 	return db.audit(ctx, tx, AuditEntry{Actor: actor, ActorName: o.ActorName, Subject: requestSubject(id), From: from, To: to, Reason: reason})
 }
 

@@ -169,7 +169,7 @@ func (h *Handler) handleBudgets(c echo.Context) error {
 		label, key string
 		num        bool
 	}{{"Virtual lab", "lab", false}, {"Project", "project", false}, {"Balance (credits)", "balance", true},
-		{"Reserved (credits)", "reserved", true}, {"Spend, 7 days (credits)", "spend7", true}, {"Spend, 30 days (credits)", "spend30", true},
+		{"Reserved (credits)", "reserved", true}, {"Spend 7 days (credits)", "spend7", true}, {"Spend 30 days (credits)", "spend30", true},
 		{"Burn rate (credits/day)", "burn", true}, {"Runs out", "runout", false}, {"Status", "status", false}} {
 		v.Headers = append(v.Headers, sortHeader(c, lp, col.label, col.key, col.num))
 	}

@@ -107,6 +107,9 @@ func requestRow(r cache.BudgetRequest, now time.Time) templates.RequestRow {
 		What: r.Summary(), Amount: credits(r.Amount), State: r.State, Requester: orName(r.RequestedByName, r.RequestedBy),
 		Created: r.Created, Age: templates.Ago(now, r.Created), Justification: r.Justification, Pending: r.State == cache.RequestPending}
 	lab := orName(r.VlabName, r.VlabID)
+	if pays := payingBalance(r); pays.Known && pays.Value.Cmp(r.Amount) < 0 {
+		row.Exceeds = "more than the " + credits(pays.Value) + " available"
+	}
 	switch r.Kind {
 	case cache.BudgetTopUp:
 		row.Balances = []string{lab + ": " + creditsOr(r.LabBalance.Value, r.LabBalance.Known)}
@@ -118,6 +121,19 @@ func requestRow(r cache.BudgetRequest, now time.Time) templates.RequestRow {
 			orName(r.ToName, r.ToProjectKey) + ": " + creditsOr(r.ToBalance.Value, r.ToBalance.Known)}
 	}
 	return row
+}
+
+// payingBalance is the cached balance a request takes its credits from:
+// the lab's for an assignment, the project's for a reversal or a move
+// (a top-up comes from OBI's system account).
+func payingBalance(r cache.BudgetRequest) cache.CachedBalance {
+	switch r.Kind {
+	case cache.BudgetAssign:
+		return r.LabBalance
+	case cache.BudgetReverse, cache.BudgetMove:
+		return r.ProjBalance
+	}
+	return cache.CachedBalance{}
 }
 
 func orName(name, id string) string {

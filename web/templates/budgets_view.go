@@ -1,6 +1,17 @@
 package templates
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
+
+// Plural prints n with the singular or plural words: "1 project is", "2 projects are".
+func Plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
 
 // View models of the budgets pages. Amounts arrive formatted (credits,
 // two decimals): templates never do arithmetic on money.

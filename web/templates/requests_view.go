@@ -60,7 +60,9 @@ type RequestRow struct {
 	Justification string
 	// Balances are the cached balances of the accounts involved.
 	Balances []string
-	Pending  bool
+	// Exceeds warns that the cached balance that pays for it is smaller.
+	Exceeds string
+	Pending bool
 }
 
 // RequestView is one request's page.
