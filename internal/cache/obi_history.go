@@ -13,6 +13,17 @@ import (
 // jobs. The caller has already checked the project is in the user's
 // scope (BudgetProjectByKey) and passes its OBI id.
 
+// until is the end of a range [from, to) in whole seconds, rounded up:
+// times are stored to the second, so a range that ends "now" includes
+// what was stored earlier in this second.
+func until(t time.Time) int64 {
+	s := secs(t)
+	if !t.IsZero() && t.Truncate(time.Second).Before(t) {
+		s++
+	}
+	return s
+}
+
 // BalancePoint is an account's balance at a time.
 type BalancePoint struct {
 	At                   time.Time
@@ -23,10 +34,10 @@ type BalancePoint struct {
 // at most about maxPoints: the last snapshot of each equal time bucket,
 // oldest first. It is what a chart draws.
 func (db *DB) BalanceSeries(ctx context.Context, account string, from, to time.Time, maxPoints int) ([]BalancePoint, error) {
-	bucket := max(int64(1), (secs(to)-secs(from))/int64(max(maxPoints, 1)))
+	bucket := max(int64(1), (until(to)-secs(from))/int64(max(maxPoints, 1)))
 	// SQLite returns the other columns of the row holding MAX(at).
 	rows, err := db.r.QueryContext(ctx, `SELECT MAX(at), balance, reservation FROM obi_balance_snapshots
-		WHERE account = ? AND at >= ? AND at < ? GROUP BY (at - ?) / ? ORDER BY 1`, account, secs(from), secs(to), secs(from), bucket)
+		WHERE account = ? AND at >= ? AND at < ? GROUP BY (at - ?) / ? ORDER BY 1`, account, secs(from), until(to), secs(from), bucket)
 	if err != nil {
 		return nil, fmt.Errorf("cache: balance series: %w", err)
 	}
@@ -57,7 +68,7 @@ func (db *DB) BudgetSnapshots(ctx context.Context, account string, f SnapshotFil
 	var total int64
 	err := db.read(ctx, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM obi_balance_snapshots WHERE account = ? AND at >= ? AND at < ?`,
-			account, secs(f.From), secs(f.To)).Scan(&total); err != nil {
+			account, secs(f.From), until(f.To)).Scan(&total); err != nil {
 			return err
 		}
 		return eachSnapshot(ctx, tx, account, f, func(p BalancePoint) error { out = append(out, p); return nil })
@@ -84,7 +95,7 @@ func eachSnapshot(ctx context.Context, tx *sql.Tx, account string, f SnapshotFil
 		limit = -1
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT at, balance, reservation FROM obi_balance_snapshots
-		WHERE account = ? AND at >= ? AND at < ? ORDER BY at `+order+` LIMIT ? OFFSET ?`, account, secs(f.From), secs(f.To), limit, f.Offset)
+		WHERE account = ? AND at >= ? AND at < ? ORDER BY at `+order+` LIMIT ? OFFSET ?`, account, secs(f.From), until(f.To), limit, f.Offset)
 	if err != nil {
 		return err
 	}
@@ -115,7 +126,7 @@ type DailySpend struct {
 // days in [from, to), oldest first.
 func (db *DB) BudgetDailySpend(ctx context.Context, projID string, from, to time.Time) ([]DailySpend, error) {
 	rows, err := db.r.QueryContext(ctx, `SELECT day, type, amount, jobs FROM obi_spend_daily
-		WHERE proj_id = ? AND day >= ? AND day < ? ORDER BY day, type`, projID, dayStart(secs(from)), secs(to))
+		WHERE proj_id = ? AND day >= ? AND day < ? ORDER BY day, type`, projID, dayStart(secs(from)), until(to))
 	if err != nil {
 		return nil, fmt.Errorf("cache: daily spend: %w", err)
 	}
@@ -136,7 +147,7 @@ func (db *DB) BudgetDailySpend(ctx context.Context, projID string, from, to time
 // SpendBetween returns the exact cost of a project's jobs that ended in [from, to).
 func (db *DB) SpendBetween(ctx context.Context, projID string, from, to time.Time) (decimal.Decimal, error) {
 	rows, err := db.r.QueryContext(ctx, `SELECT amount FROM obi_jobs WHERE proj_id = ? AND finished_at >= ? AND finished_at < ?`,
-		projID, secs(from), secs(to))
+		projID, secs(from), until(to))
 	if err != nil {
 		return decimal.Zero, fmt.Errorf("cache: spend: %w", err)
 	}
@@ -169,7 +180,7 @@ var BudgetJobSorts = map[string]string{
 }
 
 func (f BudgetJobFilter) where(projID string) (string, []any) {
-	w, args := `proj_id = ? AND finished_at >= ? AND finished_at < ?`, []any{projID, secs(f.From), secs(f.To)}
+	w, args := `proj_id = ? AND finished_at >= ? AND finished_at < ?`, []any{projID, secs(f.From), until(f.To)}
 	if f.Type != "" {
 		w += ` AND type = ?`
 		args = append(args, f.Type)

@@ -1,0 +1,256 @@
+package app_test
+
+import (
+	"encoding/csv"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/accounting-portal/portal/internal/app/apptest"
+	"github.com/accounting-portal/portal/internal/decimal"
+)
+
+func TestBudgets_EachUserSeesOnlyTheirLabsAndProjects(t *testing.T) {
+	p := obiPortal(t, nil)
+	manager, viewer, admin := p.Login(t, "manager"), p.Login(t, "viewer"), p.Login(t, "admin")
+	cases := []struct {
+		b         *apptest.Browser
+		sees, not []string
+		labs      []string
+		notLabs   []string
+	}{
+		{manager, []string{"neuro-sim", "brain-atlas"}, []string{"climate-ml", "genomics", "materials"}, []string{"Cortex Lab"}, []string{"Earth Systems Lab"}},
+		{viewer, []string{"climate-ml"}, []string{"neuro-sim", "brain-atlas", "genomics"}, []string{"Earth Systems Lab"}, []string{"Cortex Lab"}},
+		{admin, []string{"neuro-sim", "brain-atlas", "climate-ml", "genomics", "materials"}, nil, []string{"Cortex Lab", "Earth Systems Lab"}, nil},
+	}
+	for _, c := range cases {
+		page := c.b.Get("/budgets")
+		csvBody := c.b.Get("/budgets.csv").Body
+		labsCSV := c.b.Get("/budgets/labs.csv").Body
+		for _, k := range c.sees {
+			if !strings.Contains(page.Body, `data-project="`+k+`"`) || !strings.Contains(csvBody, ","+k+",") {
+				t.Errorf("%s is missing from the page or CSV", k)
+			}
+		}
+		for _, k := range c.not {
+			if strings.Contains(page.Body, k) || strings.Contains(csvBody, k) {
+				t.Errorf("%s leaks into the page or CSV", k)
+			}
+		}
+		for _, l := range c.labs {
+			if !strings.Contains(page.Body, l) || !strings.Contains(labsCSV, l) {
+				t.Errorf("lab %s is missing", l)
+			}
+		}
+		for _, l := range c.notLabs {
+			if strings.Contains(page.Body, l) || strings.Contains(labsCSV, l) {
+				t.Errorf("lab %s leaks", l)
+			}
+		}
+	}
+	// Another project's pages, by editing the URL: not found, in every form.
+	for _, suffix := range []string{"", "/jobs.csv", "/spend.csv", "/discounts.csv", "/balances", "/balances.csv"} {
+		if r := manager.Get("/budgets/projects/climate-ml" + suffix); r.Status != http.StatusNotFound {
+			t.Errorf("manager GET climate-ml%s: %d", suffix, r.Status)
+		}
+		if r := viewer.Get("/budgets/projects/neuro-sim" + suffix); r.Status != http.StatusNotFound {
+			t.Errorf("viewer GET neuro-sim%s: %d", suffix, r.Status)
+		}
+		if r := manager.Get("/budgets/projects/neuro-sim" + suffix); r.Status != http.StatusOK {
+			t.Errorf("manager GET neuro-sim%s: %d", suffix, r.Status)
+		}
+	}
+}
+
+func TestBudgetRequests_PerObjectAndPerRole(t *testing.T) {
+	p := obiPortal(t, nil)
+	manager, viewer, admin := p.Login(t, "manager"), p.Login(t, "viewer"), p.Login(t, "admin")
+	climate := project(t, p.Sims.World, "climate-ml")
+
+	// The form offers the manager's projects only, and refuses others'.
+	form := manager.Get("/requests/new")
+	if !strings.Contains(form.Body, `value="neuro-sim"`) || strings.Contains(form.Body, "climate-ml") || strings.Contains(form.Body, "Earth Systems Lab") {
+		t.Errorf("the form offers projects the manager does not manage")
+	}
+	r := manager.Post("/requests", assignForm("climate-ml", "10"))
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, `data-testid="error-project"`) {
+		t.Errorf("request for climate-ml: %d", r.Status)
+	}
+	r = manager.Post("/requests", url.Values{"kind": {"top-up"}, "vlab": {climate.VlabID}, "amount": {"10"}, "justification": {"x"}})
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, `data-testid="error-vlab"`) {
+		t.Errorf("top-up of another lab: %d", r.Status)
+	}
+	r = manager.Post("/requests", url.Values{"kind": {"move"}, "project": {"neuro-sim"}, "to_project": {"neuro-sim"}, "amount": {"1.5"}, "justification": {"x"}})
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Choose two different projects") {
+		t.Errorf("a move to the same project: %d", r.Status)
+	}
+	for _, amt := range []string{"0", "-5", "1.234", "1e3", "abc", ""} {
+		r := manager.Post("/requests", assignForm("neuro-sim", amt))
+		if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, `data-testid="error-amount"`) {
+			t.Errorf("amount %q: %d", amt, r.Status)
+		}
+	}
+
+	// An admin's request (admins may request anything) is not the manager's to see or cancel.
+	theirs := request(t, admin, assignForm("climate-ml", "3"))
+	u := "/requests/" + strconv.FormatInt(theirs, 10)
+	if r := manager.Get(u); r.Status != http.StatusNotFound {
+		t.Errorf("manager sees an admin's request: %d", r.Status)
+	}
+	if r := manager.Post(u+"/cancel", nil); r.Status != http.StatusNotFound {
+		t.Errorf("manager cancels an admin's request: %d", r.Status)
+	}
+	if l := manager.Get("/requests"); strings.Contains(l.Body, `data-request="`+strconv.FormatInt(theirs, 10)+`"`) {
+		t.Error("an admin's request is in the manager's list")
+	}
+	if c := manager.Get("/requests.csv"); strings.Contains(c.Body, "climate-ml") {
+		t.Error("an admin's request is in the manager's CSV")
+	}
+	mine := request(t, manager, assignForm("neuro-sim", "3"))
+	m := "/requests/" + strconv.FormatInt(mine, 10)
+	// Only admins decide.
+	for _, action := range []string{"/approve", "/deny", "/reconcile"} {
+		if r := manager.Post(m+action, url.Values{"reason": {"x"}, "outcome": {"applied"}}); r.Status != http.StatusForbidden {
+			t.Errorf("manager POST %s: %d", action, r.Status)
+		}
+	}
+	// Viewers make no requests.
+	for _, path := range []string{"/requests", "/requests/new", "/approvals", m} {
+		if r := viewer.Get(path); r.Status != http.StatusForbidden {
+			t.Errorf("viewer GET %s: %d", path, r.Status)
+		}
+	}
+	if r := viewer.Post("/requests", assignForm("climate-ml", "1")); r.Status != http.StatusForbidden {
+		t.Errorf("viewer POST /requests: %d", r.Status)
+	}
+	if r := manager.Get("/approvals"); r.Status != http.StatusForbidden {
+		t.Errorf("manager GET /approvals: %d", r.Status)
+	}
+}
+
+var rowRE = regexp.MustCompile(`data-(?:project|job|request)="([^"]+)"`)
+
+// tableRows reads a table's row ids and its cells of column col (marked
+// data-col), in order.
+func tableRows(t *testing.T, html, testid string, col ...string) (ids []string, cells []string) {
+	t.Helper()
+	table := between(html, `data-testid="`+testid+`"`, "</table>")
+	if table == "" {
+		t.Fatalf("no table %s", testid)
+	}
+	for _, m := range rowRE.FindAllStringSubmatch(table, -1) {
+		ids = append(ids, m[1])
+	}
+	if len(col) > 0 {
+		cellRE := regexp.MustCompile(`data-col="` + col[0] + `"[^>]*>\s*([^<\s]+)`)
+		for _, m := range cellRE.FindAllStringSubmatch(table, -1) {
+			cells = append(cells, m[1])
+		}
+	}
+	return ids, cells
+}
+
+func readCSV(t *testing.T, r *apptest.Response) [][]string {
+	t.Helper()
+	if r.Status != 200 || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/csv") || !strings.Contains(r.Header.Get("Content-Disposition"), "attachment; filename=") {
+		t.Fatalf("CSV answer %d %s %s", r.Status, r.Header.Get("Content-Type"), r.Header.Get("Content-Disposition"))
+	}
+	rows, err := csv.NewReader(strings.NewReader(r.Body)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+func column(rows [][]string, name string) []string {
+	idx := -1
+	for i, h := range rows[0] {
+		if h == name {
+			idx = i
+		}
+	}
+	var out []string
+	for _, r := range rows[1:] {
+		if idx >= 0 {
+			out = append(out, r[idx])
+		}
+	}
+	return out
+}
+
+func round2(t *testing.T, s []string) []string {
+	out := make([]string, len(s))
+	for i, v := range s {
+		d, err := decimal.Parse(v)
+		if err != nil {
+			t.Fatalf("%q is not an exact decimal", v)
+		}
+		out[i] = d.StringFixed(2)
+	}
+	return out
+}
+
+func TestBudgets_CSVMatchesTheTables(t *testing.T) {
+	p := obiPortal(t, nil)
+	admin, manager := p.Login(t, "admin"), p.Login(t, "manager")
+	check := func(b *apptest.Browser, page, csvURL, testid, idCol, cellCol string, exact bool) {
+		t.Helper()
+		ids, cells := tableRows(t, b.Get(page).Body, testid, strings.Fields(cellCol)[0])
+		rows := readCSV(t, b.Get(csvURL))
+		gotIDs, gotCells := column(rows, idCol), column(rows, cellCol)
+		if exact {
+			gotCells = round2(t, gotCells)
+		}
+		n := min(len(ids), len(gotIDs))
+		if len(ids) == 0 || strings.Join(ids, ",") != strings.Join(gotIDs[:n], ",") {
+			t.Errorf("%s: rows %v, CSV %v", page, ids, gotIDs[:n])
+		}
+		if strings.Join(cells, ",") != strings.Join(gotCells[:min(len(cells), len(gotCells))], ",") {
+			t.Errorf("%s: cells %v, CSV %v", page, cells, gotCells)
+		}
+	}
+	for _, q := range []string{"", "?sort=-balance", "?sort=runout&warn=1"} {
+		check(admin, "/budgets"+q, "/budgets.csv"+q, "projects-table", "project_key", "balance (credits)", false)
+	}
+	for _, q := range []string{"?range=90d", "?range=30d&sort=-cost&type=oneshot", "?range=1y&sort=subtype&size=20&page=2"} {
+		csvQ := strings.Replace(strings.Replace(q, "&page=2", "", 1), "&size=20", "", 1)
+		if strings.Contains(q, "page=2") {
+			// Page 2 starts at the 21st row of the CSV.
+			ids, _ := tableRows(t, manager.Get("/budgets/projects/neuro-sim"+q).Body, "jobs-table")
+			all := column(readCSV(t, manager.Get("/budgets/projects/neuro-sim/jobs.csv"+csvQ)), "job_id")
+			if len(ids) == 0 || strings.Join(ids, ",") != strings.Join(all[20:20+len(ids)], ",") {
+				t.Errorf("page 2 of jobs is not rows 21.. of the CSV")
+			}
+			continue
+		}
+		check(manager, "/budgets/projects/neuro-sim"+q, "/budgets/projects/neuro-sim/jobs.csv"+q, "jobs-table", "job_id", "cost (credits)", true)
+	}
+	// Every job of the range is in the CSV: the count on the page equals the CSV's rows.
+	page := manager.Get("/budgets/projects/neuro-sim?range=1y")
+	count := between(page.Body, `data-testid="row-count">`, " rows")
+	rows := readCSV(t, manager.Get("/budgets/projects/neuro-sim/jobs.csv?range=1y"))
+	if n, _ := strconv.Atoi(strings.ReplaceAll(count, ",", "")); n != len(rows)-1 || n == 0 {
+		t.Errorf("the page counts %s jobs, the CSV has %d", count, len(rows)-1)
+	}
+	if !strings.Contains(strings.Join(rows[0], ","), "cost (credits)") {
+		t.Errorf("CSV header without units: %v", rows[0])
+	}
+	bal := manager.Get("/budgets/projects/neuro-sim/balances")
+	if !strings.Contains(bal.Body, `data-testid="balances-table"`) {
+		t.Fatal("no balances table")
+	}
+	brow := readCSV(t, manager.Get("/budgets/projects/neuro-sim/balances.csv"))
+	if len(brow) < 2 || !strings.Contains(bal.Body, brow[1][1]) {
+		t.Errorf("balance history CSV %v does not match the page", brow)
+	}
+	// Requests and the inbox.
+	for i := range 3 {
+		request(t, manager, assignForm("neuro-sim", strconv.Itoa(10+i)))
+	}
+	check(manager, "/requests", "/requests.csv", "requests-table", "id", "amount (credits)", false)
+	check(admin, "/approvals", "/approvals.csv", "requests-table", "id", "amount (credits)", false)
+	check(admin, "/approvals?sort=-amount", "/approvals.csv?sort=-amount", "requests-table", "id", "amount (credits)", false)
+}
