@@ -188,11 +188,10 @@ type OBIJob struct {
 func (db *DB) SaveOBIJobs(ctx context.Context, jobs []OBIJob) (int64, error) {
 	var changed int64
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		old, err := tx.PrepareContext(ctx, `SELECT proj_id, finished_at FROM obi_jobs WHERE job_id = ?`)
+		old, err := storedJobDays(ctx, tx, jobs)
 		if err != nil {
 			return err
 		}
-		defer old.Close()
 		up, err := tx.PrepareContext(ctx, upsertJob)
 		if err != nil {
 			return err
@@ -200,13 +199,6 @@ func (db *DB) SaveOBIJobs(ctx context.Context, jobs []OBIJob) (int64, error) {
 		defer up.Close()
 		touched := map[spendDay]bool{}
 		for _, j := range jobs {
-			var oldProj string
-			var oldFinished int64
-			switch err := old.QueryRowContext(ctx, j.ID).Scan(&oldProj, &oldFinished); {
-			case err == sql.ErrNoRows:
-			case err != nil:
-				return err
-			}
 			res, err := up.ExecContext(ctx, jobArgs(j)...)
 			if err != nil {
 				return err
@@ -216,8 +208,8 @@ func (db *DB) SaveOBIJobs(ctx context.Context, jobs []OBIJob) (int64, error) {
 			}
 			changed++
 			touched[spendDay{j.ProjID, dayStart(secs(j.FinishedAt))}] = true
-			if oldProj != "" {
-				touched[spendDay{oldProj, dayStart(oldFinished)}] = true
+			if d, ok := old[j.ID]; ok {
+				touched[d] = true
 			}
 		}
 		for d := range touched {
@@ -260,6 +252,38 @@ func jobArgs(j OBIJob) []any {
 		j.ReservedCount, j.Duration, j.ReservedDuration, j.Size}
 }
 
+// storedJobDays returns the project and end day of the jobs already
+// stored, in one query per batch: a changed job's old day needs its
+// rollup redone too.
+func storedJobDays(ctx context.Context, tx *sql.Tx, jobs []OBIJob) (map[string]spendDay, error) {
+	out := map[string]spendDay{}
+	for start := 0; start < len(jobs); start += 500 {
+		chunk := jobs[start:min(start+500, len(jobs))]
+		ids := make([]any, len(chunk))
+		for i, j := range chunk {
+			ids[i] = j.ID
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT job_id, proj_id, finished_at FROM obi_jobs WHERE job_id IN (`+placeholders(len(ids))+`)`, ids...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id, proj string
+			var fin int64
+			if err := rows.Scan(&id, &proj, &fin); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[id] = spendDay{proj, dayStart(fin)}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 type spendDay struct {
 	proj string
 	day  int64
@@ -293,16 +317,24 @@ func rollUpDay(ctx context.Context, tx *sql.Tx, d spendDay) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM obi_spend_daily WHERE proj_id = ? AND day = ?`, d.proj, d.day); err != nil {
-		return err
+	for _, q := range []string{`DELETE FROM obi_spend_daily WHERE proj_id = ? AND day = ?`, `DELETE FROM obi_spend_total WHERE proj_id = ? AND day = ?`} {
+		if _, err := tx.ExecContext(ctx, q, d.proj, d.day); err != nil {
+			return err
+		}
 	}
+	total := decimal.Zero
 	for typ, s := range sums {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO obi_spend_daily(proj_id, day, type, amount, jobs) VALUES (?, ?, ?, ?, ?)`,
 			d.proj, d.day, typ, s, counts[typ]); err != nil {
 			return err
 		}
+		total = total.Add(s)
 	}
-	return nil
+	if len(sums) == 0 {
+		return nil
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO obi_spend_total(proj_id, day, amount) VALUES (?, ?, ?)`, d.proj, d.day, total)
+	return err
 }
 
 // Nanos is d in 1e-9 credits, rounded and clamped to int64: a sort key,

@@ -197,7 +197,9 @@ func (f BudgetJobFilter) order() string {
 	if f.Desc {
 		dir = " DESC"
 	}
-	return col + dir + ", job_id" + dir
+	// rowid breaks ties: the index on (proj_id, finished_at) holds it, so
+	// the default order needs no sort of its own.
+	return col + dir + ", obi_jobs.rowid" + dir
 }
 
 const jobCols = `job_id, proj_id, vlab_id, type, subtype, status, name, user_id, reserved_at, started_at, finished_at, cancelled_at,

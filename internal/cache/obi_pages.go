@@ -158,8 +158,17 @@ func addSpend(ctx context.Context, tx *sql.Tx, scope portal.Scope, projects []Bu
 		return nil
 	}
 	from7, from30, to := SpendWindows(now)
+	// A few projects are looked up by id; many (an admin's overview) by
+	// the scope, which reads the window once.
 	cond, args := ScopeFilter(scope, portal.UpstreamOBI, "s.proj_id")
-	rows, err := tx.QueryContext(ctx, `SELECT s.proj_id, s.day, s.amount FROM obi_spend_daily s
+	if len(projects) <= 500 {
+		ids := make([]any, len(projects))
+		for i, p := range projects {
+			ids[i] = p.ProjID
+		}
+		cond, args = "s.proj_id IN ("+placeholders(len(ids))+")", ids
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT s.proj_id, s.day, s.amount FROM obi_spend_total s
 		WHERE s.day >= ? AND s.day < ? AND `+cond, append([]any{from30.Unix(), to.Unix()}, args...)...)
 	if err != nil {
 		return err

@@ -54,8 +54,11 @@ type OBIStore interface {
 // OBIOptions tune the OBI sync; zero values take the defaults.
 type OBIOptions struct {
 	Interval time.Duration
-	// PageSize is the report page size (default 1000, the service's own).
-	PageSize int
+	// PageSize is the report page size of a full walk (default 1000, the
+	// service's own); IncrementalPageSize that of a walk that expects to
+	// stop after a page or two (default 100).
+	PageSize            int
+	IncrementalPageSize int
 	// Margin is how far below the last walk's newest job start a walk
 	// keeps reading (default 3 days; the service's longest jobs, storage
 	// periods, last about two).
@@ -74,6 +77,9 @@ type OBIOptions struct {
 func (o *OBIOptions) defaults() {
 	if o.PageSize <= 0 {
 		o.PageSize = obi.DefaultPageSize
+	}
+	if o.IncrementalPageSize <= 0 {
+		o.IncrementalPageSize = min(100, o.PageSize)
 	}
 	if o.Margin <= 0 {
 		o.Margin = 3 * 24 * time.Hour
@@ -247,10 +253,14 @@ func walkOBIReport(ctx context.Context, src OBISource, store OBIStore, o OBIOpti
 	full := !cur.Known || now.Sub(cur.FullAt) >= o.FullEvery
 	stopBelow := cur.Watermark.Add(-o.Margin)
 	newest := cur.Watermark
+	size := o.PageSize
+	if !full {
+		size = o.IncrementalPageSize
+	}
 	var rows int64
 	var prev map[string]bool
 	for page := 1; ; page++ {
-		p, err := src.ProjectReportPage(ctx, projID, page, o.PageSize)
+		p, err := src.ProjectReportPage(ctx, projID, page, size)
 		if err != nil {
 			return rows, err
 		}

@@ -121,7 +121,7 @@ func dump(t testing.TB, db *cache.DB, tables ...string) map[string][]string {
 	return out
 }
 
-var obiDataTables = []string{"obi_lab_balances", "obi_project_balances", "obi_jobs", "obi_spend_daily", "obi_discounts"}
+var obiDataTables = []string{"obi_lab_balances", "obi_project_balances", "obi_jobs", "obi_spend_daily", "obi_spend_total", "obi_discounts"}
 
 func TestSyncOBI_ReadsTheCatalogue_TwiceGivesSameRowsPlusASnapshot(t *testing.T) {
 	f := newOBIFixture(t, 1, false)
@@ -261,4 +261,41 @@ func TestSyncOBI_OnlyTheCatalogue_WrongProjectReported(t *testing.T) {
 	if len(d) != 1 || !strings.HasPrefix(d[0], c.Projects[0].OBIID) {
 		t.Fatalf("balances of uncatalogued projects stored: %v", d)
 	}
+}
+
+// BenchmarkSyncOBI syncs a simulated service of 40 virtual labs and 100
+// projects with 90 days of jobs each: the first (full) sync, then
+// incremental ones.
+func BenchmarkSyncOBI(b *testing.B) {
+	b.Run("first", func(b *testing.B) {
+		var rows int64
+		var took time.Duration
+		for b.Loop() {
+			b.StopTimer()
+			f := newOBIFixture(b, 20, false)
+			b.StartTimer()
+			start := time.Now()
+			n, err := f.sync(syncer.OBIOptions{})
+			took += time.Since(start)
+			if err != nil {
+				b.Fatal(err)
+			}
+			rows = n
+		}
+		b.ReportMetric(float64(rows), "rows/sync")
+		b.ReportMetric(float64(rows)*float64(b.N)/took.Seconds(), "rows/s")
+	})
+	b.Run("incremental", func(b *testing.B) {
+		f := newOBIFixture(b, 20, false)
+		if _, err := f.sync(syncer.OBIOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			f.advance(time.Minute)
+			if _, err := f.sync(syncer.OBIOptions{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -70,6 +70,16 @@ CREATE TABLE obi_spend_daily (
 	PRIMARY KEY (proj_id, day, type)
 ) WITHOUT ROWID;
 
+-- The same, all job types together: what burn rates add up. The index by
+-- day serves an admin's overview, which reads every project's window.
+CREATE TABLE obi_spend_total (
+	proj_id     TEXT    NOT NULL,
+	day         INTEGER NOT NULL,
+	amount      TEXT    NOT NULL,
+	PRIMARY KEY (proj_id, day)
+) WITHOUT ROWID;
+CREATE INDEX obi_spend_total_by_day ON obi_spend_total(day, proj_id, amount);
+
 CREATE TABLE obi_discounts (
 	vlab_id     TEXT    NOT NULL,
 	id          INTEGER NOT NULL,

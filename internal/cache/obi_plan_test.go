@@ -1,0 +1,58 @@
+package cache
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+// queryPlan returns SQLite's plan of a query, one step per line.
+func queryPlan(t *testing.T, db *DB, q string, args ...any) string {
+	t.Helper()
+	rows, err := db.r.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, detail)
+	}
+	return strings.Join(out, "\n")
+}
+
+// The page queries use the indexes made for them, and the default orders
+// need no sort of their own.
+func TestOBIQueries_UseTheirIndexes(t *testing.T) {
+	db, now := MustOpen(t)
+	f := BudgetJobFilter{From: now.Add(-time.Hour), To: *now, Sort: "finished", Desc: true, Limit: 50}
+	w, args := f.where(testProj)
+	plan := queryPlan(t, db, `SELECT `+jobCols+` FROM obi_jobs WHERE `+w+` ORDER BY `+f.order()+` LIMIT 50`, args...)
+	if !strings.Contains(plan, "obi_jobs_by_project_finished") || strings.Contains(plan, "TEMP B-TREE") {
+		t.Errorf("jobs page plan:\n%s", plan)
+	}
+	plan = queryPlan(t, db, `SELECT at, balance FROM obi_balance_snapshots WHERE account = ? AND at >= ? AND at < ? ORDER BY at DESC`, testProj, 0, 1)
+	if !strings.Contains(plan, "PRIMARY KEY") || strings.Contains(plan, "TEMP B-TREE") {
+		t.Errorf("snapshots plan:\n%s", plan)
+	}
+	plan = queryPlan(t, db, `SELECT s.proj_id, s.day, s.amount FROM obi_spend_total s WHERE s.day >= ? AND s.day < ? AND s.proj_id IN (?, ?)`, 0, 1, testProj, testProj2)
+	if !strings.Contains(plan, "PRIMARY KEY") {
+		t.Errorf("spend of a few projects, plan:\n%s", plan)
+	}
+	plan = queryPlan(t, db, `SELECT s.proj_id, s.day, s.amount FROM obi_spend_total s WHERE s.day >= ? AND s.day < ? AND 1=1`, 0, 1)
+	if !strings.Contains(plan, "COVERING INDEX obi_spend_total_by_day") {
+		t.Errorf("spend of every project, plan:\n%s", plan)
+	}
+	fr := BudgetRequestFilter{States: []string{RequestPending}}
+	w, args = fr.where()
+	plan = queryPlan(t, db, `SELECT r.id FROM budget_requests r WHERE `+w+` ORDER BY `+fr.order(), args...)
+	if !strings.Contains(plan, "budget_requests_by_state") {
+		t.Errorf("inbox plan:\n%s", plan)
+	}
+}
