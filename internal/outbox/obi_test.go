@@ -1,0 +1,138 @@
+package outbox
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/clients/obi"
+	"github.com/accounting-portal/portal/internal/decimal"
+	"github.com/accounting-portal/portal/internal/portal"
+)
+
+const (
+	fLab  = "0b6f7d0e-3c8a-4f0e-9a51-3e4c2b1d9f10"
+	fProj = "5b0c1a5e-6d5f-4d43-8a7e-2f1c0b9e8d71"
+	fTo   = "6c1d2b6f-7e60-4e54-9b8f-3f2d1cae9e82"
+)
+
+// fakeOBI is a lab with two projects whose balances move when a call is
+// applied; its errors are returned in order.
+type fakeOBI struct {
+	lab, proj, to decimal.Decimal
+	readErrs      []error
+	sendErr       error
+	applyOnErr    bool // apply the change even when sendErr is returned (an unanswered call)
+	sends         []string
+}
+
+func (f *fakeOBI) VirtualLabBalanceWithProjects(ctx context.Context, vlabID string) (obi.VirtualLabBalance, error) {
+	if len(f.readErrs) > 0 {
+		err := f.readErrs[0]
+		f.readErrs = f.readErrs[1:]
+		if err != nil {
+			return obi.VirtualLabBalance{}, err
+		}
+	}
+	return obi.VirtualLabBalance{VlabID: vlabID, Balance: f.lab, Projects: []obi.ProjectBalance{
+		{ProjID: fProj, Balance: f.proj}, {ProjID: fTo, Balance: f.to}}}, nil
+}
+
+func (f *fakeOBI) apply(kind string, change func()) error {
+	f.sends = append(f.sends, kind)
+	if f.sendErr == nil || f.applyOnErr {
+		change()
+	}
+	return f.sendErr
+}
+
+func (f *fakeOBI) TopUp(ctx context.Context, vlabID string, a decimal.Decimal) error {
+	return f.apply("top-up", func() { f.lab = f.lab.Add(a) })
+}
+
+func (f *fakeOBI) Assign(ctx context.Context, vlabID, projID string, a decimal.Decimal) error {
+	return f.apply("assign", func() { f.lab, f.proj = f.lab.Sub(a), f.proj.Add(a) })
+}
+
+func (f *fakeOBI) Reverse(ctx context.Context, vlabID, projID string, a decimal.Decimal) error {
+	return f.apply("reverse", func() { f.lab, f.proj = f.lab.Add(a), f.proj.Sub(a) })
+}
+
+func (f *fakeOBI) Move(ctx context.Context, vlabID, from, to string, a decimal.Decimal) error {
+	return f.apply("move", func() { f.proj, f.to = f.proj.Sub(a), f.to.Add(a) })
+}
+
+func budgetItem(t *testing.T, kind string) cache.OutboxItem {
+	t.Helper()
+	p := cache.BudgetPayload{RequestID: 1, Kind: kind, VlabID: fLab, ProjID: fProj, ToProjID: fTo, Amount: decimal.MustParse("10.00")}
+	b, _ := json.Marshal(p)
+	return cache.OutboxItem{ID: 7, Kind: cache.KindOBIBudget, Payload: string(b)}
+}
+
+func newFake() *fakeOBI {
+	return &fakeOBI{lab: decimal.MustParse("100.00"), proj: decimal.MustParse("50.00"), to: decimal.MustParse("5.00")}
+}
+
+func TestOBIBudget_ReadsBalancesAroundTheCall(t *testing.T) {
+	for _, kind := range []string{cache.BudgetTopUp, cache.BudgetAssign, cache.BudgetReverse, cache.BudgetMove} {
+		f := newFake()
+		applied := 0
+		d := OBIBudget{Client: f, OnApplied: func() { applied++ }}
+		res, err := d.Deliver(context.Background(), budgetItem(t, kind))
+		if err != nil || applied != 1 || len(f.sends) != 1 || f.sends[0] != kind {
+			t.Fatalf("%s: %v, applied %d, sent %v", kind, err, applied, f.sends)
+		}
+		var rec cache.BudgetDelivery
+		json.Unmarshal([]byte(res), &rec)
+		var p cache.BudgetPayload
+		json.Unmarshal([]byte(budgetItem(t, kind).Payload), &p)
+		for _, a := range p.Accounts() {
+			b, okB := rec.Before.Find(a)
+			af, okA := rec.After.Find(a)
+			if !okB || !okA || !af.Balance.Sub(b.Balance).Equal(p.Change(a)) {
+				t.Errorf("%s: %s %s moved from %v to %v, want %s", kind, a.Kind, a.ID, b.Balance, af.Balance, p.Change(a))
+			}
+		}
+	}
+}
+
+func TestOBIBudget_Failures(t *testing.T) {
+	ctx := context.Background()
+	// An unanswered read before the call: nothing was sent, so it is retried.
+	f := newFake()
+	f.readErrs = []error{portal.Errorf(portal.EUNCERTAIN, "OBI did not answer in time")}
+	_, err := OBIBudget{Client: f}.Deliver(ctx, budgetItem(t, cache.BudgetAssign))
+	if portal.ErrorCode(err) != portal.EUNAVAILABLE || len(f.sends) != 0 || !strings.Contains(portal.ErrorMessage(err), "nothing was sent") {
+		t.Fatalf("read failure before: %v, sent %v", err, f.sends)
+	}
+	// A refusal keeps OBI's words and the reading before.
+	f = newFake()
+	f.sendErr = portal.Errorf(portal.EINVALID, "OBI answered 400: Insufficient funds in the virtual-lab account")
+	res, err := OBIBudget{Client: f, OnApplied: func() { t.Error("OnApplied after a refusal") }}.Deliver(ctx, budgetItem(t, cache.BudgetAssign))
+	if portal.ErrorCode(err) != portal.EINVALID || !strings.Contains(res, `"before"`) || strings.Contains(res, `"after"`) {
+		t.Fatalf("refusal: %v %s", err, res)
+	}
+	// An unanswered call: read again after, keep both readings.
+	f = newFake()
+	f.sendErr, f.applyOnErr = portal.Errorf(portal.EUNCERTAIN, "OBI did not answer in time"), true
+	res, err = OBIBudget{Client: f}.Deliver(ctx, budgetItem(t, cache.BudgetTopUp))
+	var rec cache.BudgetDelivery
+	json.Unmarshal([]byte(res), &rec)
+	if portal.ErrorCode(err) != portal.EUNCERTAIN || rec.Before.Accounts[0].Balance.String() != "100.00" || rec.After.Accounts[0].Balance.String() != "110.00" {
+		t.Fatalf("unanswered call: %v %s", err, res)
+	}
+	// ... and say so when that second reading fails too.
+	f = newFake()
+	f.sendErr = portal.Errorf(portal.EUNCERTAIN, "OBI did not answer in time")
+	f.readErrs = []error{nil, portal.Errorf(portal.EUNAVAILABLE, "OBI could not be reached")}
+	res, err = OBIBudget{Client: f}.Deliver(ctx, budgetItem(t, cache.BudgetTopUp))
+	if portal.ErrorCode(err) != portal.EUNCERTAIN || !strings.Contains(res, `"after_error":"OBI could not be reached"`) {
+		t.Fatalf("unanswered call, no reading after: %v %s", err, res)
+	}
+	// A payload the deliverer cannot read fails without a call.
+	if _, err := (OBIBudget{Client: newFake()}).Deliver(ctx, cache.OutboxItem{Payload: "{"}); portal.ErrorCode(err) != portal.EINVALID {
+		t.Fatalf("bad payload: %v", err)
+	}
+}
