@@ -254,3 +254,27 @@ func TestBudgetRequest_OutcomesToldOnce_ListsScopedToRequester(t *testing.T) {
 		t.Fatalf("inbox order: %d %s first", all[0].ID, all[0].State)
 	}
 }
+
+func TestBudgetRequest_SentAgainAfterFailingCanStillApply(t *testing.T) {
+	db, _ := MustOpen(t)
+	withBudgetCatalog(t, db)
+	ctx := context.Background()
+	id := newAssign(t, db, "10")
+	r, _ := db.ApproveBudgetRequest(ctx, id, "demo-admin", "Ada Admin")
+	db.ClaimOutbox(ctx)
+	db.SettleOutbox(ctx, r.OutboxID, []string{OutboxSending}, OutboxOutcome{State: OutboxDead, Error: "gave up after 8 attempts: OBI could not be reached"})
+	if got, _ := db.BudgetRequestByID(ctx, id); got.State != RequestFailed || !strings.Contains(got.UpstreamError, "gave up") {
+		t.Fatalf("after giving up: %+v", got)
+	}
+	// An admin sends it again from the outbox page, and this time it arrives.
+	if err := db.RequeueOutbox(ctx, r.OutboxID, "demo-admin", "Ada Admin"); err != nil {
+		t.Fatal(err)
+	}
+	db.ClaimOutbox(ctx)
+	if _, err := db.SettleOutbox(ctx, r.OutboxID, []string{OutboxSending}, OutboxOutcome{State: OutboxDelivered, Result: delivery("1.00", "0.00")}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.BudgetRequestByID(ctx, id); got.State != RequestApplied {
+		t.Fatalf("after a successful resend: %s", got.State)
+	}
+}

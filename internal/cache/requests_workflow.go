@@ -190,7 +190,7 @@ func (db *DB) ReconcileBudgetRequest(ctx context.Context, id int64, applied bool
 // settleBudgetRequest moves a request with its outbox item, inside the
 // transaction that records the item's new state: delivered is applied;
 // failed and dead (refused, or never reached) are failed; uncertain needs
-// reconciliation. A retry (queued) leaves the request approved.
+// reconciliation. A retry (queued) leaves the request as it is.
 func settleBudgetRequest(ctx context.Context, db *DB, tx *sql.Tx, it OutboxItem, o OutboxOutcome) error {
 	var id int64
 	var from, delivery string
@@ -203,10 +203,12 @@ func settleBudgetRequest(ctx context.Context, db *DB, tx *sql.Tx, it OutboxItem,
 	}
 	to := map[string]string{OutboxDelivered: RequestApplied, OutboxFailed: RequestFailed, OutboxDead: RequestFailed,
 		OutboxUncertain: RequestNeedsReconciliation}[o.State]
-	if to == "" || to == from {
+	if to == "" || (to == from && to != RequestFailed) {
 		return nil
 	}
-	if from != RequestApproved && from != RequestNeedsReconciliation {
+	// From failed too: an admin may send a failed or dead item again
+	// (RequeueOutbox), and its new outcome then decides.
+	if from != RequestApproved && from != RequestNeedsReconciliation && from != RequestFailed {
 		return portal.Errorf(portal.ECONFLICT, "request %d is %s and cannot become %s", id, from, to)
 	}
 	if d, ok := deliveryOf(o.Result); ok {
