@@ -27,9 +27,9 @@ type BillingSummary struct {
 	AvgStorageUsedGiB, PeakStorageUsedGiB         float64 // over tiers 0–5
 	AvgStorageUtilization, PeakStorageUtilization float64 // percent
 
-	TotalGPUs, TotalVGPUs                 int64 // from the newest record
-	AvgGPUsUsed, AvgVGPUsUsed             float64
-	AvgGPUUtilization, PeakGPUUtilization float64 // percent
+	TotalGPUs, TotalVGPUs                   int64 // from the newest record
+	AvgGPUsUsed, AvgVGPUsUsed               float64
+	AvgGPUUtilization, PeakGPUUtilization   float64 // percent
 	AvgVGPUUtilization, PeakVGPUUtilization float64
 
 	// Tiers are tier 0–5: the newest record's used/total/percent with the
