@@ -228,3 +228,61 @@ func TestBilling_PageQueriesUseIndexes(t *testing.T) {
 		}
 	}
 }
+
+func TestGenerateRequest_Lifecycle(t *testing.T) {
+	db, now := MustOpen(t)
+	ctx := context.Background()
+	id, err := db.RequestBillingGenerate(ctx, "sub-admin", "Ada Admin", "month-end run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := db.GenerateRequestByID(ctx, id)
+	if err != nil || g.State != OutboxQueued || g.OutboxID == 0 || g.Note != "month-end run" || !g.Pending() {
+		t.Fatalf("new request: %+v %v", g, err)
+	}
+	it, err := db.OutboxItemByID(ctx, g.OutboxID)
+	if err != nil || it.Kind != VergeOSGenerateKind || it.Ref != g.Subject() || it.CreatedBy != "sub-admin" {
+		t.Fatalf("outbox item: %+v %v", it, err)
+	}
+	// A second request while the first is on its way is refused, and writes nothing.
+	if _, err := db.RequestBillingGenerate(ctx, "sub-admin", "Ada Admin", ""); portal.ErrorCode(err) != portal.ECONFLICT {
+		t.Fatalf("second request: %v", err)
+	}
+	if _, total, _ := db.GenerateRequests(ctx, GenerateRequestFilter{}); total != 1 {
+		t.Fatalf("%d requests after a refused one", total)
+	}
+	// No effect: still queued, with the error; then delivered.
+	claimed, _ := db.ClaimOutbox(ctx)
+	db.SettleOutbox(ctx, claimed.ID, []string{OutboxSending}, OutboxOutcome{State: OutboxQueued, Error: "VergeOS could not be reached", NextAttempt: now.Add(time.Minute)})
+	if g, _ = db.GenerateRequestByID(ctx, id); g.State != OutboxQueued || g.Error == "" || g.Attempts != 1 || g.SentAt.IsZero() {
+		t.Fatalf("after a failed attempt: %+v", g)
+	}
+	*now = now.Add(time.Minute)
+	claimed, _ = db.ClaimOutbox(ctx)
+	if _, err := db.SettleOutbox(ctx, claimed.ID, []string{OutboxSending}, OutboxOutcome{State: OutboxDelivered, Result: `{"status":201,"key":"17"}`}); err != nil {
+		t.Fatal(err)
+	}
+	g, _ = db.GenerateRequestByID(ctx, id)
+	if g.State != OutboxDelivered || g.ActionKey != "17" || g.Error != "" || g.Pending() || !g.SettledAt.Equal(*now) {
+		t.Fatalf("delivered: %+v", g)
+	}
+	trail, _ := db.AuditTrail(ctx, g.Subject())
+	var steps []string
+	for _, e := range trail {
+		steps = append(steps, e.From+">"+e.To)
+	}
+	if got := strings.Join(steps, " "); got != ">queued queued>queued queued>delivered" || trail[0].Reason != "month-end run" || trail[0].ActorName != "Ada Admin" {
+		t.Fatalf("history %q %+v", got, trail[0])
+	}
+	// Now another request may be made.
+	if _, err := db.RequestBillingGenerate(ctx, "sub-admin", "Ada Admin", ""); err != nil {
+		t.Fatalf("request after delivery: %v", err)
+	}
+	list, total, err := db.GenerateRequests(ctx, GenerateRequestFilter{Desc: true, Limit: 1})
+	if err != nil || total != 2 || len(list) != 1 || list[0].ID != id+1 {
+		t.Fatalf("list: %d %+v %v", total, list, err)
+	}
+	if _, err := db.GenerateRequestByID(ctx, 99); portal.ErrorCode(err) != portal.ENOTFOUND {
+		t.Fatalf("missing request: %v", err)
+	}
+}

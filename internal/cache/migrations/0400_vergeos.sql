@@ -60,7 +60,7 @@ CREATE TABLE vergeos_generate_requests (
 	requested_at      INTEGER NOT NULL,
 	note              TEXT    NOT NULL DEFAULT '',
 	state             TEXT    NOT NULL CHECK (state IN ('queued','sending','verify','delivered','failed','uncertain','dead')),
-	outbox_id         INTEGER NOT NULL REFERENCES outbox(id),
+	outbox_id         INTEGER NOT NULL REFERENCES outbox(id) DEFERRABLE INITIALLY DEFERRED, -- set right after the outbox row, in the same transaction
 	sent_at           INTEGER NOT NULL DEFAULT 0, -- start of the last delivery attempt
 	settled_at        INTEGER NOT NULL DEFAULT 0, -- when it reached its current state
 	action_key        TEXT    NOT NULL DEFAULT '', -- the billing_actions row VergeOS created
