@@ -59,7 +59,10 @@ func (db *DB) RequestBillingGenerate(ctx context.Context, actor, actorName, note
 	var id int64
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		var pending int64
-		err := tx.QueryRowContext(ctx, `SELECT id FROM vergeos_generate_requests WHERE state IN ('queued','sending','verify') ORDER BY id LIMIT 1`).Scan(&pending)
+		// The outbox row is the truth about delivery: an item an admin sent
+		// again is queued there before its request row hears of it.
+		err := tx.QueryRowContext(ctx, `SELECT r.id FROM vergeos_generate_requests r JOIN outbox o ON o.id = r.outbox_id
+			WHERE o.state IN ('queued','sending','verify') ORDER BY r.id LIMIT 1`).Scan(&pending)
 		if err == nil {
 			return portal.Errorf(portal.ECONFLICT, "Request %d to generate a billing record is still on its way; wait until it is delivered.", pending)
 		}
@@ -125,7 +128,10 @@ func settleGenerate(ctx context.Context, db *DB, tx *sql.Tx, it OutboxItem, o Ou
 	return db.audit(ctx, tx, AuditEntry{Actor: actor, ActorName: o.ActorName, Subject: generateSubject(id), From: prev, To: o.State, Reason: reason})
 }
 
-const generateCols = `r.id, r.requested_by, r.requested_by_name, r.requested_at, r.note, r.state, r.outbox_id,
+// generateCols reads the state from the outbox row when there is one: it
+// also knows "sending" (claiming an item settles nothing) and an admin's
+// "send again", which the request row learns of only at the next settlement.
+const generateCols = `r.id, r.requested_by, r.requested_by_name, r.requested_at, r.note, COALESCE(o.state, r.state), r.outbox_id,
 	r.sent_at, r.settled_at, r.action_key, r.error, COALESCE(o.attempts, 0), COALESCE(o.next_attempt_at, 0)`
 
 func scanGenerate(row interface{ Scan(...any) error }) (GenerateRequest, error) {
@@ -138,7 +144,7 @@ func scanGenerate(row interface{ Scan(...any) error }) (GenerateRequest, error) 
 }
 
 // GenerateRequestSorts maps the requests table's sort keys to SQL.
-var GenerateRequestSorts = map[string]string{"id": "r.id", "state": "r.state", "settled": "r.settled_at"}
+var GenerateRequestSorts = map[string]string{"id": "r.id", "state": "COALESCE(o.state, r.state)", "settled": "r.settled_at"}
 
 // GenerateRequestFilter pages the generate requests.
 type GenerateRequestFilter struct {

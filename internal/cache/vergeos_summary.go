@@ -50,18 +50,19 @@ type BillingTierSummary struct {
 	PeakUsed    int64
 }
 
-// Per-record values, each written exactly as vergeos.Percent and the
-// BillingRecord helpers compute them (float64(part)/float64(whole)*100,
-// bytes/2^30), so the same IEEE operations give the same numbers.
+// Per-record values: the table's generated columns (see 0400_vergeos.sql),
+// written once per record exactly as vergeos.Percent and the
+// BillingRecord helpers compute them, so the same IEEE operations give the
+// same numbers. Used GiB is bytes/2^30, an exact scaling.
 const (
-	pctCPU     = `CASE WHEN total_cores = 0 THEN 0.0 ELSE CAST(used_cores AS REAL) / total_cores * 100 END`
-	pctRAM     = `CASE WHEN total_ram = 0 THEN 0.0 ELSE CAST(used_ram AS REAL) / total_ram * 100 END`
-	pctGPU     = `CASE WHEN gpus_total = 0 THEN 0.0 ELSE CAST(gpus AS REAL) / gpus_total * 100 END`
-	pctVGPU    = `CASE WHEN vgpus_total = 0 THEN 0.0 ELSE CAST(vgpus AS REAL) / vgpus_total * 100 END`
-	sumUsed    = `(tier_0_used + tier_1_used + tier_2_used + tier_3_used + tier_4_used + tier_5_used)`
-	sumTotal   = `(tier_0_total + tier_1_total + tier_2_total + tier_3_total + tier_4_total + tier_5_total)`
-	usedGiB    = `CAST(` + sumUsed + ` AS REAL) / 1073741824`
-	pctStorage = `CASE WHEN ` + sumTotal + ` = 0 THEN 0.0 ELSE CAST(` + sumUsed + ` AS REAL) / ` + sumTotal + ` * 100 END`
+	pctCPU     = `cpu_pct`
+	pctRAM     = `ram_pct`
+	pctGPU     = `gpu_pct`
+	pctVGPU    = `vgpu_pct`
+	pctStorage = `storage_pct`
+	sumUsed    = `storage_used`
+	sumTotal   = `storage_total`
+	usedGiB    = `CAST(storage_used AS REAL) / 1073741824`
 )
 
 // periodWhere selects the records whose billed period starts in [from, to).
@@ -77,13 +78,12 @@ var summarySQL = func() string {
 		tiers = append(tiers, "SUM(CAST(tier_"+n+"_used AS REAL)), MAX(tier_"+n+"_used)")
 	}
 	return `SELECT COUNT(*),
-		SUM(cpu), MAX(cpu), MAX(used_cores),
-		SUM(ram), MAX(ram), MAX(used_ram),
-		SUM(st), MAX(st), SUM(stp), MAX(stp),
-		SUM(gpus), SUM(vgpus), SUM(gp), MAX(gp), SUM(vp), MAX(vp),
+		SUM(cpu_pct), MAX(cpu_pct), MAX(used_cores),
+		SUM(ram_pct), MAX(ram_pct), MAX(used_ram),
+		SUM(` + usedGiB + `), MAX(storage_used) / 1073741824.0, SUM(storage_pct), MAX(storage_pct),
+		SUM(gpus), SUM(vgpus), SUM(gpu_pct), MAX(gpu_pct), SUM(vgpu_pct), MAX(vgpu_pct),
 		MIN(created), MAX(created), ` + strings.Join(tiers, ", ") + `
-	FROM (SELECT *, ` + pctCPU + ` AS cpu, ` + pctRAM + ` AS ram, ` + usedGiB + ` AS st, ` + pctStorage + ` AS stp,
-		` + pctGPU + ` AS gp, ` + pctVGPU + ` AS vp FROM vergeos_billing WHERE ` + periodWhere + `)`
+	FROM vergeos_billing WHERE ` + periodWhere
 }()
 
 // BillingSummary summarises the records whose period starts in [from, to).

@@ -89,7 +89,7 @@ func (h *Handler) handleBillingUsageCSV(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	w, err := streamCSV(c, csvFilename("vergeos_billing_"+string(b)+"ly", bq.Range), []string{string(b) + "_from_utc", "records",
+	w, err := streamCSV(c, csvFilename("vergeos_billing_"+bucketLabels[b].Adjective, bq.Range), []string{string(b) + "_from_utc", "records",
 		"avg_cpu_utilisation_percent", "peak_cpu_utilisation_percent", "avg_ram_utilisation_percent", "avg_gpu_utilisation_percent",
 		"avg_vgpu_utilisation_percent", "avg_storage_utilisation_percent", "avg_storage_used_bytes", "avg_storage_total_bytes"})
 	if err != nil {

@@ -44,12 +44,22 @@ CREATE TABLE vergeos_billing (
 	vgpus_idle          INTEGER NOT NULL DEFAULT 0,
 	workload_datapoints INTEGER NOT NULL DEFAULT 0,
 	storage_datapoints  INTEGER NOT NULL DEFAULT 0,
-	synced_at           INTEGER NOT NULL             -- when the portal last wrote this row (provenance)
+	synced_at           INTEGER NOT NULL,            -- when the portal last wrote this row (provenance)
+	-- Derived per record once, when written, exactly as the VergeOS SDKs
+	-- derive them (float64(part)/float64(whole)*100, 0 without a whole), so
+	-- that summaries over years of records only add and compare numbers.
+	storage_used        INTEGER GENERATED ALWAYS AS (tier_0_used + tier_1_used + tier_2_used + tier_3_used + tier_4_used + tier_5_used) STORED,
+	storage_total       INTEGER GENERATED ALWAYS AS (tier_0_total + tier_1_total + tier_2_total + tier_3_total + tier_4_total + tier_5_total) STORED,
+	cpu_pct             REAL GENERATED ALWAYS AS (CASE WHEN total_cores = 0 THEN 0.0 ELSE CAST(used_cores AS REAL) / total_cores * 100 END) STORED,
+	ram_pct             REAL GENERATED ALWAYS AS (CASE WHEN total_ram = 0 THEN 0.0 ELSE CAST(used_ram AS REAL) / total_ram * 100 END) STORED,
+	gpu_pct             REAL GENERATED ALWAYS AS (CASE WHEN gpus_total = 0 THEN 0.0 ELSE CAST(gpus AS REAL) / gpus_total * 100 END) STORED,
+	vgpu_pct            REAL GENERATED ALWAYS AS (CASE WHEN vgpus_total = 0 THEN 0.0 ELSE CAST(vgpus AS REAL) / vgpus_total * 100 END) STORED,
+	storage_pct         REAL GENERATED ALWAYS AS (CASE WHEN storage_total = 0 THEN 0.0 ELSE CAST(storage_used AS REAL) / storage_total * 100 END) STORED
 );
 -- The sync's high-water mark (MAX(created)), "newest record" and sorting by created.
 CREATE INDEX vergeos_billing_by_created ON vergeos_billing(created, record_key);
 -- Pages select a period by the billed period's start; the coverage check walks it in order.
-CREATE INDEX vergeos_billing_by_period ON vergeos_billing(period_from, period_to);
+CREATE INDEX vergeos_billing_by_period ON vergeos_billing(period_from, period_to, record_key);
 -- The reconciliation panel counts records not yet reported.
 CREATE INDEX vergeos_billing_unsent ON vergeos_billing(period_from) WHERE sent = 0;
 
