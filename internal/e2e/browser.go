@@ -252,7 +252,7 @@ func (b *Browser) WaitFor(sel string) {
 
 // Screenshot returns a PNG of the whole page.
 func (b *Browser) Screenshot() ([]byte, error) {
-	return run(b, chromedp.FullScreenshot(90))
+	return run(b, chromedp.FullScreenshot(100)) // quality 100 means PNG
 }
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
