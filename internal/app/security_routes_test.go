@@ -1,12 +1,15 @@
 package app_test
 
 import (
+	"bytes"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/accounting-portal/portal/internal/app/apptest"
+	"github.com/accounting-portal/portal/internal/handlers"
 	"github.com/accounting-portal/portal/web/static"
 )
 
@@ -30,6 +33,9 @@ type routeCase struct {
 	Want   statuses
 	// Skip says why the route is not requested here (and which test covers it).
 	Skip string
+	// Upload marks a route that takes a file (its body limit is
+	// handlers.UploadBodyLimit, not the forms' limit).
+	Upload bool
 }
 
 // Shapes of expectations.
@@ -177,6 +183,17 @@ func TestSecurity_EveryPostRefusesForgedAndOversizedRequests(t *testing.T) {
 			{"cross-site fetch", url.Values{"csrf_token": {token}}, http.Header{"Sec-Fetch-Site": {"cross-site"}}, 403, "another site"},
 			{"oversized", url.Values{"csrf_token": {token}, "x": {strings.Repeat("a", 2<<20)}}, nil, http.StatusRequestEntityTooLarge, "larger than the portal accepts"},
 		}
+		if rc.Upload {
+			// The oversized case of an upload is a file past the upload limit
+			// (with its length declared, as browsers send files), with the
+			// token in the header as a script would send it.
+			cases = cases[:len(cases)-1]
+			r := admin.Do("POST", u, bytes.NewReader(make([]byte, uploadLimit(t)+1<<20)), "multipart/form-data; boundary=x",
+				http.Header{"X-Csrf-Token": {token}})
+			if r.Status != http.StatusRequestEntityTooLarge || !strings.Contains(r.Body, "larger than the portal accepts") {
+				t.Errorf("POST %s, oversized upload: %d, want 413 saying so", u, r.Status)
+			}
+		}
 		for _, tc := range cases {
 			r := admin.PostRaw(u, tc.form, tc.header)
 			if r.Status != tc.status || !strings.Contains(r.Body, tc.says) {
@@ -191,4 +208,13 @@ func TestSecurity_EveryPostRefusesForgedAndOversizedRequests(t *testing.T) {
 	if r := admin.Get("/"); r.Status != 200 {
 		t.Fatalf("after the refused requests the home page answers %d", r.Status)
 	}
+}
+
+// uploadLimit is handlers.UploadBodyLimit in bytes.
+func uploadLimit(t *testing.T) int64 {
+	n, err := strconv.ParseInt(strings.TrimSuffix(handlers.UploadBodyLimit, "M"), 10, 64)
+	if err != nil || !strings.HasSuffix(handlers.UploadBodyLimit, "M") {
+		t.Fatalf("cannot read the upload limit %q", handlers.UploadBodyLimit)
+	}
+	return n << 20
 }
