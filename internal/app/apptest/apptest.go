@@ -6,6 +6,7 @@ package apptest
 
 import (
 	"context"
+	"crypto/tls"
 	"io"
 	"log/slog"
 	"net"
@@ -37,6 +38,9 @@ type Options struct {
 	Env map[string]string
 	// Now is the portal's clock (nil: time.Now).
 	Now func() time.Time
+	// TLS serves the portal over HTTPS (a certificate from the simulators'
+	// CA) with an https public URL, as in production.
+	TLS bool
 }
 
 // Portal is a running portal.
@@ -46,6 +50,8 @@ type Portal struct {
 	IdP  *devoidc.Provider
 	Sims *sim.Running
 	Dir  string
+	// tls is the client configuration that trusts the portal (TLS only).
+	tls *tls.Config
 }
 
 // Start runs a portal until the test ends.
@@ -60,6 +66,9 @@ func Start(t testing.TB, o Options) *Portal {
 		t.Fatal(err)
 	}
 	publicURL := "http://" + ln.Addr().String()
+	if o.TLS {
+		publicURL = "https://" + ln.Addr().String()
+	}
 	sc := sim.Config{TLSDir: dir, Seed: o.Seed, Scale: o.Scale}
 	for _, u := range o.Upstreams {
 		switch u {
@@ -103,6 +112,11 @@ func Start(t testing.TB, o Options) *Portal {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var clientTLS *tls.Config
+	if o.TLS {
+		ln = tls.NewListener(ln, sims.CA.ServerConfig())
+		clientTLS = sims.CA.ClientConfig()
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx, ln) }()
@@ -112,7 +126,7 @@ func Start(t testing.TB, o Options) *Portal {
 			t.Errorf("portal stopped with %v", err)
 		}
 	})
-	return &Portal{URL: publicURL, App: a, IdP: idp, Sims: sims, Dir: dir}
+	return &Portal{URL: publicURL, App: a, IdP: idp, Sims: sims, Dir: dir, tls: clientTLS}
 }
 
 // Browser is an HTTP client with cookies, signed in or not.
@@ -127,8 +141,12 @@ type Browser struct {
 // redirects, so tests see them.
 func (p *Portal) Anonymous(t testing.TB) *Browser {
 	jar, _ := cookiejar.New(nil)
-	return &Browser{t: t, base: p.URL, Client: &http.Client{Jar: jar, Timeout: 30 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	c := &http.Client{Jar: jar, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if p.tls != nil {
+		c.Transport = &http.Transport{TLSClientConfig: p.tls}
+	}
+	return &Browser{t: t, base: p.URL, Client: c}
 }
 
 // Login signs in as a demo user ("admin", "manager" or "viewer").
