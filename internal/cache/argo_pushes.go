@@ -54,21 +54,21 @@ type NewMetricPush struct {
 
 // MetricPush is a metric push with its delivery state.
 type MetricPush struct {
-	ID                                      int64
-	InstallationID, InstallationName        string
-	ProjectID, ProjectName, ProviderID      string
-	DefinitionID, DefinitionName            string
-	UnitType, MetricType                    string
-	Start, End                              time.Time
-	Value                                   float64
-	ValueText                               string
-	GroupID, UserID                         string
-	State                                   string // the outbox item's state while it has one
-	MetricID, Error                         string
-	OutboxID                                int64
-	Result                                  string // the outbox item's result (ARGO's answer, JSON)
-	CreatedBy, CreatedByName                string
-	Created, Updated                        time.Time
+	ID                                 int64
+	InstallationID, InstallationName   string
+	ProjectID, ProjectName, ProviderID string
+	DefinitionID, DefinitionName       string
+	UnitType, MetricType               string
+	Start, End                         time.Time
+	Value                              float64
+	ValueText                          string
+	GroupID, UserID                    string
+	State                              string // the outbox item's state while it has one
+	MetricID, Error                    string
+	OutboxID                           int64
+	Result                             string // the outbox item's result (ARGO's answer, JSON)
+	CreatedBy, CreatedByName           string
+	Created, Updated                   time.Time
 }
 
 func pushSubject(id int64) string { return "metric_push:" + strconv.FormatInt(id, 10) }
