@@ -383,3 +383,14 @@ func (db *DB) ArgoMetrics(ctx context.Context, q MetricListQuery) ([]MetricRow, 
 	})
 	return out, total, err
 }
+
+// ArgoDefinition returns one metric definition.
+func (db *DB) ArgoDefinition(ctx context.Context, id string) (*ArgoMetricDefinition, error) {
+	var d ArgoMetricDefinition
+	err := db.r.QueryRowContext(ctx, `SELECT id, name, description, unit_type, metric_type FROM argo_metric_definitions WHERE id = ?`, id).
+		Scan(&d.ID, &d.Name, &d.Description, &d.UnitType, &d.MetricType)
+	if err != nil {
+		return nil, notFound(err, fmt.Sprintf("There is no metric definition %q.", id))
+	}
+	return &d, nil
+}
