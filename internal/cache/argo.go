@@ -181,9 +181,13 @@ func upsertInstallation(ctx context.Context, tx *sql.Tx, gen int64, in ArgoInsta
 		return err
 	}
 	// An installation moved to another project or provider takes its metrics along.
-	_, err = tx.ExecContext(ctx, `UPDATE argo_metrics SET project_id = ?, provider_id = ? WHERE installation_id = ? AND (project_id <> ? OR provider_id <> ?)`,
-		in.ProjectID, in.ProviderID, in.ID, in.ProjectID, in.ProviderID)
-	return err
+	for _, t := range []string{"argo_metrics", "argo_metric_rollups"} {
+		if _, err := tx.ExecContext(ctx, `UPDATE `+t+` SET project_id = ?, provider_id = ? WHERE installation_id = ? AND (project_id <> ? OR provider_id <> ?)`,
+			in.ProjectID, in.ProviderID, in.ID, in.ProjectID, in.ProviderID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // UpsertArgoMetrics writes one batch of metrics, marked with gen, in one
@@ -238,8 +242,9 @@ type ArgoSweep struct {
 // FinishArgoSync ends a successful run in one transaction: it removes the
 // entities the run did not see (their installations and metrics go with
 // them) and, within each project's window, the metrics ARGO no longer
-// has. Metrics written by a push and not read back yet are kept. It
-// returns the rows removed.
+// has, then refreshes the weekly and monthly totals of the periods read.
+// Metrics written by a push and not read back yet are kept. It returns
+// the rows removed.
 func (db *DB) FinishArgoSync(ctx context.Context, s ArgoSweep) (int64, error) {
 	var removed int64
 	exec := func(tx *sql.Tx, q string, args ...any) error {
@@ -270,8 +275,16 @@ func (db *DB) FinishArgoSync(ctx context.Context, s ArgoSweep) (int64, error) {
 			}
 		}
 		if s.Full {
+			if err := refreshRollups(ctx, tx, "1=1", nil, time.Time{}); err != nil {
+				return err
+			}
 			_, err := tx.ExecContext(ctx, `UPDATE argo_sync_state SET last_full = ? WHERE id = 1`, secs(s.At))
 			return err
+		}
+		for p, from := range s.Windows {
+			if err := refreshRollups(ctx, tx, "m.project_id = ?", []any{p}, from); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

@@ -191,6 +191,9 @@ func settleMetricPush(ctx context.Context, db *DB, tx *sql.Tx, it OutboxItem, o 
 		if err := cacheDeliveredMetric(ctx, tx, installation, res); err != nil {
 			return err
 		}
+		if err := refreshRollups(ctx, tx, "m.installation_id = ? AND m.definition_id = ?", []any{installation, res.MetricDefinitionID}, res.Start); err != nil {
+			return err
+		}
 	}
 	errText := o.Error
 	if o.State == OutboxDelivered {

@@ -25,7 +25,10 @@ type MetricFilter struct {
 // where returns the SQL condition on argo_metrics aliased m, with its
 // arguments. The scope becomes a list of ARGO project ids evaluated once,
 // so that the project index serves scoped queries.
-func (f MetricFilter) where() (string, []any) {
+func (f MetricFilter) where() (string, []any) { return f.whereOn("m.start") }
+
+// whereOn is where with the period bounds on column.
+func (f MetricFilter) whereOn(column string) (string, []any) {
 	scope, args := scopedProjects(f.Scope, "m.project_id")
 	conds := []string{scope}
 	add := func(cond string, v any) {
@@ -45,10 +48,10 @@ func (f MetricFilter) where() (string, []any) {
 		add("m.definition_id = ?", f.DefinitionID)
 	}
 	if !f.From.IsZero() {
-		add("m.start >= ?", secs(f.From))
+		add(column+" >= ?", secs(f.From))
 	}
 	if !f.To.IsZero() {
-		add("m.start < ?", secs(f.To))
+		add(column+" < ?", secs(f.To))
 	}
 	return strings.Join(conds, " AND "), args
 }
@@ -90,19 +93,32 @@ func MetricAggregation(metricType string) string {
 
 // perInstallation is the first level of every total: one row per
 // installation, definition and period with the value the period gives it.
+// Weeks and months come from the rollups (a few rows per installation),
+// days from the metrics.
 func perInstallation(f MetricFilter, granularity string) (string, []any, error) {
 	b, err := bucket(granularity)
 	if err != nil {
 		return "", nil, err
 	}
-	where, args := f.where()
-	// The definitions are joined once per group, not once per metric.
-	return `raw AS (
-		SELECT m.project_id, m.provider_id, m.definition_id, m.installation_id, ` + b + ` AS period,
+	var raw string
+	var args []any
+	if granularity == Daily {
+		var where string
+		where, args = f.where()
+		raw = `SELECT m.project_id, m.provider_id, m.definition_id, m.installation_id, ` + b + ` AS period,
 			SUM(m.value) AS s, AVG(m.value) AS a, COUNT(*) AS n
 		FROM argo_metrics m
 		WHERE ` + where + `
-		GROUP BY m.project_id, m.provider_id, m.definition_id, m.installation_id, period),
+		GROUP BY m.project_id, m.provider_id, m.definition_id, m.installation_id, period`
+	} else {
+		where, wargs := f.whereOn("m.period")
+		args = append([]any{granularity}, wargs...)
+		raw = `SELECT m.project_id, m.provider_id, m.definition_id, m.installation_id, m.period, m.s, m.s / m.n AS a, m.n
+		FROM argo_metric_rollups m
+		WHERE m.granularity = ? AND ` + where
+	}
+	// The definitions are joined once per group, not once per metric.
+	return `raw AS (` + raw + `),
 	per AS (
 		SELECT r.project_id, r.provider_id, r.definition_id, r.installation_id, r.period, r.n,
 			CASE WHEN rd.metric_type = 'aggregated' THEN r.s ELSE r.a END AS v
@@ -123,7 +139,8 @@ type MetricTotal struct {
 	Total                              float64
 }
 
-// MetricTotalsQuery is a page of metric totals.
+// MetricTotalsQuery is a page of metric totals. From and To should be
+// period boundaries (see PeriodStart): weeks and months are counted whole.
 type MetricTotalsQuery struct {
 	MetricFilter
 	Granularity   string

@@ -294,10 +294,20 @@ func TestArgoQueries_UseTheirIndexes(t *testing.T) {
 		}
 		return b.String()
 	}
-	scoped := MetricTotalsQuery{MetricFilter: MetricFilter{Scope: portal.Scope{Projects: []string{"a"}}, From: argoDay0, To: argoDay0.AddDate(0, 1, 0)}, Granularity: Weekly}
+	scoped := MetricTotalsQuery{MetricFilter: MetricFilter{Scope: portal.Scope{Projects: []string{"a"}}, From: argoDay0, To: argoDay0.AddDate(0, 1, 0)}, Granularity: Daily}
 	s, args, _ := scoped.sql(true)
 	if p := plan(s, args...); !strings.Contains(p, "COVERING INDEX argo_metrics_by_project") {
-		t.Errorf("scoped totals do not use the covering project index:\n%s", p)
+		t.Errorf("scoped daily totals do not use the covering project index:\n%s", p)
+	}
+	scoped.Granularity = Weekly
+	s, args, _ = scoped.sql(true)
+	if p := plan(s, args...); !strings.Contains(p, "COVERING INDEX argo_metric_rollups_by_project") {
+		t.Errorf("scoped weekly totals do not use the rollups' project index:\n%s", p)
+	}
+	scoped.Scope, scoped.Granularity = portal.Scope{All: true}, Monthly
+	s, args, _ = scoped.sql(true)
+	if p := plan(s, args...); !strings.Contains(p, "COVERING INDEX argo_metric_rollups_by_period") {
+		t.Errorf("monthly totals of every project do not use the rollups' period index:\n%s", p)
 	}
 	list := MetricListQuery{MetricFilter: MetricFilter{Scope: portal.Scope{All: true}, InstallationID: "iA1"}, Sort: "start", Limit: 50}
 	s, args = list.sql()
@@ -374,5 +384,87 @@ func TestMetricPush_CreateConflictSettle(t *testing.T) {
 	}
 	if math.Abs(got.Value-4.5) > 0 {
 		t.Fatal(got.Value)
+	}
+}
+
+// assertRollupsMatch checks that the weekly and monthly totals kept equal
+// those computed from the metrics.
+func assertRollupsMatch(t *testing.T, db *DB) {
+	t.Helper()
+	dump := func(q string) string {
+		rows, err := db.r.Query(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var b strings.Builder
+		for rows.Next() {
+			var g, inst, def, project, provider string
+			var period, n int64
+			var s float64
+			rows.Scan(&g, &inst, &def, &period, &project, &provider, &s, &n)
+			fmt.Fprintln(&b, g, inst, def, period, project, provider, math.Round(s*1e6), n)
+		}
+		return b.String()
+	}
+	kept := dump(`SELECT granularity, installation_id, definition_id, period, project_id, provider_id, s, n FROM argo_metric_rollups ORDER BY 1, 2, 3, 4`)
+	var fresh strings.Builder
+	for _, g := range []string{Monthly, Weekly} { // the order of the dump above
+		b, _ := bucket(g)
+		fresh.WriteString(dump(`SELECT '` + g + `', m.installation_id, m.definition_id, ` + b + ` AS period, m.project_id, m.provider_id, SUM(m.value), COUNT(*)
+			FROM argo_metrics m GROUP BY m.installation_id, m.definition_id, period ORDER BY 2, 3, 4`))
+	}
+	if kept != fresh.String() {
+		t.Fatalf("the kept weekly and monthly totals differ from the metrics:\nkept:\n%s\nfrom the metrics:\n%s", kept, fresh.String())
+	}
+	if kept == "" {
+		t.Fatal("no rollups")
+	}
+}
+
+func TestArgoRollups_FollowSyncsMovesAndPushes(t *testing.T) {
+	db, _ := MustOpen(t)
+	ctx := context.Background()
+	seedArgo(t, db, 40)
+	assertRollupsMatch(t, db)
+	// An incremental run changes a value, drops a metric and moves iA2 to project B.
+	st, _ := db.BeginArgoSync(ctx)
+	e := ArgoEntities{
+		Projects:      []ArgoProject{{ID: "A"}, {ID: "B"}},
+		Providers:     []ArgoProvider{{ID: "p1"}, {ID: "p2"}},
+		Definitions:   []ArgoMetricDefinition{{ID: "cpu", Name: "cpu_hours", MetricType: "aggregated"}, {ID: "users", Name: "active_users", MetricType: "count"}},
+		Installations: []ArgoInstallation{{ID: "iA1", ProjectID: "A", ProviderID: "p1"}, {ID: "iA2", ProjectID: "B", ProviderID: "p2"}, {ID: "iB1", ProjectID: "B", ProviderID: "p1"}},
+	}
+	db.UpsertArgoEntities(ctx, st.Generation, e)
+	from := argoDay0.AddDate(0, 0, 30)
+	var ms []ArgoMetric
+	for d := 30; d < 40; d++ {
+		s := argoDay0.AddDate(0, 0, d)
+		if d != 33 {
+			ms = append(ms, ArgoMetric{ID: fmt.Sprintf("iA1-cpu-%d", d), InstallationID: "iA1", DefinitionID: "cpu", Start: s, End: s.AddDate(0, 0, 1), Value: 1000})
+		}
+		ms = append(ms, ArgoMetric{ID: fmt.Sprintf("iA1-users-%d", d), InstallationID: "iA1", DefinitionID: "users", Start: s, End: s.AddDate(0, 0, 1), Value: 5})
+	}
+	db.UpsertArgoMetrics(ctx, st.Generation, nil, ms)
+	if _, err := db.FinishArgoSync(ctx, ArgoSweep{Generation: st.Generation, Windows: map[string]time.Time{"A": from, "B": time.Time{}}}); err != nil {
+		t.Fatal(err)
+	}
+	// B's window was everything and iA2's and iB1's metrics were not read again: they are gone.
+	assertRollupsMatch(t, db)
+	// A delivered push updates its periods.
+	id, err := db.CreateMetricPush(ctx, portal.Scope{All: true}, NewMetricPush{InstallationID: "iA1", DefinitionID: "cpu",
+		Start: argoDay0.AddDate(0, 0, 2).Add(time.Hour), End: argoDay0.AddDate(0, 0, 2).Add(2 * time.Hour), Value: 7, ValueText: "7", Actor: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, _ := db.ClaimOutbox(ctx)
+	res := fmt.Sprintf(`{"metric_id":"pushed","metric_definition_id":"cpu","time_period_start":%q,"time_period_end":%q,"value":7}`,
+		argoDay0.AddDate(0, 0, 2).Add(time.Hour).Format(time.RFC3339), argoDay0.AddDate(0, 0, 2).Add(2*time.Hour).Format(time.RFC3339))
+	if _, err := db.SettleOutbox(ctx, it.ID, []string{OutboxSending}, OutboxOutcome{State: OutboxDelivered, Result: res}); err != nil {
+		t.Fatal(err)
+	}
+	assertRollupsMatch(t, db)
+	if p, _ := db.MetricPushByID(ctx, id, ""); p.MetricID != "pushed" {
+		t.Fatalf("push %+v", p)
 	}
 }

@@ -91,8 +91,9 @@ type metricParams struct {
 // parseMetricParams reads project, provider, installation, definition,
 // granularity and the time range. Without a granularity, the range picks
 // one (days up to a month, weeks up to half a year, months beyond). The
-// range's start is moved back to the start of its first period, so that
-// the first period's total is a whole period's.
+// range is widened to whole periods (its start back to the start of its
+// first period, its end on to the end of its last), so that no period's
+// total is a part of one.
 func (h *Handler) parseMetricParams(c echo.Context, defRange string) (metricParams, error) {
 	q := c.QueryParams()
 	tr, err := parseTimeRange(q, h.nowUTC(), defRange)
@@ -113,24 +114,12 @@ func (h *Handler) parseMetricParams(c echo.Context, defRange string) (metricPara
 	case g == cache.Daily && span > maxDailySpan:
 		return metricParams{}, portal.Errorf(portal.EINVALID, "granularity: a range longer than two years cannot be shown per day; choose week or month")
 	}
-	tr.From = periodStart(tr.From, g)
+	tr.From = cache.PeriodStart(tr.From, g)
+	tr.To = cache.NextPeriod(cache.PeriodStart(tr.To.Add(-time.Nanosecond), g), g)
 	return metricParams{Range: tr, Granularity: g, Filter: cache.MetricFilter{
 		Scope: user(c).Scope(), ProjectID: q.Get("project"), ProviderID: q.Get("provider"),
 		InstallationID: q.Get("installation"), DefinitionID: q.Get("definition"), From: tr.From, To: tr.To,
 	}}, nil
-}
-
-// periodStart returns the start of the period of granularity g that t is in (UTC).
-func periodStart(t time.Time, g string) time.Time {
-	t = t.UTC()
-	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
-	switch g {
-	case cache.Weekly:
-		return day.AddDate(0, 0, -((int(day.Weekday()) + 6) % 7))
-	case cache.Monthly:
-		return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
-	}
-	return day
 }
 
 // periodSpan is the length of a period, for the width of chart bars (a
@@ -147,8 +136,8 @@ func periodSpan(g string) time.Duration {
 
 // rangeNote says which periods a page shows.
 func rangeNote(p metricParams) string {
-	return fmt.Sprintf("Totals per %s for periods starting from %s to %s (UTC).", p.Granularity,
-		p.Range.From.Format("2006-01-02"), p.Range.To.Add(-time.Second).Format("2006-01-02 15:04"))
+	return fmt.Sprintf("Totals per %s of whole periods, from %s to %s inclusive (UTC).", p.Granularity,
+		p.Range.From.Format("2006-01-02"), p.Range.To.Add(-time.Second).Format("2006-01-02"))
 }
 
 // options turns filter options into select options with the current value selected.

@@ -159,7 +159,7 @@ func (h *Handler) handlePushForm(c echo.Context) error {
 	// unit of access. Collectors report whole past days, so a part of today
 	// is the period least likely to have a metric already.
 	now := h.nowUTC()
-	start, end := periodStart(now, cache.Daily), now.Truncate(time.Hour)
+	start, end := cache.PeriodStart(now, cache.Daily), now.Truncate(time.Hour)
 	if !end.After(start) {
 		start = start.AddDate(0, 0, -1)
 	}

@@ -85,6 +85,25 @@ CREATE INDEX argo_metrics_by_project ON argo_metrics(project_id, start, definiti
 -- cascade from installations.
 CREATE INDEX argo_metrics_by_installation ON argo_metrics(installation_id, start, definition_id);
 
+-- Weekly and monthly totals per installation and metric definition, kept
+-- so that the overview and its charts add up a few rows per installation
+-- instead of every metric (daily totals are computed from argo_metrics).
+-- A successful sync refreshes the periods it read, in the transaction that
+-- ends it; a delivered push refreshes its own.
+CREATE TABLE argo_metric_rollups (
+	granularity     TEXT    NOT NULL CHECK (granularity IN ('week', 'month')),
+	installation_id TEXT    NOT NULL REFERENCES argo_installations(id) ON DELETE CASCADE,
+	definition_id   TEXT    NOT NULL REFERENCES argo_metric_definitions(id) ON DELETE CASCADE,
+	period          INTEGER NOT NULL,  -- start of the week (Monday) or month, Unix seconds
+	project_id      TEXT    NOT NULL,
+	provider_id     TEXT    NOT NULL,
+	s               REAL    NOT NULL,  -- the sum of the values
+	n               INTEGER NOT NULL,  -- the number of metrics
+	PRIMARY KEY (granularity, installation_id, definition_id, period)
+) WITHOUT ROWID;
+CREATE INDEX argo_metric_rollups_by_period ON argo_metric_rollups(granularity, period, project_id, provider_id, definition_id, installation_id, s, n);
+CREATE INDEX argo_metric_rollups_by_project ON argo_metric_rollups(granularity, project_id, period, provider_id, definition_id, installation_id, s, n);
+
 -- A metric a manager adds to an installation. The push row is written with
 -- its outbox item in one transaction; the outbox's settler keeps state,
 -- error and metric_id in step with delivery. The installation's names are
