@@ -114,23 +114,30 @@ var (
 )
 
 // BenchmarkMetricsOverviewQuery is the overview's main query: one page of
-// weekly totals over 90 days, for an admin (every project) and for a
+// weekly totals over 90 days (from the rollups) and of daily totals over
+// 30 days (from the metrics), for an admin (every project) and for a
 // manager of two projects.
 func BenchmarkMetricsOverviewQuery(b *testing.B) {
 	db := benchDB(b)
-	for _, u := range []*portal.User{benchAdmin, benchManager} {
-		b.Run(fmt.Sprintf("admin=%v", u.Admin), func(b *testing.B) {
-			q := cache.MetricTotalsQuery{MetricFilter: cache.MetricFilter{Scope: u.Scope(), From: cache.PeriodStart(benchEnd.AddDate(0, 0, -90), cache.Weekly), To: benchEnd},
-				Granularity: cache.Weekly, Sort: "period", Desc: true, Limit: 50}
-			var total int64
-			for b.Loop() {
-				var err error
-				if _, total, err = db.MetricTotals(context.Background(), q); err != nil {
-					b.Fatal(err)
+	for _, g := range []struct {
+		granularity string
+		days        int
+	}{{cache.Weekly, 90}, {cache.Daily, 30}} {
+		for _, u := range []*portal.User{benchAdmin, benchManager} {
+			b.Run(fmt.Sprintf("%s-%dd/admin=%v", g.granularity, g.days, u.Admin), func(b *testing.B) {
+				q := cache.MetricTotalsQuery{MetricFilter: cache.MetricFilter{Scope: u.Scope(),
+					From: cache.PeriodStart(benchEnd.AddDate(0, 0, -g.days), g.granularity), To: benchEnd},
+					Granularity: g.granularity, Sort: "period", Desc: true, Limit: 50}
+				var total int64
+				for b.Loop() {
+					var err error
+					if _, total, err = db.MetricTotals(context.Background(), q); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-			b.ReportMetric(float64(total), "totals")
-		})
+				b.ReportMetric(float64(total), "totals")
+			})
+		}
 	}
 }
 
