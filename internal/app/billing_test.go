@@ -24,21 +24,11 @@ import (
 func startBilling(t *testing.T, env map[string]string) *apptest.Portal {
 	t.Helper()
 	p := apptest.Start(t, apptest.Options{Upstreams: []string{"vergeos"}, Env: env})
-	waitFor(t, 20*time.Second, "the first VergeOS sync", func() bool {
+	apptest.WaitFor(t, 20*time.Second, "the first VergeOS sync", func() bool {
 		st, err := p.App.DB.SourceStatuses(context.Background(), []string{portal.UpstreamVergeOS})
 		return err == nil && st[portal.UpstreamVergeOS].LastSuccess != nil
 	})
 	return p
-}
-
-func waitFor(t *testing.T, limit time.Duration, what string, ok func() bool) {
-	t.Helper()
-	for end := time.Now().Add(limit); !ok(); {
-		if time.Now().After(end) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // generateRequests counts the generate requests in the cache.
@@ -112,7 +102,7 @@ func TestBilling_GenerateEndToEnd(t *testing.T) {
 	}
 	// Delivered, then the sync it starts brings the new record.
 	var body string
-	waitFor(t, 20*time.Second, "the new record on the request page", func() bool {
+	apptest.WaitFor(t, 20*time.Second, "the new record on the request page", func() bool {
 		var state string
 		state, body = requestState(t, admin, "/billing/requests/1")
 		return state == cache.OutboxDelivered && strings.Contains(body, `data-testid="new-record-link"`)
@@ -149,7 +139,7 @@ func TestBilling_GenerateRetriedWhileVergeOSIsDownAndNeverTwice(t *testing.T) {
 	if r := admin.Post("/billing/generate", nil); r.Status != http.StatusSeeOther {
 		t.Fatalf("generate: %d", r.Status)
 	}
-	waitFor(t, 10*time.Second, "a failed attempt", func() bool {
+	apptest.WaitFor(t, 10*time.Second, "a failed attempt", func() bool {
 		g, err := p.App.DB.GenerateRequestByID(context.Background(), 1)
 		return err == nil && g.Attempts == 1 && g.Error != ""
 	})
@@ -163,7 +153,7 @@ func TestBilling_GenerateRetriedWhileVergeOSIsDownAndNeverTwice(t *testing.T) {
 		t.Fatalf("second request: %d", r.Status)
 	}
 	p.Sims.VergeOS.Faults().Clear()
-	waitFor(t, 20*time.Second, "delivery after the outage", func() bool {
+	apptest.WaitFor(t, 20*time.Second, "delivery after the outage", func() bool {
 		s, _ := requestState(t, admin, "/billing/requests/1")
 		return s == cache.OutboxDelivered
 	})
@@ -180,7 +170,7 @@ func TestBilling_GenerateUnknownOutcomeIsLeftToAnAdmin(t *testing.T) {
 	admin := p.Login(t, "admin")
 	p.Sims.VergeOS.Faults().Set(fault.Fault{Mode: fault.Timeout, Method: "POST", PathPrefix: "/api/v4/billing_actions", Count: 1, Delay: 3 * time.Second})
 	admin.Post("/billing/generate", nil)
-	waitFor(t, 15*time.Second, "the unknown outcome", func() bool {
+	apptest.WaitFor(t, 15*time.Second, "the unknown outcome", func() bool {
 		s, _ := requestState(t, admin, "/billing/requests/1")
 		return s == cache.OutboxUncertain
 	})
@@ -191,7 +181,7 @@ func TestBilling_GenerateUnknownOutcomeIsLeftToAnAdmin(t *testing.T) {
 	// it for the admin to decide.
 	p.App.Sync.Trigger(portal.UpstreamVergeOS)
 	var body string
-	waitFor(t, 15*time.Second, "the records written since the request", func() bool {
+	apptest.WaitFor(t, 15*time.Second, "the records written since the request", func() bool {
 		_, body = requestState(t, admin, "/billing/requests/1")
 		return strings.Contains(body, "Billing report generated on request")
 	})
@@ -270,8 +260,8 @@ func onePlace(t *testing.T, s string) string {
 }
 
 var (
-	rowRE  = regexp.MustCompile(`<tr data-key="([^"]+)">(?s:.*?)data-col="cpu">([0-9.]+ %)`)
-	cellRE = regexp.MustCompile(`data-testid="summary-(avg|peak)-([a-z-]+)">([^<]*)<`)
+	billingRowRE  = regexp.MustCompile(`<tr data-key="([^"]+)">(?s:.*?)data-col="cpu">([0-9.]+ %)`)
+	summaryCellRE = regexp.MustCompile(`data-testid="summary-(avg|peak)-([a-z-]+)">([^<]*)<`)
 )
 
 func TestBilling_CSVMatchesTheTablesOnScreen(t *testing.T) {
@@ -292,7 +282,7 @@ func TestBilling_CSVMatchesTheTablesOnScreen(t *testing.T) {
 	if n, _ := strconv.Atoi(strings.ReplaceAll(total[len(total)-1][1], ",", "")); n != len(data) {
 		t.Fatalf("the page counts %d records, the CSV has %d", n, len(data))
 	}
-	shown := rowRE.FindAllStringSubmatch(page.Body, -1)
+	shown := billingRowRE.FindAllStringSubmatch(page.Body, -1)
 	if len(shown) != 25 {
 		t.Fatalf("%d rows on page 3", len(shown))
 	}
@@ -306,7 +296,7 @@ func TestBilling_CSVMatchesTheTablesOnScreen(t *testing.T) {
 	// Summary: each figure on screen is the CSV's, rounded.
 	sum := readCSV(t, b, "/billing.csv?"+q, "vergeos_billing_summary_")
 	cells := map[string]string{}
-	for _, m := range cellRE.FindAllStringSubmatch(page.Body, -1) {
+	for _, m := range summaryCellRE.FindAllStringSubmatch(page.Body, -1) {
 		cells[m[1]+"-"+m[2]] = m[3]
 	}
 	for cell, col := range map[string]string{"avg-cpu": "avg_cpu_utilisation_percent", "peak-cpu": "peak_cpu_utilisation_percent",

@@ -28,7 +28,7 @@ func push(t *testing.T, b *apptest.Browser, installation string, form url.Values
 func pushState(t *testing.T, b *apptest.Browser, page string, states ...string) string {
 	t.Helper()
 	var state string
-	waitFor(t, 30*time.Second, page+" to reach "+strings.Join(states, " or "), func() bool {
+	apptest.WaitFor(t, 30*time.Second, page+" to reach "+strings.Join(states, " or "), func() bool {
 		body := b.Get(page).Body
 		state = between(between(body, `data-testid="push-state"`, "</dd>"), `data-state="`, `"`)
 		return containsString(states, state)

@@ -2,8 +2,6 @@ package app_test
 
 import (
 	"context"
-	"encoding/csv"
-	"html"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -22,62 +20,11 @@ func startArgo(t *testing.T, env map[string]string) (*apptest.Portal, *atomic.In
 	offset := &atomic.Int64{}
 	p := apptest.Start(t, apptest.Options{Upstreams: []string{"argo"}, Env: env,
 		Now: func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }})
-	waitFor(t, 60*time.Second, "the first ARGO sync", func() bool {
+	apptest.WaitFor(t, 60*time.Second, "the first ARGO sync", func() bool {
 		st, err := p.App.DB.SourceStatuses(context.Background(), []string{"argo"})
 		return err == nil && st["argo"].LastSuccess != nil
 	})
 	return p, offset
-}
-
-func waitFor(t *testing.T, limit time.Duration, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-var (
-	rowRE  = regexp.MustCompile(`(?s)<tr data-row[^>]*>(.*?)</tr>`)
-	cellRE = regexp.MustCompile(`(?s)<td[^>]*data-col="([a-z_]+)"[^>]*>(.*?)</td>`)
-	tagRE  = regexp.MustCompile(`<[^>]+>`)
-)
-
-// tableRows reads the rows of the page's data table as column → text.
-func tableRows(body string) []map[string]string {
-	var out []map[string]string
-	for _, r := range rowRE.FindAllStringSubmatch(body, -1) {
-		row := map[string]string{}
-		for _, c := range cellRE.FindAllStringSubmatch(r[1], -1) {
-			row[c[1]] = strings.TrimSpace(html.UnescapeString(tagRE.ReplaceAllString(c[2], "")))
-		}
-		out = append(out, row)
-	}
-	return out
-}
-
-// csvRecords reads a CSV download as header → value rows.
-func csvRecords(t *testing.T, r *apptest.Response) []map[string]string {
-	t.Helper()
-	if r.Status != http.StatusOK || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/csv") {
-		t.Fatalf("CSV answered %d %s: %.300s", r.Status, r.Header.Get("Content-Type"), r.Body)
-	}
-	recs, err := csv.NewReader(strings.NewReader(r.Body)).ReadAll()
-	if err != nil || len(recs) == 0 {
-		t.Fatalf("CSV: %v", err)
-	}
-	var out []map[string]string
-	for _, rec := range recs[1:] {
-		row := map[string]string{}
-		for i, h := range recs[0] {
-			row[h] = rec[i]
-		}
-		out = append(out, row)
-	}
-	return out
 }
 
 // installationOf returns the id of an installation of the ARGO project.
@@ -116,7 +63,7 @@ func scopedPerRole(t *testing.T, p *apptest.Portal) {
 		t.Run(tc.user, func(t *testing.T) {
 			b := p.Login(t, tc.user)
 			seen := map[string]bool{}
-			for _, r := range csvRecords(t, b.Get("/metrics.csv?range=30d&granularity=week")) {
+			for _, r := range apptest.CSVRecords(t, b.Get("/metrics.csv?range=30d&granularity=week")) {
 				seen[r["argo_project_id"]] = true
 			}
 			page := b.Get("/metrics?range=30d&granularity=week&size=500")
@@ -130,10 +77,10 @@ func scopedPerRole(t *testing.T, p *apptest.Portal) {
 					t.Errorf("%s sees %s", tc.user, not)
 				}
 				// Asking for it by name in the URL gives nothing either.
-				if rows := tableRows(b.Get("/metrics?range=7d&project=" + not).Body); len(rows) != 0 {
+				if rows := apptest.TableRows(b.Get("/metrics?range=7d&project=" + not).Body); len(rows) != 0 {
 					t.Errorf("%s filtering for %s got %d rows", tc.user, not, len(rows))
 				}
-				if recs := csvRecords(t, b.Get("/metrics.csv?range=7d&project="+not)); len(recs) != 0 {
+				if recs := apptest.CSVRecords(t, b.Get("/metrics.csv?range=7d&project="+not)); len(recs) != 0 {
 					t.Errorf("%s's CSV for %s has %d rows", tc.user, not, len(recs))
 				}
 			}
@@ -142,7 +89,7 @@ func scopedPerRole(t *testing.T, p *apptest.Portal) {
 					t.Errorf("%s %s: %d", tc.user, path, r.Status)
 				}
 			}
-			for _, r := range csvRecords(t, b.Get("/metrics/installations.csv")) {
+			for _, r := range apptest.CSVRecords(t, b.Get("/metrics/installations.csv")) {
 				if !containsString(tc.sees, r["argo_project_id"]) && tc.user != "admin" {
 					t.Errorf("%s's installations list %s of %s", tc.user, r["installation"], r["argo_project_id"])
 				}
@@ -193,8 +140,8 @@ func containsString(xs []string, s string) bool {
 func csvMatchesTable(t *testing.T, p *apptest.Portal) {
 	b := p.Login(t, "manager")
 	query := "range=90d&granularity=week&provider=lakeside&sort=-total&size=500"
-	screen := tableRows(b.Get("/metrics?" + query).Body)
-	file := csvRecords(t, b.Get("/metrics.csv?"+query))
+	screen := apptest.TableRows(b.Get("/metrics?" + query).Body)
+	file := apptest.CSVRecords(t, b.Get("/metrics.csv?"+query))
 	if len(screen) == 0 || len(screen) != len(file) {
 		t.Fatalf("%d rows on screen, %d in the CSV", len(screen), len(file))
 	}
@@ -210,12 +157,12 @@ func csvMatchesTable(t *testing.T, p *apptest.Portal) {
 	inst := installationOf(t, p, "NEURO-SIM")
 	def := p.Sims.Argo.Installations()[0].MetricDefinitionIDs[0]
 	q := "range=30d&definition=" + def + "&sort=-value&size=500"
-	screen = tableRows(b.Get("/metrics/installations/" + inst + "?" + q).Body)
+	screen = apptest.TableRows(b.Get("/metrics/installations/" + inst + "?" + q).Body)
 	r := b.Get("/metrics/installations/" + inst + ".csv?" + q)
 	if cd := r.Header.Get("Content-Disposition"); !strings.Contains(cd, `attachment; filename="argo-metrics-`) {
 		t.Errorf("Content-Disposition %q", cd)
 	}
-	file = csvRecords(t, r)
+	file = apptest.CSVRecords(t, r)
 	if len(screen) == 0 || len(screen) != len(file) {
 		t.Fatalf("installation: %d rows on screen, %d in the CSV", len(screen), len(file))
 	}

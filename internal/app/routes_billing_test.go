@@ -5,6 +5,7 @@ import "net/http"
 // Billing routes: VergeOS billing is system-wide, so every signed-in person
 // reads it; generating a record and its request pages are for admins.
 func init() {
+	syncedBeforeRoutes = append(syncedBeforeRoutes, "vergeos")
 	routeTable = append(routeTable,
 		routeCase{Method: "GET", Route: "/billing", Want: page(200, 200, 200, 200)},
 		routeCase{Method: "GET", Route: "/billing", URL: "/billing?range=1y&page=2&sort=-created", Want: page(200, 200, 200, 200)},

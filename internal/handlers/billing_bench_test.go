@@ -55,22 +55,11 @@ func billingBenchDB(b *testing.B, years int) *cache.DB {
 	return db
 }
 
-func benchHandler(db *cache.DB) (*Handler, *echo.Echo) {
+func billingBenchHandler(db *cache.DB) (*Handler, *echo.Echo) {
 	h := &Handler{Deps: Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Billing: db,
 		Now: func() time.Time { return benchNow }, Sources: []Source{{Upstream: portal.UpstreamVergeOS, Configured: true}}}}
 	return h, echo.New()
 }
-
-// discard is a ResponseWriter that counts and drops the body, so the
-// benchmark measures the server's memory, not a buffer of the answer.
-type discard struct {
-	h http.Header
-	n int64
-}
-
-func (d *discard) Header() http.Header         { return d.h }
-func (d *discard) Write(p []byte) (int, error) { d.n += int64(len(p)); return len(p), nil }
-func (d *discard) WriteHeader(int)             {}
 
 func serve(b *testing.B, e *echo.Echo, fn echo.HandlerFunc, target string) int64 {
 	w := &discard{h: http.Header{}}
@@ -85,7 +74,7 @@ func serve(b *testing.B, e *echo.Echo, fn echo.HandlerFunc, target string) int64
 // six-year history: summary, weekly chart buckets, reconciliation and the
 // first page of records, all aggregated in SQLite.
 func BenchmarkBillingPage_Year(b *testing.B) {
-	h, e := benchHandler(billingBenchDB(b, 6))
+	h, e := billingBenchHandler(billingBenchDB(b, 6))
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -98,7 +87,7 @@ func BenchmarkBillingPage_Year(b *testing.B) {
 // BenchmarkBillingRecordsCSV_SixYears streams every record of six years
 // (52 560 rows, 46 columns) as CSV.
 func BenchmarkBillingRecordsCSV_SixYears(b *testing.B) {
-	h, e := benchHandler(billingBenchDB(b, 6))
+	h, e := billingBenchHandler(billingBenchDB(b, 6))
 	from := benchNow.AddDate(-7, 0, 0).Format("2006-01-02")
 	target := "/billing/records.csv?from=" + from + "&to=" + benchNow.Format("2006-01-02")
 	b.ReportAllocs()

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"strconv"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -12,13 +11,6 @@ import (
 // The billing CSVs take the billing page's query (range, from/to, sort,
 // unsent) and give the page's tables in VergeOS's own units, named in each
 // header: bytes, MB, percent, UTC times in RFC 3339.
-
-func csvTime(s int64) string {
-	if s == 0 {
-		return ""
-	}
-	return time.Unix(s, 0).UTC().Format(time.RFC3339)
-}
 
 func csvInt(n int64) string { return strconv.FormatInt(n, 10) }
 
@@ -47,13 +39,13 @@ func (h *Handler) handleBillingSummaryCSV(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return w.finish(w.row([]string{csvTime(bq.Range.From.Unix()), csvTime(bq.Range.To.Unix()), csvInt(s.RecordCount),
+	return w.finish(w.row([]string{csvUnix(bq.Range.From.Unix()), csvUnix(bq.Range.To.Unix()), csvInt(s.RecordCount),
 		csvFloat(s.AvgCPUUtilization), csvFloat(s.PeakCPUUtilization), csvInt(s.PeakCPUCores),
 		csvFloat(s.AvgRAMUtilization), csvFloat(s.PeakRAMUtilization), csvFloat(s.PeakRAMGiB),
 		csvFloat(s.AvgStorageUtilization), csvFloat(s.PeakStorageUtilization), csvFloat(s.AvgStorageUsedGiB), csvFloat(s.PeakStorageUsedGiB),
 		csvFloat(s.AvgGPUUtilization), csvFloat(s.PeakGPUUtilization), csvFloat(s.AvgGPUsUsed), csvInt(s.TotalGPUs),
 		csvFloat(s.AvgVGPUUtilization), csvFloat(s.PeakVGPUUtilization), csvFloat(s.AvgVGPUsUsed), csvInt(s.TotalVGPUs),
-		csvTime(s.FirstCreated), csvTime(s.LastCreated)}))
+		csvUnix(s.FirstCreated), csvUnix(s.LastCreated)}))
 }
 
 func (h *Handler) handleBillingTiersCSV(c echo.Context) error {
@@ -72,7 +64,7 @@ func (h *Handler) handleBillingTiersCSV(c echo.Context) error {
 	}
 	for i, t := range s.Tiers {
 		if err := w.row([]string{strconv.Itoa(i), csvInt(t.Used), csvInt(t.Total), csvFloat(t.Percent),
-			csvFloat(t.AvgUsed), csvInt(t.PeakUsed), s.Newest.Key, csvTime(s.Newest.Created)}); err != nil {
+			csvFloat(t.AvgUsed), csvInt(t.PeakUsed), s.Newest.Key, csvUnix(s.Newest.Created)}); err != nil {
 			return w.finish(err)
 		}
 	}
@@ -96,7 +88,7 @@ func (h *Handler) handleBillingUsageCSV(c echo.Context) error {
 		return err
 	}
 	for _, p := range series {
-		if err := w.row([]string{csvTime(p.Start.Unix()), csvInt(p.Records), csvFloat(p.CPU), csvFloat(p.PeakCPU), csvFloat(p.RAM),
+		if err := w.row([]string{csvUnix(p.Start.Unix()), csvInt(p.Records), csvFloat(p.CPU), csvFloat(p.PeakCPU), csvFloat(p.RAM),
 			csvFloat(p.GPU), csvFloat(p.VGPU), csvFloat(p.Storage), csvFloat(p.StorageUsed), csvFloat(p.StorageTotal)}); err != nil {
 			return w.finish(err)
 		}
@@ -121,7 +113,7 @@ var recordsCSVHeader = func() []string {
 }()
 
 func recordCSVRow(r *cache.BillingRecord, cells []string) []string {
-	cells = append(cells[:0], r.Key, csvTime(r.Created), csvTime(r.From), csvTime(r.To), csvTime(r.Sent), r.Description,
+	cells = append(cells[:0], r.Key, csvUnix(r.Created), csvUnix(r.From), csvUnix(r.To), csvUnix(r.Sent), r.Description,
 		csvInt(r.UsedCores), csvInt(r.TotalCores), csvInt(r.OnlineCores), csvInt(r.TotalNodes), csvInt(r.OnlineNodes), csvInt(r.RunningMachines),
 		csvInt(r.UsedRAM), csvInt(r.TotalRAM), csvInt(r.OnlineRAM), csvInt(r.PhysRAMUsed), csvInt(r.PhysVRAMUsed), csvInt(r.PhysTotalCPU))
 	for _, t := range r.Tiers {
@@ -156,12 +148,4 @@ func (h *Handler) handleBillingRecordsCSV(c echo.Context) error {
 		cells = recordCSVRow(r, cells)
 		return w.row(cells)
 	}))
-}
-
-// unixOrZero is t in Unix seconds, 0 for the zero time.
-func unixOrZero(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.Unix()
 }

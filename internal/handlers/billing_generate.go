@@ -137,8 +137,8 @@ func (h *Handler) generateCSV(c echo.Context, f cache.GenerateRequestFilter) err
 	}
 	for _, g := range reqs {
 		row := generateRow(g)
-		if err := w.row([]string{row.ID, g.State, csvTime(unixOrZero(g.SettledAt)), row.RequestedBy, csvTime(unixOrZero(g.RequestedAt)),
-			g.Note, g.Error, csvTime(unixOrZero(g.SentAt)), g.ActionKey, csvInt(g.OutboxID)}); err != nil {
+		if err := w.row([]string{row.ID, g.State, csvTime(g.SettledAt), row.RequestedBy, csvTime(g.RequestedAt),
+			g.Note, g.Error, csvTime(g.SentAt), g.ActionKey, csvInt(g.OutboxID)}); err != nil {
 			return w.finish(err)
 		}
 	}

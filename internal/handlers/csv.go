@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -129,6 +130,23 @@ func (cw *csvWriter) finish(err error) error {
 	}
 	cw.w.Flush()
 	return cw.w.Error()
+}
+
+// csvTime writes a time as RFC 3339 UTC ("" for none), the form
+// spreadsheets read as a date.
+func csvTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// csvUnix writes Unix seconds as csvTime does (0 is none).
+func csvUnix(s int64) string {
+	if s == 0 {
+		return ""
+	}
+	return csvTime(time.Unix(s, 0))
 }
 
 var unsafeFilename = regexp.MustCompile(`[^A-Za-z0-9._-]+`)

@@ -160,14 +160,6 @@ func granularityOptions(current string) []templates.SelectOption {
 // csvNumber writes a number for a spreadsheet: plain digits, a dot.
 func csvNumber(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 
-// csvTime writes a time as RFC 3339 UTC ("" for none).
-func csvTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339)
-}
-
 // pathWithQuery builds a link with query parameters (empty ones left out).
 func pathWithQuery(path string, kv ...string) string {
 	q := url.Values{}

@@ -141,18 +141,7 @@ func BenchmarkMetricsOverviewQuery(b *testing.B) {
 	}
 }
 
-// discard is a ResponseWriter that keeps nothing, so the benchmark
-// measures the memory of the handler, not of a buffered response.
-type discard struct {
-	h http.Header
-	n int64
-}
-
-func (d *discard) Header() http.Header         { return d.h }
-func (d *discard) WriteHeader(int)             {}
-func (d *discard) Write(p []byte) (int, error) { d.n += int64(len(p)); return len(p), nil }
-
-func benchHandler(db *cache.DB) *Handler {
+func metricsBenchHandler(db *cache.DB) *Handler {
 	return &Handler{Deps: Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Metrics: db,
 		Now: func() time.Time { return benchEnd }}}
 }
@@ -170,7 +159,7 @@ func serveBench(b *testing.B, h *Handler, u *portal.User, target string, fn echo
 // BenchmarkMetricsOverviewPage renders the whole overview page (totals,
 // filter options, chart) for an admin.
 func BenchmarkMetricsOverviewPage(b *testing.B) {
-	h := benchHandler(benchDB(b))
+	h := metricsBenchHandler(benchDB(b))
 	for b.Loop() {
 		serveBench(b, h, benchAdmin, "/metrics?range=90d", h.handleMetrics)
 	}
@@ -180,7 +169,7 @@ func BenchmarkMetricsOverviewPage(b *testing.B) {
 // totals (every project, provider and definition) and one installation's
 // raw metrics. Memory per download stays flat however many rows.
 func BenchmarkMetricsCSV(b *testing.B) {
-	h := benchHandler(benchDB(b))
+	h := metricsBenchHandler(benchDB(b))
 	for _, tc := range []struct{ name, target string }{
 		{"totals-daily-1y", "/metrics.csv?range=1y&granularity=day"},
 		{"totals-monthly-1y", "/metrics.csv?range=1y&granularity=month"},

@@ -7,6 +7,8 @@ package apptest
 import (
 	"context"
 	"crypto/tls"
+	"encoding/csv"
+	"html"
 	"io"
 	"log/slog"
 	"net"
@@ -289,4 +291,76 @@ func (b *Browser) do(method, u string, body io.Reader, contentType string, heade
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: string(data)}
+}
+
+// WaitFor polls ok every 50 ms until it holds, failing the test after limit.
+func WaitFor(t testing.TB, limit time.Duration, what string, ok func() bool) {
+	t.Helper()
+	for end := time.Now().Add(limit); !ok(); {
+		if time.Now().After(end) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+var (
+	rowRE  = regexp.MustCompile(`(?s)<tr data-row[^>]*>(.*?)</tr>`)
+	cellRE = regexp.MustCompile(`(?s)<td[^>]*data-col="([a-z_]+)"[^>]*>(.*?)</td>`)
+	tagRE  = regexp.MustCompile(`<[^>]+>`)
+)
+
+// TableRows reads the rows of a page's data table as column → text: rows
+// are <tr data-row ...> and cells <td data-col="name">, the convention of
+// the portal's tables.
+func TableRows(body string) []map[string]string {
+	var out []map[string]string
+	for _, r := range rowRE.FindAllStringSubmatch(body, -1) {
+		row := map[string]string{}
+		for _, c := range cellRE.FindAllStringSubmatch(r[1], -1) {
+			row[c[1]] = strings.TrimSpace(html.UnescapeString(tagRE.ReplaceAllString(c[2], "")))
+		}
+		out = append(out, row)
+	}
+	return out
+}
+
+// CSVRecords reads a CSV download as header → value rows, failing the test
+// when the answer is not a CSV.
+func CSVRecords(t testing.TB, r *Response) []map[string]string {
+	t.Helper()
+	if r.Status != http.StatusOK || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/csv") {
+		t.Fatalf("CSV answered %d %s: %.300s", r.Status, r.Header.Get("Content-Type"), r.Body)
+	}
+	recs, err := csv.NewReader(strings.NewReader(r.Body)).ReadAll()
+	if err != nil || len(recs) == 0 {
+		t.Fatalf("CSV: %v", err)
+	}
+	var out []map[string]string
+	for _, rec := range recs[1:] {
+		row := map[string]string{}
+		for i, h := range recs[0] {
+			row[h] = rec[i]
+		}
+		out = append(out, row)
+	}
+	return out
+}
+
+// WaitSynced waits until each named upstream has had a successful sync,
+// so a test can ask for pages about real upstream objects.
+func (p *Portal) WaitSynced(t testing.TB, upstreams ...string) {
+	t.Helper()
+	WaitFor(t, 2*time.Minute, "the first sync of "+strings.Join(upstreams, ", "), func() bool {
+		st, err := p.App.DB.SourceStatuses(context.Background(), upstreams)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range upstreams {
+			if st[u].LastSuccess == nil {
+				return false
+			}
+		}
+		return true
+	})
 }
