@@ -71,7 +71,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Accounting portal demo: open %s and sign in as admin, manager or viewer.\n", publicURL)
+	fmt.Fprintf(stdout, "Accounting portal demo: open %s and sign in as admin, manager, manager-b or viewer.\n", publicURL)
 	fmt.Fprintf(stdout, "Data in %s; simulators: %s\n", *dataDir, simSummary(sims.Info))
 	return a.Run(ctx, ln)
 }
