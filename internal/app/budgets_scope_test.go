@@ -23,6 +23,7 @@ func TestBudgets_EachUserSeesOnlyTheirLabsAndProjects(t *testing.T) {
 		notLabs   []string
 	}{
 		{manager, []string{"neuro-sim", "brain-atlas"}, []string{"climate-ml", "genomics", "materials"}, []string{"Cortex Lab"}, []string{"Earth Systems Lab"}},
+		{p.Login(t, "manager-b"), []string{"climate-ml"}, []string{"neuro-sim", "brain-atlas", "genomics"}, []string{"Earth Systems Lab"}, []string{"Cortex Lab"}},
 		{viewer, []string{"climate-ml"}, []string{"neuro-sim", "brain-atlas", "genomics"}, []string{"Earth Systems Lab"}, []string{"Cortex Lab"}},
 		{admin, []string{"neuro-sim", "brain-atlas", "climate-ml", "genomics", "materials"}, nil, []string{"Cortex Lab", "Earth Systems Lab"}, nil},
 	}
@@ -111,6 +112,28 @@ func TestBudgetRequests_PerObjectAndPerRole(t *testing.T) {
 	}
 	mine := request(t, manager, assignForm("neuro-sim", "3"))
 	m := "/requests/" + strconv.FormatInt(mine, 10)
+	// The manager of climate-ml and the manager of neuro-sim cannot see or
+	// act on each other's requests, nor request for each other's projects.
+	managerB := p.Login(t, "manager-b")
+	bs := request(t, managerB, assignForm("climate-ml", "4"))
+	bu := "/requests/" + strconv.FormatInt(bs, 10)
+	for _, c := range []struct {
+		b    *apptest.Browser
+		path string
+	}{{manager, bu}, {managerB, m}} {
+		if r := c.b.Get(c.path); r.Status != http.StatusNotFound {
+			t.Errorf("GET %s of another manager: %d", c.path, r.Status)
+		}
+		if r := c.b.Post(c.path+"/cancel", nil); r.Status != http.StatusNotFound {
+			t.Errorf("cancel %s of another manager: %d", c.path, r.Status)
+		}
+	}
+	if r := managerB.Post("/requests", assignForm("neuro-sim", "1")); r.Status != http.StatusUnprocessableEntity {
+		t.Errorf("manager-b requests for neuro-sim: %d", r.Status)
+	}
+	if f := managerB.Get("/requests/new"); strings.Contains(f.Body, "neuro-sim") || !strings.Contains(f.Body, `value="climate-ml"`) {
+		t.Errorf("manager-b's form offers the wrong projects")
+	}
 	// Only admins decide.
 	for _, action := range []string{"/approve", "/deny", "/reconcile"} {
 		if r := manager.Post(m+action, url.Values{"reason": {"x"}, "outcome": {"applied"}}); r.Status != http.StatusForbidden {
@@ -153,7 +176,7 @@ func tableRows(t *testing.T, html, testid string, col ...string) (ids []string, 
 	return ids, cells
 }
 
-func readCSV(t *testing.T, r *apptest.Response) [][]string {
+func budgetCSV(t *testing.T, r *apptest.Response) [][]string {
 	t.Helper()
 	if r.Status != 200 || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/csv") || !strings.Contains(r.Header.Get("Content-Disposition"), "attachment; filename=") {
 		t.Fatalf("CSV answer %d %s %s", r.Status, r.Header.Get("Content-Type"), r.Header.Get("Content-Disposition"))
@@ -165,7 +188,7 @@ func readCSV(t *testing.T, r *apptest.Response) [][]string {
 	return rows
 }
 
-func column(rows [][]string, name string) []string {
+func budgetColumn(rows [][]string, name string) []string {
 	idx := -1
 	for i, h := range rows[0] {
 		if h == name {
@@ -199,8 +222,8 @@ func TestBudgets_CSVMatchesTheTables(t *testing.T) {
 	check := func(b *apptest.Browser, page, csvURL, testid, idCol, cellCol string, exact bool) {
 		t.Helper()
 		ids, cells := tableRows(t, b.Get(page).Body, testid, strings.Fields(cellCol)[0])
-		rows := readCSV(t, b.Get(csvURL))
-		gotIDs, gotCells := column(rows, idCol), column(rows, cellCol)
+		rows := budgetCSV(t, b.Get(csvURL))
+		gotIDs, gotCells := budgetColumn(rows, idCol), budgetColumn(rows, cellCol)
 		if exact {
 			gotCells = round2(t, gotCells)
 		}
@@ -220,7 +243,7 @@ func TestBudgets_CSVMatchesTheTables(t *testing.T) {
 		if strings.Contains(q, "page=2") {
 			// Page 2 starts at the 21st row of the CSV.
 			ids, _ := tableRows(t, manager.Get("/budgets/projects/neuro-sim"+q).Body, "jobs-table")
-			all := column(readCSV(t, manager.Get("/budgets/projects/neuro-sim/jobs.csv"+csvQ)), "job_id")
+			all := budgetColumn(budgetCSV(t, manager.Get("/budgets/projects/neuro-sim/jobs.csv"+csvQ)), "job_id")
 			if len(ids) == 0 || strings.Join(ids, ",") != strings.Join(all[20:20+len(ids)], ",") {
 				t.Errorf("page 2 of jobs is not rows 21.. of the CSV")
 			}
@@ -231,7 +254,7 @@ func TestBudgets_CSVMatchesTheTables(t *testing.T) {
 	// Every job of the range is in the CSV: the count on the page equals the CSV's rows.
 	page := manager.Get("/budgets/projects/neuro-sim?range=1y")
 	count := between(page.Body, `data-testid="row-count">`, " rows")
-	rows := readCSV(t, manager.Get("/budgets/projects/neuro-sim/jobs.csv?range=1y"))
+	rows := budgetCSV(t, manager.Get("/budgets/projects/neuro-sim/jobs.csv?range=1y"))
 	if n, _ := strconv.Atoi(strings.ReplaceAll(count, ",", "")); n != len(rows)-1 || n == 0 {
 		t.Errorf("the page counts %s jobs, the CSV has %d", count, len(rows)-1)
 	}
@@ -242,7 +265,7 @@ func TestBudgets_CSVMatchesTheTables(t *testing.T) {
 	if !strings.Contains(bal.Body, `data-testid="balances-table"`) {
 		t.Fatal("no balances table")
 	}
-	brow := readCSV(t, manager.Get("/budgets/projects/neuro-sim/balances.csv"))
+	brow := budgetCSV(t, manager.Get("/budgets/projects/neuro-sim/balances.csv"))
 	if len(brow) < 2 || !strings.Contains(bal.Body, brow[1][1]) {
 		t.Errorf("balance history CSV %v does not match the page", brow)
 	}

@@ -51,10 +51,10 @@ func (db *DB) BudgetOverview(ctx context.Context, scope portal.Scope, now time.T
 	var labs []BudgetLab
 	err := db.read(ctx, func(tx *sql.Tx) error {
 		var err error
-		if labs, err = scopedLabs(ctx, tx, scope); err != nil {
+		if labs, err = budgetLabs(ctx, tx, scope); err != nil {
 			return err
 		}
-		projects, err := scopedProjects(ctx, tx, scope, "")
+		projects, err := budgetProjects(ctx, tx, scope, "")
 		if err != nil {
 			return err
 		}
@@ -87,7 +87,7 @@ func labScope(scope portal.Scope, column string) (string, []any) {
 	return column + " IN (SELECT pi.vlab_id FROM project_ids pi WHERE pi.upstream = 'obi' AND " + cond + ")", args
 }
 
-func scopedLabs(ctx context.Context, tx *sql.Tx, scope portal.Scope) ([]BudgetLab, error) {
+func budgetLabs(ctx context.Context, tx *sql.Tx, scope portal.Scope) ([]BudgetLab, error) {
 	cond, args := labScope(scope, "l.id")
 	rows, err := tx.QueryContext(ctx, `SELECT l.id, l.name, lb.balance FROM virtual_labs l
 		LEFT JOIN obi_lab_balances lb ON lb.vlab_id = l.id WHERE `+cond+` ORDER BY l.name, l.id`, args...)
@@ -113,9 +113,9 @@ func scopedLabs(ctx context.Context, tx *sql.Tx, scope portal.Scope) ([]BudgetLa
 	return out, rows.Err()
 }
 
-// scopedProjects returns the catalogued OBI projects of scope (only key,
+// budgetProjects returns the catalogued OBI projects of scope (only key,
 // if given) with their balances.
-func scopedProjects(ctx context.Context, tx *sql.Tx, scope portal.Scope, key string) ([]BudgetProject, error) {
+func budgetProjects(ctx context.Context, tx *sql.Tx, scope portal.Scope, key string) ([]BudgetProject, error) {
 	cond, args := ScopeFilter(scope, portal.UpstreamOBI, "pi.upstream_id")
 	if key != "" {
 		cond += " AND pi.project_key = ?"
@@ -250,7 +250,7 @@ type BudgetProjectDetail struct {
 func (db *DB) BudgetProjectByKey(ctx context.Context, scope portal.Scope, key string, now time.Time) (*BudgetProjectDetail, error) {
 	var d *BudgetProjectDetail
 	err := db.read(ctx, func(tx *sql.Tx) error {
-		ps, err := scopedProjects(ctx, tx, scope, key)
+		ps, err := budgetProjects(ctx, tx, scope, key)
 		if err != nil {
 			return err
 		}

@@ -169,10 +169,10 @@ func (db *DB) BudgetAccounts(ctx context.Context, manage portal.Scope) ([]Budget
 	var labs []BudgetLab
 	err := db.read(ctx, func(tx *sql.Tx) error {
 		var err error
-		if labs, err = scopedLabs(ctx, tx, manage); err != nil {
+		if labs, err = budgetLabs(ctx, tx, manage); err != nil {
 			return err
 		}
-		projects, err := scopedProjects(ctx, tx, manage, "")
+		projects, err := budgetProjects(ctx, tx, manage, "")
 		if err != nil {
 			return err
 		}

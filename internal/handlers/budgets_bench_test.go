@@ -22,7 +22,7 @@ import (
 
 var benchSnapDays = 2
 
-var benchNow = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+var budgetBenchNow = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 
 func benchID(kind string, i int) string {
 	return fmt.Sprintf("%08x-0000-4000-8000-%012d", len(kind), i)
@@ -39,7 +39,7 @@ func bigBudgets(b *testing.B, labs, perLab, days, snapDays, jobs int) *cache.DB 
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	db.Now = func() time.Time { return benchNow }
+	db.Now = func() time.Time { return budgetBenchNow }
 	c := &portal.Catalog{}
 	for l := range labs {
 		c.VirtualLabs = append(c.VirtualLabs, portal.VirtualLab{ID: benchID("lab", l), Name: fmt.Sprintf("Lab %03d", l)})
@@ -54,7 +54,7 @@ func bigBudgets(b *testing.B, labs, perLab, days, snapDays, jobs int) *cache.DB 
 	}
 	// Snapshots: one reading of everything every 5 minutes.
 	for s := range snapDays * 288 {
-		at := benchNow.Add(-time.Duration(snapDays*288-s) * 5 * time.Minute)
+		at := budgetBenchNow.Add(-time.Duration(snapDays*288-s) * 5 * time.Minute)
 		var readings []cache.OBILabReading
 		for l := range labs {
 			r := cache.OBILabReading{VlabID: benchID("lab", l), Balance: decimal.New(int64(100000+s), -2)}
@@ -80,7 +80,7 @@ func bigBudgets(b *testing.B, labs, perLab, days, snapDays, jobs int) *cache.DB 
 	for n := range labs * perLab {
 		for d := range days {
 			for t, typ := range []string{"oneshot", "longrun", "storage"} {
-				at := benchNow.AddDate(0, 0, -d-1).Add(time.Duration(t+1) * time.Hour)
+				at := budgetBenchNow.AddDate(0, 0, -d-1).Add(time.Duration(t+1) * time.Hour)
 				batch = append(batch, benchJob(k, n, typ, at))
 				k++
 				if len(batch) == cap(batch) {
@@ -90,7 +90,7 @@ func bigBudgets(b *testing.B, labs, perLab, days, snapDays, jobs int) *cache.DB 
 		}
 	}
 	for j := range jobs {
-		batch = append(batch, benchJob(k, 0, "oneshot", benchNow.Add(-time.Duration(j)*time.Minute)))
+		batch = append(batch, benchJob(k, 0, "oneshot", budgetBenchNow.Add(-time.Duration(j)*time.Minute)))
 		k++
 		if len(batch) == cap(batch) {
 			flush()
@@ -107,21 +107,11 @@ func benchJob(k, proj int, typ string, at time.Time) cache.OBIJob {
 }
 
 func benchHandler(db *cache.DB) *Handler {
-	return &Handler{Deps: Deps{Logger: slog.New(slog.DiscardHandler), Store: db, Budgets: db, Now: func() time.Time { return benchNow },
+	return &Handler{Deps: Deps{Logger: slog.New(slog.DiscardHandler), Store: db, Budgets: db, Now: func() time.Time { return budgetBenchNow },
 		Sources: []Source{{Upstream: portal.UpstreamOBI, Configured: true}}}}
 }
 
-// discard is a ResponseWriter that counts and drops what it is given.
-type discard struct {
-	h http.Header
-	n int64
-}
-
-func (d *discard) Header() http.Header         { return d.h }
-func (d *discard) WriteHeader(int)             {}
-func (d *discard) Write(p []byte) (int, error) { d.n += int64(len(p)); return len(p), nil }
-
-func serve(b *testing.B, fn echo.HandlerFunc, u *portal.User, target string, params ...string) int64 {
+func serveBudget(b *testing.B, fn echo.HandlerFunc, u *portal.User, target string, params ...string) int64 {
 	e := echo.New()
 	req := httptest.NewRequest("GET", target, nil)
 	req = req.WithContext(portal.NewContextWithUser(req.Context(), u))
@@ -150,14 +140,14 @@ func BenchmarkBudgetsOverview(b *testing.B) {
 		b.Run(who.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				serve(b, h.handleBudgets, who.u, "/budgets?sort=-burn")
+				serveBudget(b, h.handleBudgets, who.u, "/budgets?sort=-burn")
 			}
 		})
 	}
 	b.Run("project-page-1y", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			serve(b, h.handleBudgetProject, &portal.User{Subject: "a", Admin: true}, "/budgets/projects/project-00000?range=1y", "key", "project-00000")
+			serveBudget(b, h.handleBudgetProject, &portal.User{Subject: "a", Admin: true}, "/budgets/projects/project-00000?range=1y", "key", "project-00000")
 		}
 	})
 }
@@ -172,7 +162,7 @@ func BenchmarkBudgetJobsCSV(b *testing.B) {
 	var bytes int64
 	start := time.Now()
 	for b.Loop() {
-		bytes = serve(b, h.handleBudgetJobsCSV, u, "/budgets/projects/project-00000/jobs.csv?range=1y", "key", "project-00000")
+		bytes = serveBudget(b, h.handleBudgetJobsCSV, u, "/budgets/projects/project-00000/jobs.csv?range=1y", "key", "project-00000")
 	}
 	b.ReportMetric(float64(jobs)*float64(b.N)/time.Since(start).Seconds(), "rows/s")
 	b.ReportMetric(float64(bytes), "bytes/csv")

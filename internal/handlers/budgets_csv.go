@@ -3,7 +3,6 @@ package handlers
 import (
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -14,14 +13,6 @@ import (
 
 // The project page's CSV twins. Amounts are OBI's exact decimals (the
 // page rounds them to 2 places), so a column adds up to the true total.
-
-// csvTime prints a time to the second, or nothing for a time not set.
-func csvTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return templates.FormatSeconds(t)
-}
 
 func (h *Handler) handleBudgetJobsCSV(c echo.Context) error {
 	d, err := h.budgetProject(c)
@@ -43,8 +34,8 @@ func (h *Handler) handleBudgetJobsCSV(c echo.Context) error {
 			reserved = j.ReservedAmount.String()
 		}
 		return w.row([]string{j.ID, j.Type, j.Subtype, j.Status, j.Name, j.UserID,
-			csvTime(j.ReservedAt), templates.FormatSeconds(j.StartedAt),
-			templates.FormatSeconds(j.FinishedAt), csvTime(j.CancelledAt),
+			csvTime(j.ReservedAt), csvTime(j.StartedAt),
+			csvTime(j.FinishedAt), csvTime(j.CancelledAt),
 			strconv.FormatInt(j.Duration, 10), strconv.FormatInt(j.Count, 10), strconv.FormatInt(j.Size, 10), j.Amount.String(), reserved})
 	})
 	return w.finish(err)
@@ -85,7 +76,7 @@ func (h *Handler) handleBudgetDiscountsCSV(c echo.Context) error {
 		return err
 	}
 	for _, ds := range d.Discounts {
-		if err := w.row([]string{d.LabName, strconv.FormatInt(ds.ID, 10), ds.Discount.String(), templates.FormatSeconds(ds.ValidFrom),
+		if err := w.row([]string{d.LabName, strconv.FormatInt(ds.ID, 10), ds.Discount.String(), csvTime(ds.ValidFrom),
 			csvTime(ds.ValidTo), strconv.FormatBool(ds.Current)}); err != nil {
 			return w.finish(err)
 		}
@@ -117,7 +108,7 @@ func (h *Handler) handleBudgetBalances(c echo.Context) error {
 			return err
 		}
 		return w.finish(h.Budgets.EachBudgetSnapshot(ctx, d.ProjID, f, func(p cache.BalancePoint) error {
-			return w.row([]string{templates.FormatSeconds(p.At), credits(p.Balance), credits(p.Reservation)})
+			return w.row([]string{csvTime(p.At), credits(p.Balance), credits(p.Reservation)})
 		}))
 	}
 	pts, total, err := h.Budgets.BudgetSnapshots(ctx, d.ProjID, f)

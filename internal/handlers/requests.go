@@ -153,7 +153,7 @@ func (h *Handler) requestsCSV(c echo.Context, f cache.BudgetRequestFilter, name 
 	}
 	err = h.Budgets.EachBudgetRequest(c.Request().Context(), f, func(r cache.BudgetRequest) error {
 		return w.row([]string{strconv.FormatInt(r.ID, 10), r.Kind, orName(r.VlabName, r.VlabID), r.ProjectKey, r.ToProjectKey,
-			credits(r.Amount), r.State, orName(r.RequestedByName, r.RequestedBy), templates.FormatSeconds(r.Created), r.Justification,
+			credits(r.Amount), r.State, orName(r.RequestedByName, r.RequestedBy), csvTime(r.Created), r.Justification,
 			r.DecidedByName, csvTime(r.Decided), r.DenyReason, r.UpstreamError, cachedCSV(r.LabBalance), cachedCSV(r.ProjBalance), cachedCSV(r.ToBalance)})
 	})
 	return w.finish(err)
