@@ -1,0 +1,153 @@
+package cache
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/accounting-portal/portal/internal/portal"
+)
+
+func init() {
+	registerCountedTable(portal.UpstreamAMIE, "status rows (resource × day)", "amie_status_days")
+	registerCountedTable(portal.UpstreamAMIE, "failed records", "amie_failed")
+	registerCountedTable(portal.UpstreamAMIE, "uploads", "usage_uploads")
+}
+
+// AMIEStatusDay is the upstream's processing status of one resource for
+// one UTC day.
+type AMIEStatusDay struct {
+	Day      time.Time // 00:00 UTC
+	Resource string
+	Loaded   int64
+	Failed   int64
+	// TotalCharge is the exact decimal sum of the loaded records' charges.
+	TotalCharge string
+}
+
+// AMIESyncState is what the AMIE sync remembers between runs.
+type AMIESyncState struct {
+	// LastFull is the start of the last run that re-read the whole window.
+	LastFull time.Time
+	// LastRun is the start of the last run that saved status.
+	LastRun time.Time
+	// FullRequested is when a change to past days (a clear of failed
+	// records) asked for the whole window to be read again.
+	FullRequested time.Time
+}
+
+// NeedsFull reports whether a run starting now must re-read the whole window.
+func (s AMIESyncState) NeedsFull(now time.Time, every time.Duration) bool {
+	return s.LastFull.IsZero() || now.Sub(s.LastFull) >= every || s.FullRequested.After(s.LastFull)
+}
+
+// AMIESyncState returns the sync's memory.
+func (db *DB) AMIESyncState(ctx context.Context) (AMIESyncState, error) {
+	var full, run, req int64
+	err := db.r.QueryRowContext(ctx, `SELECT last_full_ms, last_run_ms, full_requested_ms FROM amie_sync_state WHERE id = 1`).Scan(&full, &run, &req)
+	if err != nil {
+		return AMIESyncState{}, fmt.Errorf("cache: amie sync state: %w", err)
+	}
+	return AMIESyncState{LastFull: unixMS(full), LastRun: unixMS(run), FullRequested: unixMS(req)}, nil
+}
+
+// requestFullAMIESync asks the next AMIE sync to re-read the whole window.
+func (db *DB) requestFullAMIESync(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `UPDATE amie_sync_state SET full_requested_ms = ? WHERE id = 1`, db.nowMS())
+	return err
+}
+
+// statusBatch is how many rows one multi-row upsert carries (6 values each,
+// well under SQLite's 32766 bound on parameters).
+const statusBatch = 500
+
+// SaveAMIEStatus writes the status of the re-read days [from, to) in one
+// transaction: every row of rows is upserted, and rows of those days that
+// the upstream no longer lists (all their failures were cleared, say) are
+// removed. started is the run's start; full says it re-read the whole
+// window. It returns the rows written.
+func (db *DB) SaveAMIEStatus(ctx context.Context, rows []AMIEStatusDay, from, to, started time.Time, full bool) (int64, error) {
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		// The stamp marks the rows this run read; it only grows, even when
+		// the clock stands still (tests) or steps back.
+		var stamp int64
+		if err := tx.QueryRowContext(ctx, `UPDATE amie_sync_state SET status_stamp = MAX(?, status_stamp + 1) WHERE id = 1 RETURNING status_stamp`,
+			db.nowMS()).Scan(&stamp); err != nil {
+			return err
+		}
+		for i := 0; i < len(rows); i += statusBatch {
+			part := rows[i:min(i+statusBatch, len(rows))]
+			args := make([]any, 0, len(part)*6)
+			for _, r := range part {
+				args = append(args, secs(r.Day), r.Resource, r.Loaded, r.Failed, r.TotalCharge, stamp)
+			}
+			q := `INSERT INTO amie_status_days(day, resource, loaded, failed, total_charge, synced_ms) VALUES ` +
+				strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?),", len(part)), ",") +
+				` ON CONFLICT(day, resource) DO UPDATE SET loaded = excluded.loaded, failed = excluded.failed,
+				total_charge = excluded.total_charge, synced_ms = excluded.synced_ms`
+			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM amie_status_days WHERE day >= ? AND day < ? AND synced_ms <> ?`,
+			secs(from), secs(to), stamp); err != nil {
+			return err
+		}
+		if err := touchResources(ctx, tx, statusResources(rows), db.now()); err != nil {
+			return err
+		}
+		set := `last_run_ms = ?`
+		if full {
+			set += `, last_full_ms = ?`
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE amie_sync_state SET `+set+` WHERE id = 1`, started.UnixMilli(), started.UnixMilli())
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("cache: save amie status: %w", err)
+	}
+	return int64(len(rows)), nil
+}
+
+func statusResources(rows []AMIEStatusDay) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range rows {
+		if !seen[r.Resource] {
+			seen[r.Resource] = true
+			out = append(out, r.Resource)
+		}
+	}
+	return out
+}
+
+// touchResources records resources the upstream reported.
+func touchResources(ctx context.Context, tx *sql.Tx, names []string, now int64) error {
+	for _, n := range names {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO amie_resources(name, last_seen) VALUES (?, ?)
+			ON CONFLICT(name) DO UPDATE SET last_seen = excluded.last_seen`, n, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AMIEResources lists the resources the upstream has reported, by name.
+func (db *DB) AMIEResources(ctx context.Context) ([]string, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT name FROM amie_resources ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("cache: amie resources: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, fmt.Errorf("cache: amie resources: %w", err)
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
