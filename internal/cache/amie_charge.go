@@ -2,6 +2,7 @@ package cache
 
 import (
 	"math"
+	"strings"
 
 	"github.com/accounting-portal/portal/internal/decimal"
 )
@@ -89,4 +90,38 @@ func parsePlain(s string) (coef int64, places int, ok bool) {
 		coef = -coef
 	}
 	return coef, places, true
+}
+
+// microPlaces is the scale of the integer copy of status charges.
+const microPlaces = 6
+
+// micros returns a charge in millionths when that is exact and fits an
+// int64, else nil (stored as NULL, and summed from the text instead).
+func micros(s string) any {
+	coef, places, ok := parsePlain(s)
+	if !ok || places > microPlaces {
+		return nil
+	}
+	for ; places < microPlaces; places++ {
+		if coef > math.MaxInt64/10 || coef < math.MinInt64/10 {
+			return nil
+		}
+		coef *= 10
+	}
+	return coef
+}
+
+// microString prints millionths as a decimal without trailing zeros.
+func microString(m int64) string {
+	return trimZeros(decimal.New(m, -microPlaces).String())
+}
+
+// trimZeros drops trailing zeros after a decimal point ("12.500" → "12.5",
+// "3.000" → "3"); the value is the same.
+func trimZeros(s string) string {
+	if !strings.Contains(s, ".") || strings.ContainsAny(s, "Ee") {
+		return s
+	}
+	s = strings.TrimRight(s, "0")
+	return strings.TrimSuffix(s, ".")
 }

@@ -59,7 +59,7 @@ func (db *DB) requestFullAMIESync(ctx context.Context, tx *sql.Tx) error {
 	return err
 }
 
-// statusBatch is how many rows one multi-row upsert carries (6 values each,
+// statusBatch is how many rows one multi-row upsert carries (7 values each,
 // well under SQLite's 32766 bound on parameters).
 const statusBatch = 500
 
@@ -79,14 +79,14 @@ func (db *DB) SaveAMIEStatus(ctx context.Context, rows []AMIEStatusDay, from, to
 		}
 		for i := 0; i < len(rows); i += statusBatch {
 			part := rows[i:min(i+statusBatch, len(rows))]
-			args := make([]any, 0, len(part)*6)
+			args := make([]any, 0, len(part)*7)
 			for _, r := range part {
-				args = append(args, secs(r.Day), r.Resource, r.Loaded, r.Failed, r.TotalCharge, stamp)
+				args = append(args, secs(r.Day), r.Resource, r.Loaded, r.Failed, r.TotalCharge, micros(r.TotalCharge), stamp)
 			}
-			q := `INSERT INTO amie_status_days(day, resource, loaded, failed, total_charge, synced_ms) VALUES ` +
-				strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?),", len(part)), ",") +
+			q := `INSERT INTO amie_status_days(day, resource, loaded, failed, total_charge, charge_micro, synced_ms) VALUES ` +
+				strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?),", len(part)), ",") +
 				` ON CONFLICT(day, resource) DO UPDATE SET loaded = excluded.loaded, failed = excluded.failed,
-				total_charge = excluded.total_charge, synced_ms = excluded.synced_ms`
+				total_charge = excluded.total_charge, charge_micro = excluded.charge_micro, synced_ms = excluded.synced_ms`
 			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 				return err
 			}

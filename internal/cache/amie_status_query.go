@@ -144,49 +144,127 @@ type UsageStatusSummary struct {
 }
 
 // UsageStatusSummary sums the matching rows per day and in total. Charges
-// are summed exactly (see ChargeSum).
+// are summed exactly: in SQL from their integer millionths where those are
+// exact, and from the text (ChargeSum) for the days where some are not or
+// when the integer sum would overflow. Counts are summed in SQL.
 func (db *DB) UsageStatusSummary(ctx context.Context, f UsageStatusFilter) (UsageStatusSummary, error) {
-	w, args := f.where()
 	var s UsageStatusSummary
-	rows, err := db.r.QueryContext(ctx, `SELECT `+statusCols+` FROM amie_status_days WHERE `+w+` ORDER BY day`, args...)
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		w, args := f.where()
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(DISTINCT resource) FROM amie_status_days WHERE `+w, args...).Scan(&s.Resources); err != nil {
+			return err
+		}
+		days, inexact, err := summaryDays(ctx, tx, w, args)
+		if err != nil {
+			// An integer sum overflowed: sum every day from the text.
+			if days, err = textSummary(ctx, tx, w, args); err != nil {
+				return err
+			}
+			inexact = nil
+		}
+		for _, d := range inexact {
+			if err := exactDayCharge(ctx, tx, w, args, &days[d]); err != nil {
+				return err
+			}
+		}
+		s.Days = days
+		return nil
+	})
 	if err != nil {
 		return s, fmt.Errorf("cache: usage status summary: %w", err)
 	}
-	defer rows.Close()
-	var total, day ChargeSum
-	resources := map[string]bool{}
-	flush := func() {
-		if n := len(s.Days); n > 0 {
-			s.Days[n-1].TotalCharge = day.String()
+	var total ChargeSum
+	for _, d := range s.Days {
+		s.Loaded += d.Loaded
+		s.Failed += d.Failed
+		if err := total.Add(d.TotalCharge); err != nil {
+			return s, fmt.Errorf("cache: usage status summary: %w", err)
 		}
-		day = ChargeSum{}
+	}
+	s.Charge = trimZeros(total.String())
+	return s, nil
+}
+
+// summaryDays sums the rows per day in SQL; it returns the indexes of the
+// days whose charge must be summed from the text.
+func summaryDays(ctx context.Context, tx *sql.Tx, w string, args []any) ([]AMIEStatusDay, []int, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT day, SUM(loaded), SUM(failed), COALESCE(SUM(charge_micro), 0), COUNT(*) - COUNT(charge_micro)
+		FROM amie_status_days WHERE `+w+` GROUP BY day ORDER BY day`, args...)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	var days []AMIEStatusDay
+	var inexact []int
+	for rows.Next() {
+		var d AMIEStatusDay
+		var day, micro, nulls int64
+		if err := rows.Scan(&day, &d.Loaded, &d.Failed, &micro, &nulls); err != nil {
+			return nil, nil, err
+		}
+		d.Day, d.TotalCharge = unix(day), microString(micro)
+		if nulls > 0 {
+			inexact = append(inexact, len(days))
+		}
+		days = append(days, d)
+	}
+	return days, inexact, rows.Err()
+}
+
+// exactDayCharge sums one day's charges from their text.
+func exactDayCharge(ctx context.Context, tx *sql.Tx, w string, args []any, d *AMIEStatusDay) error {
+	rows, err := tx.QueryContext(ctx, `SELECT total_charge FROM amie_status_days WHERE `+w+` AND day = ?`, append(args[:len(args):len(args)], secs(d.Day))...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var sum ChargeSum
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return err
+		}
+		if err := sum.Add(c); err != nil {
+			return fmt.Errorf("%s: %w", FormatDay(d.Day), err)
+		}
+	}
+	d.TotalCharge = trimZeros(sum.String())
+	return rows.Err()
+}
+
+// textSummary sums every row in Go: per day, counts and exact charges.
+func textSummary(ctx context.Context, tx *sql.Tx, w string, args []any) ([]AMIEStatusDay, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT `+statusCols+` FROM amie_status_days WHERE `+w+` ORDER BY day`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var days []AMIEStatusDay
+	var sum ChargeSum
+	flush := func() {
+		if n := len(days); n > 0 {
+			days[n-1].TotalCharge = trimZeros(sum.String())
+		}
+		sum = ChargeSum{}
 	}
 	for rows.Next() {
 		r, err := scanStatus(rows)
 		if err != nil {
-			return s, fmt.Errorf("cache: usage status summary: %w", err)
+			return nil, err
 		}
-		if n := len(s.Days); n == 0 || !s.Days[n-1].Day.Equal(r.Day) {
+		if n := len(days); n == 0 || !days[n-1].Day.Equal(r.Day) {
 			flush()
-			s.Days = append(s.Days, AMIEStatusDay{Day: r.Day})
+			days = append(days, AMIEStatusDay{Day: r.Day})
 		}
-		d := &s.Days[len(s.Days)-1]
+		d := &days[len(days)-1]
 		d.Loaded += r.Loaded
 		d.Failed += r.Failed
-		s.Loaded += r.Loaded
-		s.Failed += r.Failed
-		if err := day.Add(r.TotalCharge); err != nil {
-			return s, fmt.Errorf("cache: usage status summary: %s %s: %w", r.Resource, FormatDay(r.Day), err)
+		if err := sum.Add(r.TotalCharge); err != nil {
+			return nil, fmt.Errorf("%s %s: %w", r.Resource, FormatDay(r.Day), err)
 		}
-		total.Add(r.TotalCharge)
-		resources[r.Resource] = true
-	}
-	if err := rows.Err(); err != nil {
-		return s, fmt.Errorf("cache: usage status summary: %w", err)
 	}
 	flush()
-	s.Charge, s.Resources = total.String(), len(resources)
-	return s, nil
+	return days, rows.Err()
 }
 
 // FormatDay prints a UTC day as YYYY-MM-DD.

@@ -214,7 +214,10 @@ func (f UploadRecordFilter) query(page bool) (string, []any) {
 	}
 	q := `SELECT r.seq, r.line, r.chunk, r.local_record_id, r.resource, r.local_project_id, r.username, r.start_time, r.end_time,
 		r.charge, r.outcome, r.error, COALESCE(` + processingError + `, '') FROM usage_upload_records r WHERE ` + w +
-		` ORDER BY ` + col + dir + `, r.seq ASC`
+		` ORDER BY ` + col + dir
+	if col != "r.seq" {
+		q += `, r.seq ASC`
+	}
 	args = append([]any{f.UsageType}, args...)
 	if page {
 		limit := f.Limit

@@ -208,10 +208,15 @@ const planBatch = 8192
 type uploadPlanner struct {
 	plan    func(usageType string, recs []cache.UsageRecord) ([]cache.UsageChunk, error)
 	typ     string
-	w       *cache.UploadWriter
+	w       chunkAdder
 	pending []cache.UsageRecord
 	flushAt int
 	next    int // index of the next request
+}
+
+// chunkAdder stores planned requests; *cache.UploadWriter is one.
+type chunkAdder interface {
+	Add(chunk cache.UsageChunk, recs []cache.UsageRecord) error
 }
 
 func (p *uploadPlanner) add(rec *cache.UsageRecord) error {

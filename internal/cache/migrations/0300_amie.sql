@@ -11,6 +11,7 @@ CREATE TABLE amie_status_days (
 	loaded       INTEGER NOT NULL,
 	failed       INTEGER NOT NULL,  -- failures not yet cleared
 	total_charge TEXT    NOT NULL,  -- exact decimal: sum of the loaded records' charges
+	charge_micro INTEGER,           -- total_charge in millionths when that is exact (for fast sums), else NULL
 	synced_ms    INTEGER NOT NULL,  -- the run that last read this day
 	PRIMARY KEY (day, resource)
 ) WITHOUT ROWID;
@@ -55,7 +56,7 @@ CREATE TABLE amie_failed (
 CREATE UNIQUE INDEX amie_failed_by_failed_id ON amie_failed(failed_id) WHERE failed_id > 0;
 CREATE INDEX amie_failed_by_error ON amie_failed(error, failed_id);
 CREATE INDEX amie_failed_by_project ON amie_failed(local_project_id, error, failed_id);
-CREATE INDEX amie_failed_by_record ON amie_failed(resource, local_record_id);
+CREATE INDEX amie_failed_by_record ON amie_failed(resource, local_record_id, failed_id);
 
 -- A CSV file of usage records someone uploaded, sent as one usage message
 -- split into requests (usage_upload_chunks), each an outbox item.
