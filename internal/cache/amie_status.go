@@ -64,37 +64,35 @@ func (db *DB) requestFullAMIESync(ctx context.Context, tx *sql.Tx) error {
 const statusBatch = 500
 
 // SaveAMIEStatus writes the status of the re-read days [from, to) in one
-// transaction: every row of rows is upserted, and rows of those days that
-// the upstream no longer lists (all their failures were cleared, say) are
-// removed. started is the run's start; full says it re-read the whole
-// window. It returns the rows written.
+// transaction: rows that are new or changed are upserted, and rows of those
+// days that the upstream no longer lists (all their failures were cleared,
+// say) are removed; unchanged rows are not rewritten, so a sync that finds
+// nothing new writes nothing. started is the run's start; full says it
+// re-read the whole window. It returns the rows written.
 func (db *DB) SaveAMIEStatus(ctx context.Context, rows []AMIEStatusDay, from, to, started time.Time, full bool) (int64, error) {
+	var written int64
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		// The stamp marks the rows this run read; it only grows, even when
-		// the clock stands still (tests) or steps back.
-		var stamp int64
-		if err := tx.QueryRowContext(ctx, `UPDATE amie_sync_state SET status_stamp = MAX(?, status_stamp + 1) WHERE id = 1 RETURNING status_stamp`,
-			db.nowMS()).Scan(&stamp); err != nil {
+		have, err := storedStatus(ctx, tx, from, to)
+		if err != nil {
 			return err
 		}
-		for i := 0; i < len(rows); i += statusBatch {
-			part := rows[i:min(i+statusBatch, len(rows))]
-			args := make([]any, 0, len(part)*7)
-			for _, r := range part {
-				args = append(args, secs(r.Day), r.Resource, r.Loaded, r.Failed, r.TotalCharge, micros(r.TotalCharge), stamp)
+		var changed []AMIEStatusDay
+		for _, r := range rows {
+			k := statusKey{secs(r.Day), r.Resource}
+			if old, ok := have[k]; !ok || old.Loaded != r.Loaded || old.Failed != r.Failed || old.TotalCharge != r.TotalCharge {
+				changed = append(changed, r)
 			}
-			q := `INSERT INTO amie_status_days(day, resource, loaded, failed, total_charge, charge_micro, synced_ms) VALUES ` +
-				strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?),", len(part)), ",") +
-				` ON CONFLICT(day, resource) DO UPDATE SET loaded = excluded.loaded, failed = excluded.failed,
-				total_charge = excluded.total_charge, charge_micro = excluded.charge_micro, synced_ms = excluded.synced_ms`
-			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			delete(have, k)
+		}
+		if err := upsertStatus(ctx, tx, changed, db.nowMS()); err != nil {
+			return err
+		}
+		for k := range have {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM amie_status_days WHERE day = ? AND resource = ?`, k.day, k.resource); err != nil {
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM amie_status_days WHERE day >= ? AND day < ? AND synced_ms <> ?`,
-			secs(from), secs(to), stamp); err != nil {
-			return err
-		}
+		written = int64(len(changed) + len(have))
 		if err := touchResources(ctx, tx, statusResources(rows), db.now()); err != nil {
 			return err
 		}
@@ -102,13 +100,54 @@ func (db *DB) SaveAMIEStatus(ctx context.Context, rows []AMIEStatusDay, from, to
 		if full {
 			set += `, last_full_ms = ?`
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE amie_sync_state SET `+set+` WHERE id = 1`, started.UnixMilli(), started.UnixMilli())
+		_, err = tx.ExecContext(ctx, `UPDATE amie_sync_state SET `+set+` WHERE id = 1`, started.UnixMilli(), started.UnixMilli())
 		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("cache: save amie status: %w", err)
 	}
-	return int64(len(rows)), nil
+	return written, nil
+}
+
+type statusKey struct {
+	day      int64
+	resource string
+}
+
+// storedStatus reads the stored rows of the days [from, to).
+func storedStatus(ctx context.Context, tx *sql.Tx, from, to time.Time) (map[statusKey]AMIEStatusDay, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT `+statusCols+` FROM amie_status_days WHERE day >= ? AND day < ?`, secs(from), secs(to))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[statusKey]AMIEStatusDay{}
+	for rows.Next() {
+		r, err := scanStatus(rows)
+		if err != nil {
+			return nil, err
+		}
+		out[statusKey{secs(r.Day), r.Resource}] = r
+	}
+	return out, rows.Err()
+}
+
+func upsertStatus(ctx context.Context, tx *sql.Tx, rows []AMIEStatusDay, stamp int64) error {
+	for i := 0; i < len(rows); i += statusBatch {
+		part := rows[i:min(i+statusBatch, len(rows))]
+		args := make([]any, 0, len(part)*7)
+		for _, r := range part {
+			args = append(args, secs(r.Day), r.Resource, r.Loaded, r.Failed, r.TotalCharge, micros(r.TotalCharge), stamp)
+		}
+		q := `INSERT INTO amie_status_days(day, resource, loaded, failed, total_charge, charge_micro, changed_ms) VALUES ` +
+			strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?),", len(part)), ",") +
+			` ON CONFLICT(day, resource) DO UPDATE SET loaded = excluded.loaded, failed = excluded.failed,
+			total_charge = excluded.total_charge, charge_micro = excluded.charge_micro, changed_ms = excluded.changed_ms`
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func statusResources(rows []AMIEStatusDay) []string {

@@ -30,14 +30,21 @@ func failed(id int64, project, errText string) AMIEFailedRecord {
 func TestReplaceAMIEFailed_ReplacesTheSetAndScopes(t *testing.T) {
 	db, _ := MustOpen(t)
 	withCatalog(t, db)
-	if _, err := db.ReplaceAMIEFailed(ctxb, []AMIEFailedRecord{failed(1, "TG-NEU1", "Unknown user"), failed(2, "TG-CLI3", "Unknown user"),
-		failed(3, "TG-NEU1", "Insufficient allocation"), failed(3, "TG-NEU1", "listed twice")}); err != nil {
-		t.Fatal(err)
+	first := []AMIEFailedRecord{failed(1, "TG-NEU1", "Unknown user"), failed(2, "TG-CLI3", "Unknown user"),
+		failed(3, "TG-NEU1", "Insufficient allocation"), failed(3, "TG-NEU1", "listed twice")}
+	if n, err := db.ReplaceAMIEFailed(ctxb, first); err != nil || n != 3 {
+		t.Fatalf("first replace: %d rows, %v", n, err)
+	}
+	// The same list again writes nothing.
+	if n, err := db.ReplaceAMIEFailed(ctxb, first); err != nil || n != 0 {
+		t.Fatalf("same list: %d rows written, %v", n, err)
 	}
 	// The upstream cleared 2: the next sync's list no longer has it.
-	if _, err := db.ReplaceAMIEFailed(ctxb, []AMIEFailedRecord{failed(1, "TG-NEU1", "Unknown user"), failed(3, "TG-NEU1", "Insufficient allocation"),
-		failed(4, "TG-OTHER", "Unknown user")}); err != nil {
-		t.Fatal(err)
+	changed := failed(3, "TG-NEU1", "Insufficient allocation")
+	changed.Charge = "2.5"
+	if n, err := db.ReplaceAMIEFailed(ctxb, []AMIEFailedRecord{failed(1, "TG-NEU1", "Unknown user"), changed,
+		failed(4, "TG-OTHER", "Unknown user")}); err != nil || n != 4 { // 2 gone, 3 changed (delete and insert), 4 new
+		t.Fatalf("second list: %d rows written, %v", n, err)
 	}
 	ids := func(scope portal.Scope) string {
 		recs, total, err := db.ListFailed(ctxb, FailedFilter{Scope: scope})
@@ -67,7 +74,7 @@ func TestReplaceAMIEFailed_ReplacesTheSetAndScopes(t *testing.T) {
 		t.Errorf("no projects sees %s", got)
 	}
 	groups, _ := db.FailedGroups(ctxb, FailedFilter{Scope: portal.Scope{All: true}})
-	if len(groups) != 2 || groups[1].Error != "Unknown user" || groups[1].Records != 2 || groups[1].Charge != "3.0" {
+	if len(groups) != 2 || groups[1].Error != "Unknown user" || groups[1].Records != 2 || groups[1].Charge != "3.0" || groups[0].Charge != "2.5" {
 		t.Errorf("groups %+v", groups)
 	}
 	opts, _ := db.FailedOptions(ctxb, portal.Scope{Projects: []string{"neuro-sim"}})

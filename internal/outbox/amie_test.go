@@ -263,7 +263,9 @@ func TestAMIEClear_ConfirmedByReRead(t *testing.T) {
 // lyingClearer accepts every clear and clears nothing.
 type lyingClearer struct{ failed []amie.FailedRecord }
 
-func (l *lyingClearer) ClearFailed(ctx context.Context, ids []int64) (int, error) { return len(ids), nil }
+func (l *lyingClearer) ClearFailed(ctx context.Context, ids []int64) (int, error) {
+	return len(ids), nil
+}
 func (l *lyingClearer) FailedRecords(ctx context.Context) ([]amie.FailedRecord, error) {
 	return l.failed, nil
 }

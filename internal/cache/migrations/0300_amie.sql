@@ -12,7 +12,7 @@ CREATE TABLE amie_status_days (
 	failed       INTEGER NOT NULL,  -- failures not yet cleared
 	total_charge TEXT    NOT NULL,  -- exact decimal: sum of the loaded records' charges
 	charge_micro INTEGER,           -- total_charge in millionths when that is exact (for fast sums), else NULL
-	synced_ms    INTEGER NOT NULL,  -- the run that last read this day
+	changed_ms   INTEGER NOT NULL,  -- when a sync last changed this row
 	PRIMARY KEY (day, resource)
 ) WITHOUT ROWID;
 CREATE INDEX amie_status_days_by_resource ON amie_status_days(resource, day);
@@ -24,8 +24,7 @@ CREATE TABLE amie_sync_state (
 	id                INTEGER PRIMARY KEY CHECK (id = 1),
 	last_full_ms      INTEGER NOT NULL DEFAULT 0,
 	last_run_ms       INTEGER NOT NULL DEFAULT 0,
-	full_requested_ms INTEGER NOT NULL DEFAULT 0,
-	status_stamp      INTEGER NOT NULL DEFAULT 0  -- synced_ms of the last saved status
+	full_requested_ms INTEGER NOT NULL DEFAULT 0
 );
 INSERT INTO amie_sync_state(id) VALUES (1);
 
@@ -51,7 +50,8 @@ CREATE TABLE amie_failed (
 	charge           TEXT    NOT NULL,
 	local_reference  TEXT    NOT NULL DEFAULT '',
 	problems         TEXT    NOT NULL DEFAULT '', -- fields the portal could not read
-	raw              TEXT    NOT NULL    -- the record as the upstream sent it
+	raw              TEXT    NOT NULL,   -- the record as the upstream sent it
+	digest           INTEGER NOT NULL    -- hash of the row, to skip rewriting unchanged records
 );
 CREATE UNIQUE INDEX amie_failed_by_failed_id ON amie_failed(failed_id) WHERE failed_id > 0;
 CREATE INDEX amie_failed_by_error ON amie_failed(error, failed_id);
