@@ -259,6 +259,13 @@ func TestUsage_AdminClearsFailedRecords(t *testing.T) {
 	if !strings.Contains(c, "2 records cleared; a re-read no longer lists them") || !strings.Contains(c, "queued → ") {
 		t.Errorf("clear page does not show the confirmation and history")
 	}
+	clears := readCSV(t, a.Get("/usage/clears.csv"))
+	if len(clears) != 2 || clears[1][6] != ids[0][1]+" "+ids[1][1] || clears[1][4] != cache.OutboxDelivered {
+		t.Errorf("clear requests CSV %v", clears)
+	}
+	if list := a.Get("/usage/clears?sort=-records"); !strings.Contains(list.Body, `href="`+clearPage+`"`) {
+		t.Errorf("the clear requests page does not link %s", clearPage)
+	}
 	// Gone upstream ...
 	cl, _ := amie.New(amie.Config{BaseURL: p.Sims.Info.AMIE.URL, Site: p.Sims.Info.AMIE.Site, APIKey: p.Sims.Info.AMIE.APIKey})
 	left, err := cl.FailedRecords(context.Background())

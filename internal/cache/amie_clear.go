@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -201,15 +202,38 @@ func (db *DB) UsageClearByID(ctx context.Context, id int64) (*UsageClear, error)
 	return c, nil
 }
 
-// ListUsageClears returns clear requests, newest first, and how many there are.
-func (db *DB) ListUsageClears(ctx context.Context, limit, offset int) ([]UsageClear, int64, error) {
+// ClearFilter pages and sorts clear requests.
+type ClearFilter struct {
+	Sort          string // one of ClearSorts; default newest first
+	Desc          bool
+	Limit, Offset int
+}
+
+var clearOrder = map[string]string{"id": "id", "records": "count", "state": "state", "updated": "updated_at", "by": "created_by_name"}
+
+// ClearSorts lists the sort keys of the clear requests table.
+func ClearSorts() []string { return sortKeys(clearOrder) }
+
+// ListUsageClears returns one page of clear requests and how many there are.
+func (db *DB) ListUsageClears(ctx context.Context, f ClearFilter) ([]UsageClear, int64, error) {
+	col, ok := clearOrder[f.Sort]
+	if !ok {
+		col, f.Desc = "id", true
+	}
+	dir := " ASC"
+	if f.Desc {
+		dir = " DESC"
+	}
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
 	var out []UsageClear
 	var total int64
 	err := db.read(ctx, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM usage_clears`).Scan(&total); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+clearCols+` FROM usage_clears ORDER BY id DESC LIMIT ? OFFSET ?`, limit, offset)
+		rows, err := tx.QueryContext(ctx, `SELECT `+clearCols+` FROM usage_clears ORDER BY `+col+dir+`, id DESC LIMIT ? OFFSET ?`, f.Limit, f.Offset)
 		if err != nil {
 			return err
 		}
@@ -227,6 +251,16 @@ func (db *DB) ListUsageClears(ctx context.Context, limit, offset int) ([]UsageCl
 		return nil, 0, fmt.Errorf("cache: list clear requests: %w", err)
 	}
 	return out, total, nil
+}
+
+// sortKeys lists a sort map's keys, sorted.
+func sortKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // AMIEProjectIDs maps the AMIE LocalProjectIDs the scope covers to their

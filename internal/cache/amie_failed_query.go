@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
 
 	"github.com/accounting-portal/portal/internal/portal"
 )
@@ -28,14 +27,7 @@ var failedOrder = map[string]string{
 }
 
 // FailedSorts lists the sort keys of the failed-records table.
-func FailedSorts() []string {
-	keys := make([]string, 0, len(failedOrder))
-	for k := range failedOrder {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
+func FailedSorts() []string { return sortKeys(failedOrder) }
 
 func (f FailedFilter) where() (string, []any) {
 	w, args := ScopeFilter(f.Scope, portal.UpstreamAMIE, "f.local_project_id")

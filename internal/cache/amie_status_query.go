@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
 	"time"
 )
 
@@ -30,14 +29,7 @@ var usageStatusOrder = map[string]string{
 }
 
 // UsageStatusSorts lists the sort keys of the status table.
-func UsageStatusSorts() []string {
-	keys := make([]string, 0, len(usageStatusOrder))
-	for k := range usageStatusOrder {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
+func UsageStatusSorts() []string { return sortKeys(usageStatusOrder) }
 
 // DayStart returns 00:00 UTC of t's day.
 func DayStart(t time.Time) time.Time {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 )
@@ -49,14 +48,7 @@ type UploadFilter struct {
 var uploadOrder = map[string]string{"id": "id", "records": "records", "state": "state", "type": "usage_type", "file": "filename", "by": "created_by_name"}
 
 // UploadSorts lists the sort keys of the uploads table.
-func UploadSorts() []string {
-	keys := make([]string, 0, len(uploadOrder))
-	for k := range uploadOrder {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
+func UploadSorts() []string { return sortKeys(uploadOrder) }
 
 func (f UploadFilter) where() (string, []any) {
 	w, args := "1=1", []any{}
@@ -175,14 +167,7 @@ var uploadRecordOrder = map[string]string{"line": "r.seq", "record": "r.local_re
 	"project": "r.local_project_id", "user": "r.username", "start": "r.start_time", "charge": "CAST(r.charge AS REAL)", "outcome": "r.outcome"}
 
 // UploadRecordSorts lists the sort keys of an upload's records table.
-func UploadRecordSorts() []string {
-	keys := make([]string, 0, len(uploadRecordOrder))
-	for k := range uploadRecordOrder {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
+func UploadRecordSorts() []string { return sortKeys(uploadRecordOrder) }
 
 // processingError finds a record's current processing failure upstream.
 const processingError = `(SELECT af.error FROM amie_failed af WHERE af.resource = r.resource AND af.local_record_id = r.local_record_id

@@ -39,7 +39,7 @@ type UsageStore interface {
 
 	CreateUsageClear(ctx context.Context, ids []int64, actor, actorName string) (int64, error)
 	UsageClearByID(ctx context.Context, id int64) (*cache.UsageClear, error)
-	ListUsageClears(ctx context.Context, limit, offset int) ([]cache.UsageClear, int64, error)
+	ListUsageClears(ctx context.Context, f cache.ClearFilter) ([]cache.UsageClear, int64, error)
 
 	AMIEProjectIDs(ctx context.Context, scope portal.Scope) (map[string]string, bool, error)
 	CreateUsageUpload(ctx context.Context, u cache.UsageUpload, fill func(w *cache.UploadWriter) error) (int64, error)

@@ -73,8 +73,8 @@ func (h *Handler) handleUsageClear(c echo.Context) error {
 }
 
 // clearRows lists clear requests for pages.
-func (h *Handler) clearRows(c echo.Context, limit, offset int) ([]templates.UsageClearRow, int64, error) {
-	clears, total, err := h.Usage.ListUsageClears(c.Request().Context(), limit, offset)
+func (h *Handler) clearRows(c echo.Context, f cache.ClearFilter) ([]templates.UsageClearRow, int64, error) {
+	clears, total, err := h.Usage.ListUsageClears(c.Request().Context(), f)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -95,14 +95,15 @@ func clearRow(cl cache.UsageClear) templates.UsageClearRow {
 
 // handleUsageClears (admin) lists the clear requests, or their CSV.
 func (h *Handler) handleUsageClears(c echo.Context) error {
-	lp, err := parseList(c.QueryParams(), nil, "", false)
+	lp, err := parseList(c.QueryParams(), cache.ClearSorts(), "id", true)
 	if err != nil {
 		return err
 	}
+	f := cache.ClearFilter{Sort: lp.Sort, Desc: lp.Desc, Limit: lp.Size, Offset: lp.Offset()}
 	if wantsCSV(c) {
-		return h.clearsCSV(c)
+		return h.clearsCSV(c, f)
 	}
-	rows, total, err := h.clearRows(c, lp.Size, lp.Offset())
+	rows, total, err := h.clearRows(c, f)
 	if err != nil {
 		return err
 	}
@@ -110,17 +111,25 @@ func (h *Handler) handleUsageClears(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, templates.UsageClears(templates.UsageClearsView{Page: p, Rows: rows, Pager: pager(c, lp, total), Total: total, CSVHref: csvHref(c)}))
+	v := templates.UsageClearsView{Page: p, Rows: rows, Pager: pager(c, lp, total), Total: total, CSVHref: csvHref(c)}
+	for _, col := range []struct {
+		label, key string
+		num        bool
+	}{{"#", "id", true}, {"Requested (UTC)", "", false}, {"By", "by", false}, {"Records", "records", true}, {"State", "state", false}, {"Updated (UTC)", "updated", false}} {
+		v.Headers = append(v.Headers, sortHeader(c, lp, col.label, col.key, col.num))
+	}
+	return render(c, http.StatusOK, templates.UsageClears(v))
 }
 
-func (h *Handler) clearsCSV(c echo.Context) error {
+func (h *Handler) clearsCSV(c echo.Context, f cache.ClearFilter) error {
 	w, err := streamCSV(c, "usage_clear_requests.csv", []string{"id", "requested_utc", "requested_by", "records", "state", "updated_utc", "failed_record_ids"})
 	if err != nil {
 		return err
 	}
 	const batch = 500
 	for off := 0; ; off += batch {
-		clears, _, err := h.Usage.ListUsageClears(c.Request().Context(), batch, off)
+		f.Limit, f.Offset = batch, off
+		clears, _, err := h.Usage.ListUsageClears(c.Request().Context(), f)
 		if err != nil {
 			return w.finish(err)
 		}

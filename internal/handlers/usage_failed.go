@@ -86,7 +86,7 @@ func (h *Handler) renderFailed(c echo.Context, status int, f cache.FailedFilter,
 	}
 	v.Groups, v.Charge = failedGroups(rows, groups)
 	if u.Admin {
-		if v.Clears, _, err = h.clearRows(c, 5, 0); err != nil {
+		if v.Clears, _, err = h.clearRows(c, cache.ClearFilter{Limit: 5}); err != nil {
 			return err
 		}
 	}

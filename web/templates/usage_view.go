@@ -97,6 +97,7 @@ func (r UsageClearRow) Href() string { return "/usage/clears/" + strconv.FormatI
 // UsageClearsView lists clear requests.
 type UsageClearsView struct {
 	Page
+	Headers []SortHeader
 	Rows    []UsageClearRow
 	Pager   PagerView
 	Total   int64
