@@ -286,6 +286,37 @@ func TestUsage_AdminClearsFailedRecords(t *testing.T) {
 	if after := failedTotal(t, a, days); after != before-2 {
 		t.Errorf("failed records of past days: %d before, %d after clearing 2", before, after)
 	}
+
+	// A whole error group, within the page's filters, after a confirmation.
+	proj := p.Sims.AMIE.Projects()[4].LocalProjectID
+	filter := "project=" + proj + "&error=Unknown+user"
+	group := len(failedRowRE.FindAllStringSubmatch(a.Get("/usage/failed?size=500&"+filter).Body, -1))
+	others := len(failedRowRE.FindAllStringSubmatch(a.Get("/usage/failed?size=500&error=Unknown+user").Body, -1))
+	if group == 0 || others <= group {
+		t.Fatalf("%d records in the group, %d with the error", group, others)
+	}
+	confirm := a.PostRaw("/usage/failed/clear?"+filter, url.Values{"csrf_token": {a.CSRF()}, "group": {"Unknown user"}}, nil)
+	if confirm.Status != 200 || !strings.Contains(confirm.Body, fmt.Sprintf("Clear %d failed records?", group)) {
+		t.Fatalf("group clear without confirmation answered %d", confirm.Status)
+	}
+	r = a.PostRaw("/usage/failed/clear?"+filter, url.Values{"csrf_token": {a.CSRF()}, "group": {"Unknown user"}, "confirm": {"yes"}}, nil)
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("confirmed group clear answered %d", r.Status)
+	}
+	waitFor(t, 20*time.Second, "the group clear", func() bool {
+		return strings.Contains(a.Get(r.Header.Get("Location")).Body, `data-state="delivered"`)
+	})
+	if n := len(failedRowRE.FindAllStringSubmatch(a.Get("/usage/failed?size=500&"+filter).Body, -1)); n != 0 {
+		t.Errorf("%d records of the group are left", n)
+	}
+	if n := len(failedRowRE.FindAllStringSubmatch(a.Get("/usage/failed?size=500&error=Unknown+user").Body, -1)); n != others-group {
+		t.Errorf("%d records with the error are left, want %d (other projects' untouched)", n, others-group)
+	}
+	// Nothing selected: the page again, with the reason.
+	r = a.PostRaw("/usage/failed/clear?sort=id", url.Values{"csrf_token": {a.CSRF()}}, nil)
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Select at least one failed record") || !strings.Contains(r.Body, `href="/usage/failed.csv?sort=id"`) {
+		t.Errorf("empty clear answered %d", r.Status)
+	}
 }
 
 // failedTotal reads the failed-records tile of /usage.

@@ -52,6 +52,10 @@ func (h *Handler) handleUsageClear(c echo.Context) error {
 			return err
 		}
 		what = fmt.Sprintf("all %d records with the error %q", len(ids), g)
+		// A whole group is one click away from the list: ask once more.
+		if form.Get("confirm") != "yes" && len(ids) > 0 {
+			return h.confirmGroupClear(c, g, len(ids))
+		}
 	}
 	if len(ids) == 0 {
 		return h.renderFailed(c, http.StatusUnprocessableEntity, f, lp, selected, "Select at least one failed record to clear (tick its box), or use a group's “Clear all” button.")
@@ -70,6 +74,17 @@ func (h *Handler) handleUsageClear(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/usage/clears/"+strconv.FormatInt(id, 10))
+}
+
+// confirmGroupClear asks before clearing every record of an error.
+func (h *Handler) confirmGroupClear(c echo.Context, group string, n int) error {
+	p, err := h.page(c, "Clear failed records", "usage", portal.UpstreamAMIE)
+	if err != nil {
+		return err
+	}
+	back := *c.Request().URL // the page's path and filters (see handleUsageClear)
+	return render(c, http.StatusOK, templates.UsageClearConfirm(templates.UsageClearConfirmView{Page: p, Error: group, Records: n,
+		Action: "/usage/failed/clear?" + c.Request().URL.RawQuery, CancelHref: back.RequestURI()}))
 }
 
 // clearRows lists clear requests for pages.

@@ -104,6 +104,14 @@ type UsageClearsView struct {
 	CSVHref string
 }
 
+// UsageClearConfirmView asks before clearing every record of an error.
+type UsageClearConfirmView struct {
+	Page
+	Error              string
+	Records            int
+	Action, CancelHref string
+}
+
 // UsageClearView is one clear request's page.
 type UsageClearView struct {
 	Page
