@@ -3,6 +3,7 @@ package handlers
 import (
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/accounting-portal/portal/internal/cache"
@@ -98,6 +99,25 @@ func TestCleanFilename(t *testing.T) {
 	} {
 		if got := cleanFilename(in); got != want {
 			t.Errorf("cleanFilename(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestUsageTemplates_ExampleRowsPassTheChecks: each template's example row
+// is a valid record of its type for the user who downloads it.
+func TestUsageTemplates_ExampleRowsPassTheChecks(t *testing.T) {
+	chk := testCheck()
+	day := cache.DayStart(csvNow).AddDate(0, 0, -1)
+	for _, s := range usageSchemas {
+		header := make([]string, len(s.Columns))
+		example := make([]string, len(s.Columns))
+		for i, col := range s.Columns {
+			header[i], example[i] = col.Name, templateExample(col, day, chk)
+		}
+		file := strings.Join(header, ",") + "\n" + strings.Join(example, ",") + "\n"
+		rep, recs := read(t, s.Key, file, chk)
+		if !rep.Clean() || len(recs) != 1 || recs[0].LocalProjectID != "TG-NEU240001" || recs[0].Resource != "lynx.example.org" {
+			t.Errorf("%s template: %+v %+v", s.Key, rep.Problems, recs)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,20 +27,33 @@ import (
 type amieSetup struct {
 	sim    *simamie.Server
 	client *amie.Client
+	reader *amie.Client // with a long timeout, for the tests' own look-ups
 	db     *cache.DB
 	d      *Dispatcher
-	now    *time.Time
+	clock  *testClock
 	synced int
 }
 
+// testClock is a clock the tests move while the simulator's handlers
+// (some still running after a client gave up) read it.
+type testClock struct{ ns atomic.Int64 }
+
+func (c *testClock) Now() time.Time       { return time.Unix(0, c.ns.Load()).UTC() }
+func (c *testClock) Add(d time.Duration)  { c.ns.Add(int64(d)) }
+func newTestClock(t time.Time) *testClock { c := &testClock{}; c.ns.Store(t.UnixNano()); return c }
+
 func newAMIESetup(t *testing.T, timeout time.Duration) *amieSetup {
 	t.Helper()
-	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
-	clock := func() time.Time { return now }
+	tc := newTestClock(time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC))
+	clock := tc.Now
 	sim := simamie.New(simamie.Options{World: world.New(1, 1), HistoryDays: -1, ProcessDelay: -1, Now: clock})
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
 	c, err := amie.New(amie.Config{BaseURL: srv.URL + simamie.BasePath, Site: sim.Site(), APIKey: sim.APIKey(), Timeout: timeout, MaxBodyBytes: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reader, err := amie.New(amie.Config{BaseURL: srv.URL + simamie.BasePath, Site: sim.Site(), APIKey: sim.APIKey(), Timeout: 30 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +63,7 @@ func newAMIESetup(t *testing.T, timeout time.Duration) *amieSetup {
 	}
 	t.Cleanup(func() { db.Close() })
 	db.Now = clock
-	s := &amieSetup{sim: sim, client: c, db: db, now: &now}
+	s := &amieSetup{sim: sim, client: c, reader: reader, db: db, clock: tc}
 	s.d = New(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	s.d.Now = clock
 	s.d.Register(cache.OutboxKindAMIEUsage, &AMIEUsage{Client: c, Store: db, AfterDelivery: func() { s.synced++ }})
@@ -62,7 +76,7 @@ func newAMIESetup(t *testing.T, timeout time.Duration) *amieSetup {
 func (s *amieSetup) records(n int, bad bool) []cache.UsageRecord {
 	p := s.sim.Projects()[0]
 	res := s.sim.Resources()[0]
-	start := s.now.Add(-2 * time.Hour)
+	start := s.clock.Now().Add(-2 * time.Hour)
 	out := make([]cache.UsageRecord, n)
 	for i := range out {
 		proj := p.LocalProjectID
@@ -101,7 +115,7 @@ func (s *amieSetup) upload(t *testing.T, recs []cache.UsageRecord) int64 {
 func (s *amieSetup) loaded(t *testing.T) int64 {
 	t.Helper()
 	s.sim.ProcessNow()
-	st, err := s.client.Status(context.Background(), time.Time{}, time.Time{})
+	st, err := s.reader.Status(context.Background(), time.Time{}, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +184,7 @@ func TestAMIEUsage_UnansweredSendIsSentAgainAndCountedOnce(t *testing.T) {
 	if got := s.loaded(t); got != 5 {
 		t.Fatalf("the unanswered request was not applied upstream (%d loaded)", got)
 	}
-	*s.now = s.now.Add(s.d.VerifyDelay + time.Second)
+	s.clock.Add(s.d.VerifyDelay + time.Second)
 	if _, err := s.d.DispatchDue(ctx); err != nil { // look-up: not confirmed, so queued again
 		t.Fatal(err)
 	}
@@ -222,7 +236,7 @@ func TestAMIEClear_ConfirmedByReRead(t *testing.T) {
 	s.upload(t, recs)
 	s.d.DispatchDue(ctx)
 	s.sim.ProcessNow()
-	failed, err := s.client.FailedRecords(ctx)
+	failed, err := s.reader.FailedRecords(ctx)
 	if err != nil || len(failed) != 3 {
 		t.Fatalf("failed records %d %v", len(failed), err)
 	}
@@ -246,14 +260,14 @@ func TestAMIEClear_ConfirmedByReRead(t *testing.T) {
 	if c.State != cache.OutboxVerify {
 		t.Fatalf("after no answer: %s", c.State)
 	}
-	*s.now = s.now.Add(s.d.VerifyDelay + time.Second)
+	s.clock.Add(s.d.VerifyDelay + time.Second)
 	s.d.DispatchDue(ctx)
 	c, _ = s.db.UsageClearByID(ctx, clearID)
 	items, _ := s.db.OutboxByRef(ctx, "usage_clear:"+fmt.Sprint(clearID))
 	if c.State != cache.OutboxDelivered || items[0].Attempts != 1 || s.synced != 1 {
 		t.Fatalf("clear %+v, attempts %d, syncs %d", c, items[0].Attempts, s.synced)
 	}
-	left, _ := s.client.FailedRecords(ctx)
+	left, _ := s.reader.FailedRecords(ctx)
 	cached, _, _ := s.db.ListFailed(ctx, cache.FailedFilter{Scope: portal.Scope{All: true}})
 	if len(left) != 1 || len(cached) != 1 || cached[0].FailedID != failed[2].FailedRecordID {
 		t.Errorf("left upstream %d, cached %+v", len(left), cached)
