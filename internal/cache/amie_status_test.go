@@ -184,7 +184,8 @@ func TestQueryPlans_UseIndexes(t *testing.T) {
 
 // BenchmarkUsageStatusPage_Year is the status page over a year at scale
 // (300 resources, 365 days: 109,500 rows): the summary (tiles and chart),
-// one page of the table sorted by charge, and the CSV export.
+// one page of the table sorted by charge (a full sort) and by day (the
+// default, in key order), and the CSV export.
 func BenchmarkUsageStatusPage_Year(b *testing.B) {
 	db, now := MustOpen(b)
 	const resources, days = 300, 365
@@ -214,6 +215,16 @@ func BenchmarkUsageStatusPage_Year(b *testing.B) {
 		for b.Loop() {
 			if _, total, err := db.ListUsageStatus(ctxb, f); err != nil || total != int64(len(rows)) {
 				b.Fatal(err, total)
+			}
+		}
+	})
+	b.Run("page-by-day", func(b *testing.B) {
+		byDay := f
+		byDay.Sort = "day"
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, _, err := db.ListUsageStatus(ctxb, byDay); err != nil {
+				b.Fatal(err)
 			}
 		}
 	})
