@@ -40,7 +40,7 @@ func (a *App) wireAMIE() error {
 			a.Log.Warn("AMIE sync after a delivery", slog.Any("error", err))
 		}
 	}
-	later := &debounce{wait: uploadSyncDelay, fn: syncNow}
+	later := &amieDebounce{wait: uploadSyncDelay, fn: syncNow}
 	a.Outbox.Register(cache.OutboxKindAMIEUsage, &outbox.AMIEUsage{Client: c, Store: a.DB, AfterDelivery: later.fire})
 	// A confirmed clear is already processed upstream: sync at once.
 	a.Outbox.Register(cache.OutboxKindAMIEClear, &outbox.AMIEClear{Client: c, AfterDelivery: syncNow})
@@ -79,15 +79,15 @@ func (a *App) usageStore() handlers.UsageStore {
 	return s
 }
 
-// debounce calls fn once, wait after the last of a burst of fire calls.
-type debounce struct {
+// amieDebounce calls fn once, wait after the last of a burst of fire calls.
+type amieDebounce struct {
 	wait time.Duration
 	fn   func()
 	mu   sync.Mutex
 	t    *time.Timer
 }
 
-func (d *debounce) fire() {
+func (d *amieDebounce) fire() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.t != nil {

@@ -21,18 +21,18 @@ import (
 // is refused with 422 and its problems by line, and nothing is stored or
 // sent.
 func TestUsage_BadFilesRefusedWhole(t *testing.T) {
-	p := startAMIE(t, apptest.Options{})
+	p := startUsagePortal(t, apptest.Options{})
 	m := p.Login(t, "manager")
-	good := jobs(p, "bad", 3, time.Now().Add(-3*time.Hour))
+	good := usageJobs(p, "bad", 3, time.Now().Add(-3*time.Hour))
 	lines := strings.Split(good, "\n")
 	other := p.Sims.AMIE.Projects()[2].LocalProjectID // climate-ml: not the manager's
 	cases := []struct {
 		name, typ, file, want string
 	}{
 		{"missing column", "compute", strings.Replace(good, ",EndTime", "", 1), "1|EndTime|this required column is missing"},
-		{"bad time", "compute", lines[0] + "\n" + lines[1] + "\n" + setField(lines[2], 4, "2025-13-45T99:00:00Z") + "\n", "3|SubmitTime|" + `"2025-13-45T99:00:00Z" is not a time`},
-		{"end before start", "compute", lines[0] + "\n" + swapTimes(lines[1]) + "\n", "2|EndTime|the job ends"},
-		{"bad charge", "compute", lines[0] + "\n" + setField(lines[1], 7, "1.2.3") + "\n", "2|Charge|" + `"1.2.3" is not a decimal number`},
+		{"bad time", "compute", lines[0] + "\n" + lines[1] + "\n" + usageSetField(lines[2], 4, "2025-13-45T99:00:00Z") + "\n", "3|SubmitTime|" + `"2025-13-45T99:00:00Z" is not a time`},
+		{"end before start", "compute", lines[0] + "\n" + usageSwapTimes(lines[1]) + "\n", "2|EndTime|the job ends"},
+		{"bad charge", "compute", lines[0] + "\n" + usageSetField(lines[1], 7, "1.2.3") + "\n", "2|Charge|" + `"1.2.3" is not a decimal number`},
 		{"project not managed", "compute", lines[0] + "\n" + lines[1] + "\n" + strings.Replace(lines[2], p.Sims.AMIE.Projects()[0].LocalProjectID, other, 1) + "\n", "3|LocalProjectID|" + `"` + other + `" is not a project you manage`},
 		{"duplicate LocalRecordID", "compute", good + lines[1] + "\n", "5|LocalRecordID|" + `"bad-0" is already used on line 2`},
 		{"wrong record type", "storage", good, "1|SubmitTime|" + `"SubmitTime" is not a column of storage records (it is one of compute records`},
@@ -41,11 +41,11 @@ func TestUsage_BadFilesRefusedWhole(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r := upload(t, m, tc.typ, "bad.csv", tc.file)
+			r := postUsageUpload(t, m, tc.typ, "bad.csv", tc.file)
 			if r.Status != http.StatusUnprocessableEntity {
 				t.Fatalf("answered %d", r.Status)
 			}
-			got := problems(r.Body)
+			got := usageProblems(r.Body)
 			found := false
 			for _, g := range got {
 				found = found || strings.HasPrefix(g, tc.want)
@@ -70,7 +70,7 @@ func TestUsage_BadFilesRefusedWhole(t *testing.T) {
 			"--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.csv\"\r\n\r\n"
 		const size = 65 << 20
 		tail := "\r\n--x--\r\n"
-		req, _ := http.NewRequest("POST", p.URL+"/usage/upload", io.MultiReader(strings.NewReader(head), io.LimitReader(zeros{}, size), strings.NewReader(tail)))
+		req, _ := http.NewRequest("POST", p.URL+"/usage/upload", io.MultiReader(strings.NewReader(head), io.LimitReader(usageZeros{}, size), strings.NewReader(tail)))
 		req.ContentLength = int64(len(head) + size + len(tail))
 		req.Header.Set("Content-Type", "multipart/form-data; boundary=x")
 		resp, err := m.Client.Do(req)
@@ -89,24 +89,24 @@ func TestUsage_BadFilesRefusedWhole(t *testing.T) {
 	}
 }
 
-type zeros struct{}
+type usageZeros struct{}
 
-func (zeros) Read(p []byte) (int, error) {
+func (usageZeros) Read(p []byte) (int, error) {
 	for i := range p {
 		p[i] = 'a'
 	}
 	return len(p), nil
 }
 
-// setField sets cell i of a CSV row.
-func setField(row string, i int, v string) string {
+// usageSetField sets cell i of a CSV row.
+func usageSetField(row string, i int, v string) string {
 	f := strings.Split(row, ",")
 	f[i] = v
 	return strings.Join(f, ",")
 }
 
-// swapTimes makes a compute row's end come before its start.
-func swapTimes(row string) string {
+// usageSwapTimes makes a compute row's end come before its start.
+func usageSwapTimes(row string) string {
 	f := strings.Split(row, ",")
 	f[5], f[6] = f[6], f[5]
 	return strings.Join(f, ",")
@@ -115,7 +115,7 @@ func swapTimes(row string) string {
 // TestUsage_RolesAndScope: who may do what on the usage pages, and that
 // records never leak across projects.
 func TestUsage_RolesAndScope(t *testing.T) {
-	p := startAMIE(t, apptest.Options{})
+	p := startUsagePortal(t, apptest.Options{})
 	v, m, a := p.Login(t, "viewer"), p.Login(t, "manager"), p.Login(t, "admin")
 	for _, b := range []*apptest.Browser{v, m, a} {
 		if r := b.Get("/usage"); r.Status != 200 || !strings.Contains(r.Body, `data-testid="usage-status-table"`) {
@@ -125,10 +125,10 @@ func TestUsage_RolesAndScope(t *testing.T) {
 	if r := v.Get("/usage/upload"); r.Status != http.StatusForbidden {
 		t.Errorf("viewer upload form: %d", r.Status)
 	}
-	if r := upload(t, v, "compute", "x.csv", jobs(p, "v", 1, time.Now().Add(-time.Hour))); r.Status != http.StatusForbidden {
+	if r := postUsageUpload(t, v, "compute", "x.csv", usageJobs(p, "v", 1, time.Now().Add(-time.Hour))); r.Status != http.StatusForbidden {
 		t.Errorf("viewer upload: %d", r.Status)
 	}
-	ids := failedRowRE.FindAllStringSubmatch(a.Get("/usage/failed").Body, 1)
+	ids := usageFailedRowRE.FindAllStringSubmatch(a.Get("/usage/failed").Body, 1)
 	if r := m.PostRaw("/usage/failed/clear", url.Values{"csrf_token": {m.CSRF()}, "id": {ids[0][1]}}, nil); r.Status != http.StatusForbidden {
 		t.Errorf("manager clear: %d", r.Status)
 	}
@@ -152,7 +152,7 @@ func TestUsage_RolesAndScope(t *testing.T) {
 				t.Errorf("%v sees a record of %s", tc.allowed, f[1])
 			}
 		}
-		rows := readCSV(t, tc.b.Get("/usage/failed.csv"))
+		rows := usageReadCSV(t, tc.b.Get("/usage/failed.csv"))
 		for _, row := range rows[1:] {
 			if ok := strings.HasPrefix(row[4], tc.allowed[0]) || (len(tc.allowed) > 1 && strings.HasPrefix(row[4], tc.allowed[1])); !ok {
 				t.Errorf("%v's CSV has a record of %s", tc.allowed, row[4])
@@ -164,8 +164,8 @@ func TestUsage_RolesAndScope(t *testing.T) {
 	}
 	// An admin's upload is not the manager's to see.
 	proj := p.Sims.AMIE.Projects()[3].LocalProjectID
-	file := strings.ReplaceAll(jobs(p, "adm", 2, time.Now().Add(-time.Hour)), p.Sims.AMIE.Projects()[0].LocalProjectID, proj)
-	id := uploadID(t, upload(t, a, "compute", "admin.csv", file))
+	file := strings.ReplaceAll(usageJobs(p, "adm", 2, time.Now().Add(-time.Hour)), p.Sims.AMIE.Projects()[0].LocalProjectID, proj)
+	id := usageUploadID(t, postUsageUpload(t, a, "compute", "admin.csv", file))
 	for _, path := range []string{"/usage/uploads/%d", "/usage/uploads/%d.csv"} {
 		if r := m.Get(fmt.Sprintf(path, id)); r.Status != http.StatusNotFound {
 			t.Errorf("manager sees the admin's upload at %s: %d", path, r.Status)
@@ -179,20 +179,20 @@ func TestUsage_RolesAndScope(t *testing.T) {
 	}
 }
 
-var statusRowRE = regexp.MustCompile(`(?s)<tr data-day="([^"]+)" data-resource="([^"]+)"><td>[^<]*</td><td>[^<]*</td><td class="num" data-col="loaded">([^<]*)</td><td class="num" data-col="failed">([^<]*)</td><td class="num" data-col="charge">([^<]*)</td>`)
+var usageStatusRowRE = regexp.MustCompile(`(?s)<tr data-day="([^"]+)" data-resource="([^"]+)"><td>[^<]*</td><td>[^<]*</td><td class="num" data-col="loaded">([^<]*)</td><td class="num" data-col="failed">([^<]*)</td><td class="num" data-col="charge">([^<]*)</td>`)
 
 // TestUsage_CSVTwinsMatchTables compares each table with its CSV twin
 // for the same filters.
 func TestUsage_CSVTwinsMatchTables(t *testing.T) {
-	p := startAMIE(t, apptest.Options{})
+	p := startUsagePortal(t, apptest.Options{})
 	a := p.Login(t, "admin")
 	res := p.Sims.AMIE.Resources()[1]
 	q := "range=30d&resource=" + url.QueryEscape(res) + "&sort=-loaded&size=500"
 	var page []string
-	for _, m := range statusRowRE.FindAllStringSubmatch(a.Get("/usage?"+q).Body, -1) {
+	for _, m := range usageStatusRowRE.FindAllStringSubmatch(a.Get("/usage?"+q).Body, -1) {
 		page = append(page, strings.Join([]string{m[1], m[2], strings.ReplaceAll(m[3], ",", ""), strings.ReplaceAll(m[4], ",", ""), m[5]}, "|"))
 	}
-	rows := readCSV(t, a.Get("/usage.csv?"+q))
+	rows := usageReadCSV(t, a.Get("/usage.csv?"+q))
 	if strings.Join(rows[0], ",") != "day_utc,resource,loaded_records,failed_records,total_charge_allocation_units" {
 		t.Errorf("status CSV header %v", rows[0])
 	}
@@ -211,11 +211,11 @@ func TestUsage_CSVTwinsMatchTables(t *testing.T) {
 	// Failed records: ids in the same order.
 	fq := "error=Unknown+user&sort=-start&size=500"
 	var pageIDs []string
-	for _, m := range failedRowRE.FindAllStringSubmatch(a.Get("/usage/failed?"+fq).Body, -1) {
+	for _, m := range usageFailedRowRE.FindAllStringSubmatch(a.Get("/usage/failed?"+fq).Body, -1) {
 		pageIDs = append(pageIDs, m[1])
 	}
 	var csvIDs []string
-	for _, r := range readCSV(t, a.Get("/usage/failed.csv?"+fq))[1:] {
+	for _, r := range usageReadCSV(t, a.Get("/usage/failed.csv?"+fq))[1:] {
 		if r[0] != "Unknown user" {
 			t.Fatalf("CSV row of error %q", r[0])
 		}
@@ -226,15 +226,15 @@ func TestUsage_CSVTwinsMatchTables(t *testing.T) {
 	}
 
 	// An upload's records, and the uploads list.
-	id := uploadID(t, upload(t, a, "compute", "twin.csv", jobs(p, "twin", 30, time.Now().Add(-2*time.Hour))))
-	waitUpload(t, p, id, cache.UploadDelivered)
+	id := usageUploadID(t, postUsageUpload(t, a, "compute", "twin.csv", usageJobs(p, "twin", 30, time.Now().Add(-2*time.Hour))))
+	usageWaitUpload(t, p, id, cache.UploadDelivered)
 	lineRE := regexp.MustCompile(`<tr data-line="(\d+)">`)
 	var lines []string
 	for _, m := range lineRE.FindAllStringSubmatch(a.Get(fmt.Sprintf("/usage/uploads/%d?sort=-charge&size=500", id)).Body, -1) {
 		lines = append(lines, m[1])
 	}
 	var csvLines []string
-	for _, r := range readCSV(t, a.Get(fmt.Sprintf("/usage/uploads/%d.csv?sort=-charge", id)))[1:] {
+	for _, r := range usageReadCSV(t, a.Get(fmt.Sprintf("/usage/uploads/%d.csv?sort=-charge", id)))[1:] {
 		csvLines = append(csvLines, r[0])
 		if r[9] != cache.RecordAccepted {
 			t.Errorf("record on line %s: %s", r[0], r[9])
@@ -243,7 +243,7 @@ func TestUsage_CSVTwinsMatchTables(t *testing.T) {
 	if len(lines) != 30 || strings.Join(lines, ",") != strings.Join(csvLines, ",") {
 		t.Errorf("upload page lines %v, CSV %v", lines, csvLines)
 	}
-	ups := readCSV(t, a.Get("/usage/uploads.csv"))
+	ups := usageReadCSV(t, a.Get("/usage/uploads.csv"))
 	if len(ups) != 2 || ups[1][0] != fmt.Sprint(id) || ups[1][5] != "30" || ups[1][13] != cache.UploadDelivered {
 		t.Errorf("uploads CSV %v", ups)
 	}
@@ -258,21 +258,21 @@ func TestUsage_Upload100k(t *testing.T) {
 	if testing.Short() {
 		t.Skip("large upload")
 	}
-	p := startAMIE(t, apptest.Options{})
+	p := startUsagePortal(t, apptest.Options{})
 	m := p.Login(t, "manager")
 	m.Client.Timeout = 5 * time.Minute // the race detector makes this slow
-	file := jobs(p, "big", 100_000, time.Now().Add(-5*time.Hour))
-	peak := watchHeap()
+	file := usageJobs(p, "big", 100_000, time.Now().Add(-5*time.Hour))
+	peak := usageWatchHeap()
 	var ms runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
 	startAlloc := ms.TotalAlloc
 	start := time.Now()
-	r := upload(t, m, "compute", "big.csv", file)
+	r := postUsageUpload(t, m, "compute", "big.csv", file)
 	checked := time.Since(start)
-	id := uploadID(t, r)
+	id := usageUploadID(t, r)
 	var up *cache.UsageUpload
-	waitFor(t, 5*time.Minute, "the 100,000 records to be delivered", func() bool {
+	usageWaitFor(t, 5*time.Minute, "the 100,000 records to be delivered", func() bool {
 		up, _ = p.App.DB.UsageUploadByID(context.Background(), id)
 		return up.State == cache.UploadDelivered
 	})
@@ -289,14 +289,14 @@ func TestUsage_Upload100k(t *testing.T) {
 		t.Errorf("last page of records: %d", page.Status)
 	}
 	// The whole upload's outcome is in one CSV.
-	if rows := readCSV(t, m.Get(fmt.Sprintf("/usage/uploads/%d.csv", id))); len(rows) != 100_001 {
+	if rows := usageReadCSV(t, m.Get(fmt.Sprintf("/usage/uploads/%d.csv", id))); len(rows) != 100_001 {
 		t.Errorf("records CSV has %d rows", len(rows))
 	}
 }
 
-// watchHeap samples the heap until the returned function is called; it
+// usageWatchHeap samples the heap until the returned function is called; it
 // returns the highest HeapAlloc seen.
-func watchHeap() func() uint64 {
+func usageWatchHeap() func() uint64 {
 	var mu sync.Mutex
 	var peak uint64
 	stop := make(chan struct{})

@@ -23,20 +23,20 @@ import (
 	"github.com/accounting-portal/portal/internal/sim/fault"
 )
 
-// startAMIE starts a portal with the AMIE simulator only and waits for
+// startUsagePortal starts a portal with the AMIE simulator only and waits for
 // its first sync.
-func startAMIE(t *testing.T, o apptest.Options) *apptest.Portal {
+func startUsagePortal(t *testing.T, o apptest.Options) *apptest.Portal {
 	t.Helper()
 	o.Upstreams = []string{"amie"}
 	p := apptest.Start(t, o)
-	waitFor(t, 30*time.Second, "the first AMIE sync", func() bool {
+	usageWaitFor(t, 30*time.Second, "the first AMIE sync", func() bool {
 		st, err := p.App.DB.SourceStatuses(context.Background(), []string{"amie"})
 		return err == nil && st["amie"].LastSuccess != nil
 	})
 	return p
 }
 
-func waitFor(t *testing.T, limit time.Duration, what string, ok func() bool) {
+func usageWaitFor(t *testing.T, limit time.Duration, what string, ok func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	for !ok() {
@@ -47,8 +47,8 @@ func waitFor(t *testing.T, limit time.Duration, what string, ok func() bool) {
 	}
 }
 
-// syncAMIE runs an AMIE sync now and waits for it to finish.
-func syncAMIE(t *testing.T, p *apptest.Portal) {
+// usageSyncAMIE runs an AMIE sync now and waits for it to finish.
+func usageSyncAMIE(t *testing.T, p *apptest.Portal) {
 	t.Helper()
 	ctx := context.Background()
 	last := int64(0)
@@ -58,7 +58,7 @@ func syncAMIE(t *testing.T, p *apptest.Portal) {
 	if err := p.App.Sync.Trigger("amie"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 30*time.Second, "an AMIE sync", func() bool {
+	usageWaitFor(t, 30*time.Second, "an AMIE sync", func() bool {
 		runs, _ := p.App.DB.RecentSyncRuns(ctx, "amie", 1)
 		return len(runs) > 0 && runs[0].ID > last && !runs[0].Finished.IsZero()
 	})
@@ -67,8 +67,8 @@ func syncAMIE(t *testing.T, p *apptest.Portal) {
 	}
 }
 
-// upload posts a usage file as the browser's form does.
-func upload(t *testing.T, b *apptest.Browser, typ, name, content string) *apptest.Response {
+// postUsageUpload posts a usage file as the browser's form does.
+func postUsageUpload(t *testing.T, b *apptest.Browser, typ, name, content string) *apptest.Response {
 	t.Helper()
 	var body bytes.Buffer
 	w := multipart.NewWriter(&body)
@@ -80,9 +80,9 @@ func upload(t *testing.T, b *apptest.Browser, typ, name, content string) *apptes
 	return b.Do("POST", "/usage/upload", &body, w.FormDataContentType(), nil)
 }
 
-// jobs is a compute file of n records of the simulator's first project
+// usageJobs is a compute file of n records of the simulator's first project
 // (neuro-sim, which the demo manager manages) by its members.
-func jobs(p *apptest.Portal, prefix string, n int, start time.Time) string {
+func usageJobs(p *apptest.Portal, prefix string, n int, start time.Time) string {
 	proj := p.Sims.AMIE.Projects()[0]
 	res := p.Sims.AMIE.Resources()[0]
 	var b strings.Builder
@@ -95,42 +95,42 @@ func jobs(p *apptest.Portal, prefix string, n int, start time.Time) string {
 	return b.String()
 }
 
-func uploadID(t *testing.T, r *apptest.Response) int64 {
+func usageUploadID(t *testing.T, r *apptest.Response) int64 {
 	t.Helper()
 	loc := r.Header.Get("Location")
 	if r.Status != http.StatusSeeOther || !strings.HasPrefix(loc, "/usage/uploads/") {
-		t.Fatalf("upload answered %d %s: %s", r.Status, loc, problems(r.Body))
+		t.Fatalf("upload answered %d %s: %s", r.Status, loc, usageProblems(r.Body))
 	}
 	id, _ := strconv.ParseInt(strings.TrimPrefix(loc, "/usage/uploads/"), 10, 64)
 	return id
 }
 
-var problemRE = regexp.MustCompile(`<tr data-line="(\d+)" data-column="([^"]*)"><td class="num">\d+</td><td>[^<]*</td><td>([^<]*)</td>`)
+var usageProblemRE = regexp.MustCompile(`<tr data-line="(\d+)" data-column="([^"]*)"><td class="num">\d+</td><td>[^<]*</td><td>([^<]*)</td>`)
 
-// problems lists an upload form's problems as "line|column|reason".
-func problems(body string) []string {
+// usageProblems lists an upload form's problems as "line|column|reason".
+func usageProblems(body string) []string {
 	var out []string
-	for _, m := range problemRE.FindAllStringSubmatch(body, -1) {
+	for _, m := range usageProblemRE.FindAllStringSubmatch(body, -1) {
 		out = append(out, m[1]+"|"+m[2]+"|"+html.UnescapeString(m[3]))
 	}
 	return out
 }
 
-func waitUpload(t *testing.T, p *apptest.Portal, id int64, state string) *cache.UsageUpload {
+func usageWaitUpload(t *testing.T, p *apptest.Portal, id int64, state string) *cache.UsageUpload {
 	t.Helper()
 	var up *cache.UsageUpload
-	waitFor(t, 60*time.Second, "upload "+fmt.Sprint(id)+" "+state, func() bool {
+	usageWaitFor(t, 60*time.Second, "upload "+fmt.Sprint(id)+" "+state, func() bool {
 		up, _ = p.App.DB.UsageUploadByID(context.Background(), id)
 		return up != nil && up.State == state
 	})
 	return up
 }
 
-// statusCSV reads /usage.csv with a query into day|resource → loaded.
-func statusCSV(t *testing.T, b *apptest.Browser, query string) map[string]int64 {
+// usageStatusCSV reads /usage.csv with a query into day|resource → loaded.
+func usageStatusCSV(t *testing.T, b *apptest.Browser, query string) map[string]int64 {
 	t.Helper()
 	r := b.Get("/usage.csv?" + query)
-	rows := readCSV(t, r)
+	rows := usageReadCSV(t, r)
 	out := map[string]int64{}
 	for _, row := range rows[1:] {
 		n, _ := strconv.ParseInt(row[2], 10, 64)
@@ -139,7 +139,7 @@ func statusCSV(t *testing.T, b *apptest.Browser, query string) map[string]int64 
 	return out
 }
 
-func readCSV(t *testing.T, r *apptest.Response) [][]string {
+func usageReadCSV(t *testing.T, r *apptest.Response) [][]string {
 	t.Helper()
 	if r.Status != 200 || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/csv") {
 		t.Fatalf("CSV answered %d %s", r.Status, r.Header.Get("Content-Type"))
@@ -155,18 +155,18 @@ func readCSV(t *testing.T, r *apptest.Response) [][]string {
 // manager uploads a clean file, it is delivered through the outbox, AMIE
 // processes it, and after a sync the status page counts the records.
 func TestUsage_ManagerUploadIsDeliveredAndCountsMove(t *testing.T) {
-	p := startAMIE(t, apptest.Options{})
+	p := startUsagePortal(t, apptest.Options{})
 	m := p.Login(t, "manager")
 	res := p.Sims.AMIE.Resources()[0]
 	today := cache.FormatDay(time.Now())
-	before := statusCSV(t, m, "range=24h&resource="+url.QueryEscape(res))[today+"|"+res]
+	before := usageStatusCSV(t, m, "range=24h&resource="+url.QueryEscape(res))[today+"|"+res]
 
-	id := uploadID(t, upload(t, m, "compute", "jobs.csv", jobs(p, "t1", 25, time.Now().Add(-3*time.Hour))))
+	id := usageUploadID(t, postUsageUpload(t, m, "compute", "jobs.csv", usageJobs(p, "t1", 25, time.Now().Add(-3*time.Hour))))
 	page := m.Get("/usage/uploads/" + fmt.Sprint(id))
 	if page.Status != 200 || !strings.Contains(page.Body, "all 25 records were checked") {
 		t.Fatalf("upload page %d", page.Status)
 	}
-	up := waitUpload(t, p, id, cache.UploadDelivered)
+	up := usageWaitUpload(t, p, id, cache.UploadDelivered)
 	if up.Accepted != 25 || up.Refused != 0 || up.ChunksDelivered != up.Chunks {
 		t.Fatalf("delivered upload %+v", up)
 	}
@@ -174,8 +174,8 @@ func TestUsage_ManagerUploadIsDeliveredAndCountsMove(t *testing.T) {
 		t.Fatalf("the simulator has no record t1-0")
 	}
 	p.Sims.AMIE.ProcessNow()
-	syncAMIE(t, p)
-	after := statusCSV(t, m, "range=24h&resource="+url.QueryEscape(res))[today+"|"+res]
+	usageSyncAMIE(t, p)
+	after := usageStatusCSV(t, m, "range=24h&resource="+url.QueryEscape(res))[today+"|"+res]
 	if after < before+25 {
 		t.Errorf("today's loaded records on %s: %d before, %d after the upload of 25", res, before, after)
 	}
@@ -195,12 +195,12 @@ func TestUsage_ManagerUploadIsDeliveredAndCountsMove(t *testing.T) {
 func TestUsage_UnansweredUploadIsSentAgainAndCountedOnce(t *testing.T) {
 	var skew atomic.Int64
 	clock := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
-	p := startAMIE(t, apptest.Options{Now: clock, Env: map[string]string{"PORTAL_UPSTREAM_TIMEOUT": "1s"}})
+	p := startUsagePortal(t, apptest.Options{Now: clock, Env: map[string]string{"PORTAL_UPSTREAM_TIMEOUT": "1s"}})
 	m := p.Login(t, "manager")
 	p.Sims.AMIE.Faults().Set(fault.Fault{Mode: fault.Timeout, Method: "POST", PathPrefix: "/api/v1/usage", Count: 1, Delay: 5 * time.Second})
-	id := uploadID(t, upload(t, m, "compute", "jobs.csv", jobs(p, "t2", 4, time.Now().Add(-3*time.Hour))))
+	id := usageUploadID(t, postUsageUpload(t, m, "compute", "jobs.csv", usageJobs(p, "t2", 4, time.Now().Add(-3*time.Hour))))
 	ref := "usage_upload:" + fmt.Sprint(id)
-	waitFor(t, 20*time.Second, "the unanswered request to be looked up", func() bool {
+	usageWaitFor(t, 20*time.Second, "the unanswered request to be looked up", func() bool {
 		items, _ := p.App.DB.OutboxByRef(context.Background(), ref)
 		return len(items) == 1 && items[0].State == cache.OutboxVerify
 	})
@@ -210,7 +210,7 @@ func TestUsage_UnansweredUploadIsSentAgainAndCountedOnce(t *testing.T) {
 	// The look-up is due after the dispatcher's verify delay.
 	skew.Store(int64(p.App.Outbox.VerifyDelay + time.Second))
 	p.App.Outbox.Notify()
-	up := waitUpload(t, p, id, cache.UploadDelivered)
+	up := usageWaitUpload(t, p, id, cache.UploadDelivered)
 	items, _ := p.App.DB.OutboxByRef(context.Background(), ref)
 	if items[0].Attempts != 2 || !strings.Contains(items[0].Result, "4 already received, not counted again") {
 		t.Fatalf("item %+v", items[0])
@@ -230,36 +230,36 @@ func TestUsage_UnansweredUploadIsSentAgainAndCountedOnce(t *testing.T) {
 	}
 }
 
-var failedRowRE = regexp.MustCompile(`<tr data-id="(\d+)">`)
+var usageFailedRowRE = regexp.MustCompile(`<tr data-id="(\d+)">`)
 
 // TestUsage_AdminClearsFailedRecords clears two failed records: the
 // request goes through the outbox, is confirmed by a re-read, and after
 // the sync the records are gone and the day's failed count drops.
 func TestUsage_AdminClearsFailedRecords(t *testing.T) {
-	p := startAMIE(t, apptest.Options{})
+	p := startUsagePortal(t, apptest.Options{})
 	a := p.Login(t, "admin")
 	page := a.Get("/usage/failed?sort=id")
-	ids := failedRowRE.FindAllStringSubmatch(page.Body, 2)
+	ids := usageFailedRowRE.FindAllStringSubmatch(page.Body, 2)
 	if len(ids) != 2 {
 		t.Fatalf("failed page lists %d records", len(ids))
 	}
 	// Past days only: today's counts grow while the simulator's day goes on.
 	days := "from=" + cache.FormatDay(time.Now().AddDate(0, 0, -90)) + "&to=" + cache.FormatDay(time.Now().AddDate(0, 0, -1))
-	before := failedTotal(t, a, days)
+	before := usageFailedTotal(t, a, days)
 	form := url.Values{"csrf_token": {a.CSRF()}, "id": {ids[0][1], ids[1][1]}}
 	r := a.PostRaw("/usage/failed/clear?sort=id", form, nil)
 	if r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/usage/clears/") {
 		t.Fatalf("clear answered %d %s", r.Status, r.Header.Get("Location"))
 	}
 	clearPage := r.Header.Get("Location")
-	waitFor(t, 20*time.Second, "the clear to be confirmed", func() bool {
+	usageWaitFor(t, 20*time.Second, "the clear to be confirmed", func() bool {
 		return strings.Contains(a.Get(clearPage).Body, `data-state="delivered"`)
 	})
 	c := a.Get(clearPage).Body
 	if !strings.Contains(c, "2 records cleared; a re-read no longer lists them") || !strings.Contains(c, "queued → ") {
 		t.Errorf("clear page does not show the confirmation and history")
 	}
-	clears := readCSV(t, a.Get("/usage/clears.csv"))
+	clears := usageReadCSV(t, a.Get("/usage/clears.csv"))
 	if len(clears) != 2 || clears[1][6] != ids[0][1]+" "+ids[1][1] || clears[1][4] != cache.OutboxDelivered {
 		t.Errorf("clear requests CSV %v", clears)
 	}
@@ -278,20 +278,20 @@ func TestUsage_AdminClearsFailedRecords(t *testing.T) {
 		}
 	}
 	// ... and on the pages once the triggered sync has run.
-	syncAMIE(t, p)
+	usageSyncAMIE(t, p)
 	page = a.Get("/usage/failed?sort=id")
 	if strings.Contains(page.Body, `data-id="`+ids[0][1]+`"`) || strings.Contains(page.Body, `data-id="`+ids[1][1]+`"`) {
 		t.Error("the cleared records are still listed")
 	}
-	if after := failedTotal(t, a, days); after != before-2 {
+	if after := usageFailedTotal(t, a, days); after != before-2 {
 		t.Errorf("failed records of past days: %d before, %d after clearing 2", before, after)
 	}
 
 	// A whole error group, within the page's filters, after a confirmation.
 	proj := p.Sims.AMIE.Projects()[4].LocalProjectID
 	filter := "project=" + proj + "&error=Unknown+user"
-	group := len(failedRowRE.FindAllStringSubmatch(a.Get("/usage/failed?size=500&"+filter).Body, -1))
-	others := len(failedRowRE.FindAllStringSubmatch(a.Get("/usage/failed?size=500&error=Unknown+user").Body, -1))
+	group := len(usageFailedRowRE.FindAllStringSubmatch(a.Get("/usage/failed?size=500&"+filter).Body, -1))
+	others := len(usageFailedRowRE.FindAllStringSubmatch(a.Get("/usage/failed?size=500&error=Unknown+user").Body, -1))
 	if group == 0 || others <= group {
 		t.Fatalf("%d records in the group, %d with the error", group, others)
 	}
@@ -303,13 +303,13 @@ func TestUsage_AdminClearsFailedRecords(t *testing.T) {
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("confirmed group clear answered %d", r.Status)
 	}
-	waitFor(t, 20*time.Second, "the group clear", func() bool {
+	usageWaitFor(t, 20*time.Second, "the group clear", func() bool {
 		return strings.Contains(a.Get(r.Header.Get("Location")).Body, `data-state="delivered"`)
 	})
-	if n := len(failedRowRE.FindAllStringSubmatch(a.Get("/usage/failed?size=500&"+filter).Body, -1)); n != 0 {
+	if n := len(usageFailedRowRE.FindAllStringSubmatch(a.Get("/usage/failed?size=500&"+filter).Body, -1)); n != 0 {
 		t.Errorf("%d records of the group are left", n)
 	}
-	if n := len(failedRowRE.FindAllStringSubmatch(a.Get("/usage/failed?size=500&error=Unknown+user").Body, -1)); n != others-group {
+	if n := len(usageFailedRowRE.FindAllStringSubmatch(a.Get("/usage/failed?size=500&error=Unknown+user").Body, -1)); n != others-group {
 		t.Errorf("%d records with the error are left, want %d (other projects' untouched)", n, others-group)
 	}
 	// Nothing selected: the page again, with the reason.
@@ -319,8 +319,8 @@ func TestUsage_AdminClearsFailedRecords(t *testing.T) {
 	}
 }
 
-// failedTotal reads the failed-records tile of /usage.
-func failedTotal(t *testing.T, b *apptest.Browser, query string) int64 {
+// usageFailedTotal reads the failed-records tile of /usage.
+func usageFailedTotal(t *testing.T, b *apptest.Browser, query string) int64 {
 	t.Helper()
 	m := regexp.MustCompile(`data-testid="tile-failed"><h2>Records failed</h2><span class="big">([\d,]+)<`).FindStringSubmatch(b.Get("/usage?" + query).Body)
 	if m == nil {

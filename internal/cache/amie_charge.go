@@ -21,7 +21,7 @@ type ChargeSum struct {
 
 // Add adds the decimal text s; it fails on text that is not a number.
 func (c *ChargeSum) Add(s string) error {
-	if coef, places, ok := parsePlain(s); ok {
+	if coef, places, ok := amieParsePlain(s); ok {
 		p := c.parts[places]
 		sum := p + coef
 		// Overflow shows as a sign flip against both operands' signs.
@@ -56,9 +56,9 @@ func (c *ChargeSum) Decimal() decimal.Decimal {
 // String returns the exact sum as text ("0" when nothing was added).
 func (c *ChargeSum) String() string { return c.Decimal().String() }
 
-// parsePlain reads "-12.345" as (-12345, 3); ok is false for anything that
+// amieParsePlain reads "-12.345" as (-12345, 3); ok is false for anything that
 // is not a plain decimal literal with at most 9 decimals fitting an int64.
-func parsePlain(s string) (coef int64, places int, ok bool) {
+func amieParsePlain(s string) (coef int64, places int, ok bool) {
 	i, neg := 0, false
 	if i < len(s) && (s[i] == '-' || s[i] == '+') {
 		neg = s[i] == '-'
@@ -92,17 +92,17 @@ func parsePlain(s string) (coef int64, places int, ok bool) {
 	return coef, places, true
 }
 
-// microPlaces is the scale of the integer copy of status charges.
-const microPlaces = 6
+// amieMicroPlaces is the scale of the integer copy of status charges.
+const amieMicroPlaces = 6
 
-// micros returns a charge in millionths when that is exact and fits an
+// amieMicros returns a charge in millionths when that is exact and fits an
 // int64, else nil (stored as NULL, and summed from the text instead).
-func micros(s string) any {
-	coef, places, ok := parsePlain(s)
-	if !ok || places > microPlaces {
+func amieMicros(s string) any {
+	coef, places, ok := amieParsePlain(s)
+	if !ok || places > amieMicroPlaces {
 		return nil
 	}
-	for ; places < microPlaces; places++ {
+	for ; places < amieMicroPlaces; places++ {
 		if coef > math.MaxInt64/10 || coef < math.MinInt64/10 {
 			return nil
 		}
@@ -111,14 +111,14 @@ func micros(s string) any {
 	return coef
 }
 
-// microString prints millionths as a decimal without trailing zeros.
-func microString(m int64) string {
-	return trimZeros(decimal.New(m, -microPlaces).String())
+// amieMicroString prints millionths as a decimal without trailing zeros.
+func amieMicroString(m int64) string {
+	return amieTrimZeros(decimal.New(m, -amieMicroPlaces).String())
 }
 
-// trimZeros drops trailing zeros after a decimal point ("12.500" → "12.5",
+// amieTrimZeros drops trailing zeros after a decimal point ("12.500" → "12.5",
 // "3.000" → "3"); the value is the same.
-func trimZeros(s string) string {
+func amieTrimZeros(s string) string {
 	if !strings.Contains(s, ".") || strings.ContainsAny(s, "Ee") {
 		return s
 	}

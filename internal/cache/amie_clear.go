@@ -19,7 +19,7 @@ const OutboxKindAMIEClear = "amie.clear"
 // MaxClearIDs bounds the failed records one clear request may name.
 const MaxClearIDs = 10000
 
-func init() { registerSettler(OutboxKindAMIEClear, settleClear) }
+func init() { registerSettler(OutboxKindAMIEClear, settleUsageClear) }
 
 // UsageClear is a request to clear failed records upstream.
 type UsageClear struct {
@@ -45,13 +45,13 @@ type UsageClearResult struct {
 	StillListed []int64 `json:"still_listed,omitempty"`
 }
 
-func clearSubject(id int64) string { return "usage_clear:" + strconv.FormatInt(id, 10) }
+func usageClearSubject(id int64) string { return "usage_clear:" + strconv.FormatInt(id, 10) }
 
 // CreateUsageClear records a request to clear failed records and its
 // outbox item in one transaction. Every id must be a failed record the
 // portal lists now; otherwise nothing is stored and the error names them.
 func (db *DB) CreateUsageClear(ctx context.Context, ids []int64, actor, actorName string) (int64, error) {
-	ids = uniqueIDs(ids)
+	ids = amieUniqueIDs(ids)
 	switch {
 	case len(ids) == 0:
 		return 0, portal.Errorf(portal.EINVALID, "Select at least one failed record to clear.")
@@ -60,27 +60,27 @@ func (db *DB) CreateUsageClear(ctx context.Context, ids []int64, actor, actorNam
 	}
 	var id int64
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		if missing, err := missingFailedIDs(ctx, tx, ids); err != nil {
+		if missing, err := missingAMIEFailedIDs(ctx, tx, ids); err != nil {
 			return err
 		} else if len(missing) > 0 {
 			return portal.Errorf(portal.ECONFLICT, "%d of the selected records (%s) are no longer listed as failed; reload the page and select again.",
-				len(missing), joinIDs(missing[:min(len(missing), 10)]))
+				len(missing), amieJoinIDs(missing[:min(len(missing), 10)]))
 		}
 		summary := fmt.Sprintf("Clear %d failed AMIE records", len(ids))
 		now := db.now()
 		if err := tx.QueryRowContext(ctx, `INSERT INTO usage_clears(failed_ids, count, summary, state, created_by, created_by_name, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, joinIDs(ids), len(ids), summary, OutboxQueued, actor, actorName, now, now).Scan(&id); err != nil {
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, amieJoinIDs(ids), len(ids), summary, OutboxQueued, actor, actorName, now, now).Scan(&id); err != nil {
 			return err
 		}
 		payload, err := json.Marshal(UsageClearPayload{Clear: id, IDs: ids})
 		if err != nil {
 			return err
 		}
-		if _, err := db.enqueue(ctx, tx, OutboxItem{Kind: OutboxKindAMIEClear, Upstream: portal.UpstreamAMIE, Ref: clearSubject(id),
+		if _, err := db.enqueue(ctx, tx, OutboxItem{Kind: OutboxKindAMIEClear, Upstream: portal.UpstreamAMIE, Ref: usageClearSubject(id),
 			Summary: summary, Payload: string(payload), CreatedBy: actor}); err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, AuditEntry{Actor: actor, ActorName: actorName, Subject: clearSubject(id), To: OutboxQueued, Reason: summary})
+		return db.audit(ctx, tx, AuditEntry{Actor: actor, ActorName: actorName, Subject: usageClearSubject(id), To: OutboxQueued, Reason: summary})
 	})
 	if err != nil {
 		return 0, fmt.Errorf("cache: create clear request: %w", err)
@@ -88,7 +88,7 @@ func (db *DB) CreateUsageClear(ctx context.Context, ids []int64, actor, actorNam
 	return id, nil
 }
 
-func missingFailedIDs(ctx context.Context, tx *sql.Tx, ids []int64) ([]int64, error) {
+func missingAMIEFailedIDs(ctx context.Context, tx *sql.Tx, ids []int64) ([]int64, error) {
 	var missing []int64
 	const batch = 500
 	for i := 0; i < len(ids); i += batch {
@@ -116,7 +116,7 @@ func missingFailedIDs(ctx context.Context, tx *sql.Tx, ids []int64) ([]int64, er
 	return missing, nil
 }
 
-func uniqueIDs(ids []int64) []int64 {
+func amieUniqueIDs(ids []int64) []int64 {
 	seen := map[int64]bool{}
 	out := make([]int64, 0, len(ids))
 	for _, id := range ids {
@@ -128,7 +128,7 @@ func uniqueIDs(ids []int64) []int64 {
 	return out
 }
 
-func joinIDs(ids []int64) string {
+func amieJoinIDs(ids []int64) string {
 	parts := make([]string, len(ids))
 	for i, id := range ids {
 		parts[i] = strconv.FormatInt(id, 10)
@@ -136,11 +136,11 @@ func joinIDs(ids []int64) string {
 	return strings.Join(parts, ",")
 }
 
-// settleClear mirrors the outbox state on the clear request. Once the
+// settleUsageClear mirrors the outbox state on the clear request. Once the
 // upstream confirmed the clear (the deliverer re-read its failed list),
 // the records leave the cache at once, and the next sync re-reads the
 // whole status window, because cleared failures change past days' counts.
-func settleClear(ctx context.Context, db *DB, tx *sql.Tx, it OutboxItem, o OutboxOutcome) error {
+func settleUsageClear(ctx context.Context, db *DB, tx *sql.Tx, it OutboxItem, o OutboxOutcome) error {
 	var p UsageClearPayload
 	if err := json.Unmarshal([]byte(it.Payload), &p); err != nil {
 		return fmt.Errorf("cache: clear request %d: payload: %w", it.ID, err)
@@ -172,12 +172,12 @@ func settleClear(ctx context.Context, db *DB, tx *sql.Tx, it OutboxItem, o Outbo
 	if reason == "" {
 		reason = o.Error
 	}
-	return db.audit(ctx, tx, AuditEntry{Actor: actor, ActorName: o.ActorName, Subject: clearSubject(p.Clear), From: prev, To: o.State, Reason: reason})
+	return db.audit(ctx, tx, AuditEntry{Actor: actor, ActorName: o.ActorName, Subject: usageClearSubject(p.Clear), From: prev, To: o.State, Reason: reason})
 }
 
-const clearCols = `id, failed_ids, summary, state, result, created_by, created_by_name, created_at, updated_at`
+const usageClearCols = `id, failed_ids, summary, state, result, created_by, created_by_name, created_at, updated_at`
 
-func scanClear(row interface{ Scan(...any) error }) (*UsageClear, error) {
+func scanUsageClear(row interface{ Scan(...any) error }) (*UsageClear, error) {
 	var c UsageClear
 	var ids string
 	var created, updated int64
@@ -195,7 +195,7 @@ func scanClear(row interface{ Scan(...any) error }) (*UsageClear, error) {
 
 // UsageClearByID returns one clear request.
 func (db *DB) UsageClearByID(ctx context.Context, id int64) (*UsageClear, error) {
-	c, err := scanClear(db.r.QueryRowContext(ctx, `SELECT `+clearCols+` FROM usage_clears WHERE id = ?`, id))
+	c, err := scanUsageClear(db.r.QueryRowContext(ctx, `SELECT `+usageClearCols+` FROM usage_clears WHERE id = ?`, id))
 	if err != nil {
 		return nil, notFound(err, fmt.Sprintf("There is no clear request %d.", id))
 	}
@@ -209,14 +209,14 @@ type ClearFilter struct {
 	Limit, Offset int
 }
 
-var clearOrder = map[string]string{"id": "id", "records": "count", "state": "state", "updated": "updated_at", "by": "created_by_name"}
+var usageClearOrder = map[string]string{"id": "id", "records": "count", "state": "state", "updated": "updated_at", "by": "created_by_name"}
 
 // ClearSorts lists the sort keys of the clear requests table.
-func ClearSorts() []string { return sortKeys(clearOrder) }
+func ClearSorts() []string { return amieSortKeys(usageClearOrder) }
 
 // ListUsageClears returns one page of clear requests and how many there are.
 func (db *DB) ListUsageClears(ctx context.Context, f ClearFilter) ([]UsageClear, int64, error) {
-	col, ok := clearOrder[f.Sort]
+	col, ok := usageClearOrder[f.Sort]
 	if !ok {
 		col, f.Desc = "id", true
 	}
@@ -233,13 +233,13 @@ func (db *DB) ListUsageClears(ctx context.Context, f ClearFilter) ([]UsageClear,
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM usage_clears`).Scan(&total); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+clearCols+` FROM usage_clears ORDER BY `+col+dir+`, id DESC LIMIT ? OFFSET ?`, f.Limit, f.Offset)
+		rows, err := tx.QueryContext(ctx, `SELECT `+usageClearCols+` FROM usage_clears ORDER BY `+col+dir+`, id DESC LIMIT ? OFFSET ?`, f.Limit, f.Offset)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			c, err := scanClear(rows)
+			c, err := scanUsageClear(rows)
 			if err != nil {
 				return err
 			}
@@ -253,8 +253,8 @@ func (db *DB) ListUsageClears(ctx context.Context, f ClearFilter) ([]UsageClear,
 	return out, total, nil
 }
 
-// sortKeys lists a sort map's keys, sorted.
-func sortKeys(m map[string]string) []string {
+// amieSortKeys lists a sort map's keys, sorted.
+func amieSortKeys(m map[string]string) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)

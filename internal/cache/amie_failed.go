@@ -33,8 +33,8 @@ type AMIEFailedRecord struct {
 	ProjectKey, ProjectName string
 }
 
-// failedBatch is how many failed records one multi-row insert carries.
-const failedBatch = 200
+// amieFailedBatch is how many failed records one multi-row insert carries.
+const amieFailedBatch = 200
 
 // ReplaceAMIEFailed makes the cached failed records equal to recs, the
 // upstream's whole list, in one transaction: records cleared upstream
@@ -45,7 +45,7 @@ const failedBatch = 200
 func (db *DB) ReplaceAMIEFailed(ctx context.Context, recs []AMIEFailedRecord) (int64, error) {
 	var written int64
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		have, err := storedDigests(ctx, tx)
+		have, err := amieStoredDigests(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -87,14 +87,14 @@ func (db *DB) ReplaceAMIEFailed(ctx context.Context, recs []AMIEFailedRecord) (i
 				del = append(del, id)
 			}
 		}
-		if err := deleteFailed(ctx, tx, del); err != nil {
+		if err := deleteAMIEFailed(ctx, tx, del); err != nil {
 			return err
 		}
-		if err := insertFailed(ctx, tx, ins); err != nil {
+		if err := insertAMIEFailed(ctx, tx, ins); err != nil {
 			return err
 		}
 		written = int64(len(ins) + len(del))
-		return touchResources(ctx, tx, names, db.now())
+		return touchAMIEResources(ctx, tx, names, db.now())
 	})
 	if err != nil {
 		return 0, fmt.Errorf("cache: replace amie failed records: %w", err)
@@ -113,7 +113,7 @@ func (r *AMIEFailedRecord) digest() int64 {
 	return int64(h.Sum64())
 }
 
-func storedDigests(ctx context.Context, tx *sql.Tx) (map[int64]int64, error) {
+func amieStoredDigests(ctx context.Context, tx *sql.Tx) (map[int64]int64, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT failed_id, digest FROM amie_failed WHERE failed_id > 0`)
 	if err != nil {
 		return nil, err
@@ -130,7 +130,7 @@ func storedDigests(ctx context.Context, tx *sql.Tx) (map[int64]int64, error) {
 	return out, rows.Err()
 }
 
-func deleteFailed(ctx context.Context, tx *sql.Tx, ids []int64) error {
+func deleteAMIEFailed(ctx context.Context, tx *sql.Tx, ids []int64) error {
 	for i := 0; i < len(ids); i += 500 {
 		part := ids[i:min(i+500, len(ids))]
 		if _, err := tx.ExecContext(ctx, `DELETE FROM amie_failed WHERE failed_id IN (`+placeholders(len(part))+`)`, anys(part)...); err != nil {
@@ -140,9 +140,9 @@ func deleteFailed(ctx context.Context, tx *sql.Tx, ids []int64) error {
 	return nil
 }
 
-func insertFailed(ctx context.Context, tx *sql.Tx, recs []AMIEFailedRecord) error {
-	for i := 0; i < len(recs); i += failedBatch {
-		part := recs[i:min(i+failedBatch, len(recs))]
+func insertAMIEFailed(ctx context.Context, tx *sql.Tx, recs []AMIEFailedRecord) error {
+	for i := 0; i < len(recs); i += amieFailedBatch {
+		part := recs[i:min(i+amieFailedBatch, len(recs))]
 		args := make([]any, 0, len(part)*14)
 		for j := range part {
 			r := &part[j]

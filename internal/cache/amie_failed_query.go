@@ -20,14 +20,14 @@ type FailedFilter struct {
 	Limit, Offset                  int
 }
 
-var failedOrder = map[string]string{
+var amieFailedOrder = map[string]string{
 	"id": "f.failed_id", "type": "f.usage_type", "resource": "f.resource", "project": "f.local_project_id",
 	"record": "f.local_record_id", "user": "f.username", "start": "f.start_time", "end": "f.end_time",
 	"charge": "CAST(f.charge AS REAL)",
 }
 
 // FailedSorts lists the sort keys of the failed-records table.
-func FailedSorts() []string { return sortKeys(failedOrder) }
+func FailedSorts() []string { return amieSortKeys(amieFailedOrder) }
 
 func (f FailedFilter) where() (string, []any) {
 	w, args := ScopeFilter(f.Scope, portal.UpstreamAMIE, "f.local_project_id")
@@ -43,7 +43,7 @@ func (f FailedFilter) where() (string, []any) {
 }
 
 func (f FailedFilter) orderBy() string {
-	col, ok := failedOrder[f.Sort]
+	col, ok := amieFailedOrder[f.Sort]
 	if !ok {
 		col = "f.failed_id"
 	}
@@ -54,13 +54,13 @@ func (f FailedFilter) orderBy() string {
 	return " ORDER BY f.error ASC, " + col + dir + ", f.failed_id ASC, f.id ASC"
 }
 
-const failedSelect = `SELECT f.failed_id, f.usage_type, f.error, f.resource, f.local_project_id, f.local_record_id, f.username,
+const amieFailedSelect = `SELECT f.failed_id, f.usage_type, f.error, f.resource, f.local_project_id, f.local_record_id, f.username,
 	f.start_time, f.end_time, f.charge, f.local_reference, f.problems, f.raw, COALESCE(p.key, ''), COALESCE(p.name, '')
 	FROM amie_failed f
 	LEFT JOIN project_ids pi ON pi.upstream = 'amie' AND pi.upstream_id = f.local_project_id
 	LEFT JOIN projects p ON p.key = pi.project_key`
 
-func scanFailed(rows *sql.Rows) (AMIEFailedRecord, error) {
+func scanAMIEFailed(rows *sql.Rows) (AMIEFailedRecord, error) {
 	var r AMIEFailedRecord
 	var start, end int64
 	err := rows.Scan(&r.FailedID, &r.UsageType, &r.Error, &r.Resource, &r.LocalProjectID, &r.LocalRecordID, &r.Username,
@@ -82,13 +82,13 @@ func (db *DB) ListFailed(ctx context.Context, f FailedFilter) ([]AMIEFailedRecor
 		if limit <= 0 {
 			limit = 50
 		}
-		rows, err := tx.QueryContext(ctx, failedSelect+` WHERE `+w+f.orderBy()+` LIMIT ? OFFSET ?`, append(args, limit, f.Offset)...)
+		rows, err := tx.QueryContext(ctx, amieFailedSelect+` WHERE `+w+f.orderBy()+` LIMIT ? OFFSET ?`, append(args, limit, f.Offset)...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			r, err := scanFailed(rows)
+			r, err := scanAMIEFailed(rows)
 			if err != nil {
 				return err
 			}
@@ -106,13 +106,13 @@ func (db *DB) ListFailed(ctx context.Context, f FailedFilter) ([]AMIEFailedRecor
 // order, one row at a time (for CSV downloads).
 func (db *DB) EachFailed(ctx context.Context, f FailedFilter, fn func(AMIEFailedRecord) error) error {
 	w, args := f.where()
-	rows, err := db.r.QueryContext(ctx, failedSelect+` WHERE `+w+f.orderBy(), args...)
+	rows, err := db.r.QueryContext(ctx, amieFailedSelect+` WHERE `+w+f.orderBy(), args...)
 	if err != nil {
 		return fmt.Errorf("cache: failed records: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		r, err := scanFailed(rows)
+		r, err := scanAMIEFailed(rows)
 		if err != nil {
 			return fmt.Errorf("cache: failed records: %w", err)
 		}
@@ -206,7 +206,7 @@ func (db *DB) FailedOptions(ctx context.Context, scope portal.Scope) (FailedOpti
 			col string
 			dst *[]string
 		}{{"resource", &o.Resources}, {"error", &o.Errors}, {"usage_type", &o.Types}} {
-			vals, err := distinct(ctx, tx, `SELECT DISTINCT f.`+c.col+` FROM amie_failed f WHERE `+w+` ORDER BY 1`, args)
+			vals, err := amieDistinct(ctx, tx, `SELECT DISTINCT f.`+c.col+` FROM amie_failed f WHERE `+w+` ORDER BY 1`, args)
 			if err != nil {
 				return err
 			}
@@ -236,7 +236,7 @@ func (db *DB) FailedOptions(ctx context.Context, scope portal.Scope) (FailedOpti
 	return o, nil
 }
 
-func distinct(ctx context.Context, tx *sql.Tx, q string, args []any) ([]string, error) {
+func amieDistinct(ctx context.Context, tx *sql.Tx, q string, args []any) ([]string, error) {
 	rows, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err

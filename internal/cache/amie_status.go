@@ -59,9 +59,9 @@ func (db *DB) requestFullAMIESync(ctx context.Context, tx *sql.Tx) error {
 	return err
 }
 
-// statusBatch is how many rows one multi-row upsert carries (7 values each,
+// amieStatusBatch is how many rows one multi-row upsert carries (7 values each,
 // well under SQLite's 32766 bound on parameters).
-const statusBatch = 500
+const amieStatusBatch = 500
 
 // SaveAMIEStatus writes the status of the re-read days [from, to) in one
 // transaction: rows that are new or changed are upserted, and rows of those
@@ -72,19 +72,19 @@ const statusBatch = 500
 func (db *DB) SaveAMIEStatus(ctx context.Context, rows []AMIEStatusDay, from, to, started time.Time, full bool) (int64, error) {
 	var written int64
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		have, err := storedStatus(ctx, tx, from, to)
+		have, err := amieStoredStatus(ctx, tx, from, to)
 		if err != nil {
 			return err
 		}
 		var changed []AMIEStatusDay
 		for _, r := range rows {
-			k := statusKey{secs(r.Day), r.Resource}
+			k := amieStatusKey{secs(r.Day), r.Resource}
 			if old, ok := have[k]; !ok || old.Loaded != r.Loaded || old.Failed != r.Failed || old.TotalCharge != r.TotalCharge {
 				changed = append(changed, r)
 			}
 			delete(have, k)
 		}
-		if err := upsertStatus(ctx, tx, changed, db.nowMS()); err != nil {
+		if err := amieUpsertStatus(ctx, tx, changed, db.nowMS()); err != nil {
 			return err
 		}
 		for k := range have {
@@ -93,7 +93,7 @@ func (db *DB) SaveAMIEStatus(ctx context.Context, rows []AMIEStatusDay, from, to
 			}
 		}
 		written = int64(len(changed) + len(have))
-		if err := touchResources(ctx, tx, statusResources(rows), db.now()); err != nil {
+		if err := touchAMIEResources(ctx, tx, amieStatusResources(rows), db.now()); err != nil {
 			return err
 		}
 		set := `last_run_ms = ?`
@@ -109,35 +109,35 @@ func (db *DB) SaveAMIEStatus(ctx context.Context, rows []AMIEStatusDay, from, to
 	return written, nil
 }
 
-type statusKey struct {
+type amieStatusKey struct {
 	day      int64
 	resource string
 }
 
-// storedStatus reads the stored rows of the days [from, to).
-func storedStatus(ctx context.Context, tx *sql.Tx, from, to time.Time) (map[statusKey]AMIEStatusDay, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT `+statusCols+` FROM amie_status_days WHERE day >= ? AND day < ?`, secs(from), secs(to))
+// amieStoredStatus reads the stored rows of the days [from, to).
+func amieStoredStatus(ctx context.Context, tx *sql.Tx, from, to time.Time) (map[amieStatusKey]AMIEStatusDay, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT `+amieStatusCols+` FROM amie_status_days WHERE day >= ? AND day < ?`, secs(from), secs(to))
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := map[statusKey]AMIEStatusDay{}
+	out := map[amieStatusKey]AMIEStatusDay{}
 	for rows.Next() {
-		r, err := scanStatus(rows)
+		r, err := scanAMIEStatus(rows)
 		if err != nil {
 			return nil, err
 		}
-		out[statusKey{secs(r.Day), r.Resource}] = r
+		out[amieStatusKey{secs(r.Day), r.Resource}] = r
 	}
 	return out, rows.Err()
 }
 
-func upsertStatus(ctx context.Context, tx *sql.Tx, rows []AMIEStatusDay, stamp int64) error {
-	for i := 0; i < len(rows); i += statusBatch {
-		part := rows[i:min(i+statusBatch, len(rows))]
+func amieUpsertStatus(ctx context.Context, tx *sql.Tx, rows []AMIEStatusDay, stamp int64) error {
+	for i := 0; i < len(rows); i += amieStatusBatch {
+		part := rows[i:min(i+amieStatusBatch, len(rows))]
 		args := make([]any, 0, len(part)*7)
 		for _, r := range part {
-			args = append(args, secs(r.Day), r.Resource, r.Loaded, r.Failed, r.TotalCharge, micros(r.TotalCharge), stamp)
+			args = append(args, secs(r.Day), r.Resource, r.Loaded, r.Failed, r.TotalCharge, amieMicros(r.TotalCharge), stamp)
 		}
 		q := `INSERT INTO amie_status_days(day, resource, loaded, failed, total_charge, charge_micro, changed_ms) VALUES ` +
 			strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?),", len(part)), ",") +
@@ -150,7 +150,7 @@ func upsertStatus(ctx context.Context, tx *sql.Tx, rows []AMIEStatusDay, stamp i
 	return nil
 }
 
-func statusResources(rows []AMIEStatusDay) []string {
+func amieStatusResources(rows []AMIEStatusDay) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, r := range rows {
@@ -162,8 +162,8 @@ func statusResources(rows []AMIEStatusDay) []string {
 	return out
 }
 
-// touchResources records resources the upstream reported.
-func touchResources(ctx context.Context, tx *sql.Tx, names []string, now int64) error {
+// touchAMIEResources records resources the upstream reported.
+func touchAMIEResources(ctx context.Context, tx *sql.Tx, names []string, now int64) error {
 	for _, n := range names {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO amie_resources(name, last_seen) VALUES (?, ?)
 			ON CONFLICT(name) DO UPDATE SET last_seen = excluded.last_seen`, n, now); err != nil {

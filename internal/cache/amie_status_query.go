@@ -29,7 +29,7 @@ var usageStatusOrder = map[string]string{
 }
 
 // UsageStatusSorts lists the sort keys of the status table.
-func UsageStatusSorts() []string { return sortKeys(usageStatusOrder) }
+func UsageStatusSorts() []string { return amieSortKeys(usageStatusOrder) }
 
 // DayStart returns 00:00 UTC of t's day.
 func DayStart(t time.Time) time.Time {
@@ -58,9 +58,9 @@ func (f UsageStatusFilter) orderBy() string {
 	return " ORDER BY " + col + dir + ", day DESC, resource ASC"
 }
 
-const statusCols = `day, resource, loaded, failed, total_charge`
+const amieStatusCols = `day, resource, loaded, failed, total_charge`
 
-func scanStatus(rows *sql.Rows) (AMIEStatusDay, error) {
+func scanAMIEStatus(rows *sql.Rows) (AMIEStatusDay, error) {
 	var r AMIEStatusDay
 	var day int64
 	err := rows.Scan(&day, &r.Resource, &r.Loaded, &r.Failed, &r.TotalCharge)
@@ -81,14 +81,14 @@ func (db *DB) ListUsageStatus(ctx context.Context, f UsageStatusFilter) ([]AMIES
 		if limit <= 0 {
 			limit = 50
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+statusCols+` FROM amie_status_days WHERE `+w+f.orderBy()+` LIMIT ? OFFSET ?`,
+		rows, err := tx.QueryContext(ctx, `SELECT `+amieStatusCols+` FROM amie_status_days WHERE `+w+f.orderBy()+` LIMIT ? OFFSET ?`,
 			append(args, limit, f.Offset)...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			r, err := scanStatus(rows)
+			r, err := scanAMIEStatus(rows)
 			if err != nil {
 				return err
 			}
@@ -106,13 +106,13 @@ func (db *DB) ListUsageStatus(ctx context.Context, f UsageStatusFilter) ([]AMIES
 // reading one row at a time (for CSV downloads).
 func (db *DB) EachUsageStatus(ctx context.Context, f UsageStatusFilter, fn func(AMIEStatusDay) error) error {
 	w, args := f.where()
-	rows, err := db.r.QueryContext(ctx, `SELECT `+statusCols+` FROM amie_status_days WHERE `+w+f.orderBy(), args...)
+	rows, err := db.r.QueryContext(ctx, `SELECT `+amieStatusCols+` FROM amie_status_days WHERE `+w+f.orderBy(), args...)
 	if err != nil {
 		return fmt.Errorf("cache: usage status: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		r, err := scanStatus(rows)
+		r, err := scanAMIEStatus(rows)
 		if err != nil {
 			return fmt.Errorf("cache: usage status: %w", err)
 		}
@@ -146,16 +146,16 @@ func (db *DB) UsageStatusSummary(ctx context.Context, f UsageStatusFilter) (Usag
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(DISTINCT resource) FROM amie_status_days WHERE `+w, args...).Scan(&s.Resources); err != nil {
 			return err
 		}
-		days, inexact, err := summaryDays(ctx, tx, w, args)
+		days, inexact, err := amieSummaryDays(ctx, tx, w, args)
 		if err != nil {
 			// An integer sum overflowed: sum every day from the text.
-			if days, err = textSummary(ctx, tx, w, args); err != nil {
+			if days, err = amieTextSummary(ctx, tx, w, args); err != nil {
 				return err
 			}
 			inexact = nil
 		}
 		for _, d := range inexact {
-			if err := exactDayCharge(ctx, tx, w, args, &days[d]); err != nil {
+			if err := amieExactDayCharge(ctx, tx, w, args, &days[d]); err != nil {
 				return err
 			}
 		}
@@ -173,13 +173,13 @@ func (db *DB) UsageStatusSummary(ctx context.Context, f UsageStatusFilter) (Usag
 			return s, fmt.Errorf("cache: usage status summary: %w", err)
 		}
 	}
-	s.Charge = trimZeros(total.String())
+	s.Charge = amieTrimZeros(total.String())
 	return s, nil
 }
 
-// summaryDays sums the rows per day in SQL; it returns the indexes of the
+// amieSummaryDays sums the rows per day in SQL; it returns the indexes of the
 // days whose charge must be summed from the text.
-func summaryDays(ctx context.Context, tx *sql.Tx, w string, args []any) ([]AMIEStatusDay, []int, error) {
+func amieSummaryDays(ctx context.Context, tx *sql.Tx, w string, args []any) ([]AMIEStatusDay, []int, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT day, SUM(loaded), SUM(failed), COALESCE(SUM(charge_micro), 0), COUNT(*) - COUNT(charge_micro)
 		FROM amie_status_days WHERE `+w+` GROUP BY day ORDER BY day`, args...)
 	if err != nil {
@@ -194,7 +194,7 @@ func summaryDays(ctx context.Context, tx *sql.Tx, w string, args []any) ([]AMIES
 		if err := rows.Scan(&day, &d.Loaded, &d.Failed, &micro, &nulls); err != nil {
 			return nil, nil, err
 		}
-		d.Day, d.TotalCharge = unix(day), microString(micro)
+		d.Day, d.TotalCharge = unix(day), amieMicroString(micro)
 		if nulls > 0 {
 			inexact = append(inexact, len(days))
 		}
@@ -203,8 +203,8 @@ func summaryDays(ctx context.Context, tx *sql.Tx, w string, args []any) ([]AMIES
 	return days, inexact, rows.Err()
 }
 
-// exactDayCharge sums one day's charges from their text.
-func exactDayCharge(ctx context.Context, tx *sql.Tx, w string, args []any, d *AMIEStatusDay) error {
+// amieExactDayCharge sums one day's charges from their text.
+func amieExactDayCharge(ctx context.Context, tx *sql.Tx, w string, args []any, d *AMIEStatusDay) error {
 	rows, err := tx.QueryContext(ctx, `SELECT total_charge FROM amie_status_days WHERE `+w+` AND day = ?`, append(args[:len(args):len(args)], secs(d.Day))...)
 	if err != nil {
 		return err
@@ -220,13 +220,13 @@ func exactDayCharge(ctx context.Context, tx *sql.Tx, w string, args []any, d *AM
 			return fmt.Errorf("%s: %w", FormatDay(d.Day), err)
 		}
 	}
-	d.TotalCharge = trimZeros(sum.String())
+	d.TotalCharge = amieTrimZeros(sum.String())
 	return rows.Err()
 }
 
-// textSummary sums every row in Go: per day, counts and exact charges.
-func textSummary(ctx context.Context, tx *sql.Tx, w string, args []any) ([]AMIEStatusDay, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT `+statusCols+` FROM amie_status_days WHERE `+w+` ORDER BY day`, args...)
+// amieTextSummary sums every row in Go: per day, counts and exact charges.
+func amieTextSummary(ctx context.Context, tx *sql.Tx, w string, args []any) ([]AMIEStatusDay, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT `+amieStatusCols+` FROM amie_status_days WHERE `+w+` ORDER BY day`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -235,12 +235,12 @@ func textSummary(ctx context.Context, tx *sql.Tx, w string, args []any) ([]AMIES
 	var sum ChargeSum
 	flush := func() {
 		if n := len(days); n > 0 {
-			days[n-1].TotalCharge = trimZeros(sum.String())
+			days[n-1].TotalCharge = amieTrimZeros(sum.String())
 		}
 		sum = ChargeSum{}
 	}
 	for rows.Next() {
-		r, err := scanStatus(rows)
+		r, err := scanAMIEStatus(rows)
 		if err != nil {
 			return nil, err
 		}

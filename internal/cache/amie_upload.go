@@ -115,8 +115,8 @@ type UploadWriter struct {
 	next   int // the Seq the next record must have
 }
 
-// recordBatch is how many records one multi-row insert carries (12 values each).
-const recordBatch = 200
+// usageRecordBatch is how many records one multi-row insert carries (12 values each).
+const usageRecordBatch = 200
 
 // Add stores one planned request and its records (recs[i].Seq must run
 // from chunk.First on, with no gap since the previous request) and queues
@@ -126,8 +126,8 @@ func (w *UploadWriter) Add(chunk UsageChunk, recs []UsageRecord) error {
 		return fmt.Errorf("cache: upload request %d (records %d+%d) does not follow request %d (next record %d)",
 			chunk.Index, chunk.First, chunk.Count, w.chunks-1, w.next)
 	}
-	for i := 0; i < len(recs); i += recordBatch {
-		part := recs[i:min(i+recordBatch, len(recs))]
+	for i := 0; i < len(recs); i += usageRecordBatch {
+		part := recs[i:min(i+usageRecordBatch, len(recs))]
 		args := make([]any, 0, len(part)*11)
 		for j := range part {
 			r := &part[j]
@@ -148,7 +148,7 @@ func (w *UploadWriter) Add(chunk UsageChunk, recs []UsageRecord) error {
 		return err
 	}
 	oid, err := w.db.enqueue(w.ctx, w.tx, OutboxItem{Kind: OutboxKindAMIEUsage, Upstream: portal.UpstreamAMIE,
-		Ref: uploadSubject(w.upload.ID), Payload: string(payload), CreatedBy: w.upload.CreatedBy,
+		Ref: usageUploadSubject(w.upload.ID), Payload: string(payload), CreatedBy: w.upload.CreatedBy,
 		Summary: fmt.Sprintf("AMIE usage upload %d: %s records %d–%d", w.upload.ID, w.upload.UsageType, chunk.First+1, chunk.First+chunk.Count)})
 	if err != nil {
 		return err
@@ -162,7 +162,7 @@ func (w *UploadWriter) Add(chunk UsageChunk, recs []UsageRecord) error {
 	return nil
 }
 
-func uploadSubject(id int64) string { return "usage_upload:" + strconv.FormatInt(id, 10) }
+func usageUploadSubject(id int64) string { return "usage_upload:" + strconv.FormatInt(id, 10) }
 
 // CreateUsageUpload stores an upload in one transaction: the upload row,
 // then whatever fill adds through the writer (its records and planned
@@ -187,7 +187,7 @@ func (db *DB) CreateUsageUpload(ctx context.Context, u UsageUpload, fill func(w 
 		if _, err := tx.ExecContext(ctx, `UPDATE usage_uploads SET chunks = ? WHERE id = ?`, w.chunks, u.ID); err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, AuditEntry{Actor: u.CreatedBy, ActorName: u.CreatedByName, Subject: uploadSubject(u.ID), To: UploadQueued,
+		return db.audit(ctx, tx, AuditEntry{Actor: u.CreatedBy, ActorName: u.CreatedByName, Subject: usageUploadSubject(u.ID), To: UploadQueued,
 			Reason: fmt.Sprintf("%s records uploaded from %s: %d records in %d requests", u.UsageType, u.Filename, u.Records, w.chunks)})
 	})
 	if err != nil {

@@ -8,10 +8,10 @@ import (
 	"time"
 )
 
-const uploadCols = `id, usage_type, filename, records, total_charge, projects, chunks, chunks_delivered, accepted, refused, not_sent,
+const usageUploadCols = `id, usage_type, filename, records, total_charge, projects, chunks, chunks_delivered, accepted, refused, not_sent,
 	state, created_by, created_by_name, created_at, updated_at`
 
-func scanUpload(row interface{ Scan(...any) error }) (*UsageUpload, error) {
+func scanUsageUpload(row interface{ Scan(...any) error }) (*UsageUpload, error) {
 	var u UsageUpload
 	var projects string
 	var created, updated int64
@@ -28,7 +28,7 @@ func scanUpload(row interface{ Scan(...any) error }) (*UsageUpload, error) {
 
 // UsageUploadByID returns one upload.
 func (db *DB) UsageUploadByID(ctx context.Context, id int64) (*UsageUpload, error) {
-	u, err := scanUpload(db.r.QueryRowContext(ctx, `SELECT `+uploadCols+` FROM usage_uploads WHERE id = ?`, id))
+	u, err := scanUsageUpload(db.r.QueryRowContext(ctx, `SELECT `+usageUploadCols+` FROM usage_uploads WHERE id = ?`, id))
 	if err != nil {
 		return nil, notFound(err, fmt.Sprintf("There is no upload %d.", id))
 	}
@@ -45,10 +45,10 @@ type UploadFilter struct {
 	Limit, Offset int
 }
 
-var uploadOrder = map[string]string{"id": "id", "records": "records", "state": "state", "type": "usage_type", "file": "filename", "by": "created_by_name"}
+var usageUploadOrder = map[string]string{"id": "id", "records": "records", "state": "state", "type": "usage_type", "file": "filename", "by": "created_by_name"}
 
 // UploadSorts lists the sort keys of the uploads table.
-func UploadSorts() []string { return sortKeys(uploadOrder) }
+func UploadSorts() []string { return amieSortKeys(usageUploadOrder) }
 
 func (f UploadFilter) where() (string, []any) {
 	w, args := "1=1", []any{}
@@ -64,7 +64,7 @@ func (f UploadFilter) where() (string, []any) {
 }
 
 func (f UploadFilter) orderBy() string {
-	col, ok := uploadOrder[f.Sort]
+	col, ok := usageUploadOrder[f.Sort]
 	if !ok {
 		col, f.Desc = "id", true
 	}
@@ -88,13 +88,13 @@ func (db *DB) ListUsageUploads(ctx context.Context, f UploadFilter) ([]UsageUplo
 		if limit <= 0 {
 			limit = 50
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+uploadCols+` FROM usage_uploads WHERE `+w+f.orderBy()+` LIMIT ? OFFSET ?`, append(args, limit, f.Offset)...)
+		rows, err := tx.QueryContext(ctx, `SELECT `+usageUploadCols+` FROM usage_uploads WHERE `+w+f.orderBy()+` LIMIT ? OFFSET ?`, append(args, limit, f.Offset)...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			u, err := scanUpload(rows)
+			u, err := scanUsageUpload(rows)
 			if err != nil {
 				return err
 			}
@@ -111,13 +111,13 @@ func (db *DB) ListUsageUploads(ctx context.Context, f UploadFilter) ([]UsageUplo
 // EachUsageUpload calls fn for every matching upload in the table's order.
 func (db *DB) EachUsageUpload(ctx context.Context, f UploadFilter, fn func(UsageUpload) error) error {
 	w, args := f.where()
-	rows, err := db.r.QueryContext(ctx, `SELECT `+uploadCols+` FROM usage_uploads WHERE `+w+f.orderBy(), args...)
+	rows, err := db.r.QueryContext(ctx, `SELECT `+usageUploadCols+` FROM usage_uploads WHERE `+w+f.orderBy(), args...)
 	if err != nil {
 		return fmt.Errorf("cache: uploads: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		u, err := scanUpload(rows)
+		u, err := scanUsageUpload(rows)
 		if err != nil {
 			return fmt.Errorf("cache: uploads: %w", err)
 		}
@@ -130,7 +130,7 @@ func (db *DB) EachUsageUpload(ctx context.Context, f UploadFilter, fn func(Usage
 
 // UploadProgress counts an upload's requests per outbox state.
 func (db *DB) UploadProgress(ctx context.Context, id int64) (map[string]int, error) {
-	m, err := outboxStates(ctx, db.r, uploadSubject(id))
+	m, err := amieOutboxStates(ctx, db.r, usageUploadSubject(id))
 	if err != nil {
 		return nil, fmt.Errorf("cache: upload progress: %w", err)
 	}
@@ -163,14 +163,14 @@ type UploadRecordFilter struct {
 	Limit, Offset int
 }
 
-var uploadRecordOrder = map[string]string{"line": "r.seq", "record": "r.local_record_id", "resource": "r.resource",
+var usageUploadRecordOrder = map[string]string{"line": "r.seq", "record": "r.local_record_id", "resource": "r.resource",
 	"project": "r.local_project_id", "user": "r.username", "start": "r.start_time", "charge": "CAST(r.charge AS REAL)", "outcome": "r.outcome"}
 
 // UploadRecordSorts lists the sort keys of an upload's records table.
-func UploadRecordSorts() []string { return sortKeys(uploadRecordOrder) }
+func UploadRecordSorts() []string { return amieSortKeys(usageUploadRecordOrder) }
 
-// processingError finds a record's current processing failure upstream.
-const processingError = `(SELECT af.error FROM amie_failed af WHERE af.resource = r.resource AND af.local_record_id = r.local_record_id
+// usageProcessingError finds a record's current processing failure upstream.
+const usageProcessingError = `(SELECT af.error FROM amie_failed af WHERE af.resource = r.resource AND af.local_record_id = r.local_record_id
 	AND af.usage_type = ? ORDER BY af.failed_id DESC LIMIT 1)`
 
 func (f UploadRecordFilter) where() (string, []any) {
@@ -178,7 +178,7 @@ func (f UploadRecordFilter) where() (string, []any) {
 	switch f.Outcome {
 	case "":
 	case RecordOutcomeFailedProcessing:
-		w += " AND r.outcome = 'accepted' AND " + processingError + " IS NOT NULL"
+		w += " AND r.outcome = 'accepted' AND " + usageProcessingError + " IS NOT NULL"
 		args = append(args, f.UsageType)
 	default:
 		w += " AND r.outcome = ?"
@@ -189,7 +189,7 @@ func (f UploadRecordFilter) where() (string, []any) {
 
 func (f UploadRecordFilter) query(page bool) (string, []any) {
 	w, args := f.where()
-	col, ok := uploadRecordOrder[f.Sort]
+	col, ok := usageUploadRecordOrder[f.Sort]
 	if !ok {
 		col = "r.seq"
 	}
@@ -198,7 +198,7 @@ func (f UploadRecordFilter) query(page bool) (string, []any) {
 		dir = " DESC"
 	}
 	q := `SELECT r.seq, r.line, r.chunk, r.local_record_id, r.resource, r.local_project_id, r.username, r.start_time, r.end_time,
-		r.charge, r.outcome, r.error, COALESCE(` + processingError + `, '') FROM usage_upload_records r WHERE ` + w +
+		r.charge, r.outcome, r.error, COALESCE(` + usageProcessingError + `, '') FROM usage_upload_records r WHERE ` + w +
 		` ORDER BY ` + col + dir
 	if col != "r.seq" {
 		q += `, r.seq ASC`
@@ -215,7 +215,7 @@ func (f UploadRecordFilter) query(page bool) (string, []any) {
 	return q, args
 }
 
-func scanUploadRecord(rows *sql.Rows) (UploadRecord, error) {
+func scanUsageUploadRecord(rows *sql.Rows) (UploadRecord, error) {
 	var r UploadRecord
 	var start, end int64
 	err := rows.Scan(&r.Seq, &r.Line, &r.Chunk, &r.LocalRecordID, &r.Resource, &r.LocalProjectID, &r.Username, &start, &end,
@@ -240,7 +240,7 @@ func (db *DB) ListUploadRecords(ctx context.Context, f UploadRecordFilter) ([]Up
 		}
 		defer rows.Close()
 		for rows.Next() {
-			r, err := scanUploadRecord(rows)
+			r, err := scanUsageUploadRecord(rows)
 			if err != nil {
 				return err
 			}
@@ -263,7 +263,7 @@ func (db *DB) EachUploadRecord(ctx context.Context, f UploadRecordFilter, fn fun
 	}
 	defer rows.Close()
 	for rows.Next() {
-		r, err := scanUploadRecord(rows)
+		r, err := scanUsageUploadRecord(rows)
 		if err != nil {
 			return fmt.Errorf("cache: upload records: %w", err)
 		}

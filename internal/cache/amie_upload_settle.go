@@ -44,7 +44,7 @@ func settleUsageChunk(ctx context.Context, db *DB, tx *sql.Tx, it OutboxItem, o 
 	if detail != "" {
 		reason += ": " + detail
 	}
-	return db.audit(ctx, tx, AuditEntry{Actor: actor, ActorName: o.ActorName, Subject: uploadSubject(p.Upload), From: from, To: state, Reason: reason})
+	return db.audit(ctx, tx, AuditEntry{Actor: actor, ActorName: o.ActorName, Subject: usageUploadSubject(p.Upload), From: from, To: state, Reason: reason})
 }
 
 // applyChunkOutcome sets the outcome of the request's records and returns
@@ -102,18 +102,18 @@ func (db *DB) refreshUpload(ctx context.Context, tx *sql.Tx, id int64) (string, 
 		outcomes[k] = n
 	}
 	rows.Close()
-	states, err := outboxStates(ctx, tx, uploadSubject(id))
+	states, err := amieOutboxStates(ctx, tx, usageUploadSubject(id))
 	if err != nil {
 		return "", err
 	}
-	state := uploadState(states)
+	state := usageUploadState(states)
 	_, err = tx.ExecContext(ctx, `UPDATE usage_uploads SET state = ?, chunks_delivered = ?, accepted = ?, refused = ?, not_sent = ?, updated_at = ? WHERE id = ?`,
 		state, states[OutboxDelivered], outcomes[RecordAccepted]+outcomes[RecordSent], outcomes[RecordRefused], outcomes[RecordNotSent], db.now(), id)
 	return state, err
 }
 
-// outboxStates counts the outbox items of ref per state.
-func outboxStates(ctx context.Context, q interface {
+// amieOutboxStates counts the outbox items of ref per state.
+func amieOutboxStates(ctx context.Context, q interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 }, ref string) (map[string]int, error) {
 	rows, err := q.QueryContext(ctx, `SELECT state, COUNT(*) FROM outbox WHERE ref = ? GROUP BY state`, ref)
@@ -133,8 +133,8 @@ func outboxStates(ctx context.Context, q interface {
 	return out, rows.Err()
 }
 
-// uploadState derives an upload's state from its requests' states.
-func uploadState(states map[string]int) string {
+// usageUploadState derives an upload's state from its requests' states.
+func usageUploadState(states map[string]int) string {
 	inFlight := states[OutboxQueued] + states[OutboxSending] + states[OutboxVerify]
 	total := 0
 	for _, n := range states {

@@ -26,7 +26,7 @@ func (h *Handler) handleUsageClear(c echo.Context) error {
 	// The page is re-rendered from this request on a refusal; its links and
 	// forms must point at the page, not at this action.
 	c.Request().URL.Path = "/usage/failed"
-	f, lp, err := failedQuery(c, c.QueryParams())
+	f, lp, err := usageFailedQuery(c, c.QueryParams())
 	if err != nil {
 		return err
 	}
@@ -87,20 +87,20 @@ func (h *Handler) confirmGroupClear(c echo.Context, group string, n int) error {
 		Action: "/usage/failed/clear?" + c.Request().URL.RawQuery, CancelHref: back.RequestURI()}))
 }
 
-// clearRows lists clear requests for pages.
-func (h *Handler) clearRows(c echo.Context, f cache.ClearFilter) ([]templates.UsageClearRow, int64, error) {
+// usageClearRows lists clear requests for pages.
+func (h *Handler) usageClearRows(c echo.Context, f cache.ClearFilter) ([]templates.UsageClearRow, int64, error) {
 	clears, total, err := h.Usage.ListUsageClears(c.Request().Context(), f)
 	if err != nil {
 		return nil, 0, err
 	}
 	out := make([]templates.UsageClearRow, 0, len(clears))
 	for _, cl := range clears {
-		out = append(out, clearRow(cl))
+		out = append(out, usageClearRow(cl))
 	}
 	return out, total, nil
 }
 
-func clearRow(cl cache.UsageClear) templates.UsageClearRow {
+func usageClearRow(cl cache.UsageClear) templates.UsageClearRow {
 	by := cl.CreatedByName
 	if by == "" {
 		by = cl.CreatedBy
@@ -118,7 +118,7 @@ func (h *Handler) handleUsageClears(c echo.Context) error {
 	if wantsCSV(c) {
 		return h.clearsCSV(c, f)
 	}
-	rows, total, err := h.clearRows(c, f)
+	rows, total, err := h.usageClearRows(c, f)
 	if err != nil {
 		return err
 	}
@@ -149,9 +149,9 @@ func (h *Handler) clearsCSV(c echo.Context, f cache.ClearFilter) error {
 			return w.finish(err)
 		}
 		for _, cl := range clears {
-			r := clearRow(cl)
-			if err := w.row([]string{strconv.FormatInt(r.ID, 10), csvTime(r.Created), r.By, strconv.Itoa(r.Records), r.State,
-				csvTime(r.Updated), joinIDs(cl.FailedIDs)}); err != nil {
+			r := usageClearRow(cl)
+			if err := w.row([]string{strconv.FormatInt(r.ID, 10), usageCSVTime(r.Created), r.By, strconv.Itoa(r.Records), r.State,
+				usageCSVTime(r.Updated), usageJoinIDs(cl.FailedIDs)}); err != nil {
 				return w.finish(err)
 			}
 		}
@@ -180,15 +180,15 @@ func (h *Handler) handleUsageClearItem(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := templates.UsageClearView{Page: p, Clear: clearRow(*cl), Trail: auditRows(trail), Result: clearResult(cl.Result)}
+	v := templates.UsageClearView{Page: p, Clear: usageClearRow(*cl), Trail: auditRows(trail), Result: usageClearResult(cl.Result)}
 	const shown = 200
 	v.IDs = cl.FailedIDs[:min(len(cl.FailedIDs), shown)]
 	v.MoreIDs = len(cl.FailedIDs) - len(v.IDs)
 	return render(c, http.StatusOK, templates.UsageClear(v))
 }
 
-// clearResult describes a confirmed clear in words.
-func clearResult(result string) string {
+// usageClearResult describes a confirmed clear in words.
+func usageClearResult(result string) string {
 	if result == "" {
 		return ""
 	}
@@ -199,7 +199,7 @@ func clearResult(result string) string {
 	return fmt.Sprintf("%d records cleared; a re-read no longer lists them", r.Cleared)
 }
 
-func joinIDs(ids []int64) string {
+func usageJoinIDs(ids []int64) string {
 	b := make([]byte, 0, len(ids)*7)
 	for i, id := range ids {
 		if i > 0 {
@@ -210,16 +210,16 @@ func joinIDs(ids []int64) string {
 	return string(b)
 }
 
-// csvTime writes a time in CSV downloads: RFC 3339 in UTC, empty for none.
-func csvTime(t time.Time) string {
+// usageCSVTime writes a time in CSV downloads: RFC 3339 in UTC, empty for none.
+func usageCSVTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339)
 }
 
-// withQueryPath builds path?k=v&... .
-func withQueryPath(path string, kv ...string) string {
+// usagePathQuery builds path?k=v&... .
+func usagePathQuery(path string, kv ...string) string {
 	q := url.Values{}
 	for i := 0; i+1 < len(kv); i += 2 {
 		if kv[i+1] != "" {

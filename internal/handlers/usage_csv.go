@@ -26,10 +26,10 @@ import (
 const (
 	// maxUploadRows bounds the records of one file.
 	maxUploadRows = 250_000
-	// maxShownProblems is how many problems are kept to show; the rest are counted.
-	maxShownProblems = 200
-	// futureSlack is how far ahead of the portal's clock a time may be.
-	futureSlack = time.Hour
+	// uploadMaxProblems is how many problems are kept to show; the rest are counted.
+	uploadMaxProblems = 200
+	// usageFutureSlack is how far ahead of the portal's clock a time may be.
+	usageFutureSlack = time.Hour
 )
 
 // usageCheck is what each row is checked against.
@@ -69,7 +69,7 @@ func (r *uploadReport) Clean() bool { return len(r.Problems) == 0 }
 func (r *uploadReport) Total() int { return len(r.Problems) + r.More }
 
 func (r *uploadReport) add(line int, col, format string, args ...any) {
-	if len(r.Problems) >= maxShownProblems {
+	if len(r.Problems) >= uploadMaxProblems {
 		r.More++
 		return
 	}
@@ -119,7 +119,7 @@ func readUsageCSV(in io.Reader, s *usageSchema, chk *usageCheck, emit func(*cach
 		}
 		if ur.rep.Rows >= maxUploadRows {
 			line, _ := ur.r.FieldPos(0)
-			ur.rep.add(line, "", "the file has more than %s records; split it into files of at most %s records", fmtInt(maxUploadRows), fmtInt(maxUploadRows))
+			ur.rep.add(line, "", "the file has more than %s records; split it into files of at most %s records", usageInt(maxUploadRows), usageInt(maxUploadRows))
 			break
 		}
 		rec = cache.UsageRecord{Seq: ur.rep.Rows}
@@ -140,7 +140,7 @@ func readUsageCSV(in io.Reader, s *usageSchema, chk *usageCheck, emit func(*cach
 	return ur.rep, nil
 }
 
-func fmtInt(n int) string { return strconv.FormatInt(int64(n), 10) }
+func usageInt(n int) string { return strconv.FormatInt(int64(n), 10) }
 
 // syntaxError reports a file encoding/csv cannot read; the rest of the
 // file is not checked, since its rows can no longer be told apart.
@@ -166,7 +166,7 @@ func (ur *usageReader) header() bool {
 		ur.syntaxError(err)
 		return false
 	}
-	if !isText(row) {
+	if !usageIsText(row) {
 		ur.rep.add(1, "", "this is not a CSV text file (the first line has bytes that are not UTF-8 text); save the sheet as CSV UTF-8")
 		return false
 	}
@@ -202,8 +202,8 @@ func (ur *usageReader) header() bool {
 
 func (s *usageSchema) key() string { return s.Key }
 
-// isText reports whether every cell is UTF-8 text without NUL bytes.
-func isText(row []string) bool {
+// usageIsText reports whether every cell is UTF-8 text without NUL bytes.
+func usageIsText(row []string) bool {
 	for _, c := range row {
 		if !utf8.ValidString(c) || strings.IndexByte(c, 0) >= 0 {
 			return false
@@ -221,7 +221,7 @@ func (ur *usageReader) row(row []string, rec *cache.UsageRecord) bool {
 		ur.rep.add(first, "", "the row has %d cells; the header has %d", len(row), ur.width)
 		return false
 	}
-	if !isText(row) {
+	if !usageIsText(row) {
 		ur.rep.add(first, "", "the row has bytes that are not UTF-8 text")
 		return false
 	}

@@ -35,31 +35,31 @@ func (ur *usageReader) cell(c int, rec *cache.UsageRecord) {
 		return
 	case v == "":
 		return
-	case utf8.RuneCountInString(v) > maxCellLen:
-		ur.problem(c, "the value is longer than %d characters", maxCellLen)
+	case utf8.RuneCountInString(v) > usageMaxCell:
+		ur.problem(c, "the value is longer than %d characters", usageMaxCell)
 		return
 	case strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }):
 		ur.problem(c, "the value has control characters (a line break or tab inside a cell)")
 		return
 	}
 	switch col.Kind {
-	case colTime:
+	case usageKindTime:
 		t, ok := parseUsageTime(v)
 		switch {
 		case !ok:
 			ur.problem(c, "%q is not a time like 2025-05-01T10:00:00Z", v)
-		case t.After(ur.chk.Now.Add(futureSlack)):
+		case t.After(ur.chk.Now.Add(usageFutureSlack)):
 			ur.problem(c, "%s is in the future", t.Format(time.RFC3339))
 		default:
 			ur.setTime(col.Name, rec, t)
 		}
-	case colCharge:
-		if msg := checkCharge(v, ur.s.Negative); msg != "" {
+	case usageKindCharge:
+		if msg := usageCheckCharge(v, ur.s.Negative); msg != "" {
 			ur.problem(c, "%q %s", v, msg)
 			return
 		}
 		rec.Charge = v
-	case colInt:
+	case usageKindInt:
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {
 			ur.problem(c, "%q is not a whole number of 0 or more", v)
@@ -69,10 +69,10 @@ func (ur *usageReader) cell(c int, rec *cache.UsageRecord) {
 			rec.Ints = map[string]int64{}
 		}
 		rec.Ints[col.Name] = n
-	case colAdjustmentType:
+	case usageKindAdjustment:
 		t := strings.ToLower(v)
-		if !slices.Contains(adjustmentTypes, t) {
-			ur.problem(c, "%q is not one of %s", v, strings.Join(adjustmentTypes, ", "))
+		if !slices.Contains(amieAdjustmentTypes, t) {
+			ur.problem(c, "%q is not one of %s", v, strings.Join(amieAdjustmentTypes, ", "))
 			return
 		}
 		rec.AdjustmentType = t
@@ -127,13 +127,13 @@ func (ur *usageReader) crossChecks(rec *cache.UsageRecord) {
 	}
 	if p := rec.LocalProjectID; p != "" {
 		if _, ok := ur.chk.Projects[p]; !ok && !ur.chk.AnyProject {
-			ur.problem(s.column("LocalProjectID"), "%q is not a project you manage (yours: %s)", p, projectList(ur.chk.Projects))
+			ur.problem(s.column("LocalProjectID"), "%q is not a project you manage (yours: %s)", p, usageProjectList(ur.chk.Projects))
 		} else {
 			ur.proj[p] = true
 		}
 	}
 	if r := rec.Resource; r != "" && len(ur.chk.Resources) > 0 && !ur.chk.Resources[r] {
-		ur.problem(s.column("Resource"), "%q is not a resource AMIE has reported (known: %s)", r, setList(ur.chk.Resources))
+		ur.problem(s.column("Resource"), "%q is not a resource AMIE has reported (known: %s)", r, usageSetList(ur.chk.Resources))
 	}
 	if rec.LocalRecordID != "" && rec.Resource != "" {
 		key := rec.Resource + "\x00" + rec.LocalRecordID
@@ -150,8 +150,8 @@ func (ur *usageReader) crossChecks(rec *cache.UsageRecord) {
 	}
 }
 
-// projectList names the projects the uploader manages, for messages.
-func projectList(m map[string]string) string {
+// usageProjectList names the projects the uploader manages, for messages.
+func usageProjectList(m map[string]string) string {
 	if len(m) == 0 {
 		return "none"
 	}
@@ -164,11 +164,11 @@ func projectList(m map[string]string) string {
 	if len(keys) == 0 {
 		return "none with an AMIE id"
 	}
-	return setList(keys)
+	return usageSetList(keys)
 }
 
-// setList lists up to five names of a set, sorted.
-func setList(m map[string]bool) string {
+// usageSetList lists up to five names of a set, sorted.
+func usageSetList(m map[string]bool) string {
 	names := make([]string, 0, len(m))
 	for n := range m {
 		names = append(names, n)
@@ -193,10 +193,10 @@ func parseUsageTime(s string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// checkCharge checks a charge literal: digits with an optional point and
-// at most chargePlaces decimals, a minus sign only where allowed. It
+// usageCheckCharge checks a charge literal: digits with an optional point and
+// at most usageChargePlaces decimals, a minus sign only where allowed. It
 // returns what is wrong, or "".
-func checkCharge(v string, negative bool) string {
+func usageCheckCharge(v string, negative bool) string {
 	s := v
 	if strings.HasPrefix(s, "-") {
 		if !negative {
@@ -206,17 +206,17 @@ func checkCharge(v string, negative bool) string {
 	}
 	whole, frac, dot := strings.Cut(s, ".")
 	switch {
-	case whole == "" || !allDigits(whole) || (dot && (frac == "" || !allDigits(frac))):
+	case whole == "" || !usageDigits(whole) || (dot && (frac == "" || !usageDigits(frac))):
 		return "is not a decimal number like 128.5"
-	case len(frac) > chargePlaces:
-		return fmt.Sprintf("has more than %d decimals", chargePlaces)
+	case len(frac) > usageChargePlaces:
+		return fmt.Sprintf("has more than %d decimals", usageChargePlaces)
 	case len(strings.TrimLeft(whole, "0")) > 15:
 		return "is too large"
 	}
 	return ""
 }
 
-func allDigits(s string) bool {
+func usageDigits(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
 			return false

@@ -11,32 +11,32 @@ import (
 	"github.com/accounting-portal/portal/internal/cache"
 )
 
-var csvNow = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+var usageNow = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 
-func testCheck() *usageCheck {
+func usageTestCheck() *usageCheck {
 	return &usageCheck{
 		Projects:  map[string]string{"TG-NEU240001": "neuro-sim", "neuro-sim": "neuro-sim"},
 		Resources: map[string]bool{"lynx.example.org": true, "orca.example.org": true},
-		Now:       csvNow,
+		Now:       usageNow,
 	}
 }
 
-const computeHeader = "Username,LocalProjectID,LocalRecordID,Resource,SubmitTime,StartTime,EndTime,Charge\n"
+const usageComputeHeader = "Username,LocalProjectID,LocalRecordID,Resource,SubmitTime,StartTime,EndTime,Charge\n"
 
-func computeRow(id string) string {
+func usageComputeRow(id string) string {
 	return "asmith,TG-NEU240001," + id + ",lynx.example.org,2026-11-01T10:00:00Z,2026-11-01T10:05:00Z,2026-11-01T11:05:00Z,12.5\n"
 }
 
 // read reads a file as an upload does: a first pass checks it, and only
 // a clean file is read again for its records.
-func read(t *testing.T, key, file string, chk *usageCheck) (*uploadReport, []cache.UsageRecord) {
+func readUsage(t *testing.T, key, file string, chk *usageCheck) (*uploadReport, []cache.UsageRecord) {
 	t.Helper()
-	rep, err := readUsageCSV(strings.NewReader(file), schemaByKey(key), chk, nil)
+	rep, err := readUsageCSV(strings.NewReader(file), usageSchemaByKey(key), chk, nil)
 	if err != nil || !rep.Clean() {
 		return rep, nil
 	}
 	var recs []cache.UsageRecord
-	again, err := readUsageCSV(strings.NewReader(file), schemaByKey(key), chk, func(r *cache.UsageRecord) error {
+	again, err := readUsageCSV(strings.NewReader(file), usageSchemaByKey(key), chk, func(r *cache.UsageRecord) error {
 		recs = append(recs, *r)
 		return nil
 	})
@@ -51,7 +51,7 @@ func TestReadUsageCSV_CleanFileGivesRecords(t *testing.T) {
 		"asmith,TG-NEU240001,1,lynx.example.org,2026-11-01T10:00:00Z,2026-11-01T12:05:00+02:00,2026-11-01 11:05:00,128.000001,2,\"a, b\"\n" +
 		"\n" + // blank lines are skipped
 		"bjones,neuro-sim,1,orca.example.org,2026-11-01T10:00:00Z,2026-11-01T10:05:00Z,2026-11-01T10:05:00Z,0,,\n"
-	rep, recs := read(t, "compute", file, testCheck())
+	rep, recs := readUsage(t, "compute", file, usageTestCheck())
 	if !rep.Clean() || rep.Rows != 2 || len(recs) != 2 {
 		t.Fatalf("report %+v, %d records", rep, len(recs))
 	}
@@ -84,30 +84,30 @@ func TestReadUsageCSV_BadFilesRefusedWithLines(t *testing.T) {
 		col, reason     string
 	}{
 		{"missing column", "compute", "Username,LocalProjectID,LocalRecordID,Resource,SubmitTime,StartTime,Charge\n", 1, "EndTime", "required column is missing"},
-		{"bad time", "compute", computeHeader + computeRow("1") + strings.Replace(computeRow("2"), "2026-11-01T10:05:00Z", "yesterday", 1), 3, "StartTime", "not a time"},
-		{"end before start", "compute", computeHeader + computeRow("1") + computeRow("2") + strings.Replace(computeRow("3"), "2026-11-01T11:05:00Z", "2026-11-01T09:00:00Z", 1), 4, "EndTime", "before it starts"},
-		{"bad charge", "compute", computeHeader + strings.Replace(computeRow("1"), "12.5", "12,5", 1), 0, "", ""},
-		{"charge not a number", "compute", computeHeader + strings.Replace(computeRow("1"), "12.5", "lots", 1), 2, "Charge", "not a decimal number"},
-		{"too many decimals", "compute", computeHeader + strings.Replace(computeRow("1"), "12.5", "12.1234567", 1), 2, "Charge", "more than 6 decimals"},
-		{"negative compute charge", "compute", computeHeader + strings.Replace(computeRow("1"), "12.5", "-1", 1), 2, "Charge", "must not be negative"},
-		{"project not managed", "compute", computeHeader + computeRow("1") + strings.Replace(computeRow("2"), "TG-NEU240001", "TG-CLI240003", 1), 3, "LocalProjectID", "not a project you manage"},
-		{"duplicate LocalRecordID", "compute", computeHeader + computeRow("7") + computeRow("8") + computeRow("7"), 4, "LocalRecordID", "already used on line 2"},
-		{"unknown resource", "compute", computeHeader + strings.Replace(computeRow("1"), "lynx.example.org", "nowhere.example.org", 1), 2, "Resource", "not a resource AMIE has reported"},
-		{"missing value", "compute", computeHeader + strings.Replace(computeRow("1"), "asmith", "", 1), 2, "Username", "a value is required"},
-		{"future time", "compute", computeHeader + strings.Replace(computeRow("1"), "2026-11-01T11:05:00Z", "2027-01-01T00:00:00Z", 1), 2, "EndTime", "in the future"},
+		{"bad time", "compute", usageComputeHeader + usageComputeRow("1") + strings.Replace(usageComputeRow("2"), "2026-11-01T10:05:00Z", "yesterday", 1), 3, "StartTime", "not a time"},
+		{"end before start", "compute", usageComputeHeader + usageComputeRow("1") + usageComputeRow("2") + strings.Replace(usageComputeRow("3"), "2026-11-01T11:05:00Z", "2026-11-01T09:00:00Z", 1), 4, "EndTime", "before it starts"},
+		{"bad charge", "compute", usageComputeHeader + strings.Replace(usageComputeRow("1"), "12.5", "12,5", 1), 0, "", ""},
+		{"charge not a number", "compute", usageComputeHeader + strings.Replace(usageComputeRow("1"), "12.5", "lots", 1), 2, "Charge", "not a decimal number"},
+		{"too many decimals", "compute", usageComputeHeader + strings.Replace(usageComputeRow("1"), "12.5", "12.1234567", 1), 2, "Charge", "more than 6 decimals"},
+		{"negative compute charge", "compute", usageComputeHeader + strings.Replace(usageComputeRow("1"), "12.5", "-1", 1), 2, "Charge", "must not be negative"},
+		{"project not managed", "compute", usageComputeHeader + usageComputeRow("1") + strings.Replace(usageComputeRow("2"), "TG-NEU240001", "TG-CLI240003", 1), 3, "LocalProjectID", "not a project you manage"},
+		{"duplicate LocalRecordID", "compute", usageComputeHeader + usageComputeRow("7") + usageComputeRow("8") + usageComputeRow("7"), 4, "LocalRecordID", "already used on line 2"},
+		{"unknown resource", "compute", usageComputeHeader + strings.Replace(usageComputeRow("1"), "lynx.example.org", "nowhere.example.org", 1), 2, "Resource", "not a resource AMIE has reported"},
+		{"missing value", "compute", usageComputeHeader + strings.Replace(usageComputeRow("1"), "asmith", "", 1), 2, "Username", "a value is required"},
+		{"future time", "compute", usageComputeHeader + strings.Replace(usageComputeRow("1"), "2026-11-01T11:05:00Z", "2027-01-01T00:00:00Z", 1), 2, "EndTime", "in the future"},
 		{"wrong record type", "compute", "Charge,CollectionTime,LocalProjectID,LocalRecordID,Resource,Username\n10,2026-11-01T00:00:00Z,TG-NEU240001,s1,lynx.example.org,asmith\n", 1, "CollectionTime", "one of storage records"},
 		{"unknown column", "storage", "Charge,CollectionTime,LocalProjectID,LocalRecordID,Resource,Username,Colour\n", 1, "Colour", "not a column of storage records"},
 		{"empty file", "compute", "", 1, "", "the file is empty"},
-		{"header only", "compute", computeHeader, 2, "", "no records"},
+		{"header only", "compute", usageComputeHeader, 2, "", "no records"},
 		{"not a CSV", "compute", "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", 1, "", "not a CSV text file"},
-		{"broken quotes", "compute", computeHeader + computeRow("1") + "asmith,\"TG-NEU240001,2,x\n", 3, "", "not valid CSV"},
-		{"short row", "compute", computeHeader + computeRow("1") + "asmith,TG-NEU240001\n", 3, "", "has 2 cells"},
+		{"broken quotes", "compute", usageComputeHeader + usageComputeRow("1") + "asmith,\"TG-NEU240001,2,x\n", 3, "", "not valid CSV"},
+		{"short row", "compute", usageComputeHeader + usageComputeRow("1") + "asmith,TG-NEU240001\n", 3, "", "has 2 cells"},
 		{"bad adjustment type", "adjustment", "AdjustmentType,Charge,StartTime,LocalProjectID,LocalRecordID,Resource,Username\ngift,-5,2026-11-01T00:00:00Z,TG-NEU240001,a1,lynx.example.org,asmith\n", 2, "AdjustmentType", "not one of credit"},
 		{"bad integer", "storage", "Charge,CollectionTime,LocalProjectID,LocalRecordID,Resource,Username,FileCount\n1,2026-11-01T00:00:00Z,TG-NEU240001,s1,lynx.example.org,asmith,-3\n", 2, "FileCount", "not a whole number"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			rep, _ := read(t, tc.key, tc.file, testCheck())
+			rep, _ := readUsage(t, tc.key, tc.file, usageTestCheck())
 			if rep.Clean() {
 				t.Fatalf("accepted: %+v", rep)
 			}
@@ -129,16 +129,16 @@ func TestReadUsageCSV_BadFilesRefusedWithLines(t *testing.T) {
 
 func TestReadUsageCSV_EveryBadRowReported_ManyCapped(t *testing.T) {
 	var b strings.Builder
-	b.WriteString(computeHeader)
+	b.WriteString(usageComputeHeader)
 	for i := range 500 {
-		row := computeRow(fmt.Sprint(i))
+		row := usageComputeRow(fmt.Sprint(i))
 		if i%2 == 1 {
 			row = strings.Replace(row, "12.5", "x", 1)
 		}
 		b.WriteString(row)
 	}
-	rep, _ := read(t, "compute", b.String(), testCheck())
-	if rep.Total() != 250 || len(rep.Problems) != maxShownProblems || rep.More != 250-maxShownProblems {
+	rep, _ := readUsage(t, "compute", b.String(), usageTestCheck())
+	if rep.Total() != 250 || len(rep.Problems) != uploadMaxProblems || rep.More != 250-uploadMaxProblems {
 		t.Fatalf("total %d shown %d more %d", rep.Total(), len(rep.Problems), rep.More)
 	}
 	if rep.Problems[0].Line != 3 || rep.Problems[1].Line != 5 {
@@ -147,15 +147,15 @@ func TestReadUsageCSV_EveryBadRowReported_ManyCapped(t *testing.T) {
 }
 
 func TestReadUsageCSV_AdminAnyProject_UnknownResourcesWhenNoneKnown(t *testing.T) {
-	chk := &usageCheck{AnyProject: true, Now: csvNow}
-	file := computeHeader + strings.NewReplacer("TG-NEU240001", "TG-ANY000001", "lynx.example.org", "new.example.org").Replace(computeRow("1"))
-	if rep, recs := read(t, "compute", file, chk); !rep.Clean() || len(recs) != 1 {
+	chk := &usageCheck{AnyProject: true, Now: usageNow}
+	file := usageComputeHeader + strings.NewReplacer("TG-NEU240001", "TG-ANY000001", "lynx.example.org", "new.example.org").Replace(usageComputeRow("1"))
+	if rep, recs := readUsage(t, "compute", file, chk); !rep.Clean() || len(recs) != 1 {
 		t.Fatalf("admin file refused: %+v", rep.Problems)
 	}
 }
 
 func TestReadUsageCSV_TooManyRows(t *testing.T) {
-	rep, err := readUsageCSV(&rowSource{n: maxUploadRows + 1}, schemaByKey("compute"), testCheck(), nil)
+	rep, err := readUsageCSV(&usageRowSource{n: maxUploadRows + 1}, usageSchemaByKey("compute"), usageTestCheck(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,18 +164,18 @@ func TestReadUsageCSV_TooManyRows(t *testing.T) {
 	}
 }
 
-// rowSource streams a header and n distinct clean compute rows.
-type rowSource struct {
+// usageRowSource streams a header and n distinct clean compute rows.
+type usageRowSource struct {
 	n, i int
 	buf  []byte
 }
 
-func (s *rowSource) Read(p []byte) (int, error) {
+func (s *usageRowSource) Read(p []byte) (int, error) {
 	for len(s.buf) < len(p) && s.i <= s.n {
 		if s.i == 0 {
-			s.buf = append(s.buf, computeHeader...)
+			s.buf = append(s.buf, usageComputeHeader...)
 		} else {
-			s.buf = append(s.buf, computeRow(fmt.Sprint(s.i))...)
+			s.buf = append(s.buf, usageComputeRow(fmt.Sprint(s.i))...)
 		}
 		s.i++
 	}
@@ -192,9 +192,9 @@ func (s *rowSource) Read(p []byte) (int, error) {
 // order, and every problem must have a line.
 func FuzzReadUsageCSV(f *testing.F) {
 	for _, seed := range []string{
-		computeHeader + computeRow("1"),
-		computeHeader + computeRow("1") + computeRow("1"),
-		"\xef\xbb\xbf" + computeHeader + "a,\"b\nc\",1,lynx.example.org,2026-11-01T10:00:00Z,2026-11-01T10:00:00Z,2026-11-01T10:00:00Z,1.5\n",
+		usageComputeHeader + usageComputeRow("1"),
+		usageComputeHeader + usageComputeRow("1") + usageComputeRow("1"),
+		"\xef\xbb\xbf" + usageComputeHeader + "a,\"b\nc\",1,lynx.example.org,2026-11-01T10:00:00Z,2026-11-01T10:00:00Z,2026-11-01T10:00:00Z,1.5\n",
 		"Charge,CollectionTime,LocalProjectID,LocalRecordID,Resource,Username\n10,2026-11-01 00:00:00,TG-NEU240001,s,orca.example.org,u\n",
 		"AdjustmentType,Charge,StartTime,LocalProjectID,LocalRecordID,Resource,Username,Comment\nREFUND,-0.5,2026-11-01T00:00:00+05:00,neuro-sim,a,lynx.example.org,u,\"x\"\"y\"\n",
 		"", "\n\n", "\"", "a\"b", "\x00\xff", ",,,\n,,,",
@@ -204,12 +204,12 @@ func FuzzReadUsageCSV(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte, key string) {
-		s := schemaByKey(key)
+		s := usageSchemaByKey(key)
 		if s == nil {
 			s = usageSchemas[len(data)%len(usageSchemas)]
 		}
 		seq := 0
-		rep, err := readUsageCSV(bytes.NewReader(data), s, testCheck(), func(r *cache.UsageRecord) error {
+		rep, err := readUsageCSV(bytes.NewReader(data), s, usageTestCheck(), func(r *cache.UsageRecord) error {
 			if r.Seq != seq || r.Line < 2 || r.LocalRecordID == "" || r.Charge == "" {
 				t.Fatalf("record %d: %+v", seq, r)
 			}
@@ -234,11 +234,11 @@ func FuzzReadUsageCSV(f *testing.F) {
 // first pass of an upload).
 func BenchmarkReadUsageCSV_100k(b *testing.B) {
 	var file bytes.Buffer
-	io.Copy(&file, &rowSource{n: 100_000})
+	io.Copy(&file, &usageRowSource{n: 100_000})
 	b.SetBytes(int64(file.Len()))
 	b.ReportAllocs()
 	for b.Loop() {
-		rep, err := readUsageCSV(bytes.NewReader(file.Bytes()), schemaByKey("compute"), testCheck(), nil)
+		rep, err := readUsageCSV(bytes.NewReader(file.Bytes()), usageSchemaByKey("compute"), usageTestCheck(), nil)
 		if err != nil || !rep.Clean() || rep.Rows != 100_000 {
 			b.Fatalf("%v %+v", err, rep.Problems)
 		}

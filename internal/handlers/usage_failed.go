@@ -16,8 +16,8 @@ import (
 
 var usageTypes = []string{"Compute", "Storage", "Adjustment"}
 
-// failedQuery reads the failed page's filters; the scope is the user's.
-func failedQuery(c echo.Context, q url.Values) (cache.FailedFilter, ListParams, error) {
+// usageFailedQuery reads the failed page's filters; the scope is the user's.
+func usageFailedQuery(c echo.Context, q url.Values) (cache.FailedFilter, ListParams, error) {
 	lp, err := parseList(q, cache.FailedSorts(), "id", false)
 	if err != nil {
 		return cache.FailedFilter{}, lp, err
@@ -33,7 +33,7 @@ func failedQuery(c echo.Context, q url.Values) (cache.FailedFilter, ListParams, 
 // handleUsageFailed lists the failed records the user may see, grouped by
 // error (or its CSV twin).
 func (h *Handler) handleUsageFailed(c echo.Context) error {
-	f, lp, err := failedQuery(c, c.QueryParams())
+	f, lp, err := usageFailedQuery(c, c.QueryParams())
 	if err != nil {
 		return err
 	}
@@ -68,13 +68,13 @@ func (h *Handler) renderFailed(c echo.Context, status int, f cache.FailedFilter,
 	v := templates.UsageFailedView{Page: p, Resource: f.Resource, Error: f.Error, Project: f.Project, Type: f.Type,
 		Resources: opts.Resources, Errors: opts.Errors, Types: opts.Types, Hidden: hiddenFields(q, "resource", "error", "project", "type", "page"),
 		Pager: pager(c, lp, total), Total: total, CSVHref: csvHref(c), Admin: u.Admin, Selected: selected, FormError: formErr,
-		ClearAction: (&url.URL{Path: "/usage/failed/clear", RawQuery: failedFilterQuery(f, lp).Encode()}).RequestURI()}
+		ClearAction: (&url.URL{Path: "/usage/failed/clear", RawQuery: usageFailedFilterQuery(f, lp).Encode()}).RequestURI()}
 	for _, o := range opts.Projects {
 		label := o.ID
 		if o.Name != "" {
 			label += " (" + o.Name + ")"
 		}
-		v.Projects = append(v.Projects, templates.Option{Value: o.ID, Label: label})
+		v.Projects = append(v.Projects, templates.UsageOption{Value: o.ID, Label: label})
 	}
 	for _, col := range []struct {
 		label, key string
@@ -84,18 +84,18 @@ func (h *Handler) renderFailed(c echo.Context, status int, f cache.FailedFilter,
 		{"Charge (allocation units)", "charge", true}} {
 		v.Headers = append(v.Headers, sortHeader(c, lp, col.label, col.key, col.num))
 	}
-	v.Groups, v.Charge = failedGroups(rows, groups)
+	v.Groups, v.Charge = usageFailedGroups(rows, groups)
 	if u.Admin {
-		if v.Clears, _, err = h.clearRows(c, cache.ClearFilter{Limit: 5}); err != nil {
+		if v.Clears, _, err = h.usageClearRows(c, cache.ClearFilter{Limit: 5}); err != nil {
 			return err
 		}
 	}
 	return render(c, status, templates.UsageFailed(v))
 }
 
-// failedGroups puts a page of records under their errors, with each
+// usageFailedGroups puts a page of records under their errors, with each
 // error's totals over all pages.
-func failedGroups(rows []cache.AMIEFailedRecord, groups []cache.FailedGroup) ([]templates.FailedGroupView, string) {
+func usageFailedGroups(rows []cache.AMIEFailedRecord, groups []cache.FailedGroup) ([]templates.FailedGroupView, string) {
 	totals := map[string]cache.FailedGroup{}
 	var sum cache.ChargeSum
 	for _, g := range groups {
@@ -115,8 +115,8 @@ func failedGroups(rows []cache.AMIEFailedRecord, groups []cache.FailedGroup) ([]
 	return out, sum.String()
 }
 
-// failedFilterQuery is the query string of a filter, for links and forms.
-func failedFilterQuery(f cache.FailedFilter, lp ListParams) url.Values {
+// usageFailedFilterQuery is the query string of a filter, for links and forms.
+func usageFailedFilterQuery(f cache.FailedFilter, lp ListParams) url.Values {
 	q := url.Values{}
 	for _, kv := range [][2]string{{"resource", f.Resource}, {"error", f.Error}, {"project", f.Project}, {"type", f.Type}} {
 		if kv[1] != "" {
@@ -144,6 +144,6 @@ func (h *Handler) failedCSV(c echo.Context, f cache.FailedFilter) error {
 	}
 	return w.finish(h.Usage.EachFailed(c.Request().Context(), f, func(r cache.AMIEFailedRecord) error {
 		return w.row([]string{r.Error, strconv.FormatInt(r.FailedID, 10), r.UsageType, r.Resource, r.LocalProjectID, r.ProjectKey,
-			r.LocalRecordID, r.Username, csvTime(r.Start), csvTime(r.End), r.Charge, r.LocalReference, r.Problems})
+			r.LocalRecordID, r.Username, usageCSVTime(r.Start), usageCSVTime(r.End), r.Charge, r.LocalReference, r.Problems})
 	}))
 }

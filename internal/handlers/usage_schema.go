@@ -9,21 +9,21 @@ import (
 // knows AMIE recognises them; the upload form documents them and each type
 // has a downloadable template.
 
-// colKind is how a column's cells are read.
-type colKind int
+// usageKind is how a column's cells are read.
+type usageKind int
 
 const (
-	colText colKind = iota
-	colTime
-	colCharge
-	colInt
-	colAdjustmentType
+	usageKindText usageKind = iota
+	usageKindTime
+	usageKindCharge
+	usageKindInt
+	usageKindAdjustment
 )
 
 // usageColumn is one column of a record type.
 type usageColumn struct {
 	Name     string
-	Kind     colKind
+	Kind     usageKind
 	Required bool
 	// Doc says what the column holds, with its unit; Example is the
 	// template's example value.
@@ -41,70 +41,70 @@ type usageSchema struct {
 	index    map[string]int // lower-case name → column
 }
 
-// chargePlaces is the most decimals a charge may have: the portal keeps
+// usageChargePlaces is the most decimals a charge may have: the portal keeps
 // charges as exact decimals, and six places are finer than any allocation
 // unit AMIE sites report (the simulator's history uses two).
-const chargePlaces = 6
+const usageChargePlaces = 6
 
-// maxCellLen bounds identifiers and free text, as the upstream does.
-const maxCellLen = 255
+// usageMaxCell bounds identifiers and free text, as the upstream does.
+const usageMaxCell = 255
 
-const timeDoc = "UTC time, ISO 8601: 2025-05-01T10:00:00Z, 2025-05-01T12:00:00+02:00 or 2025-05-01 10:00:00 (a time without a zone is UTC; fractions of a second are dropped)"
+const usageTimeDoc = "UTC time, ISO 8601: 2025-05-01T10:00:00Z, 2025-05-01T12:00:00+02:00 or 2025-05-01 10:00:00 (a time without a zone is UTC; fractions of a second are dropped)"
 
 var (
-	colUsername = usageColumn{Name: "Username", Kind: colText, Required: true, Doc: "the local username of the person, as known to AMIE", Example: "jdoe"}
-	colProject  = usageColumn{Name: "LocalProjectID", Kind: colText, Required: true, Doc: "the project's AMIE id (the LocalProjectID the site gave AMIE); it must be a project you manage", Example: "TG-ABC123456"}
-	colRecordID = usageColumn{Name: "LocalRecordID", Kind: colText, Required: true, Doc: "your own id of the record (for jobs, the batch system's job id); unique per resource: sending a record again with the same id is not counted twice", Example: "1001"}
-	colResource = usageColumn{Name: "Resource", Kind: colText, Required: true, Doc: "the resource name as AMIE knows it", Example: "bridges2.psc.access-ci.org"}
-	colLocalRef = usageColumn{Name: "LocalReference", Kind: colText, Doc: "optional: your own key, echoed back by AMIE in failures", Example: ""}
-	computeCols = []usageColumn{colUsername, colProject, colRecordID, colResource,
-		{Name: "SubmitTime", Kind: colTime, Required: true, Doc: "when the job was submitted; " + timeDoc, Example: "2025-05-01T10:00:00Z"},
-		{Name: "StartTime", Kind: colTime, Required: true, Doc: "when the job started; " + timeDoc, Example: "2025-05-01T10:05:00Z"},
-		{Name: "EndTime", Kind: colTime, Required: true, Doc: "when the job ended; not before StartTime; " + timeDoc, Example: "2025-05-01T11:05:00Z"},
-		{Name: "Charge", Kind: colCharge, Required: true, Doc: "allocation units (SUs) to deduct; a decimal number, not negative, at most 6 decimals", Example: "128.0"},
-		{Name: "NodeCount", Kind: colInt, Doc: "optional: nodes used (whole number)", Example: "1"},
-		{Name: "CpuCoreCount", Kind: colInt, Doc: "optional: CPU cores used (whole number)", Example: "128"},
-		{Name: "JobName", Kind: colText, Doc: "optional: the job's name", Example: "myjob"},
-		{Name: "Memory", Kind: colInt, Doc: "optional: memory used (whole number; AMIE does not document the unit, so use your site's convention)", Example: "256000"},
-		{Name: "Queue", Kind: colText, Doc: "optional: the queue or partition", Example: "RM"},
-		{Name: "ParentRecordID", Kind: colText, Doc: "optional: the LocalRecordID of a parent job on the same resource", Example: ""},
-		colLocalRef}
-	storageCols = []usageColumn{
-		{Name: "Charge", Kind: colCharge, Required: true, Doc: "allocation units to deduct, usually GB stored; a decimal number, not negative, at most 6 decimals", Example: "10.5"},
-		{Name: "CollectionTime", Kind: colTime, Required: true, Doc: "when the usage was measured; " + timeDoc, Example: "2025-05-02T00:00:00Z"},
-		colProject, colRecordID, colResource, colUsername,
-		{Name: "BytesRead", Kind: colInt, Doc: "optional: bytes read", Example: ""},
-		{Name: "BytesStored", Kind: colInt, Doc: "optional: bytes stored", Example: "11274289152"},
-		{Name: "BytesWritten", Kind: colInt, Doc: "optional: bytes written", Example: ""},
-		{Name: "CollectionInterval", Kind: colInt, Doc: "optional: days between measurements", Example: "1"},
-		{Name: "FileCount", Kind: colInt, Doc: "optional: number of files", Example: "12"},
-		{Name: "FilesRead", Kind: colInt, Doc: "optional: files read", Example: ""},
-		{Name: "FilesWritten", Kind: colInt, Doc: "optional: files written", Example: ""},
-		{Name: "MediaType", Kind: colText, Doc: "optional: Tape, Disk, SSD, …", Example: "Disk"},
-		{Name: "SystemCopies", Kind: colInt, Doc: "optional: copies kept by the system", Example: ""},
-		{Name: "UserCopies", Kind: colInt, Doc: "optional: copies kept by the user", Example: ""},
-		colLocalRef}
-	adjustmentCols = []usageColumn{
-		{Name: "AdjustmentType", Kind: colAdjustmentType, Required: true, Doc: "one of credit, refund, storage-credit, debit, reservation, storage-debit", Example: "refund"},
-		{Name: "Charge", Kind: colCharge, Required: true, Doc: "allocation units; a decimal number with at most 6 decimals, negative to give units back (a refund)", Example: "-5"},
-		{Name: "StartTime", Kind: colTime, Required: true, Doc: "when the adjustment applies (for a refund, the job's submit time); " + timeDoc, Example: "2025-05-01T10:00:00Z"},
-		colProject,
-		{Name: "LocalRecordID", Kind: colText, Required: true, Doc: "a new id of your own for the adjustment, unique per resource", Example: "adj-1"},
-		colResource, colUsername,
-		{Name: "Comment", Kind: colText, Doc: "optional: why", Example: "job failed"},
-		colLocalRef}
+	amieColUsername = usageColumn{Name: "Username", Kind: usageKindText, Required: true, Doc: "the local username of the person, as known to AMIE", Example: "jdoe"}
+	amieColProject  = usageColumn{Name: "LocalProjectID", Kind: usageKindText, Required: true, Doc: "the project's AMIE id (the LocalProjectID the site gave AMIE); it must be a project you manage", Example: "TG-ABC123456"}
+	amieColRecordID = usageColumn{Name: "LocalRecordID", Kind: usageKindText, Required: true, Doc: "your own id of the record (for jobs, the batch system's job id); unique per resource: sending a record again with the same id is not counted twice", Example: "1001"}
+	amieColResource = usageColumn{Name: "Resource", Kind: usageKindText, Required: true, Doc: "the resource name as AMIE knows it", Example: "bridges2.psc.access-ci.org"}
+	amieColLocalRef = usageColumn{Name: "LocalReference", Kind: usageKindText, Doc: "optional: your own key, echoed back by AMIE in failures", Example: ""}
+	amieComputeCols = []usageColumn{amieColUsername, amieColProject, amieColRecordID, amieColResource,
+		{Name: "SubmitTime", Kind: usageKindTime, Required: true, Doc: "when the job was submitted; " + usageTimeDoc, Example: "2025-05-01T10:00:00Z"},
+		{Name: "StartTime", Kind: usageKindTime, Required: true, Doc: "when the job started; " + usageTimeDoc, Example: "2025-05-01T10:05:00Z"},
+		{Name: "EndTime", Kind: usageKindTime, Required: true, Doc: "when the job ended; not before StartTime; " + usageTimeDoc, Example: "2025-05-01T11:05:00Z"},
+		{Name: "Charge", Kind: usageKindCharge, Required: true, Doc: "allocation units (SUs) to deduct; a decimal number, not negative, at most 6 decimals", Example: "128.0"},
+		{Name: "NodeCount", Kind: usageKindInt, Doc: "optional: nodes used (whole number)", Example: "1"},
+		{Name: "CpuCoreCount", Kind: usageKindInt, Doc: "optional: CPU cores used (whole number)", Example: "128"},
+		{Name: "JobName", Kind: usageKindText, Doc: "optional: the job's name", Example: "myjob"},
+		{Name: "Memory", Kind: usageKindInt, Doc: "optional: memory used (whole number; AMIE does not document the unit, so use your site's convention)", Example: "256000"},
+		{Name: "Queue", Kind: usageKindText, Doc: "optional: the queue or partition", Example: "RM"},
+		{Name: "ParentRecordID", Kind: usageKindText, Doc: "optional: the LocalRecordID of a parent job on the same resource", Example: ""},
+		amieColLocalRef}
+	amieStorageCols = []usageColumn{
+		{Name: "Charge", Kind: usageKindCharge, Required: true, Doc: "allocation units to deduct, usually GB stored; a decimal number, not negative, at most 6 decimals", Example: "10.5"},
+		{Name: "CollectionTime", Kind: usageKindTime, Required: true, Doc: "when the usage was measured; " + usageTimeDoc, Example: "2025-05-02T00:00:00Z"},
+		amieColProject, amieColRecordID, amieColResource, amieColUsername,
+		{Name: "BytesRead", Kind: usageKindInt, Doc: "optional: bytes read", Example: ""},
+		{Name: "BytesStored", Kind: usageKindInt, Doc: "optional: bytes stored", Example: "11274289152"},
+		{Name: "BytesWritten", Kind: usageKindInt, Doc: "optional: bytes written", Example: ""},
+		{Name: "CollectionInterval", Kind: usageKindInt, Doc: "optional: days between measurements", Example: "1"},
+		{Name: "FileCount", Kind: usageKindInt, Doc: "optional: number of files", Example: "12"},
+		{Name: "FilesRead", Kind: usageKindInt, Doc: "optional: files read", Example: ""},
+		{Name: "FilesWritten", Kind: usageKindInt, Doc: "optional: files written", Example: ""},
+		{Name: "MediaType", Kind: usageKindText, Doc: "optional: Tape, Disk, SSD, …", Example: "Disk"},
+		{Name: "SystemCopies", Kind: usageKindInt, Doc: "optional: copies kept by the system", Example: ""},
+		{Name: "UserCopies", Kind: usageKindInt, Doc: "optional: copies kept by the user", Example: ""},
+		amieColLocalRef}
+	amieAdjustmentCols = []usageColumn{
+		{Name: "AdjustmentType", Kind: usageKindAdjustment, Required: true, Doc: "one of credit, refund, storage-credit, debit, reservation, storage-debit", Example: "refund"},
+		{Name: "Charge", Kind: usageKindCharge, Required: true, Doc: "allocation units; a decimal number with at most 6 decimals, negative to give units back (a refund)", Example: "-5"},
+		{Name: "StartTime", Kind: usageKindTime, Required: true, Doc: "when the adjustment applies (for a refund, the job's submit time); " + usageTimeDoc, Example: "2025-05-01T10:00:00Z"},
+		amieColProject,
+		{Name: "LocalRecordID", Kind: usageKindText, Required: true, Doc: "a new id of your own for the adjustment, unique per resource", Example: "adj-1"},
+		amieColResource, amieColUsername,
+		{Name: "Comment", Kind: usageKindText, Doc: "optional: why", Example: "job failed"},
+		amieColLocalRef}
 )
 
-// adjustmentTypes are the AdjustmentType values AMIE accepts.
-var adjustmentTypes = []string{"credit", "refund", "storage-credit", "debit", "reservation", "storage-debit"}
+// amieAdjustmentTypes are the AdjustmentType values AMIE accepts.
+var amieAdjustmentTypes = []string{"credit", "refund", "storage-credit", "debit", "reservation", "storage-debit"}
 
 var usageSchemas = []*usageSchema{
-	newSchema("compute", "Compute", "Compute (jobs)", false, computeCols),
-	newSchema("storage", "Storage", "Storage", false, storageCols),
-	newSchema("adjustment", "Adjustment", "Adjustment (credits, refunds, …)", true, adjustmentCols),
+	newUsageSchema("compute", "Compute", "Compute (jobs)", false, amieComputeCols),
+	newUsageSchema("storage", "Storage", "Storage", false, amieStorageCols),
+	newUsageSchema("adjustment", "Adjustment", "Adjustment (credits, refunds, …)", true, amieAdjustmentCols),
 }
 
-func newSchema(key, typ, label string, negative bool, cols []usageColumn) *usageSchema {
+func newUsageSchema(key, typ, label string, negative bool, cols []usageColumn) *usageSchema {
 	s := &usageSchema{Key: key, Type: typ, Label: label, Negative: negative, Columns: cols, index: map[string]int{}}
 	for i, c := range cols {
 		s.index[strings.ToLower(c.Name)] = i
@@ -112,20 +112,10 @@ func newSchema(key, typ, label string, negative bool, cols []usageColumn) *usage
 	return s
 }
 
-// schemaByKey returns the schema of a record type key (compute, storage, adjustment).
-func schemaByKey(key string) *usageSchema {
+// usageSchemaByKey returns the schema of a record type key (compute, storage, adjustment).
+func usageSchemaByKey(key string) *usageSchema {
 	for _, s := range usageSchemas {
 		if s.Key == key {
-			return s
-		}
-	}
-	return nil
-}
-
-// schemaByType returns the schema of a wire UsageType.
-func schemaByType(typ string) *usageSchema {
-	for _, s := range usageSchemas {
-		if s.Type == typ {
 			return s
 		}
 	}

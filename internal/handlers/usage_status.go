@@ -63,8 +63,8 @@ func (h *Handler) handleUsageStatus(c echo.Context) error {
 	u := user(c)
 	v := templates.UsageStatusView{Page: p, Range: timeRangeView(c, tr), Resource: f.Resource, Resources: resources,
 		Hidden: hiddenFields(c.QueryParams(), "resource", "page"), Loaded: sum.Loaded, Failed: sum.Failed, Charge: sum.Charge,
-		Reporting: sum.Resources, Chart: templates.BuildChart(statusChart(sum, tr)), Pager: pager(c, lp, total), Total: total,
-		CSVHref: csvHref(c), FailedHref: failedHref(f.Resource), CanUpload: u.IsManager(), IsAdmin: u.Admin}
+		Reporting: sum.Resources, Chart: templates.BuildChart(usageStatusChart(sum, tr)), Pager: pager(c, lp, total), Total: total,
+		CSVHref: csvHref(c), FailedHref: usageFailedHref(f.Resource), CanUpload: u.IsManager(), IsAdmin: u.Admin}
 	for _, col := range []struct {
 		label, key string
 		num        bool
@@ -78,15 +78,15 @@ func (h *Handler) handleUsageStatus(c echo.Context) error {
 	return render(c, http.StatusOK, templates.UsageStatus(v))
 }
 
-func failedHref(resource string) string {
+func usageFailedHref(resource string) string {
 	if resource == "" {
 		return "/usage/failed"
 	}
-	return withQueryPath("/usage/failed", "resource", resource)
+	return usagePathQuery("/usage/failed", "resource", resource)
 }
 
-// statusChart draws loaded and failed records per day as stacked bars.
-func statusChart(sum cache.UsageStatusSummary, tr TimeRange) templates.ChartSpec {
+// usageStatusChart draws loaded and failed records per day as stacked bars.
+func usageStatusChart(sum cache.UsageStatusSummary, tr TimeRange) templates.ChartSpec {
 	loaded := templates.TimeSeries{Name: "Loaded"}
 	failed := templates.TimeSeries{Name: "Failed"}
 	for _, d := range sum.Days {

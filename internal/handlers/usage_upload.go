@@ -106,7 +106,7 @@ func (h *Handler) handleUpload(c echo.Context) error {
 		return err
 	}
 	v.Type = c.FormValue("type")
-	s := schemaByKey(v.Type)
+	s := usageSchemaByKey(v.Type)
 	if s == nil {
 		v.Errors["type"] = "Choose the record type of the file: compute, storage or adjustment."
 	}
@@ -117,7 +117,7 @@ func (h *Handler) handleUpload(c echo.Context) error {
 	case fh.Size > uploadMaxBytes:
 		return portal.Errorf(portal.ETOOLARGE, "The file is larger than the portal accepts (%sB); split it into smaller files.", UploadBodyLimit)
 	default:
-		v.Filename = cleanFilename(fh.Filename)
+		v.Filename = uploadFilename(fh.Filename)
 	}
 	if !v.Configured {
 		v.Errors["file"] = "ACCESS AMIE usage is not configured, so uploads cannot be sent."
@@ -130,7 +130,7 @@ func (h *Handler) handleUpload(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rep, err := readFormFile(fh, s, chk, nil)
+	rep, err := readUploadFile(fh, s, chk, nil)
 	if err != nil {
 		return err
 	}
@@ -161,7 +161,7 @@ func (h *Handler) refuseUpload(c echo.Context, v templates.UsageUploadView, rep 
 	return render(c, http.StatusUnprocessableEntity, templates.UsageUpload(v))
 }
 
-func readFormFile(fh *multipart.FileHeader, s *usageSchema, chk *usageCheck, emit func(*cache.UsageRecord) error) (*uploadReport, error) {
+func readUploadFile(fh *multipart.FileHeader, s *usageSchema, chk *usageCheck, emit func(*cache.UsageRecord) error) (*uploadReport, error) {
 	f, err := fh.Open()
 	if err != nil {
 		return nil, fmt.Errorf("handlers: open upload: %w", err)
@@ -179,8 +179,8 @@ func (h *Handler) storeUpload(ctx context.Context, u *portal.User, s *usageSchem
 		Projects: rep.Projects, CreatedBy: u.Subject, CreatedByName: u.DisplayName()}
 	var chunks int
 	id, err := h.Usage.CreateUsageUpload(ctx, up, func(w *cache.UploadWriter) error {
-		p := &uploadPlanner{plan: h.Usage.PlanUsage, typ: s.Type, w: w, flushAt: planBatch}
-		again, err := readFormFile(fh, s, chk, p.add)
+		p := &uploadPlanner{plan: h.Usage.PlanUsage, typ: s.Type, w: w, flushAt: uploadPlanBatch}
+		again, err := readUploadFile(fh, s, chk, p.add)
 		if err != nil {
 			return err
 		}
@@ -196,8 +196,8 @@ func (h *Handler) storeUpload(ctx context.Context, u *portal.User, s *usageSchem
 	return id, chunks, err
 }
 
-// planBatch is how many records are planned at a time.
-const planBatch = 8192
+// uploadPlanBatch is how many records are planned at a time.
+const uploadPlanBatch = 8192
 
 // uploadPlanner plans records in batches with the client's planning and
 // hands complete requests to the writer. The last request of a batch may
@@ -252,12 +252,12 @@ func (p *uploadPlanner) flush(last bool) error {
 	}
 	p.pending = append(p.pending[:0], p.pending[off:]...)
 	// Should one request hold a whole batch, plan again only after another batch.
-	p.flushAt = len(p.pending) + planBatch
+	p.flushAt = len(p.pending) + uploadPlanBatch
 	return nil
 }
 
-// cleanFilename keeps the base name of an uploaded file, printable and short.
-func cleanFilename(name string) string {
+// uploadFilename keeps the base name of an uploaded file, printable and short.
+func uploadFilename(name string) string {
 	name = path.Base(strings.ReplaceAll(name, `\`, "/"))
 	name = strings.Map(func(r rune) rune {
 		if !unicode.IsPrint(r) {
@@ -289,7 +289,7 @@ func (h *Handler) handleUsageTemplate(s *usageSchema) echo.HandlerFunc {
 		example := make([]string, len(s.Columns))
 		for i, col := range s.Columns {
 			header[i] = col.Name
-			example[i] = templateExample(col, day, chk)
+			example[i] = usageTemplateExample(col, day, chk)
 		}
 		w, err := streamCSV(c, "usage_"+s.Key+"_template.csv", header)
 		if err != nil {
@@ -299,7 +299,7 @@ func (h *Handler) handleUsageTemplate(s *usageSchema) echo.HandlerFunc {
 	}
 }
 
-func templateExample(col usageColumn, day time.Time, chk *usageCheck) string {
+func usageTemplateExample(col usageColumn, day time.Time, chk *usageCheck) string {
 	switch col.Name {
 	case "LocalProjectID":
 		var ids []string
@@ -320,7 +320,7 @@ func templateExample(col usageColumn, day time.Time, chk *usageCheck) string {
 			return res[0]
 		}
 	}
-	if col.Kind == colTime {
+	if col.Kind == usageKindTime {
 		t, _ := parseUsageTime(col.Example)
 		return day.Add(t.Sub(cache.DayStart(t))).Format(time.RFC3339)
 	}

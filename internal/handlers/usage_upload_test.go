@@ -9,10 +9,10 @@ import (
 	"github.com/accounting-portal/portal/internal/cache"
 )
 
-// greedyPlan packs records into requests of at most limit bytes, each
+// usageGreedyPlan packs records into requests of at most limit bytes, each
 // record weighing len(LocalRecordID)+100, the way the AMIE client fills
 // requests: in order, greedily.
-func greedyPlan(limit int) func(string, []cache.UsageRecord) ([]cache.UsageChunk, error) {
+func usageGreedyPlan(limit int) func(string, []cache.UsageRecord) ([]cache.UsageChunk, error) {
 	return func(_ string, recs []cache.UsageRecord) ([]cache.UsageChunk, error) {
 		var out []cache.UsageChunk
 		size := 0
@@ -29,9 +29,9 @@ func greedyPlan(limit int) func(string, []cache.UsageRecord) ([]cache.UsageChunk
 	}
 }
 
-type chunkLog struct{ chunks []cache.UsageChunk }
+type usageChunkLog struct{ chunks []cache.UsageChunk }
 
-func (l *chunkLog) Add(ch cache.UsageChunk, recs []cache.UsageRecord) error {
+func (l *usageChunkLog) Add(ch cache.UsageChunk, recs []cache.UsageRecord) error {
 	if len(recs) != ch.Count || recs[0].Seq != ch.First {
 		return fmt.Errorf("request %d: %d records from %d, records %d from %d", ch.Index, ch.Count, ch.First, len(recs), recs[0].Seq)
 	}
@@ -43,16 +43,16 @@ func (l *chunkLog) Add(ch cache.UsageChunk, recs []cache.UsageRecord) error {
 // batches, carrying the last request's records over, gives exactly the
 // requests of planning every record at once.
 func TestUploadPlanner_BatchesPlanLikeTheWholeFile(t *testing.T) {
-	for _, n := range []int{1, 99, planBatch - 1, planBatch, planBatch + 1, 3*planBatch + 17} {
+	for _, n := range []int{1, 99, uploadPlanBatch - 1, uploadPlanBatch, uploadPlanBatch + 1, 3*uploadPlanBatch + 17} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			recs := make([]cache.UsageRecord, n)
 			for i := range recs {
 				recs[i] = cache.UsageRecord{Seq: i, LocalRecordID: fmt.Sprintf("job-%d", i*7919%100003)}
 			}
-			plan := greedyPlan(20000)
+			plan := usageGreedyPlan(20000)
 			whole, _ := plan("Compute", recs)
-			log := &chunkLog{}
-			p := &uploadPlanner{plan: plan, typ: "Compute", w: log, flushAt: planBatch}
+			log := &usageChunkLog{}
+			p := &uploadPlanner{plan: plan, typ: "Compute", w: log, flushAt: uploadPlanBatch}
 			for i := range recs {
 				if err := p.add(&recs[i]); err != nil {
 					t.Fatal(err)
@@ -74,12 +74,12 @@ func TestUploadPlanner_BatchesPlanLikeTheWholeFile(t *testing.T) {
 // TestUploadPlanner_OneRequestHoldingABatch keeps planning when a whole
 // batch fits one request.
 func TestUploadPlanner_OneRequestHoldingABatch(t *testing.T) {
-	recs := make([]cache.UsageRecord, 2*planBatch+5)
+	recs := make([]cache.UsageRecord, 2*uploadPlanBatch+5)
 	for i := range recs {
 		recs[i] = cache.UsageRecord{Seq: i, LocalRecordID: "x"}
 	}
-	log := &chunkLog{}
-	p := &uploadPlanner{plan: greedyPlan(1 << 30), typ: "Compute", w: log, flushAt: planBatch}
+	log := &usageChunkLog{}
+	p := &uploadPlanner{plan: usageGreedyPlan(1 << 30), typ: "Compute", w: log, flushAt: uploadPlanBatch}
 	for i := range recs {
 		if err := p.add(&recs[i]); err != nil {
 			t.Fatal(err)
@@ -97,7 +97,7 @@ func TestCleanFilename(t *testing.T) {
 	for in, want := range map[string]string{
 		`C:\Users\me\usage.csv`: "usage.csv", "../../etc/passwd": "passwd", "a\x00b\nc.csv": "abc.csv", "": "upload.csv", "/": "upload.csv",
 	} {
-		if got := cleanFilename(in); got != want {
+		if got := uploadFilename(in); got != want {
 			t.Errorf("cleanFilename(%q) = %q, want %q", in, got, want)
 		}
 	}
@@ -106,16 +106,16 @@ func TestCleanFilename(t *testing.T) {
 // TestUsageTemplates_ExampleRowsPassTheChecks: each template's example row
 // is a valid record of its type for the user who downloads it.
 func TestUsageTemplates_ExampleRowsPassTheChecks(t *testing.T) {
-	chk := testCheck()
-	day := cache.DayStart(csvNow).AddDate(0, 0, -1)
+	chk := usageTestCheck()
+	day := cache.DayStart(usageNow).AddDate(0, 0, -1)
 	for _, s := range usageSchemas {
 		header := make([]string, len(s.Columns))
 		example := make([]string, len(s.Columns))
 		for i, col := range s.Columns {
-			header[i], example[i] = col.Name, templateExample(col, day, chk)
+			header[i], example[i] = col.Name, usageTemplateExample(col, day, chk)
 		}
 		file := strings.Join(header, ",") + "\n" + strings.Join(example, ",") + "\n"
-		rep, recs := read(t, s.Key, file, chk)
+		rep, recs := readUsage(t, s.Key, file, chk)
 		if !rep.Clean() || len(recs) != 1 || recs[0].LocalProjectID != "TG-NEU240001" || recs[0].Resource != "lynx.example.org" {
 			t.Errorf("%s template: %+v %+v", s.Key, rep.Problems, recs)
 		}

@@ -47,12 +47,12 @@ func (h *Handler) handleUploads(c echo.Context) error {
 		v.Headers = append(v.Headers, sortHeader(c, lp, col.label, col.key, col.num))
 	}
 	for _, up := range ups {
-		v.Rows = append(v.Rows, uploadRow(up))
+		v.Rows = append(v.Rows, usageUploadRow(up))
 	}
 	return render(c, http.StatusOK, templates.UsageUploads(v))
 }
 
-func uploadRow(u cache.UsageUpload) templates.UploadRow {
+func usageUploadRow(u cache.UsageUpload) templates.UploadRow {
 	by := u.CreatedByName
 	if by == "" {
 		by = u.CreatedBy
@@ -68,8 +68,8 @@ func (h *Handler) uploadsCSV(c echo.Context, f cache.UploadFilter) error {
 		return err
 	}
 	return w.finish(h.Usage.EachUsageUpload(c.Request().Context(), f, func(u cache.UsageUpload) error {
-		r := uploadRow(u)
-		return w.row([]string{strconv.FormatInt(u.ID, 10), csvTime(u.Created), r.By, u.UsageType, u.Filename, strconv.Itoa(u.Records),
+		r := usageUploadRow(u)
+		return w.row([]string{strconv.FormatInt(u.ID, 10), usageCSVTime(u.Created), r.By, u.UsageType, u.Filename, strconv.Itoa(u.Records),
 			u.TotalCharge, strings.Join(u.Projects, " "), strconv.Itoa(u.Chunks), strconv.Itoa(u.ChunksDelivered),
 			strconv.Itoa(u.Accepted), strconv.Itoa(u.Refused), strconv.Itoa(u.NotSent), u.State})
 	}))
@@ -84,7 +84,7 @@ var uploadOutcomes = []struct{ key, label string }{
 // upload returns the upload of the :id parameter ("<id>" or "<id>.csv")
 // if the user may see it: their own, or any for admins. Others get 404,
 // as for an upload that does not exist.
-func (h *Handler) upload(c echo.Context) (*cache.UsageUpload, error) {
+func (h *Handler) usageUpload(c echo.Context) (*cache.UsageUpload, error) {
 	raw := strings.TrimSuffix(c.Param("id"), ".csv")
 	id, err := strconv.ParseInt(raw, 10, 64)
 	notFound := portal.Errorf(portal.ENOTFOUND, "There is no upload %q.", raw)
@@ -107,7 +107,7 @@ func (h *Handler) upload(c echo.Context) (*cache.UsageUpload, error) {
 // handleUploadItem shows an upload's progress, outcome, records and
 // history; /usage/uploads/<id>.csv is its records table as CSV.
 func (h *Handler) handleUploadItem(c echo.Context) error {
-	up, err := h.upload(c)
+	up, err := h.usageUpload(c)
 	if err != nil {
 		return err
 	}
@@ -118,7 +118,7 @@ func (h *Handler) handleUploadItem(c echo.Context) error {
 	}
 	f := cache.UploadRecordFilter{Upload: up.ID, UsageType: up.UsageType, Outcome: q.Get("outcome"), Sort: lp.Sort, Desc: lp.Desc,
 		Limit: lp.Size, Offset: lp.Offset()}
-	if !validOutcome(f.Outcome) {
+	if !validUploadOutcome(f.Outcome) {
 		return portal.Errorf(portal.EINVALID, "outcome: %q is not a record outcome", f.Outcome)
 	}
 	if wantsCSV(c) || strings.HasSuffix(c.Param("id"), ".csv") {
@@ -135,7 +135,7 @@ func (h *Handler) handleUploadItem(c echo.Context) error {
 	return render(c, http.StatusOK, templates.UsageUploadItem(v))
 }
 
-func validOutcome(o string) bool {
+func validUploadOutcome(o string) bool {
 	for _, x := range uploadOutcomes {
 		if x.key == o {
 			return true
@@ -171,14 +171,14 @@ func (h *Handler) uploadItemView(c echo.Context, up *cache.UsageUpload, f cache.
 	if err != nil {
 		return v, err
 	}
-	v = templates.UsageUploadItemView{Page: p, Upload: uploadRow(*up), StateText: cache.UploadStateText(up.State), Charge: up.TotalCharge,
+	v = templates.UsageUploadItemView{Page: p, Upload: usageUploadRow(*up), StateText: cache.UploadStateText(up.State), Charge: up.TotalCharge,
 		Projects: up.Projects, Refresh: uploadRefresh, Processing: processing, Outcome: f.Outcome, Pager: pager(c, lp, total), Total: total,
 		CSVHref: uploadCSVHref(c, up.ID), Trail: auditRows(trail)}
 	inFlight := progress[cache.OutboxQueued] + progress[cache.OutboxSending] + progress[cache.OutboxVerify]
 	v.InProgress = inFlight > 0
 	for _, s := range outboxStates {
 		if n := progress[s]; n > 0 {
-			v.Requests = append(v.Requests, templates.StateCount{State: s, Count: n})
+			v.Requests = append(v.Requests, templates.UsageStateCount{State: s, Count: n})
 		}
 	}
 	for _, r := range refusals {
@@ -228,7 +228,7 @@ func (h *Handler) uploadRecordsCSV(c echo.Context, up *cache.UsageUpload, f cach
 		return err
 	}
 	return w.finish(h.Usage.EachUploadRecord(c.Request().Context(), f, func(r cache.UploadRecord) error {
-		return w.row([]string{strconv.Itoa(r.Line), r.LocalRecordID, r.Resource, r.LocalProjectID, r.Username, csvTime(r.Start),
-			csvTime(r.End), r.Charge, strconv.Itoa(r.Chunk + 1), r.Outcome, r.Error, r.Processing})
+		return w.row([]string{strconv.Itoa(r.Line), r.LocalRecordID, r.Resource, r.LocalProjectID, r.Username, usageCSVTime(r.Start),
+			usageCSVTime(r.End), r.Charge, strconv.Itoa(r.Chunk + 1), r.Outcome, r.Error, r.Processing})
 	}))
 }

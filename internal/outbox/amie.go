@@ -112,7 +112,7 @@ func (d *AMIEClear) Deliver(ctx context.Context, it cache.OutboxItem) (string, e
 		return "", portal.WrapError(portal.EUNCERTAIN, err, "AMIE accepted the clear, but the failed records could not be read back to confirm it: %s", portal.ErrorMessage(err))
 	}
 	if len(still) > 0 {
-		return "", portal.Errorf(portal.EUNCERTAIN, "AMIE accepted the clear, but still lists %d of the records as failed (%s)", len(still), idList(still))
+		return "", portal.Errorf(portal.EUNCERTAIN, "AMIE accepted the clear, but still lists %d of the records as failed (%s)", len(still), amieIDList(still))
 	}
 	return d.confirmed(n)
 }
@@ -164,7 +164,7 @@ func (d *AMIEClear) stillListed(ctx context.Context, ids []int64) ([]int64, erro
 	return out, nil
 }
 
-func idList(ids []int64) string {
+func amieIDList(ids []int64) string {
 	parts := make([]string, 0, min(len(ids), 10))
 	for _, id := range ids[:min(len(ids), 10)] {
 		parts = append(parts, strconv.FormatInt(id, 10))

@@ -27,7 +27,7 @@ func (p AMIEPlanner) PlanUsage(usageType string, recs []cache.UsageRecord) ([]ca
 	case amie.Compute:
 		out := make([]amie.ComputeRecord, len(recs))
 		for i := range recs {
-			if out[i], err = computeRecord(&recs[i]); err != nil {
+			if out[i], err = amieComputeRecord(&recs[i]); err != nil {
 				return nil, err
 			}
 		}
@@ -35,7 +35,7 @@ func (p AMIEPlanner) PlanUsage(usageType string, recs []cache.UsageRecord) ([]ca
 	case amie.Storage:
 		out := make([]amie.StorageRecord, len(recs))
 		for i := range recs {
-			if out[i], err = storageRecord(&recs[i]); err != nil {
+			if out[i], err = amieStorageRecord(&recs[i]); err != nil {
 				return nil, err
 			}
 		}
@@ -43,7 +43,7 @@ func (p AMIEPlanner) PlanUsage(usageType string, recs []cache.UsageRecord) ([]ca
 	case amie.Adjustment:
 		out := make([]amie.AdjustmentRecord, len(recs))
 		for i := range recs {
-			if out[i], err = adjustmentRecord(&recs[i]); err != nil {
+			if out[i], err = amieAdjustmentRecord(&recs[i]); err != nil {
 				return nil, err
 			}
 		}
@@ -61,7 +61,7 @@ func (p AMIEPlanner) PlanUsage(usageType string, recs []cache.UsageRecord) ([]ca
 	return res, nil
 }
 
-func charge(r *cache.UsageRecord) (decimal.Decimal, error) {
+func amieCharge(r *cache.UsageRecord) (decimal.Decimal, error) {
 	d, err := decimal.Parse(r.Charge)
 	if err != nil {
 		return d, portal.WrapError(portal.EINVALID, err, "line %d: Charge %q is not a number", r.Line, r.Charge)
@@ -69,34 +69,34 @@ func charge(r *cache.UsageRecord) (decimal.Decimal, error) {
 	return d, nil
 }
 
-func intAttr(r *cache.UsageRecord, name string) *int64 {
+func amieIntAttr(r *cache.UsageRecord, name string) *int64 {
 	if v, ok := r.Ints[name]; ok {
 		return amie.Int(v)
 	}
 	return nil
 }
 
-func computeRecord(r *cache.UsageRecord) (amie.ComputeRecord, error) {
-	c, err := charge(r)
+func amieComputeRecord(r *cache.UsageRecord) (amie.ComputeRecord, error) {
+	c, err := amieCharge(r)
 	return amie.ComputeRecord{Username: r.Username, LocalProjectID: r.LocalProjectID, LocalRecordID: r.LocalRecordID,
 		Resource: r.Resource, SubmitTime: r.SubmitTime, StartTime: r.StartTime, EndTime: r.EndTime, Charge: c,
-		Attributes: amie.ComputeAttributes{NodeCount: intAttr(r, "NodeCount"), CpuCoreCount: intAttr(r, "CpuCoreCount"),
-			JobName: r.JobName, Memory: intAttr(r, "Memory"), Queue: r.Queue},
+		Attributes: amie.ComputeAttributes{NodeCount: amieIntAttr(r, "NodeCount"), CpuCoreCount: amieIntAttr(r, "CpuCoreCount"),
+			JobName: r.JobName, Memory: amieIntAttr(r, "Memory"), Queue: r.Queue},
 		ParentRecordID: r.ParentRecordID, LocalReference: r.LocalReference}, err
 }
 
-func storageRecord(r *cache.UsageRecord) (amie.StorageRecord, error) {
-	c, err := charge(r)
+func amieStorageRecord(r *cache.UsageRecord) (amie.StorageRecord, error) {
+	c, err := amieCharge(r)
 	return amie.StorageRecord{Charge: c, CollectionTime: r.CollectionTime, LocalProjectID: r.LocalProjectID,
 		LocalRecordID: r.LocalRecordID, Resource: r.Resource, Username: r.Username, LocalReference: r.LocalReference,
-		Attributes: amie.StorageAttributes{BytesRead: intAttr(r, "BytesRead"), BytesStored: intAttr(r, "BytesStored"),
-			BytesWritten: intAttr(r, "BytesWritten"), CollectionInterval: intAttr(r, "CollectionInterval"),
-			FileCount: intAttr(r, "FileCount"), FilesRead: intAttr(r, "FilesRead"), FilesWritten: intAttr(r, "FilesWritten"),
-			MediaType: r.MediaType, SystemCopies: intAttr(r, "SystemCopies"), UserCopies: intAttr(r, "UserCopies")}}, err
+		Attributes: amie.StorageAttributes{BytesRead: amieIntAttr(r, "BytesRead"), BytesStored: amieIntAttr(r, "BytesStored"),
+			BytesWritten: amieIntAttr(r, "BytesWritten"), CollectionInterval: amieIntAttr(r, "CollectionInterval"),
+			FileCount: amieIntAttr(r, "FileCount"), FilesRead: amieIntAttr(r, "FilesRead"), FilesWritten: amieIntAttr(r, "FilesWritten"),
+			MediaType: r.MediaType, SystemCopies: amieIntAttr(r, "SystemCopies"), UserCopies: amieIntAttr(r, "UserCopies")}}, err
 }
 
-func adjustmentRecord(r *cache.UsageRecord) (amie.AdjustmentRecord, error) {
-	c, err := charge(r)
+func amieAdjustmentRecord(r *cache.UsageRecord) (amie.AdjustmentRecord, error) {
+	c, err := amieCharge(r)
 	return amie.AdjustmentRecord{AdjustmentType: amie.AdjustmentType(r.AdjustmentType), Charge: c, StartTime: r.StartTime,
 		LocalProjectID: r.LocalProjectID, LocalRecordID: r.LocalRecordID, Resource: r.Resource, Username: r.Username,
 		Comment: r.Comment, LocalReference: r.LocalReference}, err

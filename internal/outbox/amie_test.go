@@ -30,21 +30,25 @@ type amieSetup struct {
 	reader *amie.Client // with a long timeout, for the tests' own look-ups
 	db     *cache.DB
 	d      *Dispatcher
-	clock  *testClock
+	clock  *amieTestClock
 	synced int
 }
 
-// testClock is a clock the tests move while the simulator's handlers
+// amieTestClock is a clock the tests move while the simulator's handlers
 // (some still running after a client gave up) read it.
-type testClock struct{ ns atomic.Int64 }
+type amieTestClock struct{ ns atomic.Int64 }
 
-func (c *testClock) Now() time.Time       { return time.Unix(0, c.ns.Load()).UTC() }
-func (c *testClock) Add(d time.Duration)  { c.ns.Add(int64(d)) }
-func newTestClock(t time.Time) *testClock { c := &testClock{}; c.ns.Store(t.UnixNano()); return c }
+func (c *amieTestClock) Now() time.Time      { return time.Unix(0, c.ns.Load()).UTC() }
+func (c *amieTestClock) Add(d time.Duration) { c.ns.Add(int64(d)) }
+func newAMIETestClock(t time.Time) *amieTestClock {
+	c := &amieTestClock{}
+	c.ns.Store(t.UnixNano())
+	return c
+}
 
 func newAMIESetup(t *testing.T, timeout time.Duration) *amieSetup {
 	t.Helper()
-	tc := newTestClock(time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC))
+	tc := newAMIETestClock(time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC))
 	clock := tc.Now
 	sim := simamie.New(simamie.Options{World: world.New(1, 1), HistoryDays: -1, ProcessDelay: -1, Now: clock})
 	srv := httptest.NewServer(sim)

@@ -103,7 +103,7 @@ func syncAMIE(ctx context.Context, c AMIEReader, st AMIEStore, o AMIEOptions) (i
 		if err != nil {
 			return 0, fmt.Errorf("AMIE status of %s: %w", cache.FormatDay(day), err)
 		}
-		rows = append(rows, statusRows(day, got)...)
+		rows = append(rows, amieStatusRows(day, got)...)
 	}
 	n, err := st.SaveAMIEStatus(ctx, rows, from, to, started, full)
 	if err != nil {
@@ -113,13 +113,13 @@ func syncAMIE(ctx context.Context, c AMIEReader, st AMIEStore, o AMIEOptions) (i
 	if err != nil {
 		return n, fmt.Errorf("AMIE failed records: %w", err)
 	}
-	m, err := st.ReplaceAMIEFailed(ctx, failedRows(failed))
+	m, err := st.ReplaceAMIEFailed(ctx, amieFailedRows(failed))
 	return n + m, err
 }
 
-// statusRows turns one day's answer into rows; a resource listed twice
+// amieStatusRows turns one day's answer into rows; a resource listed twice
 // (which the API does not promise against) is summed.
-func statusRows(day time.Time, got []amie.ResourceStatus) []cache.AMIEStatusDay {
+func amieStatusRows(day time.Time, got []amie.ResourceStatus) []cache.AMIEStatusDay {
 	idx := map[string]int{}
 	var out []cache.AMIEStatusDay
 	for _, s := range got {
@@ -127,7 +127,7 @@ func statusRows(day time.Time, got []amie.ResourceStatus) []cache.AMIEStatusDay 
 			r := &out[i]
 			r.Loaded += s.LoadedRecordCount
 			r.Failed += s.FailedJobCount
-			r.TotalCharge = addCharge(r.TotalCharge, s.TotalCharge.String())
+			r.TotalCharge = amieAddCharge(r.TotalCharge, s.TotalCharge.String())
 			continue
 		}
 		idx[s.Resource] = len(out)
@@ -137,20 +137,20 @@ func statusRows(day time.Time, got []amie.ResourceStatus) []cache.AMIEStatusDay 
 	return out
 }
 
-func addCharge(a, b string) string {
+func amieAddCharge(a, b string) string {
 	var s cache.ChargeSum
 	_ = s.Add(a)
 	_ = s.Add(b)
 	return s.String()
 }
 
-// failedRows turns the upstream's failed records into cache rows.
-func failedRows(failed []amie.FailedRecord) []cache.AMIEFailedRecord {
+// amieFailedRows turns the upstream's failed records into cache rows.
+func amieFailedRows(failed []amie.FailedRecord) []cache.AMIEFailedRecord {
 	out := make([]cache.AMIEFailedRecord, 0, len(failed))
 	for i := range failed {
 		f := &failed[i]
 		r := cache.AMIEFailedRecord{FailedID: f.FailedRecordID, UsageType: string(f.UsageType), Error: f.Error,
-			LocalReference: f.LocalReference(), Problems: strings.Join(f.Problems, "; "), Raw: compactJSON(f.Raw)}
+			LocalReference: f.LocalReference(), Problems: strings.Join(f.Problems, "; "), Raw: amieCompactJSON(f.Raw)}
 		switch {
 		case f.Compute != nil:
 			c := f.Compute
@@ -170,7 +170,7 @@ func failedRows(failed []amie.FailedRecord) []cache.AMIEFailedRecord {
 	return out
 }
 
-func compactJSON(raw json.RawMessage) string {
+func amieCompactJSON(raw json.RawMessage) string {
 	var b bytes.Buffer
 	if err := json.Compact(&b, raw); err != nil {
 		return string(raw)

@@ -23,18 +23,18 @@ import (
 type amieFixture struct {
 	sim    *simamie.Server
 	client *amie.Client
-	calls  *countingReader
+	calls  *amieCountingReader
 	db     *cache.DB
 	now    *time.Time
 	opts   AMIEOptions
 }
 
-type countingReader struct {
+type amieCountingReader struct {
 	AMIEReader
 	status atomic.Int64
 }
 
-func (c *countingReader) Status(ctx context.Context, from, to time.Time) ([]amie.ResourceStatus, error) {
+func (c *amieCountingReader) Status(ctx context.Context, from, to time.Time) ([]amie.ResourceStatus, error) {
 	c.status.Add(1)
 	return c.AMIEReader.Status(ctx, from, to)
 }
@@ -56,7 +56,7 @@ func newAMIEFixture(tb testing.TB, scale float64, historyDays int) *amieFixture 
 	}
 	tb.Cleanup(func() { db.Close() })
 	db.Now = clock
-	return &amieFixture{sim: sim, client: c, calls: &countingReader{AMIEReader: c}, db: db, now: &now,
+	return &amieFixture{sim: sim, client: c, calls: &amieCountingReader{AMIEReader: c}, db: db, now: &now,
 		opts: AMIEOptions{WindowDays: historyDays, Now: clock}}
 }
 

@@ -95,19 +95,19 @@ func UsageFailed(v UsageFailedView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = filterSelect("f-error", "error", "Error", "All errors", v.Error, plainOptions(v.Errors)).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = usageSelect("f-error", "error", "Error", "All errors", v.Error, usageOptions(v.Errors)).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = filterSelect("f-resource", "resource", "Resource", "All resources", v.Resource, plainOptions(v.Resources)).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = usageSelect("f-resource", "resource", "Resource", "All resources", v.Resource, usageOptions(v.Resources)).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = filterSelect("f-project", "project", "Project", "All projects", v.Project, v.Projects).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = usageSelect("f-project", "project", "Project", "All projects", v.Project, v.Projects).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = filterSelect("f-type", "type", "Record type", "All types", v.Type, plainOptions(v.Types)).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = usageSelect("f-type", "type", "Record type", "All types", v.Type, usageOptions(v.Types)).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -272,15 +272,15 @@ func UsageFailed(v UsageFailedView) templ.Component {
 	})
 }
 
-func plainOptions(vals []string) []Option {
-	out := make([]Option, len(vals))
+func usageOptions(vals []string) []UsageOption {
+	out := make([]UsageOption, len(vals))
 	for i, s := range vals {
-		out[i] = Option{Value: s, Label: s}
+		out[i] = UsageOption{Value: s, Label: s}
 	}
 	return out
 }
 
-func filterSelect(id, name, label, all, cur string, opts []Option) templ.Component {
+func usageSelect(id, name, label, all, cur string, opts []UsageOption) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -506,9 +506,9 @@ func failedTable(v UsageFailedView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var23 string
-			templ_7745c5c3_Var23, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.Itoa(len(v.Headers) + failedExtraCols(v.Admin)))
+			templ_7745c5c3_Var23, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.Itoa(len(v.Headers) + usageExtraCols(v.Admin)))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/usage_failed.templ`, Line: 101, Col: 92}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/usage_failed.templ`, Line: 101, Col: 91}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var23))
 			if templ_7745c5c3_Err != nil {
@@ -857,7 +857,7 @@ func failedTable(v UsageFailedView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Empty(len(v.Headers)+failedExtraCols(v.Admin), "No failed records.").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Empty(len(v.Headers)+usageExtraCols(v.Admin), "No failed records.").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -874,7 +874,7 @@ func failedTable(v UsageFailedView) templ.Component {
 	})
 }
 
-func failedExtraCols(admin bool) int {
+func usageExtraCols(admin bool) int {
 	if admin {
 		return 1
 	}

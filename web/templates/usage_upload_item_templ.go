@@ -243,9 +243,9 @@ func UsageUploadItem(v UsageUploadItemView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var16 string
-			templ_7745c5c3_Var16, templ_7745c5c3_Err = templ.JoinStringErrs(Percent(int64(v.Upload.ChunksDelivered), int64(v.Upload.Chunks)))
+			templ_7745c5c3_Var16, templ_7745c5c3_Err = templ.JoinStringErrs(UsagePercent(int64(v.Upload.ChunksDelivered), int64(v.Upload.Chunks)))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/usage_upload_item.templ`, Line: 33, Col: 176}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/usage_upload_item.templ`, Line: 33, Col: 181}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var16))
 			if templ_7745c5c3_Err != nil {

@@ -41,7 +41,7 @@ type UsageFailedView struct {
 	Page
 	Resource, Error, Project, Type string
 	Resources, Errors, Types       []string
-	Projects                       []Option
+	Projects                       []UsageOption
 	// Hidden keeps sorting and page size in the filter form.
 	Hidden  []Hidden
 	Headers []SortHeader
@@ -58,8 +58,8 @@ type UsageFailedView struct {
 	Clears      []UsageClearRow
 }
 
-// Option is a choice of a select.
-type Option struct{ Value, Label string }
+// UsageOption is a choice of a select.
+type UsageOption struct{ Value, Label string }
 
 // FailedGroupView is one error with its records on this page.
 type FailedGroupView struct {
@@ -197,7 +197,7 @@ type UsageUploadItemView struct {
 	InProgress bool
 	Refresh    int // seconds between reloads while in progress
 	// Requests counts the upload's requests per outbox state.
-	Requests   []StateCount
+	Requests   []UsageStateCount
 	Processing int64
 	Refusals   []RefusalRow
 	Outcome    string
@@ -211,8 +211,8 @@ type UsageUploadItemView struct {
 	OutboxHref string
 }
 
-// StateCount is how many things are in one state.
-type StateCount struct {
+// UsageStateCount is how many things are in one state.
+type UsageStateCount struct {
 	State string
 	Count int
 }
@@ -234,8 +234,8 @@ type UploadRecordRow struct {
 	Chunk                       int
 }
 
-// Percent formats part of whole as a percentage with one decimal.
-func Percent(part, whole int64) string {
+// UsagePercent formats part of whole as a percentage with one decimal.
+func UsagePercent(part, whole int64) string {
 	if whole <= 0 {
 		return "—"
 	}
