@@ -45,7 +45,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	publicURL := "http://" + host
 
 	sims, err := sim.Start(sim.Config{Argo: "127.0.0.1:0", OBI: "127.0.0.1:0", AMIE: "127.0.0.1:0", VergeOS: "127.0.0.1:0",
-		TLSDir: *dataDir, Seed: *seed, Scale: *scale})
+		TLSDir: *dataDir, Seed: *seed, Scale: *scale, Live: true})
 	if err != nil {
 		return err
 	}
@@ -71,7 +71,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Accounting portal demo: open %s and sign in as admin, manager or viewer.\n", publicURL)
+	fmt.Fprintf(stdout, "Accounting portal demo: open %s and sign in as admin, manager, manager-b or viewer.\n", publicURL)
 	fmt.Fprintf(stdout, "Data in %s; simulators: %s\n", *dataDir, simSummary(sims.Info))
 	return a.Run(ctx, ln)
 }

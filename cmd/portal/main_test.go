@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accounting-portal/portal/internal/config"
 	"github.com/accounting-portal/portal/internal/sim"
 )
 
@@ -86,7 +87,8 @@ func waitFor(t *testing.T, out *syncBuffer, want string) string {
 
 func TestSim_PrintsOneJSONLine(t *testing.T) {
 	dir := t.TempDir()
-	out := startRun(t, "sim", "-argo", "127.0.0.1:0", "-obi", "127.0.0.1:0", "-amie", "127.0.0.1:0", "-vergeos", "127.0.0.1:0", "-tls-dir", dir, "-seed", "3")
+	projects := filepath.Join(dir, "conf", "projects.json")
+	out := startRun(t, "sim", "-argo", "127.0.0.1:0", "-obi", "127.0.0.1:0", "-amie", "127.0.0.1:0", "-vergeos", "127.0.0.1:0", "-tls-dir", dir, "-seed", "3", "-projects", projects)
 	text := waitFor(t, out, "\n")
 	lines := strings.Split(strings.TrimSpace(text), "\n")
 	if len(lines) != 1 {
@@ -99,6 +101,14 @@ func TestSim_PrintsOneJSONLine(t *testing.T) {
 	if info.CAFile != filepath.Join(dir, "ca.pem") || info.Seed != 3 || info.Argo == nil || info.Argo.Token == "" ||
 		info.AMIE == nil || info.AMIE.Site == "" || info.AMIE.APIKey == "" || info.VergeOS == nil || info.VergeOS.Password == "" || info.OBI == nil {
 		t.Fatalf("info %+v", info)
+	}
+	// The projects file names the simulators' projects, ready for PORTAL_PROJECTS_FILE.
+	cat, err := config.LoadCatalog(projects)
+	if err != nil {
+		t.Fatalf("-projects wrote a file the portal refuses: %v", err)
+	}
+	if len(cat.Projects) == 0 || len(cat.VirtualLabs) == 0 || cat.Projects[0].OBIID == "" || cat.Projects[0].ArgoID == "" {
+		t.Fatalf("projects file %+v", cat)
 	}
 	pem, err := os.ReadFile(info.CAFile)
 	if err != nil {

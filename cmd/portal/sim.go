@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/accounting-portal/portal/internal/demo"
 	"github.com/accounting-portal/portal/internal/sim"
 )
 
@@ -23,6 +24,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&cfg.TLSDir, "tls-dir", "", "directory to write ca.pem to (default: a new temporary directory)")
 	fs.Int64Var(&cfg.Seed, "seed", 1, "seed of the simulated data")
 	fs.Float64Var(&cfg.Scale, "scale", 1, "size of the simulated data (1 is a small demo; 100 is millions of rows)")
+	projects := fs.String("projects", "", "write the projects file (PORTAL_PROJECTS_FILE) naming the simulators' projects to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -38,6 +40,13 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	r, err := sim.Start(cfg)
 	if err != nil {
 		return err
+	}
+	// A portal pointed at the simulators needs their projects file: the OBI
+	// simulator, like the real service, cannot list its projects.
+	if *projects != "" {
+		if err := demo.WriteCatalog(*projects, demo.Catalog(r.World)); err != nil {
+			return joinErr(fmt.Errorf("sim: -projects: %w", err), r.Close(context.WithoutCancel(ctx)))
+		}
 	}
 	line, err := json.Marshal(r.Info)
 	if err != nil {

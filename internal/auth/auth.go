@@ -142,7 +142,14 @@ func SafeReturnTo(raw string) string {
 	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || strings.HasPrefix(u.Path, "/auth/") {
 		return "/"
 	}
-	return u.RequestURI()
+	// Check the result too: re-encoding can turn an escaped slash back
+	// into a real one ("/%2Fevil.example/{" gives "//evil.example/%7B", a
+	// link to another site; found by FuzzSafeReturnTo).
+	out := u.RequestURI()
+	if strings.HasPrefix(out, "//") || strings.HasPrefix(out, "/\\") {
+		return "/"
+	}
+	return out
 }
 
 func (a *Auth) cookie(name, value string, maxAge time.Duration) *http.Cookie {

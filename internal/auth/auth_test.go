@@ -30,6 +30,8 @@ func TestSafeReturnTo(t *testing.T) {
 		"/a\r\nLocation: x":            "/",
 		"/auth/logout":                 "/",
 		"/%2F%2Fevil.example":          "/%2F%2Fevil.example",
+		"/%2Fevil.example/{":           "/",
+		"/%2Fevil.example/\"":          "/",
 		"/usage?q=%3Cscript%3E":        "/usage?q=%3Cscript%3E",
 		"http:/evil.example":           "/",
 		"/ok/../../still-a-local-path": "/ok/../../still-a-local-path",

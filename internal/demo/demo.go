@@ -27,7 +27,9 @@ const (
 )
 
 // Users are the people of the demo: an admin, a manager of the first
-// two projects (one virtual lab) and a member of the third.
+// two projects (one virtual lab), a manager of the third (the other
+// lab: "manager of project B" in the security tests) and a member of the
+// third.
 func Users(w *world.World) []devoidc.User {
 	p := w.Projects
 	return []devoidc.User{
@@ -36,6 +38,8 @@ func Users(w *world.World) []devoidc.User {
 		{ID: "manager", Subject: "demo-manager", Name: "Max Manager", Email: "max.manager@example.org",
 			Description: "Manages " + p[0].Name + " and " + p[1].Name,
 			Groups:      []string{"project:" + p[0].Key + ":manager", "project:" + p[1].Key + ":manager"}},
+		{ID: "manager-b", Subject: "demo-manager-b", Name: "Bo Manager", Email: "bo.manager@example.org",
+			Description: "Manages " + p[2].Name, Groups: []string{"project:" + p[2].Key + ":manager"}},
 		{ID: "viewer", Subject: "demo-viewer", Name: "Vera Viewer", Email: "vera.viewer@example.org",
 			Description: "Member of " + p[2].Name, Groups: []string{"project:" + p[2].Key + ":member"}},
 	}

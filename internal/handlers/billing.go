@@ -1,9 +1,201 @@
 package handlers
 
-import "github.com/labstack/echo/v4"
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/portal"
+	"github.com/accounting-portal/portal/web/templates"
+)
 
 // BillingStore is what the billing pages (VergeOS billing summaries and records) need from the cache.
-type BillingStore interface{}
+type BillingStore interface {
+	BillingSummary(ctx context.Context, from, to time.Time) (cache.BillingSummary, error)
+	BillingSeries(ctx context.Context, from, to time.Time, b cache.Bucket) ([]cache.BillingBucket, error)
+	BillingReconciliation(ctx context.Context, from, to time.Time) (cache.BillingReconciliation, error)
+	BillingRecords(ctx context.Context, f cache.BillingFilter) ([]cache.BillingRecord, int64, error)
+	EachBillingRecord(ctx context.Context, f cache.BillingFilter, fn func(r *cache.BillingRecord) error) error
+	BillingRecordByKey(ctx context.Context, key string) (cache.BillingRecord, error)
+	BillingRecordsCreated(ctx context.Context, from, to int64, limit int) ([]cache.BillingRecord, error)
+	RequestBillingGenerate(ctx context.Context, actor, actorName, note string) (int64, error)
+	GenerateRequests(ctx context.Context, f cache.GenerateRequestFilter) ([]cache.GenerateRequest, int64, error)
+	GenerateRequestByID(ctx context.Context, id int64) (cache.GenerateRequest, error)
+}
 
-// registerBilling mounts the billing pages.
-func (h *Handler) registerBilling(e *echo.Echo) {}
+// VergeOS billing is system-wide: its records name no project or tenant, so
+// every signed-in person may read these pages (Member) and there is no
+// project scope to apply. Only asking VergeOS to generate a record (a
+// write) is for admins.
+func (h *Handler) registerBilling(e *echo.Echo) {
+	h.add(e, "GET", "/billing", h.handleBilling, Member)
+	h.add(e, "GET", "/billing.csv", h.handleBillingSummaryCSV, Member)
+	h.add(e, "GET", "/billing/records.csv", h.handleBillingRecordsCSV, Member)
+	h.add(e, "GET", "/billing/tiers.csv", h.handleBillingTiersCSV, Member)
+	h.add(e, "GET", "/billing/usage.csv", h.handleBillingUsageCSV, Member)
+	h.add(e, "GET", "/billing/records/:key", h.handleBillingRecord, Member)
+	h.add(e, "POST", "/billing/generate", h.handleBillingGenerate, Admin)
+	h.add(e, "GET", "/billing/requests", h.handleGenerateList, Admin)
+	h.add(e, "GET", "/billing/requests.csv", h.handleGenerateList, Admin)
+	h.add(e, "GET", "/billing/requests/:id", h.handleGenerateItem, Admin)
+}
+
+// billingSorts are the records table's sortable columns, in page order.
+var billingSorts = []struct{ Key, Label string }{
+	{"from", "Period (UTC)"}, {"created", "Written (UTC)"}, {"cpu", "CPU"}, {"ram", "RAM"},
+	{"storage", "Storage used"}, {"gpu", "GPUs in use"}, {"vgpu", "vGPUs in use"}, {"sent", "Reported (UTC)"},
+}
+
+// billingQuery is the billing page's filters, read from the URL.
+type billingQuery struct {
+	Range  TimeRange
+	List   ListParams
+	Unsent bool
+}
+
+func (h *Handler) parseBillingQuery(q url.Values) (billingQuery, error) {
+	var bq billingQuery
+	var problems []string
+	tr, err := parseTimeRange(q, h.nowUTC(), "30d")
+	if err != nil {
+		problems = append(problems, portal.ErrorMessage(err))
+	}
+	keys := make([]string, len(billingSorts))
+	for i, s := range billingSorts {
+		keys[i] = s.Key
+	}
+	lp, err := parseList(q, keys, "from", true)
+	if err != nil {
+		problems = append(problems, portal.ErrorMessage(err))
+	}
+	switch q.Get("unsent") {
+	case "", "0":
+	case "1":
+		bq.Unsent = true
+	default:
+		problems = append(problems, "unsent: use 1 to show only records not reported")
+	}
+	if len(problems) > 0 {
+		return bq, portal.Errorf(portal.EINVALID, "%s", strings.Join(problems, "; "))
+	}
+	bq.Range, bq.List = tr, lp
+	return bq, nil
+}
+
+func (bq billingQuery) filter() cache.BillingFilter {
+	return cache.BillingFilter{From: bq.Range.From, To: bq.Range.To, Unsent: bq.Unsent, Sort: bq.List.Sort, Desc: bq.List.Desc,
+		Limit: bq.List.Size, Offset: bq.List.Offset()}
+}
+
+func (h *Handler) handleBilling(c echo.Context) error {
+	bq, err := h.parseBillingQuery(c.QueryParams())
+	if err != nil {
+		return err
+	}
+	v, err := h.billingView(c, bq)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, templates.Billing(v))
+}
+
+// billingView builds the whole billing page for the query; every figure
+// comes from SQLite, aggregated there.
+func (h *Handler) billingView(c echo.Context, bq billingQuery) (templates.BillingView, error) {
+	ctx := c.Request().Context()
+	from, to := bq.Range.From, bq.Range.To
+	p, err := h.page(c, "Billing", "billing", portal.UpstreamVergeOS)
+	if err != nil {
+		return templates.BillingView{}, err
+	}
+	v := templates.BillingView{Page: p, Range: timeRangeView(c, bq.Range), From: from, To: to, Unsent: bq.Unsent}
+	sum, err := h.Billing.BillingSummary(ctx, from, to)
+	if err != nil {
+		return v, err
+	}
+	v.Summary, v.Tiers = summaryView(sum), tierRows(sum)
+	if sum.RecordCount > 0 {
+		latest := recordRow(&sum.Newest)
+		v.Latest = &latest
+	}
+	if err := h.billingChartsView(c, &v); err != nil {
+		return v, err
+	}
+	rc, err := h.Billing.BillingReconciliation(ctx, from, to)
+	if err != nil {
+		return v, err
+	}
+	v.Reconcile = reconcileView(rc, withQuery(c.Request().URL, "unsent", "1", "page", "")+"#records", h.nowUTC())
+	if err := h.billingRecordsView(c, bq, &v); err != nil {
+		return v, err
+	}
+	if v.CanGenerate = p.User.Admin; v.CanGenerate {
+		v.Generate.Hidden = hiddenFields(c.Request().URL.Query())
+		reqs, _, err := h.Billing.GenerateRequests(ctx, cache.GenerateRequestFilter{Desc: true, Limit: 5})
+		if err != nil {
+			return v, err
+		}
+		for _, g := range reqs {
+			v.Requests = append(v.Requests, generateRow(g))
+		}
+	}
+	q := csvQuery(c)
+	v.SummaryCSV, v.TiersCSV, v.ChartCSV, v.RecordsCSV = "/billing.csv"+q, "/billing/tiers.csv"+q, "/billing/usage.csv"+q, "/billing/records.csv"+q
+	return v, nil
+}
+
+func (h *Handler) billingChartsView(c echo.Context, v *templates.BillingView) error {
+	b := cache.BucketFor(v.From, v.To)
+	series, err := h.Billing.BillingSeries(c.Request().Context(), v.From, v.To, b)
+	if err != nil {
+		return err
+	}
+	v.Bucket = bucketLabels[b]
+	v.Charts, v.ChartRows = billingCharts(series, v.From, v.To)
+	return nil
+}
+
+func (h *Handler) billingRecordsView(c echo.Context, bq billingQuery, v *templates.BillingView) error {
+	recs, total, err := h.Billing.BillingRecords(c.Request().Context(), bq.filter())
+	if err != nil {
+		return err
+	}
+	for i := range recs {
+		v.Records = append(v.Records, recordRow(&recs[i]))
+	}
+	v.Total = total
+	for _, s := range billingSorts {
+		hd := sortHeader(c, bq.List, s.Label, s.Key, s.Key != "from" && s.Key != "created" && s.Key != "sent")
+		hd.Href += "#records"
+		v.Headers = append(v.Headers, hd)
+	}
+	pg := pager(c, bq.List, total)
+	href := pg.Href
+	pg.Href = func(n int) string { return href(n) + "#records" }
+	v.Pager = pg
+	u := c.Request().URL
+	v.AllHref = withQuery(u, "unsent", "", "page", "") + "#records"
+	v.UnsentHref = withQuery(u, "unsent", "1", "page", "") + "#records"
+	return nil
+}
+
+var bucketLabels = map[cache.Bucket]templates.BucketLabel{
+	cache.BucketHour: {Noun: "hour", Title: "Hour", Adjective: "hourly"}, cache.BucketDay: {Noun: "day", Title: "Day", Adjective: "daily"},
+	cache.BucketWeek: {Noun: "week", Title: "Week", Adjective: "weekly"}, cache.BucketMonth: {Noun: "month", Title: "Month", Adjective: "monthly"},
+}
+
+// csvQuery is the current query for a CSV link: the same filters, no page.
+func csvQuery(c echo.Context) string {
+	q := c.Request().URL.Query()
+	q.Del("page")
+	q.Del("format")
+	if len(q) == 0 {
+		return ""
+	}
+	return "?" + q.Encode()
+}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -29,20 +30,57 @@ func csvHref(c echo.Context) string {
 	return u.RequestURI()
 }
 
-var plainNumber = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$`)
-
 // SafeCell neutralises a cell a spreadsheet would run as a formula: one
 // that begins with =, +, -, @, a tab or a carriage return gets a leading
 // apostrophe. Plain numbers (such as -3000.00) stay numbers.
 func SafeCell(s string) string {
-	if s == "" || plainNumber.MatchString(s) {
+	if s == "" {
 		return s
 	}
 	switch s[0] {
 	case '=', '+', '-', '@', '\t', '\r':
-		return "'" + s
+		if !isPlainNumber(s) {
+			return "'" + s
+		}
 	}
 	return s
+}
+
+// isPlainNumber reports whether s is -?digits[.digits][e[+-]digits]. It
+// runs only on cells that start like a formula, so most cells cost one
+// byte comparison.
+func isPlainNumber(s string) bool {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	if digits() == 0 {
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(s)
 }
 
 // csvWriter writes one CSV download.
@@ -92,6 +130,23 @@ func (cw *csvWriter) finish(err error) error {
 	}
 	cw.w.Flush()
 	return cw.w.Error()
+}
+
+// csvTime writes a time as RFC 3339 UTC ("" for none), the form
+// spreadsheets read as a date.
+func csvTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// csvUnix writes Unix seconds as csvTime does (0 is none).
+func csvUnix(s int64) string {
+	if s == 0 {
+		return ""
+	}
+	return csvTime(time.Unix(s, 0))
 }
 
 var unsafeFilename = regexp.MustCompile(`[^A-Za-z0-9._-]+`)

@@ -28,6 +28,10 @@ func (p ListParams) Offset() int { return (p.Page - 1) * p.Size }
 // MaxPageSize bounds the rows of one page.
 const MaxPageSize = 500
 
+// MaxPage bounds the page number, so that (page-1)*size cannot overflow
+// into a negative OFFSET (found by FuzzParseList); no table has that many rows.
+const MaxPage = 10_000_000
+
 // parseList reads page, size and sort ("key" or "-key" for descending).
 // An unknown sort key or a bad number is an EINVALID naming the parameter.
 func parseList(q url.Values, sorts []string, defSort string, defDesc bool) (ListParams, error) {
@@ -35,7 +39,7 @@ func parseList(q url.Values, sorts []string, defSort string, defDesc bool) (List
 	var problems []string
 	if v := q.Get("page"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
+		if err != nil || n < 1 || n > MaxPage {
 			problems = append(problems, fmt.Sprintf("page: %q is not a page number (1, 2, …)", v))
 		} else {
 			p.Page = n

@@ -1,9 +1,177 @@
 package handlers
 
-import "github.com/labstack/echo/v4"
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/portal"
+	"github.com/accounting-portal/portal/web/templates"
+)
 
 // MetricStore is what the metrics pages (ARGO metrics and metric pushes) need from the cache.
-type MetricStore interface{}
+type MetricStore interface {
+	ArgoFilterOptions(ctx context.Context, scope portal.Scope) (cache.MetricFilterOptions, error)
+	MetricTotals(ctx context.Context, q cache.MetricTotalsQuery) ([]cache.MetricTotal, int64, error)
+	EachMetricTotal(ctx context.Context, q cache.MetricTotalsQuery, fn func(cache.MetricTotal) error) error
+	MetricSeries(ctx context.Context, q cache.MetricTotalsQuery, by string) ([]cache.PeriodValue, error)
+	ArgoInstallations(ctx context.Context, q cache.InstallationQuery) ([]cache.InstallationRow, int64, error)
+	EachArgoInstallation(ctx context.Context, q cache.InstallationQuery, fn func(cache.InstallationRow) error) error
+	ArgoInstallation(ctx context.Context, id string, scope portal.Scope) (*cache.InstallationRow, error)
+	ArgoInstallationInScope(ctx context.Context, id string, scope portal.Scope) (bool, error)
+	ArgoDefinition(ctx context.Context, id string) (*cache.ArgoMetricDefinition, error)
+	ArgoDefinitions(ctx context.Context, q cache.DefinitionQuery) ([]cache.DefinitionRow, int64, error)
+	EachArgoDefinition(ctx context.Context, q cache.DefinitionQuery, fn func(cache.DefinitionRow) error) error
+	ArgoMetrics(ctx context.Context, q cache.MetricListQuery) ([]cache.MetricRow, int64, error)
+	EachArgoMetric(ctx context.Context, q cache.MetricListQuery, fn func(cache.MetricRow) error) error
+	CreateMetricPush(ctx context.Context, scope portal.Scope, p cache.NewMetricPush) (int64, error)
+	MetricPushes(ctx context.Context, q cache.PushQuery) ([]cache.MetricPush, int64, error)
+	EachMetricPush(ctx context.Context, q cache.PushQuery, fn func(cache.MetricPush) error) error
+	MetricPushByID(ctx context.Context, id int64, createdBy string) (*cache.MetricPush, error)
+}
 
-// registerMetrics mounts the metrics pages.
-func (h *Handler) registerMetrics(e *echo.Echo) {}
+// registerMetrics mounts the metrics pages. Every page is scoped to the
+// user's projects in SQL; an installation or push outside them is "not
+// found". Pushing needs the manage right on the installation's project.
+func (h *Handler) registerMetrics(e *echo.Echo) {
+	h.add(e, "GET", "/metrics", h.handleMetrics, Member)
+	h.add(e, "GET", "/metrics.csv", h.handleMetrics, Member)
+	h.add(e, "GET", "/metrics/definitions", h.handleMetricDefinitions, Member)
+	h.add(e, "GET", "/metrics/definitions.csv", h.handleMetricDefinitions, Member)
+	h.add(e, "GET", "/metrics/installations", h.handleMetricInstallations, Member)
+	h.add(e, "GET", "/metrics/installations.csv", h.handleMetricInstallations, Member)
+	// Also serves /metrics/installations/:id.csv (Echo's parameter takes the suffix).
+	h.add(e, "GET", "/metrics/installations/:id", h.handleMetricInstallation, Member)
+	h.add(e, "GET", "/metrics/installations/:id/push", h.handlePushForm, Manager)
+	h.add(e, "POST", "/metrics/installations/:id/push", h.handlePushSubmit, Manager)
+	h.add(e, "GET", "/metrics/pushes", h.handlePushes, Manager)
+	h.add(e, "GET", "/metrics/pushes.csv", h.handlePushes, Manager)
+	h.add(e, "GET", "/metrics/pushes/:id", h.handlePush, Manager)
+}
+
+// metricsTabs is the sub-navigation of the metrics section.
+func metricsTabs(u *portal.User, current string) []templates.Tab {
+	tabs := []templates.Tab{
+		{Key: "overview", Label: "Overview", Href: "/metrics"},
+		{Key: "installations", Label: "Installations", Href: "/metrics/installations"},
+		{Key: "definitions", Label: "Metric definitions", Href: "/metrics/definitions"},
+	}
+	if u.IsManager() {
+		label := "My pushes"
+		if u.Admin {
+			label = "Pushes"
+		}
+		tabs = append(tabs, templates.Tab{Key: "pushes", Label: label, Href: "/metrics/pushes"})
+	}
+	for i := range tabs {
+		tabs[i].Current = tabs[i].Key == current
+	}
+	return tabs
+}
+
+// granularities are the periods totals can be grouped in, in order.
+var granularities = []struct{ Key, Label string }{{cache.Daily, "Day"}, {cache.Weekly, "Week"}, {cache.Monthly, "Month"}}
+
+// maxDailySpan is the longest range shown per day: beyond it, daily rows
+// and bars are too many to read (XDMoD draws the same line).
+const maxDailySpan = 2 * 366 * 24 * time.Hour
+
+// metricParams are the filters every metrics page reads from its URL.
+type metricParams struct {
+	Filter      cache.MetricFilter
+	Range       TimeRange
+	Granularity string
+}
+
+// parseMetricParams reads project, provider, installation, definition,
+// granularity and the time range. Without a granularity, the range picks
+// one (days up to a month, weeks up to half a year, months beyond). The
+// range is widened to whole periods (its start back to the start of its
+// first period, its end on to the end of its last), so that no period's
+// total is a part of one.
+func (h *Handler) parseMetricParams(c echo.Context, defRange string) (metricParams, error) {
+	q := c.QueryParams()
+	tr, err := parseTimeRange(q, h.nowUTC(), defRange)
+	if err != nil {
+		return metricParams{}, err
+	}
+	g := q.Get("granularity")
+	span := tr.To.Sub(tr.From)
+	switch {
+	case g == "" && span <= 32*24*time.Hour:
+		g = cache.Daily
+	case g == "" && span <= 190*24*time.Hour:
+		g = cache.Weekly
+	case g == "":
+		g = cache.Monthly
+	case g != cache.Daily && g != cache.Weekly && g != cache.Monthly:
+		return metricParams{}, portal.Errorf(portal.EINVALID, "granularity: %q is not day, week or month", g)
+	case g == cache.Daily && span > maxDailySpan:
+		return metricParams{}, portal.Errorf(portal.EINVALID, "granularity: a range longer than two years cannot be shown per day; choose week or month")
+	}
+	tr.From = cache.PeriodStart(tr.From, g)
+	tr.To = cache.NextPeriod(cache.PeriodStart(tr.To.Add(-time.Nanosecond), g), g)
+	return metricParams{Range: tr, Granularity: g, Filter: cache.MetricFilter{
+		Scope: user(c).Scope(), ProjectID: q.Get("project"), ProviderID: q.Get("provider"),
+		InstallationID: q.Get("installation"), DefinitionID: q.Get("definition"), From: tr.From, To: tr.To,
+	}}, nil
+}
+
+// periodSpan is the length of a period, for the width of chart bars (a
+// month is drawn 28 days wide, so bars never overlap).
+func periodSpan(g string) time.Duration {
+	switch g {
+	case cache.Weekly:
+		return 7 * 24 * time.Hour
+	case cache.Monthly:
+		return 28 * 24 * time.Hour
+	}
+	return 24 * time.Hour
+}
+
+// rangeNote says which periods a page shows.
+func rangeNote(p metricParams) string {
+	return fmt.Sprintf("Totals per %s of whole periods, from %s to %s inclusive (UTC).", p.Granularity,
+		p.Range.From.Format("2006-01-02"), p.Range.To.Add(-time.Second).Format("2006-01-02"))
+}
+
+// options turns filter options into select options with the current value selected.
+func options(opts []cache.Option, current string) []templates.SelectOption {
+	out := make([]templates.SelectOption, 0, len(opts))
+	for _, o := range opts {
+		out = append(out, templates.SelectOption{Value: o.Value, Label: o.Label, Selected: o.Value == current})
+	}
+	return out
+}
+
+func granularityOptions(current string) []templates.SelectOption {
+	out := make([]templates.SelectOption, 0, len(granularities))
+	for _, g := range granularities {
+		out = append(out, templates.SelectOption{Value: g.Key, Label: g.Label, Selected: g.Key == current})
+	}
+	return out
+}
+
+// csvNumber writes a number for a spreadsheet: plain digits, a dot.
+func csvNumber(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+// pathWithQuery builds a link with query parameters (empty ones left out).
+func pathWithQuery(path string, kv ...string) string {
+	q := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] != "" {
+			q.Set(kv[i], kv[i+1])
+		}
+	}
+	if len(q) == 0 {
+		return path
+	}
+	return path + "?" + q.Encode()
+}
+
+func unixUTC(s int64) time.Time { return time.Unix(s, 0).UTC() }

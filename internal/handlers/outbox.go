@@ -78,6 +78,8 @@ func refHref(ref string) string {
 		return "/metrics/pushes/" + id
 	case "usage_upload":
 		return "/usage/uploads/" + id
+	case "vergeos_generate":
+		return "/billing/requests/" + id
 	}
 	return ""
 }

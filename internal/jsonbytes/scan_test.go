@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -84,4 +85,12 @@ func FuzzAppendString(f *testing.F) {
 			t.Fatal("string and []byte encodings differ")
 		}
 	})
+}
+
+func TestAppendUTC(t *testing.T) {
+	for _, tm := range []time.Time{time.Date(2024, 5, 1, 10, 5, 9, 999, time.FixedZone("x", 3600)), time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		if got, want := string(AppendUTC(nil, tm)), tm.UTC().Format("2006-01-02T15:04:05Z"); got != want {
+			t.Errorf("AppendUTC(%v) = %s, want %s", tm, got, want)
+		}
+	}
 }

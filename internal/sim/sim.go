@@ -31,6 +31,10 @@ type Config struct {
 	Scale  float64
 	// Now is the simulators' clock; nil means time.Now.
 	Now func() time.Time
+	// Live makes simulators whose data can move with time (OBI jobs being
+	// charged) do so, for the demo; off, the data depends only on the seed
+	// and the scale.
+	Live bool
 }
 
 // Info describes the running simulators: base URLs and credentials. It is
@@ -118,7 +122,7 @@ func Start(cfg Config) (*Running, error) {
 		r.Info.Argo = &ArgoInfo{URL: "https://" + addr, Host: addr, Token: r.Argo.Token(), ReadOnlyToken: r.Argo.ReadOnlyToken()}
 	}
 	if cfg.OBI != "" {
-		r.OBI = obi.New(obi.Options{World: w, Now: cfg.Now})
+		r.OBI = obi.New(obi.Options{World: w, Now: cfg.Now, Live: cfg.Live})
 		addr, err := r.serve(cfg.OBI, r.OBI, false)
 		if err != nil {
 			return nil, r.fail(err)

@@ -6,6 +6,9 @@ package apptest
 
 import (
 	"context"
+	"crypto/tls"
+	"encoding/csv"
+	"html"
 	"io"
 	"log/slog"
 	"net"
@@ -37,6 +40,9 @@ type Options struct {
 	Env map[string]string
 	// Now is the portal's clock (nil: time.Now).
 	Now func() time.Time
+	// TLS serves the portal over HTTPS (a certificate from the simulators'
+	// CA) with an https public URL, as in production.
+	TLS bool
 }
 
 // Portal is a running portal.
@@ -46,6 +52,8 @@ type Portal struct {
 	IdP  *devoidc.Provider
 	Sims *sim.Running
 	Dir  string
+	// tls is the client configuration that trusts the portal (TLS only).
+	tls *tls.Config
 }
 
 // Start runs a portal until the test ends.
@@ -60,6 +68,9 @@ func Start(t testing.TB, o Options) *Portal {
 		t.Fatal(err)
 	}
 	publicURL := "http://" + ln.Addr().String()
+	if o.TLS {
+		publicURL = "https://" + ln.Addr().String()
+	}
 	sc := sim.Config{TLSDir: dir, Seed: o.Seed, Scale: o.Scale}
 	for _, u := range o.Upstreams {
 		switch u {
@@ -103,6 +114,11 @@ func Start(t testing.TB, o Options) *Portal {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var clientTLS *tls.Config
+	if o.TLS {
+		ln = tls.NewListener(ln, sims.CA.ServerConfig())
+		clientTLS = sims.CA.ClientConfig()
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx, ln) }()
@@ -112,7 +128,7 @@ func Start(t testing.TB, o Options) *Portal {
 			t.Errorf("portal stopped with %v", err)
 		}
 	})
-	return &Portal{URL: publicURL, App: a, IdP: idp, Sims: sims, Dir: dir}
+	return &Portal{URL: publicURL, App: a, IdP: idp, Sims: sims, Dir: dir, tls: clientTLS}
 }
 
 // Browser is an HTTP client with cookies, signed in or not.
@@ -127,8 +143,12 @@ type Browser struct {
 // redirects, so tests see them.
 func (p *Portal) Anonymous(t testing.TB) *Browser {
 	jar, _ := cookiejar.New(nil)
-	return &Browser{t: t, base: p.URL, Client: &http.Client{Jar: jar, Timeout: 30 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	c := &http.Client{Jar: jar, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if p.tls != nil {
+		c.Transport = &http.Transport{TLSClientConfig: p.tls}
+	}
+	return &Browser{t: t, base: p.URL, Client: c}
 }
 
 // Login signs in as a demo user ("admin", "manager" or "viewer").
@@ -271,4 +291,76 @@ func (b *Browser) do(method, u string, body io.Reader, contentType string, heade
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: string(data)}
+}
+
+// WaitFor polls ok every 50 ms until it holds, failing the test after limit.
+func WaitFor(t testing.TB, limit time.Duration, what string, ok func() bool) {
+	t.Helper()
+	for end := time.Now().Add(limit); !ok(); {
+		if time.Now().After(end) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+var (
+	rowRE  = regexp.MustCompile(`(?s)<tr data-row[^>]*>(.*?)</tr>`)
+	cellRE = regexp.MustCompile(`(?s)<td[^>]*data-col="([a-z_]+)"[^>]*>(.*?)</td>`)
+	tagRE  = regexp.MustCompile(`<[^>]+>`)
+)
+
+// TableRows reads the rows of a page's data table as column → text: rows
+// are <tr data-row ...> and cells <td data-col="name">, the convention of
+// the portal's tables.
+func TableRows(body string) []map[string]string {
+	var out []map[string]string
+	for _, r := range rowRE.FindAllStringSubmatch(body, -1) {
+		row := map[string]string{}
+		for _, c := range cellRE.FindAllStringSubmatch(r[1], -1) {
+			row[c[1]] = strings.TrimSpace(html.UnescapeString(tagRE.ReplaceAllString(c[2], "")))
+		}
+		out = append(out, row)
+	}
+	return out
+}
+
+// CSVRecords reads a CSV download as header → value rows, failing the test
+// when the answer is not a CSV.
+func CSVRecords(t testing.TB, r *Response) []map[string]string {
+	t.Helper()
+	if r.Status != http.StatusOK || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/csv") {
+		t.Fatalf("CSV answered %d %s: %.300s", r.Status, r.Header.Get("Content-Type"), r.Body)
+	}
+	recs, err := csv.NewReader(strings.NewReader(r.Body)).ReadAll()
+	if err != nil || len(recs) == 0 {
+		t.Fatalf("CSV: %v", err)
+	}
+	var out []map[string]string
+	for _, rec := range recs[1:] {
+		row := map[string]string{}
+		for i, h := range recs[0] {
+			row[h] = rec[i]
+		}
+		out = append(out, row)
+	}
+	return out
+}
+
+// WaitSynced waits until each named upstream has had a successful sync,
+// so a test can ask for pages about real upstream objects.
+func (p *Portal) WaitSynced(t testing.TB, upstreams ...string) {
+	t.Helper()
+	WaitFor(t, 2*time.Minute, "the first sync of "+strings.Join(upstreams, ", "), func() bool {
+		st, err := p.App.DB.SourceStatuses(context.Background(), upstreams)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range upstreams {
+			if st[u].LastSuccess == nil {
+				return false
+			}
+		}
+		return true
+	})
 }

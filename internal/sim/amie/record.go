@@ -111,7 +111,7 @@ func timeField(b []byte, name string, t time.Time) []byte {
 	b = append(b, name...)
 	b = append(b, '"', ':', '"')
 	if t.Nanosecond() == 0 {
-		b = appendUTC(b, t)
+		b = jsonbytes.AppendUTC(b, t)
 	} else {
 		b = t.UTC().AppendFormat(b, time.RFC3339Nano)
 	}
@@ -135,23 +135,4 @@ func appendAttrs(b []byte, r *canon) []byte {
 		b = jsonbytes.AppendString(b, r.attrs[i])
 	}
 	return append(b, '}')
-}
-
-// appendUTC appends t in UTC as 2006-01-02T15:04:05Z without the general
-// formatter, which costs more than the rest of a record.
-func appendUTC(b []byte, t time.Time) []byte {
-	t = t.UTC()
-	y, mo, d := t.Date()
-	if y < 0 || y > 9999 {
-		return t.AppendFormat(b, "2006-01-02T15:04:05Z")
-	}
-	h, mi, s := t.Clock()
-	two := func(b []byte, n int) []byte { return append(b, byte('0'+n/10), byte('0'+n%10)) }
-	b = two(two(b, y/100), y%100)
-	b = two(append(b, '-'), int(mo))
-	b = two(append(b, '-'), d)
-	b = two(append(b, 'T'), h)
-	b = two(append(b, ':'), mi)
-	b = two(append(b, ':'), s)
-	return append(b, 'Z')
 }

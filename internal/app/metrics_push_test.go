@@ -1,0 +1,189 @@
+package app_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/accounting-portal/portal/internal/app/apptest"
+	argoclient "github.com/accounting-portal/portal/internal/clients/argo"
+	"github.com/accounting-portal/portal/internal/sim/fault"
+)
+
+// push submits the push form and returns the push page it leads to.
+func push(t *testing.T, b *apptest.Browser, installation string, form url.Values) string {
+	t.Helper()
+	r := b.Post("/metrics/installations/"+installation+"/push", form)
+	if r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/metrics/pushes/") {
+		t.Fatalf("push answered %d %s: %s", r.Status, r.Header.Get("Location"), between(r.Body, `role="alert"`, "</form>"))
+	}
+	return r.Header.Get("Location")
+}
+
+// pushState waits until the push's page shows one of the states and returns it.
+func pushState(t *testing.T, b *apptest.Browser, page string, states ...string) string {
+	t.Helper()
+	var state string
+	apptest.WaitFor(t, 30*time.Second, page+" to reach "+strings.Join(states, " or "), func() bool {
+		body := b.Get(page).Body
+		state = between(between(body, `data-testid="push-state"`, "</dd>"), `data-state="`, `"`)
+		return containsString(states, state)
+	})
+	return state
+}
+
+func periodForm(def string, start time.Time, value string) url.Values {
+	return url.Values{"definition": {def}, "value": {value}, "start": {start.Format("2006-01-02T15:04")},
+		"end": {start.Add(time.Hour).Format("2006-01-02T15:04")}, "user_id": {"asmith"}}
+}
+
+// TestMetricPush runs the push flow end to end on one portal. The
+// portal's clock only moves forward, so the subtests run in this order.
+func TestMetricPush(t *testing.T) {
+	p, offset := startArgo(t, map[string]string{"PORTAL_UPSTREAM_TIMEOUT": "3s"})
+	t.Run("delivered and listed", func(t *testing.T) { pushDelivered(t, p) })
+	t.Run("a timeout after the effect is settled by a look-up", func(t *testing.T) { pushTimeout(t, p, offset) })
+	t.Run("ARGO's refusals end failed with its message", func(t *testing.T) { pushRefused(t, p, offset) })
+}
+
+func pushDelivered(t *testing.T, p *apptest.Portal) {
+	b := p.Login(t, "manager")
+	inst := installationOf(t, p, "BRAIN-ATLAS")
+	def := p.Sims.Argo.MetricDefinitions()[0].ID
+	start := time.Now().UTC().Add(-5 * time.Hour).Truncate(time.Minute)
+
+	// The form: first with mistakes, which come back with the input kept.
+	form := periodForm(def, start, "12,5")
+	r := b.Post("/metrics/installations/"+inst+"/push", form)
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, `data-testid="p-value-error"`) || !strings.Contains(r.Body, `value="12,5"`) {
+		t.Fatalf("a bad value: %d", r.Status)
+	}
+	if n := len(p.Sims.Argo.PostedMetrics()); n != 0 {
+		t.Fatalf("a refused form reached ARGO (%d)", n)
+	}
+	form.Set("value", "12.5")
+	page := push(t, b, inst, form)
+	if st := pushState(t, b, page, "delivered", "failed"); st != "delivered" {
+		t.Fatalf("push ended %s: %s", st, b.Get(page).Body)
+	}
+	posted := p.Sims.Argo.PostedMetrics()
+	if len(posted) != 1 || posted[0].Value != 12.5 || posted[0].InstallationID != inst || posted[0].UserID != "asmith" {
+		t.Fatalf("ARGO has %+v", posted)
+	}
+	body := b.Get(page).Body
+	if !strings.Contains(body, posted[0].ID) || !strings.Contains(body, `data-testid="timeline"`) {
+		t.Error("the push page does not show ARGO's metric id and the history")
+	}
+	// Listed at once on the installation's page, before any sync.
+	if inst := b.Get("/metrics/installations/" + inst + "?range=7d&sort=-start"); !strings.Contains(inst.Body, posted[0].ID) {
+		t.Error("the delivered metric is not listed on the installation page")
+	}
+	if list := b.Get("/metrics/pushes"); !strings.Contains(list.Body, page) {
+		t.Error("the push is not in the manager's pushes")
+	}
+	// The same period again is refused by the form, without a second POST.
+	r = b.Post("/metrics/installations/"+inst+"/push", form)
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "already has a") {
+		t.Fatalf("a repeated period: %d", r.Status)
+	}
+	// Another manager's view: the viewer cannot see it, the admin can.
+	if r := p.Login(t, "admin").Get(page); r.Status != http.StatusOK {
+		t.Errorf("admin on the push: %d", r.Status)
+	}
+	if n := len(p.Sims.Argo.PostedMetrics()); n != 1 {
+		t.Fatalf("%d metrics posted", n)
+	}
+}
+
+func pushRefused(t *testing.T, p *apptest.Portal, offset *atomic.Int64) {
+	posted := len(p.Sims.Argo.PostedMetrics())
+	b := p.Login(t, "manager")
+	inst := installationOf(t, p, "NEURO-SIM")
+	def := p.Sims.Argo.MetricDefinitions()[1].ID
+
+	// A metric ARGO has but the portal has not synced yet: ARGO answers 409.
+	start := time.Now().UTC().Add(-7 * time.Hour).Truncate(time.Minute)
+	c := argoClient(t, p)
+	if _, err := c.AddInstallationMetric(context.Background(), inst, argoNewMetric(def, start)); err != nil {
+		t.Fatal(err)
+	}
+	page := push(t, b, inst, periodForm(def, start, "3"))
+	if st := pushState(t, b, page, "delivered", "failed"); st != "failed" {
+		t.Fatalf("a duplicate ended %s", st)
+	}
+	if msg := between(b.Get(page).Body, `data-testid="push-error">`, "<"); !strings.Contains(msg, "There is a Metric at") {
+		t.Errorf("the duplicate's error %q is not ARGO's", msg)
+	}
+	// The portal's clock runs two hours ahead of ARGO's (less than a
+	// session's idle time): a period the form accepts is in ARGO's future,
+	// and ARGO answers 400.
+	offset.Store(int64(2*time.Hour + time.Minute))
+	future := time.Now().UTC().Add(30 * time.Minute).Truncate(time.Minute)
+	page = push(t, b, inst, periodForm(def, future, "4"))
+	if st := pushState(t, b, page, "delivered", "failed"); st != "failed" {
+		t.Fatalf("a future period ended %s", st)
+	}
+	if msg := between(b.Get(page).Body, `data-testid="push-error">`, "<"); !strings.Contains(msg, "ARGO answered 400: Timestamp cannot be after the current date-time.") {
+		t.Errorf("the future period's error is %q", msg)
+	}
+	if n := len(p.Sims.Argo.PostedMetrics()); n != posted+1 {
+		t.Fatalf("ARGO has %d posted metrics, want only the one the test added", n-posted)
+	}
+}
+
+func pushTimeout(t *testing.T, p *apptest.Portal, offset *atomic.Int64) {
+	posted := len(p.Sims.Argo.PostedMetrics())
+	b := p.Login(t, "manager")
+	inst := installationOf(t, p, "BRAIN-ATLAS")
+	def := p.Sims.Argo.MetricDefinitions()[2].ID
+	p.Sims.Argo.Faults().Set(argoTimeout())
+	start := time.Now().UTC().Add(-3 * time.Hour).Truncate(time.Minute)
+	page := push(t, b, inst, periodForm(def, start, "7"))
+	// ARGO stored it but its answer never came: the push waits for a look-up.
+	pushState(t, b, page, "verify")
+	if n := len(p.Sims.Argo.PostedMetrics()); n != posted+1 {
+		t.Fatalf("ARGO has %d new metrics after the unanswered POST", n-posted)
+	}
+	// The look-up is due after the dispatcher's wait; move the clock past it.
+	offset.Store(int64(time.Minute))
+	p.App.Outbox.Notify()
+	if st := pushState(t, b, page, "delivered", "failed", "uncertain", "dead"); st != "delivered" {
+		t.Fatalf("the unanswered push ended %s", st)
+	}
+	all := p.Sims.Argo.PostedMetrics()
+	if len(all) != posted+1 {
+		t.Fatalf("the push was sent twice: ARGO has %d new metrics", len(all)-posted)
+	}
+	body := b.Get(page).Body
+	for _, want := range []string{"queued →  <strong>verify", "verify →  <strong>delivered", all[len(all)-1].ID} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the push page lacks %q", want)
+		}
+	}
+}
+
+// argoClient is a client of the portal's ARGO simulator, for a test to
+// change ARGO behind the portal's back.
+func argoClient(t *testing.T, p *apptest.Portal) *argoclient.Client {
+	t.Helper()
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: p.Sims.CA.ClientConfig()}}
+	c, err := argoclient.New(argoclient.Config{BaseURL: p.Sims.Info.Argo.URL, Token: p.Sims.Info.Argo.Token, HTTPClient: hc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// argoNewMetric is a one-hour metric for the simulator.
+func argoNewMetric(def string, start time.Time) argoclient.NewMetric {
+	return argoclient.NewMetric{MetricDefinitionID: def, Start: start, End: start.Add(time.Hour), Value: 1}
+}
+
+// argoTimeout makes the next metric POST take effect and never answer.
+func argoTimeout() fault.Fault {
+	return fault.Fault{Mode: fault.Timeout, Method: "POST", PathPrefix: "/accounting-system/installations/", Count: 1, Delay: 10 * time.Second}
+}

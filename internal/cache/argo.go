@@ -1,0 +1,295 @@
+package cache
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/accounting-portal/portal/internal/portal"
+)
+
+// The ARGO Accounting cache: what the ARGO sync writes (this file), what
+// the metrics pages read (argo_query.go, argo_lists.go) and metric pushes
+// (argo_pushes.go).
+
+func init() {
+	registerCountedTable(portal.UpstreamArgo, "projects", "argo_projects")
+	registerCountedTable(portal.UpstreamArgo, "providers", "argo_providers")
+	registerCountedTable(portal.UpstreamArgo, "installations", "argo_installations")
+	registerCountedTable(portal.UpstreamArgo, "metric definitions", "argo_metric_definitions")
+	registerCountedTable(portal.UpstreamArgo, "metrics", "argo_metrics")
+}
+
+// ArgoProject is an ARGO project as cached.
+type ArgoProject struct {
+	ID, Acronym, Title         string
+	StartDate, EndDate, CallID string
+}
+
+// ArgoProvider is an ARGO provider as cached.
+type ArgoProvider struct {
+	ID, Name, Website, Abbreviation, Logo, ExternalID string
+}
+
+// ArgoMetricDefinition says what a metric measures and in which unit.
+type ArgoMetricDefinition struct {
+	ID, Name, Description string
+	UnitType              string // a unit symbol: "TB", "#", "CPU Time"
+	MetricType            string // aggregated, count, summarised, averaged (or another)
+}
+
+// ArgoInstallation is an ARGO installation as cached.
+type ArgoInstallation struct {
+	ID, ProjectID, ProviderID                string
+	Infrastructure, Name, Resource, External string
+	UnitOfAccess                             string // a metric definition id, "" for none
+}
+
+// ArgoMetric is one accounted value of an installation over a period.
+type ArgoMetric struct {
+	ID, InstallationID, DefinitionID string
+	// ProjectID and ProviderID are filled from the cached installation on
+	// write; readers get them back.
+	ProjectID, ProviderID string
+	Start, End            time.Time
+	Value                 float64
+	GroupID, UserID       string
+}
+
+// ArgoEntities is one complete read of ARGO's entities.
+type ArgoEntities struct {
+	Projects      []ArgoProject
+	Providers     []ArgoProvider
+	Definitions   []ArgoMetricDefinition
+	Installations []ArgoInstallation
+}
+
+// ArgoSyncState is what a sync run needs to know before it reads.
+type ArgoSyncState struct {
+	// Generation numbers this run; rows it reads are marked with it.
+	Generation int64
+	// LastFull is when a run last re-read every metric successfully.
+	LastFull time.Time
+	// Newest is, per ARGO project, the start of the newest metric a
+	// successful sync read: the anchor of the next incremental window.
+	Newest map[string]time.Time
+}
+
+// BeginArgoSync starts a sync run: it takes the next generation number and
+// returns the state the run's windows are computed from.
+func (db *DB) BeginArgoSync(ctx context.Context) (ArgoSyncState, error) {
+	st := ArgoSyncState{Newest: map[string]time.Time{}}
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		var last int64
+		if err := tx.QueryRowContext(ctx, `UPDATE argo_sync_state SET generation = generation + 1 WHERE id = 1 RETURNING generation, last_full`).
+			Scan(&st.Generation, &last); err != nil {
+			return err
+		}
+		st.LastFull = unix(last)
+		rows, err := tx.QueryContext(ctx, `SELECT project_id, newest FROM argo_project_windows`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var p string
+			var s int64
+			if err := rows.Scan(&p, &s); err != nil {
+				return err
+			}
+			st.Newest[p] = unix(s)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return st, fmt.Errorf("cache: begin ARGO sync: %w", err)
+	}
+	return st, nil
+}
+
+// UpsertArgoEntities writes a complete read of the entities, marking each
+// with gen, in one transaction, and returns the rows written. Nothing is
+// removed here (see FinishArgoSync). An installation whose project or
+// provider the lists left out gets a placeholder row, so it is neither
+// dropped nor orphaned.
+func (db *DB) UpsertArgoEntities(ctx context.Context, gen int64, e ArgoEntities) (int64, error) {
+	var n int64
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		for _, p := range e.Projects {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO argo_projects(id, acronym, title, start_date, end_date, call_identifier, seen_gen)
+				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET acronym = excluded.acronym, title = excluded.title,
+				start_date = excluded.start_date, end_date = excluded.end_date, call_identifier = excluded.call_identifier, seen_gen = excluded.seen_gen`,
+				p.ID, p.Acronym, p.Title, p.StartDate, p.EndDate, p.CallID, gen); err != nil {
+				return fmt.Errorf("project %s: %w", p.ID, err)
+			}
+		}
+		for _, p := range e.Providers {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO argo_providers(id, name, website, abbreviation, logo, external_id, seen_gen)
+				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name, website = excluded.website,
+				abbreviation = excluded.abbreviation, logo = excluded.logo, external_id = excluded.external_id, seen_gen = excluded.seen_gen`,
+				p.ID, p.Name, p.Website, p.Abbreviation, p.Logo, p.ExternalID, gen); err != nil {
+				return fmt.Errorf("provider %s: %w", p.ID, err)
+			}
+		}
+		if err := upsertDefinitions(ctx, tx, gen, e.Definitions); err != nil {
+			return err
+		}
+		for _, in := range e.Installations {
+			if err := upsertInstallation(ctx, tx, gen, in); err != nil {
+				return fmt.Errorf("installation %s: %w", in.ID, err)
+			}
+		}
+		n = int64(len(e.Projects) + len(e.Providers) + len(e.Definitions) + len(e.Installations))
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("cache: upsert ARGO entities: %w", err)
+	}
+	return n, nil
+}
+
+func upsertDefinitions(ctx context.Context, tx *sql.Tx, gen int64, defs []ArgoMetricDefinition) error {
+	for _, d := range defs {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO argo_metric_definitions(id, name, description, unit_type, metric_type, seen_gen)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name, description = excluded.description,
+			unit_type = excluded.unit_type, metric_type = excluded.metric_type, seen_gen = excluded.seen_gen`,
+			d.ID, d.Name, d.Description, d.UnitType, d.MetricType, gen); err != nil {
+			return fmt.Errorf("metric definition %s: %w", d.ID, err)
+		}
+	}
+	return nil
+}
+
+func upsertInstallation(ctx context.Context, tx *sql.Tx, gen int64, in ArgoInstallation) error {
+	// Placeholders keep seen_gen current, so the sweep keeps them while an
+	// installation refers to them; a later list that names them fills them.
+	if _, err := tx.ExecContext(ctx, `INSERT INTO argo_projects(id, acronym, title, seen_gen) VALUES (?, ?, ?, ?)
+		ON CONFLICT(id) DO UPDATE SET seen_gen = excluded.seen_gen`, in.ProjectID, in.ProjectID, in.ProjectID, gen); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO argo_providers(id, name, seen_gen) VALUES (?, ?, ?)
+		ON CONFLICT(id) DO UPDATE SET seen_gen = excluded.seen_gen`, in.ProviderID, in.ProviderID, gen); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO argo_installations(id, project_id, provider_id, infrastructure, installation, resource, external_id, unit_of_access, seen_gen)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET project_id = excluded.project_id, provider_id = excluded.provider_id,
+		infrastructure = excluded.infrastructure, installation = excluded.installation, resource = excluded.resource,
+		external_id = excluded.external_id, unit_of_access = excluded.unit_of_access, seen_gen = excluded.seen_gen`,
+		in.ID, in.ProjectID, in.ProviderID, in.Infrastructure, in.Name, in.Resource, in.External, in.UnitOfAccess, gen)
+	if err != nil {
+		return err
+	}
+	// An installation moved to another project or provider takes its metrics along.
+	for _, t := range []string{"argo_metrics", "argo_metric_rollups"} {
+		if _, err := tx.ExecContext(ctx, `UPDATE `+t+` SET project_id = ?, provider_id = ? WHERE installation_id = ? AND (project_id <> ? OR provider_id <> ?)`,
+			in.ProjectID, in.ProviderID, in.ID, in.ProjectID, in.ProviderID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// UpsertArgoMetrics writes one batch of metrics, marked with gen, in one
+// transaction: first the metric definitions the batch names that the
+// cache may not know yet, then the metrics by id. A metric of an
+// installation the cache does not know is skipped (the next run, having
+// read the installation, stores it). It returns the metrics written.
+func (db *DB) UpsertArgoMetrics(ctx context.Context, gen int64, defs []ArgoMetricDefinition, ms []ArgoMetric) (int64, error) {
+	var n int64
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		if err := upsertDefinitions(ctx, tx, gen, defs); err != nil {
+			return err
+		}
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO argo_metrics(id, installation_id, project_id, provider_id, definition_id, start, end, value, group_id, user_id, seen_gen)
+			SELECT ?1, i.id, i.project_id, i.provider_id, ?2, ?3, ?4, ?5, ?6, ?7, ?8 FROM argo_installations i WHERE i.id = ?9
+			ON CONFLICT(id) DO UPDATE SET installation_id = excluded.installation_id, project_id = excluded.project_id,
+			provider_id = excluded.provider_id, definition_id = excluded.definition_id, start = excluded.start, end = excluded.end,
+			value = excluded.value, group_id = excluded.group_id, user_id = excluded.user_id, seen_gen = excluded.seen_gen`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, m := range ms {
+			res, err := stmt.ExecContext(ctx, m.ID, m.DefinitionID, secs(m.Start), secs(m.End), m.Value, m.GroupID, m.UserID, gen, m.InstallationID)
+			if err != nil {
+				return fmt.Errorf("metric %s: %w", m.ID, err)
+			}
+			k, _ := res.RowsAffected()
+			n += k
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("cache: upsert ARGO metrics: %w", err)
+	}
+	return n, nil
+}
+
+// ArgoSweep says what a successful sync run read completely.
+type ArgoSweep struct {
+	Generation int64
+	// Windows holds, per ARGO project read, the start of the window its
+	// metrics were read from; the zero time means all of them.
+	Windows map[string]time.Time
+	// Newest holds, per ARGO project, the start of the newest metric read.
+	Newest map[string]time.Time
+	// Full is set when every metric of every project was read.
+	Full bool
+	At   time.Time
+}
+
+// FinishArgoSync ends a successful run in one transaction: it removes the
+// entities the run did not see (their installations and metrics go with
+// them) and, within each project's window, the metrics ARGO no longer
+// has, then refreshes the weekly and monthly totals of the periods read.
+// Metrics written by a push and not read back yet are kept. It returns
+// the rows removed.
+func (db *DB) FinishArgoSync(ctx context.Context, s ArgoSweep) (int64, error) {
+	var removed int64
+	exec := func(tx *sql.Tx, q string, args ...any) error {
+		res, err := tx.ExecContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		removed += n
+		return nil
+	}
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		for p, from := range s.Windows {
+			if err := exec(tx, `DELETE FROM argo_metrics WHERE project_id = ? AND start >= ? AND seen_gen < ?`, p, secs(from), s.Generation); err != nil {
+				return err
+			}
+		}
+		for p, t := range s.Newest {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO argo_project_windows(project_id, newest) SELECT id, ? FROM argo_projects WHERE id = ?
+				ON CONFLICT(project_id) DO UPDATE SET newest = MAX(newest, excluded.newest)`, secs(t), p); err != nil {
+				return err
+			}
+		}
+		for _, t := range []string{"argo_installations", "argo_metric_definitions", "argo_providers", "argo_projects"} {
+			// Table names are constants.
+			if err := exec(tx, `DELETE FROM `+t+` WHERE seen_gen < ?`, s.Generation); err != nil {
+				return err
+			}
+		}
+		if s.Full {
+			if err := refreshRollups(ctx, tx, "1=1", nil, time.Time{}); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `UPDATE argo_sync_state SET last_full = ? WHERE id = 1`, secs(s.At))
+			return err
+		}
+		for p, from := range s.Windows {
+			if err := refreshRollups(ctx, tx, "m.project_id = ?", []any{p}, from); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("cache: finish ARGO sync: %w", err)
+	}
+	return removed, nil
+}

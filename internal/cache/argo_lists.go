@@ -1,0 +1,396 @@
+package cache
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/accounting-portal/portal/internal/portal"
+)
+
+// Option is one choice of a filter: a value and what people read.
+type Option struct {
+	Value, Label string
+	// Group says what the option belongs to (an installation's project).
+	Group string
+}
+
+// MetricFilterOptions are the choices of the metrics pages' filters,
+// limited to what the user's scope can see.
+type MetricFilterOptions struct {
+	Projects, Providers, Installations, Definitions []Option
+}
+
+// scopedProjects is the SQL condition limiting column (an ARGO project id)
+// to the scope, as a list evaluated once.
+func scopedProjects(scope portal.Scope, column string) (string, []any) {
+	if scope.All {
+		return "1=1", nil
+	}
+	cond, args := ScopeFilter(scope, portal.UpstreamArgo, "sp.id")
+	return column + " IN (SELECT sp.id FROM argo_projects sp WHERE " + cond + ")", args
+}
+
+// ArgoFilterOptions returns the projects, providers and installations in
+// scope and every metric definition, sorted by label.
+func (db *DB) ArgoFilterOptions(ctx context.Context, scope portal.Scope) (MetricFilterOptions, error) {
+	var o MetricFilterOptions
+	cond, args := scopedProjects(scope, "i.project_id")
+	queries := []struct {
+		dst  *[]Option
+		sql  string
+		args []any
+	}{
+		{&o.Projects, `SELECT DISTINCT ap.id, COALESCE(pp.name, NULLIF(ap.title, ''), NULLIF(ap.acronym, ''), ap.id) AS label, ''
+			FROM argo_installations i JOIN argo_projects ap ON ap.id = i.project_id
+			LEFT JOIN project_ids pi ON pi.upstream = 'argo' AND pi.upstream_id = ap.id LEFT JOIN projects pp ON pp.key = pi.project_key
+			WHERE ` + cond + ` ORDER BY label, ap.id`, args},
+		{&o.Providers, `SELECT DISTINCT pv.id, COALESCE(NULLIF(pv.name, ''), pv.id) AS label, '' FROM argo_installations i
+			JOIN argo_providers pv ON pv.id = i.provider_id WHERE ` + cond + ` ORDER BY label, pv.id`, args},
+		{&o.Installations, `SELECT i.id, COALESCE(NULLIF(i.installation, ''), i.id) AS label, i.project_id FROM argo_installations i
+			WHERE ` + cond + ` ORDER BY label, i.id`, args},
+		{&o.Definitions, `SELECT id, name || ' (' || unit_type || ')' AS label, '' FROM argo_metric_definitions ORDER BY name, unit_type, id`, nil},
+	}
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		for _, q := range queries {
+			rows, err := tx.QueryContext(ctx, q.sql, q.args...)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var op Option
+				if err := rows.Scan(&op.Value, &op.Label, &op.Group); err != nil {
+					rows.Close()
+					return err
+				}
+				*q.dst = append(*q.dst, op)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return o, fmt.Errorf("cache: metric filter options: %w", err)
+	}
+	return o, nil
+}
+
+// InstallationRow is an installation with its project, provider and what
+// the cache holds of its metrics.
+type InstallationRow struct {
+	ArgoInstallation
+	ProjectKey, ProjectName string
+	ProviderName            string
+	// UnitOfAccessName and UnitOfAccessUnit describe UnitOfAccess ("" if none or unknown).
+	UnitOfAccessName, UnitOfAccessUnit string
+	Metrics                            int64
+	First, Last                        time.Time // period starts of the oldest and newest metric
+}
+
+// InstallationQuery selects installations.
+type InstallationQuery struct {
+	Scope                 portal.Scope
+	ProjectID, ProviderID string
+	Sort                  string // one of InstallationSorts
+	Desc                  bool
+	Limit, Offset         int
+}
+
+// InstallationSorts lists the sort keys of InstallationQuery.
+var InstallationSorts = []string{"installation", "project", "provider", "infrastructure", "resource", "metrics", "last"}
+
+var installationSorts = map[string]string{
+	"installation": "label", "project": "project_name", "provider": "provider_name", "infrastructure": "i.infrastructure",
+	"resource": "i.resource", "metrics": "metrics", "last": "last",
+}
+
+const installationCols = `i.id, i.project_id, i.provider_id, i.infrastructure, i.installation, i.resource, i.external_id, i.unit_of_access,
+	COALESCE(pi.project_key, ''), COALESCE(pp.name, NULLIF(ap.title, ''), NULLIF(ap.acronym, ''), i.project_id) AS project_name,
+	COALESCE(NULLIF(pv.name, ''), i.provider_id) AS provider_name, COALESCE(u.name, ''), COALESCE(u.unit_type, ''),
+	(SELECT COUNT(*) FROM argo_metrics m WHERE m.installation_id = i.id) AS metrics,
+	COALESCE((SELECT MIN(start) FROM argo_metrics m WHERE m.installation_id = i.id), 0),
+	COALESCE((SELECT MAX(start) FROM argo_metrics m WHERE m.installation_id = i.id), 0) AS last,
+	COALESCE(NULLIF(i.installation, ''), i.id) AS label`
+
+const installationFrom = ` FROM argo_installations i
+	LEFT JOIN argo_projects ap ON ap.id = i.project_id
+	LEFT JOIN project_ids pi ON pi.upstream = 'argo' AND pi.upstream_id = i.project_id
+	LEFT JOIN projects pp ON pp.key = pi.project_key
+	LEFT JOIN argo_providers pv ON pv.id = i.provider_id
+	LEFT JOIN argo_metric_definitions u ON u.id = i.unit_of_access`
+
+func (q InstallationQuery) where() (string, []any) {
+	cond, args := scopedProjects(q.Scope, "i.project_id")
+	if q.ProjectID != "" {
+		cond += " AND i.project_id = ?"
+		args = append(args, q.ProjectID)
+	}
+	if q.ProviderID != "" {
+		cond += " AND i.provider_id = ?"
+		args = append(args, q.ProviderID)
+	}
+	return cond, args
+}
+
+func scanInstallation(row interface{ Scan(...any) error }) (InstallationRow, error) {
+	var r InstallationRow
+	var first, last int64
+	var label string
+	err := row.Scan(&r.ID, &r.ProjectID, &r.ProviderID, &r.Infrastructure, &r.Name, &r.Resource, &r.External, &r.UnitOfAccess,
+		&r.ProjectKey, &r.ProjectName, &r.ProviderName, &r.UnitOfAccessName, &r.UnitOfAccessUnit, &r.Metrics, &first, &last, &label)
+	r.First, r.Last = unix(first), unix(last)
+	return r, err
+}
+
+// EachArgoInstallation calls fn for every installation q selects (Limit
+// and Offset apply when set), in order, one row at a time.
+func (db *DB) EachArgoInstallation(ctx context.Context, q InstallationQuery, fn func(InstallationRow) error) error {
+	where, args := q.where()
+	order, ok := installationSorts[q.Sort]
+	if !ok {
+		order = "label"
+	}
+	dir := " ASC"
+	if q.Desc {
+		dir = " DESC"
+	}
+	s := `SELECT ` + installationCols + installationFrom + ` WHERE ` + where + ` ORDER BY ` + order + dir + `, label, i.id`
+	if q.Limit > 0 {
+		s += ` LIMIT ? OFFSET ?`
+		args = append(args, q.Limit, q.Offset)
+	}
+	return db.read(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, s, args...)
+		if err != nil {
+			return fmt.Errorf("cache: installations: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			r, err := scanInstallation(rows)
+			if err != nil {
+				return fmt.Errorf("cache: installations: %w", err)
+			}
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+}
+
+// ArgoInstallations returns one page of installations and how many q selects in all.
+func (db *DB) ArgoInstallations(ctx context.Context, q InstallationQuery) ([]InstallationRow, int64, error) {
+	where, args := q.where()
+	var total int64
+	if err := db.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM argo_installations i WHERE `+where, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("cache: installations: %w", err)
+	}
+	var out []InstallationRow
+	err := db.EachArgoInstallation(ctx, q, func(r InstallationRow) error {
+		out = append(out, r)
+		return nil
+	})
+	return out, total, err
+}
+
+// ArgoInstallation returns one installation if it is in scope, and
+// ENOTFOUND otherwise: an installation of another project does not exist
+// for this user.
+func (db *DB) ArgoInstallation(ctx context.Context, id string, scope portal.Scope) (*InstallationRow, error) {
+	where, args := InstallationQuery{Scope: scope}.where()
+	r, err := scanInstallation(db.r.QueryRowContext(ctx, `SELECT `+installationCols+installationFrom+` WHERE i.id = ? AND `+where,
+		append([]any{id}, args...)...))
+	if err != nil {
+		return nil, notFound(err, fmt.Sprintf("There is no installation %q among your projects' installations.", id))
+	}
+	return &r, nil
+}
+
+// ArgoInstallationInScope reports whether the installation exists and its
+// project is in scope (e.g. a manage scope, for pushing metrics).
+func (db *DB) ArgoInstallationInScope(ctx context.Context, id string, scope portal.Scope) (bool, error) {
+	where, args := InstallationQuery{Scope: scope}.where()
+	var n int
+	if err := db.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM argo_installations i WHERE i.id = ? AND `+where,
+		append([]any{id}, args...)...).Scan(&n); err != nil {
+		return false, fmt.Errorf("cache: installation scope: %w", err)
+	}
+	return n > 0, nil
+}
+
+// DefinitionRow is a metric definition with what the scope holds of it.
+type DefinitionRow struct {
+	ArgoMetricDefinition
+	Installations, Metrics int64
+	First, Last            time.Time // period starts of the oldest and newest metric in scope
+}
+
+// DefinitionQuery selects metric definitions.
+type DefinitionQuery struct {
+	Scope         portal.Scope
+	Sort          string // one of DefinitionSorts
+	Desc          bool
+	Limit, Offset int
+}
+
+// DefinitionSorts lists the sort keys of DefinitionQuery.
+var DefinitionSorts = []string{"name", "unit", "type", "installations", "metrics", "last"}
+
+var definitionSorts = map[string]string{
+	"name": "d.name", "unit": "d.unit_type", "type": "d.metric_type", "installations": "insts", "metrics": "n", "last": "last",
+}
+
+// EachArgoDefinition calls fn for every metric definition, with the
+// installations and metrics of the scope that use it, in order.
+func (db *DB) EachArgoDefinition(ctx context.Context, q DefinitionQuery, fn func(DefinitionRow) error) error {
+	cond, args := scopedProjects(q.Scope, "m.project_id")
+	order, ok := definitionSorts[q.Sort]
+	if !ok {
+		order = "d.name"
+	}
+	dir := " ASC"
+	if q.Desc {
+		dir = " DESC"
+	}
+	s := `WITH c AS (SELECT m.definition_id, COUNT(DISTINCT m.installation_id) AS insts, COUNT(*) AS n, MIN(m.start) AS first, MAX(m.start) AS last
+			FROM argo_metrics m WHERE ` + cond + ` GROUP BY m.definition_id)
+		SELECT d.id, d.name, d.description, d.unit_type, d.metric_type, COALESCE(c.insts, 0) AS insts, COALESCE(c.n, 0) AS n,
+			COALESCE(c.first, 0), COALESCE(c.last, 0) AS last
+		FROM argo_metric_definitions d LEFT JOIN c ON c.definition_id = d.id
+		ORDER BY ` + order + dir + `, d.name, d.id`
+	if q.Limit > 0 {
+		s += ` LIMIT ? OFFSET ?`
+		args = append(args, q.Limit, q.Offset)
+	}
+	return db.read(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, s, args...)
+		if err != nil {
+			return fmt.Errorf("cache: metric definitions: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var r DefinitionRow
+			var first, last int64
+			if err := rows.Scan(&r.ID, &r.Name, &r.Description, &r.UnitType, &r.MetricType, &r.Installations, &r.Metrics, &first, &last); err != nil {
+				return fmt.Errorf("cache: metric definitions: %w", err)
+			}
+			r.First, r.Last = unix(first), unix(last)
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+}
+
+// ArgoDefinitions returns one page of metric definitions and how many there are.
+func (db *DB) ArgoDefinitions(ctx context.Context, q DefinitionQuery) ([]DefinitionRow, int64, error) {
+	var total int64
+	if err := db.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM argo_metric_definitions`).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("cache: metric definitions: %w", err)
+	}
+	var out []DefinitionRow
+	err := db.EachArgoDefinition(ctx, q, func(r DefinitionRow) error {
+		out = append(out, r)
+		return nil
+	})
+	return out, total, err
+}
+
+// MetricRow is one cached metric with its definition.
+type MetricRow struct {
+	ArgoMetric
+	DefinitionName, UnitType, MetricType string
+}
+
+// MetricListQuery selects metrics one by one (not totals).
+type MetricListQuery struct {
+	MetricFilter
+	Sort          string // one of MetricListSorts
+	Desc          bool
+	Limit, Offset int
+}
+
+// MetricListSorts lists the sort keys of MetricListQuery.
+var MetricListSorts = []string{"start", "end", "definition", "value", "user", "group"}
+
+var metricListSorts = map[string]string{
+	"start": "m.start", "end": "m.end", "definition": "d.name", "value": "m.value", "user": "m.user_id", "group": "m.group_id",
+}
+
+func (q MetricListQuery) sql() (string, []any) {
+	where, args := q.where()
+	order, ok := metricListSorts[q.Sort]
+	if !ok {
+		order = "m.start"
+	}
+	dir := " ASC"
+	if q.Desc {
+		dir = " DESC"
+	}
+	s := `SELECT m.id, m.installation_id, m.definition_id, m.project_id, m.provider_id, m.start, m.end, m.value, m.group_id, m.user_id,
+			d.name, d.unit_type, d.metric_type
+		FROM argo_metrics m JOIN argo_metric_definitions d ON d.id = m.definition_id
+		WHERE ` + where + ` ORDER BY ` + order + dir + `, m.start DESC, d.name, m.id`
+	if q.Limit > 0 {
+		s += ` LIMIT ? OFFSET ?`
+		args = append(args, q.Limit, q.Offset)
+	}
+	return s, args
+}
+
+// EachArgoMetric calls fn for every metric q selects (Limit and Offset
+// apply when set), in order, one at a time from one snapshot.
+func (db *DB) EachArgoMetric(ctx context.Context, q MetricListQuery, fn func(MetricRow) error) error {
+	s, args := q.sql()
+	return db.read(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, s, args...)
+		if err != nil {
+			return fmt.Errorf("cache: metrics: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var r MetricRow
+			var start, end int64
+			if err := rows.Scan(&r.ID, &r.InstallationID, &r.DefinitionID, &r.ProjectID, &r.ProviderID, &start, &end, &r.Value,
+				&r.GroupID, &r.UserID, &r.DefinitionName, &r.UnitType, &r.MetricType); err != nil {
+				return fmt.Errorf("cache: metrics: %w", err)
+			}
+			r.Start, r.End = unix(start), unix(end)
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+}
+
+// ArgoMetrics returns one page of metrics and how many q selects in all.
+func (db *DB) ArgoMetrics(ctx context.Context, q MetricListQuery) ([]MetricRow, int64, error) {
+	where, args := q.where()
+	var total int64
+	if err := db.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM argo_metrics m WHERE `+where, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("cache: metrics: %w", err)
+	}
+	var out []MetricRow
+	err := db.EachArgoMetric(ctx, q, func(r MetricRow) error {
+		out = append(out, r)
+		return nil
+	})
+	return out, total, err
+}
+
+// ArgoDefinition returns one metric definition.
+func (db *DB) ArgoDefinition(ctx context.Context, id string) (*ArgoMetricDefinition, error) {
+	var d ArgoMetricDefinition
+	err := db.r.QueryRowContext(ctx, `SELECT id, name, description, unit_type, metric_type FROM argo_metric_definitions WHERE id = ?`, id).
+		Scan(&d.ID, &d.Name, &d.Description, &d.UnitType, &d.MetricType)
+	if err != nil {
+		return nil, notFound(err, fmt.Sprintf("There is no metric definition %q.", id))
+	}
+	return &d, nil
+}

@@ -1,0 +1,190 @@
+package cache
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/accounting-portal/portal/internal/portal"
+)
+
+// VergeOS billing records are system-wide: the VergeOS billing table has no
+// project or tenant column (API.md §4), so these queries take no
+// portal.Scope. Every signed-in person may read them; the handlers say so
+// with their routes' access level.
+
+func init() {
+	registerCountedTable(portal.UpstreamVergeOS, "billing records", "vergeos_billing")
+	registerCountedTable(portal.UpstreamVergeOS, "generate requests", "vergeos_generate_requests")
+}
+
+// BillingTiers is the number of VergeOS vSAN storage tiers (0 = fastest).
+const BillingTiers = 6
+
+// BillingRecord is one cached VergeOS billing record, in the upstream's
+// units: Unix seconds, MB for the *RAM fields, bytes for PhysRAMUsed,
+// PhysVRAMUsed and the tiers, percent for PhysTotalCPU.
+type BillingRecord struct {
+	Key                                string
+	Created, From, To                  int64
+	Sent                               int64 // 0: not reported
+	Description                        string
+	UsedCores, TotalCores, OnlineCores int64
+	TotalNodes, OnlineNodes            int64
+	RunningMachines                    int64
+	UsedRAM, TotalRAM, OnlineRAM       int64 // MB
+	PhysRAMUsed, PhysVRAMUsed          int64 // bytes
+	PhysTotalCPU                       int64 // percent
+	Tiers                              [BillingTiers]BillingTier
+	GPUsTotal, GPUs, GPUsIdle          int64
+	VGPUsTotal, VGPUs, VGPUsIdle       int64
+	WorkloadDatapoints                 int64
+	StorageDatapoints                  int64
+	// SyncedAt is when the portal last wrote the row.
+	SyncedAt int64
+}
+
+// BillingTier is one storage tier's use and capacity in bytes.
+type BillingTier struct{ Used, Total int64 }
+
+// StorageUsed returns the bytes used over all tiers.
+func (r *BillingRecord) StorageUsed() int64 {
+	var n int64
+	for _, t := range r.Tiers {
+		n += t.Used
+	}
+	return n
+}
+
+// StorageTotal returns the capacity in bytes over all tiers.
+func (r *BillingRecord) StorageTotal() int64 {
+	var n int64
+	for _, t := range r.Tiers {
+		n += t.Total
+	}
+	return n
+}
+
+// Reported reports whether VergeOS has sent the record (sent is set).
+func (r *BillingRecord) Reported() bool { return r.Sent != 0 }
+
+// billingCols lists the columns in the order scanBilling reads them.
+const billingCols = `record_key, created, period_from, period_to, sent, description,
+	used_cores, total_cores, online_cores, total_nodes, online_nodes, running_machines,
+	used_ram, total_ram, online_ram, phys_ram_used, phys_vram_used, phys_total_cpu,
+	tier_0_used, tier_0_total, tier_1_used, tier_1_total, tier_2_used, tier_2_total,
+	tier_3_used, tier_3_total, tier_4_used, tier_4_total, tier_5_used, tier_5_total,
+	gpus_total, gpus, gpus_idle, vgpus_total, vgpus, vgpus_idle,
+	workload_datapoints, storage_datapoints, synced_at`
+
+// billingFields returns pointers to r's fields in billingCols order.
+func billingFields(r *BillingRecord) []any {
+	f := []any{&r.Key, &r.Created, &r.From, &r.To, &r.Sent, &r.Description,
+		&r.UsedCores, &r.TotalCores, &r.OnlineCores, &r.TotalNodes, &r.OnlineNodes, &r.RunningMachines,
+		&r.UsedRAM, &r.TotalRAM, &r.OnlineRAM, &r.PhysRAMUsed, &r.PhysVRAMUsed, &r.PhysTotalCPU}
+	for i := range r.Tiers {
+		f = append(f, &r.Tiers[i].Used, &r.Tiers[i].Total)
+	}
+	return append(f, &r.GPUsTotal, &r.GPUs, &r.GPUsIdle, &r.VGPUsTotal, &r.VGPUs, &r.VGPUsIdle,
+		&r.WorkloadDatapoints, &r.StorageDatapoints, &r.SyncedAt)
+}
+
+func scanBilling(row interface{ Scan(...any) error }) (BillingRecord, error) {
+	var r BillingRecord
+	err := row.Scan(billingFields(&r)...)
+	return r, err
+}
+
+// upsertBillingSQL inserts a record or updates it when any field changed.
+// The WHERE on the update leaves unchanged rows alone, so that a re-read
+// writes nothing and RowsAffected counts only new or changed records.
+var upsertBillingSQL = func() string {
+	cols := strings.Split(strings.Join(strings.Fields(billingCols), ""), ",")
+	var set, diff []string
+	for _, c := range cols[1:] {
+		set = append(set, c+" = excluded."+c)
+		if c != "synced_at" {
+			diff = append(diff, c+" IS NOT excluded."+c)
+		}
+	}
+	return `INSERT INTO vergeos_billing(` + strings.Join(cols, ", ") + `) VALUES (` + placeholders(len(cols)) + `)
+		ON CONFLICT(record_key) DO UPDATE SET ` + strings.Join(set, ", ") + ` WHERE ` + strings.Join(diff, " OR ")
+}()
+
+// UpsertBillingRecords stores records by key in one transaction and
+// returns how many were new or changed. A failure writes nothing.
+func (db *DB) UpsertBillingRecords(ctx context.Context, records []BillingRecord) (int64, error) {
+	var changed int64
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, upsertBillingSQL)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		now := db.now()
+		for i := range records {
+			r := records[i]
+			if strings.TrimSpace(r.Key) == "" {
+				return portal.Errorf(portal.EINVALID, "VergeOS sent a billing record without a $key (created %d)", r.Created)
+			}
+			r.SyncedAt = now
+			res, err := stmt.ExecContext(ctx, billingFields(&r)...)
+			if err != nil {
+				return err
+			}
+			n, _ := res.RowsAffected()
+			changed += n
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("cache: upsert billing records: %w", err)
+	}
+	return changed, nil
+}
+
+// BillingHighWater returns the newest cached record's created time (the
+// sync's high-water mark), and false when nothing is cached yet. It is
+// read from the records themselves, so it can never disagree with them:
+// a sync that stopped half-way leaves the mark at the last page it wrote.
+func (db *DB) BillingHighWater(ctx context.Context) (int64, bool, error) {
+	var hw sql.NullInt64
+	if err := db.r.QueryRowContext(ctx, `SELECT MAX(created) FROM vergeos_billing`).Scan(&hw); err != nil {
+		return 0, false, fmt.Errorf("cache: billing high-water mark: %w", err)
+	}
+	return hw.Int64, hw.Valid, nil
+}
+
+// BillingRecordByKey returns one record, or ENOTFOUND.
+func (db *DB) BillingRecordByKey(ctx context.Context, key string) (BillingRecord, error) {
+	r, err := scanBilling(db.r.QueryRowContext(ctx, `SELECT `+billingCols+` FROM vergeos_billing WHERE record_key = ?`, key))
+	if err != nil {
+		return r, notFound(err, fmt.Sprintf("There is no VergeOS billing record %q in the portal's copy.", key))
+	}
+	return r, nil
+}
+
+// BillingRecordsCreated returns up to limit records created in [from, to]
+// (Unix seconds), oldest first: what VergeOS wrote around a generate request.
+func (db *DB) BillingRecordsCreated(ctx context.Context, from, to int64, limit int) ([]BillingRecord, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+billingCols+` FROM vergeos_billing
+		WHERE created >= ? AND created <= ? ORDER BY created, record_key LIMIT ?`, from, to, limit)
+	if err != nil {
+		return nil, fmt.Errorf("cache: billing records created: %w", err)
+	}
+	defer rows.Close()
+	var out []BillingRecord
+	for rows.Next() {
+		r, err := scanBilling(rows)
+		if err != nil {
+			return nil, fmt.Errorf("cache: billing records created: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// unixRange converts a [from, to) time range to Unix seconds.
+func unixRange(from, to time.Time) (int64, int64) { return from.UTC().Unix(), to.UTC().Unix() }

@@ -1,0 +1,90 @@
+package cache
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// BillingReconciliation checks the period's records against themselves
+// (PEERS.md §3.4): records VergeOS has not reported yet, stretches of time
+// no record covers, and records whose periods overlap (a record generated
+// on request covers part of an hour that the hourly record covers again).
+type BillingReconciliation struct {
+	Records int64
+	// Unsent counts records with sent absent or 0.
+	Unsent int64
+	// Gaps counts holes between one record's end and the next record's
+	// start; Missing is their total length; First lists the earliest.
+	Gaps    int64
+	Missing time.Duration
+	First   []BillingGap
+	// Overlaps counts records that start before an earlier record ended.
+	Overlaps int64
+	// LastTo is the end of the latest billed period in the range.
+	LastTo time.Time
+}
+
+// BillingGap is a stretch [From, To) that no record covers.
+type BillingGap struct{ From, To time.Time }
+
+// MaxListedGaps bounds BillingReconciliation.First.
+const MaxListedGaps = 10
+
+// coverageSQL pairs each record of the period (in period order, which the
+// period index gives without sorting) with the latest end of the records
+// before it: a start after that end is a gap, a start before it an overlap.
+const coverageSQL = `SELECT period_from, prev_to FROM (
+	SELECT period_from, MAX(period_to) OVER (ORDER BY period_from, period_to ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_to
+	FROM vergeos_billing WHERE ` + periodWhere + `) WHERE prev_to IS NOT NULL`
+
+// BillingReconciliation checks the records whose period starts in [from, to).
+func (db *DB) BillingReconciliation(ctx context.Context, from, to time.Time) (BillingReconciliation, error) {
+	lo, hi := unixRange(from, to)
+	var rc BillingReconciliation
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		var lastTo sql.NullInt64
+		err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(sent = 0), 0), MAX(period_to) FROM vergeos_billing WHERE `+periodWhere, lo, hi).
+			Scan(&rc.Records, &rc.Unsent, &lastTo)
+		if err != nil {
+			return err
+		}
+		if lastTo.Valid {
+			rc.LastTo = time.Unix(lastTo.Int64, 0).UTC()
+		}
+		var missing int64
+		err = tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(period_from > prev_to), 0), COALESCE(SUM(MAX(period_from - prev_to, 0)), 0),
+			COALESCE(SUM(period_from < prev_to), 0) FROM (`+coverageSQL+`)`, lo, hi).Scan(&rc.Gaps, &missing, &rc.Overlaps)
+		if err != nil {
+			return err
+		}
+		rc.Missing = time.Duration(missing) * time.Second
+		if rc.Gaps == 0 {
+			return nil
+		}
+		rc.First, err = firstGaps(ctx, tx, lo, hi)
+		return err
+	})
+	if err != nil {
+		return rc, fmt.Errorf("cache: billing reconciliation: %w", err)
+	}
+	return rc, nil
+}
+
+func firstGaps(ctx context.Context, tx *sql.Tx, lo, hi int64) ([]BillingGap, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT prev_to, period_from FROM (`+coverageSQL+`) WHERE period_from > prev_to LIMIT ?`, lo, hi, MaxListedGaps)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []BillingGap
+	for rows.Next() {
+		var a, b int64
+		if err := rows.Scan(&a, &b); err != nil {
+			return nil, err
+		}
+		out = append(out, BillingGap{From: time.Unix(a, 0).UTC(), To: time.Unix(b, 0).UTC()})
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,225 @@
+package handlers
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/portal"
+	"github.com/accounting-portal/portal/web/templates"
+)
+
+// Pushing a metric: a manager of the installation's project (or an admin)
+// fills the form; the push and its outbox item are written in one
+// transaction and the dispatcher delivers it to ARGO.
+//
+// The form's rules, checked here before anything is written:
+//   - definition: one of the cached metric definitions;
+//   - value: a plain decimal number (digits, optionally a dot and more
+//     digits; no sign, exponent or thousands separators), at most 1e15.
+//     Never negative: accounting values are amounts used or counted, and
+//     a wrong value is corrected in ARGO, not offset by a negative one.
+//     A whole number when the definition counts things: metric type
+//     "count", or a counting unit (#, count, API reqs, PID prefixes,
+//     Service Updates);
+//   - start and end: UTC date and time to the minute (or second); start
+//     before end; end not after now (ARGO refuses future periods); start
+//     not before 2000 (a mistyped year);
+//   - user and group ids: optional, at most 200 characters, no control
+//     characters.
+//
+// A period for which the installation already has a metric (or a push
+// under way) of the definition is refused as well: ARGO keeps one per
+// installation, definition and period.
+
+// formTime is the format of <input type="datetime-local">.
+const formTime = "2006-01-02T15:04"
+
+// countingUnits are unit types whose values are numbers of things.
+var countingUnits = []string{"#", "count", "API reqs", "PID prefixes", "Service Updates"}
+
+var plainDecimal = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?$`)
+
+// pushForm is the form's input.
+type pushForm struct {
+	Definition, Value, Start, End, UserID, GroupID string
+}
+
+func readPushForm(c echo.Context) pushForm {
+	t := func(k string) string { return strings.TrimSpace(c.FormValue(k)) }
+	return pushForm{Definition: t("definition"), Value: t("value"), Start: t("start"), End: t("end"), UserID: t("user_id"), GroupID: t("group_id")}
+}
+
+func (f pushForm) values() map[string]string {
+	return map[string]string{"definition": f.Definition, "value": f.Value, "start": f.Start, "end": f.End, "user_id": f.UserID, "group_id": f.GroupID}
+}
+
+// pushInput is a checked form.
+type pushInput struct {
+	Value      float64
+	Start, End time.Time
+}
+
+// validate checks the form against the definition (nil when unknown) and
+// returns the problem of each field.
+func (f pushForm) validate(def *cache.ArgoMetricDefinition, now time.Time) (pushInput, map[string]string) {
+	errs := map[string]string{}
+	var in pushInput
+	if def == nil {
+		errs["definition"] = "Choose one of the metric definitions listed."
+	}
+	switch v, err := strconv.ParseFloat(f.Value, 64); {
+	case f.Value == "":
+		errs["value"] = "Enter the value."
+	case strings.HasPrefix(f.Value, "-"):
+		errs["value"] = "The value cannot be negative: it is an amount used or counted."
+	case !plainDecimal.MatchString(f.Value) || err != nil:
+		errs["value"] = "Enter a number such as 12 or 1843.25: digits, a dot for decimals, no thousands separators."
+	case v > 1e15 || math.IsInf(v, 0):
+		errs["value"] = "The value is too large (at most 1,000,000,000,000,000)."
+	case def != nil && counts(def) && v != math.Trunc(v):
+		errs["value"] = fmt.Sprintf("%s counts things (%s, unit %s): enter a whole number.", def.Name, def.MetricType, def.UnitType)
+	default:
+		in.Value = v
+	}
+	var okS, okE bool
+	in.Start, okS = parseFormTime(f.Start)
+	in.End, okE = parseFormTime(f.End)
+	switch {
+	case !okS:
+		errs["start"] = "Enter the date and time the period began (UTC)."
+	case in.Start.Before(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)):
+		errs["start"] = "The start is before 2000: check the year."
+	}
+	switch {
+	case !okE:
+		errs["end"] = "Enter the date and time the period ended (UTC)."
+	case okS && !in.End.After(in.Start):
+		errs["end"] = "The end must be after the start."
+	case in.End.After(now):
+		errs["end"] = "The end is in the future (it is " + now.Format("2006-01-02 15:04") + " UTC now): ARGO only takes periods that have happened."
+	}
+	for field, v := range map[string]string{"user_id": f.UserID, "group_id": f.GroupID} {
+		if len(v) > 200 || strings.ContainsFunc(v, unicode.IsControl) {
+			errs[field] = "At most 200 characters, without control characters."
+		}
+	}
+	return in, errs
+}
+
+// counts reports whether a definition's values are numbers of things.
+func counts(d *cache.ArgoMetricDefinition) bool {
+	return d.MetricType == "count" || slices.Contains(countingUnits, d.UnitType)
+}
+
+func parseFormTime(s string) (time.Time, bool) {
+	for _, layout := range []string{formTime, formTime + ":05"} {
+		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// pushTarget returns the installation if the user may push to it: not
+// found when it is outside the user's projects, forbidden when the user
+// reads but does not manage its project.
+func (h *Handler) pushTarget(c echo.Context) (*cache.InstallationRow, error) {
+	ctx := c.Request().Context()
+	u := user(c)
+	in, err := h.Metrics.ArgoInstallation(ctx, c.Param("id"), u.Scope())
+	if err != nil {
+		return nil, err
+	}
+	ok, err := h.Metrics.ArgoInstallationInScope(ctx, in.ID, u.ManageScope())
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, portal.Errorf(portal.EFORBIDDEN, "You can see this installation but not push metrics to it: that takes the manager role of project %s.", in.ProjectName)
+	}
+	return in, nil
+}
+
+func (h *Handler) handlePushForm(c echo.Context) error {
+	in, err := h.pushTarget(c)
+	if err != nil {
+		return err
+	}
+	// A first guess: today so far (to the hour), in the installation's
+	// unit of access. Collectors report whole past days, so a part of today
+	// is the period least likely to have a metric already.
+	now := h.nowUTC()
+	start, end := cache.PeriodStart(now, cache.Daily), now.Truncate(time.Hour)
+	if !end.After(start) {
+		start = start.AddDate(0, 0, -1)
+	}
+	f := pushForm{Definition: in.UnitOfAccess, Start: start.Format(formTime), End: end.Format(formTime)}
+	return h.renderPushForm(c, http.StatusOK, in, f, nil, "")
+}
+
+func (h *Handler) renderPushForm(c echo.Context, status int, in *cache.InstallationRow, f pushForm, errs map[string]string, formErr string) error {
+	facts := installationFacts(*in)
+	p, err := h.page(c, "Push a metric to "+facts.Name, "metrics", portal.UpstreamArgo)
+	if err != nil {
+		return err
+	}
+	// Every definition; the empty scope spares counting anyone's metrics.
+	defs, _, err := h.Metrics.ArgoDefinitions(c.Request().Context(), cache.DefinitionQuery{Scope: portal.Scope{}, Sort: "name"})
+	if err != nil {
+		return err
+	}
+	v := templates.PushFormView{Page: p, Tabs: metricsTabs(p.User, "installations"), Inst: facts, Action: installationHref(in.ID) + "/push",
+		Values: f.values(), Errors: errs, FormError: formErr, Now: h.nowUTC().Format("2006-01-02 15:04")}
+	for _, d := range defs {
+		v.Definitions = append(v.Definitions, templates.SelectOption{Value: d.ID, Label: d.Name + " (" + d.UnitType + ", " + d.MetricType + ")",
+			Selected: d.ID == f.Definition})
+	}
+	return render(c, status, templates.PushForm(v))
+}
+
+func (h *Handler) handlePushSubmit(c echo.Context) error {
+	ctx := c.Request().Context()
+	in, err := h.pushTarget(c)
+	if err != nil {
+		return err
+	}
+	f := readPushForm(c)
+	var def *cache.ArgoMetricDefinition
+	if f.Definition != "" {
+		if def, err = h.Metrics.ArgoDefinition(ctx, f.Definition); err != nil && portal.ErrorCode(err) != portal.ENOTFOUND {
+			return err
+		}
+	}
+	input, errs := f.validate(def, h.nowUTC())
+	if len(errs) > 0 {
+		return h.renderPushForm(c, http.StatusUnprocessableEntity, in, f, errs, "The metric was not pushed: please correct the fields marked below.")
+	}
+	u := user(c)
+	id, err := h.Metrics.CreateMetricPush(ctx, u.ManageScope(), cache.NewMetricPush{InstallationID: in.ID, DefinitionID: def.ID,
+		Start: input.Start, End: input.End, Value: input.Value, ValueText: f.Value, UserID: f.UserID, GroupID: f.GroupID,
+		Actor: u.Subject, ActorName: u.DisplayName()})
+	switch portal.ErrorCode(err) {
+	case "":
+	case portal.ECONFLICT:
+		return h.renderPushForm(c, http.StatusUnprocessableEntity, in, f, map[string]string{"start": "Choose another period or metric definition."}, portal.ErrorMessage(err))
+	case portal.EINVALID:
+		return h.renderPushForm(c, http.StatusUnprocessableEntity, in, f, map[string]string{"definition": portal.ErrorMessage(err)}, "The metric was not pushed.")
+	default:
+		return err
+	}
+	h.Outbox.Notify()
+	if err := h.flash(c, fmt.Sprintf("Metric push %d is queued for ARGO. This page shows when ARGO has it.", id)); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/metrics/pushes/"+strconv.FormatInt(id, 10))
+}

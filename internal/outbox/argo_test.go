@@ -1,0 +1,131 @@
+package outbox
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/clients/argo"
+	"github.com/accounting-portal/portal/internal/portal"
+	"github.com/accounting-portal/portal/internal/sim"
+	"github.com/accounting-portal/portal/internal/sim/fault"
+)
+
+// argoSetup starts an ARGO simulator over HTTPS whose clock is the
+// dispatcher's, caches its entities (not its metrics) and registers the
+// deliverer with a client that gives up after timeout.
+func argoSetup(t *testing.T, timeout time.Duration) (*cache.DB, *Dispatcher, *sim.Running) {
+	t.Helper()
+	db, d, now := setup(t)
+	r, err := sim.Start(sim.Config{Argo: "127.0.0.1:0", TLSDir: t.TempDir(), Seed: 5, Now: func() time.Time { return *now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close(ctx) })
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: r.CA.ClientConfig()}}
+	c, err := argo.New(argo.Config{BaseURL: r.Info.Argo.URL, Token: r.Info.Argo.Token, HTTPClient: hc, Timeout: timeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Register(cache.KindArgoMetric, ArgoMetric{Client: c})
+	d.VerifyDelay = 0
+	var e cache.ArgoEntities
+	for _, p := range r.Argo.Projects() {
+		e.Projects = append(e.Projects, cache.ArgoProject{ID: p.ID, Acronym: p.Acronym})
+	}
+	for _, p := range r.Argo.Providers() {
+		e.Providers = append(e.Providers, cache.ArgoProvider{ID: p.ID, Name: p.Name})
+	}
+	for _, m := range r.Argo.MetricDefinitions() {
+		e.Definitions = append(e.Definitions, cache.ArgoMetricDefinition{ID: m.ID, Name: m.Name, UnitType: m.UnitType, MetricType: m.MetricType})
+	}
+	for _, in := range r.Argo.Installations() {
+		e.Installations = append(e.Installations, cache.ArgoInstallation{ID: in.ID, ProjectID: in.ProjectID, ProviderID: in.ProviderID, Name: in.Name})
+	}
+	if _, err := db.UpsertArgoEntities(ctx, 1, e); err != nil {
+		t.Fatal(err)
+	}
+	return db, d, r
+}
+
+func push(t *testing.T, db *cache.DB, r *sim.Running, start, end time.Time) int64 {
+	t.Helper()
+	in := r.Argo.Installations()[0]
+	id, err := db.CreateMetricPush(ctx, portal.Scope{All: true}, cache.NewMetricPush{InstallationID: in.ID, DefinitionID: in.MetricDefinitionIDs[0],
+		Start: start, End: end, Value: 12.5, ValueText: "12.5", UserID: "asmith", Actor: "sub-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func TestArgoMetric_DeliveredAndCached(t *testing.T) {
+	db, d, r := argoSetup(t, 5*time.Second)
+	_, end := r.Argo.Window()
+	id := push(t, db, r, end.Add(time.Hour), end.Add(2*time.Hour))
+	if n, err := d.DispatchDue(ctx); err != nil || n != 1 {
+		t.Fatalf("dispatch: %d %v", n, err)
+	}
+	p, _ := db.MetricPushByID(ctx, id, "")
+	posted := r.Argo.PostedMetrics()
+	if p.State != cache.OutboxDelivered || len(posted) != 1 || p.MetricID != posted[0].ID || posted[0].Value != 12.5 || posted[0].UserID != "asmith" {
+		t.Fatalf("push %+v, posted %+v", p, posted)
+	}
+	ms, _, _ := db.ArgoMetrics(ctx, cache.MetricListQuery{MetricFilter: cache.MetricFilter{Scope: portal.Scope{All: true}, InstallationID: posted[0].InstallationID}})
+	if len(ms) != 1 || ms[0].ID != p.MetricID {
+		t.Fatalf("the delivered metric is not cached: %+v", ms)
+	}
+}
+
+func TestArgoMetric_RefusedEndsFailedWithARGOsMessage(t *testing.T) {
+	db, d, r := argoSetup(t, 5*time.Second)
+	start, _ := r.Argo.Window()
+	// The simulator generated a metric for the first day: ARGO answers 409.
+	dup := push(t, db, r, start, start.Add(24*time.Hour))
+	d.DispatchDue(ctx)
+	p, _ := db.MetricPushByID(ctx, dup, "")
+	if p.State != cache.OutboxFailed || !strings.Contains(p.Error, "ARGO answered 409: There is a Metric at") {
+		t.Fatalf("duplicate: %+v", p)
+	}
+	// A period in ARGO's future: 400.
+	_, end := r.Argo.Window()
+	future := push(t, db, r, end.Add(48*time.Hour), end.Add(49*time.Hour))
+	d.DispatchDue(ctx)
+	p, _ = db.MetricPushByID(ctx, future, "")
+	if p.State != cache.OutboxFailed || !strings.Contains(p.Error, "Timestamp cannot be after the current date-time.") {
+		t.Fatalf("future: %+v", p)
+	}
+	if n := len(r.Argo.PostedMetrics()); n != 0 {
+		t.Fatalf("%d metrics posted", n)
+	}
+}
+
+func TestArgoMetric_TimeoutAfterEffectIsLookedUpNotResent(t *testing.T) {
+	db, d, r := argoSetup(t, 500*time.Millisecond)
+	r.Argo.Faults().Set(fault.Fault{Mode: fault.Timeout, Method: "POST", Count: 1, Delay: 5 * time.Second})
+	_, end := r.Argo.Window()
+	id := push(t, db, r, end.Add(3*time.Hour), end.Add(4*time.Hour))
+	d.DispatchDue(ctx) // the POST takes effect, its answer never comes; then the look-up finds it
+	p, _ := db.MetricPushByID(ctx, id, "")
+	posted := r.Argo.PostedMetrics()
+	if p.State != cache.OutboxDelivered || len(posted) != 1 || p.MetricID != posted[0].ID {
+		t.Fatalf("push %+v, posted %d", p, len(posted))
+	}
+	if hits := r.Argo.Faults().Hits(fault.Timeout); hits != 1 {
+		t.Fatalf("timeout applied %d times", hits)
+	}
+	trail, _ := db.AuditTrail(ctx, "metric_push:1")
+	var states []string
+	for _, e := range trail {
+		states = append(states, e.To)
+	}
+	if strings.Join(states, ",") != "queued,verify,delivered" {
+		t.Fatalf("push went through %v", states)
+	}
+	it, _ := db.OutboxItemByID(ctx, p.OutboxID)
+	if it.Attempts != 1 {
+		t.Fatalf("%d attempts: the write was sent again", it.Attempts)
+	}
+}
