@@ -187,7 +187,9 @@ func TestUsage_CSVTwinsMatchTables(t *testing.T) {
 	p := startUsagePortal(t, apptest.Options{})
 	a := p.Login(t, "admin")
 	res := p.Sims.AMIE.Resources()[1]
-	q := "range=30d&resource=" + url.QueryEscape(res) + "&sort=-loaded&size=500"
+	// Past days only, so a sync between the two requests cannot change them.
+	q := "from=" + cache.FormatDay(time.Now().AddDate(0, 0, -30)) + "&to=" + cache.FormatDay(time.Now().AddDate(0, 0, -1)) +
+		"&resource=" + url.QueryEscape(res) + "&sort=-loaded&size=500"
 	var page []string
 	for _, m := range usageStatusRowRE.FindAllStringSubmatch(a.Get("/usage?"+q).Body, -1) {
 		page = append(page, strings.Join([]string{m[1], m[2], strings.ReplaceAll(m[3], ",", ""), strings.ReplaceAll(m[4], ",", ""), m[5]}, "|"))
