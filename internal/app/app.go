@@ -119,7 +119,7 @@ func (a *App) handlerDeps() handlers.Deps {
 	cfg := a.Config
 	return handlers.Deps{
 		Logger: a.Log, Store: a.DB, Auth: a.Auth, Sync: a.Sync, Outbox: a.Outbox,
-		Budgets: a.DB, Metrics: a.DB, Usage: a.DB, Billing: a.DB,
+		Budgets: a.DB, Metrics: a.DB, Usage: a.usageStore(), Billing: a.DB,
 		Issuer: cfg.OIDC.Issuer, Secure: cfg.Secure(), Now: a.now,
 		Sources: []handlers.Source{
 			{Upstream: portal.UpstreamOBI, Configured: cfg.OBI.Configured(), Interval: cfg.OBI.Interval},

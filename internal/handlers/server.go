@@ -40,6 +40,9 @@ func (h *Handler) Echo() *echo.Echo {
 		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: FormBodyLimit, Skipper: func(c echo.Context) bool {
 			return isUpload(c.Request().URL.Path)
 		}}),
+		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: UploadBodyLimit, Skipper: func(c echo.Context) bool {
+			return !isUpload(c.Request().URL.Path)
+		}}),
 		middleware.GzipWithConfig(middleware.GzipConfig{Skipper: func(c echo.Context) bool {
 			return strings.HasPrefix(c.Request().URL.Path, "/static/img/")
 		}}),

@@ -1,0 +1,325 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/accounting-portal/portal/internal/app/apptest"
+	"github.com/accounting-portal/portal/internal/cache"
+)
+
+// TestUsage_BadFilesRefusedWhole uploads bad files through the form: each
+// is refused with 422 and its problems by line, and nothing is stored or
+// sent.
+func TestUsage_BadFilesRefusedWhole(t *testing.T) {
+	p := startUsagePortal(t, apptest.Options{})
+	m := p.Login(t, "manager")
+	good := usageJobs(p, "bad", 3, time.Now().Add(-3*time.Hour))
+	lines := strings.Split(good, "\n")
+	other := p.Sims.AMIE.Projects()[2].LocalProjectID // climate-ml: not the manager's
+	cases := []struct {
+		name, typ, file, want string
+	}{
+		{"missing column", "compute", strings.Replace(good, ",EndTime", "", 1), "1|EndTime|this required column is missing"},
+		{"bad time", "compute", lines[0] + "\n" + lines[1] + "\n" + usageSetField(lines[2], 4, "2025-13-45T99:00:00Z") + "\n", "3|SubmitTime|" + `"2025-13-45T99:00:00Z" is not a time`},
+		{"end before start", "compute", lines[0] + "\n" + usageSwapTimes(lines[1]) + "\n", "2|EndTime|the job ends"},
+		{"bad charge", "compute", lines[0] + "\n" + usageSetField(lines[1], 7, "1.2.3") + "\n", "2|Charge|" + `"1.2.3" is not a decimal number`},
+		{"project not managed", "compute", lines[0] + "\n" + lines[1] + "\n" + strings.Replace(lines[2], p.Sims.AMIE.Projects()[0].LocalProjectID, other, 1) + "\n", "3|LocalProjectID|" + `"` + other + `" is not a project you manage`},
+		{"duplicate LocalRecordID", "compute", good + lines[1] + "\n", "5|LocalRecordID|" + `"bad-0" is already used on line 2`},
+		{"wrong record type", "storage", good, "1|SubmitTime|" + `"SubmitTime" is not a column of storage records (it is one of compute records`},
+		{"empty file", "compute", "", "1||the file is empty"},
+		{"not a CSV", "compute", "\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00", "1||this is not a CSV text file"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := postUsageUpload(t, m, tc.typ, "bad.csv", tc.file)
+			if r.Status != http.StatusUnprocessableEntity {
+				t.Fatalf("answered %d", r.Status)
+			}
+			got := usageProblems(r.Body)
+			found := false
+			for _, g := range got {
+				found = found || strings.HasPrefix(g, tc.want)
+			}
+			if !found {
+				t.Errorf("no problem %q in %q", tc.want, got)
+			}
+			if !strings.Contains(r.Body, "Nothing was stored or sent") {
+				t.Error("the page does not say the file was refused whole")
+			}
+		})
+	}
+	t.Run("no type, no file", func(t *testing.T) {
+		r := m.Post("/usage/upload", url.Values{"type": {"spreadsheet"}})
+		if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Choose the record type") || !strings.Contains(r.Body, "Choose a CSV file") {
+			t.Fatalf("answered %d", r.Status)
+		}
+	})
+	t.Run("oversized", func(t *testing.T) {
+		head := "--x\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n" + m.CSRF() + "\r\n" +
+			"--x\r\nContent-Disposition: form-data; name=\"type\"\r\n\r\ncompute\r\n" +
+			"--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.csv\"\r\n\r\n"
+		const size = 65 << 20
+		tail := "\r\n--x--\r\n"
+		req, _ := http.NewRequest("POST", p.URL+"/usage/upload", io.MultiReader(strings.NewReader(head), io.LimitReader(usageZeros{}, size), strings.NewReader(tail)))
+		req.ContentLength = int64(len(head) + size + len(tail))
+		req.Header.Set("Content-Type", "multipart/form-data; boundary=x")
+		resp, err := m.Client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Fatalf("a 65 MB upload answered %d", resp.StatusCode)
+		}
+	})
+	ups, total, _ := p.App.DB.ListUsageUploads(context.Background(), cache.UploadFilter{})
+	counts, _ := p.App.DB.OutboxCounts(context.Background())
+	if total != 0 || len(ups) != 0 || len(counts) != 0 {
+		t.Errorf("refused files left %d uploads and outbox items %v", total, counts)
+	}
+}
+
+type usageZeros struct{}
+
+func (usageZeros) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'a'
+	}
+	return len(p), nil
+}
+
+// usageSetField sets cell i of a CSV row.
+func usageSetField(row string, i int, v string) string {
+	f := strings.Split(row, ",")
+	f[i] = v
+	return strings.Join(f, ",")
+}
+
+// usageSwapTimes makes a compute row's end come before its start.
+func usageSwapTimes(row string) string {
+	f := strings.Split(row, ",")
+	f[5], f[6] = f[6], f[5]
+	return strings.Join(f, ",")
+}
+
+// TestUsage_RolesAndScope: who may do what on the usage pages, and that
+// records never leak across projects.
+func TestUsage_RolesAndScope(t *testing.T) {
+	p := startUsagePortal(t, apptest.Options{})
+	v, m, a := p.Login(t, "viewer"), p.Login(t, "manager"), p.Login(t, "admin")
+	for _, b := range []*apptest.Browser{v, m, a} {
+		if r := b.Get("/usage"); r.Status != 200 || !strings.Contains(r.Body, `data-testid="usage-status-table"`) {
+			t.Errorf("status page: %d", r.Status)
+		}
+	}
+	if r := v.Get("/usage/upload"); r.Status != http.StatusForbidden {
+		t.Errorf("viewer upload form: %d", r.Status)
+	}
+	if r := postUsageUpload(t, v, "compute", "x.csv", usageJobs(p, "v", 1, time.Now().Add(-time.Hour))); r.Status != http.StatusForbidden {
+		t.Errorf("viewer upload: %d", r.Status)
+	}
+	ids := usageFailedRowRE.FindAllStringSubmatch(a.Get("/usage/failed").Body, 1)
+	if r := m.PostRaw("/usage/failed/clear", url.Values{"csrf_token": {m.CSRF()}, "id": {ids[0][1]}}, nil); r.Status != http.StatusForbidden {
+		t.Errorf("manager clear: %d", r.Status)
+	}
+	// Failed records are scoped: each person sees only their projects'.
+	projOf := regexp.MustCompile(`<td>\s*(TG-[A-Z]+\d+)`)
+	for _, tc := range []struct {
+		b       *apptest.Browser
+		allowed []string
+	}{{v, []string{"TG-CLI"}}, {m, []string{"TG-NEU", "TG-BRA"}}} {
+		body := tc.b.Get("/usage/failed?size=500").Body
+		found := projOf.FindAllStringSubmatch(body, -1)
+		if len(found) == 0 {
+			t.Errorf("no failed records shown to %v", tc.allowed)
+		}
+		for _, f := range found {
+			ok := false
+			for _, a := range tc.allowed {
+				ok = ok || strings.HasPrefix(f[1], a)
+			}
+			if !ok {
+				t.Errorf("%v sees a record of %s", tc.allowed, f[1])
+			}
+		}
+		rows := usageReadCSV(t, tc.b.Get("/usage/failed.csv"))
+		for _, row := range rows[1:] {
+			if ok := strings.HasPrefix(row[4], tc.allowed[0]) || (len(tc.allowed) > 1 && strings.HasPrefix(row[4], tc.allowed[1])); !ok {
+				t.Errorf("%v's CSV has a record of %s", tc.allowed, row[4])
+			}
+		}
+	}
+	if r := v.Get("/usage/failed?project=" + p.Sims.AMIE.Projects()[0].LocalProjectID); strings.Contains(r.Body, `<tr data-id=`) {
+		t.Error("the viewer sees neuro-sim's records by naming the project in the URL")
+	}
+	// An admin's upload is not the manager's to see.
+	proj := p.Sims.AMIE.Projects()[3].LocalProjectID
+	file := strings.ReplaceAll(usageJobs(p, "adm", 2, time.Now().Add(-time.Hour)), p.Sims.AMIE.Projects()[0].LocalProjectID, proj)
+	id := usageUploadID(t, postUsageUpload(t, a, "compute", "admin.csv", file))
+	for _, path := range []string{"/usage/uploads/%d", "/usage/uploads/%d.csv"} {
+		if r := m.Get(fmt.Sprintf(path, id)); r.Status != http.StatusNotFound {
+			t.Errorf("manager sees the admin's upload at %s: %d", path, r.Status)
+		}
+		if r := a.Get(fmt.Sprintf(path, id)); r.Status != http.StatusOK {
+			t.Errorf("admin's own upload at %s: %d", path, r.Status)
+		}
+	}
+	if body := m.Get("/usage/uploads").Body; strings.Contains(body, `data-id="`+fmt.Sprint(id)+`"`) {
+		t.Error("the manager's upload list shows the admin's upload")
+	}
+}
+
+var usageStatusRowRE = regexp.MustCompile(`(?s)<tr data-day="([^"]+)" data-resource="([^"]+)"><td>[^<]*</td><td>[^<]*</td><td class="num" data-col="loaded">([^<]*)</td><td class="num" data-col="failed">([^<]*)</td><td class="num" data-col="charge">([^<]*)</td>`)
+
+// TestUsage_CSVTwinsMatchTables compares each table with its CSV twin
+// for the same filters.
+func TestUsage_CSVTwinsMatchTables(t *testing.T) {
+	p := startUsagePortal(t, apptest.Options{})
+	a := p.Login(t, "admin")
+	res := p.Sims.AMIE.Resources()[1]
+	// Past days only, so a sync between the two requests cannot change them.
+	q := "from=" + cache.FormatDay(time.Now().AddDate(0, 0, -30)) + "&to=" + cache.FormatDay(time.Now().AddDate(0, 0, -1)) +
+		"&resource=" + url.QueryEscape(res) + "&sort=-loaded&size=500"
+	var page []string
+	for _, m := range usageStatusRowRE.FindAllStringSubmatch(a.Get("/usage?"+q).Body, -1) {
+		page = append(page, strings.Join([]string{m[1], m[2], strings.ReplaceAll(m[3], ",", ""), strings.ReplaceAll(m[4], ",", ""), m[5]}, "|"))
+	}
+	rows := usageReadCSV(t, a.Get("/usage.csv?"+q))
+	if strings.Join(rows[0], ",") != "day_utc,resource,loaded_records,failed_records,total_charge_allocation_units" {
+		t.Errorf("status CSV header %v", rows[0])
+	}
+	var csvRows []string
+	for _, r := range rows[1:] {
+		csvRows = append(csvRows, strings.Join(r, "|"))
+	}
+	if len(page) < 28 || strings.Join(page, "\n") != strings.Join(csvRows, "\n") {
+		t.Errorf("status page (%d rows) and CSV (%d rows) differ", len(page), len(csvRows))
+	}
+	r := a.Get("/usage.csv?" + q)
+	if cd := r.Header.Get("Content-Disposition"); !strings.Contains(cd, "usage_status_"+res) {
+		t.Errorf("Content-Disposition %q", cd)
+	}
+
+	// Failed records: ids in the same order.
+	fq := "error=Unknown+user&sort=-start&size=500"
+	var pageIDs []string
+	for _, m := range usageFailedRowRE.FindAllStringSubmatch(a.Get("/usage/failed?"+fq).Body, -1) {
+		pageIDs = append(pageIDs, m[1])
+	}
+	var csvIDs []string
+	for _, r := range usageReadCSV(t, a.Get("/usage/failed.csv?"+fq))[1:] {
+		if r[0] != "Unknown user" {
+			t.Fatalf("CSV row of error %q", r[0])
+		}
+		csvIDs = append(csvIDs, r[1])
+	}
+	if len(pageIDs) == 0 || strings.Join(pageIDs, ",") != strings.Join(csvIDs, ",") {
+		t.Errorf("failed page %v, CSV %v", pageIDs, csvIDs)
+	}
+
+	// An upload's records, and the uploads list.
+	id := usageUploadID(t, postUsageUpload(t, a, "compute", "twin.csv", usageJobs(p, "twin", 30, time.Now().Add(-2*time.Hour))))
+	usageWaitUpload(t, p, id, cache.UploadDelivered)
+	lineRE := regexp.MustCompile(`<tr data-line="(\d+)">`)
+	var lines []string
+	for _, m := range lineRE.FindAllStringSubmatch(a.Get(fmt.Sprintf("/usage/uploads/%d?sort=-charge&size=500", id)).Body, -1) {
+		lines = append(lines, m[1])
+	}
+	var csvLines []string
+	for _, r := range usageReadCSV(t, a.Get(fmt.Sprintf("/usage/uploads/%d.csv?sort=-charge", id)))[1:] {
+		csvLines = append(csvLines, r[0])
+		if r[9] != cache.RecordAccepted {
+			t.Errorf("record on line %s: %s", r[0], r[9])
+		}
+	}
+	if len(lines) != 30 || strings.Join(lines, ",") != strings.Join(csvLines, ",") {
+		t.Errorf("upload page lines %v, CSV %v", lines, csvLines)
+	}
+	ups := usageReadCSV(t, a.Get("/usage/uploads.csv"))
+	if len(ups) != 2 || ups[1][0] != fmt.Sprint(id) || ups[1][5] != "30" || ups[1][13] != cache.UploadDelivered {
+		t.Errorf("uploads CSV %v", ups)
+	}
+	if !strings.Contains(a.Get("/usage/uploads").Body, `<tr data-id="`+fmt.Sprint(id)+`">`) {
+		t.Error("uploads page does not list the upload")
+	}
+}
+
+// TestUsage_Upload100k uploads 100,000 compute records: checked, stored
+// with their planned requests, delivered and accepted.
+func TestUsage_Upload100k(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large upload")
+	}
+	p := startUsagePortal(t, apptest.Options{})
+	m := p.Login(t, "manager")
+	m.Client.Timeout = 5 * time.Minute // the race detector makes this slow
+	file := usageJobs(p, "big", 100_000, time.Now().Add(-5*time.Hour))
+	peak := usageWatchHeap()
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	startAlloc := ms.TotalAlloc
+	start := time.Now()
+	r := postUsageUpload(t, m, "compute", "big.csv", file)
+	checked := time.Since(start)
+	id := usageUploadID(t, r)
+	var up *cache.UsageUpload
+	usageWaitFor(t, 5*time.Minute, "the 100,000 records to be delivered", func() bool {
+		up, _ = p.App.DB.UsageUploadByID(context.Background(), id)
+		return up.State == cache.UploadDelivered
+	})
+	delivered := time.Since(start)
+	runtime.ReadMemStats(&ms)
+	t.Logf("100,000 records (%.1f MB): checked and stored in %d requests in %v, delivered in %v; allocated %.0f MB in total, peak heap %.0f MB (portal and simulator together)",
+		float64(len(file))/1e6, up.Chunks, checked.Round(time.Millisecond), delivered.Round(time.Millisecond),
+		float64(ms.TotalAlloc-startAlloc)/1e6, float64(peak())/1e6)
+	if up.Records != 100_000 || up.Accepted != 100_000 || up.Chunks < 30 {
+		t.Fatalf("upload %+v", up)
+	}
+	page := m.Get(fmt.Sprintf("/usage/uploads/%d?outcome=accepted&page=2000", id))
+	if page.Status != 200 || !strings.Contains(page.Body, `data-line="100001"`) {
+		t.Errorf("last page of records: %d", page.Status)
+	}
+	// The whole upload's outcome is in one CSV.
+	if rows := usageReadCSV(t, m.Get(fmt.Sprintf("/usage/uploads/%d.csv", id))); len(rows) != 100_001 {
+		t.Errorf("records CSV has %d rows", len(rows))
+	}
+}
+
+// usageWatchHeap samples the heap until the returned function is called; it
+// returns the highest HeapAlloc seen.
+func usageWatchHeap() func() uint64 {
+	var mu sync.Mutex
+	var peak uint64
+	stop := make(chan struct{})
+	go func() {
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			mu.Lock()
+			peak = max(peak, ms.HeapAlloc)
+			mu.Unlock()
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	return func() uint64 {
+		close(stop)
+		mu.Lock()
+		defer mu.Unlock()
+		return peak
+	}
+}

@@ -1,0 +1,254 @@
+package cache
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/accounting-portal/portal/internal/portal"
+)
+
+// FailedFilter selects failed records. Records name projects, users and
+// charges, so every query takes the user's scope: a record is visible when
+// its LocalProjectID belongs to one of the scope's projects.
+type FailedFilter struct {
+	Scope portal.Scope
+	// Resource, Error, Project (a LocalProjectID) and Type narrow the list.
+	Resource, Error, Project, Type string
+	Sort                           string // one of FailedSorts; records are grouped by error first
+	Desc                           bool
+	Limit, Offset                  int
+}
+
+var amieFailedOrder = map[string]string{
+	"id": "f.failed_id", "type": "f.usage_type", "resource": "f.resource", "project": "f.local_project_id",
+	"record": "f.local_record_id", "user": "f.username", "start": "f.start_time", "end": "f.end_time",
+	"charge": "CAST(f.charge AS REAL)",
+}
+
+// FailedSorts lists the sort keys of the failed-records table.
+func FailedSorts() []string { return amieSortKeys(amieFailedOrder) }
+
+func (f FailedFilter) where() (string, []any) {
+	w, args := ScopeFilter(f.Scope, portal.UpstreamAMIE, "f.local_project_id")
+	for _, c := range []struct{ col, v string }{
+		{"f.resource", f.Resource}, {"f.error", f.Error}, {"f.local_project_id", f.Project}, {"f.usage_type", f.Type},
+	} {
+		if c.v != "" {
+			w += " AND " + c.col + " = ?"
+			args = append(args, c.v)
+		}
+	}
+	return w, args
+}
+
+func (f FailedFilter) orderBy() string {
+	col, ok := amieFailedOrder[f.Sort]
+	if !ok {
+		col = "f.failed_id"
+	}
+	dir := " ASC"
+	if f.Desc {
+		dir = " DESC"
+	}
+	return " ORDER BY f.error ASC, " + col + dir + ", f.failed_id ASC, f.id ASC"
+}
+
+const amieFailedSelect = `SELECT f.failed_id, f.usage_type, f.error, f.resource, f.local_project_id, f.local_record_id, f.username,
+	f.start_time, f.end_time, f.charge, f.local_reference, f.problems, f.raw, COALESCE(p.key, ''), COALESCE(p.name, '')
+	FROM amie_failed f
+	LEFT JOIN project_ids pi ON pi.upstream = 'amie' AND pi.upstream_id = f.local_project_id
+	LEFT JOIN projects p ON p.key = pi.project_key`
+
+func scanAMIEFailed(rows *sql.Rows) (AMIEFailedRecord, error) {
+	var r AMIEFailedRecord
+	var start, end int64
+	err := rows.Scan(&r.FailedID, &r.UsageType, &r.Error, &r.Resource, &r.LocalProjectID, &r.LocalRecordID, &r.Username,
+		&start, &end, &r.Charge, &r.LocalReference, &r.Problems, &r.Raw, &r.ProjectKey, &r.ProjectName)
+	r.Start, r.End = unix(start), unix(end)
+	return r, err
+}
+
+// ListFailed returns one page of failed records, grouped by error, and how many match.
+func (db *DB) ListFailed(ctx context.Context, f FailedFilter) ([]AMIEFailedRecord, int64, error) {
+	w, args := f.where()
+	var out []AMIEFailedRecord
+	var total int64
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM amie_failed f WHERE `+w, args...).Scan(&total); err != nil {
+			return err
+		}
+		limit := f.Limit
+		if limit <= 0 {
+			limit = 50
+		}
+		rows, err := tx.QueryContext(ctx, amieFailedSelect+` WHERE `+w+f.orderBy()+` LIMIT ? OFFSET ?`, append(args, limit, f.Offset)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			r, err := scanAMIEFailed(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, r)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("cache: list failed records: %w", err)
+	}
+	return out, total, nil
+}
+
+// EachFailed calls fn for every matching failed record in the table's
+// order, one row at a time (for CSV downloads).
+func (db *DB) EachFailed(ctx context.Context, f FailedFilter, fn func(AMIEFailedRecord) error) error {
+	w, args := f.where()
+	rows, err := db.r.QueryContext(ctx, amieFailedSelect+` WHERE `+w+f.orderBy(), args...)
+	if err != nil {
+		return fmt.Errorf("cache: failed records: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanAMIEFailed(rows)
+		if err != nil {
+			return fmt.Errorf("cache: failed records: %w", err)
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// FailedGroup is one error's share of the matching failed records.
+type FailedGroup struct {
+	Error   string
+	Records int64
+	// Charge is the exact sum of the records' charges.
+	Charge string
+}
+
+// FailedGroups counts the matching failed records per error, by error.
+func (db *DB) FailedGroups(ctx context.Context, f FailedFilter) ([]FailedGroup, error) {
+	w, args := f.where()
+	rows, err := db.r.QueryContext(ctx, `SELECT f.error, f.charge FROM amie_failed f WHERE `+w+` ORDER BY f.error`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("cache: failed groups: %w", err)
+	}
+	defer rows.Close()
+	var out []FailedGroup
+	var sum ChargeSum
+	flush := func() {
+		if n := len(out); n > 0 {
+			out[n-1].Charge = sum.String()
+		}
+		sum = ChargeSum{}
+	}
+	for rows.Next() {
+		var e, charge string
+		if err := rows.Scan(&e, &charge); err != nil {
+			return nil, fmt.Errorf("cache: failed groups: %w", err)
+		}
+		if n := len(out); n == 0 || out[n-1].Error != e {
+			flush()
+			out = append(out, FailedGroup{Error: e})
+		}
+		out[len(out)-1].Records++
+		// A charge the portal cannot read is left out of the sum, not fatal:
+		// the record is still listed with the text the upstream sent.
+		_ = sum.Add(charge)
+	}
+	flush()
+	return out, rows.Err()
+}
+
+// FailedIDs returns the FailedRecordIDs of the matching records, in order.
+func (db *DB) FailedIDs(ctx context.Context, f FailedFilter) ([]int64, error) {
+	w, args := f.where()
+	rows, err := db.r.QueryContext(ctx, `SELECT f.failed_id FROM amie_failed f WHERE `+w+` AND f.failed_id > 0`+f.orderBy(), args...)
+	if err != nil {
+		return nil, fmt.Errorf("cache: failed ids: %w", err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("cache: failed ids: %w", err)
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// ProjectOption is a LocalProjectID offered in a filter, with its portal
+// project when the catalogue knows it.
+type ProjectOption struct {
+	ID, Key, Name string
+}
+
+// FailedOptions are the values the failed-records filters offer.
+type FailedOptions struct {
+	Resources, Errors, Types []string
+	Projects                 []ProjectOption
+}
+
+// FailedOptions lists the distinct resources, errors, types and projects
+// of the failed records the scope may see.
+func (db *DB) FailedOptions(ctx context.Context, scope portal.Scope) (FailedOptions, error) {
+	var o FailedOptions
+	w, args := FailedFilter{Scope: scope}.where()
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		for _, c := range []struct {
+			col string
+			dst *[]string
+		}{{"resource", &o.Resources}, {"error", &o.Errors}, {"usage_type", &o.Types}} {
+			vals, err := amieDistinct(ctx, tx, `SELECT DISTINCT f.`+c.col+` FROM amie_failed f WHERE `+w+` ORDER BY 1`, args)
+			if err != nil {
+				return err
+			}
+			*c.dst = vals
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT f.local_project_id, COALESCE(p.key, ''), COALESCE(p.name, '')
+			FROM amie_failed f
+			LEFT JOIN project_ids pi ON pi.upstream = 'amie' AND pi.upstream_id = f.local_project_id
+			LEFT JOIN projects p ON p.key = pi.project_key
+			WHERE `+w+` ORDER BY 1`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var p ProjectOption
+			if err := rows.Scan(&p.ID, &p.Key, &p.Name); err != nil {
+				return err
+			}
+			o.Projects = append(o.Projects, p)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return o, fmt.Errorf("cache: failed filter options: %w", err)
+	}
+	return o, nil
+}
+
+func amieDistinct(ctx context.Context, tx *sql.Tx, q string, args []any) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}

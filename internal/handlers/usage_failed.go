@@ -1,0 +1,149 @@
+package handlers
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/portal"
+	"github.com/accounting-portal/portal/web/templates"
+)
+
+var usageTypes = []string{"Compute", "Storage", "Adjustment"}
+
+// usageFailedQuery reads the failed page's filters; the scope is the user's.
+func usageFailedQuery(c echo.Context, q url.Values) (cache.FailedFilter, ListParams, error) {
+	lp, err := parseList(q, cache.FailedSorts(), "id", false)
+	if err != nil {
+		return cache.FailedFilter{}, lp, err
+	}
+	f := cache.FailedFilter{Scope: user(c).Scope(), Resource: q.Get("resource"), Error: q.Get("error"), Project: q.Get("project"),
+		Type: q.Get("type"), Sort: lp.Sort, Desc: lp.Desc, Limit: lp.Size, Offset: lp.Offset()}
+	if f.Type != "" && !slices.Contains(usageTypes, f.Type) {
+		return f, lp, portal.Errorf(portal.EINVALID, "type: %q is not one of %s", f.Type, strings.Join(usageTypes, ", "))
+	}
+	return f, lp, nil
+}
+
+// handleUsageFailed lists the failed records the user may see, grouped by
+// error (or its CSV twin).
+func (h *Handler) handleUsageFailed(c echo.Context) error {
+	f, lp, err := usageFailedQuery(c, c.QueryParams())
+	if err != nil {
+		return err
+	}
+	if wantsCSV(c) {
+		return h.failedCSV(c, f)
+	}
+	return h.renderFailed(c, http.StatusOK, f, lp, nil, "")
+}
+
+// renderFailed renders the failed page; a refused clear re-renders it
+// with its selection and the reason.
+func (h *Handler) renderFailed(c echo.Context, status int, f cache.FailedFilter, lp ListParams, selected map[int64]bool, formErr string) error {
+	ctx := c.Request().Context()
+	rows, total, err := h.Usage.ListFailed(ctx, f)
+	if err != nil {
+		return err
+	}
+	groups, err := h.Usage.FailedGroups(ctx, f)
+	if err != nil {
+		return err
+	}
+	opts, err := h.Usage.FailedOptions(ctx, f.Scope)
+	if err != nil {
+		return err
+	}
+	p, err := h.page(c, "Failed usage records", "usage", portal.UpstreamAMIE)
+	if err != nil {
+		return err
+	}
+	u := user(c)
+	q := c.QueryParams()
+	v := templates.UsageFailedView{Page: p, Resource: f.Resource, Error: f.Error, Project: f.Project, Type: f.Type,
+		Resources: opts.Resources, Errors: opts.Errors, Types: opts.Types, Hidden: hiddenFields(q, "resource", "error", "project", "type", "page"),
+		Pager: pager(c, lp, total), Total: total, CSVHref: csvHref(c), Admin: u.Admin, Selected: selected, FormError: formErr,
+		ClearAction: (&url.URL{Path: "/usage/failed/clear", RawQuery: usageFailedFilterQuery(f, lp).Encode()}).RequestURI()}
+	for _, o := range opts.Projects {
+		label := o.ID
+		if o.Name != "" {
+			label += " (" + o.Name + ")"
+		}
+		v.Projects = append(v.Projects, templates.UsageOption{Value: o.ID, Label: label})
+	}
+	for _, col := range []struct {
+		label, key string
+		num        bool
+	}{{"FailedRecordID", "id", true}, {"Type", "type", false}, {"Resource", "resource", false}, {"Project", "project", false},
+		{"LocalRecordID", "record", false}, {"User", "user", false}, {"Start (UTC)", "start", false}, {"End (UTC)", "end", false},
+		{"Charge (allocation units)", "charge", true}} {
+		v.Headers = append(v.Headers, sortHeader(c, lp, col.label, col.key, col.num))
+	}
+	v.Groups, v.Charge = usageFailedGroups(rows, groups)
+	if u.Admin {
+		if v.Clears, _, err = h.usageClearRows(c, cache.ClearFilter{Limit: 5}); err != nil {
+			return err
+		}
+	}
+	return render(c, status, templates.UsageFailed(v))
+}
+
+// usageFailedGroups puts a page of records under their errors, with each
+// error's totals over all pages.
+func usageFailedGroups(rows []cache.AMIEFailedRecord, groups []cache.FailedGroup) ([]templates.FailedGroupView, string) {
+	totals := map[string]cache.FailedGroup{}
+	var sum cache.ChargeSum
+	for _, g := range groups {
+		totals[g.Error] = g
+		_ = sum.Add(g.Charge)
+	}
+	var out []templates.FailedGroupView
+	for _, r := range rows {
+		if n := len(out); n == 0 || out[n-1].Error != r.Error {
+			g := totals[r.Error]
+			out = append(out, templates.FailedGroupView{Error: r.Error, Records: g.Records, Charge: g.Charge})
+		}
+		g := &out[len(out)-1]
+		g.Rows = append(g.Rows, templates.FailedRow{FailedID: r.FailedID, Type: r.UsageType, Resource: r.Resource, Project: r.LocalProjectID,
+			ProjectName: r.ProjectName, RecordID: r.LocalRecordID, User: r.Username, Start: r.Start, End: r.End, Charge: r.Charge, Problems: r.Problems})
+	}
+	return out, sum.String()
+}
+
+// usageFailedFilterQuery is the query string of a filter, for links and forms.
+func usageFailedFilterQuery(f cache.FailedFilter, lp ListParams) url.Values {
+	q := url.Values{}
+	for _, kv := range [][2]string{{"resource", f.Resource}, {"error", f.Error}, {"project", f.Project}, {"type", f.Type}} {
+		if kv[1] != "" {
+			q.Set(kv[0], kv[1])
+		}
+	}
+	if lp.Sort != "id" || lp.Desc {
+		q.Set("sort", sortParam(lp.Sort, lp.Desc))
+	}
+	if lp.Size != 50 {
+		q.Set("size", strconv.Itoa(lp.Size))
+	}
+	if lp.Page > 1 {
+		q.Set("page", strconv.Itoa(lp.Page))
+	}
+	return q
+}
+
+// failedCSV streams the failed records the user may see, with the page's filters.
+func (h *Handler) failedCSV(c echo.Context, f cache.FailedFilter) error {
+	w, err := streamCSV(c, "usage_failed_records.csv", []string{"error", "failed_record_id", "usage_type", "resource", "local_project_id",
+		"project", "local_record_id", "username", "start_utc", "end_utc", "charge_allocation_units", "local_reference", "problems"})
+	if err != nil {
+		return err
+	}
+	return w.finish(h.Usage.EachFailed(c.Request().Context(), f, func(r cache.AMIEFailedRecord) error {
+		return w.row([]string{r.Error, strconv.FormatInt(r.FailedID, 10), r.UsageType, r.Resource, r.LocalProjectID, r.ProjectKey,
+			r.LocalRecordID, r.Username, usageCSVTime(r.Start), usageCSVTime(r.End), r.Charge, r.LocalReference, r.Problems})
+	}))
+}

@@ -1,0 +1,114 @@
+package handlers
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/portal"
+	"github.com/accounting-portal/portal/web/templates"
+)
+
+// usageStatusQuery reads the status page's filters from the query string.
+func (h *Handler) usageStatusQuery(c echo.Context) (cache.UsageStatusFilter, ListParams, TimeRange, []string, error) {
+	q := c.QueryParams()
+	lp, err := parseList(q, cache.UsageStatusSorts(), "day", true)
+	if err != nil {
+		return cache.UsageStatusFilter{}, lp, TimeRange{}, nil, err
+	}
+	tr, err := parseTimeRange(q, h.nowUTC(), "30d")
+	if err != nil {
+		return cache.UsageStatusFilter{}, lp, tr, nil, err
+	}
+	resources, err := h.Usage.AMIEResources(c.Request().Context())
+	if err != nil {
+		return cache.UsageStatusFilter{}, lp, tr, nil, err
+	}
+	res := q.Get("resource")
+	if res != "" && !slices.Contains(resources, res) {
+		return cache.UsageStatusFilter{}, lp, tr, nil, portal.Errorf(portal.EINVALID, "resource: %q is not a resource AMIE has reported", res)
+	}
+	return cache.UsageStatusFilter{From: tr.From, To: tr.To, Resource: res, Sort: lp.Sort, Desc: lp.Desc, Limit: lp.Size, Offset: lp.Offset()},
+		lp, tr, resources, nil
+}
+
+// handleUsageStatus shows the processing status per resource and day (or
+// its CSV twin). Every signed-in person sees it: the counts are per
+// resource and name no project, user or record.
+func (h *Handler) handleUsageStatus(c echo.Context) error {
+	ctx := c.Request().Context()
+	f, lp, tr, resources, err := h.usageStatusQuery(c)
+	if err != nil {
+		return err
+	}
+	if wantsCSV(c) {
+		return h.usageStatusCSV(c, f, tr)
+	}
+	rows, total, err := h.Usage.ListUsageStatus(ctx, f)
+	if err != nil {
+		return err
+	}
+	sum, err := h.Usage.UsageStatusSummary(ctx, f)
+	if err != nil {
+		return err
+	}
+	p, err := h.page(c, "Usage", "usage", portal.UpstreamAMIE)
+	if err != nil {
+		return err
+	}
+	u := user(c)
+	v := templates.UsageStatusView{Page: p, Range: timeRangeView(c, tr), Resource: f.Resource, Resources: resources,
+		Hidden: hiddenFields(c.QueryParams(), "resource", "page"), Loaded: sum.Loaded, Failed: sum.Failed, Charge: sum.Charge,
+		Reporting: sum.Resources, Chart: templates.BuildChart(usageStatusChart(sum, tr)), Pager: pager(c, lp, total), Total: total,
+		CSVHref: csvHref(c), FailedHref: usageFailedHref(f.Resource), CanUpload: u.IsManager(), IsAdmin: u.Admin}
+	for _, col := range []struct {
+		label, key string
+		num        bool
+	}{{"Day (UTC)", "day", false}, {"Resource", "resource", false}, {"Loaded records", "loaded", true},
+		{"Failed records", "failed", true}, {"Total charge (allocation units)", "charge", true}} {
+		v.Headers = append(v.Headers, sortHeader(c, lp, col.label, col.key, col.num))
+	}
+	for _, r := range rows {
+		v.Rows = append(v.Rows, templates.UsageStatusRow{Day: r.Day, Resource: r.Resource, Loaded: r.Loaded, Failed: r.Failed, Charge: r.TotalCharge})
+	}
+	return render(c, http.StatusOK, templates.UsageStatus(v))
+}
+
+func usageFailedHref(resource string) string {
+	if resource == "" {
+		return "/usage/failed"
+	}
+	return usagePathQuery("/usage/failed", "resource", resource)
+}
+
+// usageStatusChart draws loaded and failed records per day as stacked bars.
+func usageStatusChart(sum cache.UsageStatusSummary, tr TimeRange) templates.ChartSpec {
+	loaded := templates.TimeSeries{Name: "Loaded"}
+	failed := templates.TimeSeries{Name: "Failed"}
+	for _, d := range sum.Days {
+		loaded.Points = append(loaded.Points, templates.TimePoint{T: d.Day, V: float64(d.Loaded)})
+		failed.Points = append(failed.Points, templates.TimePoint{T: d.Day, V: float64(d.Failed)})
+	}
+	return templates.ChartSpec{Title: "Records processed per day", Unit: "records", Bars: true, BarWidth: 24 * time.Hour,
+		Series: []templates.TimeSeries{loaded, failed},
+		From:   cache.DayStart(tr.From), To: cache.DayStart(tr.To.Add(-time.Nanosecond))}
+}
+
+// usageStatusCSV streams the status table with the page's filters.
+func (h *Handler) usageStatusCSV(c echo.Context, f cache.UsageStatusFilter, tr TimeRange) error {
+	name := "usage_status"
+	if f.Resource != "" {
+		name += "_" + f.Resource
+	}
+	w, err := streamCSV(c, csvFilename(name, tr), []string{"day_utc", "resource", "loaded_records", "failed_records", "total_charge_allocation_units"})
+	if err != nil {
+		return err
+	}
+	return w.finish(h.Usage.EachUsageStatus(c.Request().Context(), f, func(r cache.AMIEStatusDay) error {
+		return w.row([]string{cache.FormatDay(r.Day), r.Resource, strconv.FormatInt(r.Loaded, 10), strconv.FormatInt(r.Failed, 10), r.TotalCharge})
+	}))
+}

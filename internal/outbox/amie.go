@@ -1,0 +1,177 @@
+package outbox
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/clients/amie"
+	"github.com/accounting-portal/portal/internal/portal"
+)
+
+// AMIESender sends one planned request; *amie.Client implements it.
+type AMIESender interface {
+	SendChunk(ctx context.Context, ch *amie.Chunk) (*amie.SendResult, error)
+}
+
+// AMIEUsageStore gives the deliverer the stored requests; *cache.DB implements it.
+type AMIEUsageStore interface {
+	UsageChunk(ctx context.Context, id int64, chunk int) (*cache.UsageChunkData, error)
+}
+
+// AMIEUsage delivers the requests of usage uploads (kind "amie.usage"):
+// each outbox item is one planned request, sent exactly as it was stored.
+type AMIEUsage struct {
+	Client AMIESender
+	Store  AMIEUsageStore
+	// AfterDelivery, if set, is called after a request was delivered (the
+	// app triggers a sync with it, so the status page shows the records).
+	AfterDelivery func()
+}
+
+// Deliver sends the item's request once. The upstream's answer lists the
+// records it refused in validation; the others were queued.
+func (d *AMIEUsage) Deliver(ctx context.Context, it cache.OutboxItem) (string, error) {
+	var p cache.UsageChunkPayload
+	if err := json.Unmarshal([]byte(it.Payload), &p); err != nil {
+		return "", portal.WrapError(portal.EINVALID, err, "the outbox item's payload cannot be read")
+	}
+	data, err := d.Store.UsageChunk(ctx, p.Upload, p.Chunk)
+	if err != nil {
+		return "", err
+	}
+	ch := &amie.Chunk{UsageType: amie.UsageType(data.UsageType), Index: data.Chunk, Chunks: data.Chunks,
+		First: data.First, Count: data.Count, Body: data.Body}
+	res, err := d.Client.SendChunk(ctx, ch)
+	if err != nil {
+		return "", err
+	}
+	out := cache.UsageChunkResult{Message: res.Message}
+	for i := range res.Failed {
+		f := &res.Failed[i]
+		k := f.Key()
+		out.Refused = append(out.Refused, cache.RefusedRecord{Resource: k.Resource, LocalRecordID: k.LocalRecordID, Error: f.Error})
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return "", err
+	}
+	if d.AfterDelivery != nil {
+		d.AfterDelivery()
+	}
+	return string(b), nil
+}
+
+// Check settles a request whose attempt got no answer, by answering "not
+// present" so that the dispatcher sends the same request again. That is
+// safe, and the only way to learn what happened to each record: the
+// upstream keys records by usage type, resource and LocalRecordID, and a
+// record sent again with the same content is acknowledged as "already
+// received" and not counted twice (API.md §8; the simulator does exactly
+// this). Looking the records up instead cannot settle it: usage/failed
+// lists only records that failed processing, and usage/status only counts
+// per resource, so a record that arrived and loaded cannot be told from one
+// that never arrived, and the records refused in validation are known only
+// from the answer that was lost.
+func (d *AMIEUsage) Check(ctx context.Context, it cache.OutboxItem) (bool, string, error) {
+	return false, "", nil
+}
+
+// AMIEClearer clears failed records and reads the list back; *amie.Client implements it.
+type AMIEClearer interface {
+	ClearFailed(ctx context.Context, ids []int64) (int, error)
+	FailedRecords(ctx context.Context) ([]amie.FailedRecord, error)
+}
+
+// AMIEClear delivers requests to clear failed records (kind "amie.clear").
+// A clear counts as delivered only once a re-read of usage/failed no
+// longer lists the records: the DELETE's answer alone says nothing about
+// the effect (the upstream ignores ids it does not know).
+type AMIEClear struct {
+	Client AMIEClearer
+	// AfterDelivery, if set, is called once a clear is confirmed.
+	AfterDelivery func()
+}
+
+// Deliver clears the records and confirms it by a re-read.
+func (d *AMIEClear) Deliver(ctx context.Context, it cache.OutboxItem) (string, error) {
+	var p cache.UsageClearPayload
+	if err := json.Unmarshal([]byte(it.Payload), &p); err != nil {
+		return "", portal.WrapError(portal.EINVALID, err, "the outbox item's payload cannot be read")
+	}
+	n, err := d.Client.ClearFailed(ctx, p.IDs)
+	if err != nil {
+		return "", err
+	}
+	still, err := d.stillListed(ctx, p.IDs)
+	if err != nil {
+		return "", portal.WrapError(portal.EUNCERTAIN, err, "AMIE accepted the clear, but the failed records could not be read back to confirm it: %s", portal.ErrorMessage(err))
+	}
+	if len(still) > 0 {
+		return "", portal.Errorf(portal.EUNCERTAIN, "AMIE accepted the clear, but still lists %d of the records as failed (%s)", len(still), amieIDList(still))
+	}
+	return d.confirmed(n)
+}
+
+// Check re-reads the failed records: the clear took effect when none of
+// its records is listed. Otherwise the dispatcher sends it again, which is
+// safe: clearing only unmarks records, so clearing twice is clearing once.
+func (d *AMIEClear) Check(ctx context.Context, it cache.OutboxItem) (bool, string, error) {
+	var p cache.UsageClearPayload
+	if err := json.Unmarshal([]byte(it.Payload), &p); err != nil {
+		return false, "", portal.WrapError(portal.EINVALID, err, "the outbox item's payload cannot be read")
+	}
+	still, err := d.stillListed(ctx, p.IDs)
+	if err != nil || len(still) > 0 {
+		return false, "", err
+	}
+	res, err := d.confirmed(len(p.IDs))
+	return err == nil, res, err
+}
+
+func (d *AMIEClear) confirmed(n int) (string, error) {
+	b, err := json.Marshal(cache.UsageClearResult{Cleared: n})
+	if err != nil {
+		return "", err
+	}
+	if d.AfterDelivery != nil {
+		d.AfterDelivery()
+	}
+	return string(b), nil
+}
+
+// stillListed returns those of ids the upstream still lists as failed.
+func (d *AMIEClear) stillListed(ctx context.Context, ids []int64) ([]int64, error) {
+	failed, err := d.Client.FailedRecords(ctx)
+	if err != nil {
+		return nil, err
+	}
+	listed := make(map[int64]bool, len(failed))
+	for _, f := range failed {
+		listed[f.FailedRecordID] = true
+	}
+	var out []int64
+	for _, id := range ids {
+		if listed[id] {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+func amieIDList(ids []int64) string {
+	parts := make([]string, 0, min(len(ids), 10))
+	for _, id := range ids[:min(len(ids), 10)] {
+		parts = append(parts, strconv.FormatInt(id, 10))
+	}
+	s := strings.Join(parts, ", ")
+	if len(ids) > 10 {
+		s += fmt.Sprintf(" and %d more", len(ids)-10)
+	}
+	return s
+}
