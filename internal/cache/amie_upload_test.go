@@ -202,8 +202,12 @@ func TestSettleUsageChunk_RecordsOutcomesAndUploadState(t *testing.T) {
 		t.Fatalf("after sending again: %+v", up)
 	}
 	trail, _ := db.AuditTrail(amieCtx, "usage_upload:"+fmt.Sprint(id))
-	if len(trail) != 5 || trail[len(trail)-1].To != UploadDelivered || !strings.Contains(trail[1].Reason, "request 1 of 3 (records 1–2) delivered: 2 records validated") {
+	if len(trail) != 6 || trail[len(trail)-1].To != UploadDelivered || !strings.Contains(trail[1].Reason, "request 1 of 3 (records 1–2) delivered: 2 records validated") {
 		t.Errorf("history %+v", trail)
+	}
+	// The re-send itself is in the history, by the admin who asked for it.
+	if re := trail[4]; re.ActorName != "Ada" || re.From != UploadFailed || !strings.Contains(re.Reason, "queued") {
+		t.Errorf("re-send in the history: %+v", re)
 	}
 	// A record accepted and later failing processing shows as such.
 	if _, err := db.ReplaceAMIEFailed(amieCtx, []AMIEFailedRecord{{FailedID: 9, UsageType: "Compute", Error: "Unknown user", Resource: "lynx",

@@ -106,19 +106,32 @@ func (db *DB) Enqueue(ctx context.Context, it OutboxItem) (int64, error) {
 
 // RequeueOutbox sends a failed or dead item again, on an admin's word. This
 // is safe because those states mean the upstream provably did not apply it.
+// The request the item delivers hears of it through its settler, in the
+// same transaction, like any other state change.
 func (db *DB) RequeueOutbox(ctx context.Context, id int64, actor, actorName string) error {
-	err := db.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE outbox SET state = 'queued', next_attempt_at = ?, max_attempts = attempts + ?, updated_at = ?
-			WHERE id = ? AND state IN ('failed', 'dead')`, db.now(), DefaultMaxAttempts, db.now(), id)
+	return db.write(ctx, func(tx *sql.Tx) error {
+		it, err := scanOutbox(tx.QueryRowContext(ctx, `SELECT `+outboxCols+` FROM outbox WHERE id = ?`, id))
 		if err != nil {
+			return notFound(err, fmt.Sprintf("outbox item %d does not exist", id))
+		}
+		if it.State != OutboxFailed && it.State != OutboxDead {
+			return portal.Errorf(portal.ECONFLICT, "outbox item %d can only be sent again when it has failed or given up (it is %s)", id, it.State)
+		}
+		prev := it.State
+		it.State, it.NextAttemptAt, it.MaxAttempts = OutboxQueued, db.Now(), it.Attempts+DefaultMaxAttempts
+		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET state = 'queued', next_attempt_at = ?, max_attempts = ?, updated_at = ? WHERE id = ?`,
+			db.now(), it.MaxAttempts, db.now(), id); err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return portal.Errorf(portal.ECONFLICT, "outbox item %d can only be sent again when it has failed or given up", id)
+		const reason = "sent again by an admin"
+		if err := db.audit(ctx, tx, AuditEntry{Actor: actor, ActorName: actorName, Subject: outboxSubject(id), From: prev, To: OutboxQueued, Reason: reason}); err != nil {
+			return err
 		}
-		return db.audit(ctx, tx, AuditEntry{Actor: actor, ActorName: actorName, Subject: outboxSubject(id), To: OutboxQueued, Reason: "sent again by an admin"})
+		if s := outboxSettlers[it.Kind]; s != nil {
+			return s(ctx, db, tx, *it, OutboxOutcome{State: OutboxQueued, NextAttempt: it.NextAttemptAt, Actor: actor, ActorName: actorName, Reason: reason})
+		}
+		return nil
 	})
-	return err
 }
 
 func outboxSubject(id int64) string { return "outbox:" + strconv.FormatInt(id, 10) }

@@ -270,6 +270,10 @@ func TestBudgetRequest_SentAgainAfterFailingCanStillApply(t *testing.T) {
 	if err := db.RequeueOutbox(ctx, r.OutboxID, "demo-admin", "Ada Admin"); err != nil {
 		t.Fatal(err)
 	}
+	// The requester sees it on its way again at once, not "failed".
+	if got, _ := db.BudgetRequestByID(ctx, id); got.State != RequestApproved {
+		t.Fatalf("after sending again: %s", got.State)
+	}
 	db.ClaimOutbox(ctx)
 	if _, err := db.SettleOutbox(ctx, r.OutboxID, []string{OutboxSending}, OutboxOutcome{State: OutboxDelivered, Result: delivery("1.00", "0.00")}); err != nil {
 		t.Fatal(err)

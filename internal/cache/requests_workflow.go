@@ -203,6 +203,10 @@ func settleBudgetRequest(ctx context.Context, db *DB, tx *sql.Tx, it OutboxItem,
 	}
 	to := map[string]string{OutboxDelivered: RequestApplied, OutboxFailed: RequestFailed, OutboxDead: RequestFailed,
 		OutboxUncertain: RequestNeedsReconciliation}[o.State]
+	if o.State == OutboxQueued && from == RequestFailed {
+		// An admin sent a failed call again (RequeueOutbox): it is on its way.
+		to = RequestApproved
+	}
 	if to == "" || (to == from && to != RequestFailed) {
 		return nil
 	}

@@ -80,6 +80,8 @@ func refHref(ref string) string {
 		return "/usage/uploads/" + id
 	case "vergeos_generate":
 		return "/billing/requests/" + id
+	case "usage_clear":
+		return "/usage/clears/" + id
 	}
 	return ""
 }
@@ -190,6 +192,10 @@ func (h *Handler) handleOutboxResolve(c echo.Context) error {
 		cache.OutboxOutcome{State: state, Error: "settled by an admin: " + reason, Actor: u.Subject, ActorName: u.DisplayName(), Reason: reason})
 	if err != nil {
 		return err
+	}
+	if state == cache.OutboxDelivered {
+		// The upstream changed: bring its data in now rather than at the next run.
+		h.Sync.Trigger(it.Upstream)
 	}
 	if err := h.flash(c, "Outbox item "+strconv.FormatInt(it.ID, 10)+" marked "+state+"."); err != nil {
 		return err

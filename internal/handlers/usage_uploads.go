@@ -129,8 +129,7 @@ func (h *Handler) handleUploadItem(c echo.Context) error {
 		return err
 	}
 	if v.InProgress {
-		// The header works where the meta element is ignored.
-		c.Response().Header().Set("Refresh", strconv.Itoa(uploadRefresh))
+		v.Page.Refresh = uploadRefresh
 	}
 	return render(c, http.StatusOK, templates.UsageUploadItem(v))
 }

@@ -487,9 +487,9 @@ func StateBadge(state string) templ.Component {
 
 func stateKind(state string) string {
 	switch state {
-	case "delivered", "applied", "approved", "loaded", "ok", "succeeded":
+	case "delivered", "applied", "approved", "loaded", "ok", "succeeded", "accepted":
 		return "ok"
-	case "failed", "dead", "denied", "error":
+	case "failed", "dead", "denied", "error", "refused", "not sent":
 		return "bad"
 	case "uncertain", "needs-reconciliation", "verify", "pending", "queued", "sending":
 		return "warn"

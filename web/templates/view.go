@@ -19,6 +19,9 @@ type Page struct {
 	Flash   string
 	// Sources is the freshness of the upstream(s) whose data the page shows.
 	Sources []Freshness
+	// Refresh, when positive, reloads the page every so many seconds (for
+	// pages that follow a delivery in progress; no JavaScript needed).
+	Refresh int
 }
 
 // NavItem is one entry of the main navigation.
