@@ -174,13 +174,19 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 // Close releases an App that was built but never Run.
 func (a *App) Close() error { return a.DB.Close() }
 
-// housekeeping removes ended sessions and stale sign-in attempts.
+// housekeeping removes ended sessions and stale sign-in attempts, and
+// thins old balance snapshots.
 func (a *App) housekeeping(ctx context.Context) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
 	for {
 		if err := a.DB.DeleteExpired(ctx, a.Config.Sessions.Idle, 10*time.Minute); err != nil && ctx.Err() == nil {
 			a.Log.Warn("housekeeping", slog.Any("error", err))
+		}
+		if n, err := a.DB.ThinBalanceSnapshots(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Warn("housekeeping", slog.Any("error", err))
+		} else if n > 0 {
+			a.Log.Info("thinned old balance snapshots", slog.Int64("removed", n))
 		}
 		select {
 		case <-ctx.Done():
