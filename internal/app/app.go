@@ -35,6 +35,10 @@ type Options struct {
 	OIDCClient *http.Client
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+	// LoginSlowdown replaces the wait imposed on an address after failed
+	// sign-ins (nil: a real wait). Tests that fail many sign-ins on purpose
+	// set a no-op.
+	LoginSlowdown func(ctx context.Context, d time.Duration)
 }
 
 // App is an assembled portal.
@@ -94,7 +98,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	a.Auth, err = auth.New(ctx, auth.Config{
 		Issuer: cfg.OIDC.Issuer, ClientID: cfg.OIDC.ClientID, ClientSecret: cfg.OIDC.ClientSecret, Scopes: cfg.OIDC.Scopes,
 		PublicURL: cfg.PublicURL, Idle: cfg.Sessions.Idle, MaxAge: cfg.Sessions.Absolute, Secure: cfg.Secure(),
-		HTTPClient: opts.OIDCClient, Now: a.now,
+		HTTPClient: opts.OIDCClient, Now: a.now, Slowdown: opts.LoginSlowdown,
 		Roles: auth.RoleMapping{RolesClaim: cfg.OIDC.RolesClaim, NameClaim: cfg.OIDC.NameClaim, AdminGroups: cfg.OIDC.AdminGroups, Manager: manager, Member: member},
 	}, a.DB, a.Log)
 	if err != nil {

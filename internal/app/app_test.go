@@ -13,7 +13,7 @@ import (
 )
 
 func TestLogin_EachDemoUserSeesRoleAndProjects(t *testing.T) {
-	p := apptest.Start(t, apptest.Options{})
+	p := apptest.Start(t, apptest.Options{Upstreams: []string{}})
 	cases := []struct {
 		user, name, roles string
 		projects          []string

@@ -180,7 +180,7 @@ func TestSecurity_SecureCookiesOverHTTPS(t *testing.T) {
 // (forged callbacks): after five, the next sign-in waits; after twenty
 // the address is refused with 429 and a message saying how long.
 func TestSecurity_FailedLoginsAreSlowedThenRefused(t *testing.T) {
-	p := apptest.Start(t, apptest.Options{Upstreams: []string{}})
+	p := apptest.Start(t, apptest.Options{Upstreams: []string{}, RealLoginSlowdown: true})
 	b := p.Anonymous(t)
 	for i := 0; i < 5; i++ {
 		start := time.Now()

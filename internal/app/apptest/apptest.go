@@ -43,6 +43,9 @@ type Options struct {
 	// TLS serves the portal over HTTPS (a certificate from the simulators'
 	// CA) with an https public URL, as in production.
 	TLS bool
+	// RealLoginSlowdown keeps the wait after failed sign-ins; without it the
+	// wait is skipped, so tests of refused sign-ins do not sleep.
+	RealLoginSlowdown bool
 }
 
 // Portal is a running portal.
@@ -110,7 +113,11 @@ func Start(t testing.TB, o Options) *Portal {
 	if os.Getenv("PORTAL_TEST_LOG") != "" {
 		logw = os.Stderr
 	}
-	a, err := app.New(context.Background(), cfg, app.Options{Logger: slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug})), Now: o.Now})
+	opts := app.Options{Logger: slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug})), Now: o.Now}
+	if !o.RealLoginSlowdown {
+		opts.LoginSlowdown = func(context.Context, time.Duration) {}
+	}
+	a, err := app.New(context.Background(), cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
