@@ -182,11 +182,17 @@ func (f RequestForm) FieldError(name string) string {
 func (b *Browser) Choose(sel, label string) {
 	b.t.Helper()
 	b.must(b.do(chromedp.SendKeys(chromedp.CSS(sel), label)), "type %q into %s", label, sel)
-	got, err := run(b, chromedp.Evaluate[string](fmt.Sprintf(`(() => { const s = document.querySelector(%q); return s.options[s.selectedIndex].text; })()`, sel)))
-	b.must(err, "read the choice of %s", sel)
-	if !strings.HasPrefix(got, label) {
+	if got := b.Selected(sel); !strings.HasPrefix(got, label) {
 		b.t.Fatalf("e2e: typing %q into %s chose %q", label, sel, got)
 	}
+}
+
+// Selected is the label of the chosen option of a <select>.
+func (b *Browser) Selected(sel string) string {
+	b.t.Helper()
+	got, err := run(b, chromedp.Evaluate[string](fmt.Sprintf(`(() => { const s = document.querySelector(%q); return s.selectedIndex < 0 ? "" : s.options[s.selectedIndex].text; })()`, sel)))
+	b.must(err, "read the choice of %s", sel)
+	return got
 }
 
 // RequestPage is one budget request's page (/requests/<id>).
