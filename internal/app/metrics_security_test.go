@@ -91,11 +91,11 @@ func TestMetrics_UpstreamTextIsEscaped(t *testing.T) {
 	admin := p.Login(t, "admin")
 
 	pages := map[string]string{}
-	for _, path := range []string{"/metrics?range=30d&size=500", "/metrics/definitions?size=500", "/metrics/installations?size=500"} {
+	for _, path := range []string{"/metrics?range=7d&size=500", "/metrics/definitions?size=500", "/metrics/installations?size=500"} {
 		pages[path] = secGet(t, admin, path)
 	}
 	csvs := map[string]string{}
-	for _, path := range []string{"/metrics.csv?range=30d", "/metrics/definitions.csv", "/metrics/installations.csv"} {
+	for _, path := range []string{"/metrics.csv?range=7d", "/metrics/definitions.csv", "/metrics/installations.csv"} {
 		csvs[path] = secGet(t, admin, path)
 	}
 	for i, pl := range sectest.Payloads {
@@ -108,18 +108,21 @@ func TestMetrics_UpstreamTextIsEscaped(t *testing.T) {
 			}
 			// The overview's chart of this definition: its title names the
 			// definition, its series the project, its axis the unit.
-			for _, svg := range svgs(t, secGet(t, admin, "/metrics?range=30d&chart="+defs[i])) {
+			for _, svg := range svgs(t, secGet(t, admin, "/metrics?range=7d&chart="+defs[i])) {
 				sectest.SVG(t, svg, pl)
 			}
 			inst := "/metrics/installations/" + insts[i]
-			page := secGet(t, admin, inst+"?range=30d")
+			page := secGet(t, admin, inst+"?range=7d")
 			sectest.HTML(t, page, pl)
 			for _, svg := range svgs(t, page) {
 				sectest.SVG(t, svg, pl)
 			}
-			sectest.CSV(t, secGet(t, admin, inst+".csv?range=30d"), pl)
-			// The push form lists the definitions by name and unit.
-			sectest.HTML(t, secGet(t, admin, inst+"/push"), pl)
+			sectest.CSV(t, secGet(t, admin, inst+".csv?range=7d"), pl)
 		})
+	}
+	// The push form lists every definition by name and unit.
+	form := secGet(t, admin, "/metrics/installations/"+insts[0]+"/push")
+	for _, pl := range sectest.Payloads {
+		sectest.HTML(t, form, pl)
 	}
 }

@@ -131,6 +131,9 @@ func TestSecurity_EveryRouteEveryRole(t *testing.T) {
 			t.Errorf("route %s %s (%s) has no row in routeTable: add its expected statuses (routes_<area>_test.go)", rt.Method, rt.Path, rt.Access)
 		}
 	}
+	// The same synced portal (a sync under the race detector takes a while)
+	// serves the checks of what another project's ids in a URL return.
+	t.Run("another project's ids in CSV filters", func(t *testing.T) { anotherProjectsCSVs(t, p, browsers) })
 }
 
 // checkSecurityHeaders checks the protective headers every answer carries.

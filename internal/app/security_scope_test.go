@@ -9,14 +9,14 @@ import (
 	"github.com/accounting-portal/portal/internal/app/apptest"
 )
 
-// TestSecurity_CSVsNeverReachAnotherProject names another project's ids
-// in the filters of CSV downloads (the route table checks the statuses
-// of such URLs; this checks what they contain): nothing of that project
-// comes back. And one manager's metric push is not another's to see.
-func TestSecurity_CSVsNeverReachAnotherProject(t *testing.T) {
-	p := apptest.Start(t, apptest.Options{})
-	p.WaitSynced(t, "obi", "argo", "amie")
-	manager, managerB, viewer, admin := p.Login(t, "manager"), p.Login(t, "manager-b"), p.Login(t, "viewer"), p.Login(t, "admin")
+// anotherProjectsCSVs names another project's ids in the filters of CSV
+// downloads (the route table checks the statuses of such URLs; this
+// checks what they contain): nothing of that project comes back. And one
+// manager's metric push is not another's to see. It runs on the route
+// table's portal (TestSecurity_EveryRouteEveryRole), whose upstreams
+// have synced.
+func anotherProjectsCSVs(t *testing.T, p *apptest.Portal, browsers map[string]*apptest.Browser) {
+	manager, managerB, viewer, admin := browsers["manager"], browsers["manager-b"], browsers["viewer"], browsers["admin"]
 	neuro, climate := project(t, p.Sims.World, "neuro-sim"), project(t, p.Sims.World, "climate-ml")
 
 	// csvRows downloads a CSV that must answer 200 and returns its rows.
