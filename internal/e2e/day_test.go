@@ -99,6 +99,12 @@ func TestDay_TopUpRequestedApprovedAndApplied(t *testing.T) {
 	}
 	b.Open("/requests/" + id)
 	b.RequestPage().WaitState("applied")
+	// The portal read the lab's balance from OBI just before and after the
+	// call; the change it saw is the amount.
+	lab := b.RequestPage().Readings()[managersLab+" (virtual lab)"]
+	if lab.Seen != "+"+amount+" matches" || lab.Expected != "+"+amount {
+		t.Errorf("the request page's readings of %s: %+v", managersLab, b.RequestPage().Readings())
+	}
 	want := before.Add(decimal.MustParse(amount))
 	b.OpenBudgets().WaitLabBalance(managersLab, want)
 	b.SignOut()

@@ -3,6 +3,8 @@ package e2e
 import (
 	"strings"
 	"testing"
+
+	"github.com/accounting-portal/portal/internal/decimal"
 )
 
 // TestKeyboard_MainPath walks the main path with the keyboard alone: the
@@ -100,7 +102,9 @@ func TestKeyboard_RequestApproveAndDownload(t *testing.T) {
 	}
 
 	a := env.Browser(t)
-	a.SignIn("admin", "/approvals")
+	a.SignIn("admin", "/budgets")
+	before := a.Budgets().LabBalance(managersLab)
+	a.Open("/approvals")
 	a.Requests()
 	a.Key(Tab)
 	if !a.FocusMatches("a.skip") {
@@ -114,4 +118,8 @@ func TestKeyboard_RequestApproveAndDownload(t *testing.T) {
 	}
 	a.Open("/requests/" + id)
 	a.RequestPage().WaitState("applied")
+	// Wait for the change to reach the budgets page too, so that the next
+	// test that reads the lab's balance finds it settled.
+	a.Open("/budgets")
+	a.Budgets().WaitLabBalance(managersLab, before.Add(decimal.MustParse("3.75")))
 }

@@ -224,6 +224,23 @@ func (p RequestPage) DenyReason() string {
 	return p.b.Text(`[data-testid="deny-reason"]`)
 }
 
+// Readings are the balances the portal read from OBI around the call:
+// per account, before, after, the change seen and the change expected
+// (nil when the page shows none).
+func (p RequestPage) Readings() map[string]Reading {
+	if !p.b.Has(`[data-testid="readings-table"]`) {
+		return nil
+	}
+	out := map[string]Reading{}
+	for _, r := range p.b.ReadTable(`[data-testid="readings-table"]`).Rows {
+		out[r[0]] = Reading{Before: r[1], After: r[2], Seen: r[3], Expected: r[4]}
+	}
+	return out
+}
+
+// Reading is one account's balances around an OBI call, as shown.
+type Reading struct{ Before, After, Seen, Expected string }
+
 // History is the timeline's entries, oldest first as shown.
 func (p RequestPage) History() []string { return p.b.Texts(`.timeline li`) }
 
