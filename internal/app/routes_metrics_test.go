@@ -36,6 +36,8 @@ func init() {
 		routeCase{Method: "GET", Route: inst + ":id", URL: inst + neuro, Want: page(404, 200, 404, 200)},
 		routeCase{Method: "GET", Route: inst + ":id", URL: inst + neuro + ".csv", Want: page(404, 200, 404, 200)},
 		routeCase{Method: "GET", Route: inst + ":id", URL: inst + climate, Want: page(200, 404, 200, 200)},
+		routeCase{Method: "GET", Route: inst + ":id", URL: inst + climate + ".csv?range=1y", Want: page(200, 404, 200, 200)},
+		routeCase{Method: "GET", Route: inst + ":id", URL: inst + "000000000000000000000000.csv", Want: page(404, 404, 404, 404)},
 		routeCase{Method: "GET", Route: inst + ":id", URL: inst + "000000000000000000000000", Want: page(404, 404, 404, 404)},
 		routeCase{Method: "GET", Route: inst + ":id/push", URL: inst + neuro + "/push", Want: page(403, 200, 404, 200)},
 		routeCase{Method: "GET", Route: inst + ":id/push", URL: inst + climate + "/push", Want: page(403, 404, 200, 200)},
@@ -43,6 +45,8 @@ func init() {
 		// who may push; nobody else learns whether the installation exists.
 		routeCase{Method: "POST", Route: inst + ":id/push", URL: inst + neuro + "/push",
 			Want: statuses{http.StatusUnauthorized, 403, http.StatusUnprocessableEntity, 404, http.StatusUnprocessableEntity}},
+		routeCase{Method: "POST", Route: inst + ":id/push", URL: inst + climate + "/push",
+			Want: statuses{http.StatusUnauthorized, 403, 404, http.StatusUnprocessableEntity, http.StatusUnprocessableEntity}},
 		routeCase{Method: "GET", Route: "/metrics/pushes", Want: page(403, 200, 200, 200)},
 		routeCase{Method: "GET", Route: "/metrics/pushes.csv", Want: page(403, 200, 200, 200)},
 		routeCase{Method: "GET", Route: "/metrics/pushes/:id", URL: "/metrics/pushes/999999", Want: page(403, 404, 404, 404)},

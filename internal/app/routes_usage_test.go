@@ -22,6 +22,8 @@ func init() {
 		routeCase{Method: "GET", Route: "/usage/failed", URL: "/usage/failed?project=TG-NEU240001&sort=-charge", Want: everyoneSignedIn},
 		routeCase{Method: "GET", Route: "/usage/failed", URL: "/usage/failed?type=Spreadsheet", Want: page(400, 400, 400, 400)},
 		routeCase{Method: "GET", Route: "/usage/failed.csv", Want: everyoneSignedIn},
+		// Its CSV twin, likewise (TestSecurity_CSVsNeverReachAnotherProject checks it is empty).
+		routeCase{Method: "GET", Route: "/usage/failed.csv", URL: "/usage/failed.csv?project=TG-NEU240001", Want: everyoneSignedIn},
 		// An empty selection is refused with the page and its reason.
 		routeCase{Method: "POST", Route: "/usage/failed/clear", Want: adminPost(http.StatusUnprocessableEntity)},
 		routeCase{Method: "GET", Route: "/usage/clears", Want: adminPage(200)},

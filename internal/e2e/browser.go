@@ -156,6 +156,14 @@ func (b *Browser) Text(sel string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
+// Value is the current value of the form control matching a CSS selector.
+func (b *Browser) Value(sel string) string {
+	b.t.Helper()
+	s, err := run(b, chromedp.Evaluate[string](fmt.Sprintf(`document.querySelector(%q).value`, sel)))
+	b.must(err, "read the value of %s", sel)
+	return s
+}
+
 // Count is how many elements match a CSS selector now (no waiting).
 func (b *Browser) Count(sel string) int {
 	b.t.Helper()
@@ -201,7 +209,12 @@ func (b *Browser) Click(sel string) int {
 // Fill types text into the field matching a CSS selector.
 func (b *Browser) Fill(sel, text string) {
 	b.t.Helper()
-	b.must(b.do(chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Clear(chromedp.CSS(sel)), chromedp.SendKeys(chromedp.CSS(sel), text)), "type into %s", sel)
+	// The field is emptied by script: chromedp.Clear fails on an empty
+	// textarea (it has no text node to clear).
+	b.must(b.do(chromedp.WaitVisible(chromedp.CSS(sel))), "wait for %s", sel)
+	_, err := run(b, chromedp.Evaluate[bool](fmt.Sprintf(`(() => { document.querySelector(%q).value = ""; return true; })()`, sel)))
+	b.must(err, "empty %s", sel)
+	b.must(b.do(chromedp.SendKeys(chromedp.CSS(sel), text)), "type into %s", sel)
 }
 
 // Key presses keys (e.g. "\t" for Tab, "\r" for Enter) in the focused element.

@@ -45,3 +45,36 @@ func (b *Browser) UploadState() string {
 	b.t.Helper()
 	return b.Text(`[data-testid="upload-state"] .badge`)
 }
+
+// OpenUsage follows the navigation to the usage status page.
+func (b *Browser) OpenUsage() {
+	b.t.Helper()
+	if st := b.GoTo("Usage"); st != 200 {
+		b.t.Fatalf("e2e: Usage answered %d (at %s)", st, b.URL())
+	}
+	b.WaitFor(`[data-testid="usage-status-table"]`)
+}
+
+// UsageStatusCSV is the status table (records per day and resource) and its download.
+var UsageStatusCSV = CSVTable{Table: `[data-testid="usage-status-table"]`, Link: `[data-testid="csv-link"]`, Count: `[data-testid="row-count"]`,
+	File: "usage_status_", Cols: []Col{
+		{Screen: "Day (UTC)", Show: Field("day_utc")},
+		{Screen: "Resource", Show: Field("resource")},
+		{Screen: "Loaded records", Show: Grouped("loaded_records")},
+		{Screen: "Failed records", Show: Grouped("failed_records")},
+		{Screen: "Total charge (allocation units)", Show: Field("total_charge_allocation_units")},
+	}}
+
+// FailedRecordsCSV is the failed records table (grouped by error) and its download.
+var FailedRecordsCSV = CSVTable{Table: `[data-testid="failed-table"]`, Link: `[data-testid="csv-link"]`, Count: `[data-testid="row-count"]`,
+	File: "usage_failed_records", Cols: []Col{
+		{Screen: "FailedRecordID", Show: Field("failed_record_id")},
+		{Screen: "Type", Show: Field("usage_type")},
+		{Screen: "Resource", Show: Field("resource")},
+		{Screen: "Project", Show: Field("local_project_id"), Prefix: true}, // then the portal's name of it
+		{Screen: "LocalRecordID", Show: Field("local_record_id")},
+		{Screen: "User", Show: Field("username")},
+		{Screen: "Start (UTC)", Show: UTC("start_utc", Second)},
+		{Screen: "End (UTC)", Show: UTC("end_utc", Second)},
+		{Screen: "Charge (allocation units)", Show: Field("charge_allocation_units"), Prefix: true}, // then its problems
+	}}

@@ -1,0 +1,128 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/accounting-portal/portal/internal/app/apptest"
+	"github.com/accounting-portal/portal/internal/sectest"
+	"github.com/accounting-portal/portal/internal/sim/argo"
+)
+
+// secResync runs a sync of the upstream now and waits until it has
+// finished (a run after the last one recorded).
+func secResync(t *testing.T, p *apptest.Portal, upstream string) {
+	t.Helper()
+	ctx := context.Background()
+	runs, _ := p.App.DB.RecentSyncRuns(ctx, upstream, 1)
+	var last int64
+	if len(runs) > 0 {
+		last = runs[0].ID
+	}
+	if err := p.App.Sync.Trigger(upstream); err != nil {
+		t.Fatal(err)
+	}
+	apptest.WaitFor(t, time.Minute, "a sync of "+upstream, func() bool {
+		runs, _ := p.App.DB.RecentSyncRuns(ctx, upstream, 1)
+		return len(runs) > 0 && runs[0].ID > last && !runs[0].Finished.IsZero()
+	})
+	if runs, _ := p.App.DB.RecentSyncRuns(ctx, upstream, 1); runs[0].Error != "" {
+		t.Fatalf("the sync of %s failed: %s", upstream, runs[0].Error)
+	}
+}
+
+var svgRE = regexp.MustCompile(`(?s)<svg.*?</svg>`)
+
+// svgs are the drawings of a page.
+func svgs(t *testing.T, body string) []string {
+	t.Helper()
+	out := svgRE.FindAllString(body, -1)
+	if len(out) == 0 {
+		t.Fatal("the page draws no chart")
+	}
+	return out
+}
+
+// secGet fetches a page that must answer 200.
+func secGet(t *testing.T, b *apptest.Browser, path string) string {
+	t.Helper()
+	r := b.Get(path)
+	if r.Status != http.StatusOK {
+		t.Fatalf("GET %s: %d", path, r.Status)
+	}
+	return r.Body
+}
+
+// TestMetrics_UpstreamTextIsEscaped plants every payload in ARGO's own
+// words, through the simulator: project titles and acronyms, provider
+// names, installation names, infrastructures and resources, metric
+// definition names, descriptions and unit types. The real client syncs
+// them; every metrics page shows them as text, the charts' titles and
+// series carry them escaped, and the CSVs neutralise them.
+func TestMetrics_UpstreamTextIsEscaped(t *testing.T) {
+	p, _ := startArgo(t, nil)
+	sim := p.Sims.Argo
+	defs, insts := make([]string, len(sectest.Payloads)), make([]string, len(sectest.Payloads))
+	for i, pl := range sectest.Payloads {
+		proj, prov := fmt.Sprintf("XSS-%d", i), fmt.Sprintf("xss-provider-%d", i)
+		defs[i], insts[i] = fmt.Sprintf("%024x", 0xbad000+i), fmt.Sprintf("%024x", 0xbee000+i)
+		// Half the projects have no title: the pages name them by acronym.
+		title, acronym := pl.Raw, fmt.Sprintf("ACR%d", i)
+		if i%2 == 1 {
+			title, acronym = "", pl.Raw
+		}
+		for _, err := range []error{
+			sim.AddProject(argo.Project{ID: proj, Acronym: acronym, Title: title, StartDate: "2024-01-01", EndDate: "2030-12-31"}),
+			sim.AddProvider(argo.Provider{ID: prov, Name: pl.Raw, Abbreviation: pl.Raw, Website: "https://provider.example.org"}),
+			sim.AddMetricDefinition(argo.MetricDefinition{ID: defs[i], Name: pl.Raw, Description: pl.Raw, UnitType: pl.Raw, MetricType: "aggregated"}),
+			sim.AddInstallation(argo.Installation{ID: insts[i], ProjectID: proj, ProviderID: prov, Infrastructure: pl.Raw, Name: pl.Raw,
+				Resource: pl.Raw, UnitOfAccess: defs[i], MetricDefinitionIDs: []string{defs[i]}}),
+		} {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	secResync(t, p, "argo")
+	admin := p.Login(t, "admin")
+
+	pages := map[string]string{}
+	for _, path := range []string{"/metrics?range=7d&size=500", "/metrics/definitions?size=500", "/metrics/installations?size=500"} {
+		pages[path] = secGet(t, admin, path)
+	}
+	csvs := map[string]string{}
+	for _, path := range []string{"/metrics.csv?range=7d", "/metrics/definitions.csv", "/metrics/installations.csv"} {
+		csvs[path] = secGet(t, admin, path)
+	}
+	for i, pl := range sectest.Payloads {
+		t.Run(pl.Marker(), func(t *testing.T) {
+			for path, body := range pages {
+				t.Run(path, func(t *testing.T) { sectest.HTML(t, body, pl) })
+			}
+			for path, body := range csvs {
+				t.Run(path, func(t *testing.T) { sectest.CSV(t, body, pl) })
+			}
+			// The overview's chart of this definition: its title names the
+			// definition, its series the project, its axis the unit.
+			for _, svg := range svgs(t, secGet(t, admin, "/metrics?range=7d&chart="+defs[i])) {
+				sectest.SVG(t, svg, pl)
+			}
+			inst := "/metrics/installations/" + insts[i]
+			page := secGet(t, admin, inst+"?range=7d")
+			sectest.HTML(t, page, pl)
+			for _, svg := range svgs(t, page) {
+				sectest.SVG(t, svg, pl)
+			}
+			sectest.CSV(t, secGet(t, admin, inst+".csv?range=7d"), pl)
+		})
+	}
+	// The push form lists every definition by name and unit.
+	form := secGet(t, admin, "/metrics/installations/"+insts[0]+"/push")
+	for _, pl := range sectest.Payloads {
+		sectest.HTML(t, form, pl)
+	}
+}
