@@ -113,24 +113,8 @@ func (db *DB) refreshUpload(ctx context.Context, tx *sql.Tx, id int64) (string, 
 }
 
 // amieOutboxStates counts the outbox items of ref per state.
-func amieOutboxStates(ctx context.Context, q interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, ref string) (map[string]int, error) {
-	rows, err := q.QueryContext(ctx, `SELECT state, COUNT(*) FROM outbox WHERE ref = ? GROUP BY state`, ref)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var s string
-		var n int
-		if err := rows.Scan(&s, &n); err != nil {
-			return nil, err
-		}
-		out[s] = n
-	}
-	return out, rows.Err()
+func amieOutboxStates(ctx context.Context, q querier, ref string) (map[string]int, error) {
+	return countByState(ctx, q, `SELECT state, COUNT(*) FROM outbox WHERE ref = ? GROUP BY state`, ref)
 }
 
 // usageUploadState derives an upload's state from its requests' states.

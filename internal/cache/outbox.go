@@ -366,19 +366,9 @@ func (db *DB) OutboxAttempts(ctx context.Context, id int64) ([]OutboxAttempt, er
 
 // OutboxCounts returns how many items are in each state.
 func (db *DB) OutboxCounts(ctx context.Context) (map[string]int, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT state, COUNT(*) FROM outbox GROUP BY state`)
+	out, err := countByState(ctx, db.r, `SELECT state, COUNT(*) FROM outbox GROUP BY state`)
 	if err != nil {
 		return nil, fmt.Errorf("cache: outbox counts: %w", err)
 	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var s string
-		var n int
-		if err := rows.Scan(&s, &n); err != nil {
-			return nil, err
-		}
-		out[s] = n
-	}
-	return out, rows.Err()
+	return out, nil
 }

@@ -108,21 +108,11 @@ func eachRequest(ctx context.Context, tx *sql.Tx, f BudgetRequestFilter, fn func
 func (db *DB) BudgetRequestCounts(ctx context.Context, requestedBy string) (map[string]int, error) {
 	f := BudgetRequestFilter{RequestedBy: requestedBy}
 	w, args := f.where()
-	rows, err := db.r.QueryContext(ctx, `SELECT r.state, COUNT(*) FROM budget_requests r WHERE `+w+` GROUP BY r.state`, args...)
+	out, err := countByState(ctx, db.r, `SELECT r.state, COUNT(*) FROM budget_requests r WHERE `+w+` GROUP BY r.state`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("cache: budget request counts: %w", err)
 	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var s string
-		var n int
-		if err := rows.Scan(&s, &n); err != nil {
-			return nil, err
-		}
-		out[s] = n
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // TakeBudgetOutcomes returns the requests of subject whose state moved

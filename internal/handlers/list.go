@@ -211,3 +211,17 @@ func csvFilename(view string, tr TimeRange) string {
 	}
 	return fmt.Sprintf("%s_%s_%s.csv", view, tr.From.Format("2006-01-02"), tr.To.Add(-time.Nanosecond).Format("2006-01-02"))
 }
+
+// pathWithQuery builds a link with query parameters (empty ones left out).
+func pathWithQuery(path string, kv ...string) string {
+	q := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] != "" {
+			q.Set(kv[i], kv[i+1])
+		}
+	}
+	if len(q) == 0 {
+		return path
+	}
+	return path + "?" + q.Encode()
+}

@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -159,19 +158,5 @@ func granularityOptions(current string) []templates.SelectOption {
 
 // csvNumber writes a number for a spreadsheet: plain digits, a dot.
 func csvNumber(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
-
-// pathWithQuery builds a link with query parameters (empty ones left out).
-func pathWithQuery(path string, kv ...string) string {
-	q := url.Values{}
-	for i := 0; i+1 < len(kv); i += 2 {
-		if kv[i+1] != "" {
-			q.Set(kv[i], kv[i+1])
-		}
-	}
-	if len(q) == 0 {
-		return path
-	}
-	return path + "?" + q.Encode()
-}
 
 func unixUTC(s int64) time.Time { return time.Unix(s, 0).UTC() }

@@ -4,9 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -150,8 +148,8 @@ func (h *Handler) clearsCSV(c echo.Context, f cache.ClearFilter) error {
 		}
 		for _, cl := range clears {
 			r := usageClearRow(cl)
-			if err := w.row([]string{strconv.FormatInt(r.ID, 10), usageCSVTime(r.Created), r.By, strconv.Itoa(r.Records), r.State,
-				usageCSVTime(r.Updated), usageJoinIDs(cl.FailedIDs)}); err != nil {
+			if err := w.row([]string{strconv.FormatInt(r.ID, 10), csvTime(r.Created), r.By, strconv.Itoa(r.Records), r.State,
+				csvTime(r.Updated), usageJoinIDs(cl.FailedIDs)}); err != nil {
 				return w.finish(err)
 			}
 		}
@@ -208,26 +206,4 @@ func usageJoinIDs(ids []int64) string {
 		b = strconv.AppendInt(b, id, 10)
 	}
 	return string(b)
-}
-
-// usageCSVTime writes a time in CSV downloads: RFC 3339 in UTC, empty for none.
-func usageCSVTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339)
-}
-
-// usagePathQuery builds path?k=v&... .
-func usagePathQuery(path string, kv ...string) string {
-	q := url.Values{}
-	for i := 0; i+1 < len(kv); i += 2 {
-		if kv[i+1] != "" {
-			q.Set(kv[i], kv[i+1])
-		}
-	}
-	if len(q) == 0 {
-		return path
-	}
-	return path + "?" + q.Encode()
 }

@@ -144,6 +144,6 @@ func (h *Handler) failedCSV(c echo.Context, f cache.FailedFilter) error {
 	}
 	return w.finish(h.Usage.EachFailed(c.Request().Context(), f, func(r cache.AMIEFailedRecord) error {
 		return w.row([]string{r.Error, strconv.FormatInt(r.FailedID, 10), r.UsageType, r.Resource, r.LocalProjectID, r.ProjectKey,
-			r.LocalRecordID, r.Username, usageCSVTime(r.Start), usageCSVTime(r.End), r.Charge, r.LocalReference, r.Problems})
+			r.LocalRecordID, r.Username, csvTime(r.Start), csvTime(r.End), r.Charge, r.LocalReference, r.Problems})
 	}))
 }

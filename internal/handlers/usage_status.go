@@ -82,7 +82,7 @@ func usageFailedHref(resource string) string {
 	if resource == "" {
 		return "/usage/failed"
 	}
-	return usagePathQuery("/usage/failed", "resource", resource)
+	return pathWithQuery("/usage/failed", "resource", resource)
 }
 
 // usageStatusChart draws loaded and failed records per day as stacked bars.

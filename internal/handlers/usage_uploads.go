@@ -69,7 +69,7 @@ func (h *Handler) uploadsCSV(c echo.Context, f cache.UploadFilter) error {
 	}
 	return w.finish(h.Usage.EachUsageUpload(c.Request().Context(), f, func(u cache.UsageUpload) error {
 		r := usageUploadRow(u)
-		return w.row([]string{strconv.FormatInt(u.ID, 10), usageCSVTime(u.Created), r.By, u.UsageType, u.Filename, strconv.Itoa(u.Records),
+		return w.row([]string{strconv.FormatInt(u.ID, 10), csvTime(u.Created), r.By, u.UsageType, u.Filename, strconv.Itoa(u.Records),
 			u.TotalCharge, strings.Join(u.Projects, " "), strconv.Itoa(u.Chunks), strconv.Itoa(u.ChunksDelivered),
 			strconv.Itoa(u.Accepted), strconv.Itoa(u.Refused), strconv.Itoa(u.NotSent), u.State})
 	}))
@@ -227,7 +227,7 @@ func (h *Handler) uploadRecordsCSV(c echo.Context, up *cache.UsageUpload, f cach
 		return err
 	}
 	return w.finish(h.Usage.EachUploadRecord(c.Request().Context(), f, func(r cache.UploadRecord) error {
-		return w.row([]string{strconv.Itoa(r.Line), r.LocalRecordID, r.Resource, r.LocalProjectID, r.Username, usageCSVTime(r.Start),
-			usageCSVTime(r.End), r.Charge, strconv.Itoa(r.Chunk + 1), r.Outcome, r.Error, r.Processing})
+		return w.row([]string{strconv.Itoa(r.Line), r.LocalRecordID, r.Resource, r.LocalProjectID, r.Username, csvTime(r.Start),
+			csvTime(r.End), r.Charge, strconv.Itoa(r.Chunk + 1), r.Outcome, r.Error, r.Processing})
 	}))
 }
