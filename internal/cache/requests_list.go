@@ -119,6 +119,16 @@ func (db *DB) BudgetRequestCounts(ctx context.Context, requestedBy string) (map[
 // since the requester was last told (approved, applied, failed, needs
 // reconciliation, denied), and records that they have now been told.
 func (db *DB) TakeBudgetOutcomes(ctx context.Context, subject string) ([]BudgetRequest, error) {
+	// Most page views have nothing to tell: look on a reader first, so that
+	// a page does not queue for the one writer connection behind a sync.
+	var pending bool
+	if err := db.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM budget_requests WHERE requested_by = ?
+		AND state IN ('approved', 'applied', 'failed', 'needs-reconciliation', 'denied') AND notified <> state)`, subject).Scan(&pending); err != nil {
+		return nil, fmt.Errorf("cache: budget outcomes: %w", err)
+	}
+	if !pending {
+		return nil, nil
+	}
 	var out []BudgetRequest
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT `+requestCols+requestFrom+` WHERE r.requested_by = ?

@@ -282,3 +282,21 @@ func TestBudgetRequest_SentAgainAfterFailingCanStillApply(t *testing.T) {
 		t.Fatalf("after a successful resend: %s", got.State)
 	}
 }
+
+// A page asks for outcomes on every view; with nothing to tell it must not
+// wait for the writer connection, which a sync may hold for seconds.
+func TestTakeBudgetOutcomes_NothingPendingNeedsNoWriter(t *testing.T) {
+	db, _ := MustOpen(t)
+	ctx := context.Background()
+	tx, err := db.w.BeginTx(ctx, nil) // the one writer connection, busy
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	quick, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	got, err := db.TakeBudgetOutcomes(quick, "demo-manager")
+	if err != nil || len(got) != 0 {
+		t.Fatalf("outcomes %v, %v", got, err)
+	}
+}
