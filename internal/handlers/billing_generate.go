@@ -60,10 +60,7 @@ func (h *Handler) handleBillingGenerate(c echo.Context) error {
 		return err
 	}
 	h.Outbox.Notify()
-	if err := h.flash(c, "Request "+strconv.FormatInt(id, 10)+" to generate a billing record is queued for VergeOS."); err != nil {
-		return err
-	}
-	return c.Redirect(http.StatusSeeOther, "/billing/requests/"+strconv.FormatInt(id, 10))
+	return h.flashRedirect(c, "Request "+strconv.FormatInt(id, 10)+" to generate a billing record is queued for VergeOS.", "/billing/requests/"+strconv.FormatInt(id, 10))
 }
 
 // rerenderBilling shows the billing page again with the generate form's

@@ -218,8 +218,5 @@ func (h *Handler) handlePushSubmit(c echo.Context) error {
 		return err
 	}
 	h.Outbox.Notify()
-	if err := h.flash(c, fmt.Sprintf("Metric push %d is queued for ARGO. This page shows when ARGO has it.", id)); err != nil {
-		return err
-	}
-	return c.Redirect(http.StatusSeeOther, "/metrics/pushes/"+strconv.FormatInt(id, 10))
+	return h.flashRedirect(c, fmt.Sprintf("Metric push %d is queued for ARGO. This page shows when ARGO has it.", id), "/metrics/pushes/"+strconv.FormatInt(id, 10))
 }

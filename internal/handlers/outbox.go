@@ -197,10 +197,7 @@ func (h *Handler) handleOutboxResolve(c echo.Context) error {
 		// The upstream changed: bring its data in now rather than at the next run.
 		h.Sync.Trigger(it.Upstream)
 	}
-	if err := h.flash(c, "Outbox item "+strconv.FormatInt(it.ID, 10)+" marked "+state+"."); err != nil {
-		return err
-	}
-	return c.Redirect(http.StatusSeeOther, "/outbox/"+strconv.FormatInt(it.ID, 10))
+	return h.flashRedirect(c, "Outbox item "+strconv.FormatInt(it.ID, 10)+" marked "+state+".", "/outbox/"+strconv.FormatInt(it.ID, 10))
 }
 
 func (h *Handler) handleOutboxRequeue(c echo.Context) error {
@@ -213,8 +210,5 @@ func (h *Handler) handleOutboxRequeue(c echo.Context) error {
 		return err
 	}
 	h.Outbox.Notify()
-	if err := h.flash(c, "Outbox item "+strconv.FormatInt(it.ID, 10)+" will be sent again."); err != nil {
-		return err
-	}
-	return c.Redirect(http.StatusSeeOther, "/outbox/"+strconv.FormatInt(it.ID, 10))
+	return h.flashRedirect(c, "Outbox item "+strconv.FormatInt(it.ID, 10)+" will be sent again.", "/outbox/"+strconv.FormatInt(it.ID, 10))
 }

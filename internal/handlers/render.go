@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"net/http"
+
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
@@ -46,10 +48,14 @@ func (h *Handler) page(c echo.Context, title, section string, upstreams ...strin
 	return p, nil
 }
 
-// flash leaves a message for the next page of this session.
-func (h *Handler) flash(c echo.Context, msg string) error {
+// flashRedirect leaves a message for the next page of this session and
+// answers the form with a 303 to that page (POST, redirect, GET).
+func (h *Handler) flashRedirect(c echo.Context, msg, url string) error {
 	ctx := c.Request().Context()
-	return h.Store.SetFlash(ctx, auth.SessionTokenFromContext(ctx), msg)
+	if err := h.Store.SetFlash(ctx, auth.SessionTokenFromContext(ctx), msg); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, url)
 }
 
 // source returns the configuration of an upstream.

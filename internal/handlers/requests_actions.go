@@ -30,10 +30,7 @@ func (h *Handler) handleRequestCancel(c echo.Context) error {
 	if err := h.Budgets.CancelBudgetRequest(c.Request().Context(), r.ID, u.Subject, u.DisplayName()); err != nil {
 		return err
 	}
-	if err := h.flash(c, "Request "+strconv.FormatInt(r.ID, 10)+" cancelled."); err != nil {
-		return err
-	}
-	return c.Redirect(http.StatusSeeOther, "/requests/"+strconv.FormatInt(r.ID, 10))
+	return h.flashRedirect(c, "Request "+strconv.FormatInt(r.ID, 10)+" cancelled.", "/requests/"+strconv.FormatInt(r.ID, 10))
 }
 
 // handleRequestApprove approves a pending request: the OBI call is queued
@@ -49,10 +46,7 @@ func (h *Handler) handleRequestApprove(c echo.Context) error {
 		return err
 	}
 	h.Outbox.Notify()
-	if err := h.flash(c, "Request "+strconv.FormatInt(r.ID, 10)+" approved: "+r.Summary()+". It is being sent to OBI."); err != nil {
-		return err
-	}
-	return c.Redirect(http.StatusSeeOther, afterDecision(c, r.ID))
+	return h.flashRedirect(c, "Request "+strconv.FormatInt(r.ID, 10)+" approved: "+r.Summary()+". It is being sent to OBI.", afterDecision(c, r.ID))
 }
 
 func (h *Handler) handleRequestDeny(c echo.Context) error {
@@ -70,10 +64,7 @@ func (h *Handler) handleRequestDeny(c echo.Context) error {
 	if err := h.Budgets.DenyBudgetRequest(c.Request().Context(), r.ID, u.Subject, u.DisplayName(), reason); err != nil {
 		return err
 	}
-	if err := h.flash(c, "Request "+strconv.FormatInt(r.ID, 10)+" denied."); err != nil {
-		return err
-	}
-	return c.Redirect(http.StatusSeeOther, afterDecision(c, r.ID))
+	return h.flashRedirect(c, "Request "+strconv.FormatInt(r.ID, 10)+" denied.", afterDecision(c, r.ID))
 }
 
 // handleRequestReconcile records what an admin found in OBI about a call
@@ -104,10 +95,7 @@ func (h *Handler) handleRequestReconcile(c echo.Context) error {
 		// Show the new balance without waiting for the schedule.
 		_ = h.Sync.Trigger(portal.UpstreamOBI)
 	}
-	if err := h.flash(c, "Request "+strconv.FormatInt(r.ID, 10)+" marked "+outcome+"."); err != nil {
-		return err
-	}
-	return c.Redirect(http.StatusSeeOther, "/requests/"+strconv.FormatInt(r.ID, 10))
+	return h.flashRedirect(c, "Request "+strconv.FormatInt(r.ID, 10)+" marked "+outcome+".", "/requests/"+strconv.FormatInt(r.ID, 10))
 }
 
 // rerenderRequest shows the request page again with a refused form's

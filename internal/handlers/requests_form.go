@@ -199,10 +199,7 @@ func (h *Handler) handleRequestCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := h.flash(c, "Request "+strconv.FormatInt(id, 10)+" sent. An admin will review it; its state shows here and in your requests."); err != nil {
-		return err
-	}
-	return c.Redirect(http.StatusSeeOther, "/requests/"+strconv.FormatInt(id, 10))
+	return h.flashRedirect(c, "Request "+strconv.FormatInt(id, 10)+" sent. An admin will review it; its state shows here and in your requests.", "/requests/"+strconv.FormatInt(id, 10))
 }
 
 // renderRequestForm shows the form with what the user may request for.

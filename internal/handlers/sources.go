@@ -64,8 +64,5 @@ func (h *Handler) handleSyncNow(c echo.Context) error {
 	if err := h.Sync.Trigger(up); err != nil {
 		return err
 	}
-	if err := h.flash(c, portal.UpstreamTitle(up)+": a sync has started. Reload this page to see it finish."); err != nil {
-		return err
-	}
-	return c.Redirect(http.StatusSeeOther, "/sources")
+	return h.flashRedirect(c, portal.UpstreamTitle(up)+": a sync has started. Reload this page to see it finish.", "/sources")
 }

@@ -68,10 +68,7 @@ func (h *Handler) handleUsageClear(c echo.Context) error {
 		return err
 	}
 	h.Outbox.Notify()
-	if err := h.flash(c, fmt.Sprintf("Clear request %d queued for %s. It is confirmed once AMIE no longer lists them.", id, what)); err != nil {
-		return err
-	}
-	return c.Redirect(http.StatusSeeOther, "/usage/clears/"+strconv.FormatInt(id, 10))
+	return h.flashRedirect(c, fmt.Sprintf("Clear request %d queued for %s. It is confirmed once AMIE no longer lists them.", id, what), "/usage/clears/"+strconv.FormatInt(id, 10))
 }
 
 // confirmGroupClear asks before clearing every record of an error.

@@ -146,10 +146,7 @@ func (h *Handler) handleUpload(c echo.Context) error {
 		return err
 	}
 	h.Outbox.Notify()
-	if err := h.flash(c, fmt.Sprintf("Upload %d: all %s records were checked and are being sent in %d requests.", id, templates.Int(int64(rep.Rows)), chunks)); err != nil {
-		return err
-	}
-	return c.Redirect(http.StatusSeeOther, "/usage/uploads/"+strconv.FormatInt(id, 10))
+	return h.flashRedirect(c, fmt.Sprintf("Upload %d: all %s records were checked and are being sent in %d requests.", id, templates.Int(int64(rep.Rows)), chunks), "/usage/uploads/"+strconv.FormatInt(id, 10))
 }
 
 // refuseUpload re-renders the form with the file's problems.
