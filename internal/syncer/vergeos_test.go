@@ -102,7 +102,7 @@ func TestSyncVergeOS_TwiceGivesTheSameRows(t *testing.T) {
 
 func TestSyncVergeOS_FailureKeepsDataAndTheNextRunContinues(t *testing.T) {
 	clk := &clock{t: time.Date(2026, 3, 9, 15, 30, 0, 0, time.UTC)}
-	sim, client := startVergeOS(t, 1, clk.Now, vergeos.Config{PageSize: 100, Retries: -1})
+	sim, client := startVergeOS(t, 1, clk.Now, vergeos.Config{PageSize: 100})
 	db := openDB(t)
 	ctx := context.Background()
 	// The third page of the first run is garbage: the run fails with the

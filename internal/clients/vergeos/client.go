@@ -29,8 +29,8 @@ const (
 	MaxPageSize     = 1000
 )
 
-// DefaultRetries is the number of extra attempts for a read when
-// Config.Retries is 0: the same as pyvergeos (urllib3 Retry(total=3)).
+// DefaultRetries is a sensible number of extra attempts for reads: the
+// same as pyvergeos (urllib3 Retry(total=3)).
 const DefaultRetries = 3
 
 // upstreamName names VergeOS in every message.
@@ -53,7 +53,8 @@ type Config struct {
 	// Timeout bounds each attempt; 0 means 30 seconds.
 	Timeout time.Duration
 	// Retries is the number of extra attempts for reads that failed with
-	// 429, 5xx or a transport error; 0 means DefaultRetries, negative means none.
+	// 429, 5xx or a transport error; 0 means none, as in the portal's other
+	// clients (the portal passes DefaultRetries).
 	Retries int
 	// Backoff is the wait before the first retry, doubled each time; 0 means 500ms.
 	Backoff time.Duration
@@ -93,19 +94,15 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Timeout < 0 {
 		return nil, portal.Errorf(portal.EINVALID, "vergeos: config: Timeout must not be negative")
 	}
-	retries := cfg.Retries
-	switch {
-	case retries == 0:
-		retries = DefaultRetries
-	case retries < 0:
-		retries = 0
+	if cfg.Retries < 0 {
+		return nil, portal.Errorf(portal.EINVALID, "vergeos: config: Retries must not be negative, got %d", cfg.Retries)
 	}
 	return &Client{
 		base:     base,
 		auth:     auth,
 		pageSize: size,
 		caller: &upstream.Caller{
-			Name: upstreamName, HTTP: cfg.HTTPClient, Timeout: cfg.Timeout, Retries: retries,
+			Name: upstreamName, HTTP: cfg.HTTPClient, Timeout: cfg.Timeout, Retries: cfg.Retries,
 			Backoff: cfg.Backoff, Logger: cfg.Logger, Debug: cfg.Debug, Message: errorMessage,
 		},
 	}, nil

@@ -33,6 +33,7 @@ func TestNew_Validation(t *testing.T) {
 		"User is required":         {BaseURL: "https://x", Password: "p"},
 		"credentials are required": {BaseURL: "https://x"},
 		"PageSize must be":         {BaseURL: "https://x", APIKey: "k", PageSize: 1001},
+		"Retries must not be":      {BaseURL: "https://x", APIKey: "k", Retries: -1},
 		"must not carry":           {BaseURL: "https://x?a=b", APIKey: "k"},
 	}
 	for want, c := range bad {

@@ -34,7 +34,7 @@ func serveFixture(t *testing.T, status int, body []byte) *Client {
 		w.Write(body)
 	}))
 	t.Cleanup(srv.Close)
-	c, err := New(Config{BaseURL: srv.URL, User: "u", Password: "p", Retries: -1})
+	c, err := New(Config{BaseURL: srv.URL, User: "u", Password: "p"})
 	if err != nil {
 		t.Fatal(err)
 	}
