@@ -43,17 +43,16 @@ type Options struct {
 
 // App is an assembled portal.
 type App struct {
-	Config   *config.Config
-	Log      *slog.Logger
-	DB       *cache.DB
-	Auth     *auth.Auth
-	Handler  *handlers.Handler
-	Echo     *echo.Echo
-	Sync     *syncer.Scheduler
-	Outbox   *outbox.Dispatcher
-	Catalog  *portal.Catalog
-	now      func() time.Time
-	upstream upstreamSet
+	Config  *config.Config
+	Log     *slog.Logger
+	DB      *cache.DB
+	Auth    *auth.Auth
+	Handler *handlers.Handler
+	Echo    *echo.Echo
+	Sync    *syncer.Scheduler
+	Outbox  *outbox.Dispatcher
+	Catalog *portal.Catalog
+	now     func() time.Time
 }
 
 // New opens the database, loads the catalogue, discovers the identity

@@ -1,8 +1,5 @@
 package app
 
-// upstreamSet holds the clients of the configured upstreams.
-type upstreamSet struct{}
-
 // wireUpstreams builds a client for each configured upstream and registers
 // its sync job and its outbox deliverers.
 func (a *App) wireUpstreams() error {

@@ -116,8 +116,8 @@ func TestSyncVergeOS_FailureKeepsDataAndTheNextRunContinues(t *testing.T) {
 		t.Fatalf("%d rows kept after the failure, want the 200 stored", len(rows))
 	}
 	n, err = SyncVergeOS(ctx, client, db)
-	if err != nil || int64(len(dump(t, db))) != sim.RecordCount() {
-		t.Fatalf("the next run: %v; %d rows of %d", err, len(dump(t, db)), sim.RecordCount())
+	if err != nil || int64(len(dump(t, db))) != sim.RecordCount() || n != sim.RecordCount()-200 {
+		t.Fatalf("the next run: %v; wrote %d, %d rows of %d", err, n, len(dump(t, db)), sim.RecordCount())
 	}
 	complete := dump(t, db)
 	// VergeOS down: the run fails and nothing is lost.

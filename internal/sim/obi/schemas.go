@@ -44,29 +44,22 @@ var (
 	vlabAccountIn = schema{uuidF("id"), strF("name"), {name: "balance", kind: kDec, ge: "0", optional: true}}
 	projAccountIn = schema{uuidF("id"), strF("name"), uuidF("vlab_id")}
 
-	topUpIn         = schema{uuidF("vlab_id"), amountF("amount")}
-	assignIn        = schema{uuidF("vlab_id"), uuidF("proj_id"), amountF("amount")}
-	reverseIn       = assignIn
-	moveIn          = schema{uuidF("vlab_id"), uuidF("debited_from"), uuidF("credited_to"), amountF("amount")}
-	grantIn         = schema{uuidF("proj_id"), amountF("amount")}
-	depleteProjIn   = schema{uuidF("proj_id")}
-	depleteVlabIn   = schema{uuidF("vlab_id")}
-	estimateIn      = schema{uuidF("proj_id"), literalF(typeOneshot), subtypeF("subtype"), countF("count")}
-	reserveBase     = schema{uuidF("proj_id"), uuidF("user_id"), optional(uuidF("group_id")), optional(strF("name"))}
-	reserveOneshot  = append(append(schema{}, reserveBase...), literalF(typeOneshot), subtypeF("subtype"), countF("count"))
-	reserveLongrun  = append(append(schema{}, reserveBase...), literalF(typeLongrun), subtypeF("subtype"), countF("duration"), countF("instances"), optional(strF("instance_type")))
-	priceIn         = schema{{name: "service_type", kind: kEnum, values: serviceTypes}, subtypeF("service_subtype"), {name: "valid_from", kind: kAware}, nullable(field{name: "valid_to", kind: kAware}), {name: "tiers", kind: kTiers}, nullable(uuidF("vlab_id"))}
-	tierSchema      = schema{countF("min_quantity"), optional(countF("max_quantity")), {name: "fixed_cost", kind: kDec, ge: "0"}, {name: "multiplier", kind: kDec, ge: "0"}}
-	discountIn      = schema{uuidF("vlab_id"), {name: "discount", kind: kDec, ge: "0", le: "1"}, {name: "valid_from", kind: kAware}, optional(field{name: "valid_to", kind: kAware})}
-	usageOneshotIn  = schema{literalF(typeOneshot), {name: "subtype", kind: kEnum, values: Subtypes}, uuidF("proj_id"), uuidF("job_id"), optional(strF("name")), countF("count"), {name: "timestamp", kind: kStamp}}
-	usageLongrunIn  = schema{literalF(typeLongrun), {name: "subtype", kind: kEnum, values: Subtypes}, uuidF("proj_id"), uuidF("job_id"), optional(strF("name")), {name: "status", kind: kEnum, values: longrunStatuses}, optional(countF("instances")), optional(strF("instance_type")), {name: "timestamp", kind: kStamp}}
-	usageStorageIn  = schema{literalF(typeStorage), {name: "subtype", kind: kLiteral, values: []string{"storage"}, optional: true}, uuidF("proj_id"), countF("size"), {name: "timestamp", kind: kStamp}}
-	subtypeQueryF   = field{name: "subtype", kind: kEnum, values: Subtypes}
-	knownSubtypeSet = func() map[string]bool {
-		m := map[string]bool{}
-		for _, s := range Subtypes {
-			m[s] = true
-		}
-		return m
-	}()
+	topUpIn        = schema{uuidF("vlab_id"), amountF("amount")}
+	assignIn       = schema{uuidF("vlab_id"), uuidF("proj_id"), amountF("amount")}
+	reverseIn      = assignIn
+	moveIn         = schema{uuidF("vlab_id"), uuidF("debited_from"), uuidF("credited_to"), amountF("amount")}
+	grantIn        = schema{uuidF("proj_id"), amountF("amount")}
+	depleteProjIn  = schema{uuidF("proj_id")}
+	depleteVlabIn  = schema{uuidF("vlab_id")}
+	estimateIn     = schema{uuidF("proj_id"), literalF(typeOneshot), subtypeF("subtype"), countF("count")}
+	reserveBase    = schema{uuidF("proj_id"), uuidF("user_id"), optional(uuidF("group_id")), optional(strF("name"))}
+	reserveOneshot = append(append(schema{}, reserveBase...), literalF(typeOneshot), subtypeF("subtype"), countF("count"))
+	reserveLongrun = append(append(schema{}, reserveBase...), literalF(typeLongrun), subtypeF("subtype"), countF("duration"), countF("instances"), optional(strF("instance_type")))
+	priceIn        = schema{{name: "service_type", kind: kEnum, values: serviceTypes}, subtypeF("service_subtype"), {name: "valid_from", kind: kAware}, nullable(field{name: "valid_to", kind: kAware}), {name: "tiers", kind: kTiers}, nullable(uuidF("vlab_id"))}
+	tierSchema     = schema{countF("min_quantity"), optional(countF("max_quantity")), {name: "fixed_cost", kind: kDec, ge: "0"}, {name: "multiplier", kind: kDec, ge: "0"}}
+	discountIn     = schema{uuidF("vlab_id"), {name: "discount", kind: kDec, ge: "0", le: "1"}, {name: "valid_from", kind: kAware}, optional(field{name: "valid_to", kind: kAware})}
+	usageOneshotIn = schema{literalF(typeOneshot), {name: "subtype", kind: kEnum, values: Subtypes}, uuidF("proj_id"), uuidF("job_id"), optional(strF("name")), countF("count"), {name: "timestamp", kind: kStamp}}
+	usageLongrunIn = schema{literalF(typeLongrun), {name: "subtype", kind: kEnum, values: Subtypes}, uuidF("proj_id"), uuidF("job_id"), optional(strF("name")), {name: "status", kind: kEnum, values: longrunStatuses}, optional(countF("instances")), optional(strF("instance_type")), {name: "timestamp", kind: kStamp}}
+	usageStorageIn = schema{literalF(typeStorage), {name: "subtype", kind: kLiteral, values: []string{"storage"}, optional: true}, uuidF("proj_id"), countF("size"), {name: "timestamp", kind: kStamp}}
+	subtypeQueryF  = field{name: "subtype", kind: kEnum, values: Subtypes}
 )
