@@ -66,6 +66,7 @@ var routeTable = []routeCase{
 	{Method: "POST", Route: "/auth/logout", Skip: "it ends the session; TestLogout_EndsSessionHereAndAtTheProvider and TestCSRF_Refused cover it"},
 	{Method: "GET", Route: "/", Want: page(200, 200, 200, 200)},
 	{Method: "GET", Route: "/sources", Want: adminPage(200)},
+	{Method: "GET", Route: "/sources.csv", Want: adminPage(200)},
 	// A sync of an unknown upstream: admins get 404, nobody else gets that far.
 	{Method: "POST", Route: "/sources/:upstream/sync", URL: "/sources/nosuch/sync", Want: adminPost(404)},
 	{Method: "GET", Route: "/outbox", Want: adminPage(200)},
@@ -73,6 +74,7 @@ var routeTable = []routeCase{
 	{Method: "GET", Route: "/outbox", URL: "/outbox?state=nonsense", Want: adminPage(400)},
 	{Method: "GET", Route: "/outbox.csv", Want: adminPage(200)},
 	{Method: "GET", Route: "/outbox/:id", URL: "/outbox/999999", Want: adminPage(404)},
+	{Method: "GET", Route: "/outbox/:id", URL: "/outbox/999999.csv", Want: adminPage(404)},
 	{Method: "GET", Route: "/outbox/:id", URL: "/outbox/not-a-number", Want: adminPage(404)},
 	{Method: "POST", Route: "/outbox/:id/resolve", URL: "/outbox/999999/resolve", Want: adminPost(404)},
 	{Method: "POST", Route: "/outbox/:id/requeue", URL: "/outbox/999999/requeue", Want: adminPost(404)},

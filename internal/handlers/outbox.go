@@ -113,7 +113,7 @@ func (h *Handler) outboxCSV(c echo.Context, states []string) error {
 }
 
 func (h *Handler) outboxItem(c echo.Context) (*cache.OutboxItem, error) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := strconv.ParseInt(strings.TrimSuffix(c.Param("id"), ".csv"), 10, 64)
 	if err != nil {
 		return nil, portal.Errorf(portal.ENOTFOUND, "There is no outbox item %q.", c.Param("id"))
 	}
@@ -129,6 +129,9 @@ func (h *Handler) handleOutboxItem(c echo.Context) error {
 	attempts, err := h.Store.OutboxAttempts(ctx, it.ID)
 	if err != nil {
 		return err
+	}
+	if wantsCSV(c) {
+		return outboxAttemptsCSV(c, it.ID, attempts)
 	}
 	trail, err := h.Store.AuditTrail(ctx, "outbox:"+strconv.FormatInt(it.ID, 10))
 	if err != nil {
@@ -211,4 +214,18 @@ func (h *Handler) handleOutboxRequeue(c echo.Context) error {
 	}
 	h.Outbox.Notify()
 	return h.flashRedirect(c, "Outbox item "+strconv.FormatInt(it.ID, 10)+" will be sent again.", "/outbox/"+strconv.FormatInt(it.ID, 10))
+}
+
+// outboxAttemptsCSV is the CSV twin of an item's attempts table.
+func outboxAttemptsCSV(c echo.Context, id int64, attempts []cache.OutboxAttempt) error {
+	w, err := streamCSV(c, "outbox_"+strconv.FormatInt(id, 10)+"_attempts.csv", []string{"started_utc", "finished_utc", "outcome", "error"})
+	if err != nil {
+		return err
+	}
+	for _, a := range attempts {
+		if err := w.row([]string{csvTime(a.Started), csvTime(a.Finished), a.Outcome, a.Error}); err != nil {
+			return w.finish(err)
+		}
+	}
+	return w.finish(nil)
 }

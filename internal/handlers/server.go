@@ -132,6 +132,7 @@ func (h *Handler) registerCore(e *echo.Echo) {
 	h.add(e, "GET", "/auth/signed-out", h.handleSignedOut, Public)
 	h.add(e, "GET", "/", h.handleHome, Member)
 	h.add(e, "GET", "/sources", h.handleSources, Admin)
+	h.add(e, "GET", "/sources.csv", h.handleSourcesCSV, Admin)
 	h.add(e, "POST", "/sources/:upstream/sync", h.handleSyncNow, Admin)
 	h.add(e, "GET", "/outbox", h.handleOutboxList, Admin)
 	h.add(e, "GET", "/outbox.csv", h.handleOutboxList, Admin)

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -66,3 +67,35 @@ func (h *Handler) handleSyncNow(c echo.Context) error {
 	}
 	return h.flashRedirect(c, portal.UpstreamTitle(up)+": a sync has started. Reload this page to see it finish.", "/sources")
 }
+
+// handleSourcesCSV is the CSV twin of the data-sources page's run tables:
+// the recent sync runs of every configured upstream.
+func (h *Handler) handleSourcesCSV(c echo.Context) error {
+	ctx := c.Request().Context()
+	w, err := streamCSV(c, "sync_runs.csv", []string{"upstream", "started_utc", "finished_utc", "took_ms", "rows", "error"})
+	if err != nil {
+		return err
+	}
+	for _, src := range h.Sources {
+		if !src.Configured {
+			continue
+		}
+		runs, err := h.Store.RecentSyncRuns(ctx, src.Upstream, sourcesCSVRuns)
+		if err != nil {
+			return w.finish(err)
+		}
+		for _, r := range runs {
+			took := ""
+			if !r.Finished.IsZero() {
+				took = strconv.FormatInt(r.Finished.Sub(r.Started).Milliseconds(), 10)
+			}
+			if err := w.row([]string{r.Upstream, csvTime(r.Started), csvTime(r.Finished), took, strconv.FormatInt(r.Rows, 10), r.Error}); err != nil {
+				return w.finish(err)
+			}
+		}
+	}
+	return w.finish(nil)
+}
+
+// sourcesCSVRuns is how many recent runs per upstream the CSV holds.
+const sourcesCSVRuns = 1000
