@@ -188,6 +188,18 @@ func TestBilling_GenerateUnknownOutcomeIsLeftToAnAdmin(t *testing.T) {
 	if !strings.Contains(body, "Did VergeOS write a record?") {
 		t.Fatal("the uncertain request does not explain itself")
 	}
+	// The table of records since the request has its CSV twin.
+	since := apptest.CSVRecords(t, admin.Get("/billing/requests/1.csv"))
+	if n := strings.Count(between(body, `data-testid="generate-since"`, "</table>"), "<tr>") - 1; len(since) != n || n == 0 {
+		t.Fatalf("%d CSV rows for %d rows on the page", len(since), n)
+	}
+	found := false
+	for _, row := range since {
+		found = found || row["description"] == "Billing report generated on request"
+	}
+	if !found {
+		t.Fatalf("the generated record is not in the CSV: %v", since)
+	}
 	g, _ := p.App.DB.GenerateRequestByID(context.Background(), 1)
 	r := admin.Post(fmt.Sprintf("/outbox/%d/resolve", g.OutboxID), url.Values{"outcome": {"delivered"}, "reason": {"record written at the time of the request"}})
 	if r.Status != http.StatusSeeOther {

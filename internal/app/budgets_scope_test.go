@@ -112,6 +112,12 @@ func TestBudgetRequests_PerObjectAndPerRole(t *testing.T) {
 	}
 	mine := request(t, manager, assignForm("neuro-sim", "3"))
 	m := "/requests/" + strconv.FormatInt(mine, 10)
+	// Its readings table has a CSV twin for its requester and admins.
+	for _, b := range []*apptest.Browser{manager, admin} {
+		if r := b.Get(m + ".csv"); r.Status != http.StatusOK || !strings.HasPrefix(r.Body, "account,before (credits)") {
+			t.Errorf("readings CSV of the manager's request: %d %.80q", r.Status, r.Body)
+		}
+	}
 	// The manager of climate-ml and the manager of neuro-sim cannot see or
 	// act on each other's requests, nor request for each other's projects.
 	managerB := p.Login(t, "manager-b")
@@ -123,6 +129,9 @@ func TestBudgetRequests_PerObjectAndPerRole(t *testing.T) {
 	}{{manager, bu}, {managerB, m}} {
 		if r := c.b.Get(c.path); r.Status != http.StatusNotFound {
 			t.Errorf("GET %s of another manager: %d", c.path, r.Status)
+		}
+		if r := c.b.Get(c.path + ".csv"); r.Status != http.StatusNotFound {
+			t.Errorf("GET %s.csv of another manager: %d", c.path, r.Status)
 		}
 		if r := c.b.Post(c.path+"/cancel", nil); r.Status != http.StatusNotFound {
 			t.Errorf("cancel %s of another manager: %d", c.path, r.Status)

@@ -19,5 +19,6 @@ func init() {
 		routeCase{Method: "GET", Route: "/billing/requests", Want: adminPage(200)},
 		routeCase{Method: "GET", Route: "/billing/requests.csv", Want: adminPage(200)},
 		routeCase{Method: "GET", Route: "/billing/requests/:id", URL: "/billing/requests/999999", Want: adminPage(404)},
+		routeCase{Method: "GET", Route: "/billing/requests/:id", URL: "/billing/requests/999999.csv", Want: adminPage(404)},
 	)
 }

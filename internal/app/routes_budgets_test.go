@@ -41,6 +41,7 @@ func init() {
 		// An empty request form comes back with its field errors.
 		routeCase{Method: "POST", Route: "/requests", Want: statuses{http.StatusUnauthorized, 403, 422, 422, 422}},
 		routeCase{Method: "GET", Route: "/requests/:id", URL: "/requests/999999", Want: page(403, 404, 404, 404)},
+		routeCase{Method: "GET", Route: "/requests/:id", URL: "/requests/999999.csv", Want: page(403, 404, 404, 404)},
 		routeCase{Method: "GET", Route: "/requests/:id", URL: "/requests/not-a-number", Want: page(403, 404, 404, 404)},
 		routeCase{Method: "POST", Route: "/requests/:id/cancel", URL: "/requests/999999/cancel", Want: statuses{http.StatusUnauthorized, 403, 404, 404, 404}},
 		routeCase{Method: "POST", Route: "/requests/:id/approve", URL: "/requests/999999/approve", Want: adminPost(404)},

@@ -148,7 +148,7 @@ const newRecordWindow = 300
 
 func (h *Handler) handleGenerateItem(c echo.Context) error {
 	ctx := c.Request().Context()
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := strconv.ParseInt(strings.TrimSuffix(c.Param("id"), ".csv"), 10, 64)
 	if err != nil {
 		return portal.Errorf(portal.ENOTFOUND, "There is no request %q to generate a billing record.", c.Param("id"))
 	}
@@ -169,6 +169,9 @@ func (h *Handler) handleGenerateItem(c echo.Context) error {
 		Trail: auditRows(trail), Now: h.nowUTC()}
 	if err := h.generateRecords(c, g, &v); err != nil {
 		return err
+	}
+	if wantsCSV(c) {
+		return generateSinceCSV(c, id, v.Since)
 	}
 	return render(c, http.StatusOK, templates.GenerateItem(v))
 }
@@ -201,4 +204,20 @@ func (h *Handler) generateRecords(c echo.Context, g cache.GenerateRequest, v *te
 		}
 	}
 	return nil
+}
+
+// generateSinceCSV is the CSV twin of the table of records VergeOS wrote
+// since an unanswered generate request was sent.
+func generateSinceCSV(c echo.Context, id int64, rows []templates.BillingRecordRow) error {
+	w, err := streamCSV(c, "vergeos_generate_request_"+strconv.FormatInt(id, 10)+"_records_since.csv",
+		[]string{"key", "from_utc", "to_utc", "created_utc", "description"})
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if err := w.row([]string{r.Key, csvUnix(r.From), csvUnix(r.To), csvUnix(r.Created), r.Description}); err != nil {
+			return w.finish(err)
+		}
+	}
+	return w.finish(nil)
 }

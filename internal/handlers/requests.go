@@ -169,7 +169,7 @@ func cachedCSV(b cache.CachedBalance) string {
 // visibleRequest returns the request of the URL if the user may see it:
 // its requester and admins. Anyone else is told it does not exist.
 func (h *Handler) visibleRequest(c echo.Context) (*cache.BudgetRequest, error) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := strconv.ParseInt(strings.TrimSuffix(c.Param("id"), ".csv"), 10, 64)
 	if err != nil {
 		return nil, portal.Errorf(portal.ENOTFOUND, "There is no budget request %q.", c.Param("id"))
 	}
@@ -187,6 +187,9 @@ func (h *Handler) handleRequest(c echo.Context) error {
 	r, err := h.visibleRequest(c)
 	if err != nil {
 		return err
+	}
+	if wantsCSV(c) {
+		return requestReadingsCSV(c, r)
 	}
 	v, err := h.requestView(c, r)
 	if err != nil {

@@ -117,3 +117,29 @@ func signed(s string) string {
 	}
 	return s
 }
+
+// requestReadingsCSV is the CSV twin of a request page's readings table:
+// the balances read just before and just after the OBI call.
+func requestReadingsCSV(c echo.Context, r *cache.BudgetRequest) error {
+	rows, before, after := readingRows(r)
+	w, err := streamCSV(c, "budget_request_"+strconv.FormatInt(r.ID, 10)+"_readings.csv", []string{"account", "before (credits)",
+		"after (credits)", "change_seen (credits)", "change_if_applied (credits)", "matches", "read_before_utc", "read_after_utc"})
+	if err != nil {
+		return err
+	}
+	for _, rr := range rows {
+		if err := w.row([]string{rr.Account, dash(rr.Before), dash(rr.After), dash(rr.Observed), rr.Expected,
+			strconv.FormatBool(rr.Matches), csvTime(before), csvTime(after)}); err != nil {
+			return w.finish(err)
+		}
+	}
+	return w.finish(nil)
+}
+
+// dash turns the page's "—" for an unknown value into an empty cell.
+func dash(s string) string {
+	if s == "—" {
+		return ""
+	}
+	return s
+}
