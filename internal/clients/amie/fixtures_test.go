@@ -14,7 +14,7 @@ import (
 	"github.com/accounting-portal/portal/internal/portal"
 )
 
-const upstreamDir = "../../../../shared/upstreams/amie/"
+const upstreamDir = "testdata/upstream/"
 
 type example struct {
 	Name, Method, Path string

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-const fixtureDir = "../../../../shared/upstreams/argo/acc-library-fixtures/"
+const fixtureDir = "testdata/upstream/acc-library-fixtures/"
 
 // fixtureServer answers each route with a fixture file, whatever the query.
 func fixtureServer(t *testing.T, routes map[string]string) *Client {

@@ -18,7 +18,7 @@ import (
 	"github.com/accounting-portal/portal/internal/portal"
 )
 
-const sharedDir = "../../../../shared/upstreams/obi/"
+const sharedDir = "testdata/upstream/"
 
 type example struct {
 	Name     string          `json:"name"`

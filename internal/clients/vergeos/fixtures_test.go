@@ -13,8 +13,8 @@ import (
 	"github.com/accounting-portal/portal/internal/portal"
 )
 
-// fixtureDir holds the shared VergeOS examples (CI has ../shared beside the repo).
-const fixtureDir = "../../../../shared/upstreams/vergeos"
+// fixtureDir holds copies of the VergeOS reference examples (see its SOURCES.md).
+const fixtureDir = "testdata/upstream"
 
 func readFixture(t *testing.T, name string) []byte {
 	t.Helper()

@@ -15,7 +15,7 @@ import (
 	"github.com/accounting-portal/portal/internal/sim/world"
 )
 
-const upstreamDir = "../../../../shared/upstreams/amie/"
+const upstreamDir = "testdata/upstream/"
 
 // captured is one request amieclient 0.6.1 sent (the .jsonl capture).
 type captured struct {

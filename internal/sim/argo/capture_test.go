@@ -15,7 +15,7 @@ import (
 	"github.com/accounting-portal/portal/internal/sim/world"
 )
 
-const upstreamDir = "../../../../shared/upstreams/argo/"
+const upstreamDir = "testdata/upstream/"
 
 // captured is one line of argo-acc-library-wire-capture.jsonl.
 type captured struct {

@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-const sharedDir = "../../../../shared/upstreams/obi/"
+const sharedDir = "testdata/upstream/"
 
 type example struct {
 	Name     string          `json:"name"`
