@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"math"
+	"math/big"
 	"net/http/httptest"
 	"net/url"
 	"slices"
@@ -216,9 +217,15 @@ func FuzzBudgetFilters(f *testing.F) {
 	})
 }
 
+func ratOf(d decimal.Decimal) *big.Rat {
+	r, _ := new(big.Rat).SetString(d.String())
+	return r
+}
+
 func FuzzParseAmount(f *testing.F) {
 	for _, s := range []string{"250", "250.50", " 250.5 ", "0", "0.00", "-5", "1.234", "1e3", "abc", "", "1,000", "9999999999999.99",
-		"99999999999999", "0.001", "1.000", "00000000000001.1", "1." + strings.Repeat("0", 400) + "1", "٣"} {
+		"99999999999999", "0.001", "1.000", "00000000000001.1", "1." + strings.Repeat("0", 400) + "1", "٣", "1." + strings.Repeat("0", 400),
+		"99999999999999999999", strings.Repeat("0", 50) + "1"} {
 		f.Add(s)
 	}
 	limit := decimal.MustParse("10000000000000")
@@ -227,6 +234,11 @@ func FuzzParseAmount(f *testing.F) {
 		if msg != "" {
 			if !d.IsZero() {
 				t.Fatalf("%q refused (%s) but gave %s", s, msg, d)
+			}
+			// A well-formed amount that is too big is told so, with the limit.
+			if exact, ok := new(big.Rat).SetString(strings.TrimSpace(s)); ok && amountText.MatchString(strings.TrimSpace(s)) &&
+				exact.Cmp(new(big.Rat).SetInt64(10_000_000_000_000)) >= 0 && !strings.Contains(msg, "too big") {
+				t.Fatalf("%q refused with %q", s, msg)
 			}
 			return
 		}
@@ -238,8 +250,9 @@ func FuzzParseAmount(f *testing.F) {
 		if msg != "" || !again.Equal(d) {
 			t.Fatalf("%q accepted as %s, which reads back as %s (%s)", s, d, again, msg)
 		}
-		if in, err := decimal.Parse(strings.TrimSpace(s)); err != nil || !in.Equal(d) {
-			t.Fatalf("%q accepted as %s but is %s (%v)", s, d, in, err)
+		// The exact value typed, however many zeros it carries.
+		if in, ok := new(big.Rat).SetString(strings.TrimSpace(s)); !ok || in.Cmp(ratOf(d)) != 0 {
+			t.Fatalf("%q accepted as %s but is %v", s, d, in)
 		}
 	})
 }
