@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"math"
 	"math/big"
 	"net/http/httptest"
 	"net/url"
@@ -104,6 +103,9 @@ func FuzzMetricPushForm(f *testing.F) {
 		{"1000000000000000", "0000-01-01T00:00", "9999-12-31T23:59:59", true},
 		{"0.0000000000000000000001", "2026-03-09T00:00:60", "2026-03-09T00:01", false},
 		{"12,5", " 2026-03-09T00:00", "2026-03-09T00:00Z", false},
+		{"999999999999999.99", "2026-03-09T00:00", "2026-03-10T00:00", false},
+		{"0." + strings.Repeat("0", 5000) + "1", "2026-03-09T00:00", "2026-03-10T00:00", true},
+		{"1.0000000000000000000001", "2026-03-09T00:00", "2026-03-10T00:00", true},
 	} {
 		f.Add(s.value, s.start, s.end, s.count)
 	}
@@ -119,10 +121,17 @@ func FuzzMetricPushForm(f *testing.F) {
 			}
 		}
 		if errs["value"] == "" {
+			// Accepted: exactly the number typed, in range, whole when counting.
 			v := in.Value
-			if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 || v > 1e15 || (count && v != math.Trunc(v)) || !plainDecimal.MatchString(value) {
+			exact, ok := new(big.Rat).SetString(value)
+			if !ok || exact.Cmp(ratOf(v)) != 0 || v.Sign() < 0 || v.Cmp(decimal.MustParse("1E+15")) > 0 || (count && !exact.IsInt()) ||
+				!plainDecimal.MatchString(value) {
 				t.Fatalf("value %q accepted as %v (counting: %v)", value, v, count)
 			}
+		} else if exact, ok := new(big.Rat).SetString(value); ok && count && !exact.IsInt() && plainDecimal.MatchString(value) &&
+			!strings.Contains(errs["value"], "whole number") && !strings.Contains(errs["value"], "significant digits") {
+			// Refused while counting: a fraction is told it is not whole.
+			t.Fatalf("value %q refused with %q", value, errs["value"])
 		}
 		if errs["start"] == "" && errs["end"] == "" {
 			s, e := in.Start, in.End
