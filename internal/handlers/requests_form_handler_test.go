@@ -18,10 +18,10 @@ import (
 	"github.com/accounting-portal/portal/internal/portal"
 )
 
-// TestRequestCreate_AmountTooBigSaysSo posts the request form through its
-// handler, over a real cache: an amount of 20 digits is refused with a
-// message that it is too big and what the limit is, and nothing is stored.
-func TestRequestCreate_AmountTooBigSaysSo(t *testing.T) {
+// budgetHandler is a Handler over a real cache holding one lab with one
+// project, whose balances no sync has read.
+func budgetHandler(t *testing.T) (*Handler, *cache.DB) {
+	t.Helper()
 	ctx := context.Background()
 	db, err := cache.Open(ctx, filepath.Join(t.TempDir(), "portal.db"))
 	if err != nil {
@@ -35,8 +35,16 @@ func TestRequestCreate_AmountTooBigSaysSo(t *testing.T) {
 		Projects: []portal.CatalogProject{{Key: "neuro-sim", Name: "Neural Circuit Simulation", OBIID: proj, OBIVlabID: lab}}}); err != nil {
 		t.Fatal(err)
 	}
-	h := &Handler{Deps: Deps{Logger: slog.New(slog.DiscardHandler), Store: db, Budgets: db, Now: func() time.Time { return now },
-		Sources: []Source{{Upstream: portal.UpstreamOBI, Configured: true}}}}
+	return &Handler{Deps: Deps{Logger: slog.New(slog.DiscardHandler), Store: db, Budgets: db, Now: func() time.Time { return now },
+		Sources: []Source{{Upstream: portal.UpstreamOBI, Configured: true}}}}, db
+}
+
+// TestRequestCreate_AmountTooBigSaysSo posts the request form through its
+// handler, over a real cache: an amount of 20 digits is refused with a
+// message that it is too big and what the limit is, and nothing is stored.
+func TestRequestCreate_AmountTooBigSaysSo(t *testing.T) {
+	ctx := context.Background()
+	h, db := budgetHandler(t)
 	manager := &portal.User{Subject: "m", Manages: []string{"neuro-sim"}, Member: []string{"neuro-sim"}}
 
 	post := func(amount string) *httptest.ResponseRecorder {
@@ -66,5 +74,27 @@ func TestRequestCreate_AmountTooBigSaysSo(t *testing.T) {
 	// The largest amount is taken.
 	if w := post("9999999999999.99"); w.Code != http.StatusSeeOther {
 		t.Fatalf("the largest amount: %d %s", w.Code, w.Body.String())
+	}
+}
+
+// A balance no sync has read is absent: a dash on the page, an empty cell
+// in the CSV (as every other CSV shows an unknown amount), never 0.
+func TestBudgetsCSV_AbsentBalanceIsEmpty(t *testing.T) {
+	h, _ := budgetHandler(t)
+	get := func(target string) string {
+		req := httptest.NewRequest(http.MethodGet, target, nil)
+		req = req.WithContext(portal.NewContextWithUser(req.Context(), &portal.User{Subject: "a", Admin: true}))
+		w := httptest.NewRecorder()
+		if err := h.handleBudgets(echo.New().NewContext(req, w)); err != nil || w.Code != http.StatusOK {
+			t.Fatalf("%s: %d %v", target, w.Code, err)
+		}
+		return w.Body.String()
+	}
+	lines := strings.Split(strings.TrimSpace(get("/budgets.csv")), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[1], "Cortex Lab,neuro-sim,Neural Circuit Simulation,5b0c1a5e-6d5f-4d43-8a7e-2f1c0b9e8d71,,,") {
+		t.Fatalf("CSV %q", lines)
+	}
+	if page := get("/budgets"); !strings.Contains(page, "—") {
+		t.Error("the page does not mark the unread balance with a dash")
 	}
 }
