@@ -381,10 +381,12 @@ func BenchmarkExtremes(b *testing.B) {
 	smallest := MustParse("-" + strings.Repeat("9", MaxDigits) + "E-133") // -9.99…E-100
 	near := MustParse(strings.Repeat("9", MaxDigits-1) + "8E+67")         // just below largest
 	zero := MustParse("0E-133")                                           // the finest zero
+	short := MustParse("9E+100")                                          // the largest's magnitude, 33 digits fewer
 	b.Run("Cmp", func(b *testing.B) {
 		for b.Loop() {
-			_ = largest.Cmp(smallest)
 			_ = largest.Cmp(near)
+			_ = largest.Cmp(short) // aligns the coefficients
+			_ = smallest.Cmp(zero)
 		}
 	})
 	b.Run("Add", func(b *testing.B) {
