@@ -11,6 +11,7 @@ import (
 
 	"github.com/accounting-portal/portal/internal/app/apptest"
 	argoclient "github.com/accounting-portal/portal/internal/clients/argo"
+	"github.com/accounting-portal/portal/internal/decimal"
 	"github.com/accounting-portal/portal/internal/sim/fault"
 )
 
@@ -46,6 +47,7 @@ func periodForm(def string, start time.Time, value string) url.Values {
 func TestMetricPush(t *testing.T) {
 	p, offset := startArgo(t, map[string]string{"PORTAL_UPSTREAM_TIMEOUT": "3s"})
 	t.Run("delivered and listed", func(t *testing.T) { pushDelivered(t, p) })
+	t.Run("values reach ARGO exactly", func(t *testing.T) { pushExact(t, p) })
 	t.Run("a timeout after the effect is settled by a look-up", func(t *testing.T) { pushTimeout(t, p, offset) })
 	t.Run("ARGO's refusals end failed with its message", func(t *testing.T) { pushRefused(t, p, offset) })
 }
@@ -96,6 +98,60 @@ func pushDelivered(t *testing.T, p *apptest.Portal) {
 	}
 	if n := len(p.Sims.Argo.PostedMetrics()); n != 1 {
 		t.Fatalf("%d metrics posted", n)
+	}
+}
+
+// pushExact follows two values that a float64 would have changed from
+// the form to the simulator: 999999999999999.99 (a float64 makes it 1e15)
+// and 0.000…1 with 5,000 zeros (a float64 makes it 0, a whole number).
+func pushExact(t *testing.T, p *apptest.Portal) {
+	b := p.Login(t, "manager")
+	inst := installationOf(t, p, "BRAIN-ATLAS")
+	var cpu, users string
+	for _, d := range p.Sims.Argo.MetricDefinitions() {
+		switch d.Name {
+		case "cpu_hours":
+			cpu = d.ID
+		case "number_of_active_users":
+			users = d.ID
+		}
+	}
+	posted := len(p.Sims.Argo.PostedMetrics())
+	start := time.Now().UTC().Add(-9 * time.Hour).Truncate(time.Minute)
+
+	// The count metric's whole-number rule sees the exact value.
+	tiny := "0." + strings.Repeat("0", 5000) + "1"
+	r := b.Post("/metrics/installations/"+inst+"/push", periodForm(users, start, tiny))
+	msg := between(r.Body, `data-testid="p-value-error"`, "</")
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(msg, "number_of_active_users counts things (count, unit #): enter a whole number") {
+		t.Fatalf("the tiny value for a count metric: %d %q", r.Status, msg)
+	}
+	// And elsewhere it is below what the portal reads.
+	r = b.Post("/metrics/installations/"+inst+"/push", periodForm(cpu, start, tiny))
+	if msg := between(r.Body, `data-testid="p-value-error"`, "</"); r.Status != http.StatusUnprocessableEntity || !strings.Contains(msg, "too small") {
+		t.Fatalf("the tiny value: %d %q", r.Status, msg)
+	}
+	if n := len(p.Sims.Argo.PostedMetrics()); n != posted {
+		t.Fatalf("a refused value reached ARGO (%d)", n-posted)
+	}
+
+	const big = "999999999999999.99"
+	page := push(t, b, inst, periodForm(cpu, start, big))
+	if st := pushState(t, b, page, "delivered", "failed"); st != "delivered" {
+		t.Fatalf("push ended %s", st)
+	}
+	// The outbox payload holds the exact value.
+	items, err := p.App.DB.OutboxByRef(context.Background(), "metric_push:"+strings.TrimPrefix(page, "/metrics/pushes/"))
+	if err != nil || len(items) != 1 || !strings.Contains(items[0].Payload, `"value":"`+big+`"`) {
+		t.Fatalf("outbox %+v %v", items, err)
+	}
+	// ARGO was sent the decimal's text (and keeps it as the double 1e15).
+	all := p.Sims.Argo.PostedMetrics()
+	if len(all) != posted+1 || all[posted].Received != big || all[posted].Value != 1e15 {
+		t.Fatalf("ARGO has %+v", all[posted:])
+	}
+	if body := b.Get(page).Body; !strings.Contains(between(body, `data-testid="push-value">`, "<"), big) {
+		t.Errorf("the push page does not show %s", big)
 	}
 }
 
@@ -180,7 +236,7 @@ func argoClient(t *testing.T, p *apptest.Portal) *argoclient.Client {
 
 // argoNewMetric is a one-hour metric for the simulator.
 func argoNewMetric(def string, start time.Time) argoclient.NewMetric {
-	return argoclient.NewMetric{MetricDefinitionID: def, Start: start, End: start.Add(time.Hour), Value: 1}
+	return argoclient.NewMetric{MetricDefinitionID: def, Start: start, End: start.Add(time.Hour), Value: decimal.NewFromInt(1)}
 }
 
 // argoTimeout makes the next metric POST take effect and never answer.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/accounting-portal/portal/internal/decimal"
 	"github.com/accounting-portal/portal/internal/portal"
 )
 
@@ -25,9 +26,11 @@ type ArgoMetricPayload struct {
 	MetricDefinitionID string    `json:"metric_definition_id"`
 	Start              time.Time `json:"time_period_start"`
 	End                time.Time `json:"time_period_end"`
-	Value              float64   `json:"value"`
-	GroupID            string    `json:"group_id,omitempty"`
-	UserID             string    `json:"user_id,omitempty"`
+	// Value is the exact decimal (a JSON string; a number in payloads
+	// written before is read exactly too).
+	Value   decimal.Decimal `json:"value"`
+	GroupID string          `json:"group_id,omitempty"`
+	UserID  string          `json:"user_id,omitempty"`
 }
 
 // ArgoMetricResult is the outbox result of a delivered push: the metric
@@ -37,7 +40,7 @@ type ArgoMetricResult struct {
 	MetricDefinitionID string    `json:"metric_definition_id"`
 	Start              time.Time `json:"time_period_start"`
 	End                time.Time `json:"time_period_end"`
-	Value              float64   `json:"value"`
+	Value              float64   `json:"value"` // ARGO keeps a double
 	GroupID            string    `json:"group_id,omitempty"`
 	UserID             string    `json:"user_id,omitempty"`
 }
@@ -46,7 +49,7 @@ type ArgoMetricResult struct {
 type NewMetricPush struct {
 	InstallationID, DefinitionID string
 	Start, End                   time.Time
-	Value                        float64
+	Value                        decimal.Decimal
 	ValueText                    string // as entered
 	GroupID, UserID              string
 	Actor, ActorName             string
@@ -60,8 +63,8 @@ type MetricPush struct {
 	DefinitionID, DefinitionName       string
 	UnitType, MetricType               string
 	Start, End                         time.Time
-	Value                              float64
-	ValueText                          string
+	Value                              decimal.Decimal // exact, read from ValueText
+	ValueText                          string          // as entered
 	GroupID, UserID                    string
 	State                              string // the outbox item's state while it has one
 	MetricID, Error                    string
@@ -99,12 +102,17 @@ func (db *DB) CreateMetricPush(ctx context.Context, scope portal.Scope, p NewMet
 		if err := checkPeriodFree(ctx, tx, p, def.Name); err != nil {
 			return err
 		}
+		if v, err := decimal.Parse(p.ValueText); err != nil || !v.Equal(p.Value) {
+			return fmt.Errorf("the value text %q is not the value %s", p.ValueText, p.Value)
+		}
 		now := db.now()
+		// value_text is the exact value; value, a REAL SQLite makes of the
+		// same text, only orders the list of pushes.
 		err = tx.QueryRowContext(ctx, `INSERT INTO metric_pushes(installation_id, installation_name, project_id, provider_id, definition_id,
 			definition_name, unit_type, metric_type, start, end, value, value_text, group_id, user_id, state, created_by, created_by_name, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?) RETURNING id`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS REAL), ?, ?, ?, 'queued', ?, ?, ?, ?) RETURNING id`,
 			in.ID, in.Name, in.ProjectID, in.ProviderID, def.ID, def.Name, def.UnitType, def.MetricType, secs(p.Start), secs(p.End),
-			p.Value, p.ValueText, p.GroupID, p.UserID, p.Actor, p.ActorName, now, now).Scan(&id)
+			p.Value.String(), p.ValueText, p.GroupID, p.UserID, p.Actor, p.ActorName, now, now).Scan(&id)
 		if err != nil {
 			return err
 		}

@@ -30,7 +30,7 @@ var pushSorts = map[string]string{
 // exists (it moves through sending and verify, which the push row skips).
 const pushCols = `p.id, p.installation_id, p.installation_name, p.project_id,
 	COALESCE(pp.name, NULLIF(ap.title, ''), NULLIF(ap.acronym, ''), p.project_id), p.provider_id,
-	p.definition_id, p.definition_name, p.unit_type, p.metric_type, p.start, p.end, p.value, p.value_text, p.group_id, p.user_id,
+	p.definition_id, p.definition_name, p.unit_type, p.metric_type, p.start, p.end, p.value_text, p.value_text, p.group_id, p.user_id,
 	COALESCE(o.state, p.state) AS live, p.metric_id, CASE WHEN o.id IS NOT NULL AND o.state <> 'delivered' THEN o.last_error ELSE p.error END,
 	COALESCE(p.outbox_id, 0), COALESCE(o.result, ''), p.created_by, p.created_by_name, p.created_at,
 	MAX(p.updated_at, COALESCE(o.updated_at, 0)) AS updated`

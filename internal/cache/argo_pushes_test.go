@@ -3,12 +3,14 @@ package cache
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/accounting-portal/portal/internal/decimal"
 	"github.com/accounting-portal/portal/internal/portal"
 )
 
@@ -18,7 +20,7 @@ func TestMetricPush_CreateConflictSettle(t *testing.T) {
 	seedArgo(t, db, 3)
 	manageA := portal.Scope{Projects: []string{"a"}}
 	start := argoDay0.AddDate(0, 0, 10)
-	p := NewMetricPush{InstallationID: "iA1", DefinitionID: "cpu", Start: start, End: start.Add(time.Hour), Value: 4.5, ValueText: "4.5", Actor: "sub-m", ActorName: "Max"}
+	p := NewMetricPush{InstallationID: "iA1", DefinitionID: "cpu", Start: start, End: start.Add(time.Hour), Value: decimal.MustParse("4.5"), ValueText: "4.5", Actor: "sub-m", ActorName: "Max"}
 	if _, err := db.CreateMetricPush(ctx, manageA, NewMetricPush{InstallationID: "iB1", DefinitionID: "cpu", Start: start, End: start.Add(time.Hour)}); portal.ErrorCode(err) != portal.ENOTFOUND {
 		t.Fatalf("push to another project: %v", err)
 	}
@@ -78,8 +80,48 @@ func TestMetricPush_CreateConflictSettle(t *testing.T) {
 	if _, total, _ := db.MetricPushes(ctx, PushQuery{CreatedBy: "sub-x"}); total != 0 {
 		t.Fatal("someone else sees the push")
 	}
-	if math.Abs(got.Value-4.5) > 0 {
+	if got.Value.String() != "4.5" || got.ValueText != "4.5" {
 		t.Fatal(got.Value)
+	}
+}
+
+// The push keeps the exact value: in its row, in the outbox payload the
+// deliverer sends, and as the list's sort order.
+func TestMetricPush_ValueIsExact(t *testing.T) {
+	db, _ := MustOpen(t)
+	ctx := context.Background()
+	seedArgo(t, db, 3)
+	start := argoDay0.AddDate(0, 0, 10)
+	var ids []int64
+	for i, v := range []string{"999999999999999.99", "1000000000000000", "999999999999999.98", "0.5"} {
+		at := start.Add(time.Duration(i) * time.Hour)
+		id, err := db.CreateMetricPush(ctx, portal.Scope{All: true}, NewMetricPush{InstallationID: "iA1", DefinitionID: "cpu", Start: at,
+			End: at.Add(time.Hour), Value: decimal.MustParse(v), ValueText: v, Actor: "sub-m"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	got, err := db.MetricPushByID(ctx, ids[0], "")
+	if err != nil || got.Value.String() != "999999999999999.99" || got.ValueText != "999999999999999.99" {
+		t.Fatalf("push %+v %v", got, err)
+	}
+	it, _ := db.ClaimOutbox(ctx)
+	var p ArgoMetricPayload
+	if err := json.Unmarshal([]byte(it.Payload), &p); err != nil || !strings.Contains(it.Payload, `"value":"999999999999999.99"`) || p.Value.String() != "999999999999999.99" {
+		t.Fatalf("payload %s: %v", it.Payload, err)
+	}
+	// A payload written before the value was a decimal (a JSON number) reads exactly.
+	if err := json.Unmarshal([]byte(`{"value":12.50}`), &p); err != nil || p.Value.String() != "12.50" {
+		t.Fatalf("old payload: %v %v", p.Value, err)
+	}
+	list, _, err := db.MetricPushes(ctx, PushQuery{Sort: "value"})
+	if err != nil || len(list) != 4 || list[0].ValueText != "0.5" || list[3].Value.Cmp(decimal.MustParse("999999999999999.98")) < 0 {
+		t.Fatalf("by value: %+v %v", list, err)
+	}
+	if _, err := db.CreateMetricPush(ctx, portal.Scope{All: true}, NewMetricPush{InstallationID: "iA1", DefinitionID: "cpu", Start: start.Add(9 * time.Hour),
+		End: start.Add(10 * time.Hour), Value: decimal.MustParse("2"), ValueText: "3", Actor: "sub-m"}); err == nil {
+		t.Fatal("a push whose text is not its value was stored")
 	}
 }
 
@@ -149,7 +191,7 @@ func TestArgoRollups_FollowSyncsMovesAndPushes(t *testing.T) {
 	assertRollupsMatch(t, db)
 	// A delivered push updates its periods.
 	id, err := db.CreateMetricPush(ctx, portal.Scope{All: true}, NewMetricPush{InstallationID: "iA1", DefinitionID: "cpu",
-		Start: argoDay0.AddDate(0, 0, 2).Add(time.Hour), End: argoDay0.AddDate(0, 0, 2).Add(2 * time.Hour), Value: 7, ValueText: "7", Actor: "x"})
+		Start: argoDay0.AddDate(0, 0, 2).Add(time.Hour), End: argoDay0.AddDate(0, 0, 2).Add(2 * time.Hour), Value: decimal.NewFromInt(7), ValueText: "7", Actor: "x"})
 	if err != nil {
 		t.Fatal(err)
 	}

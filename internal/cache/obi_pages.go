@@ -98,16 +98,11 @@ func budgetLabs(ctx context.Context, tx *sql.Tx, scope portal.Scope) ([]BudgetLa
 	var out []BudgetLab
 	for rows.Next() {
 		var l BudgetLab
-		var bal sql.NullString
+		var bal decimal.Null // NULL: no sync has read the lab yet
 		if err := rows.Scan(&l.VlabID, &l.Name, &bal); err != nil {
 			return nil, err
 		}
-		if bal.Valid {
-			if l.Balance, err = decimal.Parse(bal.String); err != nil {
-				return nil, err
-			}
-			l.HasBalance = true
-		}
+		l.Balance, l.HasBalance = bal.Decimal, bal.Valid
 		out = append(out, l)
 	}
 	return out, rows.Err()
@@ -134,19 +129,11 @@ func budgetProjects(ctx context.Context, tx *sql.Tx, scope portal.Scope, key str
 	var out []BudgetProject
 	for rows.Next() {
 		var p BudgetProject
-		var bal, rsv sql.NullString
+		var bal, rsv decimal.Null // NULL: no sync has read the project yet
 		if err := rows.Scan(&p.Key, &p.Name, &p.ProjID, &p.VlabID, &p.LabName, &bal, &rsv); err != nil {
 			return nil, err
 		}
-		if bal.Valid {
-			if p.Balance, err = decimal.Parse(bal.String); err != nil {
-				return nil, err
-			}
-			if p.Reservation, err = decimal.Parse(rsv.String); err != nil {
-				return nil, err
-			}
-			p.HasBalance = true
-		}
+		p.Balance, p.Reservation, p.HasBalance = bal.Decimal, rsv.Decimal, bal.Valid
 		out = append(out, p)
 	}
 	return out, rows.Err()
@@ -261,16 +248,11 @@ func (db *DB) BudgetProjectByKey(ctx context.Context, scope portal.Scope, key st
 			return err
 		}
 		d = &BudgetProjectDetail{BudgetProject: ps[0]}
-		var bal sql.NullString
+		var bal decimal.Null
 		if err := tx.QueryRowContext(ctx, `SELECT balance FROM obi_lab_balances WHERE vlab_id = ?`, d.VlabID).Scan(&bal); err != nil && err != sql.ErrNoRows {
 			return err
 		}
-		if bal.Valid {
-			if d.LabBalance, err = decimal.Parse(bal.String); err != nil {
-				return err
-			}
-			d.LabHasBalance = true
-		}
+		d.LabBalance, d.LabHasBalance = bal.Decimal, bal.Valid
 		if d.Discounts, err = labDiscounts(ctx, tx, d.VlabID, false); err != nil {
 			return err
 		}

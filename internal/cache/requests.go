@@ -229,7 +229,7 @@ func scanRequest(row interface{ Scan(...any) error }) (*BudgetRequest, error) {
 	var r BudgetRequest
 	var created, updated, decided, settled int64
 	var delivery string
-	var lab, proj, to sql.NullString
+	var lab, proj, to decimal.Null // NULL: the account's balance was never read
 	err := row.Scan(&r.ID, &r.Kind, &r.VlabID, &r.VlabName, &r.ProjID, &r.ProjectKey, &r.ProjName, &r.ToProjID, &r.ToProjectKey,
 		&r.ToName, &r.Amount, &r.Justification, &r.State, &r.RequestedBy, &r.RequestedByName, &created, &updated, &r.DecidedBy,
 		&r.DecidedByName, &decided, &r.DenyReason, &r.OutboxID, &r.UpstreamError, &delivery, &r.SettledBy, &r.SettledByName,
@@ -243,17 +243,9 @@ func scanRequest(row interface{ Scan(...any) error }) (*BudgetRequest, error) {
 			return nil, fmt.Errorf("request %d: delivery: %w", r.ID, err)
 		}
 	}
-	for _, b := range []struct {
-		s   sql.NullString
-		dst *CachedBalance
-	}{{lab, &r.LabBalance}, {proj, &r.ProjBalance}, {to, &r.ToBalance}} {
-		if b.s.Valid {
-			if b.dst.Value, err = decimal.Parse(b.s.String); err != nil {
-				return nil, err
-			}
-			b.dst.Known = true
-		}
-	}
+	r.LabBalance = CachedBalance{Value: lab.Decimal, Known: lab.Valid}
+	r.ProjBalance = CachedBalance{Value: proj.Decimal, Known: proj.Valid}
+	r.ToBalance = CachedBalance{Value: to.Decimal, Known: to.Valid}
 	return &r, nil
 }
 

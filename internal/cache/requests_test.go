@@ -300,3 +300,29 @@ func TestTakeBudgetOutcomes_NothingPendingNeedsNoWriter(t *testing.T) {
 		t.Fatalf("outcomes %v, %v", got, err)
 	}
 }
+
+// A balance never read is absent, not 0; a balance read as zero (even
+// OBI's "-0.00") is known and keeps its text.
+func TestBudgetRequest_CachedBalancesAbsentIsNotZero(t *testing.T) {
+	db, _ := MustOpen(t)
+	withBudgetCatalog(t, db)
+	ctx := context.Background()
+	id := newAssign(t, db, "5")
+	r, err := db.BudgetRequestByID(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.LabBalance.Known || r.ProjBalance.Known || r.ToBalance.Known {
+		t.Fatalf("balances known before any sync: %+v %+v %+v", r.LabBalance, r.ProjBalance, r.ToBalance)
+	}
+	if _, err := db.SaveOBIBalances(ctx, time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC), []OBILabReading{{VlabID: testLab,
+		Balance: decimal.MustParse("-0.00"), Projects: []OBIProjectReading{{ProjID: testProj, Balance: decimal.MustParse("0"), Reservation: decimal.Zero}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if r, err = db.BudgetRequestByID(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if !r.LabBalance.Known || r.LabBalance.Value.String() != "-0.00" || !r.ProjBalance.Known || !r.ProjBalance.Value.IsZero() || r.ToBalance.Known {
+		t.Fatalf("after a sync: %+v %+v %+v", r.LabBalance, r.ProjBalance, r.ToBalance)
+	}
+}

@@ -1,91 +1,189 @@
-// Package decimal is an exact decimal number for money and credits: a
-// big-integer coefficient and a base-10 exponent, with the arithmetic and
-// text form of Python's decimal module (the language the upstream services
-// are written in), so that amounts round-trip byte for byte: "10.00000" stays
-// "10.00000" and "0.01500" stays "0.01500". It is never converted through
-// float64, except by Float64 for drawing charts.
+// Package decimal is the portal's exact decimal number for money, credits
+// and metric values. It wraps github.com/cockroachdb/apd/v3, which
+// implements the General Decimal Arithmetic specification, the same
+// specification as Python's decimal module that the upstream services use,
+// so sums, roundings and text forms match theirs byte for byte: "10.00000"
+// stays "10.00000" and "0.01500" stays "0.01500".
+//
+// A Decimal is never converted through float64, except by Float64 for
+// drawing charts.
+//
+// # Bounds
+//
+// Every way text from outside becomes a Decimal (Parse, UnmarshalJSON,
+// UnmarshalText, Scan) refuses a number with more than MaxDigits
+// significant digits, or whose first significant digit lies above
+// 10^MaxExponent or below 10^MinExponent. That covers every real amount of
+// money or metric many times over, and keeps the cost of comparing and
+// adding any two accepted numbers to microseconds (see BenchmarkExtremes).
+// Errors say which bound was broken and can be told apart with errors.Is
+// (ErrSyntax, ErrTooManyDigits, ErrTooLarge, ErrTooSmall).
+//
+// # Sign of zero
+//
+// Zero keeps its sign as Python's decimal does: "-0" and "-0.00" parse to
+// a negative zero whose text is "-0" and "-0.00", and arithmetic gives the
+// sign the specification gives (-0 + -0 = -0, 0 - 0 = 0, Neg and Abs of a
+// zero are positive). Sign, IsZero, Cmp and Equal treat -0 as 0.
 package decimal
 
 import (
 	"database/sql/driver"
+	"errors"
 	"fmt"
-	"math/big"
 	"strconv"
 	"strings"
+
+	"github.com/cockroachdb/apd/v3"
 )
 
-// Precision is the number of significant digits kept by arithmetic, as in
-// Python's default decimal context.
+// Precision is the number of significant digits kept by arithmetic (Add,
+// Sub, Mul, Neg, Abs), as in Python's default decimal context.
 const Precision = 28
 
-// Decimal is coef × 10^exp. The zero value is 0.
+// The bounds on numbers read from outside (see the package comment).
+const (
+	// MaxDigits is the most significant digits a number read may have
+	// (the coefficient's digits: "10.00000" has 7, "0.0015" has 2). It is
+	// the precision of IEEE 754 decimal128.
+	MaxDigits = 34
+	// MaxExponent is the largest adjusted exponent (the power of ten of
+	// the first significant digit) of a number read: numbers are below
+	// 10^(MaxExponent+1).
+	MaxExponent = 100
+	// MinExponent is the smallest adjusted exponent of a number read:
+	// numbers other than 0 are at least 10^MinExponent.
+	MinExponent = -100
+)
+
+// Errors of Parse, wrapped with the offending text.
+var (
+	ErrSyntax        = errors.New("is not a number")
+	ErrTooManyDigits = fmt.Errorf("has more than %d significant digits", MaxDigits)
+	ErrTooLarge      = fmt.Errorf("is too large (numbers must be below 1E+%d)", MaxExponent+1)
+	ErrTooSmall      = fmt.Errorf("is too small (numbers other than 0 must be at least 1E%d)", MinExponent)
+)
+
+// Decimal is an exact decimal number: a coefficient, a sign and a base-10
+// exponent. The zero value is 0. Decimals are values: no method changes
+// its receiver, so they may be copied and shared freely.
 type Decimal struct {
-	coef *big.Int
-	exp  int32
+	// a is never modified once the Decimal is made: every operation
+	// writes a fresh result, so copies may share a's big coefficient.
+	a apd.Decimal
 }
 
-var (
-	bigTen  = big.NewInt(10)
-	bigZero = new(big.Int)
-)
+// arith is Python's default context: 28 digits, half-even, and the same
+// traps (only operations that cannot give a number fail).
+var arith = apd.Context{
+	Precision:   Precision,
+	MaxExponent: apd.MaxExponent,
+	MinExponent: apd.MinExponent,
+	Traps:       apd.InvalidOperation | apd.DivisionByZero | apd.Overflow,
+	Rounding:    apd.RoundHalfEven,
+}
+
+// must panics on a condition arith traps. With bounded inputs none can
+// happen in Add, Sub, Mul, Neg or Abs (it would take an exponent of
+// 100,000), so reaching it is a programming error.
+func must(_ apd.Condition, err error) {
+	if err != nil {
+		panic("decimal: " + err.Error())
+	}
+}
 
 // Zero is the number 0.
 var Zero = Decimal{}
 
 // New returns coef × 10^exp.
-func New(coef int64, exp int32) Decimal { return Decimal{coef: big.NewInt(coef), exp: exp} }
+func New(coef int64, exp int32) Decimal {
+	var d Decimal
+	d.a.SetFinite(coef, exp)
+	return d
+}
 
 // NewFromInt returns the integer n.
 func NewFromInt(n int64) Decimal { return New(n, 0) }
 
-func (d Decimal) c() *big.Int {
-	if d.coef == nil {
-		return bigZero
+// Parse reads a decimal literal: an optional sign, digits with an optional
+// point, and an optional exponent ("1.5", "-0.01500", "2E+3", ".5"),
+// within the bounds MaxDigits, MaxExponent and MinExponent. It refuses
+// NaN, infinities, spaces, empty input and anything else, with an error
+// that says what is wrong.
+func Parse(s string) (Decimal, error) {
+	if err := check(s); err != nil {
+		return Decimal{}, fmt.Errorf("decimal: %s %w", quote(s), err)
 	}
-	return d.coef
+	var d Decimal
+	if _, _, err := d.a.SetString(s); err != nil {
+		// check accepted only what apd reads; keep the error all the same.
+		return Decimal{}, fmt.Errorf("decimal: %s %w (%v)", quote(s), ErrSyntax, err)
+	}
+	return d, nil
 }
 
-// Parse reads a decimal literal: an optional sign, digits with an optional
-// point, and an optional exponent ("1.5", "-0.01500", "2E+3", ".5").
-// It refuses NaN, infinities, empty input and anything else.
-func Parse(s string) (Decimal, error) {
-	orig := s
-	if s == "" {
-		return Decimal{}, fmt.Errorf("decimal: empty number")
-	}
-	var exp int64
+// check validates the syntax and the bounds of s without building a
+// number, so that a huge literal is refused in time linear in its length.
+func check(s string) error {
+	mant, expText, hasExp := s, "", false
 	if i := strings.IndexAny(s, "eE"); i >= 0 {
-		e, err := strconv.ParseInt(s[i+1:], 10, 32)
-		if err != nil {
-			return Decimal{}, fmt.Errorf("decimal: %q is not a number", orig)
-		}
-		exp = e
-		s = s[:i]
+		mant, expText, hasExp = s[:i], s[i+1:], true
 	}
-	neg := false
-	if s != "" && (s[0] == '+' || s[0] == '-') {
-		neg = s[0] == '-'
-		s = s[1:]
+	if mant != "" && (mant[0] == '+' || mant[0] == '-') {
+		mant = mant[1:]
 	}
-	intPart, frac, hasPoint := strings.Cut(s, ".")
+	intPart, frac, _ := strings.Cut(mant, ".")
 	digits := intPart + frac
-	if digits == "" || (hasPoint && strings.Contains(frac, ".")) {
-		return Decimal{}, fmt.Errorf("decimal: %q is not a number", orig)
+	if digits == "" || strings.Trim(digits, "0123456789") != "" {
+		return ErrSyntax
 	}
-	for _, r := range digits {
-		if r < '0' || r > '9' {
-			return Decimal{}, fmt.Errorf("decimal: %q is not a number", orig)
+	sig := len(strings.TrimLeft(digits, "0")) // 0 for a zero
+	var exp int64
+	if hasExp {
+		e, err := strconv.ParseInt(expText, 10, 32)
+		switch {
+		case err == nil:
+			exp = e
+		case !errors.Is(err, strconv.ErrRange):
+			return ErrSyntax
+		case sig == 0:
+			return errZeroExponent
+		case strings.HasPrefix(expText, "-"):
+			return ErrTooSmall
+		default:
+			return ErrTooLarge
 		}
 	}
 	exp -= int64(len(frac))
-	if exp < -1_000_000 || exp > 1_000_000 {
-		return Decimal{}, fmt.Errorf("decimal: %q is out of range", orig)
+	if sig == 0 {
+		if exp < MinExponent-(MaxDigits-1) || exp > MaxExponent {
+			return errZeroExponent
+		}
+		return nil
 	}
-	coef, _ := new(big.Int).SetString(digits, 10)
-	if neg {
-		coef.Neg(coef)
+	if sig > MaxDigits {
+		return ErrTooManyDigits
 	}
-	return Decimal{coef: coef, exp: int32(exp)}, nil
+	switch adj := exp + int64(sig) - 1; {
+	case adj > MaxExponent:
+		return ErrTooLarge
+	case adj < MinExponent:
+		return ErrTooSmall
+	}
+	return nil
+}
+
+// errZeroExponent refuses a zero with an absurd exponent ("0E-99999"),
+// which would cost as much to add as the largest numbers do.
+var errZeroExponent = fmt.Errorf("is 0 with an exponent outside %d to %d", MinExponent-(MaxDigits-1), MaxExponent)
+
+// quote returns s quoted for an error message, clipped when long.
+func quote(s string) string {
+	const keep = 24
+	if len(s) <= 2*keep {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(s[:keep]) + "…" + strconv.Quote(s[len(s)-keep:]) + " (" + strconv.Itoa(len(s)) + " characters)"
 }
 
 // MustParse is Parse for constants in code and tests; it panics on bad input.
@@ -97,168 +195,127 @@ func MustParse(s string) Decimal {
 	return d
 }
 
-// String returns the text form Python's str(Decimal) gives: plain notation
-// keeping the exponent's trailing zeros, scientific only for very small
-// numbers or positive exponents.
+// String returns the text Python's str(Decimal) gives (the specification's
+// to-scientific-string): plain notation keeping the exponent's trailing
+// zeros, scientific for positive exponents and below 1E-6 ("1E-7", "1.5E+3").
 func (d Decimal) String() string {
-	c := d.c()
-	digits := new(big.Int).Abs(c).String()
-	sign := ""
-	if c.Sign() < 0 {
-		sign = "-"
+	adj := int64(d.a.Exponent) + d.a.NumDigits() - 1
+	if d.a.Exponent <= 0 && adj >= -6 {
+		return d.a.Text('f')
 	}
-	exp := int(d.exp)
-	adjusted := exp + len(digits) - 1
-	if exp <= 0 && adjusted >= -6 {
-		if exp == 0 {
-			return sign + digits
-		}
-		point := len(digits) + exp
-		if point > 0 {
-			return sign + digits[:point] + "." + digits[point:]
-		}
-		return sign + "0." + strings.Repeat("0", -point) + digits
-	}
-	s := digits[:1]
-	if len(digits) > 1 {
-		s += "." + digits[1:]
-	}
-	es := strconv.Itoa(adjusted)
-	if adjusted >= 0 {
-		es = "+" + es
-	}
-	return sign + s + "E" + es
+	return d.a.Text('E')
 }
 
-// StringFixed returns d rounded half-to-even to places decimals, always
-// with exactly that many (Python's f"{d:.2f}" for places = 2).
+// StringFixed returns d rounded half-to-even to places (≥ 0) decimals, always
+// with exactly that many: Python's f"{d:.2f}" for places = 2.
 func (d Decimal) StringFixed(places int) string {
 	r := d.Round(places)
-	c := r.c()
-	digits := new(big.Int).Abs(c).String()
-	sign := ""
-	if c.Sign() < 0 {
-		sign = "-"
-	}
-	if places <= 0 {
-		return sign + digits + strings.Repeat("0", int(r.exp))
-	}
-	if len(digits) <= places {
-		digits = strings.Repeat("0", places-len(digits)+1) + digits
-	}
-	return sign + digits[:len(digits)-places] + "." + digits[len(digits)-places:]
+	return r.a.Text('f')
 }
 
-// rescale returns the coefficient of d at exponent exp (exp <= d.exp).
-func (d Decimal) rescale(exp int32) *big.Int {
-	c := new(big.Int).Set(d.c())
-	if exp >= d.exp {
-		return c
-	}
-	return c.Mul(c, new(big.Int).Exp(bigTen, big.NewInt(int64(d.exp-exp)), nil))
-}
-
-// Round returns d rounded half-to-even to places decimals (exponent -places).
-// A number that already has no more decimals is returned with its exponent set to -places.
+// Round returns d rounded half-to-even to places decimals, i.e. with
+// exponent -places (Python's quantize). A number with fewer decimals gets
+// trailing zeros. Rounding is exact whatever the number of digits.
 func (d Decimal) Round(places int) Decimal {
-	target := int32(-places)
-	if d.exp >= target {
-		return Decimal{coef: d.rescale(target), exp: target}
-	}
-	return Decimal{coef: divRoundHalfEven(d.c(), pow10(int64(target-d.exp))), exp: target}
+	var r Decimal
+	quantize(&r.a, &d.a, int32(-places), apd.RoundHalfEven)
+	return r
 }
 
-func pow10(n int64) *big.Int { return new(big.Int).Exp(bigTen, big.NewInt(n), nil) }
-
-// divRoundHalfEven returns a/b rounded half to even; b > 0.
-func divRoundHalfEven(a, b *big.Int) *big.Int {
-	q, r := new(big.Int).QuoRem(a, b, new(big.Int))
-	if r.Sign() == 0 {
-		return q
+// quantize sets dst to x with exponent exp. apd refuses a result with more
+// digits than the context's precision, so the context gets what it needs.
+func quantize(dst, x *apd.Decimal, exp int32, r apd.Rounder) {
+	nd := x.NumDigits()
+	if x.Exponent > exp {
+		nd += int64(x.Exponent) - int64(exp)
 	}
-	twice := new(big.Int).Abs(r)
-	twice.Lsh(twice, 1)
-	cmp := twice.Cmp(b)
-	if cmp > 0 || (cmp == 0 && q.Bit(0) == 1) {
-		if a.Sign() < 0 {
-			q.Sub(q, big.NewInt(1))
-		} else {
-			q.Add(q, big.NewInt(1))
-		}
-	}
-	return q
+	c := arith
+	c.Precision = uint32(nd + 1)
+	c.Rounding = r
+	must(c.Quantize(dst, x, exp))
 }
 
-// limit rounds d to Precision significant digits, as Python's context does
-// after every operation.
-func (d Decimal) limit() Decimal {
-	c := d.c()
-	n := len(new(big.Int).Abs(c).String())
-	if n <= Precision {
-		return d
-	}
-	drop := int64(n - Precision)
-	return Decimal{coef: divRoundHalfEven(c, pow10(drop)), exp: d.exp + int32(drop)}
-}
-
-// Add returns d + e. The exponent is the smaller of the two.
+// Add returns d + e, rounded to Precision digits. The exponent is the
+// smaller of the two ("1.10" + "2.2" = "3.30").
 func (d Decimal) Add(e Decimal) Decimal {
-	exp := min(d.exp, e.exp)
-	return Decimal{coef: new(big.Int).Add(d.rescale(exp), e.rescale(exp)), exp: exp}.limit()
+	var r Decimal
+	must(arith.Add(&r.a, &d.a, &e.a))
+	return r
 }
 
-// Sub returns d - e.
-func (d Decimal) Sub(e Decimal) Decimal { return d.Add(e.Neg()) }
+// Sub returns d - e, rounded to Precision digits.
+func (d Decimal) Sub(e Decimal) Decimal {
+	var r Decimal
+	must(arith.Sub(&r.a, &d.a, &e.a))
+	return r
+}
 
-// Mul returns d × e. The exponent is the sum of the two.
+// Mul returns d × e, rounded to Precision digits. The exponent is the sum
+// of the two.
 func (d Decimal) Mul(e Decimal) Decimal {
-	return Decimal{coef: new(big.Int).Mul(d.c(), e.c()), exp: d.exp + e.exp}.limit()
+	var r Decimal
+	must(arith.Mul(&r.a, &d.a, &e.a))
+	return r
 }
 
 // DivRound returns d / e rounded half-to-even to places decimals. It
 // returns an error when e is zero.
 func (d Decimal) DivRound(e Decimal, places int) (Decimal, error) {
-	if e.Sign() == 0 {
-		return Decimal{}, fmt.Errorf("decimal: division by zero")
+	if e.IsZero() {
+		return Decimal{}, errors.New("decimal: division by zero")
 	}
-	// d/e = (cd/ce) × 10^(ed-ee); scale the numerator so the quotient has places decimals.
-	shift := int64(places) + int64(d.exp) - int64(e.exp)
-	num := new(big.Int).Set(d.c())
-	den := new(big.Int).Set(e.c())
-	if shift >= 0 {
-		num.Mul(num, pow10(shift))
-	} else {
-		den.Mul(den, pow10(-shift))
-	}
-	if den.Sign() < 0 {
-		num.Neg(num)
-		den.Neg(den)
-	}
-	return Decimal{coef: divRoundHalfEven(num, den), exp: int32(-places)}, nil
+	// Dividing to a precision and then rounding to places would round
+	// twice, and half-even rounding twice can be off by one in the last
+	// place. So divide with round-05up to at least one digit past places:
+	// it truncates but never leaves a 0 or 5 last digit on an inexact
+	// quotient, so the half-even rounding that follows sees a tie only
+	// when the quotient really is one.
+	adj := func(x *apd.Decimal) int64 { return int64(x.Exponent) + x.NumDigits() - 1 }
+	// The quotient's first digit is at adj(d)-adj(e) or one below.
+	prec := max(adj(&d.a)-adj(&e.a)+int64(places)+2, 1)
+	c := arith
+	c.Precision = uint32(prec)
+	c.Rounding = apd.Round05Up
+	var q, r Decimal
+	must(c.Quo(&q.a, &d.a, &e.a))
+	quantize(&r.a, &q.a, int32(-places), apd.RoundHalfEven)
+	return r, nil
 }
 
-// Neg returns -d.
-func (d Decimal) Neg() Decimal { return Decimal{coef: new(big.Int).Neg(d.c()), exp: d.exp} }
+// Neg returns -d (a zero is positive, as Python's -x gives).
+func (d Decimal) Neg() Decimal {
+	var r Decimal
+	must(arith.Neg(&r.a, &d.a))
+	return r
+}
 
 // Abs returns |d|.
-func (d Decimal) Abs() Decimal { return Decimal{coef: new(big.Int).Abs(d.c()), exp: d.exp} }
-
-// Sign returns -1, 0 or +1.
-func (d Decimal) Sign() int { return d.c().Sign() }
-
-// IsZero reports whether d is 0.
-func (d Decimal) IsZero() bool { return d.Sign() == 0 }
-
-// Cmp compares d and e numerically: -1, 0 or +1.
-func (d Decimal) Cmp(e Decimal) int {
-	exp := min(d.exp, e.exp)
-	return d.rescale(exp).Cmp(e.rescale(exp))
+func (d Decimal) Abs() Decimal {
+	var r Decimal
+	must(arith.Abs(&r.a, &d.a))
+	return r
 }
 
-// Equal reports whether d and e are the same number (1.0 equals 1.00).
+// Sign returns -1, 0 or +1 (0 for -0 as well).
+func (d Decimal) Sign() int { return d.a.Sign() }
+
+// IsZero reports whether d is 0 or -0.
+func (d Decimal) IsZero() bool { return d.a.IsZero() }
+
+// IsInteger reports whether d is a whole number ("5.000" is, "5.001" is not).
+func (d Decimal) IsInteger() bool {
+	var frac apd.Decimal
+	d.a.Modf(nil, &frac)
+	return frac.IsZero()
+}
+
+// Cmp compares d and e numerically: -1, 0 or +1.
+func (d Decimal) Cmp(e Decimal) int { return d.a.Cmp(&e.a) }
+
+// Equal reports whether d and e are the same number (1.0 equals 1.00, -0 equals 0).
 func (d Decimal) Equal(e Decimal) bool { return d.Cmp(e) == 0 }
 
-// Min returns the smaller of d and e.
+// Min returns the smaller of d and e (d when they are equal).
 func Min(d, e Decimal) Decimal {
 	if d.Cmp(e) <= 0 {
 		return d
@@ -266,7 +323,7 @@ func Min(d, e Decimal) Decimal {
 	return e
 }
 
-// Max returns the larger of d and e.
+// Max returns the larger of d and e (d when they are equal).
 func Max(d, e Decimal) Decimal {
 	if d.Cmp(e) >= 0 {
 		return d
@@ -274,12 +331,12 @@ func Max(d, e Decimal) Decimal {
 	return e
 }
 
-// Places returns the number of digits after the point in d's text form (0
+// Places returns the number of digits after the point in d's plain form (0
 // for integers and positive exponents).
-func (d Decimal) Places() int { return max(0, -int(d.exp)) }
+func (d Decimal) Places() int { return max(0, -int(d.a.Exponent)) }
 
 // Exponent returns the base-10 exponent.
-func (d Decimal) Exponent() int32 { return d.exp }
+func (d Decimal) Exponent() int32 { return d.a.Exponent }
 
 // Float64 returns the nearest float64, for chart coordinates only.
 func (d Decimal) Float64() float64 {
@@ -287,10 +344,24 @@ func (d Decimal) Float64() float64 {
 	return f
 }
 
+// MarshalText writes d's String form.
+func (d Decimal) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText reads d as Parse does.
+func (d *Decimal) UnmarshalText(b []byte) error {
+	v, err := Parse(string(b))
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}
+
 // MarshalJSON writes d as a JSON string, the way the upstreams send money.
 func (d Decimal) MarshalJSON() ([]byte, error) { return []byte(`"` + d.String() + `"`), nil }
 
-// UnmarshalJSON accepts a JSON string or a JSON number, read exactly.
+// UnmarshalJSON accepts a JSON string (spaces around the number are
+// ignored) or a JSON number, read exactly; null is refused (use Null).
 func (d *Decimal) UnmarshalJSON(b []byte) error {
 	s := string(b)
 	if s == "null" {
@@ -299,42 +370,41 @@ func (d *Decimal) UnmarshalJSON(b []byte) error {
 	if len(s) >= 2 && s[0] == '"' {
 		u, err := strconv.Unquote(s)
 		if err != nil {
-			return fmt.Errorf("decimal: %s is not a number", s)
+			return fmt.Errorf("decimal: %s %w", quote(s), ErrSyntax)
 		}
 		s = strings.TrimSpace(u)
 	}
-	v, err := Parse(s)
-	if err != nil {
-		return err
-	}
-	*d = v
-	return nil
+	return d.UnmarshalText([]byte(s))
 }
 
 // Value stores d in SQLite as its exact text.
 func (d Decimal) Value() (driver.Value, error) { return d.String(), nil }
 
-// Scan reads d from SQLite TEXT (or an integer or a float column written by hand).
+// Scan reads d from SQLite TEXT (or an INTEGER or REAL written by hand),
+// within the bounds Parse applies. NULL is an error: scan a value that may
+// be absent into a Null.
 func (d *Decimal) Scan(src any) error {
+	var text string
 	switch v := src.(type) {
 	case string:
-		p, err := Parse(v)
-		*d = p
-		return err
+		text = v
 	case []byte:
-		p, err := Parse(string(v))
-		*d = p
-		return err
+		text = string(v)
 	case int64:
 		*d = NewFromInt(v)
 		return nil
 	case float64:
-		p, err := Parse(strconv.FormatFloat(v, 'f', -1, 64))
-		*d = p
-		return err
+		// The shortest text that reads back as v, as Python's repr gives.
+		text = strconv.FormatFloat(v, 'g', -1, 64)
 	case nil:
-		*d = Zero
-		return nil
+		return errors.New("decimal: cannot scan NULL into a Decimal (scan into a decimal.Null where the value may be absent)")
+	default:
+		return fmt.Errorf("decimal: cannot scan %T", src)
 	}
-	return fmt.Errorf("decimal: cannot scan %T", src)
+	p, err := Parse(text)
+	if err != nil {
+		return err
+	}
+	*d = p
+	return nil
 }

@@ -251,7 +251,9 @@ func budgetsCSV(c echo.Context, rows []budgetRow, now time.Time) error {
 	}
 	for _, r := range rows {
 		_, status := r.status()
-		if err := w.row([]string{r.LabName, r.Key, r.Name, r.ProjID, creditsOr(r.Balance, r.HasBalance), creditsOr(r.Reservation, r.HasBalance),
+		// A balance no sync has read is an empty cell, not the page's dash.
+		bal, rsv := cache.CachedBalance{Value: r.Balance, Known: r.HasBalance}, cache.CachedBalance{Value: r.Reservation, Known: r.HasBalance}
+		if err := w.row([]string{r.LabName, r.Key, r.Name, r.ProjID, cachedCSV(bal), cachedCSV(rsv),
 			credits(r.Spend7), credits(r.Spend30), credits(r.f.Burn30), credits(r.f.Burn7), csvDate(r.f.RunOut30), csvDate(r.f.RunOut7), status}); err != nil {
 			return w.finish(err)
 		}

@@ -1,7 +1,7 @@
 package handlers
 
 import (
-	"math"
+	"math/big"
 	"net/http/httptest"
 	"net/url"
 	"slices"
@@ -103,6 +103,9 @@ func FuzzMetricPushForm(f *testing.F) {
 		{"1000000000000000", "0000-01-01T00:00", "9999-12-31T23:59:59", true},
 		{"0.0000000000000000000001", "2026-03-09T00:00:60", "2026-03-09T00:01", false},
 		{"12,5", " 2026-03-09T00:00", "2026-03-09T00:00Z", false},
+		{"999999999999999.99", "2026-03-09T00:00", "2026-03-10T00:00", false},
+		{"0." + strings.Repeat("0", 5000) + "1", "2026-03-09T00:00", "2026-03-10T00:00", true},
+		{"1.0000000000000000000001", "2026-03-09T00:00", "2026-03-10T00:00", true},
 	} {
 		f.Add(s.value, s.start, s.end, s.count)
 	}
@@ -118,10 +121,17 @@ func FuzzMetricPushForm(f *testing.F) {
 			}
 		}
 		if errs["value"] == "" {
+			// Accepted: exactly the number typed, in range, whole when counting.
 			v := in.Value
-			if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 || v > 1e15 || (count && v != math.Trunc(v)) || !plainDecimal.MatchString(value) {
+			exact, ok := new(big.Rat).SetString(value)
+			if !ok || exact.Cmp(ratOf(v)) != 0 || v.Sign() < 0 || v.Cmp(decimal.MustParse("1E+15")) > 0 || (count && !exact.IsInt()) ||
+				!plainDecimal.MatchString(value) {
 				t.Fatalf("value %q accepted as %v (counting: %v)", value, v, count)
 			}
+		} else if exact, ok := new(big.Rat).SetString(value); ok && count && !exact.IsInt() && plainDecimal.MatchString(value) &&
+			!strings.Contains(errs["value"], "whole number") && !strings.Contains(errs["value"], "significant digits") {
+			// Refused while counting: a fraction is told it is not whole.
+			t.Fatalf("value %q refused with %q", value, errs["value"])
 		}
 		if errs["start"] == "" && errs["end"] == "" {
 			s, e := in.Start, in.End
@@ -216,9 +226,15 @@ func FuzzBudgetFilters(f *testing.F) {
 	})
 }
 
+func ratOf(d decimal.Decimal) *big.Rat {
+	r, _ := new(big.Rat).SetString(d.String())
+	return r
+}
+
 func FuzzParseAmount(f *testing.F) {
 	for _, s := range []string{"250", "250.50", " 250.5 ", "0", "0.00", "-5", "1.234", "1e3", "abc", "", "1,000", "9999999999999.99",
-		"99999999999999", "0.001", "1.000", "00000000000001.1", "1." + strings.Repeat("0", 400) + "1", "٣"} {
+		"99999999999999", "0.001", "1.000", "00000000000001.1", "1." + strings.Repeat("0", 400) + "1", "٣", "1." + strings.Repeat("0", 400),
+		"99999999999999999999", strings.Repeat("0", 50) + "1"} {
 		f.Add(s)
 	}
 	limit := decimal.MustParse("10000000000000")
@@ -227,6 +243,11 @@ func FuzzParseAmount(f *testing.F) {
 		if msg != "" {
 			if !d.IsZero() {
 				t.Fatalf("%q refused (%s) but gave %s", s, msg, d)
+			}
+			// A well-formed amount that is too big is told so, with the limit.
+			if exact, ok := new(big.Rat).SetString(strings.TrimSpace(s)); ok && amountText.MatchString(strings.TrimSpace(s)) &&
+				exact.Cmp(new(big.Rat).SetInt64(10_000_000_000_000)) >= 0 && !strings.Contains(msg, "too big") {
+				t.Fatalf("%q refused with %q", s, msg)
 			}
 			return
 		}
@@ -238,8 +259,9 @@ func FuzzParseAmount(f *testing.F) {
 		if msg != "" || !again.Equal(d) {
 			t.Fatalf("%q accepted as %s, which reads back as %s (%s)", s, d, again, msg)
 		}
-		if in, err := decimal.Parse(strings.TrimSpace(s)); err != nil || !in.Equal(d) {
-			t.Fatalf("%q accepted as %s but is %s (%v)", s, d, in, err)
+		// The exact value typed, however many zeros it carries.
+		if in, ok := new(big.Rat).SetString(strings.TrimSpace(s)); !ok || in.Cmp(ratOf(d)) != 0 {
+			t.Fatalf("%q accepted as %s but is %v", s, d, in)
 		}
 	})
 }

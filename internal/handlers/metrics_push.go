@@ -1,8 +1,8 @@
 package handlers
 
 import (
+	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"regexp"
 	"slices"
@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/decimal"
 	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/web/templates"
 )
@@ -25,12 +26,16 @@ import (
 // The form's rules, checked here before anything is written:
 //   - definition: one of the cached metric definitions;
 //   - value: a plain decimal number (digits, optionally a dot and more
-//     digits; no sign, exponent or thousands separators), at most 1e15.
+//     digits; no sign, exponent or thousands separators), at most 1e15,
+//     read exactly (it reaches ARGO as typed, never through a float64)
+//     and within the decimal package's bounds (34 significant digits, a
+//     number other than 0 at least 1E-100).
 //     Never negative: accounting values are amounts used or counted, and
 //     a wrong value is corrected in ARGO, not offset by a negative one.
 //     A whole number when the definition counts things: metric type
 //     "count", or a counting unit (#, count, API reqs, PID prefixes,
-//     Service Updates);
+//     Service Updates). This is checked on the exact value, so that
+//     0.000…1 is not taken for 0;
 //   - start and end: UTC date and time to the minute (or second); start
 //     before end; end not after now (ARGO refuses future periods); start
 //     not before 2000 (a mistyped year);
@@ -49,6 +54,9 @@ var countingUnits = []string{"#", "count", "API reqs", "PID prefixes", "Service 
 
 var plainDecimal = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?$`)
 
+// maxPushValue is the largest value the form takes.
+var maxPushValue = decimal.MustParse("1000000000000000")
+
 // pushForm is the form's input.
 type pushForm struct {
 	Definition, Value, Start, End, UserID, GroupID string
@@ -65,7 +73,7 @@ func (f pushForm) values() map[string]string {
 
 // pushInput is a checked form.
 type pushInput struct {
-	Value      float64
+	Value      decimal.Decimal
 	Start, End time.Time
 }
 
@@ -77,19 +85,9 @@ func (f pushForm) validate(def *cache.ArgoMetricDefinition, now time.Time) (push
 	if def == nil {
 		errs["definition"] = "Choose one of the metric definitions listed."
 	}
-	switch v, err := strconv.ParseFloat(f.Value, 64); {
-	case f.Value == "":
-		errs["value"] = "Enter the value."
-	case strings.HasPrefix(f.Value, "-"):
-		errs["value"] = "The value cannot be negative: it is an amount used or counted."
-	case !plainDecimal.MatchString(f.Value) || err != nil:
-		errs["value"] = "Enter a number such as 12 or 1843.25: digits, a dot for decimals, no thousands separators."
-	case v > 1e15 || math.IsInf(v, 0):
-		errs["value"] = "The value is too large (at most 1,000,000,000,000,000)."
-	case def != nil && counts(def) && v != math.Trunc(v):
-		errs["value"] = fmt.Sprintf("%s counts things (%s, unit %s): enter a whole number.", def.Name, def.MetricType, def.UnitType)
-	default:
-		in.Value = v
+	var msg string
+	if in.Value, msg = parsePushValue(f.Value, def); msg != "" {
+		errs["value"] = msg
 	}
 	var okS, okE bool
 	in.Start, okS = parseFormTime(f.Start)
@@ -114,6 +112,46 @@ func (f pushForm) validate(def *cache.ArgoMetricDefinition, now time.Time) (push
 		}
 	}
 	return in, errs
+}
+
+// parsePushValue reads a value typed for def (nil when unknown), or
+// returns what is wrong with it.
+func parsePushValue(text string, def *cache.ArgoMetricDefinition) (decimal.Decimal, string) {
+	if text == "" {
+		return decimal.Zero, "Enter the value."
+	}
+	if strings.HasPrefix(text, "-") {
+		return decimal.Zero, "The value cannot be negative: it is an amount used or counted."
+	}
+	if !plainDecimal.MatchString(text) {
+		return decimal.Zero, "Enter a number such as 12 or 1843.25: digits, a dot for decimals, no thousands separators."
+	}
+	v, err := decimal.Parse(text)
+	// A number below the smallest the portal reads is no whole number either.
+	if def != nil && counts(def) && (errors.Is(err, decimal.ErrTooSmall) || err == nil && !v.IsInteger()) {
+		return decimal.Zero, fmt.Sprintf("%s counts things (%s, unit %s): enter a whole number; %s is not one.",
+			def.Name, def.MetricType, def.UnitType, clipValue(text))
+	}
+	whole, _, _ := strings.Cut(text, ".")
+	switch {
+	case len(strings.TrimLeft(whole, "0")) > len(maxPushValue.String()) || err == nil && v.Cmp(maxPushValue) > 0:
+		return decimal.Zero, "The value is too large (at most 1,000,000,000,000,000)."
+	case errors.Is(err, decimal.ErrTooSmall):
+		return decimal.Zero, fmt.Sprintf("The value is too small: a value other than 0 needs a digit other than 0 within %d places after the point.", -decimal.MinExponent)
+	case errors.Is(err, decimal.ErrTooManyDigits):
+		return decimal.Zero, fmt.Sprintf("The value has more than %d significant digits: round it (zeros at the end of the decimals count as digits).", decimal.MaxDigits)
+	case err != nil:
+		return decimal.Zero, "Enter a number such as 12 or 1843.25: digits, a dot for decimals, no thousands separators."
+	}
+	return v, ""
+}
+
+// clipValue shortens a long value for a message.
+func clipValue(s string) string {
+	if len(s) <= 40 {
+		return s
+	}
+	return s[:20] + "…" + s[len(s)-12:] + " (" + strconv.Itoa(len(s)) + " characters)"
 }
 
 // counts reports whether a definition's values are numbers of things.

@@ -36,6 +36,16 @@ func TestPushForm_Validate(t *testing.T) {
 		{"count type takes whole numbers", count, func(f *pushForm) { f.Value = "4.5" }, "value", "whole number"},
 		{"counting unit takes whole numbers", requests, func(f *pushForm) { f.Value = "10.1" }, "value", "whole number"},
 		{"count whole", count, func(f *pushForm) { f.Value = "45" }, "", ""},
+		{"count whole with zero decimals", count, func(f *pushForm) { f.Value = "45.000" }, "", ""},
+		// Exact: a float64 reads these as whole numbers (0 and 1).
+		{"count refuses a tiny fraction", count, func(f *pushForm) { f.Value = "0." + strings.Repeat("0", 5000) + "1" }, "value",
+			"active_users counts things (count, unit #): enter a whole number; 0.000000000000000000…000000000001 (5003 characters) is not one."},
+		{"count refuses one and a bit", count, func(f *pushForm) { f.Value = "1.0000000000000000000001" }, "value", "enter a whole number"},
+		{"too small", cpu, func(f *pushForm) { f.Value = "0." + strings.Repeat("0", 5000) + "1" }, "value", "too small"},
+		{"too many digits", cpu, func(f *pushForm) { f.Value = "1." + strings.Repeat("0", 34) }, "value", "more than 34 significant digits"},
+		{"largest with cents", cpu, func(f *pushForm) { f.Value = "999999999999999.99" }, "", ""},
+		{"just above the largest", cpu, func(f *pushForm) { f.Value = "1000000000000000.01" }, "value", "too large"},
+		{"far too large", cpu, func(f *pushForm) { f.Value = "99999999999999999999999999999999999999" }, "value", "too large"},
 		{"no start", cpu, func(f *pushForm) { f.Start = "" }, "start", "began"},
 		{"start not a time", cpu, func(f *pushForm) { f.Start = "yesterday" }, "start", "began"},
 		{"start before 2000", cpu, func(f *pushForm) { f.Start = "1026-03-09T00:00" }, "start", "before 2000"},
@@ -67,8 +77,13 @@ func TestPushForm_Validate(t *testing.T) {
 			}
 		})
 	}
-	if in, _ := ok.validate(cpu, now); in.Value != 1843.25 || !in.Start.Equal(time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC)) {
+	if in, _ := ok.validate(cpu, now); in.Value.String() != "1843.25" || !in.Start.Equal(time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC)) {
 		t.Fatalf("parsed %+v", in)
+	}
+	big := ok
+	big.Value = "999999999999999.99"
+	if in, _ := big.validate(cpu, now); in.Value.String() != "999999999999999.99" {
+		t.Fatalf("parsed %v", in.Value)
 	}
 }
 

@@ -30,12 +30,18 @@ func readRequestForm(get func(string) string) requestForm {
 // maxJustification bounds the justification, in characters.
 const maxJustification = 2000
 
-var amountText = regexp.MustCompile(`^[0-9]{1,13}(\.[0-9]+)?$`)
+var amountText = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?$`)
+
+// maxAmountDigits is how many digits a request's whole credits may have:
+// at most 9999999999999.99 credits, far beyond any real budget.
+const maxAmountDigits = 13
 
 // parseAmount reads a positive amount of credits with at most 2 decimal
 // places. OBI shows every balance rounded to 2 places, so a finer amount
 // could never be seen on a balance, nor checked when an admin compares
-// balances before and after a call whose outcome is unknown.
+// balances before and after a call whose outcome is unknown. The size and
+// the places are checked on the digits typed, which are exact however
+// many there are; leading and trailing zeros do not count.
 func parseAmount(s string) (decimal.Decimal, string) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -44,12 +50,20 @@ func parseAmount(s string) (decimal.Decimal, string) {
 	if !amountText.MatchString(s) {
 		return decimal.Zero, "Write a plain number of credits such as 250 or 250.50: no sign, spaces, letters or thousands separators."
 	}
-	d, err := decimal.Parse(s)
-	if err != nil {
-		return decimal.Zero, "Write a plain number of credits such as 250 or 250.50."
+	whole, frac, _ := strings.Cut(s, ".")
+	whole, frac = strings.TrimLeft(whole, "0"), strings.TrimRight(frac, "0")
+	if len(whole) > maxAmountDigits {
+		return decimal.Zero, "The amount is too big: a request can ask for at most 9999999999999.99 credits (" +
+			strconv.Itoa(maxAmountDigits) + " digits before the point)."
 	}
-	if !d.Round(2).Equal(d) {
+	if len(frac) > 2 {
 		return decimal.Zero, "Use at most 2 decimal places: OBI keeps balances to the hundredth of a credit, so a smaller fraction could not be seen or checked."
+	}
+	// The zeros keep "0.0" readable when both parts were all zeros.
+	d, err := decimal.Parse("0" + whole + "." + frac + "0")
+	if err != nil {
+		// Not reached: at most 15 significant digits are left.
+		return decimal.Zero, "Write a plain number of credits such as 250 or 250.50."
 	}
 	if d.Sign() <= 0 {
 		return decimal.Zero, "The amount must be more than 0."

@@ -9,16 +9,20 @@ import (
 )
 
 func TestParseAmount(t *testing.T) {
-	for in, want := range map[string]string{"250": "250.00", " 250.5 ": "250.50", "0.01": "0.01", "250.500": "250.50", "007": "7.00"} {
+	for in, want := range map[string]string{"250": "250.00", " 250.5 ": "250.50", "0.01": "0.01", "250.500": "250.50", "007": "7.00",
+		"9999999999999.99": "9999999999999.99", "00000000000000001.5": "1.50", "1." + strings.Repeat("0", 400): "1.00"} {
 		if d, msg := parseAmount(in); msg != "" || d.String() != want {
 			t.Errorf("%q: %s %q", in, d, msg)
 		}
 	}
 	for in, why := range map[string]string{"": "Enter", "0": "more than 0", "0.00": "more than 0", "-1": "plain number",
 		"1.001": "2 decimal places", "1e3": "plain number", "1,000": "plain number", "12abc": "plain number", "NaN": "plain number",
-		"99999999999999": "plain number"} {
+		"1." + strings.Repeat("0", 400) + "1": "2 decimal places", "0.000": "more than 0", "5.": "plain number",
+		// Too big says so, and what the limit is.
+		"10000000000000": "too big: a request can ask for at most 9999999999999.99 credits", "99999999999999": "too big",
+		"99999999999999999999": "at most 9999999999999.99 credits", strings.Repeat("9", 5000): "too big"} {
 		if _, msg := parseAmount(in); !strings.Contains(msg, why) {
-			t.Errorf("%q: %q, want it to mention %q", in, msg, why)
+			t.Errorf("%.40q: %q, want it to mention %q", in, msg, why)
 		}
 	}
 }

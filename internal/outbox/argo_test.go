@@ -8,6 +8,7 @@ import (
 
 	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/clients/argo"
+	"github.com/accounting-portal/portal/internal/decimal"
 	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/internal/sim"
 	"github.com/accounting-portal/portal/internal/sim/fault"
@@ -52,13 +53,44 @@ func argoSetup(t *testing.T, timeout time.Duration) (*cache.DB, *Dispatcher, *si
 
 func push(t *testing.T, db *cache.DB, r *sim.Running, start, end time.Time) int64 {
 	t.Helper()
+	return pushValue(t, db, r, start, end, "12.5")
+}
+
+func pushValue(t *testing.T, db *cache.DB, r *sim.Running, start, end time.Time, value string) int64 {
+	t.Helper()
 	in := r.Argo.Installations()[0]
 	id, err := db.CreateMetricPush(ctx, portal.Scope{All: true}, cache.NewMetricPush{InstallationID: in.ID, DefinitionID: in.MetricDefinitionIDs[0],
-		Start: start, End: end, Value: 12.5, ValueText: "12.5", UserID: "asmith", Actor: "sub-1"})
+		Start: start, End: end, Value: decimal.MustParse(value), ValueText: value, UserID: "asmith", Actor: "sub-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return id
+}
+
+// The value leaves the outbox as the exact decimal pushed: the simulator
+// receives its text byte for byte (and keeps, as ARGO does, the nearest
+// double).
+func TestArgoMetric_ValueReachesArgoExactly(t *testing.T) {
+	db, d, r := argoSetup(t, 5*time.Second)
+	_, end := r.Argo.Window()
+	for i, value := range []string{"999999999999999.99", "0.000000000000000000000000000000000000000000000000000000000001", "12.500"} {
+		at := end.Add(time.Duration(i+1) * time.Hour)
+		id := pushValue(t, db, r, at, at.Add(time.Hour), value)
+		if n, err := d.DispatchDue(ctx); err != nil || n != 1 {
+			t.Fatalf("dispatch: %d %v", n, err)
+		}
+		p, _ := db.MetricPushByID(ctx, id, "")
+		m, ok := r.Argo.Metric(p.MetricID)
+		if p.State != cache.OutboxDelivered || !ok || m.Received != decimal.MustParse(value).String() {
+			t.Fatalf("%s: push %+v, ARGO received %q", value, p, m.Received)
+		}
+		if !p.Value.Equal(decimal.MustParse(value)) || p.ValueText != value {
+			t.Fatalf("%s: the push shows %s (%s)", value, p.Value, p.ValueText)
+		}
+	}
+	if m := r.Argo.PostedMetrics()[0]; m.Value != 1e15 {
+		t.Fatalf("ARGO keeps %v, not the double 1e15", m.Value)
+	}
 }
 
 func TestArgoMetric_DeliveredAndCached(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/clients/argo"
+	"github.com/accounting-portal/portal/internal/decimal"
 	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/internal/sim"
 	simargo "github.com/accounting-portal/portal/internal/sim/argo"
@@ -175,8 +176,8 @@ func TestSyncArgo_LateMetricsInTheWindow(t *testing.T) {
 	in := r.Argo.Installations()[0]
 	def := in.MetricDefinitionIDs[0]
 	_, end := r.Argo.Window()
-	recent := argo.NewMetric{MetricDefinitionID: def, Start: end.Add(-50 * time.Hour), End: end.Add(-49 * time.Hour), Value: 3}
-	old := argo.NewMetric{MetricDefinitionID: def, Start: end.AddDate(0, 0, -200).Add(time.Hour), End: end.AddDate(0, 0, -200).Add(2 * time.Hour), Value: 4}
+	recent := argo.NewMetric{MetricDefinitionID: def, Start: end.Add(-50 * time.Hour), End: end.Add(-49 * time.Hour), Value: decimal.NewFromInt(3)}
+	old := argo.NewMetric{MetricDefinitionID: def, Start: end.AddDate(0, 0, -200).Add(time.Hour), End: end.AddDate(0, 0, -200).Add(2 * time.Hour), Value: decimal.NewFromInt(4)}
 	mr, err := client.AddInstallationMetric(ctx, in.ID, recent)
 	if err != nil {
 		t.Fatal(err)

@@ -4,8 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -298,4 +301,38 @@ func BenchmarkSyncOBI(b *testing.B) {
 			}
 		}
 	})
+}
+
+// An amount beyond the decimal bounds fails the sync of the lab it is in,
+// with a sync error that names the lab, the field and what is wrong; the
+// other labs are stored.
+func TestSyncOBI_OutOfBoundsAmountFailsThatLab(t *testing.T) {
+	f := newOBIFixture(t, 1, false)
+	lab := demo.Catalog(f.w).VirtualLabs[0]
+	balance := regexp.MustCompile(`"balance":"[^"]*"`)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		f.sim.ServeHTTP(rec, r)
+		body := rec.Body.String()
+		if r.URL.Path == "/balance/virtual-lab/"+lab.ID {
+			body = balance.ReplaceAllString(body, `"balance":"1E+200"`)
+		}
+		w.Header().Set("Content-Type", rec.Header().Get("Content-Type"))
+		w.WriteHeader(rec.Code)
+		io.WriteString(w, body)
+	}))
+	t.Cleanup(srv.Close)
+	client, err := obi.New(obi.Config{BaseURL: srv.URL, Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = syncer.SyncOBI(context.Background(), client, f.db, syncer.OBIOptions{Now: f.clock})
+	msg := portal.ErrorMessage(err)
+	if err == nil || !strings.Contains(msg, "virtual lab "+lab.Name+": OBI: GET /balance/virtual-lab/"+lab.ID+": data.balance: \"1E+200\" is too large") {
+		t.Fatalf("sync error %q", msg)
+	}
+	stored := strings.Join(dump(t, f.db, "obi_lab_balances")["obi_lab_balances"], "\n")
+	if strings.Contains(stored, lab.ID) || !strings.Contains(stored, demo.Catalog(f.w).VirtualLabs[1].ID) {
+		t.Fatalf("lab balances stored: %s", stored)
+	}
 }

@@ -124,9 +124,12 @@ func amount(raw json.RawMessage, path string) (decimal.Decimal, error) {
 		return decimal.Zero, errAt(path, "missing")
 	}
 	s, ok := scalarText(raw)
-	d, err := decimal.Parse(strings.TrimSpace(s))
-	if !ok || err != nil {
+	if !ok {
 		return decimal.Zero, errAt(path, "not a number: %s", clip(raw))
+	}
+	d, err := decimal.Parse(strings.TrimSpace(s))
+	if err != nil { // says what is wrong: not a number, too large, too many digits
+		return decimal.Zero, errAt(path, "%s", strings.TrimPrefix(err.Error(), "decimal: "))
 	}
 	return d, nil
 }

@@ -24,7 +24,7 @@ type FailedRecord struct {
 	Storage        *StorageRecord
 	Adjustment     *AdjustmentRecord
 	// Problems lists fields that could not be read (the record echoes what
-	// was sent, which may be why it failed), e.g. `Charge: not a number: "abc"`.
+	// was sent, which may be why it failed), e.g. `Charge: "abc" is not a number`.
 	Problems []string
 	// Raw is the record object exactly as the upstream sent it.
 	Raw json.RawMessage
@@ -138,7 +138,7 @@ func (r *fields) charge(k string) decimal.Decimal {
 	}
 	d, err := decimal.Parse(strings.TrimSpace(s))
 	if err != nil {
-		r.problem(k, "not a number: %q", s)
+		r.problem(k, "%s", strings.TrimPrefix(err.Error(), "decimal: "))
 	}
 	return d
 }

@@ -2,11 +2,16 @@ package argo
 
 import (
 	"context"
+	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/accounting-portal/portal/internal/decimal"
 )
 
 const fixtureDir = "testdata/upstream/acc-library-fixtures/"
@@ -112,7 +117,7 @@ func TestFixtures_DecodeEveryLibraryFixture(t *testing.T) {
 	// The POST fixture is the library's request; the reply has the single shape.
 	created, err := c.AddInstallationMetric(ctx, "68179546f1a5b48f0c854353", NewMetric{
 		MetricDefinitionID: "678f89694665a309e8a6c9b2", Start: start, End: time.Date(2024, 1, 1, 9, 20, 37, 0, time.UTC),
-		Value: 66.0336, GroupID: "3f5fc61f3e3af93b", UserID: "9936cb22d3c26a34",
+		Value: decimal.MustParse("66.0336"), GroupID: "3f5fc61f3e3af93b", UserID: "9936cb22d3c26a34",
 	})
 	if err != nil || created.ID != "681bc483371ad01d931461bf" {
 		t.Fatalf("created %+v, %v", created, err)
@@ -135,12 +140,40 @@ func TestFixtures_PostBodyHasTheLibrarysShape(t *testing.T) {
 	c, _ := New(Config{BaseURL: srv.URL, Token: "t"})
 	_, err = c.AddInstallationMetric(context.Background(), "i", NewMetric{
 		MetricDefinitionID: "678f89694665a309e8a6c9b2", Start: time.Date(2024, 1, 1, 3, 43, 40, 0, time.UTC),
-		End: time.Date(2024, 1, 1, 9, 20, 37, 0, time.UTC), Value: 66.0336, GroupID: "3f5fc61f3e3af93b", UserID: "9936cb22d3c26a34",
+		End: time.Date(2024, 1, 1, 9, 20, 37, 0, time.UTC), Value: decimal.MustParse("66.0336"), GroupID: "3f5fc61f3e3af93b", UserID: "9936cb22d3c26a34",
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !jsonEqual(t, got, want) {
 		t.Fatalf("body %s\nwant %s", got, want)
+	}
+}
+
+// The value goes out as the decimal's own text, never through a float64:
+// 999999999999999.99 is not 1e15 and 1E-100 is not 0.
+func TestAddMetric_ValueIsSentExactly(t *testing.T) {
+	var got []byte
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, _ = io.ReadAll(r.Body)
+		w.WriteHeader(http.StatusCreated)
+		w.Write([]byte(`{"metric_id":"x","metric_definition_id":"d","time_period_start":"2024-01-01T03:43:40Z","time_period_end":"2024-01-01T09:20:37Z","value":1.0E15}`))
+	}))
+	defer srv.Close()
+	c, _ := New(Config{BaseURL: srv.URL, Token: "t"})
+	for value, wire := range map[string]string{"999999999999999.99": "999999999999999.99", "1E-100": "1E-100", "0.000001": "0.000001",
+		"12": "12", "12.500": "12.500", "0." + strings.Repeat("0", 60) + "1": "1E-61"} {
+		_, err := c.AddInstallationMetric(context.Background(), "i", NewMetric{MetricDefinitionID: "d", Start: time.Date(2024, 1, 1, 3, 43, 40, 0, time.UTC),
+			End: time.Date(2024, 1, 1, 9, 20, 37, 0, time.UTC), Value: decimal.MustParse(value)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(got), `,"value":`+wire+`}`) {
+			t.Errorf("%.20s: body %s", value, got)
+		}
+		var back struct{ Value json.Number }
+		if err := json.Unmarshal(got, &back); err != nil || !decimal.MustParse(back.Value.String()).Equal(decimal.MustParse(value)) {
+			t.Errorf("%.20s: the body's value reads back as %s (%v)", value, back.Value, err)
+		}
 	}
 }

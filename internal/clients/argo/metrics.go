@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"math"
 	"net/http"
 	"net/url"
 	"time"
@@ -110,12 +109,15 @@ func (c *Client) FindInstallationMetric(ctx context.Context, installationID, met
 
 // metricRequest is the body of POST /installations/{id}/metrics.
 type metricRequest struct {
-	MetricDefinitionID string  `json:"metric_definition_id"`
-	Start              string  `json:"time_period_start"`
-	End                string  `json:"time_period_end"`
-	Value              float64 `json:"value"`
-	GroupID            string  `json:"group_id,omitempty"`
-	UserID             string  `json:"user_id,omitempty"`
+	MetricDefinitionID string `json:"metric_definition_id"`
+	Start              string `json:"time_period_start"`
+	End                string `json:"time_period_end"`
+	// Value is a JSON number written from the decimal's exact text, as
+	// ARGO's documented body has it: a float64 would round
+	// 999999999999999.99 to 1e15 and 1E-5001 to 0 before ARGO sees them.
+	Value   json.Number `json:"value"`
+	GroupID string      `json:"group_id,omitempty"`
+	UserID  string      `json:"user_id,omitempty"`
 }
 
 // AddInstallationMetric adds a metric to an installation and returns it as
@@ -132,7 +134,7 @@ func (c *Client) AddInstallationMetric(ctx context.Context, installationID strin
 	}
 	body, err := json.Marshal(metricRequest{
 		MetricDefinitionID: m.MetricDefinitionID, Start: m.Start.UTC().Format(time.RFC3339Nano),
-		End: m.End.UTC().Format(time.RFC3339Nano), Value: m.Value, GroupID: m.GroupID, UserID: m.UserID,
+		End: m.End.UTC().Format(time.RFC3339Nano), Value: json.Number(m.Value.String()), GroupID: m.GroupID, UserID: m.UserID,
 	})
 	if err != nil {
 		return nil, portal.WrapError(portal.EINTERNAL, err, "ARGO: encode metric")
@@ -161,8 +163,6 @@ func (m NewMetric) validate() error {
 		return portal.Errorf(portal.EINVALID, "ARGO: the metric needs a period start and end")
 	case !m.Start.Before(m.End):
 		return portal.Errorf(portal.EINVALID, "ARGO: the metric's period must start before it ends")
-	case math.IsNaN(m.Value) || math.IsInf(m.Value, 0):
-		return portal.Errorf(portal.EINVALID, "ARGO: the metric's value %v is not a number", m.Value)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accounting-portal/portal/internal/decimal"
 	simargo "github.com/accounting-portal/portal/internal/sim/argo"
 	"github.com/accounting-portal/portal/internal/sim/fault"
 )
@@ -88,7 +89,7 @@ func TestAddMetric_CreatedFoundAndConflicting(t *testing.T) {
 	ctx := context.Background()
 	in := f.sim.Installations()[2]
 	nm := NewMetric{MetricDefinitionID: in.MetricDefinitionIDs[1], Start: time.Date(2024, 5, 1, 6, 0, 0, 0, time.UTC),
-		End: time.Date(2024, 5, 1, 18, 30, 0, 0, time.UTC), Value: 12.75, GroupID: "vo.test", UserID: "alice"}
+		End: time.Date(2024, 5, 1, 18, 30, 0, 0, time.UTC), Value: decimal.MustParse("12.75"), GroupID: "vo.test", UserID: "alice"}
 	created, err := f.client.AddInstallationMetric(ctx, in.ID, nm)
 	if err != nil {
 		t.Fatal(err)
@@ -162,7 +163,7 @@ func TestFaults_ReadsRetriedWritesNot(t *testing.T) {
 	}
 	f.sim.Faults().Set(fault.Fault{Mode: fault.Outage, Method: "POST", Count: 1})
 	in := f.sim.Installations()[0]
-	nm := NewMetric{MetricDefinitionID: in.MetricDefinitionIDs[0], Start: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC), Value: 1}
+	nm := NewMetric{MetricDefinitionID: in.MetricDefinitionIDs[0], Start: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC), Value: decimal.NewFromInt(1)}
 	_, err := f.client.AddInstallationMetric(ctx, in.ID, nm)
 	wantCode(t, err, "unavailable")
 	if f.sim.Faults().Hits(fault.Outage) != 3 || len(f.sim.PostedMetrics()) != 0 {
@@ -180,7 +181,7 @@ func TestFaults_TimeoutAfterEffectIsUncertainAndFindable(t *testing.T) {
 	f := newFixture(t, simargo.Options{}, func(c *Config) { c.Timeout = 300 * time.Millisecond })
 	f.sim.Faults().Set(fault.Fault{Mode: fault.Timeout, Method: "POST", Count: 1, Delay: 5 * time.Second})
 	in := f.sim.Installations()[0]
-	nm := NewMetric{MetricDefinitionID: in.MetricDefinitionIDs[0], Start: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC), Value: 5}
+	nm := NewMetric{MetricDefinitionID: in.MetricDefinitionIDs[0], Start: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC), Value: decimal.NewFromInt(5)}
 	ctx := context.Background()
 	_, err := f.client.AddInstallationMetric(ctx, in.ID, nm)
 	wantCode(t, err, "uncertain")

@@ -1,6 +1,10 @@
 package argo
 
-import "time"
+import (
+	"time"
+
+	"github.com/accounting-portal/portal/internal/decimal"
+)
 
 // Project is an ARGO project with its providers and their installations
 // (the hierarchy of GET /projects/{id}).
@@ -117,6 +121,7 @@ type MetricFilter struct {
 type NewMetric struct {
 	MetricDefinitionID string
 	Start, End         time.Time
-	Value              float64
-	GroupID, UserID    string // "" is left out
+	// Value is sent exactly as its text; ARGO keeps it as a double.
+	Value           decimal.Decimal
+	GroupID, UserID string // "" is left out
 }

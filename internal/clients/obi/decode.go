@@ -14,7 +14,7 @@ import (
 
 // decoder reads one answer field by field and remembers the first thing
 // that was wrong and where, so a malformed answer gives an error such as
-// `OBI: GET /balance/project/…: data.balance: not a number` instead of a
+// `OBI: GET /balance/project/…: data.balance: "x" is not a number` instead of a
 // zero value or a panic. Unknown fields are ignored (the service may add
 // some); missing required fields and wrong types are errors.
 type decoder struct {
@@ -102,7 +102,9 @@ func (o object) id(key string, required bool) string {
 }
 
 // dec reads a decimal sent as a JSON string (the service's form) or a
-// number (tolerated, read exactly).
+// number (tolerated, read exactly), within the decimal package's bounds;
+// the error says what is wrong ("… is too large", "… has more than 34
+// significant digits", "… is not a number").
 func (o object) dec(key string, required bool) decimal.Decimal {
 	v := o.raw(key, required)
 	if v == nil {
@@ -110,7 +112,7 @@ func (o object) dec(key string, required bool) decimal.Decimal {
 	}
 	var d decimal.Decimal
 	if err := d.UnmarshalJSON(v); err != nil {
-		o.d.fail(o.sub(key), "not a number")
+		o.d.fail(o.sub(key), "%s", strings.TrimPrefix(err.Error(), "decimal: "))
 	}
 	return d
 }

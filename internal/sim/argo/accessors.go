@@ -148,7 +148,7 @@ func (s *Server) PostedMetrics() []Metric {
 func (d *dataset) export(m *storedMetric) Metric {
 	return Metric{
 		ID: m.id, InstallationID: d.insts[m.inst].ID, MetricDefinitionID: d.defs[m.def].ID,
-		Start: m.start, End: m.end, Value: m.value, GroupID: m.group, UserID: m.user,
+		Start: m.start, End: m.end, Value: m.value, Received: m.received, GroupID: m.group, UserID: m.user,
 	}
 }
 

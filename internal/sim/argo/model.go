@@ -47,8 +47,14 @@ type Metric struct {
 	InstallationID     string
 	MetricDefinitionID string
 	Start, End         time.Time
-	Value              float64
-	GroupID, UserID    string // "" means absent
+	// Value is what ARGO keeps: a Java double.
+	Value float64
+	// Received is the value of a POSTed metric exactly as the request
+	// carried it (a JSON number's literal, or a string's contents), so a
+	// test can see what a client sent before the double rounded it; ""
+	// for a generated metric or a missing value.
+	Received        string
+	GroupID, UserID string // "" means absent
 }
 
 // project, provider, installation and metricDef are the stored forms with
@@ -89,6 +95,7 @@ type storedMetric struct {
 	inst, def         int
 	start, end        time.Time
 	value             float64
+	received          string // the value's text as POSTed
 	group, user       string
 	hasGroup, hasUser bool
 }

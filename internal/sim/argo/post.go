@@ -93,6 +93,9 @@ func (s *Server) validateMetric(i int, req *metricRequest) (*storedMetric, *apiE
 	if m.value, e = coerceDouble(req.Value); e != nil {
 		return nil, e
 	}
+	if v := bytes.TrimSpace(req.Value); len(v) > 0 && string(v) != "null" {
+		m.received = rawText(v)
+	}
 	if m.group, m.hasGroup, e = coerceText(req.GroupID); e != nil {
 		return nil, e
 	}

@@ -79,6 +79,28 @@ func TestPost_ContentTypesAndValues(t *testing.T) {
 	if !strings.Contains(string(r.body), `"value":7.0`) {
 		t.Fatalf("doubles print as Java does: %s", r.body)
 	}
+	// ARGO keeps a double (API.md §8.4, the server's Metric.value): it
+	// answers with the double, and the simulator also records the text
+	// the request carried, for tests of what a client sent.
+	for day, c := range []struct{ sent, received, answer string }{
+		{`999999999999999.99`, "999999999999999.99", `"value":1.0E15`},
+		{`"999999999999999.99"`, "999999999999999.99", `"value":1.0E15`},
+		{`0.` + strings.Repeat("0", 5000) + `1`, "0." + strings.Repeat("0", 5000) + "1", `"value":0.0`},
+		{`1E-100`, "1E-100", `"value":1.0E-100`},
+	} {
+		r = postMetric(t, s, in.ID, body(10+day, `,"value":`+c.sent), nil)
+		wantStatus(t, r, http.StatusCreated)
+		if !strings.Contains(string(r.body), c.answer) {
+			t.Fatalf("%.30s: reply %s", c.sent, r.body)
+		}
+		m, _ := s.Metric(r.json(t)["metric_id"].(string))
+		if m.Received != c.received {
+			t.Fatalf("%.30s: received %.30q", c.sent, m.Received)
+		}
+	}
+	if m, _ := s.Metric(s.PostedMetrics()[1].ID); m.Received != "" {
+		t.Fatalf("a missing value was received as %q", m.Received)
+	}
 }
 
 func TestPost_Conflicts(t *testing.T) {
