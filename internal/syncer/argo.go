@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/clients/argo"
 	"github.com/accounting-portal/portal/internal/portal"
+	"golang.org/x/sync/errgroup"
 )
 
 // The ARGO sync. Each run:
@@ -232,41 +235,32 @@ type argoMetricReader struct {
 	rows      int64
 }
 
-// readAll reads the projects' windows with up to workers at once; the
-// first error stops the others.
+// readAll reads the projects' windows, in project order, with up to
+// workers at once; the first error cancels the others and is returned.
+// A cancelled run reports the cancellation even when every project it
+// started finished, since the projects it did not start were not read.
 func (r *argoMetricReader) readAll(ctx context.Context, windows map[string]time.Time, workers int) (int64, error) {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	jobs := make(chan string)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for p := range jobs {
-				if err := r.readProject(ctx, p, windows[p]); err != nil {
-					cancel(err)
-					return
-				}
-			}
-		}()
-	}
-feed:
-	for p := range windows {
-		select {
-		case jobs <- p:
-		case <-ctx.Done():
-			break feed
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers)
+	for _, p := range slices.Sorted(maps.Keys(windows)) {
+		if gctx.Err() != nil {
+			break
 		}
+		g.Go(func() error {
+			// Go may have waited for a slot while another project failed.
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			return r.readProject(gctx, p, windows[p])
+		})
 	}
-	close(jobs)
-	wg.Wait()
+	err := g.Wait()
+	if err == nil {
+		err = context.Cause(ctx)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if err := context.Cause(ctx); err != nil {
-		return r.rows, err
-	}
-	return r.rows, nil
+	return r.rows, err
 }
 
 // readProject reads one project's metrics from the window's start and

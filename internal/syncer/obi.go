@@ -11,6 +11,7 @@ import (
 	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/clients/obi"
 	"github.com/accounting-portal/portal/internal/portal"
+	"golang.org/x/sync/errgroup"
 )
 
 // The OBI sync. The service cannot list its virtual labs and projects, so
@@ -202,42 +203,34 @@ func readDiscounts(ctx context.Context, src OBISource, vlabID string) ([]cache.O
 	return out, nil
 }
 
-// syncOBIReports walks the catalogued projects' reports, a few at once.
+// syncOBIReports walks the catalogued projects' reports, up to o.Workers
+// at once. A report that cannot be read is a problem to report, not a
+// reason to stop the others; a cancelled run starts no more walks.
 func syncOBIReports(ctx context.Context, src OBISource, store OBIStore, o OBIOptions, targets []cache.OBITarget) (int64, []string) {
-	type work struct {
-		lab  cache.OBITarget
-		proj cache.OBITargetProject
-	}
-	ch := make(chan work)
+	var g errgroup.Group
+	g.SetLimit(o.Workers)
 	var mu sync.Mutex
 	var rows int64
 	var problems []string
-	var wg sync.WaitGroup
-	for range o.Workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for w := range ch {
-				n, err := walkOBIReport(ctx, src, store, o, w.lab.VlabID, w.proj.ProjID)
-				mu.Lock()
-				rows += n
-				if err != nil && ctx.Err() == nil {
-					problems = append(problems, fmt.Sprintf("jobs of %s: %s", w.proj.Key, portal.ErrorMessage(err)))
-				}
-				mu.Unlock()
-			}
-		}()
-	}
+walk:
 	for _, t := range targets {
 		for _, p := range t.Projects {
-			select {
-			case ch <- work{t, p}:
-			case <-ctx.Done():
+			if ctx.Err() != nil {
+				break walk
 			}
+			g.Go(func() error {
+				n, err := walkOBIReport(ctx, src, store, o, t.VlabID, p.ProjID)
+				mu.Lock()
+				defer mu.Unlock()
+				rows += n
+				if err != nil && ctx.Err() == nil {
+					problems = append(problems, fmt.Sprintf("jobs of %s: %s", p.Key, portal.ErrorMessage(err)))
+				}
+				return nil
+			})
 		}
 	}
-	close(ch)
-	wg.Wait()
+	g.Wait()
 	return rows, problems
 }
 

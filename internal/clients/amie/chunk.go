@@ -23,7 +23,8 @@ func (ch *Chunk) Keys() []RecordKey { return ch.keys }
 type encoder interface {
 	Key() RecordKey
 	Validate() error
-	appendJSON(b []byte) []byte
+	// encodeJSON returns the record's JSON (encode.go).
+	encodeJSON(e *recordEncoder) ([]byte, error)
 }
 
 // PlanCompute validates compute records and splits them into requests,
@@ -58,7 +59,7 @@ func plan[R any, P interface {
 	seen := make(map[RecordKey]int, len(recs))
 	var chunks []Chunk
 	var cur *Chunk
-	var rec []byte
+	enc := newRecordEncoder()
 	for i := range recs {
 		p := P(&recs[i])
 		k := p.Key()
@@ -69,7 +70,10 @@ func plan[R any, P interface {
 			return nil, portal.Errorf(portal.EINVALID, "AMIE: records %d and %d have the same Resource %q and LocalRecordID %q", j+1, i+1, k.Resource, k.LocalRecordID)
 		}
 		seen[k] = i
-		rec = p.appendJSON(rec[:0])
+		rec, err := p.encodeJSON(enc)
+		if err != nil {
+			return nil, portal.WrapError(portal.EINTERNAL, err, "AMIE: record %d (LocalRecordID %q) could not be encoded", i+1, k.LocalRecordID)
+		}
 		if alone := len(prefix) + len(rec) + len(suffix); alone >= maxBody {
 			return nil, portal.Errorf(portal.ETOOLARGE, "AMIE: record %d (LocalRecordID %q) alone makes a %d-byte request; requests must be under %d bytes", i+1, k.LocalRecordID, alone, maxBody)
 		}

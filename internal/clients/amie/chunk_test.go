@@ -165,9 +165,13 @@ func TestPlan_RandomSizesNeverSplitARecordAndPackGreedily(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkChunks(t, chunks, recs, max)
+	enc := newRecordEncoder()
 	for i := 0; i+1 < len(chunks); i++ {
-		next := recs[chunks[i+1].First]
-		if extra := len(next.appendJSON(nil)) + 1; len(chunks[i].Body)+extra < max {
+		next, err := recs[chunks[i+1].First].encodeJSON(enc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if extra := len(next) + 1; len(chunks[i].Body)+extra < max {
 			t.Fatalf("chunk %d (%d bytes) had room for the next record (%d bytes)", i, len(chunks[i].Body), extra)
 		}
 	}

@@ -1,137 +1,130 @@
 package amie
 
 import (
-	"strconv"
+	"bytes"
+	"encoding/json"
 	"time"
-
-	"github.com/accounting-portal/portal/internal/jsonbytes"
 )
 
 // TimeLayout is how the client sends times: ISO 8601 in UTC, whole seconds.
 const TimeLayout = "2006-01-02T15:04:05Z"
 
-// The records are encoded by hand, not through encoding/json: the split
-// into requests needs each record's exact byte length, and 100,000 records
-// should not cost a reflection walk each. Keys come in amieclient's order
-// (API.md §3) and every value is a string, as the docstrings ask.
+// Records are sent as amieclient sends them (API.md §3): keys in its
+// order, every value a string as its docstrings ask, attributes only when
+// set, ParentRecordID a plain string and left out when empty. The wire
+// structs below say so with encoding/json tags; the planner encodes each
+// record on its own to know its exact length.
 
-func (r *ComputeRecord) appendJSON(b []byte) []byte {
-	b = str(b, '{', "Username", r.Username)
-	b = str(b, ',', "LocalProjectID", r.LocalProjectID)
-	b = str(b, ',', "LocalRecordID", r.LocalRecordID)
-	b = str(b, ',', "Resource", r.Resource)
-	b = tm(b, "SubmitTime", r.SubmitTime)
-	b = tm(b, "StartTime", r.StartTime)
-	b = tm(b, "EndTime", r.EndTime)
-	b = str(b, ',', "Charge", r.Charge.String())
-	b = append(b, `,"Attributes":`...)
+type computeWire struct {
+	Username       string
+	LocalProjectID string
+	LocalRecordID  string
+	Resource       string
+	SubmitTime     string
+	StartTime      string
+	EndTime        string
+	Charge         string
+	Attributes     computeAttributesWire
+	ParentRecordID string `json:",omitempty"`
+	LocalReference string `json:",omitempty"`
+}
+
+type computeAttributesWire struct {
+	NodeCount    *int64 `json:",omitempty,string"`
+	CpuCoreCount *int64 `json:",omitempty,string"`
+	JobName      string `json:",omitempty"`
+	Memory       *int64 `json:",omitempty,string"`
+	Queue        string `json:",omitempty"`
+}
+
+type storageWire struct {
+	Charge         string
+	CollectionTime string
+	LocalProjectID string
+	LocalRecordID  string
+	Resource       string
+	Username       string
+	Attributes     storageAttributesWire
+	LocalReference string `json:",omitempty"`
+}
+
+type storageAttributesWire struct {
+	BytesRead          *int64 `json:",omitempty,string"`
+	BytesStored        *int64 `json:",omitempty,string"`
+	BytesWritten       *int64 `json:",omitempty,string"`
+	CollectionInterval *int64 `json:",omitempty,string"`
+	FileCount          *int64 `json:",omitempty,string"`
+	FilesRead          *int64 `json:",omitempty,string"`
+	FilesWritten       *int64 `json:",omitempty,string"`
+	MediaType          string `json:",omitempty"`
+	SystemCopies       *int64 `json:",omitempty,string"`
+	UserCopies         *int64 `json:",omitempty,string"`
+}
+
+type adjustmentWire struct {
+	AdjustmentType AdjustmentType
+	Charge         string
+	StartTime      string
+	LocalProjectID string
+	LocalRecordID  string
+	Resource       string
+	Username       string
+	Comment        string `json:",omitempty"`
+	LocalReference string `json:",omitempty"`
+}
+
+func wireTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
+
+// recordEncoder encodes records one at a time, reusing its buffer and
+// wire structs.
+type recordEncoder struct {
+	buf        bytes.Buffer
+	enc        *json.Encoder
+	compute    computeWire
+	storage    storageWire
+	adjustment adjustmentWire
+}
+
+func newRecordEncoder() *recordEncoder {
+	e := &recordEncoder{}
+	e.enc = json.NewEncoder(&e.buf)
+	// As amieclient (Python's json.dumps) writes them: <, > and & as they are.
+	e.enc.SetEscapeHTML(false)
+	return e
+}
+
+// encode returns the JSON of a wire struct, valid until the next call.
+func (e *recordEncoder) encode(v any) ([]byte, error) {
+	e.buf.Reset()
+	if err := e.enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(e.buf.Bytes(), []byte("\n")), nil
+}
+
+func (r *ComputeRecord) encodeJSON(e *recordEncoder) ([]byte, error) {
 	a := &r.Attributes
-	var o jsonObject
-	b = o.num(b, "NodeCount", a.NodeCount)
-	b = o.num(b, "CpuCoreCount", a.CpuCoreCount)
-	b = o.str(b, "JobName", a.JobName)
-	b = o.num(b, "Memory", a.Memory)
-	b = o.str(b, "Queue", a.Queue)
-	b = o.end(b)
-	b = opt(b, "ParentRecordID", r.ParentRecordID)
-	b = opt(b, "LocalReference", r.LocalReference)
-	return append(b, '}')
+	e.compute = computeWire{Username: r.Username, LocalProjectID: r.LocalProjectID, LocalRecordID: r.LocalRecordID, Resource: r.Resource,
+		SubmitTime: wireTime(r.SubmitTime), StartTime: wireTime(r.StartTime), EndTime: wireTime(r.EndTime), Charge: r.Charge.String(),
+		Attributes:     computeAttributesWire{NodeCount: a.NodeCount, CpuCoreCount: a.CpuCoreCount, JobName: a.JobName, Memory: a.Memory, Queue: a.Queue},
+		ParentRecordID: r.ParentRecordID, LocalReference: r.LocalReference}
+	return e.encode(&e.compute)
 }
 
-func (r *StorageRecord) appendJSON(b []byte) []byte {
-	b = str(b, '{', "Charge", r.Charge.String())
-	b = tm(b, "CollectionTime", r.CollectionTime)
-	b = str(b, ',', "LocalProjectID", r.LocalProjectID)
-	b = str(b, ',', "LocalRecordID", r.LocalRecordID)
-	b = str(b, ',', "Resource", r.Resource)
-	b = str(b, ',', "Username", r.Username)
-	b = append(b, `,"Attributes":`...)
+func (r *StorageRecord) encodeJSON(e *recordEncoder) ([]byte, error) {
 	a := &r.Attributes
-	var o jsonObject
-	b = o.num(b, "BytesRead", a.BytesRead)
-	b = o.num(b, "BytesStored", a.BytesStored)
-	b = o.num(b, "BytesWritten", a.BytesWritten)
-	b = o.num(b, "CollectionInterval", a.CollectionInterval)
-	b = o.num(b, "FileCount", a.FileCount)
-	b = o.num(b, "FilesRead", a.FilesRead)
-	b = o.num(b, "FilesWritten", a.FilesWritten)
-	b = o.str(b, "MediaType", a.MediaType)
-	b = o.num(b, "SystemCopies", a.SystemCopies)
-	b = o.num(b, "UserCopies", a.UserCopies)
-	b = o.end(b)
-	b = opt(b, "LocalReference", r.LocalReference)
-	return append(b, '}')
+	e.storage = storageWire{Charge: r.Charge.String(), CollectionTime: wireTime(r.CollectionTime), LocalProjectID: r.LocalProjectID,
+		LocalRecordID: r.LocalRecordID, Resource: r.Resource, Username: r.Username,
+		Attributes: storageAttributesWire{BytesRead: a.BytesRead, BytesStored: a.BytesStored, BytesWritten: a.BytesWritten,
+			CollectionInterval: a.CollectionInterval, FileCount: a.FileCount, FilesRead: a.FilesRead, FilesWritten: a.FilesWritten,
+			MediaType: a.MediaType, SystemCopies: a.SystemCopies, UserCopies: a.UserCopies},
+		LocalReference: r.LocalReference}
+	return e.encode(&e.storage)
 }
 
-func (r *AdjustmentRecord) appendJSON(b []byte) []byte {
-	b = str(b, '{', "AdjustmentType", string(r.AdjustmentType))
-	b = str(b, ',', "Charge", r.Charge.String())
-	b = tm(b, "StartTime", r.StartTime)
-	b = str(b, ',', "LocalProjectID", r.LocalProjectID)
-	b = str(b, ',', "LocalRecordID", r.LocalRecordID)
-	b = str(b, ',', "Resource", r.Resource)
-	b = str(b, ',', "Username", r.Username)
-	b = opt(b, "Comment", r.Comment)
-	b = opt(b, "LocalReference", r.LocalReference)
-	return append(b, '}')
-}
-
-func str(b []byte, sep byte, key, v string) []byte {
-	b = append(b, sep, '"')
-	b = append(b, key...)
-	b = append(b, '"', ':')
-	return jsonbytes.AppendString(b, v)
-}
-
-func opt(b []byte, key, v string) []byte {
-	if v == "" {
-		return b
-	}
-	return str(b, ',', key, v)
-}
-
-func tm(b []byte, key string, t time.Time) []byte {
-	b = append(b, ',', '"')
-	b = append(b, key...)
-	b = append(b, `":"`...)
-	b = jsonbytes.AppendUTC(b, t)
-	return append(b, '"')
-}
-
-// jsonObject writes a JSON object member by member, leaving out empty values.
-type jsonObject struct{ n int }
-
-func (o *jsonObject) key(b []byte, k string) []byte {
-	if o.n == 0 {
-		b = append(b, '{')
-	} else {
-		b = append(b, ',')
-	}
-	o.n++
-	b = append(b, '"')
-	b = append(b, k...)
-	return append(b, '"', ':')
-}
-
-func (o *jsonObject) num(b []byte, k string, v *int64) []byte {
-	if v == nil {
-		return b
-	}
-	b = append(o.key(b, k), '"')
-	b = strconv.AppendInt(b, *v, 10)
-	return append(b, '"')
-}
-
-func (o *jsonObject) str(b []byte, k, v string) []byte {
-	if v == "" {
-		return b
-	}
-	return jsonbytes.AppendString(o.key(b, k), v)
-}
-
-func (o *jsonObject) end(b []byte) []byte {
-	if o.n == 0 {
-		return append(b, '{', '}')
-	}
-	return append(b, '}')
+func (r *AdjustmentRecord) encodeJSON(e *recordEncoder) ([]byte, error) {
+	e.adjustment = adjustmentWire{AdjustmentType: r.AdjustmentType, Charge: r.Charge.String(), StartTime: wireTime(r.StartTime),
+		LocalProjectID: r.LocalProjectID, LocalRecordID: r.LocalRecordID, Resource: r.Resource, Username: r.Username,
+		Comment: r.Comment, LocalReference: r.LocalReference}
+	return e.encode(&e.adjustment)
 }

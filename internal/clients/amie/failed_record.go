@@ -59,15 +59,90 @@ func (f *FailedRecord) LocalReference() string {
 	return ""
 }
 
-// decodeFailedRecord reads a flat failed-record object (API.md §4.4). A
-// missing UsageType falls back to deflt (a status group's type) when set.
-func decodeFailedRecord(raw json.RawMessage, deflt UsageType, path string) (FailedRecord, error) {
-	f := FailedRecord{Raw: bytes.Clone(raw), Index: -1}
-	obj, err := object(raw, path)
-	if err != nil {
-		return f, err
+// failedWire is a flat failed-record object (API.md §4.4): UsageType,
+// Error and FailedRecordID beside every field of the record as it was
+// sent, of any of the three types.
+type failedWire struct {
+	raw       json.RawMessage
+	notObject bool
+
+	UsageType, Error, FailedRecordID scalar
+
+	Username, LocalProjectID, LocalRecordID, Resource scalar
+	SubmitTime, StartTime, EndTime, CollectionTime    scalar
+	Charge, AdjustmentType, Comment, LocalReference   scalar
+	ParentRecordID                                    parentID
+	Attributes                                        attributesWire
+}
+
+// UnmarshalJSON keeps the record as sent (FailedRecord.Raw) and reads its
+// fields; a value that is not an object is reported by record, with its path.
+func (w *failedWire) UnmarshalJSON(b []byte) error {
+	*w = failedWire{raw: bytes.Clone(b)}
+	if b[0] != '{' {
+		w.notObject = true
+		return nil
 	}
-	ut, err := optionalString(obj["UsageType"], path+".UsageType")
+	type fields failedWire // without this method
+	return json.Unmarshal(b, (*fields)(w))
+}
+
+// parentID is ParentRecordID: a string, a number, null or amieclient's
+// one-element array ([null] or ["12345"], API.md §3.1).
+type parentID struct{ scalar }
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (p *parentID) UnmarshalJSON(b []byte) error {
+	if b[0] != '[' {
+		return p.scalar.UnmarshalJSON(b)
+	}
+	var list []scalar
+	p.scalar = scalar{}
+	if err := json.Unmarshal(b, &list); err != nil {
+		p.scalar = scalar{kind: notScalar, text: clip(b)}
+	} else if len(list) > 0 {
+		p.scalar = list[0]
+	}
+	return nil
+}
+
+// attributesWire is a record's Attributes object, of either record type.
+type attributesWire struct {
+	present, notObject bool
+
+	NodeCount, CpuCoreCount, JobName, Memory, Queue          scalar
+	BytesRead, BytesStored, BytesWritten, CollectionInterval scalar
+	FileCount, FilesRead, FilesWritten, MediaType            scalar
+	SystemCopies, UserCopies                                 scalar
+}
+
+// UnmarshalJSON implements json.Unmarshaler; a value that is not an
+// object is noted, not an error, as the record may have failed for it.
+func (a *attributesWire) UnmarshalJSON(b []byte) error {
+	*a = attributesWire{}
+	switch b[0] {
+	case 'n':
+		return nil
+	case '{':
+		type fields attributesWire // without this method
+		a.present = true
+		return json.Unmarshal(b, (*fields)(a))
+	}
+	a.notObject = true
+	return nil
+}
+
+// record checks a failed record. A missing UsageType falls back to deflt
+// (a status group's type) when set.
+func (w *failedWire) record(deflt UsageType, path string) (FailedRecord, error) {
+	if w == nil { // null
+		return FailedRecord{Index: -1}, errAt(path, "not a JSON object")
+	}
+	f := FailedRecord{Raw: w.raw, Index: -1}
+	if w.notObject {
+		return f, errAt(path, "not a JSON object")
+	}
+	ut, err := w.UsageType.optionalString(path + ".UsageType")
 	switch {
 	case err != nil:
 		return f, err
@@ -79,48 +154,43 @@ func decodeFailedRecord(raw json.RawMessage, deflt UsageType, path string) (Fail
 	if f.UsageType = UsageType(ut); !f.UsageType.Valid() {
 		return f, errAt(path+".UsageType", "%q is not Compute, Storage or Adjustment", ut)
 	}
-	if f.Error, err = optionalString(obj["Error"], path+".Error"); err != nil {
+	if f.Error, err = w.Error.optionalString(path + ".Error"); err != nil {
 		return f, err
 	}
-	if !isNull(obj["FailedRecordID"]) {
-		if f.FailedRecordID, err = integer(obj["FailedRecordID"], path+".FailedRecordID"); err != nil {
+	if w.FailedRecordID.kind != absent {
+		if f.FailedRecordID, err = w.FailedRecordID.integer(path + ".FailedRecordID"); err != nil {
 			return f, err
 		}
 	}
-	fr := &fields{obj: obj}
+	r := &reader{}
 	switch f.UsageType {
 	case Compute:
-		f.Compute = fr.compute()
+		f.Compute = r.compute(w)
 	case Storage:
-		f.Storage = fr.storage()
+		f.Storage = r.storage(w)
 	default:
-		f.Adjustment = fr.adjustment()
+		f.Adjustment = r.adjustment(w)
 	}
-	f.Problems = fr.problems
+	f.Problems = r.problems
 	return f, nil
 }
 
-// fields reads record fields tolerantly, collecting what it cannot read.
-type fields struct {
-	obj      map[string]json.RawMessage
-	prefix   string
-	problems []string
+// reader reads record fields tolerantly, collecting what it cannot read.
+type reader struct{ problems []string }
+
+func (r *reader) problem(k, format string, args ...any) {
+	r.problems = append(r.problems, k+": "+fmt.Sprintf(format, args...))
 }
 
-func (r *fields) problem(k, format string, args ...any) {
-	r.problems = append(r.problems, r.prefix+k+": "+fmt.Sprintf(format, args...))
-}
-
-func (r *fields) text(k string) string {
-	s, ok := scalarText(r.obj[k])
-	if !ok {
-		r.problem(k, "not a string: %s", clip(r.obj[k]))
+func (r *reader) text(k string, v scalar) string {
+	if v.kind == notScalar {
+		r.problem(k, "not a string: %s", v)
 	}
-	return s
+	return v.value()
 }
 
-func (r *fields) time(k string) time.Time {
-	s := r.text(k)
+func (r *reader) time(k string, v scalar) time.Time {
+	s := r.text(k, v)
 	if s == "" {
 		return time.Time{}
 	}
@@ -131,8 +201,8 @@ func (r *fields) time(k string) time.Time {
 	return t
 }
 
-func (r *fields) charge(k string) decimal.Decimal {
-	s := r.text(k)
+func (r *reader) charge(k string, v scalar) decimal.Decimal {
+	s := r.text(k, v)
 	if s == "" {
 		return decimal.Zero
 	}
@@ -143,8 +213,8 @@ func (r *fields) charge(k string) decimal.Decimal {
 	return d
 }
 
-func (r *fields) int(k string) *int64 {
-	s := r.text(k)
+func (r *reader) int(k string, v scalar) *int64 {
+	s := r.text(k, v)
 	if s == "" {
 		return nil
 	}
@@ -156,64 +226,42 @@ func (r *fields) int(k string) *int64 {
 	return &n
 }
 
-// parent reads ParentRecordID: a string, a number, null or amieclient's
-// one-element array ([null] or ["12345"]).
-func (r *fields) parent(k string) string {
-	if raw := r.obj[k]; len(raw) > 0 && raw[0] == '[' {
-		list, _ := array(raw, "")
-		if len(list) == 0 {
-			return ""
-		}
-		sub := &fields{obj: map[string]json.RawMessage{k: list[0]}, prefix: r.prefix}
-		s := sub.text(k)
-		r.problems = append(r.problems, sub.problems...)
-		return s
+// attributes returns the Attributes object (empty when missing or null).
+func (r *reader) attributes(w *failedWire) *attributesWire {
+	if w.Attributes.notObject {
+		r.problem("Attributes", "not an object")
 	}
-	return r.text(k)
+	return &w.Attributes
 }
 
-// attributes returns a reader of the Attributes object (empty when missing or null).
-func (r *fields) attributes() *fields {
-	a := &fields{prefix: "Attributes."}
-	raw := r.obj["Attributes"]
-	if !isNull(raw) {
-		if obj, err := object(raw, ""); err == nil {
-			a.obj = obj
-		} else {
-			r.problem("Attributes", "not an object")
-		}
-	}
-	return a
-}
-
-func (r *fields) compute() *ComputeRecord {
-	c := &ComputeRecord{Username: r.text("Username"), LocalProjectID: r.text("LocalProjectID"),
-		LocalRecordID: r.text("LocalRecordID"), Resource: r.text("Resource"),
-		SubmitTime: r.time("SubmitTime"), StartTime: r.time("StartTime"), EndTime: r.time("EndTime"),
-		Charge: r.charge("Charge"), ParentRecordID: r.parent("ParentRecordID"), LocalReference: r.text("LocalReference")}
-	a := r.attributes()
-	c.Attributes = ComputeAttributes{NodeCount: a.int("NodeCount"), CpuCoreCount: a.int("CpuCoreCount"),
-		JobName: a.text("JobName"), Memory: a.int("Memory"), Queue: a.text("Queue")}
-	r.problems = append(r.problems, a.problems...)
+func (r *reader) compute(w *failedWire) *ComputeRecord {
+	c := &ComputeRecord{Username: r.text("Username", w.Username), LocalProjectID: r.text("LocalProjectID", w.LocalProjectID),
+		LocalRecordID: r.text("LocalRecordID", w.LocalRecordID), Resource: r.text("Resource", w.Resource),
+		SubmitTime: r.time("SubmitTime", w.SubmitTime), StartTime: r.time("StartTime", w.StartTime), EndTime: r.time("EndTime", w.EndTime),
+		Charge: r.charge("Charge", w.Charge), ParentRecordID: r.text("ParentRecordID", w.ParentRecordID.scalar),
+		LocalReference: r.text("LocalReference", w.LocalReference)}
+	a := r.attributes(w)
+	c.Attributes = ComputeAttributes{NodeCount: r.int("Attributes.NodeCount", a.NodeCount), CpuCoreCount: r.int("Attributes.CpuCoreCount", a.CpuCoreCount),
+		JobName: r.text("Attributes.JobName", a.JobName), Memory: r.int("Attributes.Memory", a.Memory), Queue: r.text("Attributes.Queue", a.Queue)}
 	return c
 }
 
-func (r *fields) storage() *StorageRecord {
-	s := &StorageRecord{Charge: r.charge("Charge"), CollectionTime: r.time("CollectionTime"),
-		LocalProjectID: r.text("LocalProjectID"), LocalRecordID: r.text("LocalRecordID"),
-		Resource: r.text("Resource"), Username: r.text("Username"), LocalReference: r.text("LocalReference")}
-	a := r.attributes()
-	s.Attributes = StorageAttributes{BytesRead: a.int("BytesRead"), BytesStored: a.int("BytesStored"),
-		BytesWritten: a.int("BytesWritten"), CollectionInterval: a.int("CollectionInterval"),
-		FileCount: a.int("FileCount"), FilesRead: a.int("FilesRead"), FilesWritten: a.int("FilesWritten"),
-		MediaType: a.text("MediaType"), SystemCopies: a.int("SystemCopies"), UserCopies: a.int("UserCopies")}
-	r.problems = append(r.problems, a.problems...)
+func (r *reader) storage(w *failedWire) *StorageRecord {
+	s := &StorageRecord{Charge: r.charge("Charge", w.Charge), CollectionTime: r.time("CollectionTime", w.CollectionTime),
+		LocalProjectID: r.text("LocalProjectID", w.LocalProjectID), LocalRecordID: r.text("LocalRecordID", w.LocalRecordID),
+		Resource: r.text("Resource", w.Resource), Username: r.text("Username", w.Username), LocalReference: r.text("LocalReference", w.LocalReference)}
+	a := r.attributes(w)
+	s.Attributes = StorageAttributes{BytesRead: r.int("Attributes.BytesRead", a.BytesRead), BytesStored: r.int("Attributes.BytesStored", a.BytesStored),
+		BytesWritten: r.int("Attributes.BytesWritten", a.BytesWritten), CollectionInterval: r.int("Attributes.CollectionInterval", a.CollectionInterval),
+		FileCount: r.int("Attributes.FileCount", a.FileCount), FilesRead: r.int("Attributes.FilesRead", a.FilesRead),
+		FilesWritten: r.int("Attributes.FilesWritten", a.FilesWritten), MediaType: r.text("Attributes.MediaType", a.MediaType),
+		SystemCopies: r.int("Attributes.SystemCopies", a.SystemCopies), UserCopies: r.int("Attributes.UserCopies", a.UserCopies)}
 	return s
 }
 
-func (r *fields) adjustment() *AdjustmentRecord {
-	return &AdjustmentRecord{AdjustmentType: AdjustmentType(r.text("AdjustmentType")), Charge: r.charge("Charge"),
-		StartTime: r.time("StartTime"), LocalProjectID: r.text("LocalProjectID"),
-		LocalRecordID: r.text("LocalRecordID"), Resource: r.text("Resource"), Username: r.text("Username"),
-		Comment: r.text("Comment"), LocalReference: r.text("LocalReference")}
+func (r *reader) adjustment(w *failedWire) *AdjustmentRecord {
+	return &AdjustmentRecord{AdjustmentType: AdjustmentType(r.text("AdjustmentType", w.AdjustmentType)), Charge: r.charge("Charge", w.Charge),
+		StartTime: r.time("StartTime", w.StartTime), LocalProjectID: r.text("LocalProjectID", w.LocalProjectID),
+		LocalRecordID: r.text("LocalRecordID", w.LocalRecordID), Resource: r.text("Resource", w.Resource), Username: r.text("Username", w.Username),
+		Comment: r.text("Comment", w.Comment), LocalReference: r.text("LocalReference", w.LocalReference)}
 }

@@ -190,7 +190,7 @@ func reencode(t *testing.T, raw []byte) []byte {
 	case Compute:
 		var recs []ComputeRecord
 		for i, r := range env.Records {
-			f, _ := decodeFailedRecord(r, Compute, "")
+			f, _ := decodeRecord(t, r, Compute)
 			recs = append(recs, *f.Compute)
 			if len(f.Problems) > 0 {
 				t.Fatalf("record %d: %v", i, f.Problems)
@@ -198,16 +198,26 @@ func reencode(t *testing.T, raw []byte) []byte {
 		}
 		chunks, err = c.PlanCompute(recs)
 	case Storage:
-		f, _ := decodeFailedRecord(env.Records[0], Storage, "")
+		f, _ := decodeRecord(t, env.Records[0], Storage)
 		chunks, err = c.PlanStorage([]StorageRecord{*f.Storage})
 	case Adjustment:
-		f, _ := decodeFailedRecord(env.Records[0], Adjustment, "")
+		f, _ := decodeRecord(t, env.Records[0], Adjustment)
 		chunks, err = c.PlanAdjustments([]AdjustmentRecord{*f.Adjustment})
 	}
 	if err != nil || len(chunks) != 1 {
 		t.Fatalf("plan: %v", err)
 	}
 	return chunks[0].Body
+}
+
+// decodeRecord reads a record as the client reads a failed one.
+func decodeRecord(t *testing.T, raw json.RawMessage, ut UsageType) (FailedRecord, error) {
+	t.Helper()
+	var w failedWire
+	if err := json.Unmarshal(raw, &w); err != nil {
+		t.Fatal(err)
+	}
+	return w.record(ut, "")
 }
 
 // normalise decodes a message, turning amieclient's ParentRecordID array

@@ -1,7 +1,9 @@
 package amie
 
 import (
+	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -58,4 +60,89 @@ func FuzzDecodeStatus(f *testing.F) {
 			_ = rs.TotalCharge.String()
 		}
 	})
+}
+
+// FuzzScalar checks the reading of a string-or-number value against
+// encoding/json: a string's text is what encoding/json decodes, a number
+// is kept as written, anything else is notScalar.
+func FuzzScalar(f *testing.F) {
+	for _, s := range []string{`"plain"`, `"esc\"aped\\"`, `"\u00e9\ud83d\ude42"`, "\"\xff bad\"", `12.50`, `-1e3`, `null`, `true`, `{"a":1}`, `[null]`, `""`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var v scalar
+		if err := json.Unmarshal([]byte(s), &v); err != nil {
+			return
+		}
+		var want any
+		d := json.NewDecoder(strings.NewReader(s))
+		d.UseNumber()
+		if d.Decode(&want) != nil {
+			t.Fatalf("%s: read as a scalar, not by encoding/json", s)
+		}
+		switch w := want.(type) {
+		case nil:
+			if v.kind != absent {
+				t.Fatalf("%s: kind %d, want absent", s, v.kind)
+			}
+		case string:
+			if v.kind != isString || v.text != w {
+				t.Fatalf("%s: %d %q, want the string %q", s, v.kind, v.text, w)
+			}
+		case json.Number:
+			if v.kind != isNumber || v.text != w.String() {
+				t.Fatalf("%s: %d %q, want the number as written", s, v.kind, v.text)
+			}
+		default:
+			if v.kind != notScalar || v.value() != "" {
+				t.Fatalf("%s: %d %q, want notScalar", s, v.kind, v.text)
+			}
+		}
+	})
+}
+
+// FuzzEncodeCompute checks that any text in a record's fields goes out as
+// JSON that encoding/json reads back as the same text (invalid UTF-8
+// replaced), and that the client's own reader reads the record back.
+func FuzzEncodeCompute(f *testing.F) {
+	f.Add("asmith", "job-1", "a<b>&c", "\"q\" \\ \t\n\x01", "é🙂\u2028")
+	f.Add("", "\xff\xfe", "", "}", "null")
+	c := newTestClient(f, "http://x", 1<<30)
+	f.Fuzz(func(t *testing.T, user, id, job, queue, ref string) {
+		rec := computeRec(1, job)
+		rec.Username, rec.LocalRecordID, rec.Attributes.Queue, rec.LocalReference = user, id, queue, ref
+		chunks, err := c.PlanCompute([]ComputeRecord{rec})
+		if err != nil {
+			return // an invalid record (an empty id) is refused before encoding
+		}
+		var msg struct {
+			UsageType string
+			Records   []json.RawMessage
+		}
+		if err := json.Unmarshal(chunks[0].Body, &msg); err != nil || len(msg.Records) != 1 {
+			t.Fatalf("%q: not a message: %v", chunks[0].Body, err)
+		}
+		var w failedWire
+		if err := json.Unmarshal(msg.Records[0], &w); err != nil {
+			t.Fatal(err)
+		}
+		back, err := w.record(Compute, "")
+		if err != nil || len(back.Problems) > 0 {
+			t.Fatalf("%s: %v %v", msg.Records[0], err, back.Problems)
+		}
+		got := back.Compute
+		if got.Username != asJSON(user) || got.LocalRecordID != asJSON(id) || got.Attributes.JobName != asJSON(job) ||
+			got.Attributes.Queue != asJSON(queue) || got.LocalReference != asJSON(ref) ||
+			!got.EndTime.Equal(rec.EndTime) || !got.Charge.Equal(rec.Charge) || *got.Attributes.CpuCoreCount != 16 {
+			t.Fatalf("%s read back as %+v", msg.Records[0], got)
+		}
+	})
+}
+
+// asJSON is s as encoding/json writes and reads it (invalid UTF-8 replaced).
+func asJSON(s string) string {
+	b, _ := json.Marshal(s)
+	var back string
+	json.Unmarshal(b, &back)
+	return back
 }

@@ -1,8 +1,6 @@
 package amie
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 
 	"github.com/accounting-portal/portal/internal/decimal"
@@ -33,47 +31,54 @@ type sendReply struct {
 	Failed  []FailedRecord
 }
 
-// decodeSendReply reads {"Message": str, "ValidationFailedRecords": [...]}.
+// sendReplyWire is {"Message": str, "ValidationFailedRecords": [...]}.
+type sendReplyWire struct {
+	Message                 scalar
+	ValidationFailedRecords []*failedWire
+}
+
+// decodeSendReply reads the answer to POST usage/.
 func decodeSendReply(body []byte) (sendReply, error) {
 	var r sendReply
-	if err := validJSON(body); err != nil {
+	var w sendReplyWire
+	if err := unmarshal(body, &w, "object"); err != nil {
 		return r, err
 	}
-	obj, err := object(body, "")
-	if err != nil {
+	var err error
+	if r.Message, err = w.Message.requiredString("Message"); err != nil {
 		return r, err
 	}
-	if r.Message, err = requiredString(obj["Message"], "Message"); err != nil {
-		return r, err
-	}
-	r.Failed, err = decodeFailedList(obj["ValidationFailedRecords"], "ValidationFailedRecords")
+	r.Failed, err = failedList(w.ValidationFailedRecords, "ValidationFailedRecords")
 	return r, err
 }
 
-// decodeFailedAnswer reads usage/failed: {"ValidationFailedRecords": [...]}.
-// amieclient's own as_dict writes FailedRecords, so that key is read too (API.md §4.2).
-func decodeFailedAnswer(body []byte) ([]FailedRecord, error) {
-	if err := validJSON(body); err != nil {
-		return nil, err
-	}
-	obj, err := object(body, "")
-	if err != nil {
-		return nil, err
-	}
-	if raw, ok := obj["ValidationFailedRecords"]; ok {
-		return decodeFailedList(raw, "ValidationFailedRecords")
-	}
-	return decodeFailedList(obj["FailedRecords"], "FailedRecords")
+// failedAnswerWire is usage/failed: {"ValidationFailedRecords": [...]}.
+// amieclient's own as_dict writes FailedRecords, so that key is read too
+// (API.md §4.2), when the other is missing.
+type failedAnswerWire struct {
+	ValidationFailedRecords *[]*failedWire
+	FailedRecords           []*failedWire
 }
 
-func decodeFailedList(raw json.RawMessage, path string) ([]FailedRecord, error) {
-	list, err := array(raw, path)
-	if err != nil || len(list) == 0 {
+// decodeFailedAnswer reads the answer to GET usage/failed.
+func decodeFailedAnswer(body []byte) ([]FailedRecord, error) {
+	var w failedAnswerWire
+	if err := unmarshal(body, &w, "object"); err != nil {
 		return nil, err
 	}
+	if w.ValidationFailedRecords != nil {
+		return failedList(*w.ValidationFailedRecords, "ValidationFailedRecords")
+	}
+	return failedList(w.FailedRecords, "FailedRecords")
+}
+
+func failedList(list []*failedWire, path string) ([]FailedRecord, error) {
+	if len(list) == 0 {
+		return nil, nil
+	}
 	out := make([]FailedRecord, 0, len(list))
-	for i, e := range list {
-		f, err := decodeFailedRecord(e, "", fmt.Sprintf("%s[%d]", path, i))
+	for i := range list {
+		f, err := list[i].record("", fmt.Sprintf("%s[%d]", path, i))
 		if err != nil {
 			return nil, err
 		}
@@ -82,18 +87,31 @@ func decodeFailedList(raw json.RawMessage, path string) ([]FailedRecord, error) 
 	return out, nil
 }
 
-// decodeStatus reads the usage/status array (API.md §4.3).
+// resourceStatusWire is one element of the usage/status array (API.md §4.3).
+type resourceStatusWire struct {
+	Resource          scalar
+	LoadedRecordCount scalar
+	FailedJobCount    scalar
+	TotalCharge       scalar
+	Errors            []errorGroupWire
+}
+
+// errorGroupWire is {"Error": str, "UsageType": str, "Records": [...]}.
+type errorGroupWire struct {
+	Error     scalar
+	UsageType scalar
+	Records   []*failedWire
+}
+
+// decodeStatus reads the answer to GET usage/status.
 func decodeStatus(body []byte) ([]ResourceStatus, error) {
-	if err := validJSON(body); err != nil {
+	var w []resourceStatusWire
+	if err := unmarshal(body, &w, "array"); err != nil {
 		return nil, err
 	}
-	list, err := array(body, "")
-	if err != nil || (len(list) == 0 && isNull(bytes.TrimSpace(body))) {
-		return nil, errAt("", "not a JSON array")
-	}
-	out := make([]ResourceStatus, 0, len(list))
-	for i, e := range list {
-		rs, err := decodeResourceStatus(e, fmt.Sprintf("[%d]", i))
+	out := make([]ResourceStatus, 0, len(w))
+	for i := range w {
+		rs, err := w[i].status(fmt.Sprintf("[%d]", i))
 		if err != nil {
 			return nil, err
 		}
@@ -102,30 +120,23 @@ func decodeStatus(body []byte) ([]ResourceStatus, error) {
 	return out, nil
 }
 
-func decodeResourceStatus(raw json.RawMessage, path string) (ResourceStatus, error) {
+func (w *resourceStatusWire) status(path string) (ResourceStatus, error) {
 	var rs ResourceStatus
-	obj, err := object(raw, path)
-	if err != nil {
+	var err error
+	if rs.Resource, err = w.Resource.requiredString(path + ".Resource"); err != nil {
 		return rs, err
 	}
-	if rs.Resource, err = requiredString(obj["Resource"], path+".Resource"); err != nil {
+	if rs.LoadedRecordCount, err = w.LoadedRecordCount.integer(path + ".LoadedRecordCount"); err != nil {
 		return rs, err
 	}
-	if rs.LoadedRecordCount, err = integer(obj["LoadedRecordCount"], path+".LoadedRecordCount"); err != nil {
+	if rs.FailedJobCount, err = w.FailedJobCount.integer(path + ".FailedJobCount"); err != nil {
 		return rs, err
 	}
-	if rs.FailedJobCount, err = integer(obj["FailedJobCount"], path+".FailedJobCount"); err != nil {
+	if rs.TotalCharge, err = w.TotalCharge.amount(path + ".TotalCharge"); err != nil {
 		return rs, err
 	}
-	if rs.TotalCharge, err = amount(obj["TotalCharge"], path+".TotalCharge"); err != nil {
-		return rs, err
-	}
-	groups, err := array(obj["Errors"], path+".Errors")
-	if err != nil {
-		return rs, err
-	}
-	for gi, g := range groups {
-		eg, err := decodeErrorGroup(g, fmt.Sprintf("%s.Errors[%d]", path, gi))
+	for gi := range w.Errors {
+		eg, err := w.Errors[gi].group(fmt.Sprintf("%s.Errors[%d]", path, gi))
 		if err != nil {
 			return rs, err
 		}
@@ -134,30 +145,22 @@ func decodeResourceStatus(raw json.RawMessage, path string) (ResourceStatus, err
 	return rs, nil
 }
 
-// decodeErrorGroup reads {"Error": str, "UsageType": str, "Records": [...]};
-// a record without its own UsageType takes the group's.
-func decodeErrorGroup(raw json.RawMessage, path string) (ErrorGroup, error) {
+// group reads an error group; a record without its own UsageType takes the group's.
+func (w *errorGroupWire) group(path string) (ErrorGroup, error) {
 	var g ErrorGroup
-	obj, err := object(raw, path)
-	if err != nil {
+	var err error
+	if g.Error, err = w.Error.requiredString(path + ".Error"); err != nil {
 		return g, err
 	}
-	if g.Error, err = requiredString(obj["Error"], path+".Error"); err != nil {
-		return g, err
-	}
-	ut, err := optionalString(obj["UsageType"], path+".UsageType")
+	ut, err := w.UsageType.optionalString(path + ".UsageType")
 	if err != nil {
 		return g, err
 	}
 	if g.UsageType = UsageType(ut); ut != "" && !g.UsageType.Valid() {
 		return g, errAt(path+".UsageType", "%q is not Compute, Storage or Adjustment", ut)
 	}
-	recs, err := array(obj["Records"], path+".Records")
-	if err != nil {
-		return g, err
-	}
-	for i, r := range recs {
-		f, err := decodeFailedRecord(r, g.UsageType, fmt.Sprintf("%s.Records[%d]", path, i))
+	for i := range w.Records {
+		f, err := w.Records[i].record(g.UsageType, fmt.Sprintf("%s.Records[%d]", path, i))
 		if err != nil {
 			return g, err
 		}

@@ -4,8 +4,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-
-	"github.com/accounting-portal/portal/internal/jsonbytes"
 )
 
 // handleFailed is GET usage/failed: every failure not yet cleared, in
@@ -13,32 +11,28 @@ import (
 func (s *Server) handleFailed(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	now := s.advance()
-	b := []byte(`{"ValidationFailedRecords":[`)
-	first := true
-	sep := func() {
-		if !first {
-			b = append(b, ',')
-		}
-		first = false
-	}
+	list := failedJSON{ValidationFailedRecords: []answerRecord{}}
 	h, st := s.hist, s.st
 	for i, f := range h.fails {
 		if f.proc > now {
 			break
 		}
 		if !st.histCleared[i] {
-			sep()
-			b = h.appendFailure(b, i)
+			list.ValidationFailedRecords = append(list.ValidationFailedRecords, h.failure(i))
 		}
 	}
 	for j, f := range st.fails {
 		if !f.cleared {
-			sep()
-			b = st.appendFailure(b, j)
+			list.ValidationFailedRecords = append(list.ValidationFailedRecords, st.failure(j))
 		}
 	}
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, append(b, ']', '}', '\n'))
+	writeJSON(w, http.StatusOK, list)
+}
+
+// failedJSON is the answer to GET usage/failed (API.md §4.2).
+type failedJSON struct {
+	ValidationFailedRecords []answerRecord
 }
 
 // handleClear is DELETE usage/failed/{ids}: ids joined with commas.
@@ -56,39 +50,19 @@ func (s *Server) handleClear(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	n := s.st.clear(ids, s.advance())
 	s.mu.Unlock()
-	b := []byte(`{"Message":`)
-	b = jsonbytes.AppendString(b, strconv.Itoa(n)+" failed records cleared")
-	writeJSON(w, http.StatusOK, append(b, '}', '\n'))
+	writeJSON(w, http.StatusOK, struct{ Message string }{strconv.Itoa(n) + " failed records cleared"})
 }
 
-// appendFailure appends a failed record as amieclient parses it (API.md §4.4).
-func appendFailure(b []byte, typ, reason uint8, id int64, canonJSON []byte) []byte {
-	b = append(b, `{"UsageType":"`...)
-	b = append(b, typeNames[typ]...)
-	b = append(b, `","Error":`...)
-	b = jsonbytes.AppendString(b, reasonText[reason])
-	b = append(b, `,"FailedRecordID":`...)
-	b = strconv.AppendInt(b, id, 10)
-	b = append(b, ',')
-	return append(b, canonJSON[1:]...)
-}
-
-// appendTyped appends a record with its UsageType, as status Errors carry them.
-func appendTyped(b []byte, typ uint8, canonJSON []byte) []byte {
-	b = append(b, `{"UsageType":"`...)
-	b = append(b, typeNames[typ]...)
-	b = append(b, '"', ',')
-	return append(b, canonJSON[1:]...)
-}
-
-func (h *history) appendFailure(b []byte, i int) []byte {
+// failure is history failure i as usage/failed lists it (API.md §4.4).
+func (h *history) failure(i int) answerRecord {
 	f := h.fails[i]
-	rec := h.recordJSON(nil, int(f.r), int(f.slot), int(f.n))
-	return appendFailure(b, typCompute, f.reason, histFailBase+int64(i), rec)
+	rec, _ := h.full(int(f.r), int(f.slot), int(f.n))
+	return rec.out(head{UsageType: typeNames[typCompute], Error: reasonText[f.reason], FailedRecordID: histFailBase + int64(i)})
 }
 
-func (st *store) appendFailure(b []byte, j int) []byte {
+// failure is received failure j as usage/failed lists it.
+func (st *store) failure(j int) answerRecord {
 	f := st.fails[j]
 	r := &st.recs[f.rec]
-	return appendFailure(b, r.typ, f.reason, st.failBase+int64(j), st.text(r.json))
+	return stored(r.typ, st.text(r.json), head{UsageType: typeNames[r.typ], Error: reasonText[f.reason], FailedRecordID: st.failBase + int64(j)})
 }

@@ -1,9 +1,9 @@
 package amie
 
 import (
+	"bytes"
+	"encoding/json"
 	"time"
-
-	"github.com/accounting-portal/portal/internal/jsonbytes"
 )
 
 // Usage types, as small numbers.
@@ -41,9 +41,8 @@ const maxAttrs = 10
 // adjustmentTypes are the accepted AdjustmentType values (amieclient lower-cases them).
 var adjustmentTypes = []string{"credit", "refund", "storage-credit", "debit", "reservation", "storage-debit"}
 
-// canon is a validated record in the simulator's canonical form. Byte
-// slices point into the request body (or into generated text) and are only
-// valid while it is; the store keeps the encoded form.
+// canon is a validated record in the simulator's canonical form; the
+// store keeps it encoded (appendCanon).
 type canon struct {
 	typ                                  uint8
 	username, project, localID, resource []byte
@@ -53,86 +52,148 @@ type canon struct {
 	attrs                                [maxAttrs][]byte // nil: absent
 }
 
-// appendCanon appends r as a JSON object, fields in amieclient's order,
+// head leads a record in an answer: its UsageType (status Errors and
+// failed records), and for a failed record the Error and FailedRecordID
+// (API.md §4.3, §4.4). A stored record has none of them.
+type head struct {
+	UsageType      string `json:",omitempty"`
+	Error          string `json:",omitempty"`
+	FailedRecordID int64  `json:",omitempty"`
+}
+
+// The records as the simulator writes them: fields in amieclient's order,
 // every value a string, times in UTC RFC 3339, ParentRecordID a plain
-// string. This is what the simulator stores and echoes, and what it
-// compares to tell an identical resend.
-func appendCanon(b []byte, r *canon) []byte {
+// string, empty optional fields and absent attributes left out.
+
+type computeJSON struct {
+	head
+	Username       string
+	LocalProjectID string
+	LocalRecordID  string
+	Resource       string
+	SubmitTime     string
+	StartTime      string
+	EndTime        string
+	Charge         string
+	Attributes     computeAttrsJSON
+	ParentRecordID string `json:",omitempty"`
+	LocalReference string `json:",omitempty"`
+}
+
+type computeAttrsJSON struct {
+	NodeCount    *string `json:",omitempty"`
+	CpuCoreCount *string `json:",omitempty"`
+	JobName      *string `json:",omitempty"`
+	Memory       *string `json:",omitempty"`
+	Queue        *string `json:",omitempty"`
+}
+
+type storageJSON struct {
+	head
+	Charge         string
+	CollectionTime string
+	LocalProjectID string
+	LocalRecordID  string
+	Resource       string
+	Username       string
+	Attributes     storageAttrsJSON
+	LocalReference string `json:",omitempty"`
+}
+
+type storageAttrsJSON struct {
+	BytesRead          *string `json:",omitempty"`
+	BytesStored        *string `json:",omitempty"`
+	BytesWritten       *string `json:",omitempty"`
+	CollectionInterval *string `json:",omitempty"`
+	FileCount          *string `json:",omitempty"`
+	FilesRead          *string `json:",omitempty"`
+	FilesWritten       *string `json:",omitempty"`
+	MediaType          *string `json:",omitempty"`
+	SystemCopies       *string `json:",omitempty"`
+	UserCopies         *string `json:",omitempty"`
+}
+
+type adjustmentJSON struct {
+	head
+	AdjustmentType string
+	Charge         string
+	StartTime      string
+	LocalProjectID string
+	LocalRecordID  string
+	Resource       string
+	Username       string
+	Comment        string `json:",omitempty"`
+	LocalReference string `json:",omitempty"`
+}
+
+// answerRecord is a record to write: one of the three types above.
+type answerRecord interface{ lead() *head }
+
+func (h *head) lead() *head { return h }
+
+// out returns r as the simulator writes it, led by h.
+func (r *canon) out(h head) answerRecord {
+	attr := func(i int) *string {
+		if r.attrs[i] == nil {
+			return nil
+		}
+		s := string(r.attrs[i])
+		return &s
+	}
 	switch r.typ {
 	case typCompute:
-		b = field(b, '{', "Username", r.username)
-		b = ids(b, r)
-		b = timeField(b, "SubmitTime", r.submit)
-		b = timeField(b, "StartTime", r.start)
-		b = timeField(b, "EndTime", r.end)
-		b = field(b, ',', "Charge", r.charge)
-		b = appendAttrs(b, r)
-		b = optField(b, "ParentRecordID", r.parent)
+		return &computeJSON{head: h, Username: string(r.username), LocalProjectID: string(r.project), LocalRecordID: string(r.localID),
+			Resource: string(r.resource), SubmitTime: isoTime(r.submit), StartTime: isoTime(r.start), EndTime: isoTime(r.end),
+			Charge:         string(r.charge),
+			Attributes:     computeAttrsJSON{NodeCount: attr(0), CpuCoreCount: attr(1), JobName: attr(2), Memory: attr(3), Queue: attr(4)},
+			ParentRecordID: string(r.parent), LocalReference: string(r.localRef)}
 	case typStorage:
-		b = field(b, '{', "Charge", r.charge)
-		b = timeField(b, "CollectionTime", r.collection)
-		b = ids(b, r)
-		b = field(b, ',', "Username", r.username)
-		b = appendAttrs(b, r)
+		return &storageJSON{head: h, Charge: string(r.charge), CollectionTime: isoTime(r.collection), LocalProjectID: string(r.project),
+			LocalRecordID: string(r.localID), Resource: string(r.resource), Username: string(r.username),
+			Attributes: storageAttrsJSON{BytesRead: attr(0), BytesStored: attr(1), BytesWritten: attr(2), CollectionInterval: attr(3),
+				FileCount: attr(4), FilesRead: attr(5), FilesWritten: attr(6), MediaType: attr(7), SystemCopies: attr(8), UserCopies: attr(9)},
+			LocalReference: string(r.localRef)}
+	}
+	return &adjustmentJSON{head: h, AdjustmentType: string(r.adjType), Charge: string(r.charge), StartTime: isoTime(r.start),
+		LocalProjectID: string(r.project), LocalRecordID: string(r.localID), Resource: string(r.resource), Username: string(r.username),
+		Comment: string(r.comment), LocalReference: string(r.localRef)}
+}
+
+// isoTime writes t in UTC RFC 3339, with fractional seconds only when it has them.
+func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// appendCanon appends r's canonical JSON: what the simulator stores and
+// echoes, and what it compares to tell an identical resend.
+func appendCanon(b []byte, r *canon) []byte {
+	return append(b, marshal(r.out(head{}))...)
+}
+
+// stored returns a stored record of type typ, led by h.
+func stored(typ uint8, canonJSON []byte, h head) answerRecord {
+	var r answerRecord
+	switch typ {
+	case typCompute:
+		r = &computeJSON{}
+	case typStorage:
+		r = &storageJSON{}
 	default:
-		b = field(b, '{', "AdjustmentType", r.adjType)
-		b = field(b, ',', "Charge", r.charge)
-		b = timeField(b, "StartTime", r.start)
-		b = ids(b, r)
-		b = field(b, ',', "Username", r.username)
-		b = optField(b, "Comment", r.comment)
+		r = &adjustmentJSON{}
 	}
-	b = optField(b, "LocalReference", r.localRef)
-	return append(b, '}')
+	// The simulator wrote it; it reads back.
+	json.Unmarshal(canonJSON, r)
+	*r.lead() = h
+	return r
 }
 
-func ids(b []byte, r *canon) []byte {
-	b = field(b, ',', "LocalProjectID", r.project)
-	b = field(b, ',', "LocalRecordID", r.localID)
-	return field(b, ',', "Resource", r.resource)
-}
-
-func field(b []byte, sep byte, name string, v []byte) []byte {
-	b = append(b, sep, '"')
-	b = append(b, name...)
-	b = append(b, '"', ':')
-	return jsonbytes.AppendString(b, v)
-}
-
-func optField(b []byte, name string, v []byte) []byte {
-	if len(v) == 0 {
-		return b
+// marshal encodes v as the simulator writes JSON: <, > and & as they are,
+// as Python's json.dumps writes them. What the simulator encodes is made
+// of strings and integers only, which always encode.
+func marshal(v any) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		panic("amie simulator: encoding its own JSON: " + err.Error())
 	}
-	return field(b, ',', name, v)
-}
-
-func timeField(b []byte, name string, t time.Time) []byte {
-	b = append(b, ',', '"')
-	b = append(b, name...)
-	b = append(b, '"', ':', '"')
-	if t.Nanosecond() == 0 {
-		b = jsonbytes.AppendUTC(b, t)
-	} else {
-		b = t.UTC().AppendFormat(b, time.RFC3339Nano)
-	}
-	return append(b, '"')
-}
-
-func appendAttrs(b []byte, r *canon) []byte {
-	b = append(b, `,"Attributes":{`...)
-	first := true
-	for i, name := range attrNames[r.typ] {
-		if r.attrs[i] == nil {
-			continue
-		}
-		if !first {
-			b = append(b, ',')
-		}
-		first = false
-		b = append(b, '"')
-		b = append(b, name...)
-		b = append(b, '"', ':')
-		b = jsonbytes.AppendString(b, r.attrs[i])
-	}
-	return append(b, '}')
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }

@@ -4,8 +4,6 @@ import (
 	"crypto/subtle"
 	"net/http"
 	"strconv"
-
-	"github.com/accounting-portal/portal/internal/jsonbytes"
 )
 
 // api wraps an endpoint: it answers a wrong method with 405 and refused
@@ -33,16 +31,19 @@ func (s *Server) api(method string, h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// writeError answers status with the body {"error": msg}.
-func writeError(w http.ResponseWriter, status int, msg string) {
-	b := []byte(`{"error":`)
-	b = jsonbytes.AppendString(b, msg)
-	b = append(b, '}', '\n')
-	writeJSON(w, status, b)
+// errorJSON is an error answer.
+type errorJSON struct {
+	Error string `json:"error"`
 }
 
-// writeJSON answers status with an already encoded JSON body.
-func writeJSON(w http.ResponseWriter, status int, body []byte) {
+// writeError answers status with the body {"error": msg}.
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, errorJSON{msg})
+}
+
+// writeJSON answers status with v as JSON, on one line.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body := append(marshal(v), '\n')
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)

@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-
-	"github.com/accounting-portal/portal/internal/jsonbytes"
 )
 
 // handleSend is POST usage/: validate every record, queue the valid ones,
@@ -29,24 +27,24 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "Could not read the request body")
 		return
 	}
-	typ, raws, msg := parseEnvelope(body)
+	typ, recs, msg := parseEnvelope(body)
 	if msg != "" {
 		writeError(w, http.StatusBadRequest, msg)
 		return
 	}
-	problems := make([]string, len(raws))
+	problems := make([]string, len(recs))
 	var counts [3]int
 	var p parsed
 	s.mu.Lock()
 	now := s.advance()
 	delay := max(int64(s.opts.ProcessDelay), 0)
-	for i, raw := range raws {
-		if p, problems[i] = parseRecord(typ, raw, s.cast); problems[i] == "" {
+	for i, rec := range recs {
+		if p, problems[i] = parseRecord(typ, rec, s.cast); problems[i] == "" {
 			counts[s.st.ingest(&p, now, delay)]++
 		}
 	}
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, sendReply(typ, raws, problems, counts))
+	writeJSON(w, http.StatusOK, sendReply(typ, recs, problems, counts))
 }
 
 // readBody reads the whole body, at most limit bytes, in one allocation
@@ -63,72 +61,60 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 	return b, nil
 }
 
-// parseEnvelope reads {"UsageType": ..., "Records": [...]}, returning the
-// type and the raw records, or what is wrong with the envelope.
-func parseEnvelope(body []byte) (uint8, [][]byte, string) {
-	if !json.Valid(body) {
+// parseEnvelope reads {"UsageType": ..., "Records": [...]}, keys exactly
+// as spelt, returning the type and the records, or what is wrong with
+// the envelope.
+func parseEnvelope(body []byte) (uint8, []wireRecord, string) {
+	var env map[string]json.RawMessage
+	var syntax *json.SyntaxError
+	if err := json.Unmarshal(body, &env); errors.As(err, &syntax) {
 		return 0, nil, "Request body is not valid JSON"
-	}
-	if body[jsonbytes.SkipWS(body, 0)] != '{' {
+	} else if err != nil || env == nil {
 		return 0, nil, "Request body must be a JSON object with UsageType and Records"
 	}
-	var utype, records []byte
-	jsonbytes.EachMember(body, func(k, v []byte) {
-		switch string(k) {
-		case "UsageType":
-			utype = v
-		case "Records":
-			records = v
-		}
-	})
+	records := env["Records"]
 	if len(records) == 0 || records[0] != '[' {
 		return 0, nil, "Records must be a list of usage records"
 	}
-	var raws [][]byte
-	bad := -1
-	jsonbytes.EachElement(records, func(i int, v []byte) {
-		if v[0] != '{' && bad < 0 {
-			bad = i
-		}
-		raws = append(raws, v)
-	})
-	switch {
-	case len(raws) == 0:
+	// An element that is not an object stays nil (encoding/json reports it
+	// and goes on), which names its index below.
+	var recs []wireRecord
+	json.Unmarshal(records, &recs)
+	if len(recs) == 0 {
 		return 0, nil, "Records must not be empty"
-	case bad >= 0:
-		return 0, nil, fmt.Sprintf("Records[%d] must be an object", bad)
 	}
-	name, kind := scalar(utype)
-	typ, ok := typeOf(string(name))
-	if kind != kText || utype[0] != '"' || !ok {
+	for i, r := range recs {
+		if r == nil {
+			return 0, nil, fmt.Sprintf("Records[%d] must be an object", i)
+		}
+	}
+	var name string
+	typ, ok := uint8(0), false
+	if json.Unmarshal(env["UsageType"], &name) == nil {
+		typ, ok = typeOf(name)
+	}
+	if !ok {
 		return 0, nil, "UsageType must be one of Compute, Storage, Adjustment"
 	}
-	return typ, raws, ""
+	return typ, recs, ""
+}
+
+// sendReplyJSON is the answer to POST usage/ (API.md §4.1).
+type sendReplyJSON struct {
+	Message                 string
+	ValidationFailedRecords []wireRecord
 }
 
 // sendReply builds {"Message": ..., "ValidationFailedRecords": [...]}.
-func sendReply(typ uint8, raws [][]byte, problems []string, counts [3]int) []byte {
-	failed := 0
-	b := []byte(`{"Message":`)
-	for _, p := range problems {
-		if p != "" {
-			failed++
-		}
-	}
-	b = jsonbytes.AppendString(b, sendMessage(counts, failed))
-	b = append(b, `,"ValidationFailedRecords":[`...)
-	first := true
+func sendReply(typ uint8, recs []wireRecord, problems []string, counts [3]int) sendReplyJSON {
+	r := sendReplyJSON{ValidationFailedRecords: []wireRecord{}}
 	for i, p := range problems {
-		if p == "" {
-			continue
+		if p != "" {
+			r.ValidationFailedRecords = append(r.ValidationFailedRecords, echo(typ, recs[i], p))
 		}
-		if !first {
-			b = append(b, ',')
-		}
-		first = false
-		b = appendEcho(b, typ, raws[i], p)
 	}
-	return append(b, ']', '}', '\n')
+	r.Message = sendMessage(counts, len(r.ValidationFailedRecords))
+	return r
 }
 
 // sendMessage says how many records were queued, e.g. "3 records validated
@@ -151,32 +137,22 @@ func sendMessage(counts [3]int, failed int) string {
 	return msg
 }
 
-// appendEcho appends a record that failed validation as amieclient parses
-// it (API.md §4.4): UsageType and Error first, then every field as sent. A
-// compute record always gets an Attributes object, which amieclient needs.
-func appendEcho(b []byte, typ uint8, raw []byte, problem string) []byte {
-	b = append(b, `{"UsageType":"`...)
-	b = append(b, typeNames[typ]...)
-	b = append(b, `","Error":`...)
-	b = jsonbytes.AppendString(b, problem)
-	hasAttrs := false
-	jsonbytes.EachMember(raw, func(k, v []byte) {
-		switch string(k) {
-		case "UsageType", "Error", "FailedRecordID":
-			return
-		case "Attributes":
-			if v[0] != '{' {
-				return
-			}
-			hasAttrs = true
+// echo is a record that failed validation as amieclient parses it
+// (API.md §4.4): UsageType and Error with every field as sent. A compute
+// record always gets an Attributes object, which amieclient needs.
+func echo(typ uint8, rec wireRecord, problem string) wireRecord {
+	out := make(wireRecord, len(rec)+2)
+	for k, v := range rec {
+		if k == "Attributes" && (v.kind != vOther || v.text[0] != '{') {
+			continue
 		}
-		b = append(b, ',')
-		b = jsonbytes.AppendString(b, k)
-		b = append(b, ':')
-		b = append(b, v...)
-	})
-	if typ == typCompute && !hasAttrs {
-		b = append(b, `,"Attributes":{}`...)
+		out[k] = v
 	}
-	return append(b, '}')
+	delete(out, "FailedRecordID")
+	out["UsageType"] = value{kind: vString, text: []byte(typeNames[typ])}
+	out["Error"] = value{kind: vString, text: []byte(problem)}
+	if _, ok := out["Attributes"]; !ok && typ == typCompute {
+		out["Attributes"] = value{kind: vOther, text: []byte("{}")}
+	}
+	return out
 }

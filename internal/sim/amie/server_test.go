@@ -103,6 +103,7 @@ func TestSend_ValidationFailuresAreReportedPerRecord(t *testing.T) {
 	cases := map[string]map[string]any{
 		"Missing Username":                                  {"Username": nil},
 		"Missing EndTime":                                   {"EndTime": ""},
+		"Missing Charge":                                    {"Charge": nil, "charge": "2.5"}, // keys are case-sensitive
 		"Unknown LocalProjectID":                            {"LocalProjectID": "TG-NOPE"},
 		"Unknown Resource":                                  {"Resource": "nowhere.example.org"},
 		"EndTime is before StartTime":                       {"EndTime": "2024-05-01T10:00:00Z"},

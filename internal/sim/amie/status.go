@@ -5,10 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"sort"
-	"strconv"
 	"time"
-
-	"github.com/accounting-portal/portal/internal/jsonbytes"
 )
 
 // handleStatus is GET usage/status?FromTime=&ToTime=: per resource, the
@@ -39,9 +36,9 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	now := s.advance()
-	b := s.status(nil, lo, min(hi, now+1))
+	st := s.status(lo, min(hi, now+1))
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, b)
+	writeJSON(w, http.StatusOK, st)
 }
 
 // parseQueryTime reads a query time; a "+" of an offset that was not
@@ -76,8 +73,8 @@ func (a *resAgg) group(reason, typ uint8) *errGroup {
 	return &a.groups[len(a.groups)-1]
 }
 
-// status appends the JSON status array for processing times in [lo, hi).
-func (s *Server) status(b []byte, lo, hi int64) []byte {
+// status returns the status array for processing times in [lo, hi).
+func (s *Server) status(lo, hi int64) []statusJSON {
 	aggs := make([]resAgg, len(s.cast.resources))
 	h, st := s.hist, s.st
 	h.window(aggs, lo, hi, st.histGone)
@@ -104,39 +101,42 @@ func (s *Server) status(b []byte, lo, hi int64) []byte {
 			g.posted = append(g.posted, int32(j))
 		}
 	}
-	return s.appendStatus(b, aggs)
+	return s.statusRows(aggs)
 }
 
-func (s *Server) appendStatus(b []byte, aggs []resAgg) []byte {
-	b = append(b, '[')
-	first := true
+// statusJSON is one element of the usage/status array (API.md §4.3).
+type statusJSON struct {
+	Resource          string
+	LoadedRecordCount int64
+	FailedJobCount    int64
+	TotalCharge       string
+	Errors            []groupJSON
+}
+
+// groupJSON is the records of one error and usage type.
+type groupJSON struct {
+	Error     string
+	UsageType string
+	Records   []answerRecord
+}
+
+// statusRows lists the resources with records in the window.
+func (s *Server) statusRows(aggs []resAgg) []statusJSON {
+	rows := []statusJSON{}
 	for r := range aggs {
 		a := &aggs[r]
 		if a.loaded == 0 && a.failed == 0 {
 			continue
 		}
-		if !first {
-			b = append(b, ',')
-		}
-		first = false
-		b = append(b, `{"Resource":`...)
-		b = jsonbytes.AppendString(b, s.cast.resources[r])
-		b = append(b, `,"LoadedRecordCount":`...)
-		b = strconv.AppendInt(b, a.loaded, 10)
-		b = append(b, `,"FailedJobCount":`...)
-		b = strconv.AppendInt(b, a.failed, 10)
-		b = append(b, `,"TotalCharge":`...)
-		b = jsonbytes.AppendString(b, a.posted.total(a.cents).String())
-		b = append(b, `,"Errors":[`...)
-		b = s.appendGroups(b, a.groups)
-		b = append(b, ']', '}')
+		rows = append(rows, statusJSON{Resource: s.cast.resources[r], LoadedRecordCount: a.loaded, FailedJobCount: a.failed,
+			TotalCharge: a.posted.total(a.cents).String(), Errors: s.groups(a.groups)})
 	}
-	return append(b, ']', '\n')
+	return rows
 }
 
-// appendGroups writes error groups ordered by error text and usage type;
+// groups writes error groups ordered by error text and usage type;
 // every record carries UsageType, which amieclient reads (API.md §4.3).
-func (s *Server) appendGroups(b []byte, groups []errGroup) []byte {
+func (s *Server) groups(groups []errGroup) []groupJSON {
 	slices.SortFunc(groups, func(x, y errGroup) int {
 		if c := cmpString(reasonText[x.reason], reasonText[y.reason]); c != 0 {
 			return c
@@ -144,34 +144,21 @@ func (s *Server) appendGroups(b []byte, groups []errGroup) []byte {
 		return int(x.typ) - int(y.typ)
 	})
 	h, st := s.hist, s.st
-	for gi, g := range groups {
-		if gi > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"Error":`...)
-		b = jsonbytes.AppendString(b, reasonText[g.reason])
-		b = append(b, `,"UsageType":"`...)
-		b = append(b, typeNames[g.typ]...)
-		b = append(b, `","Records":[`...)
-		var scratch []byte
-		for i, fi := range g.hist {
-			if i > 0 {
-				b = append(b, ',')
-			}
+	out := make([]groupJSON, 0, len(groups))
+	for _, g := range groups {
+		gj := groupJSON{Error: reasonText[g.reason], UsageType: typeNames[g.typ], Records: make([]answerRecord, 0, len(g.hist)+len(g.posted))}
+		for _, fi := range g.hist {
 			f := h.fails[fi]
-			scratch = h.recordJSON(scratch[:0], int(f.r), int(f.slot), int(f.n))
-			b = appendTyped(b, typCompute, scratch)
+			rec, _ := h.full(int(f.r), int(f.slot), int(f.n))
+			gj.Records = append(gj.Records, rec.out(head{UsageType: typeNames[typCompute]}))
 		}
-		for i, fj := range g.posted {
-			if i > 0 || len(g.hist) > 0 {
-				b = append(b, ',')
-			}
+		for _, fj := range g.posted {
 			r := &st.recs[st.fails[fj].rec]
-			b = appendTyped(b, r.typ, st.text(r.json))
+			gj.Records = append(gj.Records, stored(r.typ, st.text(r.json), head{UsageType: typeNames[r.typ]}))
 		}
-		b = append(b, ']', '}')
+		out = append(out, gj)
 	}
-	return b
+	return out
 }
 
 func cmpString(a, b string) int {

@@ -1,10 +1,9 @@
 package amie
 
 import (
+	"encoding/json"
 	"strings"
 	"time"
-
-	"github.com/accounting-portal/portal/internal/jsonbytes"
 )
 
 // Record keys the simulator reads; others are tolerated and ignored.
@@ -30,14 +29,6 @@ var fieldNames = [nFields]string{"Username", "LocalProjectID", "LocalRecordID", 
 	"StartTime", "EndTime", "CollectionTime", "Charge", "AdjustmentType", "Comment", "LocalReference",
 	"ParentRecordID", "Attributes"}
 
-var fieldIndex = func() map[string]int {
-	m := map[string]int{}
-	for i, n := range fieldNames {
-		m[n] = i
-	}
-	return m
-}()
-
 // required lists each type's required keys in the order they are checked.
 var required = [nTypes][]int{
 	typCompute:    {fUsername, fProject, fLocalID, fResource, fSubmit, fStart, fEnd, fCharge},
@@ -55,15 +46,17 @@ type parsed struct {
 	proj, res int32
 }
 
-// parseRecord validates the raw JSON object of a record of type typ and
-// returns it in canonical form, or the reason it failed validation.
-func parseRecord(typ uint8, raw []byte, c *cast) (parsed, string) {
-	var vals [nFields][]byte
-	jsonbytes.EachMember(raw, func(k, v []byte) {
-		if i, ok := fieldIndex[string(k)]; ok {
-			vals[i] = v
-		}
-	})
+// wireRecord is a received record: its members by their exact keys (a
+// key that differs in case is another key, unknown and ignored).
+type wireRecord map[string]value
+
+// parseRecord validates a record of type typ and returns it in canonical
+// form, or the reason it failed validation.
+func parseRecord(typ uint8, rec wireRecord, c *cast) (parsed, string) {
+	var vals [nFields]value
+	for i, name := range fieldNames {
+		vals[i] = rec[name]
+	}
 	p := parsed{canon: canon{typ: typ}}
 	var text [nFields][]byte
 	for _, f := range required[typ] {
@@ -85,7 +78,7 @@ func parseRecord(typ uint8, raw []byte, c *cast) (parsed, string) {
 		}
 		text[f] = t
 	}
-	if msg := p.fill(typ, &text, vals); msg != "" {
+	if msg := p.fill(typ, &text, &vals); msg != "" {
 		return p, msg
 	}
 	var ok bool
@@ -99,7 +92,7 @@ func parseRecord(typ uint8, raw []byte, c *cast) (parsed, string) {
 }
 
 // fill sets p's fields from the texts of a record, checking formats.
-func (p *parsed) fill(typ uint8, text *[nFields][]byte, vals [nFields][]byte) string {
+func (p *parsed) fill(typ uint8, text *[nFields][]byte, vals *[nFields]value) string {
 	p.username, p.project, p.localID, p.resource = text[fUsername], text[fProject], text[fLocalID], text[fResource]
 	p.comment, p.localRef, p.adjType = text[fComment], text[fLocalRef], text[fAdjType]
 	if msg := p.times(typ, text); msg != "" {
@@ -170,43 +163,29 @@ func (p *parsed) times(typ uint8, text *[nFields][]byte) string {
 
 // fillAttrs reads Attributes: an object (or null) whose known keys hold
 // strings or numbers; counts and sizes must be non-negative numbers.
-func (p *parsed) fillAttrs(v []byte) string {
-	if len(v) == 0 || string(v) == "null" {
+func (p *parsed) fillAttrs(v value) string {
+	if v.kind == vAbsent {
 		return ""
 	}
-	if v[0] != '{' {
+	var attrs wireRecord
+	if v.kind != vOther || v.text[0] != '{' || json.Unmarshal(v.text, &attrs) != nil {
 		return "Attributes must be an object"
 	}
-	msg := ""
-	jsonbytes.EachMember(v, func(kb, av []byte) {
-		i := indexOf(attrNames[p.typ], kb)
-		if i < 0 || msg != "" {
-			return
-		}
-		t, kind := scalar(av)
-		k := attrNames[p.typ][i]
+	for i, k := range attrNames[p.typ] {
+		t, kind := scalar(attrs[k])
 		switch {
 		case kind == kBad:
-			msg = "Attributes." + k + " must be a string or a number"
+			return "Attributes." + k + " must be a string or a number"
 		case kind == kAbsent:
 		case !textAttrs[k] && !nonNegative(t):
-			msg = "Attributes." + k + " is not a non-negative number"
+			return "Attributes." + k + " is not a non-negative number"
 		case len(t) > maxIDLen:
-			msg = "Attributes." + k + " is longer than 255 characters"
+			return "Attributes." + k + " is longer than 255 characters"
 		default:
 			p.attrs[i] = t
 		}
-	})
-	return msg
-}
-
-func indexOf(names []string, k []byte) int {
-	for i, n := range names {
-		if n == string(k) {
-			return i
-		}
 	}
-	return -1
+	return ""
 }
 
 func nonNegative(t []byte) bool {

@@ -4,47 +4,98 @@ import (
 	"bytes"
 	"encoding/json"
 	"time"
+	"unicode/utf8"
 
 	"github.com/accounting-portal/portal/internal/decimal"
-	"github.com/accounting-portal/portal/internal/jsonbytes"
 )
 
-// Kinds of a scalar value.
+// Kinds of a received value.
+const (
+	vAbsent = iota // missing or null
+	vString        // a JSON string
+	vNumber        // a JSON number
+	vOther         // true, false, an object or an array
+)
+
+// What scalar says of a value.
 const (
 	kAbsent = iota // missing or null
 	kText          // a JSON string or number
 	kBad           // true, false, an object or an array
 )
 
-// scalar returns the text of a JSON string (unquoted) or number (as written).
-func scalar(v []byte) ([]byte, int) {
+// value is one member of a received record. The API takes a JSON string
+// or a number for every value (API.md §3); text is a string's content or a
+// number as written, and any other value is kept as written (vOther), for
+// the arrays of ParentRecordID, Attributes and the echo of a failed record.
+type value struct {
+	text []byte
+	kind uint8
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (v *value) UnmarshalJSON(b []byte) error {
+	*v = value{}
 	switch {
-	case len(v) == 0 || string(v) == "null":
-		return nil, kAbsent
-	case v[0] == '"':
-		if bytes.IndexByte(v, '\\') < 0 {
-			return v[1 : len(v)-1], kText
+	case string(b) == "null":
+	case b[0] == '"':
+		v.kind = vString
+		// Without escapes a JSON string is its own bytes, which encoding/json
+		// has checked; the rest, and invalid UTF-8, it decodes.
+		if inner := b[1 : len(b)-1]; bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+			v.text = bytes.Clone(inner)
+			return nil
 		}
 		var s string
-		json.Unmarshal(v, &s)
-		return []byte(s), kText
-	case v[0] == '-' || (v[0] >= '0' && v[0] <= '9'):
-		return v, kText
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		v.text = []byte(s)
+	case b[0] == '-' || (b[0] >= '0' && b[0] <= '9'):
+		v.kind, v.text = vNumber, bytes.Clone(b)
+	default:
+		v.kind, v.text = vOther, bytes.Clone(b)
 	}
-	return nil, kBad
+	return nil
+}
+
+// MarshalJSON implements json.Marshaler: the value as it was received
+// (a string re-encoded from its content).
+func (v value) MarshalJSON() ([]byte, error) {
+	switch v.kind {
+	case vAbsent:
+		return []byte("null"), nil
+	case vString:
+		return json.Marshal(string(v.text))
+	}
+	return v.text, nil
+}
+
+// scalar returns the text of a string or number, and what v was.
+func scalar(v value) ([]byte, int) {
+	switch v.kind {
+	case vAbsent:
+		return nil, kAbsent
+	case vOther:
+		return nil, kBad
+	}
+	return v.text, kText
 }
 
 // parentID reads ParentRecordID: amieclient sends a one-element array
 // ([null] or ["12345"]), others a string, a number or null.
-func parentID(v []byte) ([]byte, int) {
-	if len(v) == 0 || v[0] != '[' {
+func parentID(v value) ([]byte, int) {
+	if v.kind != vOther || v.text[0] != '[' {
 		return scalar(v)
 	}
-	i := jsonbytes.SkipWS(v, 1)
-	if v[i] == ']' {
+	var list []value
+	if err := json.Unmarshal(v.text, &list); err != nil {
+		return nil, kBad
+	}
+	if len(list) == 0 {
 		return nil, kAbsent
 	}
-	return scalar(v[i:jsonbytes.SkipValue(v, i)])
+	return scalar(list[0])
 }
 
 // timeLayouts are the accepted time forms: RFC 3339 with Z or an offset,
