@@ -123,7 +123,9 @@ func TestInjector_ResetAndControl(t *testing.T) {
 // outcome sends one POST and returns the status, or -1 when no answer
 // came. It waits for an answer only briefly: the modes that send none
 // would otherwise hold the test up.
-func outcome(t *testing.T, srv *httptest.Server) int { return outcomeWithin(t, srv, 150*time.Millisecond) }
+func outcome(t *testing.T, srv *httptest.Server) int {
+	return outcomeWithin(t, srv, 150*time.Millisecond)
+}
 
 func outcomeWithin(t *testing.T, srv *httptest.Server, wait time.Duration) int {
 	t.Helper()
