@@ -45,7 +45,9 @@ type Checker interface {
 	// When present, result is kept as the item's result (what was found);
 	// when not, a non-empty result is a note for the item's history on
 	// what the look-up saw. "Not present" must be proof: the item is then
-	// sent again.
+	// sent again. An error with code EUNCERTAIN says this item cannot be
+	// looked up at all (it is left to an admin); any other error is a
+	// failed look-up, tried again later.
 	Check(ctx context.Context, item cache.OutboxItem) (present bool, result string, err error)
 }
 
@@ -201,6 +203,8 @@ func (d *Dispatcher) verify(ctx context.Context, it *cache.OutboxItem, del Deliv
 	present, result, err := chk.Check(callCtx, *it)
 	cancel()
 	switch {
+	case portal.ErrorCode(err) == portal.EUNCERTAIN:
+		return d.settle(ctx, it, cache.OutboxOutcome{State: cache.OutboxUncertain, Error: it.LastError + "; " + portal.ErrorMessage(err)})
 	case err != nil:
 		// The look-up itself failed; look again later (never send again
 		// on a failed look-up: the write may be there).

@@ -120,7 +120,12 @@ func hourly(r vergeos.BillingRecord) bool {
 // Check looks for the record the generate wrote (see VergeOSGenerate).
 func (d *VergeOSGenerate) Check(ctx context.Context, it cache.OutboxItem) (bool, string, error) {
 	var rep generateReply
-	json.Unmarshal([]byte(it.Result), &rep) // no list (a pre-list item): every record since the first send counts
+	if json.Unmarshal([]byte(it.Result), &rep) != nil || !rep.Listed {
+		// The portal stopped while sending the first attempt, before it
+		// kept the list: a record of a generate made just before (in the
+		// same second) could not be told from this one's.
+		return false, "", portal.Errorf(portal.EUNCERTAIN, "the records that existed before the first send were not noted, so a record VergeOS wrote cannot be told to be this request's")
+	}
 	from := since(it)
 	recs, err := d.Client.ListCreated(ctx, vergeos.Window{Since: from, Order: vergeos.OldestFirst})
 	if err != nil {

@@ -167,3 +167,24 @@ func TestVergeOSGenerate_FaultsYieldOneRecordEach(t *testing.T) {
 		}
 	}
 }
+
+// An item that was mid-send when the portal stopped, before its first
+// attempt noted the records already there, cannot be looked up soundly:
+// it is left to an admin, never sent again.
+func TestVergeOSGenerate_RecoveredBeforeListingIsLeftToAnAdmin(t *testing.T) {
+	db, d, _ := setup(t)
+	gen := &fakeGenerator{}
+	d.Register(cache.VergeOSGenerateKind, &VergeOSGenerate{Client: gen})
+	id, _ := db.RequestBillingGenerate(ctx, "sub-admin", "Ada Admin", "")
+	if _, err := db.ClaimOutbox(ctx); err != nil { // the process stops here
+		t.Fatal(err)
+	}
+	if n, err := db.RecoverOutbox(ctx, d.CanVerify); err != nil || n != 1 {
+		t.Fatalf("recover: %d %v", n, err)
+	}
+	d.DispatchDue(ctx)
+	g, _ := db.GenerateRequestByID(ctx, id)
+	if g.State != cache.OutboxUncertain || gen.calls != 0 || !strings.Contains(g.Error, "cannot be told") {
+		t.Fatalf("%+v after %d calls", g, gen.calls)
+	}
+}
