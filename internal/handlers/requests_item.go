@@ -117,7 +117,7 @@ func deliveryText(it *cache.OutboxItem) string {
 		if it.Attempts == 0 {
 			return "Queued: it will be sent to OBI in a moment."
 		}
-		return fmt.Sprintf("OBI could not be reached (%s); nothing was applied. Attempt %d of %d; trying again at %s.",
+		return fmt.Sprintf("OBI did not take the call (%s); nothing was applied. Attempt %d of %d; trying again at %s.",
 			it.LastError, it.Attempts, it.MaxAttempts, templates.FormatTime(it.NextAttemptAt))
 	case cache.OutboxSending:
 		return "Being sent to OBI now."

@@ -1219,7 +1219,7 @@ func readings(v RequestView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 110, "A call is sent again only when OBI provably did not apply it, and the reading from before the first call is kept, so \"change seen\" covers every attempt. A project's balance also moves when its jobs are charged, so a small difference can come from them.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 110, "A call is sent again only when OBI provably did not apply it, and the reading from before the first call is kept, so \"change seen\" covers every attempt. A balance also moves when jobs are charged, or when other approved requests are applied between two attempts, so a difference can come from them; each attempt's own readings are listed below.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -1335,7 +1335,7 @@ func readings(v RequestView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if v.Attempts > 1 && len(v.AttemptReadings) > 0 {
+		if len(v.AttemptReadings) > 0 {
 			templ_7745c5c3_Err = attemptReadings(v).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -1370,20 +1370,20 @@ func attemptReadings(v RequestView) templ.Component {
 			templ_7745c5c3_Var67 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 124, "<h3 id=\"attempt-readings\">Each attempt</h3><p class=\"muted\">The call was attempted ")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 124, "<h3 id=\"attempt-readings\">Each attempt</h3><p class=\"muted\">Attempts of the call: ")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var68 string
 		templ_7745c5c3_Var68, templ_7745c5c3_Err = templ.JoinStringErrs(Int(int64(v.Attempts)))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/requests.templ`, Line: 267, Col: 65}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/requests.templ`, Line: 267, Col: 64}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var68))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 125, " times. Each attempt read the balances just before and just after its call; an attempt that OBI provably did not apply (it was refused unread, or never reached OBI) was followed by another.</p><div class=\"table-wrap\"><table data-testid=\"attempt-readings-table\"><caption class=\"sr-only\">Balances read around each attempt</caption> <thead><tr><th scope=\"col\">Attempt</th><th scope=\"col\">Outcome</th><th scope=\"col\">Account</th><th scope=\"col\" class=\"num\">Before (credits)</th><th scope=\"col\" class=\"num\">After (credits)</th><th scope=\"col\" class=\"num\">Change seen</th></tr></thead> <tbody>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 125, ". Each attempt read the balances just before and just after its call; an attempt OBI provably did not apply (refused unread, or never reaching OBI) is followed by another.</p><div class=\"table-wrap\"><table data-testid=\"attempt-readings-table\"><caption class=\"sr-only\">Balances read around each attempt</caption> <thead><tr><th scope=\"col\">Attempt</th><th scope=\"col\">Outcome</th><th scope=\"col\">Account</th><th scope=\"col\" class=\"num\">Before (credits)</th><th scope=\"col\" class=\"num\">After (credits)</th><th scope=\"col\" class=\"num\">Change seen</th></tr></thead> <tbody>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
