@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -133,9 +134,9 @@ func TestBilling_GenerateEndToEnd(t *testing.T) {
 func TestBilling_GenerateRetriedWhileVergeOSIsDownAndNeverTwice(t *testing.T) {
 	p := startBilling(t, nil)
 	admin := p.Login(t, "admin")
-	// VergeOS answers 503 to the action: nothing happened, so the outbox
+	// VergeOS answers 429 to the action: nothing happened, so the outbox
 	// tries again later.
-	p.Sims.VergeOS.Faults().Set(fault.Fault{Mode: fault.Outage, Method: "POST", PathPrefix: "/api/v4/billing_actions"})
+	p.Sims.VergeOS.Faults().Set(fault.Fault{Mode: fault.RateLimit, Method: "POST", PathPrefix: "/api/v4/billing_actions"})
 	if r := admin.Post("/billing/generate", nil); r.Status != http.StatusSeeOther {
 		t.Fatalf("generate: %d", r.Status)
 	}
@@ -144,8 +145,8 @@ func TestBilling_GenerateRetriedWhileVergeOSIsDownAndNeverTwice(t *testing.T) {
 		return err == nil && g.Attempts == 1 && g.Error != ""
 	})
 	state, body := requestState(t, admin, "/billing/requests/1")
-	if state != cache.OutboxQueued || !strings.Contains(body, "503") {
-		t.Fatalf("after an outage the request is %s", state)
+	if state != cache.OutboxQueued || !strings.Contains(body, "429") {
+		t.Fatalf("after a refusal the request is %s", state)
 	}
 	// A second request while the first is on its way is refused on the page.
 	r := admin.Post("/billing/generate", url.Values{"note": {"again"}, "range": {"7d"}})
@@ -162,20 +163,52 @@ func TestBilling_GenerateRetriedWhileVergeOSIsDownAndNeverTwice(t *testing.T) {
 	}
 }
 
-// A generate whose answer never came may or may not have happened, and no
-// look-up can tell (see outbox.VergeOSGenerate): it is left for an admin,
-// never sent again.
-func TestBilling_GenerateUnknownOutcomeIsLeftToAnAdmin(t *testing.T) {
+// A generate whose answer never came is looked up: the record VergeOS
+// wrote since it was first sent is found, and the request is delivered
+// without being sent again.
+func TestBilling_GenerateUnknownOutcomeIsLookedUp(t *testing.T) {
+	var skew atomic.Int64
+	clock := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	p := apptest.Start(t, apptest.Options{Upstreams: []string{"vergeos"}, Now: clock, Env: map[string]string{"PORTAL_UPSTREAM_TIMEOUT": "1s"}})
+	admin := p.Login(t, "admin")
+	p.Sims.VergeOS.Faults().Set(fault.Fault{Mode: fault.ApplyThenTimeout, Method: "POST", PathPrefix: "/api/v4/billing_actions", Count: 1, Delay: 3 * time.Second})
+	admin.Post("/billing/generate", nil)
+	apptest.WaitFor(t, 15*time.Second, "the unknown outcome", func() bool {
+		s, _ := requestState(t, admin, "/billing/requests/1")
+		return s == cache.OutboxVerify
+	})
+	// The look-up is due after the dispatcher's verify delay.
+	skew.Store(int64(p.App.Outbox.VerifyDelay + time.Second))
+	p.App.Outbox.Notify()
+	apptest.WaitFor(t, 15*time.Second, "the look-up", func() bool {
+		s, _ := requestState(t, admin, "/billing/requests/1")
+		return s == cache.OutboxDelivered
+	})
+	g, _ := p.App.DB.GenerateRequestByID(context.Background(), 1)
+	if p.Sims.VergeOS.GeneratedCount() != 1 || g.Attempts != 1 {
+		t.Fatalf("VergeOS generated %d records in %d attempts", p.Sims.VergeOS.GeneratedCount(), g.Attempts)
+	}
+}
+
+// A generate left uncertain (by a portal from before look-ups, which never
+// sent an unanswered generate again) waits for an admin, who sees the
+// records written since it was sent.
+func TestBilling_GenerateUncertainIsLeftToAnAdmin(t *testing.T) {
 	p := startBilling(t, map[string]string{"PORTAL_UPSTREAM_TIMEOUT": "1s"})
 	admin := p.Login(t, "admin")
 	p.Sims.VergeOS.Faults().Set(fault.Fault{Mode: fault.Timeout, Method: "POST", PathPrefix: "/api/v4/billing_actions", Count: 1, Delay: 3 * time.Second})
 	admin.Post("/billing/generate", nil)
 	apptest.WaitFor(t, 15*time.Second, "the unknown outcome", func() bool {
 		s, _ := requestState(t, admin, "/billing/requests/1")
-		return s == cache.OutboxUncertain
+		return s == cache.OutboxVerify
 	})
 	if p.Sims.VergeOS.GeneratedCount() != 1 {
 		t.Fatalf("VergeOS generated %d records", p.Sims.VergeOS.GeneratedCount())
+	}
+	g, _ := p.App.DB.GenerateRequestByID(context.Background(), 1)
+	if _, err := p.App.DB.SettleOutbox(context.Background(), g.OutboxID, []string{cache.OutboxVerify},
+		cache.OutboxOutcome{State: cache.OutboxUncertain, Error: "VergeOS did not answer in time"}); err != nil {
+		t.Fatal(err)
 	}
 	// A sync brings the record the unanswered request wrote; the page lists
 	// it for the admin to decide.
@@ -200,7 +233,6 @@ func TestBilling_GenerateUnknownOutcomeIsLeftToAnAdmin(t *testing.T) {
 	if !found {
 		t.Fatalf("the generated record is not in the CSV: %v", since)
 	}
-	g, _ := p.App.DB.GenerateRequestByID(context.Background(), 1)
 	r := admin.Post(fmt.Sprintf("/outbox/%d/resolve", g.OutboxID), url.Values{"outcome": {"delivered"}, "reason": {"record written at the time of the request"}})
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("resolve: %d %s", r.Status, r.Body)

@@ -149,3 +149,30 @@ func UploadStateText(state string) string {
 		UploadUncertain: "some requests may or may not have arrived; an admin decides",
 	}[state]
 }
+
+// UsageRecordKey is how AMIE keys a record: its resource and LocalRecordID
+// (within the upload's usage type).
+type UsageRecordKey struct {
+	Resource, LocalRecordID string
+}
+
+// UsageChunkKeys returns the keys of the records of upload id with Seq in
+// [first, first+count) (one request's), in order: what a look-up after an
+// unknown outcome searches for.
+func (db *DB) UsageChunkKeys(ctx context.Context, id int64, first, count int) ([]UsageRecordKey, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT resource, local_record_id FROM usage_upload_records WHERE upload_id = ? AND seq >= ? AND seq < ? ORDER BY seq`,
+		id, first, first+count)
+	if err != nil {
+		return nil, fmt.Errorf("cache: usage request keys: %w", err)
+	}
+	defer rows.Close()
+	var out []UsageRecordKey
+	for rows.Next() {
+		var k UsageRecordKey
+		if err := rows.Scan(&k.Resource, &k.LocalRecordID); err != nil {
+			return nil, fmt.Errorf("cache: usage request keys: %w", err)
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}

@@ -15,12 +15,13 @@ import (
 // the request it delivers, then the dispatcher moves it along:
 //
 //	queued -> sending -> delivered
-//	                  -> queued     (no effect: retry later, with backoff)
+//	                  -> queued     (provably no effect: retry later, with backoff)
 //	                  -> failed     (the upstream refused it; its reason is kept)
-//	                  -> dead       (no effect, too many attempts)
+//	                  -> dead       (provably no effect, too many attempts)
 //	                  -> verify     (outcome unknown: to be looked up in the upstream)
 //	                  -> uncertain  (outcome unknown and cannot be looked up: an admin decides)
-//	verify -> delivered | queued | uncertain
+//	verify -> delivered (found) | queued (provably absent: sent again) | dead | verify (look-up failed)
+//	uncertain -> delivered | failed (an admin's finding)
 //
 // "sending" is written before the upstream is called, so an item found in
 // that state after a restart has an unknown outcome and is never simply resent.
@@ -51,6 +52,14 @@ type OutboxItem struct {
 	CreatedBy     string
 	Created       time.Time
 	Updated       time.Time
+	// FirstSent is when the item was first claimed for sending (zero
+	// before): a look-up of a write that carries no id of the portal's
+	// searches the upstream from then.
+	FirstSent time.Time
+	// UnknownAttempts counts the attempts whose outcome was unknown
+	// (settled to verify or uncertain). After one, an upstream's "already
+	// exists" may be the write's own earlier arrival.
+	UnknownAttempts int
 }
 
 // OutboxOutcome is how an attempt (or a look-up, or an admin) settled an item.
@@ -136,16 +145,17 @@ func (db *DB) RequeueOutbox(ctx context.Context, id int64, actor, actorName stri
 
 func outboxSubject(id int64) string { return "outbox:" + strconv.FormatInt(id, 10) }
 
-const outboxCols = `id, kind, upstream, ref, summary, payload, state, attempts, max_attempts, next_attempt_at, last_error, result, created_by, created_at, updated_at`
+const outboxCols = `id, kind, upstream, ref, summary, payload, state, attempts, max_attempts, next_attempt_at, last_error, result, created_by, created_at, updated_at,
+	first_sent_ms, unknown_attempts`
 
 func scanOutbox(row interface{ Scan(...any) error }) (*OutboxItem, error) {
 	var it OutboxItem
-	var next, created, updated int64
+	var next, created, updated, firstSent int64
 	if err := row.Scan(&it.ID, &it.Kind, &it.Upstream, &it.Ref, &it.Summary, &it.Payload, &it.State, &it.Attempts, &it.MaxAttempts,
-		&next, &it.LastError, &it.Result, &it.CreatedBy, &created, &updated); err != nil {
+		&next, &it.LastError, &it.Result, &it.CreatedBy, &created, &updated, &firstSent, &it.UnknownAttempts); err != nil {
 		return nil, err
 	}
-	it.NextAttemptAt, it.Created, it.Updated = unix(next), unix(created), unix(updated)
+	it.NextAttemptAt, it.Created, it.Updated, it.FirstSent = unix(next), unix(created), unix(updated), unixMS(firstSent)
 	return &it, nil
 }
 
@@ -165,10 +175,15 @@ func (db *DB) ClaimOutbox(ctx context.Context) (*OutboxItem, error) {
 			return nil
 		}
 		it.State, it.Attempts = OutboxSending, it.Attempts+1
-		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET state = 'sending', attempts = ?, updated_at = ? WHERE id = ?`, it.Attempts, db.now(), it.ID); err != nil {
+		nowMS := db.nowMS()
+		if it.FirstSent.IsZero() {
+			it.FirstSent = unixMS(nowMS)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET state = 'sending', attempts = ?, updated_at = ?,
+			first_sent_ms = CASE WHEN first_sent_ms = 0 THEN ? ELSE first_sent_ms END WHERE id = ?`, it.Attempts, db.now(), nowMS, it.ID); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO outbox_attempts(outbox_id, started_ms) VALUES (?, ?)`, it.ID, db.nowMS())
+		_, err = tx.ExecContext(ctx, `INSERT INTO outbox_attempts(outbox_id, started_ms) VALUES (?, ?)`, it.ID, nowMS)
 		return err
 	})
 	if err != nil {
@@ -212,9 +227,16 @@ func (db *DB) SettleOutbox(ctx context.Context, id int64, from []string, o Outbo
 			return err
 		}
 		if prev == OutboxSending {
-			if _, err := tx.ExecContext(ctx, `UPDATE outbox_attempts SET finished_ms = ?, outcome = ?, error = ?
-				WHERE id = (SELECT MAX(id) FROM outbox_attempts WHERE outbox_id = ?)`, db.nowMS(), o.State, o.Error, id); err != nil {
+			// The attempt keeps what it read or got back, whatever came of it.
+			if _, err := tx.ExecContext(ctx, `UPDATE outbox_attempts SET finished_ms = ?, outcome = ?, error = ?, result = ?
+				WHERE id = (SELECT MAX(id) FROM outbox_attempts WHERE outbox_id = ?)`, db.nowMS(), o.State, o.Error, o.Result, id); err != nil {
 				return err
+			}
+			if o.State == OutboxVerify || o.State == OutboxUncertain {
+				it.UnknownAttempts++
+				if _, err := tx.ExecContext(ctx, `UPDATE outbox SET unknown_attempts = ? WHERE id = ?`, it.UnknownAttempts, id); err != nil {
+					return err
+				}
 			}
 		}
 		actor := o.Actor
@@ -342,11 +364,14 @@ func (db *DB) OutboxByRef(ctx context.Context, ref string) ([]OutboxItem, error)
 type OutboxAttempt struct {
 	Started, Finished time.Time
 	Outcome, Error    string
+	// Result is what the attempt read or got back (JSON), whatever its
+	// outcome: an OBI call's balance readings, an upstream's answer.
+	Result string
 }
 
 // OutboxAttempts lists an item's attempts, oldest first.
 func (db *DB) OutboxAttempts(ctx context.Context, id int64) ([]OutboxAttempt, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT started_ms, COALESCE(finished_ms, 0), outcome, error FROM outbox_attempts WHERE outbox_id = ? ORDER BY id`, id)
+	rows, err := db.r.QueryContext(ctx, `SELECT started_ms, COALESCE(finished_ms, 0), outcome, error, result FROM outbox_attempts WHERE outbox_id = ? ORDER BY id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("cache: outbox attempts: %w", err)
 	}
@@ -355,7 +380,7 @@ func (db *DB) OutboxAttempts(ctx context.Context, id int64) ([]OutboxAttempt, er
 	for rows.Next() {
 		var a OutboxAttempt
 		var s, f int64
-		if err := rows.Scan(&s, &f, &a.Outcome, &a.Error); err != nil {
+		if err := rows.Scan(&s, &f, &a.Outcome, &a.Error, &a.Result); err != nil {
 			return nil, err
 		}
 		a.Started, a.Finished = unixMS(s), unixMS(f)

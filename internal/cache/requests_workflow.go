@@ -190,16 +190,22 @@ func (db *DB) ReconcileBudgetRequest(ctx context.Context, id int64, applied bool
 // settleBudgetRequest moves a request with its outbox item, inside the
 // transaction that records the item's new state: delivered is applied;
 // failed and dead (refused, or never reached) are failed; uncertain needs
-// reconciliation. A retry (queued) leaves the request as it is.
+// reconciliation. A retry (queued) leaves the request's state as it is.
+// Every attempt's balance readings are merged into the request's
+// (mergeDelivery): the reading before the first attempt is kept.
 func settleBudgetRequest(ctx context.Context, db *DB, tx *sql.Tx, it OutboxItem, o OutboxOutcome) error {
 	var id int64
-	var from, delivery string
-	err := tx.QueryRowContext(ctx, `SELECT id, state, delivery FROM budget_requests WHERE outbox_id = ?`, it.ID).Scan(&id, &from, &delivery)
+	var from, stored string
+	err := tx.QueryRowContext(ctx, `SELECT id, state, delivery FROM budget_requests WHERE outbox_id = ?`, it.ID).Scan(&id, &from, &stored)
 	if err == sql.ErrNoRows {
 		return nil
 	}
 	if err != nil {
 		return err
+	}
+	delivery, err := mergeDelivery(stored, o.Result)
+	if err != nil {
+		return fmt.Errorf("cache: budget request %d: %w", id, err)
 	}
 	to := map[string]string{OutboxDelivered: RequestApplied, OutboxFailed: RequestFailed, OutboxDead: RequestFailed,
 		OutboxUncertain: RequestNeedsReconciliation}[o.State]
@@ -208,15 +214,17 @@ func settleBudgetRequest(ctx context.Context, db *DB, tx *sql.Tx, it OutboxItem,
 		to = RequestApproved
 	}
 	if to == "" || (to == from && to != RequestFailed) {
-		return nil
+		if delivery == stored {
+			return nil
+		}
+		// A retry after an attempt with no effect: its readings still count.
+		_, err := tx.ExecContext(ctx, `UPDATE budget_requests SET delivery = ?, updated_at = ? WHERE id = ?`, delivery, db.now(), id)
+		return err
 	}
 	// From failed too: an admin may send a failed or dead item again
 	// (RequeueOutbox), and its new outcome then decides.
 	if from != RequestApproved && from != RequestNeedsReconciliation && from != RequestFailed {
 		return portal.Errorf(portal.ECONFLICT, "request %d is %s and cannot become %s", id, from, to)
-	}
-	if d, ok := deliveryOf(o.Result); ok {
-		delivery = d
 	}
 	now := db.now()
 	set := `state = ?, delivery = ?, updated_at = ?`
@@ -245,12 +253,29 @@ func settleBudgetRequest(ctx context.Context, db *DB, tx *sql.Tx, it OutboxItem,
 	return db.audit(ctx, tx, AuditEntry{Actor: actor, ActorName: o.ActorName, Subject: requestSubject(id), From: from, To: to, Reason: reason})
 }
 
-// deliveryOf returns an attempt's result when it holds balance readings;
-// a result that does not (an admin's decision) keeps the stored ones.
-func deliveryOf(result string) (string, bool) {
+// mergeDelivery folds an attempt's balance readings (result) into the
+// request's stored ones: the reading before the first attempt that sent
+// anything is kept, whatever later attempts read, so the request always
+// compares the balances from before its first call with those after its
+// last. A result without readings (an admin's decision) changes nothing.
+func mergeDelivery(stored, result string) (string, error) {
 	var got BudgetDelivery
 	if result == "" || json.Unmarshal([]byte(result), &got) != nil || (got.Before == nil && got.After == nil) {
-		return "", false
+		return stored, nil
 	}
-	return result, true
+	if stored == "" {
+		return result, nil
+	}
+	var had BudgetDelivery
+	if err := json.Unmarshal([]byte(stored), &had); err != nil {
+		return "", fmt.Errorf("stored readings: %w", err)
+	}
+	if had.Before != nil {
+		got.Before = had.Before
+	}
+	b, err := json.Marshal(got)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
 }

@@ -143,9 +143,10 @@ func (h *Handler) handleOutboxItem(c echo.Context) error {
 	}
 	v := templates.OutboxItemView{Page: p, Item: outboxRow(*it), Payload: prettyJSON(it.Payload), Result: prettyJSON(it.Result),
 		CanResolve: it.State == cache.OutboxUncertain || it.State == cache.OutboxVerify,
-		CanRequeue: it.State == cache.OutboxFailed || it.State == cache.OutboxDead}
+		CanRequeue: it.State == cache.OutboxFailed || it.State == cache.OutboxDead, FirstSent: it.FirstSent, Unknown: it.UnknownAttempts}
 	for _, a := range attempts {
-		v.Attempts = append(v.Attempts, templates.AttemptRow{Started: a.Started, Finished: a.Finished, Outcome: a.Outcome, Error: a.Error})
+		v.Attempts = append(v.Attempts, templates.AttemptRow{Started: a.Started, Finished: a.Finished, Outcome: a.Outcome, Error: a.Error,
+			Result: prettyJSON(a.Result)})
 	}
 	v.Trail = auditRows(trail)
 	return render(c, http.StatusOK, templates.OutboxItem(v))
@@ -218,12 +219,12 @@ func (h *Handler) handleOutboxRequeue(c echo.Context) error {
 
 // outboxAttemptsCSV is the CSV twin of an item's attempts table.
 func outboxAttemptsCSV(c echo.Context, id int64, attempts []cache.OutboxAttempt) error {
-	w, err := streamCSV(c, "outbox_"+strconv.FormatInt(id, 10)+"_attempts.csv", []string{"started_utc", "finished_utc", "outcome", "error"})
+	w, err := streamCSV(c, "outbox_"+strconv.FormatInt(id, 10)+"_attempts.csv", []string{"started_utc", "finished_utc", "outcome", "error", "result_json"})
 	if err != nil {
 		return err
 	}
 	for _, a := range attempts {
-		if err := w.row([]string{csvTime(a.Started), csvTime(a.Finished), a.Outcome, a.Error}); err != nil {
+		if err := w.row([]string{csvTime(a.Started), csvTime(a.Finished), a.Outcome, a.Error, a.Result}); err != nil {
 			return w.finish(err)
 		}
 	}

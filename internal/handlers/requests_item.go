@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -50,10 +51,63 @@ func (h *Handler) requestView(c echo.Context, r *cache.BudgetRequest) (templates
 			}
 			v.Delivery = deliveryText(it)
 		}
+		attempts, err := h.Store.OutboxAttempts(ctx, r.OutboxID)
+		if err != nil {
+			return v, err
+		}
+		v.AttemptReadings = attemptReadingRows(r, attempts)
+		v.Attempts = len(attempts)
+	}
+	if r.State == cache.RequestNeedsReconciliation {
+		v.Delivery = "OBI's answer to the call was lost or proves nothing (" + r.UpstreamError + "), so it is not known whether " +
+			"the change was applied. OBI's budget calls cannot be looked up and applying one twice moves the money twice, so the " +
+			"portal does not send it again: an admin compares the balances read around the call (below) with OBI and settles it."
 	}
 	v.Readings, v.ReadBefore, v.ReadAfter = readingRows(r)
 	v.AfterError = r.Delivery.AfterError
 	return v, nil
+}
+
+// attemptReadingRows lists, for every attempt of the request's OBI call,
+// the balances it read just before and just after the call, so an admin
+// sees what moved at each one.
+func attemptReadingRows(r *cache.BudgetRequest, attempts []cache.OutboxAttempt) []templates.AttemptReadingRow {
+	p := r.Payload()
+	var rows []templates.AttemptReadingRow
+	for i, a := range attempts {
+		var d cache.BudgetDelivery
+		if a.Result == "" || json.Unmarshal([]byte(a.Result), &d) != nil || (d.Before == nil && d.After == nil) {
+			continue
+		}
+		for _, acc := range p.Accounts() {
+			row := templates.AttemptReadingRow{Attempt: i + 1, Started: a.Started, Outcome: a.Outcome, Error: a.Error,
+				Account: accountName(r, acc), Before: "—", After: "—", Observed: "—"}
+			before, okB := d.Before.Find(acc)
+			after, okA := d.After.Find(acc)
+			if okB {
+				row.Before = credits(before.Balance)
+			}
+			if okA {
+				row.After = credits(after.Balance)
+			}
+			if okA && okB {
+				row.Observed = signed(credits(after.Balance.Sub(before.Balance)))
+			}
+			rows = append(rows, row)
+		}
+	}
+	return rows
+}
+
+// accountName names an account of the request for people.
+func accountName(r *cache.BudgetRequest, a cache.Account) string {
+	if a.Kind != "project" {
+		return orName(r.VlabName, r.VlabID) + " (virtual lab)"
+	}
+	if a.ID == r.ToProjID {
+		return orName(r.ToName, r.ToProjectKey)
+	}
+	return orName(r.ProjName, r.ProjectKey)
 }
 
 // deliveryText says where an approved request's OBI call stands.
@@ -63,7 +117,7 @@ func deliveryText(it *cache.OutboxItem) string {
 		if it.Attempts == 0 {
 			return "Queued: it will be sent to OBI in a moment."
 		}
-		return fmt.Sprintf("OBI could not be reached (%s); nothing was applied. Attempt %d of %d; trying again at %s.",
+		return fmt.Sprintf("OBI did not take the call (%s); nothing was applied. Attempt %d of %d; trying again at %s.",
 			it.LastError, it.Attempts, it.MaxAttempts, templates.FormatTime(it.NextAttemptAt))
 	case cache.OutboxSending:
 		return "Being sent to OBI now."
@@ -71,8 +125,8 @@ func deliveryText(it *cache.OutboxItem) string {
 	return "Outbox state: " + it.State + "."
 }
 
-// readingRows compares each account's balance before and after the call
-// with the change the request would make.
+// readingRows compares each account's balance before the first call and
+// after the last with the change the request would make.
 func readingRows(r *cache.BudgetRequest) ([]templates.ReadingRow, time.Time, time.Time) {
 	d := r.Delivery
 	if d.Before == nil {
@@ -81,14 +135,7 @@ func readingRows(r *cache.BudgetRequest) ([]templates.ReadingRow, time.Time, tim
 	p := r.Payload()
 	var rows []templates.ReadingRow
 	for _, a := range p.Accounts() {
-		name := orName(r.VlabName, r.VlabID) + " (virtual lab)"
-		if a.Kind == "project" {
-			name = orName(r.ProjName, r.ProjectKey)
-			if a.ID == r.ToProjID {
-				name = orName(r.ToName, r.ToProjectKey)
-			}
-		}
-		row := templates.ReadingRow{Account: name, Before: "—", After: "—", Observed: "—", Expected: signed(credits(p.Change(a)))}
+		row := templates.ReadingRow{Account: accountName(r, a), Before: "—", After: "—", Observed: "—", Expected: signed(credits(p.Change(a)))}
 		before, okB := d.Before.Find(a)
 		after, okA := d.After.Find(a)
 		if okB {

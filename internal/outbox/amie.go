@@ -13,18 +13,22 @@ import (
 	"github.com/accounting-portal/portal/internal/portal"
 )
 
-// AMIESender sends one planned request; *amie.Client implements it.
+// AMIESender sends one planned request and looks records up; *amie.Client implements it.
 type AMIESender interface {
 	SendChunk(ctx context.Context, ch *amie.Chunk) (*amie.SendResult, error)
+	LookupFailed(ctx context.Context, keys []amie.RecordKey) (map[amie.RecordKey][]amie.FailedRecord, error)
 }
 
 // AMIEUsageStore gives the deliverer the stored requests; *cache.DB implements it.
 type AMIEUsageStore interface {
 	UsageChunk(ctx context.Context, id int64, chunk int) (*cache.UsageChunkData, error)
+	UsageChunkKeys(ctx context.Context, id int64, first, count int) ([]cache.UsageRecordKey, error)
 }
 
 // AMIEUsage delivers the requests of usage uploads (kind "amie.usage"):
 // each outbox item is one planned request, sent exactly as it was stored.
+// A request whose outcome is unknown is looked up (Check) before anything
+// is sent again.
 type AMIEUsage struct {
 	Client AMIESender
 	Store  AMIEUsageStore
@@ -66,19 +70,47 @@ func (d *AMIEUsage) Deliver(ctx context.Context, it cache.OutboxItem) (string, e
 	return string(b), nil
 }
 
-// Check settles a request whose attempt got no answer, by answering "not
-// present" so that the dispatcher sends the same request again. That is
-// safe, and the only way to learn what happened to each record: the
-// upstream keys records by usage type, resource and LocalRecordID, and a
-// record sent again with the same content is acknowledged as "already
-// received" and not counted twice (API.md §8; the simulator does exactly
-// this). Looking the records up instead cannot settle it: usage/failed
-// lists only records that failed processing, and usage/status only counts
-// per resource, so a record that arrived and loaded cannot be told from one
-// that never arrived, and the records refused in validation are known only
-// from the answer that was lost.
+// Check looks up a request whose outcome is unknown, before anything is
+// sent again. AMIE keys records by usage type, resource and LocalRecordID;
+// what it lets the portal see of them is usage/failed, which names every
+// received record that failed processing. If every record of the request
+// is listed there, the request arrived: it is delivered, not sent again.
+// Otherwise the records not listed either loaded (usage/status counts
+// them per resource but does not name them) or never arrived, which the
+// API cannot tell apart; the request is then sent again exactly as
+// stored, which is safe: AMIE answers a record it already has as "already
+// received" and does not count it twice (API.md §8, and the simulator),
+// and the new answer says what became of each record.
 func (d *AMIEUsage) Check(ctx context.Context, it cache.OutboxItem) (bool, string, error) {
-	return false, "", nil
+	var p cache.UsageChunkPayload
+	if err := json.Unmarshal([]byte(it.Payload), &p); err != nil {
+		return false, "", portal.WrapError(portal.EINVALID, err, "the outbox item's payload cannot be read")
+	}
+	stored, err := d.Store.UsageChunkKeys(ctx, p.Upload, p.First, p.Count)
+	if err != nil {
+		return false, "", err
+	}
+	keys := make([]amie.RecordKey, len(stored))
+	for i, k := range stored {
+		keys[i] = amie.RecordKey{UsageType: amie.UsageType(p.UsageType), Resource: k.Resource, LocalRecordID: k.LocalRecordID}
+	}
+	found, err := d.Client.LookupFailed(ctx, keys)
+	if err != nil {
+		return false, "", err
+	}
+	if len(keys) > 0 && len(found) == len(keys) {
+		b, err := json.Marshal(cache.UsageChunkResult{Message: fmt.Sprintf(
+			"confirmed by a look-up: AMIE has received all %d records (it lists them as failed in processing)", len(keys))})
+		if err != nil {
+			return false, "", err
+		}
+		if d.AfterDelivery != nil {
+			d.AfterDelivery()
+		}
+		return true, string(b), nil
+	}
+	return false, fmt.Sprintf("AMIE lists %d of the %d records as received; the others cannot be looked up, so the request is sent again with the same LocalRecordIDs, which AMIE does not count twice",
+		len(found), len(keys)), nil
 }
 
 // AMIEClearer clears failed records and reads the list back; *amie.Client implements it.

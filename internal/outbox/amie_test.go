@@ -212,11 +212,11 @@ func TestAMIEUsage_RefusedRequestFails(t *testing.T) {
 	s := newAMIESetup(t, 5*time.Second)
 	ctx := context.Background()
 	id := s.upload(t, s.records(2, false))
-	s.sim.Faults().Set(fault.Fault{Mode: fault.Outage, Method: "POST", Count: 1})
+	s.sim.Faults().Set(fault.Fault{Mode: fault.RateLimit, Method: "POST", Count: 1})
 	s.d.DispatchDue(ctx)
 	items, _ := s.db.OutboxByRef(ctx, "usage_upload:"+fmt.Sprint(id))
 	if items[0].State != cache.OutboxQueued {
-		t.Fatalf("after an outage: %s", items[0].State)
+		t.Fatalf("after a 429: %s", items[0].State)
 	}
 	// A request the upstream refuses as a whole (here: its body was
 	// tampered with) fails, and its records are not sent.
@@ -225,6 +225,30 @@ func TestAMIEUsage_RefusedRequestFails(t *testing.T) {
 	}
 	up, _ := s.db.UsageUploadByID(ctx, id)
 	if up.State != cache.UploadFailed || up.NotSent != 2 {
+		t.Errorf("upload %+v", up)
+	}
+}
+
+// A request AMIE took before a 502, whose records all failed processing,
+// is confirmed by the look-up (usage/failed names them) and not sent again.
+func TestAMIEUsage_ArrivalConfirmedBeforeResending(t *testing.T) {
+	s := newAMIESetup(t, 2*time.Second)
+	ctx := context.Background()
+	recs := s.records(3, false)
+	for i := range recs {
+		recs[i].Username = "nobody" // fails processing: "Unknown user"
+	}
+	id := s.upload(t, recs)
+	s.sim.Faults().Set(fault.Fault{Mode: fault.ApplyThen502, Method: "POST", Count: 1})
+	s.d.DispatchDue(ctx)
+	s.clock.Add(s.d.VerifyDelay + time.Second)
+	s.d.DispatchDue(ctx)
+	items, _ := s.db.OutboxByRef(ctx, "usage_upload:"+fmt.Sprint(id))
+	if items[0].State != cache.OutboxDelivered || items[0].Attempts != 1 || !strings.Contains(items[0].Result, "confirmed by a look-up") {
+		t.Fatalf("after the look-up: %+v", items[0])
+	}
+	up, _ := s.db.UsageUploadByID(ctx, id)
+	if up.State != cache.UploadDelivered || up.Accepted != 3 {
 		t.Errorf("upload %+v", up)
 	}
 }

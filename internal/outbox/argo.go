@@ -49,8 +49,12 @@ func argoResult(m *argo.Metric) string {
 
 // Deliver POSTs the metric. ARGO's refusals (400 invalid, 404 unknown
 // installation or definition, 409 duplicate period) come back with ARGO's
-// message and end the push as failed; an unanswered POST is EUNCERTAIN
-// and is settled by Check.
+// message and end the push as failed; a POST whose outcome is unknown
+// (no answer, a 5xx, an unreadable reply) is EUNCERTAIN and is settled by
+// Check. One refusal is not what it seems: a 409 after an attempt whose
+// outcome was unknown is most likely that attempt's own metric (the
+// look-up missed it, or it landed late), so the metric is looked up and,
+// found, the push is delivered rather than failed.
 func (d ArgoMetric) Deliver(ctx context.Context, it cache.OutboxItem) (string, error) {
 	p, err := argoPayload(it)
 	if err != nil {
@@ -58,6 +62,17 @@ func (d ArgoMetric) Deliver(ctx context.Context, it cache.OutboxItem) (string, e
 	}
 	m, err := d.Client.AddInstallationMetric(ctx, p.InstallationID, argo.NewMetric{MetricDefinitionID: p.MetricDefinitionID,
 		Start: p.Start, End: p.End, Value: p.Value, GroupID: p.GroupID, UserID: p.UserID})
+	if portal.ErrorCode(err) == portal.ECONFLICT && it.UnknownAttempts > 0 {
+		found, res, cerr := d.Check(ctx, it)
+		switch {
+		case cerr != nil:
+			// Present or not, it cannot be said now: look it up again later.
+			return "", portal.WrapError(portal.EUNCERTAIN, err, "%s; after an earlier attempt whose outcome was unknown, so the metric is looked up (the look-up failed: %s)",
+				portal.ErrorMessage(err), portal.ErrorMessage(cerr))
+		case found:
+			return res, nil
+		}
+	}
 	if err != nil {
 		return "", err
 	}

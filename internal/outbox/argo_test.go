@@ -1,6 +1,7 @@
 package outbox
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -159,5 +160,78 @@ func TestArgoMetric_TimeoutAfterEffectIsLookedUpNotResent(t *testing.T) {
 	it, _ := db.OutboxItemByID(ctx, p.OutboxID)
 	if it.Attempts != 1 {
 		t.Fatalf("%d attempts: the write was sent again", it.Attempts)
+	}
+}
+
+// A metric ARGO stored before a 5xx or a lost answer is found by the
+// look-up and shown delivered; it is never sent again (which ARGO would
+// refuse as a duplicate, showing a stored metric as failed).
+func TestArgoMetric_AppliedThenFailedIsFoundNotResent(t *testing.T) {
+	for i, mode := range []string{fault.ApplyThen502, fault.ApplyThen500, fault.ApplyThen504, fault.ApplyThenReset, fault.ApplyThenGarbage} {
+		t.Run(mode, func(t *testing.T) {
+			db, d, r := argoSetup(t, 2*time.Second)
+			d.Backoff = func(int) time.Duration { return 0 }
+			r.Argo.Faults().Set(fault.Fault{Mode: mode, Method: "POST", Count: 1})
+			_, end := r.Argo.Window()
+			id := push(t, db, r, end.Add(time.Duration(i+1)*time.Hour), end.Add(time.Duration(i+2)*time.Hour))
+			for range 4 {
+				d.DispatchDue(ctx)
+			}
+			p, _ := db.MetricPushByID(ctx, id, "")
+			posted := r.Argo.PostedMetrics()
+			it, _ := db.OutboxItemByID(ctx, p.OutboxID)
+			if p.State != cache.OutboxDelivered || len(posted) != 1 || p.MetricID != posted[0].ID || it.Attempts != 1 {
+				t.Fatalf("push %s (%s), %d posted, %d attempts", p.State, p.Error, len(posted), it.Attempts)
+			}
+		})
+	}
+}
+
+// lateARGO is ARGO whose store shows a new metric only after a while: the
+// first look-up misses the metric an unanswered POST stored.
+type lateARGO struct {
+	ArgoClient
+	misses int
+}
+
+func (l *lateARGO) FindInstallationMetric(ctx context.Context, inst, def string, start, end time.Time) (*argo.Metric, error) {
+	if l.misses > 0 {
+		l.misses--
+		return nil, portal.Errorf(portal.ENOTFOUND, "not there yet")
+	}
+	return l.ArgoClient.FindInstallationMetric(ctx, inst, def, start, end)
+}
+
+// ARGO's 409 "duplicate" to a push sent again after an attempt whose
+// outcome was unknown means the first attempt's metric is there: the push
+// is delivered, not failed. A 409 to a first attempt is a real refusal.
+func TestArgoMetric_DuplicateAfterUnknownAttemptIsDelivered(t *testing.T) {
+	db, d, r := argoSetup(t, 2*time.Second)
+	d.Backoff = func(int) time.Duration { return 0 }
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: r.CA.ClientConfig()}}
+	c, err := argo.New(argo.Config{BaseURL: r.Info.Argo.URL, Token: r.Info.Argo.Token, HTTPClient: hc, Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	late := &lateARGO{ArgoClient: c, misses: 1}
+	d.Register(cache.KindArgoMetric, ArgoMetric{Client: late})
+	r.Argo.Faults().Set(fault.Fault{Mode: fault.ApplyThen502, Method: "POST", Count: 1})
+	_, end := r.Argo.Window()
+	id := push(t, db, r, end.Add(5*time.Hour), end.Add(6*time.Hour))
+	for range 4 {
+		d.DispatchDue(ctx)
+	}
+	p, _ := db.MetricPushByID(ctx, id, "")
+	posted := r.Argo.PostedMetrics()
+	it, _ := db.OutboxItemByID(ctx, p.OutboxID)
+	if p.State != cache.OutboxDelivered || len(posted) != 1 || p.MetricID != posted[0].ID || it.Attempts != 2 || it.UnknownAttempts != 1 {
+		t.Fatalf("push %s (%s), %d posted, %d attempts (%d unknown)", p.State, p.Error, len(posted), it.Attempts, it.UnknownAttempts)
+	}
+	// The same 409 to a first attempt is ARGO refusing a period it has.
+	start, _ := r.Argo.Window()
+	dup := push(t, db, r, start, start.Add(24*time.Hour))
+	d.DispatchDue(ctx)
+	if p, _ := db.MetricPushByID(ctx, dup, ""); p.State != cache.OutboxFailed {
+		t.Fatalf("a first attempt's 409: %s", p.State)
 	}
 }

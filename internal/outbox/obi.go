@@ -24,22 +24,26 @@ type OBIBudgetClient interface {
 //
 // OBI's budget calls are not idempotent and cannot be looked up (the
 // service has no ledger endpoint), so OBIBudget is not a Checker: a call
-// whose outcome is unknown goes to an admin. To help them, it reads the
-// balances of the accounts involved just before the call and, when the
-// outcome is unknown (or the call succeeded), again just after; the
-// readings are the item's result, stored with the request.
+// whose outcome is unknown (no answer, a 5xx, an unreadable 2xx) goes to
+// an admin and is never sent again by the portal; only a call that
+// provably had no effect (never written, refused connection, 429) is. To
+// help the admin, every attempt reads the balances of the accounts
+// involved just before the call and again just after it, whatever came of
+// it; the readings are the attempt's result. The request keeps the
+// reading from before its first call (cache.BudgetDelivery), and each
+// attempt's readings stay with the attempt, so the admin sees what moved.
 type OBIBudget struct {
 	Client OBIBudgetClient
 	// OnApplied is called after a call succeeded; the app triggers an OBI
 	// sync so the new balances show.
 	OnApplied func()
-	// AfterTimeout bounds the reading after an unanswered call (default 30 s);
-	// it gets its own time, as the call may have used up the delivery's.
+	// AfterTimeout bounds the reading after the call (default 30 s); it
+	// gets its own time, as the call may have used up the delivery's.
 	AfterTimeout time.Duration
 	Now          func() time.Time
 }
 
-// Deliver sends one budget operation.
+// Deliver sends one budget operation between two balance readings.
 func (d OBIBudget) Deliver(ctx context.Context, it cache.OutboxItem) (string, error) {
 	var p cache.BudgetPayload
 	if err := json.Unmarshal([]byte(it.Payload), &p); err != nil {
@@ -47,39 +51,22 @@ func (d OBIBudget) Deliver(ctx context.Context, it cache.OutboxItem) (string, er
 	}
 	before, err := d.read(ctx, p)
 	if err != nil {
-		return "", beforeError(err)
+		return "", portal.WrapError(portal.ErrorCode(err), err, "reading the balances before sending (nothing was sent): %s", portal.ErrorMessage(err))
 	}
 	rec := cache.BudgetDelivery{Before: before}
 	err = d.send(ctx, p)
-	switch portal.ErrorCode(err) {
-	case "":
-		rec.After, _ = d.readAfter(ctx, p)
-		if d.OnApplied != nil {
-			d.OnApplied()
-		}
-	case portal.EUNCERTAIN:
-		var aerr error
-		if rec.After, aerr = d.readAfter(ctx, p); aerr != nil {
-			rec.AfterError = portal.ErrorMessage(aerr)
-		}
+	var aerr error
+	if rec.After, aerr = d.readAfter(ctx, p); aerr != nil {
+		rec.AfterError = portal.ErrorMessage(aerr)
+	}
+	if err == nil && d.OnApplied != nil {
+		d.OnApplied()
 	}
 	b, merr := json.Marshal(rec)
 	if merr != nil {
 		return "", portal.WrapError(portal.EINTERNAL, merr, "encoding the balance readings")
 	}
 	return string(b), err
-}
-
-// beforeError explains a failed reading before the call. Nothing was
-// sent, so an unanswered read is as harmless as an unreachable service:
-// both are retried.
-func beforeError(err error) error {
-	msg := "reading the balances before sending (nothing was sent): " + portal.ErrorMessage(err)
-	code := portal.ErrorCode(err)
-	if code == portal.EUNCERTAIN {
-		code = portal.EUNAVAILABLE
-	}
-	return portal.WrapError(code, err, "%s", msg)
 }
 
 func (d OBIBudget) send(ctx context.Context, p cache.BudgetPayload) error {

@@ -3,13 +3,18 @@ package outbox
 import (
 	"context"
 	"encoding/json"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/clients/obi"
 	"github.com/accounting-portal/portal/internal/decimal"
 	"github.com/accounting-portal/portal/internal/portal"
+	"github.com/accounting-portal/portal/internal/sim/fault"
+	simobi "github.com/accounting-portal/portal/internal/sim/obi"
+	"github.com/accounting-portal/portal/internal/sim/world"
 )
 
 const (
@@ -100,18 +105,19 @@ func TestOBIBudget_ReadsBalancesAroundTheCall(t *testing.T) {
 
 func TestOBIBudget_Failures(t *testing.T) {
 	ctx := context.Background()
-	// An unanswered read before the call: nothing was sent, so it is retried.
+	// A failed read before the call: nothing was sent, so it is retried.
 	f := newFake()
-	f.readErrs = []error{portal.Errorf(portal.EUNCERTAIN, "OBI did not answer in time")}
+	f.readErrs = []error{portal.Errorf(portal.EUNAVAILABLE, "OBI did not answer in time")}
 	_, err := OBIBudget{Client: f}.Deliver(ctx, budgetItem(t, cache.BudgetAssign))
 	if portal.ErrorCode(err) != portal.EUNAVAILABLE || len(f.sends) != 0 || !strings.Contains(portal.ErrorMessage(err), "nothing was sent") {
 		t.Fatalf("read failure before: %v, sent %v", err, f.sends)
 	}
-	// A refusal keeps OBI's words and the reading before.
+	// A refusal keeps OBI's words and the readings around it (whatever
+	// came of an attempt, the admin can see that nothing moved).
 	f = newFake()
 	f.sendErr = portal.Errorf(portal.EINVALID, "OBI answered 400: Insufficient funds in the virtual-lab account")
 	res, err := OBIBudget{Client: f, OnApplied: func() { t.Error("OnApplied after a refusal") }}.Deliver(ctx, budgetItem(t, cache.BudgetAssign))
-	if portal.ErrorCode(err) != portal.EINVALID || !strings.Contains(res, `"before"`) || strings.Contains(res, `"after"`) {
+	if portal.ErrorCode(err) != portal.EINVALID || !strings.Contains(res, `"before"`) || !strings.Contains(res, `"after"`) {
 		t.Fatalf("refusal: %v %s", err, res)
 	}
 	// An unanswered call: read again after, keep both readings.
@@ -134,5 +140,119 @@ func TestOBIBudget_Failures(t *testing.T) {
 	// A payload the deliverer cannot read fails without a call.
 	if _, err := (OBIBudget{Client: newFake()}).Deliver(ctx, cache.OutboxItem{Payload: "{"}); portal.ErrorCode(err) != portal.EINVALID {
 		t.Fatalf("bad payload: %v", err)
+	}
+}
+
+// obiStack is the OBI simulator, the real client and a dispatcher with
+// the budget deliverer, on one cache.
+type obiStack struct {
+	sim  *simobi.Server
+	db   *cache.DB
+	d    *Dispatcher
+	lab  world.VirtualLab
+	proj world.Project
+}
+
+func newOBIStack(t *testing.T) *obiStack {
+	t.Helper()
+	db, d, now := setup(t)
+	w := world.New(3, 1)
+	sim := simobi.New(simobi.Options{World: w, Now: func() time.Time { return *now }, ChargeEvery: -1})
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	c, err := obi.New(obi.Config{BaseURL: srv.URL, Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Register(cache.KindOBIBudget, OBIBudget{Client: c, Now: func() time.Time { return *now }})
+	lab := w.VirtualLabs[1]
+	return &obiStack{sim: sim, db: db, d: d, lab: lab, proj: w.ProjectsOfLab(lab.ID)[0]}
+}
+
+// approve records and approves an assignment of amount to the stack's project.
+func (s *obiStack) approve(t *testing.T, amount string) int64 {
+	t.Helper()
+	id, err := s.db.CreateBudgetRequest(ctx, cache.NewBudgetRequest{Kind: cache.BudgetAssign, VlabID: s.lab.ID, ProjID: s.proj.OBIID,
+		ProjectKey: s.proj.Key, Amount: decimal.MustParse(amount), Justification: "test", Actor: "m"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.ApproveBudgetRequest(ctx, id, "a", "Ada"); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// assigned counts the simulator's assignments of amount.
+func (s *obiStack) assigned(amount string) int {
+	n := 0
+	for _, e := range s.sim.Journal() {
+		if e.Type == simobi.TxAssign && e.Amount.Equal(decimal.MustParse(amount)) {
+			n++
+		}
+	}
+	return n
+}
+
+// An assignment OBI applied and then answered 502 (a gateway lost the
+// answer) must not be sent again: OBI's calls cannot be looked up, so it
+// waits for an admin, with readings that show the change happened once.
+func TestOBIBudget_AppliedThenFailedIsNeverSentAgain(t *testing.T) {
+	for _, mode := range []string{fault.ApplyThen502, fault.ApplyThen504, fault.ApplyThen500, fault.ApplyThenReset, fault.ApplyThenGarbage} {
+		t.Run(mode, func(t *testing.T) {
+			s := newOBIStack(t)
+			before, _ := s.sim.Balance(s.lab.ID)
+			s.sim.Faults().Set(fault.Fault{Mode: mode, Method: "POST", PathPrefix: "/budget/", Count: 1})
+			s.d.Backoff = func(int) time.Duration { return 0 } // a resend, if any, would happen at once
+			id := s.approve(t, "100.00")
+			for range 5 {
+				s.d.DispatchDue(ctx)
+			}
+			r, _ := s.db.BudgetRequestByID(ctx, id)
+			if n := s.assigned("100.00"); n != 1 {
+				t.Fatalf("OBI applied the assignment %d times", n)
+			}
+			if r.State != cache.RequestNeedsReconciliation || r.Delivery.Before == nil || r.Delivery.After == nil {
+				t.Fatalf("request %s, readings %+v", r.State, r.Delivery)
+			}
+			lab := cache.Account{Kind: "vlab", ID: s.lab.ID}
+			b, _ := r.Delivery.Before.Find(lab)
+			a, _ := r.Delivery.After.Find(lab)
+			if !b.Balance.Equal(before) || !a.Balance.Equal(before.Sub(decimal.MustParse("100.00"))) {
+				t.Fatalf("readings %s -> %s, want %s -> %s", b.Balance, a.Balance, before, before.Sub(decimal.MustParse("100.00")))
+			}
+		})
+	}
+}
+
+// A call refused unread (429) is sent again; the request keeps the
+// reading from before that first attempt, and each attempt its own.
+func TestOBIBudget_RetryKeepsFirstReading(t *testing.T) {
+	s := newOBIStack(t)
+	before, _ := s.sim.Balance(s.lab.ID)
+	s.sim.Faults().Set(fault.Fault{Mode: fault.RateLimit, Method: "POST", PathPrefix: "/budget/", Count: 1},
+		fault.Fault{Mode: fault.ApplyThen504, Method: "POST", PathPrefix: "/budget/", Count: 1})
+	id := s.approve(t, "25.00")
+	s.d.Backoff = func(int) time.Duration { return 0 }
+	for range 5 {
+		s.d.DispatchDue(ctx)
+	}
+	r, _ := s.db.BudgetRequestByID(ctx, id)
+	it, _ := s.db.OutboxItemByID(ctx, r.OutboxID)
+	attempts, _ := s.db.OutboxAttempts(ctx, r.OutboxID)
+	if s.assigned("25.00") != 1 || r.State != cache.RequestNeedsReconciliation || it.Attempts != 2 || len(attempts) != 2 {
+		t.Fatalf("applied %d, request %s, %d attempts", s.assigned("25.00"), r.State, it.Attempts)
+	}
+	lab := cache.Account{Kind: "vlab", ID: s.lab.ID}
+	b, _ := r.Delivery.Before.Find(lab)
+	a, _ := r.Delivery.After.Find(lab)
+	if !b.Balance.Equal(before) || !a.Balance.Equal(before.Sub(decimal.MustParse("25.00"))) {
+		t.Fatalf("readings %s -> %s", b.Balance, a.Balance)
+	}
+	for i, at := range attempts {
+		var rec cache.BudgetDelivery
+		if err := json.Unmarshal([]byte(at.Result), &rec); err != nil || rec.Before == nil || rec.After == nil {
+			t.Fatalf("attempt %d keeps no readings: %q", i+1, at.Result)
+		}
 	}
 }

@@ -1,18 +1,24 @@
-// Package outbox delivers the portal's writes to the upstreams. A write is
-// recorded in SQLite (with the request it belongs to) before anything is
-// sent; the dispatcher here claims due items one at a time, calls the
-// upstream through a Deliverer, and settles the outcome:
+// Package outbox delivers the portal's writes to the upstreams, each
+// exactly once: never applied twice, never lost. A write is recorded in
+// SQLite (with the request it belongs to) before anything is sent; the
+// dispatcher here claims due items one at a time, calls the upstream
+// through a Deliverer, and settles the outcome by what it proves:
 //
 //   - success: delivered;
-//   - provably no effect (the connection failed, or the upstream answered
-//     429/5xx): queued again with backoff, dead after too many attempts;
+//   - provably no effect (the request was never written, the connection
+//     was refused, or the upstream answered 429): queued again with
+//     backoff, dead after too many attempts;
 //   - refused by the upstream (4xx): failed, with the upstream's reason;
-//   - unknown (sent, no answer): looked up in the upstream when the kind
-//     has a Checker (verify), else left uncertain for an admin.
+//   - unknown (sent and then no answer, a 5xx, a reset, an unreadable
+//     2xx): looked up in the upstream when the kind has a Checker
+//     (verify): found is delivered, provably absent is sent again; a kind
+//     that cannot be looked up (OBI's budget calls) is left uncertain for
+//     an admin, and never sent again by the portal.
 //
-// One dispatcher sends one item at a time, and an item is marked sending
-// before the call, so no write is sent twice; a crash mid-call leaves it
-// sending, which the next start treats as unknown.
+// The clients' transport (internal/clients/upstream) decides which of
+// these an attempt was. One dispatcher sends one item at a time, and an
+// item is marked sending before the call, so no write is sent twice; a
+// crash mid-call leaves it sending, which the next start treats as unknown.
 package outbox
 
 import (
@@ -36,6 +42,12 @@ type Deliverer interface {
 // the upstream, to settle an attempt whose outcome is unknown.
 type Checker interface {
 	// Check reports whether the item's write is present in the upstream.
+	// When present, result is kept as the item's result (what was found);
+	// when not, a non-empty result is a note for the item's history on
+	// what the look-up saw. "Not present" must be proof: the item is then
+	// sent again. An error with code EUNCERTAIN says this item cannot be
+	// looked up at all (it is left to an admin); any other error is a
+	// failed look-up, tried again later.
 	Check(ctx context.Context, item cache.OutboxItem) (present bool, result string, err error)
 }
 
@@ -170,10 +182,12 @@ func (d *Dispatcher) outcome(it *cache.OutboxItem, del Deliverer, result string,
 		}
 		return cache.OutboxOutcome{State: cache.OutboxUncertain, Error: msg, Result: result}
 	case code == portal.EUNAVAILABLE:
+		// The result (what the deliverer read around the call) is kept
+		// with the attempt even though nothing happened.
 		if it.Attempts >= it.MaxAttempts {
-			return cache.OutboxOutcome{State: cache.OutboxDead, Error: fmt.Sprintf("gave up after %d attempts: %s", it.Attempts, msg)}
+			return cache.OutboxOutcome{State: cache.OutboxDead, Error: fmt.Sprintf("gave up after %d attempts: %s", it.Attempts, msg), Result: result}
 		}
-		return cache.OutboxOutcome{State: cache.OutboxQueued, Error: msg, NextAttempt: now.Add(d.Backoff(it.Attempts))}
+		return cache.OutboxOutcome{State: cache.OutboxQueued, Error: msg, Result: result, NextAttempt: now.Add(d.Backoff(it.Attempts))}
 	default:
 		return cache.OutboxOutcome{State: cache.OutboxFailed, Error: msg, Result: result}
 	}
@@ -189,18 +203,28 @@ func (d *Dispatcher) verify(ctx context.Context, it *cache.OutboxItem, del Deliv
 	present, result, err := chk.Check(callCtx, *it)
 	cancel()
 	switch {
+	case portal.ErrorCode(err) == portal.EUNCERTAIN:
+		return d.settle(ctx, it, cache.OutboxOutcome{State: cache.OutboxUncertain, Error: it.LastError + "; " + portal.ErrorMessage(err)})
 	case err != nil:
-		// The look-up itself failed; look again later.
+		// The look-up itself failed; look again later (never send again
+		// on a failed look-up: the write may be there).
 		return d.settle(ctx, it, cache.OutboxOutcome{State: cache.OutboxVerify, Error: "look-up failed: " + portal.ErrorMessage(err),
 			NextAttempt: d.Now().Add(d.Backoff(it.Attempts))})
 	case present:
-		return d.settle(ctx, it, cache.OutboxOutcome{State: cache.OutboxDelivered, Result: result, Reason: "found in the upstream after an unanswered attempt"})
-	case it.Attempts >= it.MaxAttempts:
-		return d.settle(ctx, it, cache.OutboxOutcome{State: cache.OutboxDead, Error: fmt.Sprintf("gave up after %d attempts; the last one did not arrive", it.Attempts)})
-	default:
-		// Not there: the unanswered attempt had no effect, so sending again is safe.
-		return d.settle(ctx, it, cache.OutboxOutcome{State: cache.OutboxQueued, Error: "not found in the upstream after an unanswered attempt; sending again", NextAttempt: d.Now()})
+		return d.settle(ctx, it, cache.OutboxOutcome{State: cache.OutboxDelivered, Result: result,
+			Reason: "found in the upstream after an attempt whose outcome was unknown (" + it.LastError + ")"})
 	}
+	note := ""
+	if result != "" {
+		note = " (" + result + ")"
+	}
+	if it.Attempts >= it.MaxAttempts {
+		return d.settle(ctx, it, cache.OutboxOutcome{State: cache.OutboxDead,
+			Error: fmt.Sprintf("gave up after %d attempts; a look-up found the last one did not arrive%s", it.Attempts, note)})
+	}
+	// Not there: the attempt had no effect, so sending again is safe.
+	return d.settle(ctx, it, cache.OutboxOutcome{State: cache.OutboxQueued,
+		Error: "not found in the upstream after an attempt whose outcome was unknown; sending again" + note, NextAttempt: d.Now()})
 }
 
 func (d *Dispatcher) settle(ctx context.Context, it *cache.OutboxItem, o cache.OutboxOutcome) error {

@@ -3,30 +3,42 @@ package outbox
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
 
 	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/clients/vergeos"
+	"github.com/accounting-portal/portal/internal/portal"
 )
 
 // VergeOSGenerator is what VergeOSGenerate needs; *vergeos.Client implements it.
 type VergeOSGenerator interface {
 	Generate(ctx context.Context) (vergeos.GenerateResult, error)
+	ListCreated(ctx context.Context, w vergeos.Window) ([]vergeos.BillingRecord, error)
 }
 
 // VergeOSGenerate delivers cache.VergeOSGenerateKind items: it asks VergeOS
 // to write a billing record now. The client sends the POST once; its error
 // code tells the dispatcher what happened (EUNAVAILABLE: nothing, retried
-// with backoff; a 4xx: refused, failed; EUNCERTAIN: unknown).
+// with backoff; a 4xx: refused, failed; EUNCERTAIN: unknown, looked up).
 //
-// It is deliberately not a Checker. An unanswered generate cannot be
-// looked up soundly: the request carries no id of ours, the
-// billing_actions row it creates is named only in the reply that was lost,
-// and the record it writes looks like any other record; meanwhile VergeOS
-// writes an hourly record every hour. "A record created after the request"
-// would call an hourly record ours (a lost generate marked delivered), and
-// "none yet" would send the generate again when the first one may still
-// land (two records). So an unknown outcome stays uncertain for an admin,
-// who sees the records written since the request on its page.
+// The look-up (Check) searches the billing records created since the
+// item was first sent for one the generate wrote. The request carries no
+// id of the portal's and the reply that names its billing_actions row may
+// be the one lost, so the record is told apart by what it is not:
+//
+//   - not one that existed before the first POST: before sending, the
+//     deliverer lists the records created since the first send (usually
+//     none), and keeps their keys with the item;
+//   - not an hourly record: those cover exactly one hour ending on the
+//     hour, while a generated one ends when it was asked for.
+//
+// A record found is the generate's (delivered); none found after the
+// dispatcher's verify delay means the generate did not happen, and it is
+// sent again. A generate made meanwhile outside the portal (the VergeOS UI)
+// would be taken for the portal's: the portal makes one at a time, and an
+// admin sees the records written since the request on its page.
 type VergeOSGenerate struct {
 	Client VergeOSGenerator
 	// OnDelivered is called after VergeOS accepted the action, e.g. to
@@ -34,26 +46,100 @@ type VergeOSGenerate struct {
 	OnDelivered func()
 }
 
-// generateReply is the result kept with a delivered item.
+var (
+	_ Deliverer = (*VergeOSGenerate)(nil)
+	_ Checker   = (*VergeOSGenerate)(nil)
+)
+
+// generateReply is the result kept with an item: VergeOS's reply, the
+// records that existed before the first POST, and the record a look-up
+// found.
 type generateReply struct {
-	Status   int    `json:"status"`
+	Status   int    `json:"status,omitempty"`
 	Key      string `json:"key,omitempty"`
 	Location string `json:"location,omitempty"`
 	DBPath   string `json:"dbpath,omitempty"`
 	Row      int64  `json:"row,omitempty"`
+	// Existing are the keys of the records created since the first send
+	// that were there before the first POST (nil: not listed yet).
+	Existing []string `json:"existing,omitempty"`
+	Listed   bool     `json:"listed,omitempty"`
+	// Record is the key of the record a look-up found.
+	Record string `json:"record,omitempty"`
 }
 
-// Deliver sends the generate action.
-func (d *VergeOSGenerate) Deliver(ctx context.Context, _ cache.OutboxItem) (string, error) {
+func (r generateReply) String() string {
+	b, _ := json.Marshal(r) // marshalling this struct cannot fail
+	return string(b)
+}
+
+// since is where a look-up starts: the first send, to the second (records
+// carry whole seconds). An item sent before the portal kept that time
+// starts from when it was queued.
+func since(it cache.OutboxItem) time.Time {
+	t := it.FirstSent
+	if t.IsZero() {
+		t = it.Created
+	}
+	return t.Truncate(time.Second)
+}
+
+// Deliver notes the records already there, then sends the generate action.
+func (d *VergeOSGenerate) Deliver(ctx context.Context, it cache.OutboxItem) (string, error) {
+	var rep generateReply
+	if json.Unmarshal([]byte(it.Result), &rep) != nil || !rep.Listed {
+		recs, err := d.Client.ListCreated(ctx, vergeos.Window{Since: since(it), Order: vergeos.OldestFirst})
+		if err != nil {
+			return "", portal.WrapError(portal.ErrorCode(err), err, "listing the billing records before sending (nothing was sent): %s", portal.ErrorMessage(err))
+		}
+		rep = generateReply{Listed: true}
+		for _, r := range recs {
+			rep.Existing = append(rep.Existing, string(r.Key))
+		}
+	}
 	res, err := d.Client.Generate(ctx)
 	if err != nil {
-		return "", err
+		// Whatever happened, later attempts and the look-up need the list.
+		return generateReply{Existing: rep.Existing, Listed: true}.String(), err
 	}
-	// Marshalling this struct cannot fail; and once VergeOS has acted,
-	// nothing here may turn the outcome into an error.
-	b, _ := json.Marshal(generateReply{Status: res.Status, Key: string(res.Key), Location: res.Location, DBPath: res.DBPath, Row: res.Row})
+	// Once VergeOS has acted, nothing here may turn the outcome into an error.
+	out := generateReply{Status: res.Status, Key: string(res.Key), Location: res.Location, DBPath: res.DBPath, Row: res.Row,
+		Existing: rep.Existing, Listed: true}
 	if d.OnDelivered != nil {
 		d.OnDelivered()
 	}
-	return string(b), nil
+	return out.String(), nil
+}
+
+// hourly reports whether r is one of VergeOS's hourly records: exactly one
+// hour, ending on the hour.
+func hourly(r vergeos.BillingRecord) bool {
+	return r.To-r.From == 3600 && r.To%3600 == 0
+}
+
+// Check looks for the record the generate wrote (see VergeOSGenerate).
+func (d *VergeOSGenerate) Check(ctx context.Context, it cache.OutboxItem) (bool, string, error) {
+	var rep generateReply
+	if json.Unmarshal([]byte(it.Result), &rep) != nil || !rep.Listed {
+		// The portal stopped while sending the first attempt, before it
+		// kept the list: a record of a generate made just before (in the
+		// same second) could not be told from this one's.
+		return false, "", portal.Errorf(portal.EUNCERTAIN, "the records that existed before the first send were not noted, so a record VergeOS wrote cannot be told to be this request's")
+	}
+	from := since(it)
+	recs, err := d.Client.ListCreated(ctx, vergeos.Window{Since: from, Order: vergeos.OldestFirst})
+	if err != nil {
+		return false, "", err
+	}
+	for _, r := range recs {
+		if slices.Contains(rep.Existing, string(r.Key)) || hourly(r) {
+			continue
+		}
+		rep.Record = string(r.Key)
+		if d.OnDelivered != nil {
+			d.OnDelivered()
+		}
+		return true, rep.String(), nil
+	}
+	return false, fmt.Sprintf("no billing record but the hourly ones was created since %s", from.UTC().Format(time.RFC3339)), nil
 }

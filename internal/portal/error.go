@@ -19,8 +19,8 @@ const (
 	EUNAUTHORIZED = "unauthorized" // not signed in, or credentials refused
 	EFORBIDDEN    = "forbidden"    // signed in, but not allowed
 	ETOOLARGE     = "too_large"    // a body or upload over its limit
-	EUNAVAILABLE  = "unavailable"  // a service could not be reached or answered 429/5xx: nothing happened
-	EUNCERTAIN    = "uncertain"    // a request was sent but no answer came: it may or may not have taken effect
+	EUNAVAILABLE  = "unavailable"  // a service could not be reached, or said the request was not applied (429): nothing happened
+	EUNCERTAIN    = "uncertain"    // a write was sent and no answer proves its fate (no answer, a 5xx, an unreadable 2xx): it may have taken effect
 	EINTERNAL     = "internal"     // a bug or an unexpected failure
 )
 

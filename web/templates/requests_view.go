@@ -87,7 +87,11 @@ type RequestView struct {
 	ReadBefore time.Time
 	ReadAfter  time.Time
 	AfterError string
-	Trail      []AuditRow
+	// AttemptReadings are the balances each attempt read around its call;
+	// Attempts is how many attempts there were.
+	AttemptReadings []AttemptReadingRow
+	Attempts        int
+	Trail           []AuditRow
 
 	CanCancel    bool
 	CanDecide    bool
@@ -98,6 +102,19 @@ type RequestView struct {
 	ReconcileChoice string
 	ReconcileReason string
 	ReconcileError  string
+}
+
+// AttemptReadingRow is one account's balances read around one attempt of
+// the OBI call.
+type AttemptReadingRow struct {
+	Attempt  int
+	Started  time.Time
+	Outcome  string // the outbox state the attempt led to
+	Error    string
+	Account  string
+	Before   string
+	After    string
+	Observed string // after - before
 }
 
 // ReadingRow compares one account's balances around an OBI call.

@@ -109,15 +109,22 @@ func New(cfg Config) (*Client, error) {
 	return c, nil
 }
 
-// do sends one request to a path relative to the base URL.
+// do sends one request to a path relative to the base URL. Only GETs are
+// idempotent: a POST of records and a DELETE of failures are sent once,
+// and the transport says whether their outcome is known.
 func (c *Client) do(ctx context.Context, method, path string, body []byte) (*upstream.Response, error) {
+	return c.doDecode(ctx, method, path, body, nil)
+}
+
+// doDecode is do with a check of a 2xx body (upstream.Request.Decode).
+func (c *Client) doDecode(ctx context.Context, method, path string, body []byte, decode func([]byte) error) (*upstream.Response, error) {
 	h := c.header
 	if body != nil {
 		h = h.Clone()
 		h.Set("Content-Type", "application/json")
 	}
 	return c.caller.Do(ctx, upstream.Request{Method: method, URL: c.base + "/" + path, Header: h, Body: body,
-		Idempotent: method == http.MethodGet})
+		Idempotent: method == http.MethodGet, Decode: decode})
 }
 
 // errorMessage extracts the upstream's own text from an error answer:

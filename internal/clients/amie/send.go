@@ -80,15 +80,16 @@ func (c *Client) sendAll(ctx context.Context, chunks []Chunk) ([]SendResult, err
 
 // SendChunk sends one planned chunk, once (a POST is never retried). An
 // error is a *portal.Error wrapping a *ChunkError. A 200 answer whose body
-// cannot be read is EUNCERTAIN: the records may have been queued.
+// cannot be read is EUNCERTAIN (the transport's Decode): the records may
+// have been queued.
 func (c *Client) SendChunk(ctx context.Context, ch *Chunk) (*SendResult, error) {
-	resp, err := c.do(ctx, http.MethodPost, "usage/", ch.Body)
-	if err != nil {
-		return nil, c.chunkError(ch, err)
+	var reply sendReply
+	decode := func(b []byte) (err error) {
+		reply, err = decodeSendReply(b)
+		return err
 	}
-	reply, err := decodeSendReply(resp.Body)
-	if err != nil {
-		return nil, c.chunkError(ch, malformed(portal.EUNCERTAIN, "POST usage/", "%v", err))
+	if _, err := c.doDecode(ctx, http.MethodPost, "usage/", ch.Body, decode); err != nil {
+		return nil, c.chunkError(ch, err)
 	}
 	res := &SendResult{Chunk: ch.Index, First: ch.First, Count: ch.Count, Message: reply.Message, Failed: reply.Failed}
 	ch.matchFailures(res.Failed)

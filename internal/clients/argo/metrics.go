@@ -142,15 +142,15 @@ func (c *Client) AddInstallationMetric(ctx context.Context, installationID strin
 	h := c.header()
 	h.Set("Content-Type", "application/json")
 	path := "/installations/" + esc(installationID) + "/metrics"
-	resp, err := c.caller.Do(ctx, upstream.Request{Method: http.MethodPost, URL: c.base + path, Header: h, Body: body})
-	if err != nil {
-		return nil, err
+	// A 2xx whose metric cannot be read was still accepted: the transport
+	// makes it EUNCERTAIN (Decode), so it is looked up, not sent again.
+	var created Metric
+	decode := func(b []byte) (err error) {
+		created, err = decodeMetric(b)
+		return err
 	}
-	created, err := decodeMetric(resp.Body)
-	if err != nil {
-		// The server accepted the metric; only its answer is unreadable.
-		return nil, &portal.Error{Code: portal.EUNCERTAIN, Status: resp.Status,
-			Message: "ARGO: POST " + path + " answered " + http.StatusText(resp.Status) + " with an unreadable metric: " + err.Error()}
+	if _, err := c.caller.Do(ctx, upstream.Request{Method: http.MethodPost, URL: c.base + path, Header: h, Body: body, Decode: decode}); err != nil {
+		return nil, err
 	}
 	return &created, nil
 }

@@ -164,10 +164,19 @@ func TestFaults_ReadsRetriedWritesNot(t *testing.T) {
 	f.sim.Faults().Set(fault.Fault{Mode: fault.Outage, Method: "POST", Count: 1})
 	in := f.sim.Installations()[0]
 	nm := NewMetric{MetricDefinitionID: in.MetricDefinitionIDs[0], Start: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC), Value: decimal.NewFromInt(1)}
+	// A 503 does not prove the POST was not processed (ARGO documents no
+	// such answer): the outcome is unknown, and the write is not retried.
 	_, err := f.client.AddInstallationMetric(ctx, in.ID, nm)
-	wantCode(t, err, "unavailable")
+	wantCode(t, err, "uncertain")
 	if f.sim.Faults().Hits(fault.Outage) != 3 || len(f.sim.PostedMetrics()) != 0 {
 		t.Fatalf("outage hits %d, posted %d: a write was retried or applied", f.sim.Faults().Hits(fault.Outage), len(f.sim.PostedMetrics()))
+	}
+	// A 429 is a refusal: nothing happened.
+	f.sim.Faults().Set(fault.Fault{Mode: fault.RateLimit, Method: "POST", Count: 1})
+	_, err = f.client.AddInstallationMetric(ctx, in.ID, nm)
+	wantCode(t, err, "unavailable")
+	if f.sim.Faults().Hits(fault.RateLimit) != 1 || len(f.sim.PostedMetrics()) != 0 {
+		t.Fatalf("ratelimit hits %d, posted %d", f.sim.Faults().Hits(fault.RateLimit), len(f.sim.PostedMetrics()))
 	}
 	f.sim.Faults().Set(fault.Fault{Mode: fault.Garbage, Method: "GET", Count: 1})
 	_, err = f.client.MetricDefinitions(ctx)

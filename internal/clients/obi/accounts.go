@@ -67,6 +67,16 @@ func maybeExists(err error) bool {
 	return pe.Code == portal.EUNCERTAIN || pe.Status == 500
 }
 
+// absentCode is the code of a create that failed and whose account a read
+// then did not find: the create had no effect, so an unknown outcome
+// becomes "nothing happened".
+func absentCode(err error) string {
+	if code := portal.ErrorCode(err); code != portal.EUNCERTAIN {
+		return code
+	}
+	return portal.EUNAVAILABLE
+}
+
 // EnsureSystemAccount creates the system account unless one exists. It
 // reports whether it created it. The service has no read of the system
 // account's id: an existing one is accepted whatever its id.
@@ -76,7 +86,7 @@ func (c *Client) EnsureSystemAccount(ctx context.Context, id, name string) (bool
 		return err == nil, err
 	}
 	if _, rerr := c.SystemBalance(ctx); rerr != nil {
-		return false, portal.WrapError(portal.ErrorCode(err), err, "OBI: the system account could not be created, and none exists")
+		return false, portal.WrapError(absentCode(err), err, "OBI: the system account could not be created, and none exists")
 	}
 	return false, nil
 }
@@ -90,7 +100,7 @@ func (c *Client) EnsureVirtualLab(ctx context.Context, id, name string, balance 
 		return err == nil, err
 	}
 	if _, rerr := c.VirtualLabBalance(ctx, id); rerr != nil {
-		return false, portal.WrapError(portal.ErrorCode(err), err, "OBI: virtual lab %s could not be created, and it does not exist", id)
+		return false, portal.WrapError(absentCode(err), err, "OBI: virtual lab %s could not be created, and it does not exist", id)
 	}
 	return false, nil
 }
@@ -113,6 +123,6 @@ func (c *Client) EnsureProject(ctx context.Context, id, name, vlabID string) (bo
 	if _, rerr := c.ProjectBalance(ctx, id); rerr == nil {
 		return false, portal.Errorf(portal.ECONFLICT, "OBI: project %s exists, but not in virtual lab %s", id, vlabID)
 	}
-	return false, portal.WrapError(portal.ErrorCode(err), err,
+	return false, portal.WrapError(absentCode(err), err,
 		"OBI: project %s could not be created, and it does not exist (is virtual lab %s registered?)", id, vlabID)
 }

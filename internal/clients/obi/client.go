@@ -96,6 +96,9 @@ type request struct {
 	query  url.Values
 	body   any
 	read   bool // idempotent: may be retried
+	// decode checks a 2xx body (upstream.Request.Decode): for a write, an
+	// unreadable answer is an unknown outcome.
+	decode func([]byte) error
 }
 
 // do sends rq and returns the 2xx body. On an error answer the returned
@@ -125,7 +128,7 @@ func (c *Client) do(ctx context.Context, rq request) ([]byte, error) {
 		apiErr = parseError(status, b)
 		return apiErr.text()
 	}
-	resp, err := caller.Do(ctx, upstream.Request{Method: rq.method, URL: u, Header: h, Body: body, Idempotent: rq.read})
+	resp, err := caller.Do(ctx, upstream.Request{Method: rq.method, URL: u, Header: h, Body: body, Idempotent: rq.read, Decode: rq.decode})
 	if err != nil {
 		var pe *portal.Error
 		if apiErr != nil && errors.As(err, &pe) && pe.Err == nil {
@@ -147,19 +150,19 @@ func (c *Client) get(ctx context.Context, path string, query url.Values) (*decod
 	return d, data, d.err
 }
 
-// write sends a write and checks its answer is the envelope. A 2xx
-// whose body is not the envelope was still processed by something, so it
-// is EUNCERTAIN, never EUNAVAILABLE: the outbox must not resend it blindly.
+// write sends a write and returns the data of its answer's envelope. A
+// 2xx whose body is not the envelope was still processed by something, so
+// the transport makes it EUNCERTAIN, never EUNAVAILABLE: the outbox must
+// not resend it blindly.
 func (c *Client) write(ctx context.Context, path string, body any) (json.RawMessage, error) {
-	b, err := c.do(ctx, request{method: http.MethodPost, path: path, body: body})
-	if err != nil {
-		return nil, err
+	var data json.RawMessage
+	decode := func(b []byte) error {
+		d := &decoder{where: "POST " + path}
+		data = d.envelope(b)
+		return d.err
 	}
-	d := &decoder{where: "POST " + path}
-	data := d.envelope(b)
-	if d.err != nil {
-		return nil, portal.WrapError(portal.EUNCERTAIN, d.err,
-			"OBI answered POST %s with an unexpected body; the operation may have been applied", path)
+	if _, err := c.do(ctx, request{method: http.MethodPost, path: path, body: body, decode: decode}); err != nil {
+		return nil, err
 	}
 	return data, nil
 }

@@ -318,8 +318,9 @@ func TestErrors_NotEnvelope(t *testing.T) {
 	}{
 		{404, "application/json", `{"detail":"Not Found"}`, portal.ENOTFOUND, "OBI answered 404: Not Found"},
 		{405, "application/json", `{"detail":"Method Not Allowed"}`, portal.EINVALID, "OBI answered 405: Method Not Allowed"},
-		{500, "text/plain; charset=utf-8", "Internal Server Error", portal.EUNAVAILABLE, "OBI answered 500: Internal Server Error"},
-		{502, "text/html", "<html><body>Bad gateway</body></html>", portal.EUNAVAILABLE, "OBI answered 502: Bad Gateway"},
+		// A budget write answered 5xx may have been applied.
+		{500, "text/plain; charset=utf-8", "Internal Server Error", portal.EUNCERTAIN, "OBI answered 500: Internal Server Error (the request may or may not have taken effect)"},
+		{502, "text/html", "<html><body>Bad gateway</body></html>", portal.EUNCERTAIN, "OBI answered 502: Bad Gateway (the request may or may not have taken effect)"},
 		{422, "application/json", `{"detail":[{"type":"missing","loc":["query","page"],"msg":"Field required"}]}`, portal.EINVALID, "OBI answered 422: Validation error: query.page: Field required"},
 	}
 	for _, tc := range cases {

@@ -3,11 +3,25 @@
 // size limit, a debug log of each request without its credentials, and the
 // mapping of every failure to a portal error code.
 //
-// The mapping matters for writes: the outbox may retry a write only when the
-// earlier attempt provably had no effect. A failure before the request was
-// written (connection refused, DNS, TLS) or an answer of 4xx/5xx is
-// EUNAVAILABLE/EINVALID/...: nothing happened. A failure after the request
-// was written and before an answer came is EUNCERTAIN: it may have happened.
+// The mapping is what keeps writes exactly-once: the outbox sends a write
+// again only when the earlier attempt provably had no effect, so the
+// transport says which outcomes prove that. For a write (a Request that is
+// not Idempotent):
+//
+//   - EUNAVAILABLE, nothing happened: the request was never completely
+//     written to the connection (refused connection, DNS, TLS, a
+//     connection that broke while it was being written), or the upstream
+//     answered 429 (rate limit: refused unread) or 408 (it gave up waiting
+//     for the request);
+//   - EINVALID, ENOTFOUND, ECONFLICT, ...: the upstream refused it (4xx);
+//   - EUNCERTAIN, it may have happened: every other 5xx (500, 502, 503,
+//     504: a gateway may answer them after the upstream acted, and none of
+//     the four upstreams documents a 5xx that proves the request was not
+//     read), no answer or a cut-off answer after the request was written,
+//     and a 2xx whose body cannot be read (Request.Decode).
+//
+// A read (Idempotent) cannot have an uncertain outcome: its failures are
+// EUNAVAILABLE and it is retried here.
 package upstream
 
 import (
@@ -35,7 +49,7 @@ type Caller struct {
 	// Timeout bounds each attempt; 0 means 30 seconds.
 	Timeout time.Duration
 	// Retries is the number of extra attempts for idempotent requests that
-	// failed with EUNAVAILABLE or EUNCERTAIN; writes are never retried here.
+	// failed with EUNAVAILABLE; writes are never retried here.
 	Retries int
 	// Backoff is the wait before the first retry, doubled each time; 0 means 500ms.
 	Backoff time.Duration
@@ -57,8 +71,15 @@ type Request struct {
 	URL    string
 	Header http.Header
 	Body   []byte
-	// Idempotent requests (reads) may be retried.
+	// Idempotent requests (reads) are retried, and their failures are all
+	// EUNAVAILABLE. A request that is not idempotent (a write) is sent once
+	// and its failures are classified as the package doc says.
 	Idempotent bool
+	// Decode, if set, checks the body of a 2xx answer (typically by
+	// decoding it into what the caller needs). A body it refuses makes the
+	// attempt EUNCERTAIN for a write (the upstream accepted something; only
+	// its answer is unreadable) and EUNAVAILABLE for a read (retried).
+	Decode func(body []byte) error
 }
 
 // Response is a 2xx answer.
@@ -145,7 +166,7 @@ func (c *Caller) once(ctx context.Context, req Request) (*Response, time.Duratio
 	resp, err := hc.Do(hr)
 	if err != nil {
 		c.log(req, 0, start, err)
-		return nil, 0, c.transportError(err, wrote.Load())
+		return nil, 0, c.transportError(req, err, wrote.Load())
 	}
 	defer resp.Body.Close()
 	limit := c.MaxBody
@@ -154,31 +175,58 @@ func (c *Caller) once(ctx context.Context, req Request) (*Response, time.Duratio
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	c.log(req, resp.StatusCode, start, err)
+	ok := resp.StatusCode >= 200 && resp.StatusCode <= 299
 	if err != nil {
-		// The upstream answered, so a write has been processed; only its reply was lost.
-		return nil, 0, portal.WrapError(portal.EUNCERTAIN, err, "%s: the answer was cut off", c.Name)
+		if req.Idempotent || resp.StatusCode == http.StatusTooManyRequests {
+			return nil, 0, portal.WrapError(portal.EUNAVAILABLE, err, "%s: the answer was cut off", c.Name)
+		}
+		// The upstream answered a write, so it has processed it; only its reply was lost.
+		return nil, 0, portal.WrapError(portal.EUNCERTAIN, err, "%s: the answer was cut off; the request may or may not have taken effect", c.Name)
 	}
 	if int64(len(b)) > limit {
-		return nil, 0, portal.Errorf(portal.EUNAVAILABLE, "%s: the answer is larger than %d bytes", c.Name, limit)
+		if ok {
+			return nil, 0, c.unreadable(req, resp.StatusCode, fmt.Errorf("the answer is larger than %d bytes", limit))
+		}
+		b = b[:limit]
 	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, retryAfter(resp.Header), c.statusError(resp.StatusCode, b)
+	if !ok {
+		return nil, retryAfter(resp.Header), c.statusError(req, resp.StatusCode, b)
+	}
+	if req.Decode != nil {
+		if err := req.Decode(b); err != nil {
+			return nil, 0, c.unreadable(req, resp.StatusCode, err)
+		}
 	}
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: b}, 0, nil
 }
 
-func (c *Caller) transportError(err error, wrote bool) error {
-	if wrote {
+// unreadable is the error for a 2xx answer whose body is not what the
+// caller needs: for a write the upstream accepted it, so its effect is
+// unknown, not absent.
+func (c *Caller) unreadable(req Request, status int, err error) error {
+	if req.Idempotent {
+		return &portal.Error{Code: portal.EUNAVAILABLE, Status: status, Err: err,
+			Message: fmt.Sprintf("%s answered %d with a body that cannot be read: %v", c.Name, status, err)}
+	}
+	return &portal.Error{Code: portal.EUNCERTAIN, Status: status, Err: err,
+		Message: fmt.Sprintf("%s answered %d with a body that cannot be read (%v); the request may have taken effect", c.Name, status, err)}
+}
+
+func (c *Caller) transportError(req Request, err error, wrote bool) error {
+	if wrote && !req.Idempotent {
 		return portal.WrapError(portal.EUNCERTAIN, err, "%s did not answer in time; the request may or may not have taken effect", c.Name)
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
+		if wrote {
+			return portal.WrapError(portal.EUNAVAILABLE, err, "%s did not answer in time", c.Name)
+		}
 		return portal.WrapError(portal.EUNAVAILABLE, err, "%s could not be reached in time", c.Name)
 	}
 	return portal.WrapError(portal.EUNAVAILABLE, err, "%s could not be reached", c.Name)
 }
 
 // statusError maps an error status to a portal code, keeping the upstream's message.
-func (c *Caller) statusError(status int, body []byte) error {
+func (c *Caller) statusError(req Request, status int, body []byte) error {
 	msg := ""
 	if c.Message != nil {
 		msg = c.Message(status, body)
@@ -186,12 +234,22 @@ func (c *Caller) statusError(status int, body []byte) error {
 	if msg == "" {
 		msg = http.StatusText(status)
 	}
-	e := &portal.Error{Code: CodeForStatus(status), Status: status, Message: fmt.Sprintf("%s answered %d: %s", c.Name, status, msg)}
-	return e
+	code := CodeForStatus(status, req.Idempotent)
+	text := fmt.Sprintf("%s answered %d: %s", c.Name, status, msg)
+	if code == portal.EUNCERTAIN {
+		text += " (the request may or may not have taken effect)"
+	}
+	return &portal.Error{Code: code, Status: status, Message: text}
 }
 
-// CodeForStatus maps an HTTP error status to a portal error code.
-func CodeForStatus(status int) string {
+// CodeForStatus maps an HTTP error status to a portal error code. For a
+// read (idempotent) every 429 and 5xx is EUNAVAILABLE, to be retried. For
+// a write only the answers that say the request was not applied are
+// EUNAVAILABLE: 429 (refused unread by a rate limit) and 408 (the server
+// gave up waiting for the request); any other 5xx is EUNCERTAIN, because a
+// gateway answers 502 or 504 after the upstream acted, and a 500 or 503
+// may come after the upstream wrote its change.
+func CodeForStatus(status int, idempotent bool) string {
 	switch {
 	case status == http.StatusUnauthorized:
 		return portal.EUNAUTHORIZED
@@ -203,8 +261,12 @@ func CodeForStatus(status int) string {
 		return portal.ECONFLICT
 	case status == http.StatusRequestEntityTooLarge:
 		return portal.ETOOLARGE
-	case status == http.StatusTooManyRequests || status >= 500:
+	case status == http.StatusTooManyRequests, status == http.StatusRequestTimeout:
 		return portal.EUNAVAILABLE
+	case status >= 500 && idempotent:
+		return portal.EUNAVAILABLE
+	case status >= 500:
+		return portal.EUNCERTAIN
 	default:
 		return portal.EINVALID
 	}

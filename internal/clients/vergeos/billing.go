@@ -196,18 +196,19 @@ func (g GenerateResult) Table() string {
 
 // Generate asks VergeOS to write a billing record for current usage:
 // POST /api/v4/billing_actions {"action":"generate"}. It is a write and is
-// sent once: on EUNCERTAIN it may or may not have happened. A 2xx answer
-// is success even when its body is not the usual create reply (the
-// action took place; retrying would generate twice): the fields are then
-// empty and Raw holds the body.
+// sent once: on EUNCERTAIN it may or may not have happened. An empty 2xx
+// body is success (the SDKs treat it as "no content"); a body that is not
+// the usual create reply is EUNCERTAIN: something answered 2xx, but not
+// provably VergeOS having acted, so the outcome is looked up, not assumed.
 func (c *Client) Generate(ctx context.Context) (GenerateResult, error) {
-	resp, err := c.post(ctx, "/api/v4/billing_actions", []byte(`{"action":"generate"}`))
+	var res GenerateResult
+	decode := func(b []byte) (err error) {
+		res, err = DecodeGenerate(b)
+		return err
+	}
+	resp, err := c.post(ctx, "/api/v4/billing_actions", []byte(`{"action":"generate"}`), decode)
 	if err != nil {
 		return GenerateResult{}, err
-	}
-	res, err := DecodeGenerate(resp.Body)
-	if err != nil {
-		res = GenerateResult{Raw: json.RawMessage(resp.Body)}
 	}
 	res.Status = resp.Status
 	return res, nil

@@ -173,7 +173,7 @@ func (c *Client) get(ctx context.Context, path string, query url.Values) ([]byte
 
 // post writes body to path once: a write is never retried here, so the
 // outbox can tell "nothing happened" (EUNAVAILABLE/EINVALID...) from
-// "unknown" (EUNCERTAIN).
-func (c *Client) post(ctx context.Context, path string, body []byte) (*upstream.Response, error) {
-	return c.caller.Do(ctx, upstream.Request{Method: http.MethodPost, URL: c.base + path, Header: c.headers(), Body: body})
+// "unknown" (EUNCERTAIN). decode checks a 2xx body (upstream.Request.Decode).
+func (c *Client) post(ctx context.Context, path string, body []byte, decode func([]byte) error) (*upstream.Response, error) {
+	return c.caller.Do(ctx, upstream.Request{Method: http.MethodPost, URL: c.base + path, Header: c.headers(), Body: body, Decode: decode})
 }

@@ -202,7 +202,7 @@ func simFaults(t *testing.T, srvFaults *fault.Injector, c *Client) {
 		t.Fatalf("garbage answer: %v", err)
 	}
 	srvFaults.Set(fault.Fault{Mode: fault.Error, Count: 1, Method: "POST"})
-	if _, err := c.Generate(ctx); portal.ErrorCode(err) != portal.EUNAVAILABLE {
+	if _, err := c.Generate(ctx); portal.ErrorCode(err) != portal.EUNCERTAIN {
 		t.Fatalf("generate against a 500: %v", err)
 	}
 }

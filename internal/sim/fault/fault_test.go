@@ -2,6 +2,7 @@ package fault
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -118,3 +119,146 @@ func TestInjector_ResetAndControl(t *testing.T) {
 		t.Fatalf("after clear: %s", body)
 	}
 }
+
+// outcome sends one POST and returns the status, or -1 when no answer
+// came. It waits for an answer only briefly: the modes that send none
+// would otherwise hold the test up.
+func outcome(t *testing.T, srv *httptest.Server) int {
+	return outcomeWithin(t, srv, 150*time.Millisecond)
+}
+
+func outcomeWithin(t *testing.T, srv *httptest.Server, wait time.Duration) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "POST", srv.URL+"/x", strings.NewReader(`{}`))
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		return -1
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) == `{"unexpected": [1, 2,` {
+		return resp.StatusCode + 1000 // a garbled answer
+	}
+	return resp.StatusCode
+}
+
+// Each mode either leaves the simulator alone or lets it act first, and
+// answers as its name says.
+func TestInjector_BeforeAndAfterApply(t *testing.T) {
+	cases := []struct {
+		mode    string
+		applied bool
+		answer  int // -1: none; 1000+status: garbled body
+	}{
+		{Outage, false, 503}, {Error, false, 500}, {BadGateway, false, 502}, {GatewayTimeout, false, 504},
+		{RateLimit, false, 429}, {Hang, false, -1}, {Drop, false, -1}, {Garbage, false, 1200},
+		{ApplyThen500, true, 500}, {ApplyThen502, true, 502}, {ApplyThen504, true, 504},
+		{ApplyThenReset, true, -1}, {ApplyThenTimeout, true, -1}, {ApplyThenGarbage, true, 1200},
+		{Reset, true, -1}, {Timeout, true, -1}, {Slow, true, 200},
+	}
+	for _, tc := range cases {
+		in, srv, served := newServer(t)
+		delay := 500 * time.Millisecond // longer than the client waits
+		if tc.mode == Slow {
+			delay = 10 * time.Millisecond
+		}
+		in.Set(Fault{Mode: tc.mode, Count: 1, Delay: delay})
+		got := outcome(t, srv)
+		if got != tc.answer || (served.Load() == 1) != tc.applied || Applies(tc.mode) != tc.applied {
+			t.Errorf("%s: answer %d (want %d), served %d (applied %v)", tc.mode, got, tc.answer, served.Load(), tc.applied)
+		}
+		if in.Hits(tc.mode) != 1 {
+			t.Errorf("%s: %d hits", tc.mode, in.Hits(tc.mode))
+		}
+	}
+}
+
+// A garbled answer after the change keeps the simulator's own 2xx status.
+func TestInjector_ApplyThenGarbageKeepsStatus(t *testing.T) {
+	in := New()
+	srv := httptest.NewServer(in.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(201) })))
+	defer srv.Close()
+	in.Set(Fault{Mode: ApplyThenGarbage, Count: 1})
+	if got := outcome(t, srv); got != 1201 {
+		t.Fatalf("answer %d, want a garbled 201", got)
+	}
+}
+
+// Mixed picks requests and modes from its seed alone: the same seed gives
+// the same faults, another seed others, and about Percent of the requests
+// get one.
+func TestInjector_MixedIsSeeded(t *testing.T) {
+	run := func(seed uint64) ([]int, map[string]int, int) {
+		in, srv, served := newServer(t)
+		in.Set(Fault{Mode: Mixed, Method: "POST", Percent: 30, Seed: seed})
+		var got []int
+		for range 200 {
+			// No mode of MixedDefault waits for the client to give up.
+			got = append(got, outcomeWithin(t, srv, 10*time.Second))
+		}
+		if status(t, srv.Client(), "GET", srv.URL+"/") != 200 {
+			t.Fatal("a GET matched a POST-only mixed fault")
+		}
+		return got, in.AllHits(), int(served.Load())
+	}
+	a, hitsA, servedA := run(7)
+	b, hitsB, _ := run(7)
+	c, _, _ := run(8)
+	if !slicesEqual(a, b) || fmt.Sprint(hitsA) != fmt.Sprint(hitsB) {
+		t.Fatalf("the same seed gave different faults:\n%v\n%v", hitsA, hitsB)
+	}
+	if slicesEqual(a, c) {
+		t.Fatal("another seed gave the same faults")
+	}
+	n := hitsA[Mixed]
+	if n < 40 || n > 80 {
+		t.Fatalf("%d of 200 requests got a fault, want about 60", n)
+	}
+	kinds, applied := 0, 0
+	for _, m := range MixedDefault {
+		if hitsA[m] > 0 {
+			kinds++
+		}
+		if Applies(m) {
+			applied += hitsA[m]
+		}
+	}
+	if kinds < len(MixedDefault)-2 {
+		t.Fatalf("only %d kinds of fault: %v", kinds, hitsA)
+	}
+	// Served: the requests without a fault (GET included) plus those whose fault applies first.
+	if want := 200 - n + applied + 1; servedA != want {
+		t.Fatalf("served %d, want %d (%v)", servedA, want, hitsA)
+	}
+}
+
+func TestInjector_MixedOverHTTPAndCount(t *testing.T) {
+	in, srv, _ := newServer(t)
+	resp, err := http.Post(srv.URL+ControlPath, "application/json",
+		strings.NewReader(`{"mode":"mixed","count":3,"seed":1,"modes":["apply-then-502","outage"]}`))
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("control POST: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	faults := 0
+	for range 10 {
+		if s := outcome(t, srv); s != 200 {
+			faults++
+		}
+	}
+	if faults != 3 || in.Hits(Mixed) != 3 || in.Hits(ApplyThen502)+in.Hits(Outage) != 3 || len(in.Active()) != 0 {
+		t.Fatalf("%d faults, hits %v, %d active", faults, in.AllHits(), len(in.Active()))
+	}
+	for _, body := range []string{`{"mode":"explode"}`, `{"mode":"mixed","modes":["mixed"]}`, `{"mode":"mixed","percent":101}`} {
+		resp, _ := http.Post(srv.URL+ControlPath, "application/json", strings.NewReader(body))
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 400 || !strings.Contains(string(b), "error") {
+			t.Errorf("%s: %d %s", body, resp.StatusCode, b)
+		}
+	}
+}
+
+func slicesEqual(a, b []int) bool { return fmt.Sprint(a) == fmt.Sprint(b) }

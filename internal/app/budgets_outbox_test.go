@@ -1,0 +1,51 @@
+package app_test
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/decimal"
+	"github.com/accounting-portal/portal/internal/sim/fault"
+)
+
+// An approved change OBI refused unread (429) is sent again; the second
+// attempt is applied and its answer lost to a gateway's 502. The change
+// happens once, the request waits for an admin and says why, and its page
+// compares the balances from before the first attempt with those after
+// the last, with each attempt's own readings.
+func TestBudgetRequest_AppliedThen502AfterARetryIsShownWithEveryAttempt(t *testing.T) {
+	p := obiPortal(t, map[string]string{"PORTAL_UPSTREAM_TIMEOUT": "2s"})
+	manager, admin := p.Login(t, "manager"), p.Login(t, "admin")
+	ns := project(t, p.Sims.World, "neuro-sim")
+	before := labBalance(t, p, ns.VlabID)
+	id := request(t, manager, url.Values{"kind": {"top-up"}, "vlab": {ns.VlabID}, "amount": {"100"}, "justification": {"new grant"}})
+	p.Sims.OBI.Faults().Set(fault.Fault{Mode: fault.RateLimit, Method: "POST", PathPrefix: "/budget/", Count: 1},
+		fault.Fault{Mode: fault.ApplyThen502, Method: "POST", PathPrefix: "/budget/", Count: 1})
+	admin.Post("/requests/"+strconv.FormatInt(id, 10)+"/approve", nil)
+	got := waitState(t, p, id, cache.RequestNeedsReconciliation) // the retry waits for the backoff (5 s)
+	after := before.Add(decimal.MustParse("100"))
+	if !labBalance(t, p, ns.VlabID).Equal(after) {
+		t.Fatalf("OBI's lab balance is %s, want %s: the top-up was applied other than once", labBalance(t, p, ns.VlabID), after)
+	}
+	item, _ := p.App.DB.OutboxItemByID(t.Context(), got.OutboxID)
+	if item.Attempts != 2 {
+		t.Fatalf("%d attempts", item.Attempts)
+	}
+	page := manager.Get("/requests/" + strconv.FormatInt(id, 10)).Body
+	readings := between(page, `data-testid="readings-table"`, "</table>")
+	for _, s := range []string{before.StringFixed(2), after.StringFixed(2), "+100.00", "matches"} {
+		if !strings.Contains(readings, s) {
+			t.Errorf("readings lack %q: %s", s, readings)
+		}
+	}
+	each := between(page, `data-testid="attempt-readings-table"`, "</table>")
+	if strings.Count(each, "<tr data-row") != 2 || !strings.Contains(each, "429") || !strings.Contains(each, "502") || !strings.Contains(each, "+100.00") {
+		t.Errorf("the attempts table does not show both attempts: %s", each)
+	}
+	if !strings.Contains(page, "does not send it again") || !strings.Contains(page, "an admin") {
+		t.Error("the request does not say that an admin settles it")
+	}
+}
