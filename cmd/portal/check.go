@@ -37,8 +37,10 @@ func check(ctx context.Context, args []string, getenv func(string) string, stdou
 		if r.Status == app.CheckFail {
 			failed++
 		}
-		// The checks never put a secret in a line; this makes sure of it.
-		fmt.Fprintln(stdout, secrets.Replace(fmt.Sprintf("%-4s %s: %s", r.Status, r.Name, r.Detail)))
+		// One line per check, whatever an upstream's message holds. The
+		// checks never put a secret in a line; the replacer makes sure of it.
+		detail := strings.Join(strings.Fields(r.Detail), " ")
+		fmt.Fprintln(stdout, secrets.Replace(fmt.Sprintf("%-4s %s: %s", r.Status, r.Name, detail)))
 	}
 	if failed > 0 {
 		fmt.Fprintf(stdout, "%d checks failed\n", failed)
