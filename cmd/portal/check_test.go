@@ -3,13 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/accounting-portal/portal/internal/demo"
 	"github.com/accounting-portal/portal/internal/sim"
+	"github.com/accounting-portal/portal/internal/sim/simtls"
 )
 
 // checkEnv starts the four simulators and the development identity
@@ -150,5 +154,32 @@ func TestCheck_AnInvalidConfigurationFailsEachProblem(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// With direct TLS, the certificate gets its own line: it must load and
+// name the public URL's host.
+func TestCheck_TheCertificateNamesThePublicHost(t *testing.T) {
+	env := checkEnv(t)
+	ca, err := simtls.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	env["PORTAL_TLS_CERT_FILE"], env["PORTAL_TLS_KEY_FILE"] = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	c := ca.ServerConfig().Certificates[0]
+	key, _ := x509.MarshalPKCS8PrivateKey(c.PrivateKey)
+	os.WriteFile(env["PORTAL_TLS_CERT_FILE"], pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Certificate[0]}), 0o644)
+	os.WriteFile(env["PORTAL_TLS_KEY_FILE"], pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key}), 0o600)
+
+	env["PORTAL_PUBLIC_URL"] = "https://localhost:8443"
+	lines, out, err := runCheckWith(t, env)
+	if err != nil || lines["TLS"] != "OK" || !strings.Contains(out, "valid for localhost until") {
+		t.Fatalf("certificate for the public host: %v\n%s", err, out)
+	}
+	env["PORTAL_PUBLIC_URL"] = "https://accounting.example.org"
+	lines, out, _ = runCheckWith(t, env)
+	if lines["TLS"] != "FAIL" || !strings.Contains(out, "does not name accounting.example.org") || !strings.Contains(out, "fix PORTAL_TLS_CERT_FILE or PORTAL_PUBLIC_URL") {
+		t.Fatalf("certificate for another host:\n%s", out)
 	}
 }

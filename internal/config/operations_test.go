@@ -68,6 +68,11 @@ func TestLoad_TLSBothOrNeither(t *testing.T) {
 	if _, err := Load(nil, env(e), io.Discard); err == nil || !strings.Contains(err.Error(), otherKey) || !strings.Contains(err.Error(), "private key does not match") {
 		t.Errorf("mismatched key: %v", err)
 	}
+	// Secure follows TLS served by the portal itself, whatever the URL says.
+	if !(&Config{PublicURL: "http://a.example.org", TLS: TLS{CertFile: cert, KeyFile: key}}).Secure() ||
+		(&Config{PublicURL: "http://a.example.org"}).Secure() {
+		t.Error("Secure does not follow direct TLS")
+	}
 	e = minimal()
 	c, _ = Load(nil, env(e), io.Discard)
 	if c.TLS.Enabled() || c.ProjectsPoll != 5*time.Second {
