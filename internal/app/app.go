@@ -159,8 +159,10 @@ func (a *App) handlerDeps() handlers.Deps {
 // Run serves on ln (over TLS when the configuration names a certificate)
 // and runs the background work until ctx ends, then shuts down: requests
 // in flight finish (up to 15 seconds) while idle connections are closed at
-// once, a sync in progress is cancelled (its run is recorded as such), the
-// dispatcher stops between deliveries, and the database is closed. With
+// once, a sync in progress is cancelled (and recorded like any failed
+// run), the dispatcher stops (a delivery in flight is cut off and its item
+// stays marked as sending, so the next start looks it up or leaves it to
+// an admin, never sending it twice), and the database is closed. With
 // nothing in flight this takes milliseconds: nothing waits for a timer.
 func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
