@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os/signal"
 	"path/filepath"
 	"strings"
 
@@ -35,6 +36,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("demo: -log-level: %w", err)
 	}
 	log := newLogger(stderr, level, "text")
+	hup := notifyHUP()
+	defer signal.Stop(hup)
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -73,6 +76,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintf(stdout, "Accounting portal demo: open %s and sign in as admin, manager, manager-b or viewer.\n", publicURL)
 	fmt.Fprintf(stdout, "Data in %s; simulators: %s\n", *dataDir, simSummary(sims.Info))
+	hupCtx, stopHUP := context.WithCancel(ctx)
+	defer stopHUP()
+	go reloadOnHUP(hupCtx, hup, a)
 	return a.Run(ctx, ln)
 }
 

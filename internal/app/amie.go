@@ -49,7 +49,7 @@ func (a *App) wireAMIE() error {
 
 // amieClient builds the AMIE client from the configuration.
 func (a *App) amieClient() (*amie.Client, error) {
-	hc, err := upstreamHTTPClient("")
+	hc, err := a.upstreamHTTPClient("")
 	if err != nil {
 		return nil, err
 	}

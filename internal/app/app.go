@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -51,9 +52,24 @@ type App struct {
 	Echo    *echo.Echo
 	Sync    *syncer.Scheduler
 	Outbox  *outbox.Dispatcher
-	Catalog *portal.Catalog
 	now     func() time.Time
+
+	// catalog is the projects file, reloaded on SIGHUP and when it changes.
+	catalog *config.CatalogFile
+	// cert is the certificate served when the portal serves HTTPS itself,
+	// swapped on SIGHUP.
+	cert atomic.Pointer[tls.Certificate]
+	// upstreamClients are the HTTP clients of the upstreams, whose idle
+	// connections are closed when the portal stops.
+	upstreamClients []*http.Client
 }
+
+// Catalog returns the project catalogue in use.
+func (a *App) Catalog() *portal.Catalog { return a.catalog.Current().Catalog }
+
+// CatalogStatus returns the catalogue in use with where it came from, and
+// the last refusal of the projects file.
+func (a *App) CatalogStatus() config.CatalogStatus { return a.catalog.Status() }
 
 // New opens the database, loads the catalogue, discovers the identity
 // provider and builds the handlers. Nothing runs until Run.
@@ -66,16 +82,23 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	if now == nil {
 		now = time.Now
 	}
-	catalog, err := config.LoadCatalog(cfg.ProjectsFile)
+	catalog, err := config.OpenCatalogFile(cfg.ProjectsFile, now())
 	if err != nil {
 		return nil, err
+	}
+	var cert *tls.Certificate
+	if cfg.TLS.Enabled() {
+		if cert, err = cfg.TLS.LoadCertificate(); err != nil {
+			return nil, err
+		}
 	}
 	db, err := cache.Open(ctx, cfg.DBPath)
 	if err != nil {
 		return nil, err
 	}
 	db.Now = now
-	a := &App{Config: cfg, Log: log, DB: db, Catalog: catalog, now: now}
+	a := &App{Config: cfg, Log: log, DB: db, catalog: catalog, now: now}
+	a.cert.Store(cert)
 	if err := a.build(ctx, opts); err != nil {
 		db.Close()
 		return nil, err
@@ -85,7 +108,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 
 func (a *App) build(ctx context.Context, opts Options) error {
 	cfg := a.Config
-	if err := a.DB.ReplaceCatalog(ctx, a.Catalog); err != nil {
+	if err := a.DB.ReplaceCatalog(ctx, a.Catalog()); err != nil {
 		return err
 	}
 	if err := a.DB.AbandonSyncRuns(ctx); err != nil {
@@ -123,7 +146,7 @@ func (a *App) handlerDeps() handlers.Deps {
 	return handlers.Deps{
 		Logger: a.Log, Store: a.DB, Auth: a.Auth, Sync: a.Sync, Outbox: a.Outbox,
 		Budgets: a.DB, Metrics: a.DB, Usage: a.usageStore(), Billing: a.DB,
-		Issuer: cfg.OIDC.Issuer, Secure: cfg.Secure(), Now: a.now,
+		Issuer: cfg.OIDC.Issuer, Secure: cfg.Secure(), Now: a.now, ProjectsFile: a.CatalogStatus,
 		Sources: []handlers.Source{
 			{Upstream: portal.UpstreamOBI, Configured: cfg.OBI.Configured(), Interval: cfg.OBI.Interval},
 			{Upstream: portal.UpstreamArgo, Configured: cfg.Argo.Configured(), Interval: cfg.Argo.Interval},
@@ -133,14 +156,19 @@ func (a *App) handlerDeps() handlers.Deps {
 	}
 }
 
-// Run serves on ln and runs the background work until ctx ends, then shuts
-// down gracefully: requests in flight finish (up to 15 seconds), the
-// scheduler and the dispatcher stop, and the database is closed.
+// Run serves on ln (over TLS when the configuration names a certificate)
+// and runs the background work until ctx ends, then shuts down: requests
+// in flight finish (up to 15 seconds) while idle connections are closed at
+// once, a sync in progress is cancelled (and recorded like any failed
+// run), the dispatcher stops (a delivery in flight is cut off and its item
+// stays marked as sending, so the next start looks it up or leaves it to
+// an admin, never sending it twice), and the database is closed. With
+// nothing in flight this takes milliseconds: nothing waits for a timer.
 func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	a.Sync.Start(bg)
-	wg.Add(2)
+	wg.Add(3)
 	go func() {
 		defer wg.Done()
 		if err := a.Outbox.Run(bg); err != nil {
@@ -151,27 +179,43 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		defer wg.Done()
 		a.housekeeping(bg)
 	}()
+	go func() {
+		defer wg.Done()
+		a.watchCatalog(bg)
+	}()
 
+	if a.cert.Load() != nil {
+		ln = tls.NewListener(ln, a.serverTLS())
+	}
 	srv := &http.Server{Handler: a.Echo, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 5 * time.Minute,
 		IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	var serveErr error
-	select {
-	case <-ctx.Done():
-	case serveErr = <-errc:
-	}
-	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	shutErr := srv.Shutdown(shutCtx)
+	serveErr := serveHTTP(ctx, srv, ln, 15*time.Second)
 	stop()
 	a.Sync.Wait()
 	wg.Wait()
+	// The upstream clients' idle keep-alive connections would otherwise stay
+	// open until the process exits; an upstream in the same process (the
+	// demo's simulators) would wait a second for each HTTP/2 one to close.
+	for _, c := range a.upstreamClients {
+		c.CloseIdleConnections()
+	}
 	closeErr := a.DB.Close()
 	if errors.Is(serveErr, http.ErrServerClosed) {
 		serveErr = nil
 	}
-	return errors.Join(serveErr, shutErr, closeErr)
+	return errors.Join(serveErr, closeErr)
+}
+
+// serverTLS is the TLS configuration of direct HTTPS. The certificate is
+// looked up per handshake, so a reload swaps it for new connections.
+func (a *App) serverTLS() *tls.Config {
+	return &tls.Config{
+		MinVersion: tls.VersionTLS12,
+		NextProtos: []string{"h2", "http/1.1"},
+		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+			return a.cert.Load(), nil
+		},
+	}
 }
 
 // Close releases an App that was built but never Run.
@@ -199,11 +243,15 @@ func (a *App) housekeeping(ctx context.Context) {
 	}
 }
 
-// upstreamHTTPClient returns a client that trusts the system roots plus
-// the CA in caFile, if one is given.
-func upstreamHTTPClient(caFile string) (*http.Client, error) {
+// upstreamHTTPClient returns a client of its own (so the portal can close
+// its connections when it stops) that trusts the system roots plus the CA
+// in caFile, if one is given.
+func (a *App) upstreamHTTPClient(caFile string) (*http.Client, error) {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	c := &http.Client{Transport: tr}
 	if caFile == "" {
-		return &http.Client{}, nil
+		a.upstreamClients = append(a.upstreamClients, c)
+		return c, nil
 	}
 	pool, err := x509.SystemCertPool()
 	if err != nil || pool == nil {
@@ -216,7 +264,7 @@ func upstreamHTTPClient(caFile string) (*http.Client, error) {
 	if !pool.AppendCertsFromPEM(pem) {
 		return nil, fmt.Errorf("app: %s holds no PEM certificate", caFile)
 	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
-	return &http.Client{Transport: tr}, nil
+	a.upstreamClients = append(a.upstreamClients, c)
+	return c, nil
 }

@@ -16,7 +16,7 @@ func (a *App) wireArgo() error {
 	if !cfg.Configured() {
 		return nil
 	}
-	hc, err := upstreamHTTPClient(cfg.CAFile)
+	hc, err := a.upstreamHTTPClient(cfg.CAFile)
 	if err != nil {
 		return fmt.Errorf("app: ARGO: %w", err)
 	}

@@ -19,8 +19,12 @@ func (a *App) wireOBI() error {
 	if !cfg.Configured() {
 		return nil
 	}
+	hc, err := a.upstreamHTTPClient("")
+	if err != nil {
+		return err
+	}
 	client, err := obi.New(obi.Config{BaseURL: cfg.URL, Token: cfg.Token, Timeout: a.Config.UpstreamTimeout, Retries: 2,
-		Logger: a.Log, Debug: a.Config.UpstreamDebug})
+		HTTPClient: hc, Logger: a.Log, Debug: a.Config.UpstreamDebug})
 	if err != nil {
 		return fmt.Errorf("app: %w", err)
 	}

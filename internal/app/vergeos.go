@@ -15,7 +15,7 @@ func (a *App) wireVergeOS() error {
 	if !cfg.Configured() {
 		return nil
 	}
-	hc, err := upstreamHTTPClient(cfg.CAFile)
+	hc, err := a.upstreamHTTPClient(cfg.CAFile)
 	if err != nil {
 		return err
 	}

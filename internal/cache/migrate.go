@@ -4,8 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
+	"os"
 	"sort"
 	"strings"
 
@@ -46,24 +49,15 @@ func (db *DB) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	known := map[string]bool{}
-	for _, n := range names {
-		known[n] = true
+	// This is where the portal refuses a database newer than itself: a
+	// migration recorded in the database that this binary does not ship
+	// means a newer portal has changed the schema, and running an older one
+	// on it could lose or corrupt data.
+	plan := planFor(db.path, true, applied, names)
+	if err := plan.newerError(); err != nil {
+		return err
 	}
-	var unknown []string
-	for n := range applied {
-		if !known[n] {
-			unknown = append(unknown, n)
-		}
-	}
-	if len(unknown) > 0 {
-		sort.Strings(unknown)
-		return portal.Errorf(portal.ECONFLICT, "the database %s has a newer schema than this portal (it has migrations %s that this version does not know); run a newer portal or restore a matching backup", db.path, strings.Join(unknown, ", "))
-	}
-	for _, n := range names {
-		if applied[n] {
-			continue
-		}
+	for _, n := range plan.Pending {
 		body, err := migrationFiles.ReadFile("migrations/" + n)
 		if err != nil {
 			return fmt.Errorf("cache: read migration %s: %w", n, err)
@@ -99,6 +93,151 @@ func (db *DB) appliedMigrations(ctx context.Context) (map[string]bool, error) {
 	return applied, rows.Err()
 }
 
+// MigrationPlan is what opening a database would do to its schema.
+type MigrationPlan struct {
+	Path string
+	// Exists is false when there is no database file yet (opening creates it).
+	Exists bool
+	// Applied are the migrations recorded in the database that this binary
+	// knows; Pending are the ones it would apply, in order; Unknown are
+	// recorded but unknown to this binary: the database is newer than it.
+	Applied, Pending, Unknown []string
+}
+
+// Newer reports whether the database's schema is newer than this binary's.
+func (p MigrationPlan) Newer() bool { return len(p.Unknown) > 0 }
+
+func (p MigrationPlan) newerError() error {
+	if !p.Newer() {
+		return nil
+	}
+	return portal.Errorf(portal.ECONFLICT, "the database %s has a newer schema than this portal (it has migrations %s that this version does not know); run a newer portal or restore a matching backup", p.Path, strings.Join(p.Unknown, ", "))
+}
+
+func planFor(path string, exists bool, applied map[string]bool, names []string) MigrationPlan {
+	p := MigrationPlan{Path: path, Exists: exists}
+	known := map[string]bool{}
+	for _, n := range names {
+		known[n] = true
+		if applied[n] {
+			p.Applied = append(p.Applied, n)
+		} else {
+			p.Pending = append(p.Pending, n)
+		}
+	}
+	for n := range applied {
+		if !known[n] {
+			p.Unknown = append(p.Unknown, n)
+		}
+	}
+	sort.Strings(p.Unknown)
+	return p
+}
+
+// Migrations lists the migrations this binary ships, in the order they apply.
+func Migrations() []string {
+	names, _ := migrationNames()
+	return names
+}
+
+// PlanMigrations says what opening the database at path would apply,
+// without changing it (it is opened for queries only, so a running portal
+// may keep using it). A database newer than this binary gives a plan with
+// Unknown migrations, not an error.
+func PlanMigrations(ctx context.Context, path string) (MigrationPlan, error) {
+	names, err := migrationNames()
+	if err != nil {
+		return MigrationPlan{}, fmt.Errorf("cache: list migrations: %w", err)
+	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return planFor(path, false, nil, names), nil
+	} else if err != nil {
+		return MigrationPlan{}, fmt.Errorf("cache: %w", err)
+	}
+	conn, err := openReadOnly(path, true)
+	if err != nil {
+		return MigrationPlan{}, err
+	}
+	defer conn.Close()
+	applied, err := readApplied(ctx, conn)
+	if err != nil {
+		return MigrationPlan{}, fmt.Errorf("cache: %s: %w", path, err)
+	}
+	return planFor(path, true, applied, names), nil
+}
+
+// openReadOnly opens an existing database file (a missing one is an
+// error, never created) for queries only (queryOnly; VACUUM INTO, which
+// writes only its target, needs it off). The connection is read-write at
+// the file level, not mode=ro: a read-only connection to a WAL database
+// creates its -wal and -shm files and cannot remove them when it closes,
+// and such files left behind, owned by whoever ran the command, would stop
+// the portal's own user from opening the database. As a read-write
+// connection, the last one to close removes them, as the portal does.
+func openReadOnly(path string, queryOnly bool) (*sql.DB, error) {
+	q := url.Values{}
+	q.Set("mode", "rw")
+	if queryOnly {
+		q.Add("_pragma", "query_only(1)")
+	}
+	q.Add("_pragma", "busy_timeout(10000)")
+	conn, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("cache: open %s: %w", path, err)
+	}
+	conn.SetMaxOpenConns(1)
+	return conn, nil
+}
+
+// readApplied reads the recorded migrations; a database without the
+// migrations table has none.
+func readApplied(ctx context.Context, q querier) (map[string]bool, error) {
+	rows, err := q.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`)
+	if err != nil {
+		return nil, err
+	}
+	has := rows.Next()
+	rows.Close()
+	applied := map[string]bool{}
+	if !has {
+		return applied, nil
+	}
+	rows, err = q.QueryContext(ctx, `SELECT name FROM schema_migrations`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		applied[n] = true
+	}
+	return applied, rows.Err()
+}
+
+// SchemaCurrent checks that the database answers and holds exactly the
+// migrations this binary ships: what the readiness check reports.
+func (db *DB) SchemaCurrent(ctx context.Context) error {
+	names, err := migrationNames()
+	if err != nil {
+		return err
+	}
+	applied, err := readApplied(ctx, db.r)
+	if err != nil {
+		return fmt.Errorf("cache: read migrations: %w", err)
+	}
+	plan := planFor(db.path, true, applied, names)
+	if err := plan.newerError(); err != nil {
+		return err
+	}
+	if len(plan.Pending) > 0 {
+		return fmt.Errorf("cache: migrations %s are not applied", strings.Join(plan.Pending, ", "))
+	}
+	return nil
+}
+
 // AppliedMigrations lists the migrations recorded in the database, in order.
 func (db *DB) AppliedMigrations(ctx context.Context) ([]string, error) {
 	applied, err := db.appliedMigrations(ctx)
@@ -111,4 +250,22 @@ func (db *DB) AppliedMigrations(ctx context.Context) ([]string, error) {
 	}
 	sort.Strings(out)
 	return out, nil
+}
+
+// Migrate applies the pending migrations of the database at path (creating
+// it if missing) and returns the plan it carried out. A database newer than
+// this binary is refused and left as it is.
+func Migrate(ctx context.Context, path string) (MigrationPlan, error) {
+	plan, err := PlanMigrations(ctx, path)
+	if err != nil {
+		return plan, err
+	}
+	if err := plan.newerError(); err != nil {
+		return plan, err
+	}
+	db, err := Open(ctx, path)
+	if err != nil {
+		return plan, err
+	}
+	return plan, db.Close()
 }

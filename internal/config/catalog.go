@@ -2,10 +2,15 @@ package config
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
 	"regexp"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/accounting-portal/portal/internal/portal"
 )
@@ -26,6 +31,142 @@ func LoadCatalog(path string) (*portal.Catalog, error) {
 		return nil, fmt.Errorf("projects file: %w", err)
 	}
 	return ParseCatalog(b, path)
+}
+
+// LoadedCatalog is a catalogue that passed its checks, with where and when
+// it came from.
+type LoadedCatalog struct {
+	Catalog *portal.Catalog
+	// LoadedAt is when the portal loaded it.
+	LoadedAt time.Time
+	// ModTime and SHA256 (hex) identify the file's version.
+	ModTime time.Time
+	SHA256  string
+}
+
+// CatalogStatus is what the data-sources page shows about the projects file.
+type CatalogStatus struct {
+	Path string
+	// Current is the catalogue in use (never nil).
+	Current *LoadedCatalog
+	// Error is why the file's latest version was refused (empty when the
+	// catalogue in use is the file's latest version); ErrorAt is when.
+	Error   string
+	ErrorAt time.Time
+}
+
+// CatalogFile is the projects file of a running portal: the catalogue in
+// use, swapped whole (readers never see half of one), and the last
+// refusal. It is polled by reading and hashing the file, which is small:
+// that sees edits in place, replacement by rename (how editors and
+// configuration tools write) and symlink swaps alike, with no watcher to
+// re-arm and no dependency.
+type CatalogFile struct {
+	path    string
+	current atomic.Pointer[LoadedCatalog]
+	loading sync.Mutex // held through a reload: a signal and the poll may ask at once
+	mu      sync.Mutex // guards the fields below
+	seen    string     // what the file held at the last look: its hash, or why it could not be read
+	err     string
+	errAt   time.Time
+}
+
+// OpenCatalogFile loads the projects file at path (an empty path is an
+// empty catalogue that never changes). A file that fails its checks is an
+// error: the portal does not start on one.
+func OpenCatalogFile(path string, now time.Time) (*CatalogFile, error) {
+	f := &CatalogFile{path: path}
+	lc, err := f.Read(now)
+	if err != nil {
+		return nil, err
+	}
+	f.current.Store(lc)
+	return f, nil
+}
+
+// Path is the projects file's path ("" when there is none).
+func (f *CatalogFile) Path() string { return f.path }
+
+// Current is the catalogue in use.
+func (f *CatalogFile) Current() *LoadedCatalog { return f.current.Load() }
+
+// Read reads and checks the file as it is now, without putting it in use.
+func (f *CatalogFile) Read(now time.Time) (*LoadedCatalog, error) {
+	if f.path == "" {
+		return &LoadedCatalog{Catalog: &portal.Catalog{}, LoadedAt: now}, nil
+	}
+	b, mod, key, err := f.look()
+	f.mu.Lock()
+	f.seen = key
+	f.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	c, err := ParseCatalog(b, f.path)
+	if err != nil {
+		return nil, err
+	}
+	return &LoadedCatalog{Catalog: c, LoadedAt: now, ModTime: mod, SHA256: key}, nil
+}
+
+// look reads the file and returns its bytes, modification time and hash,
+// or a key naming the error.
+func (f *CatalogFile) look() ([]byte, time.Time, string, error) {
+	st, err := os.Stat(f.path)
+	if err != nil {
+		return nil, time.Time{}, "error: " + err.Error(), fmt.Errorf("projects file: %w", err)
+	}
+	b, err := os.ReadFile(f.path)
+	if err != nil {
+		return nil, time.Time{}, "error: " + err.Error(), fmt.Errorf("projects file: %w", err)
+	}
+	sum := sha256.Sum256(b)
+	return b, st.ModTime().UTC(), hex.EncodeToString(sum[:]), nil
+}
+
+// Changed reports whether the file differs from what the last Read saw.
+func (f *CatalogFile) Changed() bool {
+	if f.path == "" {
+		return false
+	}
+	_, _, key, _ := f.look()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return key != f.seen
+}
+
+// Reload reads and checks the file whole and, if it differs from the
+// catalogue in use, hands it to apply (which stores it) and then puts it in
+// use. A file that fails its checks, or that apply fails on, is refused:
+// the catalogue in use stays, and Status reports why. changed says whether
+// a new catalogue went into use.
+func (f *CatalogFile) Reload(now time.Time, apply func(*LoadedCatalog) error) (lc *LoadedCatalog, changed bool, err error) {
+	f.loading.Lock()
+	defer f.loading.Unlock()
+	lc, err = f.Read(now)
+	if err == nil && lc.SHA256 == f.Current().SHA256 {
+		lc, err = f.Current(), nil
+	} else if err == nil {
+		if err = apply(lc); err == nil {
+			changed = true
+			f.current.Store(lc)
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err != nil {
+		f.err, f.errAt = err.Error(), now
+		return f.current.Load(), false, err
+	}
+	f.err, f.errAt = "", time.Time{}
+	return lc, changed, nil
+}
+
+// Status returns the catalogue in use and the last refusal.
+func (f *CatalogFile) Status() CatalogStatus {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return CatalogStatus{Path: f.path, Current: f.current.Load(), Error: f.err, ErrorAt: f.errAt}
 }
 
 // ParseCatalog decodes a catalogue and lists every problem in it at once.

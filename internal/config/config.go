@@ -42,6 +42,12 @@ type Config struct {
 
 	UpstreamTimeout time.Duration
 	UpstreamDebug   bool
+
+	// TLS serves HTTPS directly when both files are set.
+	TLS TLS
+	// ProjectsPoll is how often the projects file is checked for changes
+	// (0: only on SIGHUP).
+	ProjectsPoll time.Duration
 }
 
 // OIDC configures login.
@@ -104,8 +110,11 @@ func (a AMIE) Configured() bool { return a.URL != "" }
 // Configured reports whether the upstream has a URL.
 func (v VergeOS) Configured() bool { return v.URL != "" }
 
-// Secure reports whether the portal is served over https (cookies get Secure).
-func (c *Config) Secure() bool { return strings.HasPrefix(c.PublicURL, "https://") }
+// Secure reports whether the portal is served over https, by itself or
+// behind a proxy (cookies get Secure, responses HSTS).
+func (c *Config) Secure() bool {
+	return strings.HasPrefix(c.PublicURL, "https://") || c.TLS.Enabled()
+}
 
 // Setting is one configuration entry.
 type Setting struct {
@@ -146,6 +155,8 @@ func list(p func(*Config) *[]string) func(*Config, string) error {
 // Settings is the table of every setting, in the order the README lists them.
 var Settings = []Setting{
 	{Flag: "addr", Env: "PORTAL_ADDR", Default: ":8080", Help: "listen address", set: str(func(c *Config) *string { return &c.Addr })},
+	{Flag: "tls-cert-file", Env: "PORTAL_TLS_CERT_FILE", Help: "serve HTTPS with this certificate chain (PEM); needs PORTAL_TLS_KEY_FILE; re-read on SIGHUP", set: str(func(c *Config) *string { return &c.TLS.CertFile })},
+	{Flag: "tls-key-file", Env: "PORTAL_TLS_KEY_FILE", Help: "private key (PEM) of PORTAL_TLS_CERT_FILE", set: str(func(c *Config) *string { return &c.TLS.KeyFile })},
 	{Flag: "db", Env: "PORTAL_DB", Default: "portal.db", Help: "SQLite database file (created if missing)", set: str(func(c *Config) *string { return &c.DBPath })},
 	{Flag: "public-url", Env: "PORTAL_PUBLIC_URL", Help: "URL people open, e.g. https://accounting.example.org (required; https makes cookies Secure)", set: str(func(c *Config) *string { return &c.PublicURL })},
 	{Flag: "log-level", Env: "PORTAL_LOG_LEVEL", Default: "info", Help: "debug, info, warn or error", set: func(c *Config, v string) error {
@@ -170,6 +181,7 @@ var Settings = []Setting{
 	{Flag: "session-idle", Env: "PORTAL_SESSION_IDLE", Default: "1h", Help: "a session ends after this long without a request", set: dur(func(c *Config) *time.Duration { return &c.Sessions.Idle })},
 	{Flag: "session-max", Env: "PORTAL_SESSION_MAX", Default: "12h", Help: "a session ends this long after login, however active", set: dur(func(c *Config) *time.Duration { return &c.Sessions.Absolute })},
 	{Flag: "projects-file", Env: "PORTAL_PROJECTS_FILE", Help: "JSON catalogue of projects, virtual labs and their ids in each upstream (see README)", set: str(func(c *Config) *string { return &c.ProjectsFile })},
+	{Flag: "projects-poll", Env: "PORTAL_PROJECTS_POLL", Default: "5s", Help: "how often the projects file is checked for changes, which are then loaded without a restart (0: only on SIGHUP)", set: dur(func(c *Config) *time.Duration { return &c.ProjectsPoll })},
 	{Flag: "argo-url", Env: "PORTAL_ARGO_URL", Help: "ARGO Accounting Service base URL, e.g. https://api.acc.argo.grnet.gr (empty: not configured)", set: str(func(c *Config) *string { return &c.Argo.URL })},
 	{Flag: "argo-token", Env: "PORTAL_ARGO_TOKEN", Secret: true, Help: "ARGO bearer token", set: str(func(c *Config) *string { return &c.Argo.Token })},
 	{Flag: "argo-ca-file", Env: "PORTAL_ARGO_CA_FILE", Help: "extra CA certificate (PEM) to trust for ARGO", set: str(func(c *Config) *string { return &c.Argo.CAFile })},
@@ -306,6 +318,7 @@ func (c *Config) validate() []string {
 		p = append(p, "PORTAL_UPSTREAM_TIMEOUT must be positive")
 	}
 	p = append(p, c.validateUpstreams()...)
+	p = append(p, c.validateOperations()...)
 	return p
 }
 

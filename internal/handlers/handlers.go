@@ -14,12 +14,14 @@ import (
 
 	"github.com/accounting-portal/portal/internal/auth"
 	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/config"
 	"github.com/accounting-portal/portal/internal/portal"
 )
 
 // Store is what the core pages need from the cache.
 type Store interface {
 	Ping(ctx context.Context) error
+	SchemaCurrent(ctx context.Context) error
 	SourceStatuses(ctx context.Context, upstreams []string) (map[string]cache.SourceStatus, error)
 	RecentSyncRuns(ctx context.Context, upstream string, limit int) ([]cache.SyncRun, error)
 	CachedRowCounts(ctx context.Context, upstream string) ([]cache.RowCount, error)
@@ -71,6 +73,9 @@ type Deps struct {
 	// Secure is set when the portal is served over https (adds HSTS).
 	Secure bool
 	Now    func() time.Time
+	// ProjectsFile reports the projects file in use and its last refusal
+	// (nil: the data-sources page leaves it out).
+	ProjectsFile func() config.CatalogStatus
 }
 
 // Handler serves the portal's pages.

@@ -145,10 +145,17 @@ func (h *Handler) handleHealthz(c echo.Context) error {
 	return c.String(http.StatusOK, "ok\n")
 }
 
+// handleReadyz answers 200 when the database answers and holds exactly the
+// migrations this binary ships, 503 otherwise.
 func (h *Handler) handleReadyz(c echo.Context) error {
-	if err := h.Store.Ping(c.Request().Context()); err != nil {
+	ctx := c.Request().Context()
+	if err := h.Store.Ping(ctx); err != nil {
 		h.Logger.Error("not ready", slog.Any("error", err))
 		return c.String(http.StatusServiceUnavailable, "database not answering\n")
+	}
+	if err := h.Store.SchemaCurrent(ctx); err != nil {
+		h.Logger.Error("not ready", slog.Any("error", err))
+		return c.String(http.StatusServiceUnavailable, "database schema does not match this portal\n")
 	}
 	return c.String(http.StatusOK, "ready\n")
 }

@@ -24,7 +24,7 @@ func (h *Handler) handleSources(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := templates.SourcesView{Page: p}
+	v := templates.SourcesView{Page: p, ProjectsFile: h.projectsFileView()}
 	for _, f := range fresh {
 		src := h.source(f.Upstream)
 		row := templates.SourceRow{Freshness: f, Interval: src.Interval, CanSyncNow: src.Configured}
@@ -55,6 +55,20 @@ func (h *Handler) handleSources(c echo.Context) error {
 		v.Rows = append(v.Rows, row)
 	}
 	return render(c, http.StatusOK, templates.Sources(v))
+}
+
+// projectsFileView is the projects file as the data-sources page shows it.
+func (h *Handler) projectsFileView() *templates.ProjectsFileView {
+	if h.ProjectsFile == nil {
+		return nil
+	}
+	st := h.ProjectsFile()
+	v := &templates.ProjectsFileView{Now: h.nowUTC(), Path: st.Path, Error: st.Error, ErrorAt: st.ErrorAt}
+	if c := st.Current; c != nil {
+		v.LoadedAt, v.ModTime, v.SHA256 = c.LoadedAt, c.ModTime, c.SHA256
+		v.Projects, v.VirtualLabs = len(c.Catalog.Projects), len(c.Catalog.VirtualLabs)
+	}
+	return v
 }
 
 func (h *Handler) handleSyncNow(c echo.Context) error {
