@@ -115,3 +115,31 @@ func TestThrottle_SlowsThenRefuses(t *testing.T) {
 		t.Fatalf("waits %v", waited)
 	}
 }
+
+// TestCSRF_TokenOnlyFromBodyOrHeader sends the session's token in each
+// place: the body and the header are read, the query string is not.
+func TestCSRF_TokenOnlyFromBodyOrHeader(t *testing.T) {
+	sess := &cache.Session{CSRFToken: "tok"}
+	e := echo.New()
+	h := CSRF()(func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })
+	for _, tc := range []struct {
+		name, query, body, header string
+		ok                        bool
+	}{
+		{"body", "", "csrf_token=tok", "", true},
+		{"header", "", "", "tok", true},
+		{"query string", "?csrf_token=tok", "", "", false},
+		{"query string and a wrong body", "?csrf_token=tok", "csrf_token=nope", "", false},
+	} {
+		req := httptest.NewRequest("POST", "/x"+tc.query, strings.NewReader(tc.body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if tc.header != "" {
+			req.Header.Set("X-CSRF-Token", tc.header)
+		}
+		req = req.WithContext(context.WithValue(req.Context(), sessionKey{}, sess))
+		err := h(e.NewContext(req, httptest.NewRecorder()))
+		if tc.ok != (err == nil) {
+			t.Errorf("token in the %s: %v", tc.name, err)
+		}
+	}
+}
