@@ -126,6 +126,26 @@ func TestSecurity_EveryRouteEveryRole(t *testing.T) {
 				t.Errorf("%s %s as anonymous: redirect to %q, want the sign-in with this page as return address", rc.Method, u, r.Header.Get("Location"))
 			}
 			checkSecurityHeaders(t, rc.Method+" "+u+" as "+role, r)
+			if rc.Method == "GET" {
+				// Load balancers health-check with HEAD: every GET answers
+				// HEAD the same way, without a body.
+				h := b.Do("HEAD", u, nil, "", nil)
+				if h.Status != rc.Want[i] || h.Body != "" || h.Header.Get("Content-Type") != r.Header.Get("Content-Type") {
+					t.Errorf("HEAD %s as %s: %d %q with %d bytes of body, want %d %q and none", u, role, h.Status,
+						h.Header.Get("Content-Type"), len(h.Body), rc.Want[i], r.Header.Get("Content-Type"))
+				}
+			}
+		}
+	}
+	heads := map[string]bool{}
+	for _, rt := range p.App.Echo.Routes() {
+		if rt.Method == "HEAD" {
+			heads[rt.Path] = true
+		}
+	}
+	for _, rt := range p.App.Echo.Routes() {
+		if rt.Method == "GET" && !heads[rt.Path] {
+			t.Errorf("GET %s has no HEAD route", rt.Path)
 		}
 	}
 	for _, rt := range p.App.Handler.Routes() {

@@ -119,11 +119,21 @@ func New(ctx context.Context, cfg Config, store Store, log *slog.Logger) (*Auth,
 	return a, nil
 }
 
-// Register mounts /auth/login, /auth/callback, /auth/logout and /auth/signed-out.
-func (a *Auth) Register(e *echo.Echo) {
-	e.GET("/auth/login", a.handleLogin)
-	e.GET("/auth/callback", a.handleCallback)
-	e.POST("/auth/logout", a.handleLogout)
+// Route is one of the sign-in routes, for the web layer to mount.
+type Route struct {
+	Method, Path string
+	Handler      echo.HandlerFunc
+	// SignedIn is set on routes for signed-in people only.
+	SignedIn bool
+}
+
+// Routes lists /auth/login, /auth/callback and /auth/logout.
+func (a *Auth) Routes() []Route {
+	return []Route{
+		{Method: http.MethodGet, Path: "/auth/login", Handler: a.handleLogin},
+		{Method: http.MethodGet, Path: "/auth/callback", Handler: a.handleCallback},
+		{Method: http.MethodPost, Path: "/auth/logout", Handler: a.handleLogout, SignedIn: true},
+	}
 }
 
 // SafeReturnTo returns raw if it is a path on this site, else "/". Only a

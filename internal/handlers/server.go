@@ -49,13 +49,17 @@ func (h *Handler) Echo() *echo.Echo {
 		h.Auth.Sessions(),
 		auth.CSRF(),
 	)
-	e.GET("/static/*", echo.WrapHandler(static.Handler()))
-	e.GET("/favicon.ico", func(c echo.Context) error {
+	h.add(e, "GET", "/static/*", echo.WrapHandler(static.Handler()), Public)
+	h.add(e, "GET", "/favicon.ico", func(c echo.Context) error {
 		return c.Redirect(http.StatusMovedPermanently, static.URL("img/favicon.svg"))
-	})
-	h.routes = append(h.routes, Route{"GET", "/static/*", Public}, Route{"GET", "/favicon.ico", Public})
-	h.Auth.Register(e)
-	h.routes = append(h.routes, Route{"GET", "/auth/login", Public}, Route{"GET", "/auth/callback", Public}, Route{"POST", "/auth/logout", Member})
+	}, Public)
+	for _, r := range h.Auth.Routes() {
+		a := Public
+		if r.SignedIn {
+			a = Member
+		}
+		h.add(e, r.Method, r.Path, r.Handler, a)
+	}
 	h.registerCore(e)
 	h.registerBudgets(e)
 	h.registerMetrics(e)
