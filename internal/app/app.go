@@ -123,7 +123,7 @@ func (a *App) handlerDeps() handlers.Deps {
 	return handlers.Deps{
 		Logger: a.Log, Store: a.DB, Auth: a.Auth, Sync: a.Sync, Outbox: a.Outbox,
 		Budgets: a.DB, Metrics: a.DB, Usage: a.usageStore(), Billing: a.DB,
-		Issuer: cfg.OIDC.Issuer, Secure: cfg.Secure(), Now: a.now,
+		Issuer: cfg.OIDC.Issuer, Secure: cfg.Secure(), Now: a.now, AllowSelfApproval: !cfg.FourEyes,
 		Sources: []handlers.Source{
 			{Upstream: portal.UpstreamOBI, Configured: cfg.OBI.Configured(), Interval: cfg.OBI.Interval},
 			{Upstream: portal.UpstreamArgo, Configured: cfg.Argo.Configured(), Interval: cfg.Argo.Interval},

@@ -42,6 +42,10 @@ type Config struct {
 
 	UpstreamTimeout time.Duration
 	UpstreamDebug   bool
+
+	// FourEyes refuses an admin's approval of a budget request they made
+	// themselves (on by default; off for sites with a single admin).
+	FourEyes bool
 }
 
 // OIDC configures login.
@@ -132,6 +136,20 @@ func dur(p func(*Config) *time.Duration) func(*Config, string) error {
 	}
 }
 
+func boolean(p func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		switch strings.ToLower(v) {
+		case "1", "true", "yes", "on":
+			*p(c) = true
+		case "0", "false", "no", "off", "":
+			*p(c) = false
+		default:
+			return fmt.Errorf("%q is not true or false", v)
+		}
+		return nil
+	}
+}
+
 func list(p func(*Config) *[]string) func(*Config, string) error {
 	return func(c *Config, v string) error {
 		var out []string
@@ -188,17 +206,8 @@ var Settings = []Setting{
 	{Flag: "vergeos-ca-file", Env: "PORTAL_VERGEOS_CA_FILE", Help: "extra CA certificate (PEM) to trust for VergeOS", set: str(func(c *Config) *string { return &c.VergeOS.CAFile })},
 	{Flag: "vergeos-interval", Env: "PORTAL_VERGEOS_INTERVAL", Default: "15m", Help: "how often VergeOS is synced", set: dur(func(c *Config) *time.Duration { return &c.VergeOS.Interval })},
 	{Flag: "upstream-timeout", Env: "PORTAL_UPSTREAM_TIMEOUT", Default: "30s", Help: "time limit of one upstream request", set: dur(func(c *Config) *time.Duration { return &c.UpstreamTimeout })},
-	{Flag: "upstream-debug", Env: "PORTAL_UPSTREAM_DEBUG", Default: "false", Help: "log every upstream request and status (never credentials)", set: func(c *Config, v string) error {
-		switch strings.ToLower(v) {
-		case "1", "true", "yes", "on":
-			c.UpstreamDebug = true
-		case "0", "false", "no", "off", "":
-			c.UpstreamDebug = false
-		default:
-			return fmt.Errorf("%q is not true or false", v)
-		}
-		return nil
-	}},
+	{Flag: "upstream-debug", Env: "PORTAL_UPSTREAM_DEBUG", Default: "false", Help: "log every upstream request and status (never credentials)", set: boolean(func(c *Config) *bool { return &c.UpstreamDebug })},
+	{Flag: "four-eyes", Env: "PORTAL_FOUR_EYES", Default: "true", Help: "no admin approves a budget request they made themselves; false allows it (sites with a single admin)", set: boolean(func(c *Config) *bool { return &c.FourEyes })},
 }
 
 // Load reads the configuration from args (without the program and command

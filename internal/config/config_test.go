@@ -169,3 +169,20 @@ func TestREADME_DocumentsEverySetting(t *testing.T) {
 		}
 	}
 }
+
+// TestLoad_FourEyes is on unless turned off, and refuses a non-boolean.
+func TestLoad_FourEyes(t *testing.T) {
+	c, err := Load(nil, env(minimal()), io.Discard)
+	if err != nil || !c.FourEyes {
+		t.Fatalf("default: %v %+v", err, c)
+	}
+	e := minimal()
+	e["PORTAL_FOUR_EYES"] = "false"
+	if c, err := Load(nil, env(e), io.Discard); err != nil || c.FourEyes {
+		t.Fatalf("PORTAL_FOUR_EYES=false: %v %+v", err, c)
+	}
+	e["PORTAL_FOUR_EYES"] = "sometimes"
+	if _, err := Load(nil, env(e), io.Discard); err == nil || !strings.Contains(err.Error(), `PORTAL_FOUR_EYES: "sometimes" is not true or false`) {
+		t.Fatalf("a bad value: %v", err)
+	}
+}

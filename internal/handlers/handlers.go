@@ -72,6 +72,9 @@ type Deps struct {
 	// Secure is set when the portal is served over https (adds HSTS).
 	Secure bool
 	Now    func() time.Time
+	// AllowSelfApproval lets an admin approve a budget request they made
+	// themselves (PORTAL_FOUR_EYES=false). The zero value refuses it.
+	AllowSelfApproval bool
 }
 
 // Handler serves the portal's pages.

@@ -31,6 +31,9 @@ func (h *Handler) requestView(c echo.Context, r *cache.BudgetRequest) (templates
 		SettledBy: r.SettledByName, SettledAt: r.Settled, SettleReason: r.SettleReason, Trail: auditRows(trail),
 		CanCancel: r.State == cache.RequestPending && r.RequestedBy == u.Subject,
 		CanDecide: r.State == cache.RequestPending && u.Admin, CanReconcile: r.State == cache.RequestNeedsReconciliation && u.Admin}
+	if v.CanDecide {
+		v.Row.ApproveBlocked = h.approvalBlocked(u, r)
+	}
 	if r.ProjectKey != "" {
 		v.Project = orName(r.ProjName, r.ProjectKey) + " (" + r.ProjectKey + ")"
 	}

@@ -69,7 +69,11 @@ func HTML(t testing.TB, body string, p Payload) {
 		t.Errorf("%s: the page contains the payload unescaped: %q", p.Name, excerpt(body, p.Raw))
 		return
 	}
-	if !strings.Contains(body, html.EscapeString(p.Raw)) && !strings.Contains(body, templEscape(p.Raw)) {
+	// Text people type is trimmed before it is stored, so the planted
+	// value may come back without its leading line feed.
+	raw, trimmed := p.Raw, strings.TrimSpace(p.Raw)
+	if !strings.Contains(body, html.EscapeString(raw)) && !strings.Contains(body, templEscape(raw)) &&
+		!strings.Contains(body, html.EscapeString(trimmed)) && !strings.Contains(body, templEscape(trimmed)) {
 		t.Errorf("%s: the page does not show the planted value %q at all (was it rendered?)", p.Name, p.Raw)
 	}
 	Markup(t, body)
@@ -145,7 +149,7 @@ func CSV(t testing.TB, body string, p Payload) {
 			if FormulaCell(cell) {
 				t.Errorf("%s: cell %q would run as a formula", p.Name, cell)
 			}
-			if cell == p.Raw || cell == "'"+p.Raw {
+			if t := strings.TrimSpace(p.Raw); cell == p.Raw || cell == "'"+p.Raw || cell == t || cell == "'"+t {
 				found = true
 			}
 		}
