@@ -186,3 +186,27 @@ func TestLoad_FourEyes(t *testing.T) {
 		t.Fatalf("a bad value: %v", err)
 	}
 }
+
+func TestLoad_TrustedProxies(t *testing.T) {
+	e := minimal()
+	e["PORTAL_TRUSTED_PROXIES"] = "10.0.0.0/8, 192.0.2.7 ,2001:db8::/32,::1"
+	c, err := Load(nil, env(e), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range c.TrustedProxies {
+		got = append(got, p.String())
+	}
+	if strings.Join(got, " ") != "10.0.0.0/8 192.0.2.7/32 2001:db8::/32 ::1/128" {
+		t.Fatalf("trusted proxies %v", got)
+	}
+	if c, err := Load(nil, env(minimal()), io.Discard); err != nil || len(c.TrustedProxies) != 0 {
+		t.Fatalf("default: %v %v", err, c.TrustedProxies)
+	}
+	e["PORTAL_TRUSTED_PROXIES"] = "10.0.0.0/33,proxy.example.org"
+	_, err = Load(nil, env(e), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), `PORTAL_TRUSTED_PROXIES: "10.0.0.0/33", "proxy.example.org": not an address or a CIDR`) {
+		t.Fatalf("bad proxies: %v", err)
+	}
+}

@@ -28,7 +28,12 @@ func (h *Handler) Echo() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = h.handleError
-	e.IPExtractor = echo.ExtractIPDirect()
+	// The client's address (request log, sign-in limits): the peer's, or
+	// behind a trusted proxy the one it forwarded (PORTAL_TRUSTED_PROXIES).
+	e.IPExtractor = func(r *http.Request) string {
+		a, _ := h.Auth.ClientAddr(r)
+		return a.String()
+	}
 	e.Use(
 		middleware.RecoverWithConfig(middleware.RecoverConfig{LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 			h.Logger.Error("panic", slog.Any("error", err), slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)), slog.String("stack", string(stack)))
