@@ -67,6 +67,9 @@ func FuzzParseTimeRange(f *testing.F) {
 		if tr.From.Location() != time.UTC || tr.To.Location() != time.UTC {
 			t.Fatalf("%q gave a range outside UTC", raw)
 		}
+		if tr.To.After(now.Truncate(24*time.Hour).AddDate(0, 0, 1)) || tr.From.Before(tr.To.AddDate(-MaxRangeYears, 0, 0)) {
+			t.Fatalf("%q gave %v..%v: past today or longer than %d years", raw, tr.From, tr.To, MaxRangeYears)
+		}
 		if tr.Preset != "custom" && !slices.ContainsFunc(timePresets, func(p struct {
 			Key, Label string
 			Span       time.Duration
