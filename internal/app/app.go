@@ -120,7 +120,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	a.Auth, err = auth.New(ctx, auth.Config{
 		Issuer: cfg.OIDC.Issuer, ClientID: cfg.OIDC.ClientID, ClientSecret: cfg.OIDC.ClientSecret, Scopes: cfg.OIDC.Scopes,
 		PublicURL: cfg.PublicURL, Idle: cfg.Sessions.Idle, MaxAge: cfg.Sessions.Absolute, Secure: cfg.Secure(),
-		HTTPClient: opts.OIDCClient, Now: a.now, Slowdown: opts.LoginSlowdown,
+		HTTPClient: opts.OIDCClient, Now: a.now, Slowdown: opts.LoginSlowdown, TrustedProxies: cfg.TrustedProxies,
 		Roles: auth.RoleMapping{RolesClaim: cfg.OIDC.RolesClaim, NameClaim: cfg.OIDC.NameClaim, AdminGroups: cfg.OIDC.AdminGroups, Manager: manager, Member: member},
 	}, a.DB, a.Log)
 	if err != nil {
@@ -147,6 +147,7 @@ func (a *App) handlerDeps() handlers.Deps {
 		Logger: a.Log, Store: a.DB, Auth: a.Auth, Sync: a.Sync, Outbox: a.Outbox,
 		Budgets: a.DB, Metrics: a.DB, Usage: a.usageStore(), Billing: a.DB,
 		Issuer: cfg.OIDC.Issuer, Secure: cfg.Secure(), Now: a.now, ProjectsFile: a.CatalogStatus,
+		AllowSelfApproval: !cfg.FourEyes,
 		Sources: []handlers.Source{
 			{Upstream: portal.UpstreamOBI, Configured: cfg.OBI.Configured(), Interval: cfg.OBI.Interval},
 			{Upstream: portal.UpstreamArgo, Configured: cfg.Argo.Configured(), Interval: cfg.Argo.Interval},

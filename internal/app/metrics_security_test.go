@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"regexp"
 	"testing"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/accounting-portal/portal/internal/app/apptest"
 	"github.com/accounting-portal/portal/internal/sectest"
-	"github.com/accounting-portal/portal/internal/sim/argo"
 )
 
 // secResync runs a sync of the upstream now and waits until it has
@@ -65,29 +63,7 @@ func secGet(t *testing.T, b *apptest.Browser, path string) string {
 // series carry them escaped, and the CSVs neutralise them.
 func TestMetrics_UpstreamTextIsEscaped(t *testing.T) {
 	p, _ := startArgo(t, nil)
-	sim := p.Sims.Argo
-	defs, insts := make([]string, len(sectest.Payloads)), make([]string, len(sectest.Payloads))
-	for i, pl := range sectest.Payloads {
-		proj, prov := fmt.Sprintf("XSS-%d", i), fmt.Sprintf("xss-provider-%d", i)
-		defs[i], insts[i] = fmt.Sprintf("%024x", 0xbad000+i), fmt.Sprintf("%024x", 0xbee000+i)
-		// Half the projects have no title: the pages name them by acronym.
-		title, acronym := pl.Raw, fmt.Sprintf("ACR%d", i)
-		if i%2 == 1 {
-			title, acronym = "", pl.Raw
-		}
-		for _, err := range []error{
-			sim.AddProject(argo.Project{ID: proj, Acronym: acronym, Title: title, StartDate: "2024-01-01", EndDate: "2030-12-31"}),
-			sim.AddProvider(argo.Provider{ID: prov, Name: pl.Raw, Abbreviation: pl.Raw, Website: "https://provider.example.org"}),
-			sim.AddMetricDefinition(argo.MetricDefinition{ID: defs[i], Name: pl.Raw, Description: pl.Raw, UnitType: pl.Raw, MetricType: "aggregated"}),
-			sim.AddInstallation(argo.Installation{ID: insts[i], ProjectID: proj, ProviderID: prov, Infrastructure: pl.Raw, Name: pl.Raw,
-				Resource: pl.Raw, UnitOfAccess: defs[i], MetricDefinitionIDs: []string{defs[i]}}),
-		} {
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	secResync(t, p, "argo")
+	defs, insts := plantHostileArgo(t, p)
 	admin := p.Login(t, "admin")
 
 	pages := map[string]string{}

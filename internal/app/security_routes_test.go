@@ -62,7 +62,9 @@ var routeTable = []routeCase{
 	{Method: "GET", Route: "/readyz", Want: everyone(200)},
 	{Method: "GET", Route: "/auth/login", Want: everyone(http.StatusFound)},
 	{Method: "GET", Route: "/auth/signed-out", Want: everyone(200)},
-	{Method: "GET", Route: "/auth/callback", Skip: "each refused callback counts as a failed login; TestLogin_Refused covers it"},
+	// A callback of no sign-in started here is refused and counts against
+	// nobody (security_signin_test.go); real ones: TestLogin_Refused.
+	{Method: "GET", Route: "/auth/callback", Want: everyone(http.StatusUnauthorized)},
 	{Method: "POST", Route: "/auth/logout", Skip: "it ends the session; TestLogout_EndsSessionHereAndAtTheProvider and TestCSRF_Refused cover it"},
 	{Method: "GET", Route: "/", Want: page(200, 200, 200, 200)},
 	{Method: "GET", Route: "/sources", Want: adminPage(200)},
@@ -126,6 +128,26 @@ func TestSecurity_EveryRouteEveryRole(t *testing.T) {
 				t.Errorf("%s %s as anonymous: redirect to %q, want the sign-in with this page as return address", rc.Method, u, r.Header.Get("Location"))
 			}
 			checkSecurityHeaders(t, rc.Method+" "+u+" as "+role, r)
+			if rc.Method == "GET" {
+				// Load balancers health-check with HEAD: every GET answers
+				// HEAD the same way, without a body.
+				h := b.Do("HEAD", u, nil, "", nil)
+				if h.Status != rc.Want[i] || h.Body != "" || h.Header.Get("Content-Type") != r.Header.Get("Content-Type") {
+					t.Errorf("HEAD %s as %s: %d %q with %d bytes of body, want %d %q and none", u, role, h.Status,
+						h.Header.Get("Content-Type"), len(h.Body), rc.Want[i], r.Header.Get("Content-Type"))
+				}
+			}
+		}
+	}
+	heads := map[string]bool{}
+	for _, rt := range p.App.Echo.Routes() {
+		if rt.Method == "HEAD" {
+			heads[rt.Path] = true
+		}
+	}
+	for _, rt := range p.App.Echo.Routes() {
+		if rt.Method == "GET" && !heads[rt.Path] {
+			t.Errorf("GET %s has no HEAD route", rt.Path)
 		}
 	}
 	for _, rt := range p.App.Handler.Routes() {
@@ -187,13 +209,17 @@ func TestSecurity_EveryPostRefusesForgedAndOversizedRequests(t *testing.T) {
 			header http.Header
 			status int
 			says   string
+			query  string
 		}{
-			{"missing token", url.Values{}, nil, 403, "expired"},
-			{"wrong token", url.Values{"csrf_token": {"0" + token[1:]}}, nil, 403, "expired"},
-			{"token in the wrong place", url.Values{"csrf": {token}}, nil, 403, "expired"},
-			{"cross-origin", url.Values{"csrf_token": {token}}, http.Header{"Origin": {"https://evil.example"}}, 403, "another site"},
-			{"cross-site fetch", url.Values{"csrf_token": {token}}, http.Header{"Sec-Fetch-Site": {"cross-site"}}, 403, "another site"},
-			{"oversized", url.Values{"csrf_token": {token}, "x": {strings.Repeat("a", 2<<20)}}, nil, http.StatusRequestEntityTooLarge, "larger than the portal accepts"},
+			{"missing token", url.Values{}, nil, 403, "expired", ""},
+			{"wrong token", url.Values{"csrf_token": {"0" + token[1:]}}, nil, 403, "expired", ""},
+			{"token in the wrong place", url.Values{"csrf": {token}}, nil, 403, "expired", ""},
+			// A token in the URL ends up in request logs and the browser's
+			// history, so only the body or a header may carry it.
+			{"token in the query string", url.Values{"x": {"1"}}, nil, 403, "expired", "csrf_token=" + url.QueryEscape(token)},
+			{"cross-origin", url.Values{"csrf_token": {token}}, http.Header{"Origin": {"https://evil.example"}}, 403, "another site", ""},
+			{"cross-site fetch", url.Values{"csrf_token": {token}}, http.Header{"Sec-Fetch-Site": {"cross-site"}}, 403, "another site", ""},
+			{"oversized", url.Values{"csrf_token": {token}, "x": {strings.Repeat("a", 2<<20)}}, nil, http.StatusRequestEntityTooLarge, "larger than the portal accepts", ""},
 		}
 		if rc.Upload {
 			// The oversized case of an upload is a file past the upload limit
@@ -207,7 +233,11 @@ func TestSecurity_EveryPostRefusesForgedAndOversizedRequests(t *testing.T) {
 			}
 		}
 		for _, tc := range cases {
-			r := admin.PostRaw(u, tc.form, tc.header)
+			target := u
+			if tc.query != "" {
+				target += "?" + tc.query
+			}
+			r := admin.PostRaw(target, tc.form, tc.header)
 			if r.Status != tc.status || !strings.Contains(r.Body, tc.says) {
 				t.Errorf("POST %s, %s: %d, want %d saying %q", u, tc.name, r.Status, tc.status, tc.says)
 			}

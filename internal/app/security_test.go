@@ -176,46 +176,8 @@ func TestSecurity_SecureCookiesOverHTTPS(t *testing.T) {
 	}
 }
 
-// TestSecurity_FailedLoginsAreSlowedThenRefused fails sign-ins over HTTP
-// (forged callbacks): after five, the next sign-in waits; after twenty
-// the address is refused with 429 and a message saying how long.
-func TestSecurity_FailedLoginsAreSlowedThenRefused(t *testing.T) {
-	p := apptest.Start(t, apptest.Options{Upstreams: []string{}, RealLoginSlowdown: true})
-	b := p.Anonymous(t)
-	for i := 0; i < 5; i++ {
-		start := time.Now()
-		if r := b.Get("/auth/callback?state=forged&code=x"); r.Status != http.StatusUnauthorized {
-			t.Fatalf("forged callback %d: %d", i, r.Status)
-		}
-		if d := time.Since(start); d > 900*time.Millisecond {
-			t.Fatalf("failure %d was slowed (%v) before five failures", i, d)
-		}
-	}
-	start := time.Now()
-	if r := b.Get("/auth/login"); r.Status != http.StatusFound {
-		t.Fatalf("sign-in after five failures: %d", r.Status)
-	}
-	if d := time.Since(start); d < time.Second {
-		t.Fatalf("sign-in after five failures took %v, want a slowdown of at least 1 s", d)
-	}
-	// Fourteen more failures (recorded directly: over HTTP each would now
-	// wait longer) reach the limit of twenty.
-	for i := 0; i < 15; i++ {
-		if err := p.App.DB.RecordLoginFailure(context.Background(), "127.0.0.1"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, path := range []string{"/auth/login", "/auth/callback?state=x"} {
-		r := b.Get(path)
-		if r.Status != http.StatusTooManyRequests || !strings.Contains(r.Body, "wait 15 minutes") {
-			t.Errorf("%s after twenty failures: %d %q", path, r.Status, r.Body)
-		}
-	}
-	// Pages other than sign-in are not affected.
-	if r := b.Get("/healthz"); r.Status != 200 {
-		t.Errorf("healthz: %d", r.Status)
-	}
-}
+// Failed sign-ins, forged callbacks and the client address behind a
+// proxy: security_signin_test.go.
 
 // TestSecurity_ReturnAddressNeverOffSite signs in with hostile return
 // addresses, including the one the fuzzer found (an escaped slash that

@@ -12,8 +12,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -34,16 +36,25 @@ const (
 // loginTTL is how long a started login may take to come back.
 const loginTTL = 10 * time.Minute
 
-// Store keeps pending logins and sessions; cache.DB implements it.
+// Limits on failed sign-ins per client address: after slowAfter failures
+// in failWindow each new sign-in waits a second more per failure, after
+// refuseAfter it is refused until the window ends. maxClients bounds the
+// addresses remembered.
+const (
+	failWindow  = 15 * time.Minute
+	slowAfter   = 5
+	refuseAfter = 20
+	maxClients  = 10_000
+)
+
+// Store keeps sessions; cache.DB implements it. Sign-ins in progress are
+// not stored (they travel in sealed cookies, see attempt), so a person who
+// has not signed in writes nothing.
 type Store interface {
-	CreatePendingLogin(ctx context.Context, p cache.PendingLogin) (string, error)
-	TakePendingLogin(ctx context.Context, id string) (*cache.PendingLogin, error)
 	CreateSession(ctx context.Context, u portal.User, idToken string, maxAge time.Duration) (string, error)
 	SessionByToken(ctx context.Context, token string, idle time.Duration) (*cache.Session, error)
 	TouchSession(ctx context.Context, token string, lastSeen time.Time) error
 	DeleteSession(ctx context.Context, token string) error
-	RecordLoginFailure(ctx context.Context, client string) error
-	LoginFailures(ctx context.Context, client string, window time.Duration) (int, error)
 }
 
 // Config configures sign-in.
@@ -65,6 +76,9 @@ type Config struct {
 	// Slowdown waits before answering a client with recent failed logins
 	// (nil: time.Sleep honouring ctx). Tests replace it.
 	Slowdown func(ctx context.Context, d time.Duration)
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For or
+	// Forwarded header names the client (PORTAL_TRUSTED_PROXIES).
+	TrustedProxies Proxies
 }
 
 // Auth is the sign-in machinery.
@@ -75,6 +89,10 @@ type Auth struct {
 	oauth      oauth2.Config
 	verifier   *oidc.IDTokenVerifier
 	endSession string
+	seal       *sealer
+	failures   *failures
+	// warnedProxy is set once an untrusted peer sent a forwarding header.
+	warnedProxy atomic.Bool
 }
 
 // New discovers the provider (retrying for up to a minute, because the
@@ -108,8 +126,12 @@ func New(ctx context.Context, cfg Config, store Store, log *slog.Logger) (*Auth,
 		EndSession string `json:"end_session_endpoint"`
 	}
 	provider.Claims(&meta)
+	seal, err := newSealer()
+	if err != nil {
+		return nil, fmt.Errorf("auth: sign-in key: %w", err)
+	}
 	a := &Auth{
-		cfg: cfg, store: store, log: log, endSession: meta.EndSession,
+		cfg: cfg, store: store, log: log, endSession: meta.EndSession, seal: seal, failures: newFailures(failWindow, maxClients),
 		oauth: oauth2.Config{
 			ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, Endpoint: provider.Endpoint(),
 			RedirectURL: strings.TrimRight(cfg.PublicURL, "/") + "/auth/callback", Scopes: cfg.Scopes,
@@ -119,11 +141,21 @@ func New(ctx context.Context, cfg Config, store Store, log *slog.Logger) (*Auth,
 	return a, nil
 }
 
-// Register mounts /auth/login, /auth/callback, /auth/logout and /auth/signed-out.
-func (a *Auth) Register(e *echo.Echo) {
-	e.GET("/auth/login", a.handleLogin)
-	e.GET("/auth/callback", a.handleCallback)
-	e.POST("/auth/logout", a.handleLogout)
+// Route is one of the sign-in routes, for the web layer to mount.
+type Route struct {
+	Method, Path string
+	Handler      echo.HandlerFunc
+	// SignedIn is set on routes for signed-in people only.
+	SignedIn bool
+}
+
+// Routes lists /auth/login, /auth/callback and /auth/logout.
+func (a *Auth) Routes() []Route {
+	return []Route{
+		{Method: http.MethodGet, Path: "/auth/login", Handler: a.handleLogin},
+		{Method: http.MethodGet, Path: "/auth/callback", Handler: a.handleCallback},
+		{Method: http.MethodPost, Path: "/auth/logout", Handler: a.handleLogout, SignedIn: true},
+	}
 }
 
 // SafeReturnTo returns raw if it is a path on this site, else "/". Only a
@@ -170,32 +202,53 @@ func loginCookieName(state string) string {
 	return LoginCookie + "_" + hex.EncodeToString(sum[:6])
 }
 
-func (a *Auth) handleLogin(c echo.Context) error {
-	ctx := c.Request().Context()
-	if err := a.throttle(ctx, c.RealIP()); err != nil {
-		return err
+// ClientAddr returns the address of the client of r (see Proxies.Client)
+// and whether it is a real client address. The first request that
+// carries a forwarding header from a peer that is not a trusted proxy is
+// logged: behind a proxy that is missing from PORTAL_TRUSTED_PROXIES
+// every person seems to come from the proxy.
+func (a *Auth) ClientAddr(r *http.Request) (netip.Addr, bool) {
+	addr, real := a.cfg.TrustedProxies.Client(r)
+	if real && (r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("Forwarded") != "") && !a.cfg.TrustedProxies.trusts(peerAddr(r.RemoteAddr)) &&
+		a.warnedProxy.CompareAndSwap(false, true) {
+		a.log.Warn("a request came with X-Forwarded-For or Forwarded from a peer that is not a trusted proxy; the header is ignored. "+
+			"If the portal runs behind a reverse proxy, list its address in PORTAL_TRUSTED_PROXIES", slog.String("peer", addr.String()))
 	}
-	p := cache.PendingLogin{State: cache.NewToken(), Nonce: cache.NewToken(), Verifier: oauth2.GenerateVerifier(),
-		ReturnTo: SafeReturnTo(c.QueryParam("return_to"))}
-	id, err := a.store.CreatePendingLogin(ctx, p)
-	if err != nil {
-		return err
-	}
-	c.SetCookie(a.cookie(loginCookieName(p.State), id, loginTTL))
-	return c.Redirect(http.StatusFound, a.oauth.AuthCodeURL(p.State, oidc.Nonce(p.Nonce), oauth2.S256ChallengeOption(p.Verifier)))
+	return addr, real
 }
 
-// throttle slows down, then refuses, a client with many recent failed logins.
-func (a *Auth) throttle(ctx context.Context, client string) error {
-	n, err := a.store.LoginFailures(ctx, client, 15*time.Minute)
+func (a *Auth) handleLogin(c echo.Context) error {
+	ctx := c.Request().Context()
+	if err := a.throttle(ctx, c.Request()); err != nil {
+		return err
+	}
+	at := attempt{State: cache.NewToken(), Nonce: cache.NewToken(), Verifier: oauth2.GenerateVerifier(),
+		ReturnTo: SafeReturnTo(c.QueryParam("return_to")), Created: a.cfg.Now().Unix()}
+	if len(at.ReturnTo) > maxReturnTo {
+		at.ReturnTo = "/"
+	}
+	name := loginCookieName(at.State)
+	value, err := a.seal.seal(name, at)
 	if err != nil {
 		return err
 	}
-	switch {
-	case n >= 20:
+	c.SetCookie(a.cookie(name, value, loginTTL))
+	return c.Redirect(http.StatusFound, a.oauth.AuthCodeURL(at.State, oidc.Nonce(at.Nonce), oauth2.S256ChallengeOption(at.Verifier)))
+}
+
+// throttle slows down, then refuses, a new sign-in from a client address
+// with many recent failed attempts. It applies to real client addresses
+// only (see ClientAddr): never to a proxy that all people share.
+func (a *Auth) throttle(ctx context.Context, r *http.Request) error {
+	addr, real := a.ClientAddr(r)
+	if !real {
+		return nil
+	}
+	switch n := a.failures.count(clientKey(addr), a.cfg.Now()); {
+	case n >= refuseAfter:
 		return &portal.Error{Code: portal.EUNAVAILABLE, Status: http.StatusTooManyRequests, Message: "Too many failed sign-in attempts from your address. Please wait 15 minutes and try again."}
-	case n >= 5:
-		d := time.Duration(n-4) * time.Second
+	case n >= slowAfter:
+		d := time.Duration(n-slowAfter+1) * time.Second
 		if a.cfg.Slowdown != nil {
 			a.cfg.Slowdown(ctx, d)
 		} else {
@@ -208,41 +261,43 @@ func (a *Auth) throttle(ctx context.Context, client string) error {
 	return nil
 }
 
-// loginFailed records a failed login and returns the error to show.
-func (a *Auth) loginFailed(c echo.Context, code, msg string, cause error) error {
-	ctx := c.Request().Context()
-	a.store.RecordLoginFailure(ctx, c.RealIP())
-	a.log.Warn("login refused", slog.String("reason", msg), slog.Any("error", cause), slog.String("client", c.RealIP()))
-	return &portal.Error{Code: code, Message: msg + " Please sign in again.", Err: cause}
+// attemptFailed ends a sign-in attempt that was started here and failed
+// later (the provider refused it, or its answer did not verify): the
+// failure counts against the client's address, if it is a real one.
+func (a *Auth) attemptFailed(c echo.Context, msg string, cause error) error {
+	addr, real := a.ClientAddr(c.Request())
+	if real {
+		a.failures.add(clientKey(addr), a.cfg.Now())
+	}
+	a.log.Warn("sign-in refused", slog.String("reason", msg), slog.Any("error", cause), slog.String("client", addr.String()))
+	return &portal.Error{Code: portal.EUNAUTHORIZED, Message: msg + " Please sign in again.", Err: cause}
 }
 
+// handleCallback finishes a sign-in. A callback must carry the sealed
+// cookie of an attempt started here with the same state; one that does
+// not (a forged or replayed callback, a stale tab) is refused and counts
+// against nobody, since it cannot sign anybody in. A callback of a real
+// attempt ends that attempt, whatever the outcome: its cookie is removed,
+// so each attempt can fail once.
 func (a *Auth) handleCallback(c echo.Context) error {
 	ctx := c.Request().Context()
-	if err := a.throttle(ctx, c.RealIP()); err != nil {
-		return err
-	}
-	name := loginCookieName(c.QueryParam("state"))
+	state := c.QueryParam("state")
+	name := loginCookieName(state)
 	ck, err := c.Cookie(name)
+	if err != nil {
+		return &portal.Error{Code: portal.EUNAUTHORIZED, Message: "This sign-in was not started here, or took too long. Please sign in again.", Err: err}
+	}
 	c.SetCookie(a.cookie(name, "", -1))
-	if err != nil {
-		return a.loginFailed(c, portal.EUNAUTHORIZED, "This sign-in was not started here, or took too long.", err)
-	}
-	p, err := a.store.TakePendingLogin(ctx, ck.Value)
-	if err != nil {
-		return a.loginFailed(c, portal.EUNAUTHORIZED, "This sign-in attempt is unknown or was already used.", err)
-	}
-	if a.cfg.Now().Sub(p.Created) > loginTTL {
-		return a.loginFailed(c, portal.EUNAUTHORIZED, "This sign-in took too long.", nil)
+	at, err := a.seal.open(name, ck.Value, a.cfg.Now(), loginTTL)
+	if err != nil || subtle.ConstantTimeCompare([]byte(state), []byte(at.State)) != 1 {
+		return &portal.Error{Code: portal.EUNAUTHORIZED, Message: "This sign-in was not started here, or took too long. Please sign in again.", Err: err}
 	}
 	if e := c.QueryParam("error"); e != "" {
-		return a.loginFailed(c, portal.EUNAUTHORIZED, "The identity provider refused the sign-in ("+e+": "+c.QueryParam("error_description")+").", nil)
+		return a.attemptFailed(c, "The identity provider refused the sign-in ("+e+": "+c.QueryParam("error_description")+").", nil)
 	}
-	if subtle.ConstantTimeCompare([]byte(c.QueryParam("state")), []byte(p.State)) != 1 {
-		return a.loginFailed(c, portal.EUNAUTHORIZED, "The sign-in answer does not match the request (state).", nil)
-	}
-	user, rawID, err := a.exchange(ctx, c.QueryParam("code"), p)
+	user, rawID, err := a.exchange(ctx, c.QueryParam("code"), at)
 	if err != nil {
-		return a.loginFailed(c, portal.EUNAUTHORIZED, "The identity provider's answer could not be verified.", err)
+		return a.attemptFailed(c, "The identity provider's answer could not be verified.", err)
 	}
 	// A new session at every login, and the old one ended: a session id an
 	// attacker planted before login is worth nothing after it.
@@ -255,12 +310,12 @@ func (a *Auth) handleCallback(c echo.Context) error {
 	}
 	c.SetCookie(a.cookie(SessionCookie, token, 0))
 	a.log.Info("signed in", slog.String("subject", user.Subject), slog.Any("roles", user.Roles()))
-	return c.Redirect(http.StatusSeeOther, SafeReturnTo(p.ReturnTo))
+	return c.Redirect(http.StatusSeeOther, SafeReturnTo(at.ReturnTo))
 }
 
 // exchange trades the code for tokens and verifies the ID token: signature,
 // issuer, audience and expiry by go-oidc, the nonce here.
-func (a *Auth) exchange(ctx context.Context, code string, p *cache.PendingLogin) (portal.User, string, error) {
+func (a *Auth) exchange(ctx context.Context, code string, p attempt) (portal.User, string, error) {
 	if a.cfg.HTTPClient != nil {
 		ctx = oidc.ClientContext(ctx, a.cfg.HTTPClient)
 	}

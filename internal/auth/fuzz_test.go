@@ -2,11 +2,14 @@ package auth
 
 import (
 	"encoding/json"
+	"net/http"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // FuzzSafeReturnTo: whatever the return address, the result is a local
@@ -78,6 +81,50 @@ func FuzzMapUser(f *testing.F) {
 		}
 		if !slices.IsSorted(u.Member) || !slices.IsSorted(u.Manages) {
 			t.Fatalf("project lists not normalised: %+v", u)
+		}
+	})
+}
+
+// FuzzProxiesClient reads arbitrary forwarding headers from a trusted
+// proxy: never a panic, always an address, and a real client address is
+// never one of the trusted proxies.
+func FuzzProxiesClient(f *testing.F) {
+	for _, s := range []string{"198.51.100.1", "1.2.3.4, 198.51.100.1", "for=192.0.2.60;proto=https", `for="[2001:db8::17]:4711"`, "unknown", "", ",,,", "[::1]:80, 10.0.0.1"} {
+		f.Add(s, s)
+	}
+	trusted := Proxies{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	f.Fuzz(func(t *testing.T, xff, fwd string) {
+		r := &http.Request{RemoteAddr: "10.0.0.1:4711", Header: http.Header{}}
+		if xff != "" {
+			r.Header.Set("X-Forwarded-For", xff)
+		}
+		if fwd != "" {
+			r.Header.Set("Forwarded", fwd)
+		}
+		a, real := trusted.Client(r)
+		if !a.IsValid() {
+			t.Fatalf("no address at all for %q / %q", xff, fwd)
+		}
+		if real && trusted.trusts(a) {
+			t.Fatalf("client %s from %q / %q", a, xff, fwd)
+		}
+	})
+}
+
+// FuzzOpenAttempt opens arbitrary sign-in cookie values: never a panic,
+// and nothing opens that the portal did not seal.
+func FuzzOpenAttempt(f *testing.F) {
+	s, err := newSealer()
+	if err != nil {
+		f.Fatal(err)
+	}
+	sealed, _ := s.seal("c", attempt{State: "x", Created: time.Now().Unix()})
+	for _, v := range []string{"", "AAAA", sealed, sealed[:len(sealed)-1], "%%%"} {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if _, err := s.open("c", v, time.Now(), loginTTL); err == nil && v != sealed {
+			t.Fatalf("%q opened", v)
 		}
 	})
 }

@@ -70,7 +70,8 @@ func (a *Auth) Sessions() echo.MiddlewareFunc {
 	}
 }
 
-// CSRFField is the form field (and X-CSRF-Token the header) carrying the token.
+// CSRFField is the form field (and X-CSRF-Token the header) carrying the
+// token; a token in the query string is not read.
 const CSRFField = "csrf_token"
 
 // CSRF refuses a state-changing request unless it carries the session's
@@ -92,9 +93,12 @@ func CSRF() echo.MiddlewareFunc {
 			if sess == nil {
 				return portal.Errorf(portal.EFORBIDDEN, "This form has expired. Please reload the page and try again.")
 			}
+			// The token comes from a header or the body, never the query
+			// string: a URL is written to request logs, proxies' logs and
+			// the browser's history, where a token must not end up.
 			got := req.Header.Get("X-CSRF-Token")
 			if got == "" {
-				got = c.FormValue(CSRFField)
+				got = req.PostFormValue(CSRFField)
 			}
 			if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(sess.CSRFToken)) != 1 {
 				return portal.Errorf(portal.EFORBIDDEN, "This form has expired or was not sent from the portal. Please reload the page and try again.")

@@ -11,10 +11,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -48,6 +50,14 @@ type Config struct {
 	// ProjectsPoll is how often the projects file is checked for changes
 	// (0: only on SIGHUP).
 	ProjectsPoll time.Duration
+
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For or
+	// Forwarded header names the client (empty: none; the peer is the client).
+	TrustedProxies []netip.Prefix
+
+	// FourEyes refuses an admin's approval of a budget request they made
+	// themselves (on by default; off for sites with a single admin).
+	FourEyes bool
 }
 
 // OIDC configures login.
@@ -141,6 +151,43 @@ func dur(p func(*Config) *time.Duration) func(*Config, string) error {
 	}
 }
 
+func boolean(p func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		switch strings.ToLower(v) {
+		case "1", "true", "yes", "on":
+			*p(c) = true
+		case "0", "false", "no", "off", "":
+			*p(c) = false
+		default:
+			return fmt.Errorf("%q is not true or false", v)
+		}
+		return nil
+	}
+}
+
+// prefixes reads comma- or space-separated CIDRs; a bare address stands
+// for itself (a /32 or /128).
+func prefixes(p func(*Config) *[]netip.Prefix) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		var bad []string
+		var nets []netip.Prefix
+		for _, s := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }) {
+			if n, err := netip.ParsePrefix(s); err == nil {
+				nets = append(nets, n.Masked())
+			} else if a, err := netip.ParseAddr(s); err == nil {
+				nets = append(nets, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+			} else {
+				bad = append(bad, strconv.Quote(s))
+			}
+		}
+		if len(bad) > 0 {
+			return fmt.Errorf("%s: not an address or a CIDR (e.g. 10.0.0.5 or 10.0.0.0/24)", strings.Join(bad, ", "))
+		}
+		*p(c) = nets
+		return nil
+	}
+}
+
 func list(p func(*Config) *[]string) func(*Config, string) error {
 	return func(c *Config, v string) error {
 		var out []string
@@ -200,17 +247,9 @@ var Settings = []Setting{
 	{Flag: "vergeos-ca-file", Env: "PORTAL_VERGEOS_CA_FILE", Help: "extra CA certificate (PEM) to trust for VergeOS", set: str(func(c *Config) *string { return &c.VergeOS.CAFile })},
 	{Flag: "vergeos-interval", Env: "PORTAL_VERGEOS_INTERVAL", Default: "15m", Help: "how often VergeOS is synced", set: dur(func(c *Config) *time.Duration { return &c.VergeOS.Interval })},
 	{Flag: "upstream-timeout", Env: "PORTAL_UPSTREAM_TIMEOUT", Default: "30s", Help: "time limit of one upstream request", set: dur(func(c *Config) *time.Duration { return &c.UpstreamTimeout })},
-	{Flag: "upstream-debug", Env: "PORTAL_UPSTREAM_DEBUG", Default: "false", Help: "log every upstream request and status (never credentials)", set: func(c *Config, v string) error {
-		switch strings.ToLower(v) {
-		case "1", "true", "yes", "on":
-			c.UpstreamDebug = true
-		case "0", "false", "no", "off", "":
-			c.UpstreamDebug = false
-		default:
-			return fmt.Errorf("%q is not true or false", v)
-		}
-		return nil
-	}},
+	{Flag: "upstream-debug", Env: "PORTAL_UPSTREAM_DEBUG", Default: "false", Help: "log every upstream request and status (never credentials)", set: boolean(func(c *Config) *bool { return &c.UpstreamDebug })},
+	{Flag: "trusted-proxies", Env: "PORTAL_TRUSTED_PROXIES", Help: "reverse proxies (comma-separated CIDRs or addresses) whose X-Forwarded-For or Forwarded header names the client; empty: the peer is the client", set: prefixes(func(c *Config) *[]netip.Prefix { return &c.TrustedProxies })},
+	{Flag: "four-eyes", Env: "PORTAL_FOUR_EYES", Default: "true", Help: "no admin approves a budget request they made themselves; false allows it (sites with a single admin)", set: boolean(func(c *Config) *bool { return &c.FourEyes })},
 }
 
 // Load reads the configuration from args (without the program and command

@@ -169,3 +169,44 @@ func TestREADME_DocumentsEverySetting(t *testing.T) {
 		}
 	}
 }
+
+// TestLoad_FourEyes is on unless turned off, and refuses a non-boolean.
+func TestLoad_FourEyes(t *testing.T) {
+	c, err := Load(nil, env(minimal()), io.Discard)
+	if err != nil || !c.FourEyes {
+		t.Fatalf("default: %v %+v", err, c)
+	}
+	e := minimal()
+	e["PORTAL_FOUR_EYES"] = "false"
+	if c, err := Load(nil, env(e), io.Discard); err != nil || c.FourEyes {
+		t.Fatalf("PORTAL_FOUR_EYES=false: %v %+v", err, c)
+	}
+	e["PORTAL_FOUR_EYES"] = "sometimes"
+	if _, err := Load(nil, env(e), io.Discard); err == nil || !strings.Contains(err.Error(), `PORTAL_FOUR_EYES: "sometimes" is not true or false`) {
+		t.Fatalf("a bad value: %v", err)
+	}
+}
+
+func TestLoad_TrustedProxies(t *testing.T) {
+	e := minimal()
+	e["PORTAL_TRUSTED_PROXIES"] = "10.0.0.0/8, 192.0.2.7 ,2001:db8::/32,::1"
+	c, err := Load(nil, env(e), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range c.TrustedProxies {
+		got = append(got, p.String())
+	}
+	if strings.Join(got, " ") != "10.0.0.0/8 192.0.2.7/32 2001:db8::/32 ::1/128" {
+		t.Fatalf("trusted proxies %v", got)
+	}
+	if c, err := Load(nil, env(minimal()), io.Discard); err != nil || len(c.TrustedProxies) != 0 {
+		t.Fatalf("default: %v %v", err, c.TrustedProxies)
+	}
+	e["PORTAL_TRUSTED_PROXIES"] = "10.0.0.0/33,proxy.example.org"
+	_, err = Load(nil, env(e), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), `PORTAL_TRUSTED_PROXIES: "10.0.0.0/33", "proxy.example.org": not an address or a CIDR`) {
+		t.Fatalf("bad proxies: %v", err)
+	}
+}

@@ -99,3 +99,16 @@ func BenchmarkBillingRecordsCSV_SixYears(b *testing.B) {
 	b.ReportMetric(float64(6*365*24*b.N)/b.Elapsed().Seconds(), "rows/s")
 	b.ReportMetric(float64(bytes)/(1<<20), "MiB/op")
 }
+
+// BenchmarkBillingPage_ExtremeRange renders /billing for the widest range
+// the date fields allow over a six-year history: the range is clamped to
+// 20 years and every figure is aggregated in SQLite.
+func BenchmarkBillingPage_ExtremeRange(b *testing.B) {
+	h, e := billingBenchHandler(billingBenchDB(b, 6))
+	b.ReportAllocs()
+	var bytes int64
+	for b.Loop() {
+		bytes = serve(b, e, h.handleBilling, "/billing?from=0001-01-01&to=9999-12-31")
+	}
+	b.ReportMetric(float64(bytes), "bytes/page")
+}

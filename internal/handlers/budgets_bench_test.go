@@ -167,3 +167,20 @@ func BenchmarkBudgetJobsCSV(b *testing.B) {
 	b.ReportMetric(float64(jobs)*float64(b.N)/time.Since(start).Seconds(), "rows/s")
 	b.ReportMetric(float64(bytes), "bytes/csv")
 }
+
+// BenchmarkBudgetProject_ExtremeRange renders a project page for the
+// widest range the date fields allow (from=0001-01-01&to=9999-12-31),
+// with ten years of daily spend before the first balance snapshot: the
+// range is clamped to 20 years, the reconstructed balance walks only the
+// days with data, and the chart draws at most MaxChartPoints points.
+func BenchmarkBudgetProject_ExtremeRange(b *testing.B) {
+	db := bigBudgets(b, 1, 1, 3650, 1, 0)
+	h := benchHandler(db)
+	u := &portal.User{Subject: "a", Admin: true}
+	b.ReportAllocs()
+	var bytes int64
+	for b.Loop() {
+		bytes = serveBudget(b, h.handleBudgetProject, u, "/budgets/projects/project-00000?from=0001-01-01&to=9999-12-31", "key", "project-00000")
+	}
+	b.ReportMetric(float64(bytes), "bytes/page")
+}

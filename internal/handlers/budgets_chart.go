@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/accounting-portal/portal/internal/cache"
@@ -20,14 +21,12 @@ import (
 // directly; both are kept, as the line answers "where was I" and the bars
 // "how fast am I going".)
 
-// chartPoints is how many points a balance line gets at most.
-const chartPoints = 400
-
 // balanceChart builds the balance-over-time chart of a project and a note
-// saying what is reconstructed, if anything.
-func (h *Handler) balanceChart(ctx context.Context, d *cache.BudgetProjectDetail, tr TimeRange) (templates.ChartView, string, error) {
+// saying what is reconstructed, if anything. spend is the project's daily
+// spend in the range, which the page has read already.
+func (h *Handler) balanceChart(ctx context.Context, d *cache.BudgetProjectDetail, tr TimeRange, spend []cache.DailySpend) (templates.ChartView, string, error) {
 	spec := templates.ChartSpec{Title: "Balance over time", Unit: "credits", Area: true, From: tr.From, To: tr.To}
-	pts, err := h.Budgets.BalanceSeries(ctx, d.ProjID, tr.From, tr.To, chartPoints)
+	pts, err := h.Budgets.BalanceSeries(ctx, d.ProjID, tr.From, tr.To, templates.MaxChartPoints)
 	if err != nil {
 		return templates.ChartView{}, "", err
 	}
@@ -38,7 +37,7 @@ func (h *Handler) balanceChart(ctx context.Context, d *cache.BudgetProjectDetail
 	spec.Series = append(spec.Series, recorded)
 	note := ""
 	if !d.FirstSnapshot.IsZero() && d.FirstSnapshot.After(tr.From.Add(24*time.Hour)) {
-		rec, err := h.reconstruct(ctx, d, tr.From)
+		rec, err := h.reconstruct(ctx, d, tr, spend)
 		if err != nil {
 			return templates.ChartView{}, "", err
 		}
@@ -51,9 +50,14 @@ func (h *Handler) balanceChart(ctx context.Context, d *cache.BudgetProjectDetail
 	return templates.BuildChart(spec), note, nil
 }
 
-// reconstruct walks back from the first snapshot to from, day by day,
-// adding back what the jobs of each day cost.
-func (h *Handler) reconstruct(ctx context.Context, d *cache.BudgetProjectDetail, from time.Time) (templates.TimeSeries, error) {
+// reconstruct walks back from the first snapshot, day by day, adding
+// back what the jobs of each day cost. The walk stops at the range's
+// start or at the first day with spend, whichever is later: before that
+// day the balance did not move, so one point at the range's start stands
+// for the whole stretch. The work is bounded by the days with data, not
+// by the range the URL asks for, and the chart folds the points into
+// buckets when there are more than it draws.
+func (h *Handler) reconstruct(ctx context.Context, d *cache.BudgetProjectDetail, tr TimeRange, inRange []cache.DailySpend) (templates.TimeSeries, error) {
 	s := templates.TimeSeries{Name: "reconstructed from job costs"}
 	first, err := h.Budgets.BalanceSeries(ctx, d.ProjID, d.FirstSnapshot, d.FirstSnapshot.Add(time.Second), 1)
 	if err != nil || len(first) == 0 {
@@ -64,24 +68,49 @@ func (h *Handler) reconstruct(ctx context.Context, d *cache.BudgetProjectDetail,
 	if err != nil {
 		return s, err
 	}
-	spend, err := h.Budgets.BudgetDailySpend(ctx, d.ProjID, from, day)
-	if err != nil {
-		return s, err
+	from := tr.From.UTC().Truncate(24 * time.Hour)
+	// The days from the range's start to the first snapshot: those the
+	// page read, and the days after the range's end when it ends earlier.
+	spend := inRange
+	if day.After(tr.To) {
+		more, err := h.Budgets.BudgetDailySpend(ctx, d.ProjID, tr.To, day)
+		if err != nil {
+			return s, err
+		}
+		spend = append(slices.Clip(spend), more...)
 	}
 	perDay := map[time.Time]decimal.Decimal{}
+	stop := day
 	for _, sp := range spend {
+		if !sp.Day.Before(day) || sp.Day.Before(from) {
+			continue
+		}
 		perDay[sp.Day] = perDay[sp.Day].Add(sp.Amount)
+		if sp.Day.Before(stop) {
+			stop = sp.Day
+		}
+	}
+	if stop.Before(from) {
+		stop = from
 	}
 	bal := first[0].Balance.Add(partial)
 	pts := []templates.TimePoint{{T: d.FirstSnapshot, V: first[0].Balance.Float64()}, {T: day, V: bal.Float64()}}
-	for t := day.AddDate(0, 0, -1); !t.Before(from.UTC().Truncate(24 * time.Hour)); t = t.AddDate(0, 0, -1) {
+	for t := day.AddDate(0, 0, -1); !t.Before(stop); t = t.AddDate(0, 0, -1) {
 		bal = bal.Add(perDay[t])
 		pts = append(pts, templates.TimePoint{T: t, V: bal.Float64()})
+	}
+	if stop.After(from) {
+		pts = append(pts, templates.TimePoint{T: from, V: bal.Float64()})
 	}
 	for i, j := 0, len(pts)-1; i < j; i, j = i+1, j-1 {
 		pts[i], pts[j] = pts[j], pts[i]
 	}
-	s.Points = pts
+	// Only what falls in the range is drawn.
+	for _, p := range pts {
+		if !p.T.After(tr.To) {
+			s.Points = append(s.Points, p)
+		}
+	}
 	return s, nil
 }
 

@@ -16,6 +16,9 @@ import (
 	"github.com/accounting-portal/portal/web/templates"
 )
 
+// maxSpendRows is the most rows of daily spend a project page lists.
+const maxSpendRows = 500
+
 var (
 	jobTypes = []string{"oneshot", "longrun", "storage"}
 	jobSorts = []string{"started", "finished", "type", "subtype", "status", "cost", "reserved", "duration"}
@@ -59,11 +62,11 @@ func (h *Handler) handleBudgetProject(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	chart, note, err := h.balanceChart(ctx, d, tr)
+	spend, err := h.Budgets.BudgetDailySpend(ctx, d.ProjID, tr.From, tr.To)
 	if err != nil {
 		return err
 	}
-	spend, err := h.Budgets.BudgetDailySpend(ctx, d.ProjID, tr.From, tr.To)
+	chart, note, err := h.balanceChart(ctx, d, tr, spend)
 	if err != nil {
 		return err
 	}
@@ -105,7 +108,9 @@ func (h *Handler) handleBudgetProject(c echo.Context) error {
 	for _, j := range jobs {
 		v.Jobs = append(v.Jobs, jobRow(j))
 	}
-	v.Spend = spendRows(spend)
+	// The page's table shows the newest rows; the CSV twin streams them all.
+	v.SpendTotal = len(spend)
+	v.Spend = spendRows(spend[max(0, len(spend)-maxSpendRows):])
 	return render(c, http.StatusOK, templates.BudgetProject(v))
 }
 

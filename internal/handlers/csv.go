@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/labstack/echo/v4"
 )
@@ -30,20 +31,51 @@ func csvHref(c echo.Context) string {
 	return u.RequestURI()
 }
 
-// SafeCell neutralises a cell a spreadsheet would run as a formula: one
-// that begins with =, +, -, @, a tab or a carriage return gets a leading
-// apostrophe. Plain numbers (such as -3000.00) stay numbers.
+// SafeCell neutralises a cell a spreadsheet would run as a formula by
+// putting an apostrophe before it. That is any cell whose first
+// character is =, +, -, @ (or their full-width forms), a tab, a carriage
+// return, a line feed or another control character, and any cell that
+// starts with white space or control characters followed by one of those
+// signs. A line feed counts because the CSV writer ends lines, and so
+// also line feeds inside a cell, with CR LF: a cell "\n=…" reaches the
+// file as CR LF "=…". Plain numbers (-?digits[.digits][e±digits], such as
+// -3000.00) stay numbers; the portal writes its own numbers that way,
+// never with a leading "+".
 func SafeCell(s string) string {
 	if s == "" {
 		return s
 	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
-		if !isPlainNumber(s) {
+	switch c := s[0]; {
+	case c == '-':
+		if isPlainNumber(s) {
+			return s
+		}
+		return "'" + s
+	case c == '=' || c == '+' || c == '@' || c < 0x20 || c == 0x7f:
+		return "'" + s
+	case c == ' ' || c >= 0x80:
+		if formulaAfterSpace(s) {
 			return "'" + s
 		}
 	}
 	return s
+}
+
+// formulaAfterSpace reports whether s, after any leading white space and
+// control characters, starts with a formula sign (a spreadsheet may trim
+// the space). Only cells that start with a space or a non-ASCII rune get
+// here, so ordinary cells cost one byte comparison.
+func formulaAfterSpace(s string) bool {
+	for _, r := range s {
+		switch {
+		case unicode.IsSpace(r) || unicode.IsControl(r):
+			continue
+		case r == '=' || r == '+' || r == '-' || r == '@' || r == '＝' || r == '＋' || r == '－' || r == '＠':
+			return true
+		}
+		return false
+	}
+	return false
 }
 
 // isPlainNumber reports whether s is -?digits[.digits][e[+-]digits]. It

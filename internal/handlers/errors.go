@@ -92,10 +92,7 @@ func (h *Handler) handleError(err error, c echo.Context) {
 			v.Page.CSRF = s.CSRFToken
 		}
 	}
-	if c.Request().Method == http.MethodHead {
-		c.NoContent(status)
-		return
-	}
+	// HEAD renders too, so its headers are those of GET; the server drops the body.
 	if err := render(c, status, templates.ErrorPage(v)); err != nil {
 		h.Logger.Error("render error page", slog.Any("error", err))
 	}

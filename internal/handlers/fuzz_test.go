@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"bytes"
+	"encoding/csv"
 	"net/url"
 	"regexp"
 	"slices"
@@ -65,6 +67,9 @@ func FuzzParseTimeRange(f *testing.F) {
 		if tr.From.Location() != time.UTC || tr.To.Location() != time.UTC {
 			t.Fatalf("%q gave a range outside UTC", raw)
 		}
+		if tr.To.After(now.Truncate(24*time.Hour).AddDate(0, 0, 1)) || tr.From.Before(tr.To.AddDate(-MaxRangeYears, 0, 0)) {
+			t.Fatalf("%q gave %v..%v: past today or longer than %d years", raw, tr.From, tr.To, MaxRangeYears)
+		}
 		if tr.Preset != "custom" && !slices.ContainsFunc(timePresets, func(p struct {
 			Key, Label string
 			Span       time.Duration
@@ -88,7 +93,7 @@ func FuzzParseTimeRange(f *testing.F) {
 var plainNumberRE = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$`)
 
 func FuzzSafeCell(f *testing.F) {
-	for _, s := range []string{"", "=1+1", "+1", "-1", "-3000.00", "@SUM(A1)", "\t=1", "\r=1", "=HYPERLINK(\"http://x\")", "1e5", "-1e-5", "'=1", "plain", "-", "--1"} {
+	for _, s := range []string{"", "=1+1", "+1", "-1", "-3000.00", "@SUM(A1)", "\t=1", "\r=1", "=HYPERLINK(\"http://x\")", "1e5", "-1e-5", "'=1", "plain", "-", "--1", "\n=1", " =1", "\x00=1"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -102,8 +107,20 @@ func FuzzSafeCell(f *testing.F) {
 		if out == "" {
 			return
 		}
-		if strings.ContainsRune("=+-@\t\r", rune(out[0])) && !plainNumberRE.MatchString(out) {
+		if (strings.ContainsRune("=+-@", rune(out[0])) || out[0] < 0x20) && !plainNumberRE.MatchString(out) {
 			t.Fatalf("SafeCell(%q) = %q still starts a formula", s, out)
+		}
+		// What the file holds: the cell written as the downloads write it
+		// (CR LF line ends) starts with the guard or is a plain number.
+		var buf bytes.Buffer
+		w := csv.NewWriter(&buf)
+		w.UseCRLF = true
+		w.Write([]string{out})
+		w.Flush()
+		file := strings.TrimPrefix(buf.String(), `"`)
+		if !strings.HasPrefix(file, "'") && !plainNumberRE.MatchString(out) && file != "\r\n" &&
+			(strings.ContainsRune("=+-@", rune(file[0])) || file[0] < 0x20) {
+			t.Fatalf("SafeCell(%q) is written as %q", s, buf.String())
 		}
 		if utf8.ValidString(s) && !utf8.ValidString(out) {
 			t.Fatalf("SafeCell(%q) broke UTF-8", s)

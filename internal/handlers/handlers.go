@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -76,6 +77,10 @@ type Deps struct {
 	// ProjectsFile reports the projects file in use and its last refusal
 	// (nil: the data-sources page leaves it out).
 	ProjectsFile func() config.CatalogStatus
+
+	// AllowSelfApproval lets an admin approve a budget request they made
+	// themselves (PORTAL_FOUR_EYES=false). The zero value refuses it.
+	AllowSelfApproval bool
 }
 
 // Handler serves the portal's pages.
@@ -136,7 +141,9 @@ type Route struct {
 func (h *Handler) Routes() []Route { return h.routes }
 
 // add registers a route with its access check. Every route goes through
-// here, so none can be added without saying who may use it.
+// here, so none can be added without saying who may use it. A GET route
+// also answers HEAD the same way (the server drops the body), because
+// load balancers and monitors check with HEAD.
 func (h *Handler) add(e *echo.Echo, method, path string, fn echo.HandlerFunc, a Access, mw ...echo.MiddlewareFunc) {
 	switch a {
 	case Manager:
@@ -145,6 +152,9 @@ func (h *Handler) add(e *echo.Echo, method, path string, fn echo.HandlerFunc, a 
 		mw = append([]echo.MiddlewareFunc{auth.RequireAdmin}, mw...)
 	}
 	e.Add(method, path, fn, mw...)
+	if method == http.MethodGet {
+		e.Add(http.MethodHead, path, fn, mw...)
+	}
 	h.routes = append(h.routes, Route{Method: method, Path: path, Access: a})
 }
 

@@ -121,7 +121,15 @@ func pager(c echo.Context, p ListParams, total int64) templates.PagerView {
 type TimeRange struct {
 	Preset   string // a key of timePresets, or "custom"
 	From, To time.Time
+	// Note says how custom dates were clamped, if they were.
+	Note string
 }
+
+// MaxRangeYears is the longest custom range a page or CSV covers. Dates
+// beyond it, and after today, are clamped (and the page says so), so no
+// URL makes a request walk centuries of days; the charts then draw at
+// most templates.MaxChartPoints points per line whatever the range.
+const MaxRangeYears = 20
 
 // timePresets are the ranges offered as one-click links, in order.
 var timePresets = []struct {
@@ -155,7 +163,7 @@ func parseTimeRange(q url.Values, now time.Time, defPreset string) (TimeRange, e
 		if len(problems) > 0 {
 			return TimeRange{}, portal.Errorf(portal.EINVALID, "%s", strings.Join(problems, "; "))
 		}
-		return TimeRange{Preset: "custom", From: f, To: t.AddDate(0, 0, 1)}, nil
+		return clampRange(f, t.AddDate(0, 0, 1), now), nil
 	}
 	key := q.Get("range")
 	if key == "" {
@@ -173,11 +181,34 @@ func parseTimeRange(q url.Values, now time.Time, defPreset string) (TimeRange, e
 	return TimeRange{}, portal.Errorf(portal.EINVALID, "range: %q is not one of %s (or give from and to dates)", key, strings.Join(keys, ", "))
 }
 
+// clampRange bounds a custom range [from, to) of whole UTC days: it ends
+// today at the latest (there is no data from the future) and spans at
+// most MaxRangeYears, counted back from its end.
+func clampRange(from, to, now time.Time) TimeRange {
+	tr := TimeRange{Preset: "custom", From: from, To: to}
+	var notes []string
+	if end := now.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1); tr.To.After(end) {
+		tr.To = end
+		notes = append(notes, "ends today")
+	}
+	if tr.From.After(tr.To.AddDate(0, 0, -1)) {
+		tr.From = tr.To.AddDate(0, 0, -1)
+	}
+	if first := tr.To.AddDate(-MaxRangeYears, 0, 0); tr.From.Before(first) {
+		tr.From = first
+		notes = append(notes, fmt.Sprintf("covers at most %d years", MaxRangeYears))
+	}
+	if len(notes) > 0 {
+		tr.Note = "The range was shortened: it " + strings.Join(notes, " and ") + "."
+	}
+	return tr
+}
+
 // timeRangeView builds the range picker of a page.
 func timeRangeView(c echo.Context, tr TimeRange) templates.TimeRangeView {
 	u := c.Request().URL
 	v := templates.TimeRangeView{Preset: tr.Preset, From: tr.From.Format("2006-01-02"), To: tr.To.Add(-time.Nanosecond).Format("2006-01-02"),
-		Hidden: hiddenFields(u.Query(), "range", "from", "to", "page")}
+		Hidden: hiddenFields(u.Query(), "range", "from", "to", "page"), Note: tr.Note}
 	for _, p := range timePresets {
 		v.Presets = append(v.Presets, templates.PresetLink{Key: p.Key, Label: p.Label,
 			Href: withQuery(u, "range", p.Key, "from", "", "to", "", "page", "")})

@@ -128,9 +128,18 @@ func (h *Handler) overviewChart(c echo.Context, v *templates.MetricsOverviewView
 	if len(pts) > 0 {
 		unit = pts[0].UnitType
 	}
+	// Periods of a definition that is not summed (averages, counts) are
+	// averaged, not added up, if a long range is drawn in coarser buckets.
+	mean := false
+	for _, r := range rows {
+		if r.DefinitionID == key {
+			mean = cache.MetricAggregation(r.MetricType) == "mean"
+			break
+		}
+	}
 	chart := templates.BuildChart(templates.ChartSpec{
 		Title: names[key] + " per " + q.Granularity + ", by " + byLabel, Unit: unit, Series: topSeries(pts, maxSeries),
-		Bars: true, BarWidth: periodSpan(q.Granularity), From: q.From, To: q.To,
+		Bars: true, BarWidth: periodSpan(q.Granularity), From: q.From, To: q.To, Mean: mean,
 	})
 	v.Chart = &chart
 	return nil

@@ -97,7 +97,9 @@ func (h *Handler) requestsView(c echo.Context, f cache.BudgetRequestFilter, lp L
 		v.Headers = append(v.Headers, sortHeader(c, lp, col.label, col.key, col.num))
 	}
 	for _, r := range rows {
-		v.Rows = append(v.Rows, requestRow(r, h.nowUTC()))
+		row := requestRow(r, h.nowUTC())
+		row.ApproveBlocked = h.approvalBlocked(user(c), &r)
+		v.Rows = append(v.Rows, row)
 	}
 	return v, nil
 }

@@ -33,15 +33,31 @@ func (h *Handler) handleRequestCancel(c echo.Context) error {
 	return h.flashRedirect(c, "Request "+strconv.FormatInt(r.ID, 10)+" cancelled.", "/requests/"+strconv.FormatInt(r.ID, 10))
 }
 
+// selfApprovalRefused says why an admin's own request has no Approve button.
+const selfApprovalRefused = "You asked for this; another admin must approve it."
+
+// approvalBlocked returns why u may not approve r, or "" when they may:
+// unless PORTAL_FOUR_EYES is off, nobody approves a request they made.
+func (h *Handler) approvalBlocked(u *portal.User, r *cache.BudgetRequest) string {
+	if !h.AllowSelfApproval && r.RequestedBy == u.Subject {
+		return selfApprovalRefused
+	}
+	return ""
+}
+
 // handleRequestApprove approves a pending request: the OBI call is queued
 // in the same transaction, and a second approval is refused (409) with
-// who approved it first and when.
+// who approved it first and when. An admin's approval of their own
+// request is refused here (403), whatever the page offered.
 func (h *Handler) handleRequestApprove(c echo.Context) error {
 	r, err := h.visibleRequest(c)
 	if err != nil {
 		return err
 	}
 	u := user(c)
+	if why := h.approvalBlocked(u, r); why != "" {
+		return portal.Errorf(portal.EFORBIDDEN, "Request %d: %s", r.ID, why)
+	}
 	if _, err := h.Budgets.ApproveBudgetRequest(c.Request().Context(), r.ID, u.Subject, u.DisplayName()); err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/decimal"
 	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/web/templates"
 )
@@ -31,6 +32,9 @@ func (h *Handler) requestView(c echo.Context, r *cache.BudgetRequest) (templates
 		SettledBy: r.SettledByName, SettledAt: r.Settled, SettleReason: r.SettleReason, Trail: auditRows(trail),
 		CanCancel: r.State == cache.RequestPending && r.RequestedBy == u.Subject,
 		CanDecide: r.State == cache.RequestPending && u.Admin, CanReconcile: r.State == cache.RequestNeedsReconciliation && u.Admin}
+	if v.CanDecide {
+		v.Row.ApproveBlocked = h.approvalBlocked(u, r)
+	}
 	if r.ProjectKey != "" {
 		v.Project = orName(r.ProjName, r.ProjectKey) + " (" + r.ProjectKey + ")"
 	}
@@ -125,39 +129,69 @@ func deliveryText(it *cache.OutboxItem) string {
 	return "Outbox state: " + it.State + "."
 }
 
-// readingRows compares each account's balance before the first call and
+// reading is one account's balances around the OBI call, as numbers.
+type reading struct {
+	account                         string
+	before, after, observed, change decimal.Decimal
+	knownBefore, knownAfter         bool
+	matches                         bool
+}
+
+// readings compares each account's balance before the first call and
 // after the last with the change the request would make.
-func readingRows(r *cache.BudgetRequest) ([]templates.ReadingRow, time.Time, time.Time) {
+func readings(r *cache.BudgetRequest) ([]reading, time.Time, time.Time) {
 	d := r.Delivery
 	if d.Before == nil {
 		return nil, time.Time{}, time.Time{}
 	}
 	p := r.Payload()
-	var rows []templates.ReadingRow
+	var out []reading
 	for _, a := range p.Accounts() {
-		row := templates.ReadingRow{Account: accountName(r, a), Before: "—", After: "—", Observed: "—", Expected: signed(credits(p.Change(a)))}
+		rd := reading{account: accountName(r, a), change: p.Change(a)}
 		before, okB := d.Before.Find(a)
 		after, okA := d.After.Find(a)
 		if okB {
-			row.Before = credits(before.Balance)
+			rd.before, rd.knownBefore = before.Balance, true
 		}
 		if okA {
-			row.After = credits(after.Balance)
+			rd.after, rd.knownAfter = after.Balance, true
 		}
 		if okA && okB {
-			obs := after.Balance.Sub(before.Balance)
-			row.Observed, row.Matches = signed(credits(obs)), obs.Equal(p.Change(a))
+			rd.observed = after.Balance.Sub(before.Balance)
+			rd.matches = rd.observed.Equal(rd.change)
 		}
-		rows = append(rows, row)
+		out = append(out, rd)
 	}
 	var after time.Time
 	if d.After != nil {
 		after = d.After.At
 	}
-	return rows, d.Before.At, after
+	return out, d.Before.At, after
 }
 
-// signed puts a plus before positive amounts.
+// readingRows are the readings as the request page shows them: changes
+// with their sign, "—" for what was not read.
+func readingRows(r *cache.BudgetRequest) ([]templates.ReadingRow, time.Time, time.Time) {
+	rds, before, after := readings(r)
+	var rows []templates.ReadingRow
+	for _, rd := range rds {
+		row := templates.ReadingRow{Account: rd.account, Before: "—", After: "—", Observed: "—", Expected: signed(credits(rd.change)), Matches: rd.matches}
+		if rd.knownBefore {
+			row.Before = credits(rd.before)
+		}
+		if rd.knownAfter {
+			row.After = credits(rd.after)
+		}
+		if rd.knownBefore && rd.knownAfter {
+			row.Observed = signed(credits(rd.observed))
+		}
+		rows = append(rows, row)
+	}
+	return rows, before, after
+}
+
+// signed puts a plus before positive amounts (on pages only: a CSV
+// writes numbers plainly, see requestReadingsCSV).
 func signed(s string) string {
 	if s != "" && s[0] != '-' && s != "0.00" {
 		return "+" + s
@@ -166,27 +200,28 @@ func signed(s string) string {
 }
 
 // requestReadingsCSV is the CSV twin of a request page's readings table:
-// the balances read just before and just after the OBI call.
+// the balances read just before and just after the OBI call. Numbers are
+// written plainly, negative or not ("1.23", "-1.23"), so a spreadsheet
+// reads every one of them as a number; a value not read is an empty cell.
 func requestReadingsCSV(c echo.Context, r *cache.BudgetRequest) error {
-	rows, before, after := readingRows(r)
+	rds, before, after := readings(r)
 	w, err := streamCSV(c, "budget_request_"+strconv.FormatInt(r.ID, 10)+"_readings.csv", []string{"account", "before (credits)",
 		"after (credits)", "change_seen (credits)", "change_if_applied (credits)", "matches", "read_before_utc", "read_after_utc"})
 	if err != nil {
 		return err
 	}
-	for _, rr := range rows {
-		if err := w.row([]string{rr.Account, dash(rr.Before), dash(rr.After), dash(rr.Observed), rr.Expected,
-			strconv.FormatBool(rr.Matches), csvTime(before), csvTime(after)}); err != nil {
+	known := func(d decimal.Decimal, ok bool) string {
+		if !ok {
+			return ""
+		}
+		return credits(d)
+	}
+	for _, rd := range rds {
+		if err := w.row([]string{rd.account, known(rd.before, rd.knownBefore), known(rd.after, rd.knownAfter),
+			known(rd.observed, rd.knownBefore && rd.knownAfter), credits(rd.change),
+			strconv.FormatBool(rd.matches), csvTime(before), csvTime(after)}); err != nil {
 			return w.finish(err)
 		}
 	}
 	return w.finish(nil)
-}
-
-// dash turns the page's "—" for an unknown value into an empty cell.
-func dash(s string) string {
-	if s == "—" {
-		return ""
-	}
-	return s
 }

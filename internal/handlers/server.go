@@ -28,7 +28,12 @@ func (h *Handler) Echo() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = h.handleError
-	e.IPExtractor = echo.ExtractIPDirect()
+	// The client's address (request log, sign-in limits): the peer's, or
+	// behind a trusted proxy the one it forwarded (PORTAL_TRUSTED_PROXIES).
+	e.IPExtractor = func(r *http.Request) string {
+		a, _ := h.Auth.ClientAddr(r)
+		return a.String()
+	}
 	e.Use(
 		middleware.RecoverWithConfig(middleware.RecoverConfig{LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 			h.Logger.Error("panic", slog.Any("error", err), slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)), slog.String("stack", string(stack)))
@@ -49,13 +54,17 @@ func (h *Handler) Echo() *echo.Echo {
 		h.Auth.Sessions(),
 		auth.CSRF(),
 	)
-	e.GET("/static/*", echo.WrapHandler(static.Handler()))
-	e.GET("/favicon.ico", func(c echo.Context) error {
+	h.add(e, "GET", "/static/*", echo.WrapHandler(static.Handler()), Public)
+	h.add(e, "GET", "/favicon.ico", func(c echo.Context) error {
 		return c.Redirect(http.StatusMovedPermanently, static.URL("img/favicon.svg"))
-	})
-	h.routes = append(h.routes, Route{"GET", "/static/*", Public}, Route{"GET", "/favicon.ico", Public})
-	h.Auth.Register(e)
-	h.routes = append(h.routes, Route{"GET", "/auth/login", Public}, Route{"GET", "/auth/callback", Public}, Route{"POST", "/auth/logout", Member})
+	}, Public)
+	for _, r := range h.Auth.Routes() {
+		a := Public
+		if r.SignedIn {
+			a = Member
+		}
+		h.add(e, r.Method, r.Path, r.Handler, a)
+	}
 	h.registerCore(e)
 	h.registerBudgets(e)
 	h.registerMetrics(e)

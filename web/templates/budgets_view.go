@@ -88,9 +88,12 @@ type BudgetProjectView struct {
 	Range        TimeRangeView
 	BalanceChart ChartView
 	// BalanceNote explains what part of the chart is reconstructed.
-	BalanceNote  string
-	SpendChart   ChartView
-	Spend        []SpendRow
+	BalanceNote string
+	SpendChart  ChartView
+	Spend       []SpendRow
+	// SpendTotal is how many rows the range has; Spend holds the newest
+	// of them when there are more than a page shows.
+	SpendTotal   int
 	SpendCSV     string
 	BalancesHref string
 	BalancesCSV  string

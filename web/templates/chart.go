@@ -40,6 +40,13 @@ type ChartSpec struct {
 	Width, Height int
 	// From and To fix the x range; zero means the data's own range.
 	From, To time.Time
+	// Mean combines bars by their mean, not their sum, when a long range
+	// is drawn in coarser buckets (for values such as averages that do not
+	// add up over time). Lines are always combined by their mean.
+	Mean bool
+
+	// barEnd is where a bar starting at t ends, once bucketed.
+	barEnd func(t time.Time) time.Time
 }
 
 // ChartView is a chart's geometry.
@@ -55,6 +62,9 @@ type ChartView struct {
 	Legend        []ChartLegend
 	Empty         bool
 	Unit          string
+	// Bucket says what one point or bar stands for when the data had more
+	// points than MaxChartPoints and was drawn in coarser buckets.
+	Bucket string
 }
 
 // ChartTick is an axis tick: its position in pixels and its label.
@@ -96,7 +106,10 @@ const (
 	maxDots     = 120 // more points than this get no per-point tooltips
 )
 
-// BuildChart computes the geometry of a chart.
+// BuildChart computes the geometry of a chart. However many points the
+// spec has, the chart draws at most MaxChartPoints per series: longer
+// series are folded into coarser calendar buckets first (see bucketed),
+// and the chart says so.
 func BuildChart(s ChartSpec) ChartView {
 	if s.Width == 0 {
 		s.Width = 800
@@ -104,7 +117,9 @@ func BuildChart(s ChartSpec) ChartView {
 	if s.Height == 0 {
 		s.Height = 260
 	}
-	v := ChartView{Title: s.Title, Width: s.Width, Height: s.Height, Left: chartLeft, Top: chartTop, Unit: s.Unit,
+	var bucket string
+	s, bucket = bucketed(s)
+	v := ChartView{Title: s.Title, Width: s.Width, Height: s.Height, Left: chartLeft, Top: chartTop, Unit: s.Unit, Bucket: bucket,
 		PlotW: float64(s.Width) - chartLeft - chartRight, PlotH: float64(s.Height) - chartTop - chartBottom}
 	for i, se := range s.Series {
 		v.Legend = append(v.Legend, ChartLegend{Class: seriesClass(i), Name: se.Name})
@@ -122,17 +137,15 @@ func BuildChart(s ChartSpec) ChartView {
 		t1 = s.To
 	}
 	if s.Bars {
-		w := s.BarWidth
-		if w <= 0 {
-			w = 24 * time.Hour
-		}
-		t1 = t1.Add(w)
+		t1 = barEnd(s)(t1)
 	}
 	if !t1.After(t0) {
 		t1 = t0.Add(time.Hour)
 	}
 	yTicks, ymin, ymax := niceTicks(lo, hi, 5)
-	x := func(t time.Time) float64 { return v.Left + v.PlotW*float64(t.Sub(t0))/float64(t1.Sub(t0)) }
+	// Milliseconds, not time.Duration, which cannot span more than 292 years.
+	ms0, msSpan := float64(t0.UnixMilli()), float64(t1.UnixMilli()-t0.UnixMilli())
+	x := func(t time.Time) float64 { return v.Left + v.PlotW*(float64(t.UnixMilli())-ms0)/msSpan }
 	y := func(val float64) float64 { return v.Top + v.PlotH*(1-(val-ymin)/(ymax-ymin)) }
 	for _, tv := range yTicks {
 		v.YTicks = append(v.YTicks, ChartTick{Pos: round1(y(tv)), Label: formatTick(tv)})
@@ -141,7 +154,7 @@ func BuildChart(s ChartSpec) ChartView {
 		v.XTicks = append(v.XTicks, ChartTick{Pos: round1(x(tt.t)), Label: tt.label})
 	}
 	if s.Bars {
-		v.Bars = stackedBars(s, x, y)
+		v.Bars = stackedBars(s, x, y, v.Left, v.Left+v.PlotW)
 	} else {
 		for i, se := range s.Series {
 			v.Lines = append(v.Lines, line(se, i, s.Area && i == 0, x, y, y(math.Max(ymin, 0)), s.Unit))
@@ -149,7 +162,22 @@ func BuildChart(s ChartSpec) ChartView {
 	}
 	v.Desc = fmt.Sprintf("%d series from %s to %s; values from %s to %s %s.", len(s.Series),
 		t0.UTC().Format("2006-01-02"), t1.UTC().Format("2006-01-02"), formatTick(lo), formatTick(hi), s.Unit)
+	if bucket != "" {
+		v.Desc += " " + bucket
+	}
 	return v
+}
+
+// barEnd returns where a bar that starts at t ends.
+func barEnd(s ChartSpec) func(time.Time) time.Time {
+	if s.barEnd != nil {
+		return s.barEnd
+	}
+	w := s.BarWidth
+	if w <= 0 {
+		w = 24 * time.Hour
+	}
+	return func(t time.Time) time.Time { return t.Add(w) }
 }
 
 func seriesClass(i int) string { return "series-" + strconv.Itoa(i%6+1) }
@@ -213,11 +241,10 @@ func line(se TimeSeries, i int, area bool, x func(time.Time) float64, y func(flo
 	return l
 }
 
-func stackedBars(s ChartSpec, x func(time.Time) float64, y func(float64) float64) []ChartBar {
-	w := s.BarWidth
-	if w <= 0 {
-		w = 24 * time.Hour
-	}
+// stackedBars draws the bars, clipped to the plot between left and right
+// (a bucket may start before the chart's range).
+func stackedBars(s ChartSpec, x func(time.Time) float64, y func(float64) float64, left, right float64) []ChartBar {
+	end := barEnd(s)
 	var out []ChartBar
 	stack := map[time.Time]float64{}
 	for i, se := range s.Series {
@@ -228,7 +255,10 @@ func stackedBars(s ChartSpec, x func(time.Time) float64, y func(float64) float64
 			bottom := stack[p.T]
 			top := bottom + p.V
 			stack[p.T] = top
-			x0, x1 := x(p.T), x(p.T.Add(w))
+			x0, x1 := math.Max(x(p.T), left), math.Min(x(end(p.T)), right)
+			if x1 <= x0 {
+				continue
+			}
 			gap := math.Min(2, (x1-x0)*0.15)
 			out = append(out, ChartBar{Class: seriesClass(i), X: round1(x0 + gap/2), Y: round1(y(top)), W: round1(math.Max(x1-x0-gap, 0.5)),
 				H: round1(math.Max(y(bottom)-y(top), 0.5)), Title: fmt.Sprintf("%s %s: %s %s", se.Name, p.T.UTC().Format("2006-01-02"), formatValue(p.V), s.Unit)})
@@ -305,7 +335,15 @@ func timeTicks(t0, t1 time.Time, n int) []timeTick {
 			func(t time.Time) time.Time { return t.Truncate(time.Duration(k) * time.Hour) },
 			time.Duration(k) * time.Hour, "Jan 2 15:04"}
 	}
-	units := []unit{hour(1), hour(3), hour(6), hour(12), day(1), day(2), day(7), day(14), month(1), month(3), month(6), month(12)}
+	years := func(k int) unit {
+		return unit{func(t time.Time) time.Time { return t.AddDate(k, 0, 0) },
+			func(t time.Time) time.Time {
+				y := t.Year() - ((t.Year()%k)+k)%k
+				return time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC)
+			}, time.Duration(k) * 365 * 24 * time.Hour, "2006"}
+	}
+	units := []unit{hour(1), hour(3), hour(6), hour(12), day(1), day(2), day(7), day(14), month(1), month(3), month(6), month(12),
+		years(2), years(5), years(10), years(20), years(50), years(100), years(200), years(500), years(1000), years(2000)}
 	u := units[len(units)-1]
 	for _, c := range units {
 		if span/c.approx <= time.Duration(n) {

@@ -86,3 +86,71 @@ func TestTimeTicks_CalendarBoundaries(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildChart_BucketsLongSeries: a series longer than MaxChartPoints
+// is drawn in coarser buckets (lines by their mean, bars by their sum
+// unless Mean), and the chart says what a point stands for.
+func TestBuildChart_BucketsLongSeries(t *testing.T) {
+	var daily []TimePoint
+	for i := range 1000 {
+		daily = append(daily, TimePoint{day(i), float64(i % 7)})
+	}
+	line := BuildChart(ChartSpec{Series: []TimeSeries{{Name: "a", Points: daily}}})
+	if n := strings.Count(line.Lines[0].D, "L") + 1; n > MaxChartPoints || n < 100 {
+		t.Fatalf("a line of 1000 days has %d points", n)
+	}
+	if line.Bucket != "Too many points to draw one by one: Each point is the mean of one week." || !strings.Contains(line.Desc, line.Bucket) {
+		t.Fatalf("bucket %q, desc %q", line.Bucket, line.Desc)
+	}
+	bars := BuildChart(ChartSpec{Bars: true, Series: []TimeSeries{{Name: "a", Points: daily}}})
+	if len(bars.Bars) > MaxChartPoints || !strings.Contains(bars.Bucket, "Each bar adds up one week") {
+		t.Fatalf("%d bars, bucket %q", len(bars.Bars), bars.Bucket)
+	}
+	// A whole week of 0..6 adds up to 21 (2026-01-05 was a Monday).
+	if !strings.Contains(bars.Bars[1].Title, "2026-01-05: 21 ") {
+		t.Fatalf("second bar %+v", bars.Bars[1])
+	}
+	mean := BuildChart(ChartSpec{Bars: true, Mean: true, Series: []TimeSeries{{Name: "a", Points: daily}}})
+	if !strings.Contains(mean.Bars[1].Title, "2026-01-05: 3 ") || !strings.Contains(mean.Bucket, "mean of one week") {
+		t.Fatalf("mean bar %+v, %q", mean.Bars[1], mean.Bucket)
+	}
+	// Short series are drawn as they are.
+	if short := BuildChart(ChartSpec{Series: []TimeSeries{{Name: "a", Points: daily[:MaxChartPoints]}}}); short.Bucket != "" ||
+		strings.Count(short.Lines[0].D, "L")+1 != MaxChartPoints {
+		t.Fatalf("a short series was bucketed: %q", short.Bucket)
+	}
+}
+
+// TestBuildChart_ExtremeRangeIsBounded draws a point per day from year 1
+// to year 9999 and a bar per hour over a year: the drawing stays small.
+func TestBuildChart_ExtremeRangeIsBounded(t *testing.T) {
+	from, to := time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+	var pts []TimePoint
+	for d := from; d.Before(to); d = d.AddDate(0, 0, 7) {
+		pts = append(pts, TimePoint{d, 1})
+	}
+	v := BuildChart(ChartSpec{Area: true, From: from, To: to, Series: []TimeSeries{{Name: "a", Points: pts}}})
+	if n := strings.Count(v.Lines[0].D, "L") + 1; n > MaxChartPoints {
+		t.Fatalf("%d points", n)
+	}
+	if !strings.Contains(v.Bucket, "mean of 50 years") || len(v.XTicks) == 0 || len(v.XTicks) > 24 {
+		t.Fatalf("bucket %q, %d ticks", v.Bucket, len(v.XTicks))
+	}
+	var hourly []TimePoint
+	for h := range 365 * 24 {
+		hourly = append(hourly, TimePoint{day(0).Add(time.Duration(h) * time.Hour), 1})
+	}
+	b := BuildChart(ChartSpec{Bars: true, BarWidth: time.Hour, Series: []TimeSeries{{Name: "a", Points: hourly}, {Name: "b", Points: hourly}}})
+	if len(b.Bars) > 2*MaxChartPoints || !strings.Contains(b.Bucket, "one day") {
+		t.Fatalf("%d bars, %q", len(b.Bars), b.Bucket)
+	}
+	for _, bar := range b.Bars {
+		if bar.X < b.Left || bar.X+bar.W > b.Left+b.PlotW+0.1 {
+			t.Fatalf("bar outside the plot: %+v", bar)
+		}
+	}
+	var buf bytes.Buffer
+	if err := Chart(v).Render(context.Background(), &buf); err != nil || buf.Len() > 64<<10 || !strings.Contains(buf.String(), `data-testid="chart-bucket"`) {
+		t.Fatalf("rendered %d bytes (%v)", buf.Len(), err)
+	}
+}

@@ -63,6 +63,9 @@ type RequestRow struct {
 	// Exceeds warns that the cached balance that pays for it is smaller.
 	Exceeds string
 	Pending bool
+	// ApproveBlocked says why the viewer may not approve it (their own
+	// request); the Approve button is left out.
+	ApproveBlocked string
 }
 
 // RequestView is one request's page.

@@ -1,0 +1,165 @@
+package app_test
+
+import (
+	"database/sql"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/accounting-portal/portal/internal/app/apptest"
+)
+
+// signInRows counts the rows anonymous sign-in traffic could leave in the
+// database: pending sign-ins and recorded failures.
+func signInRows(t *testing.T, p *apptest.Portal) int {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+p.App.Config.DBPath+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT (SELECT COUNT(*) FROM pending_logins) + (SELECT COUNT(*) FROM login_failures)`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// from sends a request as if a proxy forwarded it for client.
+func from(client string) http.Header { return http.Header{"X-Forwarded-For": {client}} }
+
+// startAttempt starts a sign-in as b (through a proxy for client, if
+// given) and returns the attempt's state.
+func startAttempt(t *testing.T, b *apptest.Browser, header http.Header) string {
+	t.Helper()
+	r := b.Do("GET", "/auth/login", nil, "", header)
+	if r.Status != http.StatusFound {
+		t.Fatalf("/auth/login: %d %s", r.Status, r.Body)
+	}
+	u, err := url.Parse(r.Header.Get("Location"))
+	if err != nil || u.Query().Get("state") == "" {
+		t.Fatalf("sign-in went to %q", r.Header.Get("Location"))
+	}
+	return u.Query().Get("state")
+}
+
+// failAttempt comes back from the provider with a refusal for the attempt.
+func failAttempt(t *testing.T, b *apptest.Browser, state string, header http.Header) {
+	t.Helper()
+	r := b.Do("GET", "/auth/callback?error=access_denied&state="+url.QueryEscape(state), nil, "", header)
+	if r.Status != http.StatusUnauthorized || !strings.Contains(r.Body, "refused the sign-in") {
+		t.Fatalf("refused attempt: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestSecurity_AnonymousTrafficLocksNobodyOut: one anonymous client sends
+// hundreds of sign-in starts and forged callbacks. Nothing is written to
+// the database, and a person signing in from the same address (as
+// everyone does behind a proxy the portal was not told about) signs in.
+func TestSecurity_AnonymousTrafficLocksNobodyOut(t *testing.T) {
+	p := apptest.Start(t, apptest.Options{Upstreams: []string{}, RealLoginSlowdown: true})
+	attacker := p.Anonymous(t)
+	start := time.Now()
+	for i := 0; i < 300; i++ {
+		if r := attacker.Get("/auth/login"); r.Status != http.StatusFound {
+			t.Fatalf("sign-in start %d: %d", i, r.Status)
+		}
+	}
+	for i := 0; i < 50; i++ {
+		if r := attacker.Get("/auth/callback?state=forged&code=x"); r.Status != http.StatusUnauthorized {
+			t.Fatalf("forged callback %d: %d", i, r.Status)
+		}
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("the anonymous requests took %v: they were slowed down", d)
+	}
+	if n := signInRows(t, p); n != 0 {
+		t.Errorf("anonymous sign-in traffic left %d rows in the database", n)
+	}
+	start = time.Now()
+	if home := p.Login(t, "manager").Get("/"); home.Status != http.StatusOK {
+		t.Fatalf("the manager's home page after the forged traffic: %d", home.Status)
+	}
+	if d := time.Since(start); d > 900*time.Millisecond {
+		t.Errorf("the legitimate sign-in was slowed down (%v)", d)
+	}
+}
+
+// TestSecurity_FailedSignInsAreSlowedThenRefusedPerClient counts failed
+// sign-in attempts (started here, refused at the provider) per client
+// address: after five the next start waits, after twenty the address is
+// refused for 15 minutes. Behind a trusted proxy the address is the one
+// the proxy forwarded (the rightmost that is not a proxy), so another
+// person behind the same proxy is not affected, and a client cannot hide
+// behind addresses it writes into X-Forwarded-For itself.
+func TestSecurity_FailedSignInsAreSlowedThenRefusedPerClient(t *testing.T) {
+	p := apptest.Start(t, apptest.Options{Upstreams: []string{}, RealLoginSlowdown: true,
+		Env: map[string]string{"PORTAL_TRUSTED_PROXIES": "127.0.0.0/8, ::1"}})
+	a, hdr := p.Anonymous(t), from("198.51.100.7")
+	// Twenty attempts started before any failed, so no start waits.
+	var states []string
+	for i := 0; i < 20; i++ {
+		states = append(states, startAttempt(t, a, hdr))
+	}
+	for _, s := range states[:5] {
+		failAttempt(t, a, s, hdr)
+	}
+	start := time.Now()
+	startAttempt(t, a, hdr)
+	if d := time.Since(start); d < time.Second {
+		t.Fatalf("a sign-in after five failures took %v, want a wait of at least 1 s", d)
+	}
+	// A failed attempt counts once: its state cookie is gone.
+	if r := a.Do("GET", "/auth/callback?error=access_denied&state="+url.QueryEscape(states[0]), nil, "", hdr); r.Status != http.StatusUnauthorized ||
+		!strings.Contains(r.Body, "not started here") {
+		t.Fatalf("a second callback of a failed attempt: %d %s", r.Status, r.Body)
+	}
+	for _, s := range states[5:] {
+		failAttempt(t, a, s, hdr)
+	}
+	for _, h := range []http.Header{hdr, from("203.0.113.9, 198.51.100.7")} {
+		r := a.Do("GET", "/auth/login", nil, "", h)
+		if r.Status != http.StatusTooManyRequests || !strings.Contains(r.Body, "wait 15 minutes") {
+			t.Errorf("sign-in from %s after twenty failures: %d", h.Get("X-Forwarded-For"), r.Status)
+		}
+	}
+	// Another person behind the same proxy signs in at once.
+	b := p.Anonymous(t)
+	start = time.Now()
+	r := b.Do("GET", "/auth/login?return_to=%2F", nil, "", from("198.51.100.8"))
+	form := b.GetURL(r.Header.Get("Location"))
+	cb := b.SubmitProviderForm(r.Header.Get("Location"), form.Body, "viewer")
+	if r := b.Do("GET", strings.TrimPrefix(cb.Header.Get("Location"), p.URL), nil, "", from("198.51.100.8")); r.Status != http.StatusSeeOther {
+		t.Fatalf("the other person's sign-in: %d %s", r.Status, r.Body)
+	}
+	if d := time.Since(start); d > 900*time.Millisecond {
+		t.Errorf("the other person's sign-in was slowed down (%v)", d)
+	}
+	if home := b.Get("/"); home.Status != http.StatusOK {
+		t.Fatalf("the other person's home page: %d", home.Status)
+	}
+	// Pages other than sign-in are not affected.
+	if r := a.Do("GET", "/healthz", nil, "", hdr); r.Status != http.StatusOK {
+		t.Errorf("healthz: %d", r.Status)
+	}
+}
+
+// TestSecurity_ForwardedForIgnoredFromUntrustedPeers: without
+// PORTAL_TRUSTED_PROXIES, X-Forwarded-For is the client's own claim and
+// changes nothing: failures from one peer count together whatever it
+// claims to forward.
+func TestSecurity_ForwardedForIgnoredFromUntrustedPeers(t *testing.T) {
+	p := apptest.Start(t, apptest.Options{Upstreams: []string{}})
+	a := p.Anonymous(t)
+	for i := 0; i < 20; i++ {
+		h := from("192.0.2." + string(rune('1'+i%9)))
+		failAttempt(t, a, startAttempt(t, a, h), h)
+	}
+	if r := a.Do("GET", "/auth/login", nil, "", from("192.0.2.200")); r.Status != http.StatusTooManyRequests {
+		t.Errorf("a twenty-first sign-in claiming another address: %d, want 429", r.Status)
+	}
+}
