@@ -336,7 +336,7 @@ func TestBudgetRequest_UnknownOutcomeNeedsReconciliation(t *testing.T) {
 	}
 	waitState(t, p, id, cache.RequestApplied)
 	item, _ := p.App.DB.OutboxItemByID(context.Background(), got.OutboxID)
-	if item.State != cache.OutboxDelivered {
+	if item.State != portal.OutboxDelivered {
 		t.Errorf("outbox item %s after reconciling", item.State)
 	}
 	if !labBalance(t, p, ns.VlabID).Equal(before.Add(decimal.MustParse("300"))) {

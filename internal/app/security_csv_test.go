@@ -132,7 +132,7 @@ func TestSecurity_EveryCSVTwinHoldsSafeCells(t *testing.T) {
 		status = append(status, cache.AMIEStatusDay{Day: day, Resource: pl.Raw, Loaded: 1, Failed: 1, TotalCharge: "1"})
 		failed = append(failed, cache.AMIEFailedRecord{FailedID: int64(900000 + i), UsageType: "Compute", Error: pl.Raw, Resource: pl.Raw,
 			LocalProjectID: pl.Raw, LocalRecordID: pl.Raw, Username: pl.Raw, Charge: "1", LocalReference: pl.Raw, Problems: pl.Raw, Raw: "{}"})
-		if _, err := p.App.DB.Enqueue(ctx, cache.OutboxItem{Kind: "probe.xss", Upstream: portal.UpstreamArgo,
+		if _, err := p.App.DB.Enqueue(ctx, portal.OutboxItem{Kind: "probe.xss", Upstream: portal.UpstreamArgo,
 			Ref: fmt.Sprintf("probe:%d", i), Summary: pl.Raw, Payload: "{}", MaxAttempts: 1, CreatedBy: pl.Raw}); err != nil {
 			t.Fatal(err)
 		}

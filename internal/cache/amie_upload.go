@@ -12,9 +12,6 @@ import (
 	"github.com/accounting-portal/portal/internal/portal"
 )
 
-// OutboxKindAMIEUsage is the outbox kind of one request of a usage upload.
-const OutboxKindAMIEUsage = "amie.usage"
-
 // States of a usage upload, derived from the states of its requests.
 const (
 	UploadQueued    = "queued"    // nothing sent yet
@@ -147,7 +144,7 @@ func (w *UploadWriter) Add(chunk UsageChunk, recs []UsageRecord) error {
 	if err != nil {
 		return err
 	}
-	oid, err := w.db.enqueue(w.ctx, w.tx, OutboxItem{Kind: OutboxKindAMIEUsage, Upstream: portal.UpstreamAMIE,
+	oid, err := w.db.enqueue(w.ctx, w.tx, portal.OutboxItem{Kind: portal.KindAMIEUsage, Upstream: portal.UpstreamAMIE,
 		Ref: usageUploadSubject(w.upload.ID), Payload: string(payload), CreatedBy: w.upload.CreatedBy,
 		Summary: fmt.Sprintf("AMIE usage upload %d: %s records %d–%d", w.upload.ID, w.upload.UsageType, chunk.First+1, chunk.First+chunk.Count)})
 	if err != nil {
@@ -187,7 +184,7 @@ func (db *DB) CreateUsageUpload(ctx context.Context, u UsageUpload, fill func(w 
 		if _, err := tx.ExecContext(ctx, `UPDATE usage_uploads SET chunks = ? WHERE id = ?`, w.chunks, u.ID); err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, AuditEntry{Actor: u.CreatedBy, ActorName: u.CreatedByName, Subject: usageUploadSubject(u.ID), To: UploadQueued,
+		return db.audit(ctx, tx, portal.AuditEntry{Actor: u.CreatedBy, ActorName: u.CreatedByName, Subject: usageUploadSubject(u.ID), To: UploadQueued,
 			Reason: fmt.Sprintf("%s records uploaded from %s: %d records in %d requests", u.UsageType, u.Filename, u.Records, w.chunks)})
 	})
 	if err != nil {

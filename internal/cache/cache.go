@@ -34,6 +34,8 @@ type DB struct {
 	w    *sql.DB // the one writer connection
 	r    *sql.DB // readers
 	path string
+	// settlers are the outbox kinds' settlers (SetSettlers).
+	settlers map[string]Settler
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }

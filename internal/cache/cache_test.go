@@ -20,8 +20,21 @@ func MustOpen(tb testing.TB) (*DB, *time.Time) {
 	}
 	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 	db.Now = func() time.Time { return now }
+	db.SetSettlers(settlers(db))
 	tb.Cleanup(func() { db.Close() })
 	return db, &now
+}
+
+// settlers are the settlers the outbox table (internal/outbox/kinds.go)
+// gives the database at start.
+func settlers(db *DB) map[string]Settler {
+	return map[string]Settler{
+		portal.KindOBIBudget:       db.SettleBudgetRequest,
+		portal.KindARGOMetric:      db.SettleMetricPush,
+		portal.KindAMIEUsage:       db.SettleUsageChunk,
+		portal.KindAMIEClear:       db.SettleUsageClear,
+		portal.KindVergeOSGenerate: db.SettleGenerateRequest,
+	}
 }
 
 func TestOpen_FreshAndExisting(t *testing.T) {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/accounting-portal/portal/internal/portal"
 )
 
 // A request keeps the balances read before its first attempt: a retry
@@ -24,7 +26,7 @@ func TestBudgetRequest_KeepsFirstReadingAcrossAttempts(t *testing.T) {
 		t.Fatalf("first claim %+v %v", it, err)
 	}
 	// Attempt 1: OBI refused it unread (429): no effect, sent again.
-	if _, err := db.SettleOutbox(ctx, it.ID, []string{OutboxSending}, OutboxOutcome{State: OutboxQueued, Error: "OBI answered 429",
+	if _, err := db.SettleOutbox(ctx, it.ID, []string{portal.OutboxSending}, portal.OutboxOutcome{State: portal.OutboxQueued, Error: "OBI answered 429",
 		Result: delivery("100.00", "100.00"), NextAttempt: *now}); err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +41,7 @@ func TestBudgetRequest_KeepsFirstReadingAcrossAttempts(t *testing.T) {
 	}
 	// Attempt 2 read other balances (a job was charged meanwhile) and got
 	// no answer: the request compares the first reading with the last.
-	if _, err := db.SettleOutbox(ctx, it.ID, []string{OutboxSending}, OutboxOutcome{State: OutboxUncertain, Error: "OBI answered 502",
+	if _, err := db.SettleOutbox(ctx, it.ID, []string{portal.OutboxSending}, portal.OutboxOutcome{State: portal.OutboxUncertain, Error: "OBI answered 502",
 		Result: delivery("95.00", "85.00")}); err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +56,7 @@ func TestBudgetRequest_KeepsFirstReadingAcrossAttempts(t *testing.T) {
 	}
 	attempts, _ := db.OutboxAttempts(ctx, it.ID)
 	if len(attempts) != 2 || attempts[0].Result != delivery("100.00", "100.00") || attempts[1].Result != delivery("95.00", "85.00") ||
-		attempts[0].Outcome != OutboxQueued || attempts[1].Outcome != OutboxUncertain {
+		attempts[0].Outcome != portal.OutboxQueued || attempts[1].Outcome != portal.OutboxUncertain {
 		t.Fatalf("attempts %+v", attempts)
 	}
 	// An admin's decision carries no readings and keeps them.

@@ -25,9 +25,6 @@ import (
 // update from pending: of two approvals racing, one queues the call and
 // the other is told who was first.
 
-// KindOBIBudget is the outbox kind of budget requests.
-const KindOBIBudget = "obi.budget"
-
 // Budget request kinds.
 const (
 	BudgetTopUp   = "top-up"
@@ -199,7 +196,7 @@ func (db *DB) CreateBudgetRequest(ctx context.Context, n NewBudgetRequest) (int6
 		if err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, AuditEntry{Actor: n.Actor, ActorName: n.ActorName, Subject: requestSubject(id), To: RequestPending,
+		return db.audit(ctx, tx, portal.AuditEntry{Actor: n.Actor, ActorName: n.ActorName, Subject: requestSubject(id), To: RequestPending,
 			Reason: n.Justification})
 	})
 	if err != nil {

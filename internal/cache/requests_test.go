@@ -51,7 +51,7 @@ func TestBudgetRequest_ApproveQueuesOnce_SecondApprovalSaysWhoWasFirst(t *testin
 		t.Fatalf("approve: %+v %v", r, err)
 	}
 	items, _ := db.OutboxByRef(ctx, BudgetRequestRef(id))
-	if len(items) != 1 || items[0].Kind != KindOBIBudget || items[0].State != OutboxQueued {
+	if len(items) != 1 || items[0].Kind != portal.KindOBIBudget || items[0].State != portal.OutboxQueued {
 		t.Fatalf("outbox: %+v", items)
 	}
 	var p BudgetPayload
@@ -162,7 +162,7 @@ func TestBudgetRequest_FollowsItsOutboxItem(t *testing.T) {
 	db, _ := MustOpen(t)
 	withBudgetCatalog(t, db)
 	ctx := context.Background()
-	approve := func() (*BudgetRequest, *OutboxItem) {
+	approve := func() (*BudgetRequest, *portal.OutboxItem) {
 		id := newAssign(t, db, "10")
 		r, err := db.ApproveBudgetRequest(ctx, id, "demo-admin", "Ada Admin")
 		if err != nil {
@@ -176,7 +176,7 @@ func TestBudgetRequest_FollowsItsOutboxItem(t *testing.T) {
 	}
 	// Delivered: applied, with the readings.
 	r, it := approve()
-	if _, err := db.SettleOutbox(ctx, it.ID, []string{OutboxSending}, OutboxOutcome{State: OutboxDelivered, Result: delivery("100.00", "90.00")}); err != nil {
+	if _, err := db.SettleOutbox(ctx, it.ID, []string{portal.OutboxSending}, portal.OutboxOutcome{State: portal.OutboxDelivered, Result: delivery("100.00", "90.00")}); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := db.BudgetRequestByID(ctx, r.ID)
@@ -186,19 +186,19 @@ func TestBudgetRequest_FollowsItsOutboxItem(t *testing.T) {
 	// Refused upstream: failed with the upstream's reason.
 	r, it = approve()
 	msg := "OBI answered 400: Insufficient funds in the virtual-lab account"
-	db.SettleOutbox(ctx, it.ID, []string{OutboxSending}, OutboxOutcome{State: OutboxFailed, Error: msg, Result: delivery("5.00", "")})
+	db.SettleOutbox(ctx, it.ID, []string{portal.OutboxSending}, portal.OutboxOutcome{State: portal.OutboxFailed, Error: msg, Result: delivery("5.00", "")})
 	if got, _ := db.BudgetRequestByID(ctx, r.ID); got.State != RequestFailed || got.UpstreamError != msg {
 		t.Fatalf("after refusal: %+v", got)
 	}
 	// Retried (no effect): still approved.
 	r, it = approve()
-	db.SettleOutbox(ctx, it.ID, []string{OutboxSending}, OutboxOutcome{State: OutboxQueued, Error: "OBI could not be reached"})
+	db.SettleOutbox(ctx, it.ID, []string{portal.OutboxSending}, portal.OutboxOutcome{State: portal.OutboxQueued, Error: "OBI could not be reached"})
 	if got, _ := db.BudgetRequestByID(ctx, r.ID); got.State != RequestApproved {
 		t.Fatalf("after a retry: %s", got.State)
 	}
 	// Unknown outcome: needs reconciliation, then an admin settles it.
 	db.ClaimOutbox(ctx)
-	db.SettleOutbox(ctx, it.ID, []string{OutboxSending}, OutboxOutcome{State: OutboxUncertain, Error: "OBI did not answer in time", Result: delivery("100.00", "90.00")})
+	db.SettleOutbox(ctx, it.ID, []string{portal.OutboxSending}, portal.OutboxOutcome{State: portal.OutboxUncertain, Error: "OBI did not answer in time", Result: delivery("100.00", "90.00")})
 	got, _ = db.BudgetRequestByID(ctx, r.ID)
 	if got.State != RequestNeedsReconciliation || got.Delivery.After.Accounts[0].Balance.String() != "90.00" {
 		t.Fatalf("after an unanswered call: %+v", got)
@@ -212,7 +212,7 @@ func TestBudgetRequest_FollowsItsOutboxItem(t *testing.T) {
 	got, _ = db.BudgetRequestByID(ctx, r.ID)
 	item, _ := db.OutboxItemByID(ctx, it.ID)
 	if got.State != RequestApplied || got.SettledByName != "Ada Admin" || got.SettleReason != "the lab balance dropped by exactly 10" ||
-		item.State != OutboxDelivered || got.Delivery.After == nil {
+		item.State != portal.OutboxDelivered || got.Delivery.After == nil {
 		t.Fatalf("after reconciling: request %+v, outbox %s", got, item.State)
 	}
 	if err := db.ReconcileBudgetRequest(ctx, r.ID, false, "demo-admin", "Ada Admin", "again"); portal.ErrorCode(err) != portal.ECONFLICT {
@@ -262,7 +262,7 @@ func TestBudgetRequest_SentAgainAfterFailingCanStillApply(t *testing.T) {
 	id := newAssign(t, db, "10")
 	r, _ := db.ApproveBudgetRequest(ctx, id, "demo-admin", "Ada Admin")
 	db.ClaimOutbox(ctx)
-	db.SettleOutbox(ctx, r.OutboxID, []string{OutboxSending}, OutboxOutcome{State: OutboxDead, Error: "gave up after 8 attempts: OBI could not be reached"})
+	db.SettleOutbox(ctx, r.OutboxID, []string{portal.OutboxSending}, portal.OutboxOutcome{State: portal.OutboxDead, Error: "gave up after 8 attempts: OBI could not be reached"})
 	if got, _ := db.BudgetRequestByID(ctx, id); got.State != RequestFailed || !strings.Contains(got.UpstreamError, "gave up") {
 		t.Fatalf("after giving up: %+v", got)
 	}
@@ -275,7 +275,7 @@ func TestBudgetRequest_SentAgainAfterFailingCanStillApply(t *testing.T) {
 		t.Fatalf("after sending again: %s", got.State)
 	}
 	db.ClaimOutbox(ctx)
-	if _, err := db.SettleOutbox(ctx, r.OutboxID, []string{OutboxSending}, OutboxOutcome{State: OutboxDelivered, Result: delivery("1.00", "0.00")}); err != nil {
+	if _, err := db.SettleOutbox(ctx, r.OutboxID, []string{portal.OutboxSending}, portal.OutboxOutcome{State: portal.OutboxDelivered, Result: delivery("1.00", "0.00")}); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := db.BudgetRequestByID(ctx, id); got.State != RequestApplied {

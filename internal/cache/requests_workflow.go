@@ -11,8 +11,6 @@ import (
 	"github.com/accounting-portal/portal/internal/portal"
 )
 
-func init() { registerSettler(KindOBIBudget, settleBudgetRequest) }
-
 // Summary describes the request in one line, e.g. "Assign 500.00 credits
 // from Cortex Lab to Neural Circuit Simulation".
 func (r *BudgetRequest) Summary() string {
@@ -79,7 +77,7 @@ func (db *DB) ApproveBudgetRequest(ctx context.Context, id int64, actor, actorNa
 		if err != nil {
 			return err
 		}
-		oid, err := db.enqueue(ctx, tx, OutboxItem{Kind: KindOBIBudget, Upstream: portal.UpstreamOBI, Ref: requestSubject(id),
+		oid, err := db.enqueue(ctx, tx, portal.OutboxItem{Kind: portal.KindOBIBudget, Upstream: portal.UpstreamOBI, Ref: requestSubject(id),
 			Summary: r.Summary(), Payload: string(payload), CreatedBy: actor})
 		if err != nil {
 			return err
@@ -88,7 +86,7 @@ func (db *DB) ApproveBudgetRequest(ctx context.Context, id int64, actor, actorNa
 			return err
 		}
 		r.OutboxID = oid
-		return db.audit(ctx, tx, AuditEntry{Actor: actor, ActorName: actorName, Subject: requestSubject(id), From: RequestPending,
+		return db.audit(ctx, tx, portal.AuditEntry{Actor: actor, ActorName: actorName, Subject: requestSubject(id), From: RequestPending,
 			To: RequestApproved, Reason: "queued for OBI as outbox item " + fmt.Sprint(oid)})
 	})
 	if err != nil {
@@ -127,7 +125,7 @@ func (db *DB) DenyBudgetRequest(ctx context.Context, id int64, actor, actorName,
 			}
 			return decidedConflict(r, "denied")
 		}
-		return db.audit(ctx, tx, AuditEntry{Actor: actor, ActorName: actorName, Subject: requestSubject(id), From: RequestPending,
+		return db.audit(ctx, tx, portal.AuditEntry{Actor: actor, ActorName: actorName, Subject: requestSubject(id), From: RequestPending,
 			To: RequestDenied, Reason: reason})
 	})
 	return wrapRequestErr("deny", err)
@@ -152,7 +150,7 @@ func (db *DB) CancelBudgetRequest(ctx context.Context, id int64, actor, actorNam
 			}
 			return decidedConflict(r, "cancelled")
 		}
-		return db.audit(ctx, tx, AuditEntry{Actor: actor, ActorName: actorName, Subject: requestSubject(id), From: RequestPending,
+		return db.audit(ctx, tx, portal.AuditEntry{Actor: actor, ActorName: actorName, Subject: requestSubject(id), From: RequestPending,
 			To: RequestCancelled, Reason: "cancelled by the requester"})
 	})
 	return wrapRequestErr("cancel", err)
@@ -161,7 +159,7 @@ func (db *DB) CancelBudgetRequest(ctx context.Context, id int64, actor, actorNam
 // ReconcileBudgetRequest records an admin's finding on a request whose
 // OBI call had an unknown outcome: it was applied, or it was not (failed).
 // It settles the outbox item from uncertain, and the request with it, in
-// one transaction (see settleBudgetRequest).
+// one transaction (see SettleBudgetRequest).
 func (db *DB) ReconcileBudgetRequest(ctx context.Context, id int64, applied bool, actor, actorName, reason string) error {
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
@@ -174,11 +172,11 @@ func (db *DB) ReconcileBudgetRequest(ctx context.Context, id int64, applied bool
 	if r.State != RequestNeedsReconciliation || r.OutboxID == 0 {
 		return portal.Errorf(portal.ECONFLICT, "Request %d is %s: only a request that needs reconciliation can be settled.", id, r.State)
 	}
-	o := OutboxOutcome{State: OutboxDelivered, Actor: actor, ActorName: actorName, Reason: reason}
+	o := portal.OutboxOutcome{State: portal.OutboxDelivered, Actor: actor, ActorName: actorName, Reason: reason}
 	if !applied {
-		o.State, o.Error = OutboxFailed, "not applied, found by "+actorName+": "+reason
+		o.State, o.Error = portal.OutboxFailed, "not applied, found by "+actorName+": "+reason
 	}
-	if _, err := db.SettleOutbox(ctx, r.OutboxID, []string{OutboxUncertain}, o); err != nil {
+	if _, err := db.SettleOutbox(ctx, r.OutboxID, []string{portal.OutboxUncertain}, o); err != nil {
 		if portal.ErrorCode(err) == portal.ECONFLICT {
 			return portal.Errorf(portal.ECONFLICT, "Request %d was settled by someone else meanwhile; reload to see its state.", id)
 		}
@@ -187,13 +185,13 @@ func (db *DB) ReconcileBudgetRequest(ctx context.Context, id int64, applied bool
 	return nil
 }
 
-// settleBudgetRequest moves a request with its outbox item, inside the
+// SettleBudgetRequest moves a request with its outbox item, inside the
 // transaction that records the item's new state: delivered is applied;
 // failed and dead (refused, or never reached) are failed; uncertain needs
 // reconciliation. A retry (queued) leaves the request's state as it is.
 // Every attempt's balance readings are merged into the request's
 // (mergeDelivery): the reading before the first attempt is kept.
-func settleBudgetRequest(ctx context.Context, db *DB, tx *sql.Tx, it OutboxItem, o OutboxOutcome) error {
+func (db *DB) SettleBudgetRequest(ctx context.Context, tx *sql.Tx, it portal.OutboxItem, o portal.OutboxOutcome) error {
 	var id int64
 	var from, stored string
 	err := tx.QueryRowContext(ctx, `SELECT id, state, delivery FROM budget_requests WHERE outbox_id = ?`, it.ID).Scan(&id, &from, &stored)
@@ -207,9 +205,9 @@ func settleBudgetRequest(ctx context.Context, db *DB, tx *sql.Tx, it OutboxItem,
 	if err != nil {
 		return fmt.Errorf("cache: budget request %d: %w", id, err)
 	}
-	to := map[string]string{OutboxDelivered: RequestApplied, OutboxFailed: RequestFailed, OutboxDead: RequestFailed,
-		OutboxUncertain: RequestNeedsReconciliation}[o.State]
-	if o.State == OutboxQueued && from == RequestFailed {
+	to := map[string]string{portal.OutboxDelivered: RequestApplied, portal.OutboxFailed: RequestFailed, portal.OutboxDead: RequestFailed,
+		portal.OutboxUncertain: RequestNeedsReconciliation}[o.State]
+	if o.State == portal.OutboxQueued && from == RequestFailed {
 		// An admin sent a failed call again (RequeueOutbox): it is on its way.
 		to = RequestApproved
 	}
@@ -242,7 +240,7 @@ func settleBudgetRequest(ctx context.Context, db *DB, tx *sql.Tx, it OutboxItem,
 	}
 	actor, reason := o.Actor, o.Reason
 	if actor == "" {
-		actor = SystemActor
+		actor = portal.SystemActor
 	}
 	if reason == "" {
 		reason = o.Error
@@ -250,7 +248,7 @@ func settleBudgetRequest(ctx context.Context, db *DB, tx *sql.Tx, it OutboxItem,
 	if reason == "" && to == RequestApplied {
 		reason = "OBI confirmed the change"
 	}
-	return db.audit(ctx, tx, AuditEntry{Actor: actor, ActorName: o.ActorName, Subject: requestSubject(id), From: from, To: to, Reason: reason})
+	return db.audit(ctx, tx, portal.AuditEntry{Actor: actor, ActorName: o.ActorName, Subject: requestSubject(id), From: from, To: to, Reason: reason})
 }
 
 // mergeDelivery folds an attempt's balance readings (result) into the

@@ -11,12 +11,6 @@ import (
 	"github.com/accounting-portal/portal/internal/portal"
 )
 
-// VergeOSGenerateKind is the outbox kind that asks VergeOS to write a
-// billing record now (POST billing_actions {"action":"generate"}).
-const VergeOSGenerateKind = "vergeos.generate"
-
-func init() { registerSettler(VergeOSGenerateKind, settleGenerate) }
-
 // GenerateRequest is an admin's request to generate a VergeOS billing
 // record, with the state of its delivery.
 type GenerateRequest struct {
@@ -45,7 +39,7 @@ func generateSubject(id int64) string { return "vergeos_generate:" + strconv.For
 
 // Pending reports whether the request is still on its way (not settled).
 func (g GenerateRequest) Pending() bool {
-	return g.State == OutboxQueued || g.State == OutboxSending || g.State == OutboxVerify
+	return g.State == portal.OutboxQueued || g.State == portal.OutboxSending || g.State == portal.OutboxVerify
 }
 
 // MaxGenerateNote bounds a request's note.
@@ -75,7 +69,7 @@ func (db *DB) RequestBillingGenerate(ctx context.Context, actor, actorName, note
 			return err
 		}
 		payload, _ := json.Marshal(map[string]any{"action": "generate", "request_id": id})
-		oid, err := db.enqueue(ctx, tx, OutboxItem{Kind: VergeOSGenerateKind, Upstream: portal.UpstreamVergeOS, Ref: generateSubject(id),
+		oid, err := db.enqueue(ctx, tx, portal.OutboxItem{Kind: portal.KindVergeOSGenerate, Upstream: portal.UpstreamVergeOS, Ref: generateSubject(id),
 			Summary: "Generate a VergeOS billing record (request " + strconv.FormatInt(id, 10) + ")", Payload: string(payload), CreatedBy: actor})
 		if err != nil {
 			return err
@@ -83,7 +77,7 @@ func (db *DB) RequestBillingGenerate(ctx context.Context, actor, actorName, note
 		if _, err := tx.ExecContext(ctx, `UPDATE vergeos_generate_requests SET outbox_id = ? WHERE id = ?`, oid, id); err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, AuditEntry{Actor: actor, ActorName: actorName, Subject: generateSubject(id), To: OutboxQueued, Reason: note})
+		return db.audit(ctx, tx, portal.AuditEntry{Actor: actor, ActorName: actorName, Subject: generateSubject(id), To: portal.OutboxQueued, Reason: note})
 	})
 	if err != nil {
 		return 0, fmt.Errorf("cache: request billing generate: %w", err)
@@ -91,9 +85,9 @@ func (db *DB) RequestBillingGenerate(ctx context.Context, actor, actorName, note
 	return id, nil
 }
 
-// settleGenerate applies an outbox state change to its request, in the
+// SettleGenerateRequest applies an outbox state change to its request, in the
 // transaction that records it.
-func settleGenerate(ctx context.Context, db *DB, tx *sql.Tx, it OutboxItem, o OutboxOutcome) error {
+func (db *DB) SettleGenerateRequest(ctx context.Context, tx *sql.Tx, it portal.OutboxItem, o portal.OutboxOutcome) error {
 	var id int64
 	var prev string
 	err := tx.QueryRowContext(ctx, `SELECT id, state FROM vergeos_generate_requests WHERE outbox_id = ?`, it.ID).Scan(&id, &prev)
@@ -123,9 +117,9 @@ func settleGenerate(ctx context.Context, db *DB, tx *sql.Tx, it OutboxItem, o Ou
 	}
 	actor := o.Actor
 	if actor == "" {
-		actor = SystemActor
+		actor = portal.SystemActor
 	}
-	return db.audit(ctx, tx, AuditEntry{Actor: actor, ActorName: o.ActorName, Subject: generateSubject(id), From: prev, To: o.State, Reason: reason})
+	return db.audit(ctx, tx, portal.AuditEntry{Actor: actor, ActorName: o.ActorName, Subject: generateSubject(id), From: prev, To: o.State, Reason: reason})
 }
 
 // generateCols reads the state from the outbox row when there is one: it

@@ -75,7 +75,7 @@ func (h *Handler) requestView(c echo.Context, r *cache.BudgetRequest) (templates
 // attemptReadingRows lists, for every attempt of the request's OBI call,
 // the balances it read just before and just after the call, so an admin
 // sees what moved at each one.
-func attemptReadingRows(r *cache.BudgetRequest, attempts []cache.OutboxAttempt) []templates.AttemptReadingRow {
+func attemptReadingRows(r *cache.BudgetRequest, attempts []portal.OutboxAttempt) []templates.AttemptReadingRow {
 	p := r.Payload()
 	var rows []templates.AttemptReadingRow
 	for i, a := range attempts {
@@ -115,15 +115,15 @@ func accountName(r *cache.BudgetRequest, a cache.Account) string {
 }
 
 // deliveryText says where an approved request's OBI call stands.
-func deliveryText(it *cache.OutboxItem) string {
+func deliveryText(it *portal.OutboxItem) string {
 	switch it.State {
-	case cache.OutboxQueued:
+	case portal.OutboxQueued:
 		if it.Attempts == 0 {
 			return "Queued: it will be sent to OBI in a moment."
 		}
 		return fmt.Sprintf("OBI did not take the call (%s); nothing was applied. Attempt %d of %d; trying again at %s.",
 			it.LastError, it.Attempts, it.MaxAttempts, templates.FormatTime(it.NextAttemptAt))
-	case cache.OutboxSending:
+	case portal.OutboxSending:
 		return "Being sent to OBI now."
 	}
 	return "Outbox state: " + it.State + "."

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
@@ -80,7 +78,7 @@ func TestExactlyOnce_UnderMixedFaults(t *testing.T) {
 	}
 	t.Cleanup(func() { db.Close() })
 	w := world.New(11, 1)
-	d := New(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	d := newDispatcher(t, db)
 	d.Timeout, d.VerifyDelay, d.Poll = 10*time.Second, 20*time.Millisecond, 50*time.Millisecond
 	d.Backoff = func(int) time.Duration { return 10 * time.Millisecond }
 
@@ -148,7 +146,7 @@ func eoWaitSettled(t *testing.T, ctx context.Context, db *cache.DB) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if counts[cache.OutboxQueued]+counts[cache.OutboxSending]+counts[cache.OutboxVerify] == 0 {
+		if counts[portal.OutboxQueued]+counts[portal.OutboxSending]+counts[portal.OutboxVerify] == 0 {
 			return
 		}
 		select {
@@ -177,7 +175,7 @@ func newEOOBI(t *testing.T, db *cache.DB, d *Dispatcher, w *world.World) *eoOBI 
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.Register(cache.KindOBIBudget, OBIBudget{Client: c, AfterTimeout: 5 * time.Second})
+	d.register(portal.KindOBIBudget, OBIBudget{Client: c, AfterTimeout: 5 * time.Second})
 	return &eoOBI{sim: sim, db: db, w: w, req: map[int64]cache.BudgetPayload{}}
 }
 
@@ -271,7 +269,7 @@ func (o *eoOBI) checkReadings(t *testing.T, ctx context.Context, r *cache.Budget
 	}
 	last := attempts[len(attempts)-1]
 	var rd cache.BudgetDelivery
-	if last.Outcome != cache.OutboxUncertain || json.Unmarshal([]byte(last.Result), &rd) != nil || rd.Before == nil || rd.After == nil {
+	if last.Outcome != portal.OutboxUncertain || json.Unmarshal([]byte(last.Result), &rd) != nil || rd.Before == nil || rd.After == nil {
 		t.Errorf("request %d needs reconciliation without readings around its last attempt: %+v", r.ID, last)
 		return
 	}
@@ -307,7 +305,7 @@ func newEOArgo(t *testing.T, db *cache.DB, d *Dispatcher, w *world.World) *eoArg
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.Register(cache.KindArgoMetric, ArgoMetric{Client: c})
+	d.register(portal.KindARGOMetric, ArgoMetric{Client: c})
 	var e cache.ArgoEntities
 	for _, p := range sim.Projects() {
 		e.Projects = append(e.Projects, cache.ArgoProject{ID: p.ID, Acronym: p.Acronym})
@@ -367,16 +365,16 @@ func (a *eoArgo) check(t *testing.T, ctx context.Context) *eoTally {
 		case n > 1:
 			r.duplicates++
 			t.Errorf("push %d stored %d times", id, n)
-		case got.State == cache.OutboxUncertain:
+		case got.State == portal.OutboxUncertain:
 			r.flagged++
 			t.Errorf("push %d waits for an admin although ARGO can be looked up", id)
-		case n == 1 && got.State == cache.OutboxDelivered:
+		case n == 1 && got.State == portal.OutboxDelivered:
 			m, _ := a.sim.FindMetric(p.InstallationID, p.DefinitionID, p.Start, p.End)
 			if got.MetricID != m.ID {
 				t.Errorf("push %d shows metric %q, ARGO has %q", id, got.MetricID, m.ID)
 			}
 			r.once++
-		case n == 0 && slices.Contains([]string{cache.OutboxFailed, cache.OutboxDead, cache.OutboxQueued}, got.State):
+		case n == 0 && slices.Contains([]string{portal.OutboxFailed, portal.OutboxDead, portal.OutboxQueued}, got.State):
 			r.notApplied++
 		default:
 			t.Errorf("push %d stored %d times in ARGO but shown %s (%s)", id, n, got.State, got.Error)
@@ -407,7 +405,7 @@ func newEOAMIE(t *testing.T, db *cache.DB, d *Dispatcher, w *world.World) *eoAMI
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.Register(cache.OutboxKindAMIEUsage, &AMIEUsage{Client: c, Store: db})
+	d.register(portal.KindAMIEUsage, &AMIEUsage{Client: c, Store: db})
 	return &eoAMIE{sim: sim, db: db, client: c, reader: reader}
 }
 
@@ -523,7 +521,7 @@ func newEOVergeOS(t *testing.T, db *cache.DB, d *Dispatcher, w *world.World) *eo
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.Register(cache.VergeOSGenerateKind, &VergeOSGenerate{Client: c})
+	d.register(portal.KindVergeOSGenerate, &VergeOSGenerate{Client: c})
 	return &eoVergeOS{sim: sim, db: db}
 }
 
@@ -565,12 +563,12 @@ func (v *eoVergeOS) check(t *testing.T) *eoTally {
 		case n > 1:
 			r.duplicates++
 			t.Errorf("generate request %d made %d records (shown %s)", i+1, n, st)
-		case st == cache.OutboxUncertain:
+		case st == portal.OutboxUncertain:
 			r.flagged++
 			t.Errorf("generate request %d waits for an admin although VergeOS is looked up", i+1)
-		case n == 1 && st == cache.OutboxDelivered:
+		case n == 1 && st == portal.OutboxDelivered:
 			r.once++
-		case n == 0 && (st == cache.OutboxFailed || st == cache.OutboxDead):
+		case n == 0 && (st == portal.OutboxFailed || st == portal.OutboxDead):
 			r.notApplied++
 		default:
 			t.Errorf("generate request %d made %d records, shown %s", i+1, n, st)

@@ -20,7 +20,7 @@ type OBIBudgetClient interface {
 	Move(ctx context.Context, vlabID, fromProjID, toProjID string, amount decimal.Decimal) error
 }
 
-// OBIBudget delivers approved budget requests (cache.KindOBIBudget).
+// OBIBudget delivers approved budget requests (portal.KindOBIBudget).
 //
 // OBI's budget calls are not idempotent and cannot be looked up (the
 // service has no ledger endpoint), so OBIBudget is not a Checker: a call
@@ -44,7 +44,7 @@ type OBIBudget struct {
 }
 
 // Deliver sends one budget operation between two balance readings.
-func (d OBIBudget) Deliver(ctx context.Context, it cache.OutboxItem) (string, error) {
+func (d OBIBudget) Deliver(ctx context.Context, it portal.OutboxItem) (string, error) {
 	var p cache.BudgetPayload
 	if err := json.Unmarshal([]byte(it.Payload), &p); err != nil {
 		return "", portal.WrapError(portal.EINVALID, err, "the budget request in outbox item %d cannot be read", it.ID)

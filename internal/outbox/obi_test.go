@@ -69,11 +69,11 @@ func (f *fakeOBI) Move(ctx context.Context, vlabID, from, to string, a decimal.D
 	return f.apply("move", func() { f.proj, f.to = f.proj.Sub(a), f.to.Add(a) })
 }
 
-func budgetItem(t *testing.T, kind string) cache.OutboxItem {
+func budgetItem(t *testing.T, kind string) portal.OutboxItem {
 	t.Helper()
 	p := cache.BudgetPayload{RequestID: 1, Kind: kind, VlabID: fLab, ProjID: fProj, ToProjID: fTo, Amount: decimal.MustParse("10.00")}
 	b, _ := json.Marshal(p)
-	return cache.OutboxItem{ID: 7, Kind: cache.KindOBIBudget, Payload: string(b)}
+	return portal.OutboxItem{ID: 7, Kind: portal.KindOBIBudget, Payload: string(b)}
 }
 
 func newFake() *fakeOBI {
@@ -138,7 +138,7 @@ func TestOBIBudget_Failures(t *testing.T) {
 		t.Fatalf("unanswered call, no reading after: %v %s", err, res)
 	}
 	// A payload the deliverer cannot read fails without a call.
-	if _, err := (OBIBudget{Client: newFake()}).Deliver(ctx, cache.OutboxItem{Payload: "{"}); portal.ErrorCode(err) != portal.EINVALID {
+	if _, err := (OBIBudget{Client: newFake()}).Deliver(ctx, portal.OutboxItem{Payload: "{"}); portal.ErrorCode(err) != portal.EINVALID {
 		t.Fatalf("bad payload: %v", err)
 	}
 }
@@ -164,7 +164,7 @@ func newOBIStack(t *testing.T) *obiStack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.Register(cache.KindOBIBudget, OBIBudget{Client: c, Now: func() time.Time { return *now }})
+	d.register(portal.KindOBIBudget, OBIBudget{Client: c, Now: func() time.Time { return *now }})
 	lab := w.VirtualLabs[1]
 	return &obiStack{sim: sim, db: db, d: d, lab: lab, proj: w.ProjectsOfLab(lab.ID)[0]}
 }
