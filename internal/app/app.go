@@ -227,13 +227,12 @@ func (a *App) serverTLS() *tls.Config {
 // Close releases an App that was built but never Run.
 func (a *App) Close() error { return a.DB.Close() }
 
-// housekeeping removes ended sessions and stale sign-in attempts, and
-// thins old balance snapshots.
+// housekeeping removes ended sessions and thins old balance snapshots.
 func (a *App) housekeeping(ctx context.Context) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
 	for {
-		if err := a.DB.DeleteExpired(ctx, a.Config.Sessions.Idle, 10*time.Minute); err != nil && ctx.Err() == nil {
+		if err := a.DB.DeleteExpired(ctx, a.Config.Sessions.Idle); err != nil && ctx.Err() == nil {
 			a.Log.Warn("housekeeping", slog.Any("error", err))
 		}
 		if n, err := a.DB.ThinBalanceSnapshots(ctx); err != nil && ctx.Err() == nil {

@@ -172,7 +172,7 @@ func (db *DB) SettleUsageClear(ctx context.Context, tx *sql.Tx, it portal.Outbox
 
 const usageClearCols = `id, failed_ids, summary, state, result, created_by, created_by_name, created_at, updated_at`
 
-func scanUsageClear(row interface{ Scan(...any) error }) (*UsageClear, error) {
+func scanUsageClear(row rowScanner) (*UsageClear, error) {
 	var c UsageClear
 	var ids string
 	var created, updated int64
@@ -190,7 +190,7 @@ func scanUsageClear(row interface{ Scan(...any) error }) (*UsageClear, error) {
 
 // UsageClearByID returns one clear request.
 func (db *DB) UsageClearByID(ctx context.Context, id int64) (*UsageClear, error) {
-	c, err := scanUsageClear(db.r.QueryRowContext(ctx, `SELECT `+usageClearCols+` FROM usage_clears WHERE id = ?`, id))
+	c, err := one(ctx, db, `SELECT `+usageClearCols+` FROM usage_clears WHERE id = ?`, []any{id}, scanUsageClear)
 	if err != nil {
 		return nil, notFound(err, fmt.Sprintf("There is no clear request %d.", id))
 	}
@@ -215,32 +215,16 @@ func (db *DB) ListUsageClears(ctx context.Context, f ClearFilter) ([]UsageClear,
 	if !ok {
 		col, f.Desc = "id", true
 	}
-	dir := " ASC"
-	if f.Desc {
-		dir = " DESC"
-	}
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
-	var out []UsageClear
-	var total int64
-	err := db.read(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM usage_clears`).Scan(&total); err != nil {
-			return err
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+usageClearCols+` FROM usage_clears ORDER BY `+col+dir+`, id DESC LIMIT ? OFFSET ?`, f.Limit, f.Offset)
+	q := listQuery{cols: usageClearCols, from: `usage_clears`, where: "1=1", order: col + dir(f.Desc) + ", id DESC", limit: f.Limit, offset: f.Offset}
+	out, total, err := list(ctx, db, q, func(row rowScanner) (UsageClear, error) {
+		c, err := scanUsageClear(row)
 		if err != nil {
-			return err
+			return UsageClear{}, err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			c, err := scanUsageClear(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, *c)
-		}
-		return rows.Err()
+		return *c, nil
 	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("cache: list clear requests: %w", err)
@@ -275,17 +259,23 @@ func (db *DB) AMIEProjectIDs(ctx context.Context, scope portal.Scope) (ids map[s
 			ids[k] = k
 		}
 	}
-	rows, err := db.r.QueryContext(ctx, q, args...)
+	err = db.read(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id, key string
+			if err := rows.Scan(&id, &key); err != nil {
+				return err
+			}
+			ids[id] = key
+		}
+		return rows.Err()
+	})
 	if err != nil {
 		return nil, false, fmt.Errorf("cache: amie project ids: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, key string
-		if err := rows.Scan(&id, &key); err != nil {
-			return nil, false, fmt.Errorf("cache: amie project ids: %w", err)
-		}
-		ids[id] = key
-	}
-	return ids, scope.All, rows.Err()
+	return ids, scope.All, nil
 }

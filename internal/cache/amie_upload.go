@@ -205,9 +205,11 @@ type UsageChunkData struct {
 // UsageChunk returns request chunk of upload id.
 func (db *DB) UsageChunk(ctx context.Context, id int64, chunk int) (*UsageChunkData, error) {
 	d := &UsageChunkData{Chunk: chunk}
-	err := db.r.QueryRowContext(ctx, `SELECT u.usage_type, u.chunks, c.first_seq, c.count, c.body
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT u.usage_type, u.chunks, c.first_seq, c.count, c.body
 		FROM usage_upload_chunks c JOIN usage_uploads u ON u.id = c.upload_id WHERE c.upload_id = ? AND c.chunk = ?`, id, chunk).
-		Scan(&d.UsageType, &d.Chunks, &d.First, &d.Count, &d.Body)
+			Scan(&d.UsageType, &d.Chunks, &d.First, &d.Count, &d.Body)
+	})
 	if err != nil {
 		return nil, notFound(err, fmt.Sprintf("upload %d has no request %d", id, chunk))
 	}

@@ -160,19 +160,14 @@ type UsageRecordKey struct {
 // [first, first+count) (one request's), in order: what a look-up after an
 // unknown outcome searches for.
 func (db *DB) UsageChunkKeys(ctx context.Context, id int64, first, count int) ([]UsageRecordKey, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT resource, local_record_id FROM usage_upload_records WHERE upload_id = ? AND seq >= ? AND seq < ? ORDER BY seq`,
-		id, first, first+count)
+	out, err := all(ctx, db, `SELECT resource, local_record_id FROM usage_upload_records WHERE upload_id = ? AND seq >= ? AND seq < ? ORDER BY seq`,
+		[]any{id, first, first + count}, func(row rowScanner) (UsageRecordKey, error) {
+			var k UsageRecordKey
+			err := row.Scan(&k.Resource, &k.LocalRecordID)
+			return k, err
+		})
 	if err != nil {
 		return nil, fmt.Errorf("cache: usage request keys: %w", err)
 	}
-	defer rows.Close()
-	var out []UsageRecordKey
-	for rows.Next() {
-		var k UsageRecordKey
-		if err := rows.Scan(&k.Resource, &k.LocalRecordID); err != nil {
-			return nil, fmt.Errorf("cache: usage request keys: %w", err)
-		}
-		out = append(out, k)
-	}
-	return out, rows.Err()
+	return out, nil
 }

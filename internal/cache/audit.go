@@ -27,21 +27,16 @@ func (db *DB) AuditTrail(ctx context.Context, subjects ...string) ([]portal.Audi
 	if len(subjects) == 0 {
 		return nil, nil
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT at_ms, actor, actor_name, subject, from_state, to_state, reason FROM audit
-		WHERE subject IN (`+placeholders(len(subjects))+`) ORDER BY at_ms, id`, anys(subjects)...)
+	out, err := all(ctx, db, `SELECT at_ms, actor, actor_name, subject, from_state, to_state, reason FROM audit
+		WHERE subject IN (`+placeholders(len(subjects))+`) ORDER BY at_ms, id`, anys(subjects), func(row rowScanner) (portal.AuditEntry, error) {
+		var e portal.AuditEntry
+		var at int64
+		err := row.Scan(&at, &e.Actor, &e.ActorName, &e.Subject, &e.From, &e.To, &e.Reason)
+		e.At = unixMS(at)
+		return e, err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("cache: audit trail: %w", err)
 	}
-	defer rows.Close()
-	var out []portal.AuditEntry
-	for rows.Next() {
-		var e portal.AuditEntry
-		var at int64
-		if err := rows.Scan(&at, &e.Actor, &e.ActorName, &e.Subject, &e.From, &e.To, &e.Reason); err != nil {
-			return nil, fmt.Errorf("cache: audit trail: %w", err)
-		}
-		e.At = unixMS(at)
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return out, nil
 }

@@ -6,7 +6,8 @@
 // connection (SQLite allows one writer; queuing writers in Go beats
 // "database is locked" errors) and read through a pool. Every
 // per-connection setting (foreign keys, busy timeout, WAL) is in the DSN, so
-// each pooled connection has it.
+// each pooled connection has it. Whatever only SQLite understands is in
+// dialect_sqlite.go.
 //
 // Times are stored as INTEGER Unix seconds, UTC, unless a column name ends
 // in _ms (Unix milliseconds). Money is stored as TEXT holding an exact
@@ -18,15 +19,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
 	"time"
 
 	"github.com/accounting-portal/portal/internal/portal"
-
-	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 )
 
 // DB is an open cache.
@@ -53,13 +51,13 @@ func Open(ctx context.Context, path string) (*DB, error) {
 			return nil, fmt.Errorf("cache: %w", err)
 		}
 	}
-	w, err := sql.Open("sqlite", dsn(path, true))
+	w, err := sql.Open(driverName, dsn(path, true))
 	if err != nil {
 		return nil, fmt.Errorf("cache: open %s: %w", path, err)
 	}
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
-	r, err := sql.Open("sqlite", dsn(path, false))
+	r, err := sql.Open(driverName, dsn(path, false))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("cache: open %s: %w", path, err)
@@ -73,22 +71,6 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	return db, nil
 }
 
-func dsn(path string, writer bool) string {
-	q := url.Values{}
-	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "busy_timeout(10000)")
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(NORMAL)")
-	if writer {
-		// Take the write lock at BEGIN, so a transaction never fails half-way
-		// on upgrading a read lock.
-		q.Set("_txlock", "immediate")
-	} else {
-		q.Add("_pragma", "query_only(1)")
-	}
-	return "file:" + path + "?" + q.Encode()
-}
-
 // Close closes both pools.
 func (db *DB) Close() error {
 	return errors.Join(db.r.Close(), db.w.Close())
@@ -99,8 +81,7 @@ func (db *DB) Path() string { return db.path }
 
 // Ping checks that the database answers a query.
 func (db *DB) Ping(ctx context.Context) error {
-	var one int
-	if err := db.r.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+	if _, err := one(ctx, db, "SELECT 1", nil, scanValue[int]); err != nil {
 		return fmt.Errorf("cache: ping: %w", err)
 	}
 	return nil
@@ -174,6 +155,17 @@ func secs(t time.Time) int64 {
 // querier is a *sql.DB or a *sql.Tx.
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// readCounts is countByState in a read transaction of its own.
+func (db *DB) readCounts(ctx context.Context, query string, args ...any) (map[string]int, error) {
+	var out map[string]int
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, err = countByState(ctx, tx, query, args...)
+		return err
+	})
+	return out, err
 }
 
 // countByState runs a query whose rows are (state, count) and returns the

@@ -195,22 +195,6 @@ func TestSessions(t *testing.T) {
 	}
 }
 
-func TestPendingLogin_OneUse(t *testing.T) {
-	db, _ := MustOpen(t)
-	ctx := context.Background()
-	id, err := db.CreatePendingLogin(ctx, PendingLogin{State: "s", Nonce: "n", Verifier: "v", ReturnTo: "/metrics"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := db.TakePendingLogin(ctx, id)
-	if err != nil || p.State != "s" || p.ReturnTo != "/metrics" {
-		t.Fatalf("%+v %v", p, err)
-	}
-	if _, err := db.TakePendingLogin(ctx, id); portal.ErrorCode(err) != portal.ENOTFOUND {
-		t.Fatalf("second use: %v", err)
-	}
-}
-
 func TestCatalogAndScope(t *testing.T) {
 	db, _ := MustOpen(t)
 	ctx := context.Background()

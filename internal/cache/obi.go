@@ -44,28 +44,34 @@ type OBITargetProject struct {
 // OBITargets lists the catalogued virtual labs, each with the catalogued
 // projects that belong to it: exactly what the OBI sync reads.
 func (db *DB) OBITargets(ctx context.Context) ([]OBITarget, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT l.id, l.name, COALESCE(pi.upstream_id, ''), COALESCE(pi.project_key, '')
+	var out []OBITarget
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT l.id, l.name, COALESCE(pi.upstream_id, ''), COALESCE(pi.project_key, '')
 		FROM virtual_labs l LEFT JOIN project_ids pi ON pi.vlab_id = l.id AND pi.upstream = 'obi'
 		ORDER BY l.name, l.id, pi.project_key`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id, name, proj, key string
+			if err := rows.Scan(&id, &name, &proj, &key); err != nil {
+				return err
+			}
+			if len(out) == 0 || out[len(out)-1].VlabID != id {
+				out = append(out, OBITarget{VlabID: id, Name: name})
+			}
+			if proj != "" {
+				t := &out[len(out)-1]
+				t.Projects = append(t.Projects, OBITargetProject{ProjID: proj, Key: key})
+			}
+		}
+		return rows.Err()
+	})
 	if err != nil {
 		return nil, fmt.Errorf("cache: OBI targets: %w", err)
 	}
-	defer rows.Close()
-	var out []OBITarget
-	for rows.Next() {
-		var id, name, proj, key string
-		if err := rows.Scan(&id, &name, &proj, &key); err != nil {
-			return nil, fmt.Errorf("cache: OBI targets: %w", err)
-		}
-		if len(out) == 0 || out[len(out)-1].VlabID != id {
-			out = append(out, OBITarget{VlabID: id, Name: name})
-		}
-		if proj != "" {
-			t := &out[len(out)-1]
-			t.Projects = append(t.Projects, OBITargetProject{ProjID: proj, Key: key})
-		}
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // OBILabReading is one reading of a virtual lab's balance and of its
@@ -121,7 +127,8 @@ func (db *DB) SaveOBIBalances(ctx context.Context, at time.Time, labs []OBILabRe
 // snapshot records one account's balance at a time; a second reading in
 // the same second replaces the first.
 func snapshot(ctx context.Context, tx *sql.Tx, account, kind string, at time.Time, bal, rsv decimal.Decimal) error {
-	_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO obi_balance_snapshots(account, at, kind, balance, reservation) VALUES (?, ?, ?, ?, ?)`,
+	_, err := tx.ExecContext(ctx, `INSERT INTO obi_balance_snapshots(account, at, kind, balance, reservation) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT(account, at) DO UPDATE SET kind = excluded.kind, balance = excluded.balance, reservation = excluded.reservation`,
 		account, secs(at), kind, bal, rsv)
 	return err
 }
@@ -227,7 +234,7 @@ func (db *DB) SaveOBIJobs(ctx context.Context, jobs []OBIJob) (int64, error) {
 
 // upsertJob inserts a job, or updates it only when something differs, so
 // that "rows affected" says whether the job was new or changed.
-const upsertJob = `INSERT INTO obi_jobs(job_id, proj_id, vlab_id, type, subtype, status, name, user_id, reserved_at, started_at, finished_at,
+var upsertJob = `INSERT INTO obi_jobs(job_id, proj_id, vlab_id, type, subtype, status, name, user_id, reserved_at, started_at, finished_at,
 	cancelled_at, amount, amount_nano, reserved_amount, reserved_nano, count, reserved_count, duration, reserved_duration, size)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT(job_id) DO UPDATE SET proj_id = excluded.proj_id, vlab_id = excluded.vlab_id, type = excluded.type,
@@ -236,11 +243,11 @@ const upsertJob = `INSERT INTO obi_jobs(job_id, proj_id, vlab_id, type, subtype,
 	cancelled_at = excluded.cancelled_at, amount = excluded.amount, amount_nano = excluded.amount_nano,
 	reserved_amount = excluded.reserved_amount, reserved_nano = excluded.reserved_nano, count = excluded.count,
 	reserved_count = excluded.reserved_count, duration = excluded.duration, reserved_duration = excluded.reserved_duration, size = excluded.size
-	WHERE (proj_id, vlab_id, type, subtype, status, name, user_id, reserved_at, started_at, finished_at, cancelled_at, amount,
-	reserved_amount, count, reserved_count, duration, reserved_duration, size) IS NOT
-	(excluded.proj_id, excluded.vlab_id, excluded.type, excluded.subtype, excluded.status, excluded.name, excluded.user_id,
+	WHERE ` + sqlDiffers(`(proj_id, vlab_id, type, subtype, status, name, user_id, reserved_at, started_at, finished_at, cancelled_at, amount,
+	reserved_amount, count, reserved_count, duration, reserved_duration, size)`,
+	`(excluded.proj_id, excluded.vlab_id, excluded.type, excluded.subtype, excluded.status, excluded.name, excluded.user_id,
 	excluded.reserved_at, excluded.started_at, excluded.finished_at, excluded.cancelled_at, excluded.amount, excluded.reserved_amount,
-	excluded.count, excluded.reserved_count, excluded.duration, excluded.reserved_duration, excluded.size)`
+	excluded.count, excluded.reserved_count, excluded.duration, excluded.reserved_duration, excluded.size)`)
 
 func jobArgs(j OBIJob) []any {
 	reserved := ""
@@ -363,16 +370,18 @@ type OBIJobCursor struct {
 // OBIJobCursorOf returns a project's report cursor (Known false before
 // its first complete walk).
 func (db *DB) OBIJobCursorOf(ctx context.Context, projID string) (OBIJobCursor, error) {
-	var c OBIJobCursor
-	var wm, full int64
-	err := db.r.QueryRowContext(ctx, `SELECT watermark, full_at FROM obi_job_cursor WHERE proj_id = ?`, projID).Scan(&wm, &full)
+	c, err := one(ctx, db, `SELECT watermark, full_at FROM obi_job_cursor WHERE proj_id = ?`, []any{projID}, func(row rowScanner) (OBIJobCursor, error) {
+		var wm, full int64
+		err := row.Scan(&wm, &full)
+		return OBIJobCursor{Known: true, Watermark: unix(wm), FullAt: unix(full)}, err
+	})
 	switch {
 	case err == sql.ErrNoRows:
-		return c, nil
+		return OBIJobCursor{}, nil
 	case err != nil:
-		return c, fmt.Errorf("cache: OBI job cursor: %w", err)
+		return OBIJobCursor{}, fmt.Errorf("cache: OBI job cursor: %w", err)
 	}
-	return OBIJobCursor{Known: true, Watermark: unix(wm), FullAt: unix(full)}, nil
+	return c, nil
 }
 
 // SetOBIJobCursor records a completed walk of a project's report.

@@ -35,24 +35,13 @@ type BalancePoint struct {
 // oldest first. It is what a chart draws.
 func (db *DB) BalanceSeries(ctx context.Context, account string, from, to time.Time, maxPoints int) ([]BalancePoint, error) {
 	bucket := max(int64(1), (until(to)-secs(from))/int64(max(maxPoints, 1)))
-	// SQLite returns the other columns of the row holding MAX(at).
-	rows, err := db.r.QueryContext(ctx, `SELECT MAX(at), balance, reservation FROM obi_balance_snapshots
-		WHERE account = ? AND at >= ? AND at < ? GROUP BY (at - ?) / ? ORDER BY 1`, account, secs(from), until(to), secs(from), bucket)
+	out, err := all(ctx, db, `SELECT s.at, s.balance, s.reservation FROM obi_balance_snapshots s JOIN (
+			SELECT MAX(at) AS at FROM obi_balance_snapshots WHERE account = ? AND at >= ? AND at < ? GROUP BY (at - ?) / ?
+		) b ON b.at = s.at WHERE s.account = ? ORDER BY s.at`, []any{account, secs(from), until(to), secs(from), bucket, account}, scanBalancePoint)
 	if err != nil {
 		return nil, fmt.Errorf("cache: balance series: %w", err)
 	}
-	defer rows.Close()
-	var out []BalancePoint
-	for rows.Next() {
-		var p BalancePoint
-		var at int64
-		if err := rows.Scan(&at, &p.Balance, &p.Reservation); err != nil {
-			return nil, fmt.Errorf("cache: balance series: %w", err)
-		}
-		p.At = unix(at)
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // SnapshotFilter selects an account's snapshots in [From, To).
@@ -64,15 +53,7 @@ type SnapshotFilter struct {
 
 // BudgetSnapshots returns a page of an account's snapshots and how many match.
 func (db *DB) BudgetSnapshots(ctx context.Context, account string, f SnapshotFilter) ([]BalancePoint, int64, error) {
-	var out []BalancePoint
-	var total int64
-	err := db.read(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM obi_balance_snapshots WHERE account = ? AND at >= ? AND at < ?`,
-			account, secs(f.From), until(f.To)).Scan(&total); err != nil {
-			return err
-		}
-		return eachSnapshot(ctx, tx, account, f, func(p BalancePoint) error { out = append(out, p); return nil })
-	})
+	out, total, err := list(ctx, db, f.listQuery(account), scanBalancePoint)
 	if err != nil {
 		return nil, 0, fmt.Errorf("cache: balance snapshots: %w", err)
 	}
@@ -82,36 +63,7 @@ func (db *DB) BudgetSnapshots(ctx context.Context, account string, f SnapshotFil
 // EachBudgetSnapshot calls fn with every matching snapshot, streaming.
 func (db *DB) EachBudgetSnapshot(ctx context.Context, account string, f SnapshotFilter, fn func(BalancePoint) error) error {
 	f.Limit, f.Offset = 0, 0
-	return db.read(ctx, func(tx *sql.Tx) error { return eachSnapshot(ctx, tx, account, f, fn) })
-}
-
-func eachSnapshot(ctx context.Context, tx *sql.Tx, account string, f SnapshotFilter, fn func(BalancePoint) error) error {
-	order := "ASC"
-	if f.Desc {
-		order = "DESC"
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = -1
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT at, balance, reservation FROM obi_balance_snapshots
-		WHERE account = ? AND at >= ? AND at < ? ORDER BY at `+order+` LIMIT ? OFFSET ?`, account, secs(f.From), until(f.To), limit, f.Offset)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var p BalancePoint
-		var at int64
-		if err := rows.Scan(&at, &p.Balance, &p.Reservation); err != nil {
-			return err
-		}
-		p.At = unix(at)
-		if err := fn(p); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return each(ctx, db, f.listQuery(account), scanBalancePoint, fn)
 }
 
 // DailySpend is one project's spend on one UTC day for one job type.
@@ -125,42 +77,34 @@ type DailySpend struct {
 // BudgetDailySpend returns a project's daily spend per job type for the
 // days in [from, to), oldest first.
 func (db *DB) BudgetDailySpend(ctx context.Context, projID string, from, to time.Time) ([]DailySpend, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT day, type, amount, jobs FROM obi_spend_daily
-		WHERE proj_id = ? AND day >= ? AND day < ? ORDER BY day, type`, projID, dayStart(secs(from)), until(to))
+	out, err := all(ctx, db, `SELECT day, type, amount, jobs FROM obi_spend_daily
+		WHERE proj_id = ? AND day >= ? AND day < ? ORDER BY day, type`, []any{projID, dayStart(secs(from)), until(to)}, func(row rowScanner) (DailySpend, error) {
+		var s DailySpend
+		var day int64
+		err := row.Scan(&day, &s.Type, &s.Amount, &s.Jobs)
+		s.Day = unix(day)
+		return s, err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("cache: daily spend: %w", err)
 	}
-	defer rows.Close()
-	var out []DailySpend
-	for rows.Next() {
-		var s DailySpend
-		var day int64
-		if err := rows.Scan(&day, &s.Type, &s.Amount, &s.Jobs); err != nil {
-			return nil, fmt.Errorf("cache: daily spend: %w", err)
-		}
-		s.Day = unix(day)
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // SpendBetween returns the exact cost of a project's jobs that ended in [from, to).
 func (db *DB) SpendBetween(ctx context.Context, projID string, from, to time.Time) (decimal.Decimal, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT amount FROM obi_jobs WHERE proj_id = ? AND finished_at >= ? AND finished_at < ?`,
-		projID, secs(from), until(to))
+	sum := decimal.Zero
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		return eachRow(ctx, tx, `SELECT amount FROM obi_jobs WHERE proj_id = ? AND finished_at >= ? AND finished_at < ?`,
+			[]any{projID, secs(from), until(to)}, scanValue[decimal.Decimal], func(a decimal.Decimal) error {
+				sum = sum.Add(a)
+				return nil
+			})
+	})
 	if err != nil {
 		return decimal.Zero, fmt.Errorf("cache: spend: %w", err)
 	}
-	defer rows.Close()
-	sum := decimal.Zero
-	for rows.Next() {
-		var a decimal.Decimal
-		if err := rows.Scan(&a); err != nil {
-			return decimal.Zero, fmt.Errorf("cache: spend: %w", err)
-		}
-		sum = sum.Add(a)
-	}
-	return sum, rows.Err()
+	return sum, nil
 }
 
 // BudgetJobFilter selects a project's jobs that ended in [From, To).
@@ -193,19 +137,16 @@ func (f BudgetJobFilter) order() string {
 	if !ok {
 		col = "finished_at"
 	}
-	dir := " ASC"
-	if f.Desc {
-		dir = " DESC"
-	}
-	// rowid breaks ties: the index on (proj_id, finished_at) holds it, so
-	// the default order needs no sort of its own.
-	return col + dir + ", obi_jobs.rowid" + dir
+	d := dir(f.Desc)
+	// The row id breaks ties: the index on (proj_id, finished_at) holds
+	// it, so the default order needs no sort of its own.
+	return col + d + ", obi_jobs." + sqlRowID + d
 }
 
 const jobCols = `job_id, proj_id, vlab_id, type, subtype, status, name, user_id, reserved_at, started_at, finished_at, cancelled_at,
 	amount, reserved_amount, count, reserved_count, duration, reserved_duration, size`
 
-func scanJob(row interface{ Scan(...any) error }) (OBIJob, error) {
+func scanJob(row rowScanner) (OBIJob, error) {
 	var j OBIJob
 	var reservedAt, started, finished, cancelled int64
 	var reserved string
@@ -226,15 +167,7 @@ func scanJob(row interface{ Scan(...any) error }) (OBIJob, error) {
 
 // BudgetJobs returns a page of a project's jobs and how many match.
 func (db *DB) BudgetJobs(ctx context.Context, projID string, f BudgetJobFilter) ([]OBIJob, int64, error) {
-	var out []OBIJob
-	var total int64
-	err := db.read(ctx, func(tx *sql.Tx) error {
-		w, args := f.where(projID)
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM obi_jobs WHERE `+w, args...).Scan(&total); err != nil {
-			return err
-		}
-		return eachJob(ctx, tx, projID, f, func(j OBIJob) error { out = append(out, j); return nil })
-	})
+	out, total, err := list(ctx, db, f.listQuery(projID), scanJob)
 	if err != nil {
 		return nil, 0, fmt.Errorf("cache: budget jobs: %w", err)
 	}
@@ -244,29 +177,25 @@ func (db *DB) BudgetJobs(ctx context.Context, projID string, f BudgetJobFilter) 
 // EachBudgetJob calls fn with every matching job in order, streaming.
 func (db *DB) EachBudgetJob(ctx context.Context, projID string, f BudgetJobFilter, fn func(OBIJob) error) error {
 	f.Limit, f.Offset = 0, 0
-	return db.read(ctx, func(tx *sql.Tx) error { return eachJob(ctx, tx, projID, f, fn) })
+	return each(ctx, db, f.listQuery(projID), scanJob, fn)
 }
 
-func eachJob(ctx context.Context, tx *sql.Tx, projID string, f BudgetJobFilter, fn func(OBIJob) error) error {
+func scanBalancePoint(row rowScanner) (BalancePoint, error) {
+	var p BalancePoint
+	var at int64
+	err := row.Scan(&at, &p.Balance, &p.Reservation)
+	p.At = unix(at)
+	return p, err
+}
+
+// listQuery is the list of an account's snapshots f selects.
+func (f SnapshotFilter) listQuery(account string) listQuery {
+	return listQuery{cols: `at, balance, reservation`, from: `obi_balance_snapshots`, where: `account = ? AND at >= ? AND at < ?`,
+		args: []any{account, secs(f.From), until(f.To)}, order: "at" + dir(f.Desc), limit: f.Limit, offset: f.Offset}
+}
+
+// listQuery is the list of a project's jobs f selects.
+func (f BudgetJobFilter) listQuery(projID string) listQuery {
 	w, args := f.where(projID)
-	limit := f.Limit
-	if limit <= 0 {
-		limit = -1
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+jobCols+` FROM obi_jobs WHERE `+w+` ORDER BY `+f.order()+` LIMIT ? OFFSET ?`,
-		append(args, limit, f.Offset)...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		j, err := scanJob(rows)
-		if err != nil {
-			return err
-		}
-		if err := fn(j); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return listQuery{cols: jobCols, from: `obi_jobs`, where: w, args: args, order: f.order(), limit: f.Limit, offset: f.Offset}
 }

@@ -100,14 +100,11 @@ func outboxSubject(id int64) string { return "outbox:" + strconv.FormatInt(id, 1
 const outboxCols = `id, kind, upstream, ref, summary, payload, state, attempts, max_attempts, next_attempt_at, last_error, result, created_by, created_at, updated_at,
 	first_sent_ms, unknown_attempts`
 
-func scanOutbox(row interface{ Scan(...any) error }) (*portal.OutboxItem, error) {
-	var it portal.OutboxItem
-	var next, created, updated, firstSent int64
-	if err := row.Scan(&it.ID, &it.Kind, &it.Upstream, &it.Ref, &it.Summary, &it.Payload, &it.State, &it.Attempts, &it.MaxAttempts,
-		&next, &it.LastError, &it.Result, &it.CreatedBy, &created, &updated, &firstSent, &it.UnknownAttempts); err != nil {
+func scanOutbox(row rowScanner) (*portal.OutboxItem, error) {
+	it, err := scanOutboxItem(row)
+	if err != nil {
 		return nil, err
 	}
-	it.NextAttemptAt, it.Created, it.Updated, it.FirstSent = unix(next), unix(created), unix(updated), unixMS(firstSent)
 	return &it, nil
 }
 
@@ -146,8 +143,7 @@ func (db *DB) ClaimOutbox(ctx context.Context) (*portal.OutboxItem, error) {
 
 // NextOutboxDue returns when the next queued or verify item is due (zero if none).
 func (db *DB) NextOutboxDue(ctx context.Context) (time.Time, error) {
-	var next sql.NullInt64
-	err := db.r.QueryRowContext(ctx, `SELECT MIN(next_attempt_at) FROM outbox WHERE state IN ('queued', 'verify')`).Scan(&next)
+	next, err := one(ctx, db, `SELECT MIN(next_attempt_at) FROM outbox WHERE state IN ('queued', 'verify')`, nil, scanValue[sql.NullInt64])
 	if err != nil || !next.Valid {
 		return time.Time{}, err
 	}
@@ -214,24 +210,18 @@ func (db *DB) SettleOutbox(ctx context.Context, id int64, from []string, o porta
 // outcome is unknown, so they go to verify (to be looked up) if their kind
 // can be looked up, else to uncertain for an admin.
 func (db *DB) RecoverOutbox(ctx context.Context, canVerify func(kind string) bool) (int, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT id, kind FROM outbox WHERE state = 'sending'`)
-	if err != nil {
-		return 0, fmt.Errorf("cache: recover outbox: %w", err)
-	}
 	type stuck struct {
 		id   int64
 		kind string
 	}
-	var items []stuck
-	for rows.Next() {
+	items, err := all(ctx, db, `SELECT id, kind FROM outbox WHERE state = 'sending'`, nil, func(row rowScanner) (stuck, error) {
 		var s stuck
-		if err := rows.Scan(&s.id, &s.kind); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		items = append(items, s)
+		err := row.Scan(&s.id, &s.kind)
+		return s, err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("cache: recover outbox: %w", err)
 	}
-	rows.Close()
 	for _, s := range items {
 		o := portal.OutboxOutcome{State: portal.OutboxUncertain, Error: "the portal stopped while this was being sent; it may or may not have reached the upstream"}
 		if canVerify(s.kind) {
@@ -246,38 +236,23 @@ func (db *DB) RecoverOutbox(ctx context.Context, canVerify func(kind string) boo
 
 // ListOutbox returns items, newest first, and the total that match.
 func (db *DB) ListOutbox(ctx context.Context, f portal.OutboxFilter) ([]portal.OutboxItem, int, error) {
-	where, args := "1=1", []any{}
+	q := listQuery{cols: outboxCols, from: `outbox`, where: "1=1", order: "id DESC", limit: f.Limit, offset: f.Offset}
 	if len(f.States) > 0 {
-		where = "state IN (" + placeholders(len(f.States)) + ")"
-		args = anys(f.States)
+		q.where, q.args = "state IN ("+placeholders(len(f.States))+")", anys(f.States)
 	}
-	var total int
-	if err := db.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE `+where, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("cache: list outbox: %w", err)
+	if q.limit <= 0 {
+		q.limit = 50
 	}
-	if f.Limit <= 0 {
-		f.Limit = 50
-	}
-	rows, err := db.r.QueryContext(ctx, `SELECT `+outboxCols+` FROM outbox WHERE `+where+` ORDER BY id DESC LIMIT ? OFFSET ?`,
-		append(args, f.Limit, f.Offset)...)
+	out, total, err := list(ctx, db, q, scanOutboxItem)
 	if err != nil {
 		return nil, 0, fmt.Errorf("cache: list outbox: %w", err)
 	}
-	defer rows.Close()
-	var out []portal.OutboxItem
-	for rows.Next() {
-		it, err := scanOutbox(rows)
-		if err != nil {
-			return nil, 0, fmt.Errorf("cache: list outbox: %w", err)
-		}
-		out = append(out, *it)
-	}
-	return out, total, rows.Err()
+	return out, int(total), nil
 }
 
 // OutboxItemByID returns one item.
 func (db *DB) OutboxItemByID(ctx context.Context, id int64) (*portal.OutboxItem, error) {
-	it, err := scanOutbox(db.r.QueryRowContext(ctx, `SELECT `+outboxCols+` FROM outbox WHERE id = ?`, id))
+	it, err := one(ctx, db, `SELECT `+outboxCols+` FROM outbox WHERE id = ?`, []any{id}, scanOutbox)
 	if err != nil {
 		return nil, notFound(err, fmt.Sprintf("outbox item %d does not exist", id))
 	}
@@ -286,47 +261,45 @@ func (db *DB) OutboxItemByID(ctx context.Context, id int64) (*portal.OutboxItem,
 
 // OutboxByRef returns the items that deliver ref, oldest first.
 func (db *DB) OutboxByRef(ctx context.Context, ref string) ([]portal.OutboxItem, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+outboxCols+` FROM outbox WHERE ref = ? ORDER BY id`, ref)
+	out, err := all(ctx, db, `SELECT `+outboxCols+` FROM outbox WHERE ref = ? ORDER BY id`, []any{ref}, scanOutboxItem)
 	if err != nil {
 		return nil, fmt.Errorf("cache: outbox by ref: %w", err)
 	}
-	defer rows.Close()
-	var out []portal.OutboxItem
-	for rows.Next() {
-		it, err := scanOutbox(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *it)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // OutboxAttempts lists an item's attempts, oldest first.
 func (db *DB) OutboxAttempts(ctx context.Context, id int64) ([]portal.OutboxAttempt, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT started_ms, COALESCE(finished_ms, 0), outcome, error, result FROM outbox_attempts WHERE outbox_id = ? ORDER BY id`, id)
+	out, err := all(ctx, db, `SELECT started_ms, COALESCE(finished_ms, 0), outcome, error, result FROM outbox_attempts WHERE outbox_id = ? ORDER BY id`,
+		[]any{id}, func(row rowScanner) (portal.OutboxAttempt, error) {
+			var a portal.OutboxAttempt
+			var s, f int64
+			err := row.Scan(&s, &f, &a.Outcome, &a.Error, &a.Result)
+			a.Started, a.Finished = unixMS(s), unixMS(f)
+			return a, err
+		})
 	if err != nil {
 		return nil, fmt.Errorf("cache: outbox attempts: %w", err)
 	}
-	defer rows.Close()
-	var out []portal.OutboxAttempt
-	for rows.Next() {
-		var a portal.OutboxAttempt
-		var s, f int64
-		if err := rows.Scan(&s, &f, &a.Outcome, &a.Error, &a.Result); err != nil {
-			return nil, err
-		}
-		a.Started, a.Finished = unixMS(s), unixMS(f)
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // OutboxCounts returns how many items are in each state.
 func (db *DB) OutboxCounts(ctx context.Context) (map[string]int, error) {
-	out, err := countByState(ctx, db.r, `SELECT state, COUNT(*) FROM outbox GROUP BY state`)
+	out, err := db.readCounts(ctx, `SELECT state, COUNT(*) FROM outbox GROUP BY state`)
 	if err != nil {
 		return nil, fmt.Errorf("cache: outbox counts: %w", err)
 	}
 	return out, nil
+}
+
+func scanOutboxItem(row rowScanner) (portal.OutboxItem, error) {
+	var it portal.OutboxItem
+	var next, created, updated, firstSent int64
+	if err := row.Scan(&it.ID, &it.Kind, &it.Upstream, &it.Ref, &it.Summary, &it.Payload, &it.State, &it.Attempts, &it.MaxAttempts,
+		&next, &it.LastError, &it.Result, &it.CreatedBy, &created, &updated, &firstSent, &it.UnknownAttempts); err != nil {
+		return it, err
+	}
+	it.NextAttemptAt, it.Created, it.Updated, it.FirstSent = unix(next), unix(created), unix(updated), unixMS(firstSent)
+	return it, nil
 }

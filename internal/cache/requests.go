@@ -214,7 +214,9 @@ const requestCols = `r.id, r.kind, r.vlab_id, COALESCE(l.name, ''), r.proj_id, r
 	r.upstream_error, r.delivery, r.settled_by, r.settled_by_name, r.settled_at, r.settle_reason,
 	lb.balance, pb.balance, pb2.balance`
 
-const requestFrom = ` FROM budget_requests r
+const requestFrom = ` FROM ` + requestTables
+
+const requestTables = `budget_requests r
 	LEFT JOIN virtual_labs l ON l.id = r.vlab_id
 	LEFT JOIN projects p ON p.key = r.project_key
 	LEFT JOIN projects p2 ON p2.key = r.to_project_key
@@ -222,7 +224,7 @@ const requestFrom = ` FROM budget_requests r
 	LEFT JOIN obi_project_balances pb ON pb.proj_id = r.proj_id AND r.proj_id <> ''
 	LEFT JOIN obi_project_balances pb2 ON pb2.proj_id = r.to_proj_id AND r.to_proj_id <> ''`
 
-func scanRequest(row interface{ Scan(...any) error }) (*BudgetRequest, error) {
+func scanRequest(row rowScanner) (*BudgetRequest, error) {
 	var r BudgetRequest
 	var created, updated, decided, settled int64
 	var delivery string
@@ -248,7 +250,13 @@ func scanRequest(row interface{ Scan(...any) error }) (*BudgetRequest, error) {
 
 // BudgetRequestByID returns one request (ENOTFOUND if there is none).
 func (db *DB) BudgetRequestByID(ctx context.Context, id int64) (*BudgetRequest, error) {
-	return budgetRequest(ctx, db.r, id)
+	var r *BudgetRequest
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		r, err = budgetRequest(ctx, tx, id)
+		return err
+	})
+	return r, err
 }
 
 type queryRower interface {

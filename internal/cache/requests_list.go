@@ -50,24 +50,13 @@ func (f BudgetRequestFilter) order() string {
 	if !ok {
 		return inboxOrder
 	}
-	dir := " ASC"
-	if f.Desc {
-		dir = " DESC"
-	}
-	return col + dir + ", r.id" + dir
+	d := dir(f.Desc)
+	return col + d + ", r.id" + d
 }
 
 // ListBudgetRequests returns a page of requests and how many match.
 func (db *DB) ListBudgetRequests(ctx context.Context, f BudgetRequestFilter) ([]BudgetRequest, int64, error) {
-	var out []BudgetRequest
-	var total int64
-	err := db.read(ctx, func(tx *sql.Tx) error {
-		w, args := f.where()
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM budget_requests r WHERE `+w, args...).Scan(&total); err != nil {
-			return err
-		}
-		return eachRequest(ctx, tx, f, func(r BudgetRequest) error { out = append(out, r); return nil })
-	})
+	out, total, err := list(ctx, db, f.listQuery(), scanRequestValue)
 	if err != nil {
 		return nil, 0, fmt.Errorf("cache: list budget requests: %w", err)
 	}
@@ -77,38 +66,14 @@ func (db *DB) ListBudgetRequests(ctx context.Context, f BudgetRequestFilter) ([]
 // EachBudgetRequest calls fn with every matching request in order, streaming.
 func (db *DB) EachBudgetRequest(ctx context.Context, f BudgetRequestFilter, fn func(BudgetRequest) error) error {
 	f.Limit, f.Offset = 0, 0
-	return db.read(ctx, func(tx *sql.Tx) error { return eachRequest(ctx, tx, f, fn) })
-}
-
-func eachRequest(ctx context.Context, tx *sql.Tx, f BudgetRequestFilter, fn func(BudgetRequest) error) error {
-	w, args := f.where()
-	limit := f.Limit
-	if limit <= 0 {
-		limit = -1
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+requestCols+requestFrom+` WHERE `+w+` ORDER BY `+f.order()+` LIMIT ? OFFSET ?`,
-		append(args, limit, f.Offset)...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		r, err := scanRequest(rows)
-		if err != nil {
-			return err
-		}
-		if err := fn(*r); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return each(ctx, db, f.listQuery(), scanRequestValue, fn)
 }
 
 // BudgetRequestCounts counts requests per state (of one person, or all).
 func (db *DB) BudgetRequestCounts(ctx context.Context, requestedBy string) (map[string]int, error) {
 	f := BudgetRequestFilter{RequestedBy: requestedBy}
 	w, args := f.where()
-	out, err := countByState(ctx, db.r, `SELECT r.state, COUNT(*) FROM budget_requests r WHERE `+w+` GROUP BY r.state`, args...)
+	out, err := db.readCounts(ctx, `SELECT r.state, COUNT(*) FROM budget_requests r WHERE `+w+` GROUP BY r.state`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("cache: budget request counts: %w", err)
 	}
@@ -121,16 +86,16 @@ func (db *DB) BudgetRequestCounts(ctx context.Context, requestedBy string) (map[
 func (db *DB) TakeBudgetOutcomes(ctx context.Context, subject string) ([]BudgetRequest, error) {
 	// Most page views have nothing to tell: look on a reader first, so that
 	// a page does not queue for the one writer connection behind a sync.
-	var pending bool
-	if err := db.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM budget_requests WHERE requested_by = ?
-		AND state IN ('approved', 'applied', 'failed', 'needs-reconciliation', 'denied') AND notified <> state)`, subject).Scan(&pending); err != nil {
+	pending, err := one(ctx, db, `SELECT EXISTS (SELECT 1 FROM budget_requests WHERE requested_by = ?
+		AND state IN ('approved', 'applied', 'failed', 'needs-reconciliation', 'denied') AND notified <> state)`, []any{subject}, scanValue[bool])
+	if err != nil {
 		return nil, fmt.Errorf("cache: budget outcomes: %w", err)
 	}
 	if !pending {
 		return nil, nil
 	}
 	var out []BudgetRequest
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err = db.write(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT `+requestCols+requestFrom+` WHERE r.requested_by = ?
 			AND r.state IN ('approved', 'applied', 'failed', 'needs-reconciliation', 'denied') AND r.notified <> r.state
 			ORDER BY r.updated_at, r.id`, subject)
@@ -191,4 +156,19 @@ func (db *DB) BudgetAccounts(ctx context.Context, manage portal.Scope) ([]Budget
 		return nil, fmt.Errorf("cache: budget accounts: %w", err)
 	}
 	return labs, nil
+}
+
+// listQuery is the list of requests f selects.
+func (f BudgetRequestFilter) listQuery() listQuery {
+	w, args := f.where()
+	return listQuery{cols: requestCols, from: requestTables, countFrom: `budget_requests r`, where: w, args: args, order: f.order(),
+		limit: f.Limit, offset: f.Offset}
+}
+
+func scanRequestValue(row rowScanner) (BudgetRequest, error) {
+	r, err := scanRequest(row)
+	if err != nil {
+		return BudgetRequest{}, err
+	}
+	return *r, nil
 }

@@ -128,7 +128,7 @@ func (db *DB) SettleGenerateRequest(ctx context.Context, tx *sql.Tx, it portal.O
 const generateCols = `r.id, r.requested_by, r.requested_by_name, r.requested_at, r.note, COALESCE(o.state, r.state), r.outbox_id,
 	r.sent_at, r.settled_at, r.action_key, r.error, COALESCE(o.attempts, 0), COALESCE(o.next_attempt_at, 0)`
 
-func scanGenerate(row interface{ Scan(...any) error }) (GenerateRequest, error) {
+func scanGenerate(row rowScanner) (GenerateRequest, error) {
 	var g GenerateRequest
 	var at, sent, settled, next int64
 	err := row.Scan(&g.ID, &g.RequestedBy, &g.RequestedByName, &at, &g.Note, &g.State, &g.OutboxID,
@@ -156,35 +156,9 @@ func (db *DB) GenerateRequests(ctx context.Context, f GenerateRequestFilter) ([]
 	if !ok {
 		return nil, 0, portal.Errorf(portal.EINVALID, "sort: %q is not a column of the generate requests", f.Sort)
 	}
-	dir := " ASC"
-	if f.Desc {
-		dir = " DESC"
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = -1
-	}
-	var total int64
-	var out []GenerateRequest
-	err := db.read(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM vergeos_generate_requests`).Scan(&total); err != nil {
-			return err
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+generateCols+` FROM vergeos_generate_requests r LEFT JOIN outbox o ON o.id = r.outbox_id
-			ORDER BY `+expr+dir+`, r.id`+dir+` LIMIT ? OFFSET ?`, limit, f.Offset)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			g, err := scanGenerate(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, g)
-		}
-		return rows.Err()
-	})
+	q := listQuery{cols: generateCols, from: `vergeos_generate_requests r LEFT JOIN outbox o ON o.id = r.outbox_id`,
+		countFrom: `vergeos_generate_requests r`, where: "1=1", order: expr + dir(f.Desc) + `, r.id` + dir(f.Desc), limit: f.Limit, offset: f.Offset}
+	out, total, err := list(ctx, db, q, scanGenerate)
 	if err != nil {
 		return nil, 0, fmt.Errorf("cache: generate requests: %w", err)
 	}
@@ -193,8 +167,8 @@ func (db *DB) GenerateRequests(ctx context.Context, f GenerateRequestFilter) ([]
 
 // GenerateRequestByID returns one request, or ENOTFOUND.
 func (db *DB) GenerateRequestByID(ctx context.Context, id int64) (GenerateRequest, error) {
-	g, err := scanGenerate(db.r.QueryRowContext(ctx, `SELECT `+generateCols+` FROM vergeos_generate_requests r
-		LEFT JOIN outbox o ON o.id = r.outbox_id WHERE r.id = ?`, id))
+	g, err := one(ctx, db, `SELECT `+generateCols+` FROM vergeos_generate_requests r
+		LEFT JOIN outbox o ON o.id = r.outbox_id WHERE r.id = ?`, []any{id}, scanGenerate)
 	if err != nil {
 		return g, notFound(err, fmt.Sprintf("There is no request %d to generate a billing record.", id))
 	}
