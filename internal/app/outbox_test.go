@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/accounting-portal/portal/internal/app/apptest"
-	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/decimal"
 	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/internal/sim/fault"
@@ -42,13 +42,13 @@ func TestOutboxAdmin_SettleAndSendAgainMoveTheBudgetRequest(t *testing.T) {
 	// OBI never answers, and applies nothing.
 	p.Sims.OBI.Faults().Set(fault.Fault{Mode: fault.Hang, Method: "POST", PathPrefix: "/budget/", Count: 1, Delay: 5 * time.Second})
 	admin.Post("/requests/"+strconv.FormatInt(id, 10)+"/approve", nil)
-	got := waitState(t, p, id, cache.RequestNeedsReconciliation)
+	got := waitState(t, p, id, budgets.NeedsReconciliation)
 
 	r := admin.Post(fmt.Sprintf("/outbox/%d/resolve", got.OutboxID), url.Values{"outcome": {"failed"}, "reason": {"OBI shows no such top-up"}})
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("resolve: %d %s", r.Status, r.Body)
 	}
-	failed := waitState(t, p, id, cache.RequestFailed)
+	failed := waitState(t, p, id, budgets.Failed)
 	if failed.SettledByName == "" || failed.SettleReason != "OBI shows no such top-up" {
 		t.Errorf("the request does not say who settled it: %+v", failed)
 	}
@@ -57,14 +57,14 @@ func TestOutboxAdmin_SettleAndSendAgainMoveTheBudgetRequest(t *testing.T) {
 	if r := admin.Post(fmt.Sprintf("/outbox/%d/requeue", got.OutboxID), nil); r.Status != http.StatusSeeOther {
 		t.Fatalf("requeue: %d %s", r.Status, r.Body)
 	}
-	waitState(t, p, id, cache.RequestApplied)
+	waitState(t, p, id, budgets.Applied)
 	trail, err := p.App.DB.AuditTrail(context.Background(), "budget_request:"+strconv.FormatInt(id, 10))
 	if err != nil {
 		t.Fatal(err)
 	}
 	sentAgain := false
 	for _, e := range trail {
-		if e.From == cache.RequestFailed && e.To == cache.RequestApproved && e.Actor != portal.SystemActor {
+		if e.From == budgets.Failed && e.To == budgets.Approved && e.Actor != portal.SystemActor {
 			sentAgain = true
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/accounting-portal/portal/internal/app/apptest"
+	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/internal/sectest"
@@ -157,7 +158,7 @@ func TestSecurity_EveryCSVTwinHoldsSafeCells(t *testing.T) {
 	if r := admin.Post("/requests/"+strconv.FormatInt(first, 10)+"/approve", nil); r.Status != 303 {
 		t.Fatalf("approve: %d", r.Status)
 	}
-	waitState(t, p, first, cache.RequestApplied)
+	waitState(t, p, first, budgets.Applied)
 	if r := admin.Post("/billing/generate", url.Values{"note": {sectest.Payloads[5].Raw}, "range": {"24h"}}); r.Status != 303 {
 		t.Fatalf("generate: %d", r.Status)
 	}

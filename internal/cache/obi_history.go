@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/decimal"
 )
 
@@ -24,16 +25,10 @@ func until(t time.Time) int64 {
 	return s
 }
 
-// BalancePoint is an account's balance at a time.
-type BalancePoint struct {
-	At                   time.Time
-	Balance, Reservation decimal.Decimal
-}
-
 // BalanceSeries returns an account's snapshots in [from, to) thinned to
 // at most about maxPoints: the last snapshot of each equal time bucket,
 // oldest first. It is what a chart draws.
-func (db *DB) BalanceSeries(ctx context.Context, account string, from, to time.Time, maxPoints int) ([]BalancePoint, error) {
+func (db *DB) BalanceSeries(ctx context.Context, account string, from, to time.Time, maxPoints int) ([]budgets.BalancePoint, error) {
 	bucket := max(int64(1), (until(to)-secs(from))/int64(max(maxPoints, 1)))
 	out, err := all(ctx, db, `SELECT s.at, s.balance, s.reservation FROM obi_balance_snapshots s JOIN (
 			SELECT MAX(at) AS at FROM obi_balance_snapshots WHERE account = ? AND at >= ? AND at < ? GROUP BY (at - ?) / ?
@@ -44,16 +39,9 @@ func (db *DB) BalanceSeries(ctx context.Context, account string, from, to time.T
 	return out, nil
 }
 
-// SnapshotFilter selects an account's snapshots in [From, To).
-type SnapshotFilter struct {
-	From, To      time.Time
-	Desc          bool
-	Limit, Offset int
-}
-
 // BudgetSnapshots returns a page of an account's snapshots and how many match.
-func (db *DB) BudgetSnapshots(ctx context.Context, account string, f SnapshotFilter) ([]BalancePoint, int64, error) {
-	out, total, err := list(ctx, db, f.listQuery(account), scanBalancePoint)
+func (db *DB) BudgetSnapshots(ctx context.Context, account string, f budgets.SnapshotFilter) ([]budgets.BalancePoint, int64, error) {
+	out, total, err := list(ctx, db, snapshotQuery(account, f), scanBalancePoint)
 	if err != nil {
 		return nil, 0, fmt.Errorf("cache: balance snapshots: %w", err)
 	}
@@ -61,25 +49,17 @@ func (db *DB) BudgetSnapshots(ctx context.Context, account string, f SnapshotFil
 }
 
 // EachBudgetSnapshot calls fn with every matching snapshot, streaming.
-func (db *DB) EachBudgetSnapshot(ctx context.Context, account string, f SnapshotFilter, fn func(BalancePoint) error) error {
+func (db *DB) EachBudgetSnapshot(ctx context.Context, account string, f budgets.SnapshotFilter, fn func(budgets.BalancePoint) error) error {
 	f.Limit, f.Offset = 0, 0
-	return each(ctx, db, f.listQuery(account), scanBalancePoint, fn)
-}
-
-// DailySpend is one project's spend on one UTC day for one job type.
-type DailySpend struct {
-	Day    time.Time
-	Type   string
-	Amount decimal.Decimal
-	Jobs   int64
+	return each(ctx, db, snapshotQuery(account, f), scanBalancePoint, fn)
 }
 
 // BudgetDailySpend returns a project's daily spend per job type for the
 // days in [from, to), oldest first.
-func (db *DB) BudgetDailySpend(ctx context.Context, projID string, from, to time.Time) ([]DailySpend, error) {
+func (db *DB) BudgetDailySpend(ctx context.Context, projID string, from, to time.Time) ([]budgets.DailySpend, error) {
 	out, err := all(ctx, db, `SELECT day, type, amount, jobs FROM obi_spend_daily
-		WHERE proj_id = ? AND day >= ? AND day < ? ORDER BY day, type`, []any{projID, dayStart(secs(from)), until(to)}, func(row rowScanner) (DailySpend, error) {
-		var s DailySpend
+		WHERE proj_id = ? AND day >= ? AND day < ? ORDER BY day, type`, []any{projID, dayStart(secs(from)), until(to)}, func(row rowScanner) (budgets.DailySpend, error) {
+		var s budgets.DailySpend
 		var day int64
 		err := row.Scan(&day, &s.Type, &s.Amount, &s.Jobs)
 		s.Day = unix(day)
@@ -107,23 +87,13 @@ func (db *DB) SpendBetween(ctx context.Context, projID string, from, to time.Tim
 	return sum, nil
 }
 
-// BudgetJobFilter selects a project's jobs that ended in [From, To).
-type BudgetJobFilter struct {
-	From, To time.Time
-	Type     string // "" for every type
-	// Sort is a key of BudgetJobSorts.
-	Sort          string
-	Desc          bool
-	Limit, Offset int
-}
-
-// BudgetJobSorts are the sort keys of the jobs table and their columns.
-var BudgetJobSorts = map[string]string{
+// jobSortColumns are the columns of budgets.JobSorts.
+var jobSortColumns = map[string]string{
 	"started": "started_at", "finished": "finished_at", "type": "type", "subtype": "subtype", "status": "status",
 	"cost": "amount_nano", "reserved": "reserved_nano", "duration": "duration",
 }
 
-func (f BudgetJobFilter) where(projID string) (string, []any) {
+func jobWhere(projID string, f budgets.JobFilter) (string, []any) {
 	w, args := `proj_id = ? AND finished_at >= ? AND finished_at < ?`, []any{projID, secs(f.From), until(f.To)}
 	if f.Type != "" {
 		w += ` AND type = ?`
@@ -132,8 +102,8 @@ func (f BudgetJobFilter) where(projID string) (string, []any) {
 	return w, args
 }
 
-func (f BudgetJobFilter) order() string {
-	col, ok := BudgetJobSorts[f.Sort]
+func jobOrder(f budgets.JobFilter) string {
+	col, ok := jobSortColumns[f.Sort]
 	if !ok {
 		col = "finished_at"
 	}
@@ -146,8 +116,8 @@ func (f BudgetJobFilter) order() string {
 const jobCols = `job_id, proj_id, vlab_id, type, subtype, status, name, user_id, reserved_at, started_at, finished_at, cancelled_at,
 	amount, reserved_amount, count, reserved_count, duration, reserved_duration, size`
 
-func scanJob(row rowScanner) (OBIJob, error) {
-	var j OBIJob
+func scanJob(row rowScanner) (budgets.Job, error) {
+	var j budgets.Job
 	var reservedAt, started, finished, cancelled int64
 	var reserved string
 	err := row.Scan(&j.ID, &j.ProjID, &j.VlabID, &j.Type, &j.Subtype, &j.Status, &j.Name, &j.UserID, &reservedAt, &started, &finished,
@@ -166,8 +136,8 @@ func scanJob(row rowScanner) (OBIJob, error) {
 }
 
 // BudgetJobs returns a page of a project's jobs and how many match.
-func (db *DB) BudgetJobs(ctx context.Context, projID string, f BudgetJobFilter) ([]OBIJob, int64, error) {
-	out, total, err := list(ctx, db, f.listQuery(projID), scanJob)
+func (db *DB) BudgetJobs(ctx context.Context, projID string, f budgets.JobFilter) ([]budgets.Job, int64, error) {
+	out, total, err := list(ctx, db, jobQuery(projID, f), scanJob)
 	if err != nil {
 		return nil, 0, fmt.Errorf("cache: budget jobs: %w", err)
 	}
@@ -175,27 +145,27 @@ func (db *DB) BudgetJobs(ctx context.Context, projID string, f BudgetJobFilter) 
 }
 
 // EachBudgetJob calls fn with every matching job in order, streaming.
-func (db *DB) EachBudgetJob(ctx context.Context, projID string, f BudgetJobFilter, fn func(OBIJob) error) error {
+func (db *DB) EachBudgetJob(ctx context.Context, projID string, f budgets.JobFilter, fn func(budgets.Job) error) error {
 	f.Limit, f.Offset = 0, 0
-	return each(ctx, db, f.listQuery(projID), scanJob, fn)
+	return each(ctx, db, jobQuery(projID, f), scanJob, fn)
 }
 
-func scanBalancePoint(row rowScanner) (BalancePoint, error) {
-	var p BalancePoint
+func scanBalancePoint(row rowScanner) (budgets.BalancePoint, error) {
+	var p budgets.BalancePoint
 	var at int64
 	err := row.Scan(&at, &p.Balance, &p.Reservation)
 	p.At = unix(at)
 	return p, err
 }
 
-// listQuery is the list of an account's snapshots f selects.
-func (f SnapshotFilter) listQuery(account string) listQuery {
+// snapshotQuery is the list of an account's snapshots f selects.
+func snapshotQuery(account string, f budgets.SnapshotFilter) listQuery {
 	return listQuery{cols: `at, balance, reservation`, from: `obi_balance_snapshots`, where: `account = ? AND at >= ? AND at < ?`,
 		args: []any{account, secs(f.From), until(f.To)}, order: "at" + dir(f.Desc), limit: f.Limit, offset: f.Offset}
 }
 
-// listQuery is the list of a project's jobs f selects.
-func (f BudgetJobFilter) listQuery(projID string) listQuery {
-	w, args := f.where(projID)
-	return listQuery{cols: jobCols, from: `obi_jobs`, where: w, args: args, order: f.order(), limit: f.Limit, offset: f.Offset}
+// jobQuery is the list of a project's jobs f selects.
+func jobQuery(projID string, f budgets.JobFilter) listQuery {
+	w, args := jobWhere(projID, f)
+	return listQuery{cols: jobCols, from: `obi_jobs`, where: w, args: args, order: jobOrder(f), limit: f.Limit, offset: f.Offset}
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/portal"
 )
 
@@ -31,7 +32,7 @@ func TestBudgetRequest_KeepsFirstReadingAcrossAttempts(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := db.BudgetRequestByID(ctx, r.ID)
-	if got.State != RequestApproved || got.Delivery.Before == nil || got.Delivery.Before.Accounts[0].Balance.String() != "100.00" {
+	if got.State != budgets.Approved || got.Delivery.Before == nil || got.Delivery.Before.Accounts[0].Balance.String() != "100.00" {
 		t.Fatalf("after a retry the readings are lost: %+v", got.Delivery)
 	}
 	*now = now.Add(time.Minute)
@@ -46,7 +47,7 @@ func TestBudgetRequest_KeepsFirstReadingAcrossAttempts(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ = db.BudgetRequestByID(ctx, r.ID)
-	if got.State != RequestNeedsReconciliation || got.Delivery.Before.Accounts[0].Balance.String() != "100.00" ||
+	if got.State != budgets.NeedsReconciliation || got.Delivery.Before.Accounts[0].Balance.String() != "100.00" ||
 		got.Delivery.After.Accounts[0].Balance.String() != "85.00" {
 		t.Fatalf("readings %+v, want before 100.00 (first attempt), after 85.00 (last)", got.Delivery)
 	}
@@ -64,7 +65,7 @@ func TestBudgetRequest_KeepsFirstReadingAcrossAttempts(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ = db.BudgetRequestByID(ctx, r.ID)
-	if got.State != RequestApplied || got.Delivery.Before.Accounts[0].Balance.String() != "100.00" {
+	if got.State != budgets.Applied || got.Delivery.Before.Accounts[0].Balance.String() != "100.00" {
 		t.Fatalf("after reconciling: %+v", got)
 	}
 }

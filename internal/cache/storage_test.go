@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/portal"
 )
 
@@ -151,11 +152,11 @@ func TestMigrations_DatabaseOfThePreviousLayoutOpens(t *testing.T) {
 		t.Fatalf("applied %v, want %v", applied, want)
 	}
 	r, err := db.BudgetRequestByID(ctx, 1)
-	if err != nil || r.State != RequestApproved || r.Amount.String() != "250.50" || r.ProjName != "Neural Circuit Simulation" ||
+	if err != nil || r.State != budgets.Approved || r.Amount.String() != "250.50" || r.ProjName != "Neural Circuit Simulation" ||
 		r.DecidedByName != "Ada Admin" || !r.ProjBalance.Known || r.ProjBalance.Value.String() != "90.5" {
 		t.Fatalf("the request of the old database: %+v %v", r, err)
 	}
-	items, err := db.OutboxByRef(ctx, BudgetRequestRef(1))
+	items, err := db.OutboxByRef(ctx, budgets.RequestRef(1))
 	if err != nil || len(items) != 1 || items[0].Kind != portal.KindOBIBudget || items[0].State != portal.OutboxQueued {
 		t.Fatalf("its outbox item: %+v %v", items, err)
 	}

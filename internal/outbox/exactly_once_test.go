@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/clients/amie"
 	"github.com/accounting-portal/portal/internal/clients/argo"
@@ -163,7 +164,7 @@ type eoOBI struct {
 	sim *simobi.Server
 	db  *cache.DB
 	ids []int64
-	req map[int64]cache.BudgetPayload
+	req map[int64]budgets.Payload
 	w   *world.World
 }
 
@@ -176,13 +177,13 @@ func newEOOBI(t *testing.T, db *cache.DB, d *Dispatcher, w *world.World) *eoOBI 
 		t.Fatal(err)
 	}
 	d.register(portal.KindOBIBudget, OBIBudget{Client: c, AfterTimeout: 5 * time.Second})
-	return &eoOBI{sim: sim, db: db, w: w, req: map[int64]cache.BudgetPayload{}}
+	return &eoOBI{sim: sim, db: db, w: w, req: map[int64]budgets.Payload{}}
 }
 
 // enqueue approves 200 budget requests of every kind, each with its own
 // amount (1.01 to 3.00 credits) so that OBI's journal tells them apart.
 func (o *eoOBI) enqueue(t *testing.T, ctx context.Context) {
-	kinds := []string{cache.BudgetTopUp, cache.BudgetAssign, cache.BudgetReverse, cache.BudgetMove}
+	kinds := []string{budgets.TopUp, budgets.Assign, budgets.Reverse, budgets.Move}
 	var lab world.VirtualLab
 	var projs []world.Project
 	for _, l := range o.w.VirtualLabs {
@@ -196,12 +197,12 @@ func (o *eoOBI) enqueue(t *testing.T, ctx context.Context) {
 	}
 	for i := range eoWrites {
 		from, to := projs[i%len(projs)], projs[(i+1)%len(projs)]
-		n := cache.NewBudgetRequest{Kind: kinds[i%len(kinds)], VlabID: lab.ID, Amount: decimal.New(int64(101+i), -2),
+		n := budgets.NewRequest{Kind: kinds[i%len(kinds)], VlabID: lab.ID, Amount: decimal.New(int64(101+i), -2),
 			Justification: "exactly-once test", Actor: "m"}
-		if n.Kind != cache.BudgetTopUp {
+		if n.Kind != budgets.TopUp {
 			n.ProjID, n.ProjectKey = from.OBIID, from.Key
 		}
-		if n.Kind == cache.BudgetMove {
+		if n.Kind == budgets.Move {
 			n.ToProjID, n.ToProjectKey = to.OBIID, to.Key
 		}
 		id, err := o.db.CreateBudgetRequest(ctx, n)
@@ -217,8 +218,8 @@ func (o *eoOBI) enqueue(t *testing.T, ctx context.Context) {
 	}
 }
 
-var eoTxType = map[string]string{cache.BudgetTopUp: simobi.TxTopUp, cache.BudgetAssign: simobi.TxAssign,
-	cache.BudgetReverse: simobi.TxReverse, cache.BudgetMove: simobi.TxMove}
+var eoTxType = map[string]string{budgets.TopUp: simobi.TxTopUp, budgets.Assign: simobi.TxAssign,
+	budgets.Reverse: simobi.TxReverse, budgets.Move: simobi.TxMove}
 
 // check compares OBI's journal with each request's state: applied once
 // and shown applied; or waiting for an admin with readings around the
@@ -244,13 +245,13 @@ func (o *eoOBI) check(t *testing.T, ctx context.Context) *eoTally {
 		case applied > 1:
 			r.duplicates++
 			t.Errorf("OBI request %d (%s %s) applied %d times; the portal shows %s", id, p.Kind, p.Amount, applied, got.State)
-		case got.State == cache.RequestNeedsReconciliation:
+		case got.State == budgets.NeedsReconciliation:
 			r.flagged++
 			r.flaggedApplied += applied
 			o.checkReadings(t, ctx, got, applied)
-		case applied == 1 && got.State == cache.RequestApplied:
+		case applied == 1 && got.State == budgets.Applied:
 			r.once++
-		case applied == 0 && (got.State == cache.RequestFailed || got.State == cache.RequestApproved):
+		case applied == 0 && (got.State == budgets.Failed || got.State == budgets.Approved):
 			r.notApplied++
 		default:
 			t.Errorf("OBI request %d (%s %s) applied %d times but shown %s (%s)", id, p.Kind, p.Amount, applied, got.State, got.UpstreamError)
@@ -262,13 +263,13 @@ func (o *eoOBI) check(t *testing.T, ctx context.Context) *eoTally {
 // checkReadings: the attempt whose outcome was unknown read the balances
 // just before and just after its call, and between them each account moved
 // by exactly what OBI applied, so the admin can settle it from the page.
-func (o *eoOBI) checkReadings(t *testing.T, ctx context.Context, r *cache.BudgetRequest, applied int) {
+func (o *eoOBI) checkReadings(t *testing.T, ctx context.Context, r *budgets.Request, applied int) {
 	attempts, err := o.db.OutboxAttempts(ctx, r.OutboxID)
 	if err != nil || len(attempts) == 0 {
 		t.Fatalf("request %d: attempts %v", r.ID, err)
 	}
 	last := attempts[len(attempts)-1]
-	var rd cache.BudgetDelivery
+	var rd budgets.Delivery
 	if last.Outcome != portal.OutboxUncertain || json.Unmarshal([]byte(last.Result), &rd) != nil || rd.Before == nil || rd.After == nil {
 		t.Errorf("request %d needs reconciliation without readings around its last attempt: %+v", r.ID, last)
 		return
