@@ -159,7 +159,7 @@ func olderDatabase(t *testing.T, path string) string {
 	defer conn.Close()
 	conn.Exec(`CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`)
 	for _, n := range names[:len(names)-1] {
-		body, err := os.ReadFile(filepath.Join("..", "..", "internal", "cache", "migrations", n))
+		body, err := os.ReadFile(filepath.Join("..", "..", "internal", "cache", "migrations", "sqlite", n))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -41,9 +41,9 @@ func (a *App) wireAMIE() error {
 		}
 	}
 	later := &amieDebounce{wait: uploadSyncDelay, fn: syncNow}
-	a.Outbox.Register(cache.OutboxKindAMIEUsage, &outbox.AMIEUsage{Client: c, Store: a.DB, AfterDelivery: later.fire})
+	a.deliverers.AMIEUsage = &outbox.AMIEUsage{Client: c, Store: a.DB, AfterDelivery: later.fire}
 	// A confirmed clear is already processed upstream: sync at once.
-	a.Outbox.Register(cache.OutboxKindAMIEClear, &outbox.AMIEClear{Client: c, AfterDelivery: syncNow})
+	a.deliverers.AMIEClear = &outbox.AMIEClear{Client: c, AfterDelivery: syncNow}
 	return nil
 }
 

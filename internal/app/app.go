@@ -54,6 +54,10 @@ type App struct {
 	Outbox  *outbox.Dispatcher
 	now     func() time.Time
 
+	// deliverers are the outbox deliverers of the configured upstreams,
+	// which wireUpstreams builds for the outbox table.
+	deliverers outbox.Deliverers
+
 	// catalog is the projects file, reloaded on SIGHUP and when it changes.
 	catalog *config.CatalogFile
 	// cert is the certificate served when the portal serves HTTPS itself,
@@ -128,9 +132,10 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	}
 	a.Sync = syncer.New(a.DB, a.Log)
 	a.Sync.Now = a.now
-	a.Outbox = outbox.New(a.DB, a.Log)
-	a.Outbox.Now = a.now
 	if err := a.wireUpstreams(); err != nil {
+		return err
+	}
+	if err := a.newOutbox(); err != nil {
 		return err
 	}
 	a.Handler, err = handlers.New(a.handlerDeps())
@@ -222,13 +227,12 @@ func (a *App) serverTLS() *tls.Config {
 // Close releases an App that was built but never Run.
 func (a *App) Close() error { return a.DB.Close() }
 
-// housekeeping removes ended sessions and stale sign-in attempts, and
-// thins old balance snapshots.
+// housekeeping removes ended sessions and thins old balance snapshots.
 func (a *App) housekeeping(ctx context.Context) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
 	for {
-		if err := a.DB.DeleteExpired(ctx, a.Config.Sessions.Idle, 10*time.Minute); err != nil && ctx.Err() == nil {
+		if err := a.DB.DeleteExpired(ctx, a.Config.Sessions.Idle); err != nil && ctx.Err() == nil {
 			a.Log.Warn("housekeeping", slog.Any("error", err))
 		}
 		if n, err := a.DB.ThinBalanceSnapshots(ctx); err != nil && ctx.Err() == nil {

@@ -3,7 +3,6 @@ package app
 import (
 	"fmt"
 
-	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/clients/argo"
 	"github.com/accounting-portal/portal/internal/outbox"
 	"github.com/accounting-portal/portal/internal/syncer"
@@ -26,6 +25,6 @@ func (a *App) wireArgo() error {
 		return fmt.Errorf("app: %w", err)
 	}
 	a.Sync.Add(syncer.ArgoJob(client, a.DB, syncer.ArgoOptions{Interval: cfg.Interval, Now: a.now, Log: a.Log}))
-	a.Outbox.Register(cache.KindArgoMetric, outbox.ArgoMetric{Client: client})
+	a.deliverers.ARGOMetric = outbox.ArgoMetric{Client: client}
 	return nil
 }

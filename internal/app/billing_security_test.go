@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/accounting-portal/portal/internal/app/apptest"
-	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/clients/vergeos"
+	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/internal/sectest"
 	"github.com/accounting-portal/portal/internal/syncer"
 )
@@ -74,7 +74,7 @@ func TestBilling_UpstreamTextIsEscaped(t *testing.T) {
 	}
 	apptest.WaitFor(t, 30*time.Second, "the generated record", func() bool {
 		state, body := requestState(t, admin, "/billing/requests/1")
-		return state == cache.OutboxDelivered && newRecordRE.MatchString(body)
+		return state == portal.OutboxDelivered && newRecordRE.MatchString(body)
 	})
 
 	info := p.Sims.Info.VergeOS

@@ -106,7 +106,7 @@ func TestBilling_GenerateEndToEnd(t *testing.T) {
 	apptest.WaitFor(t, 20*time.Second, "the new record on the request page", func() bool {
 		var state string
 		state, body = requestState(t, admin, "/billing/requests/1")
-		return state == cache.OutboxDelivered && strings.Contains(body, `data-testid="new-record-link"`)
+		return state == portal.OutboxDelivered && strings.Contains(body, `data-testid="new-record-link"`)
 	})
 	if !strings.Contains(body, "month-end invoice run") || !strings.Contains(body, "queued") || !strings.Contains(body, "Ada Admin") {
 		t.Error("the request page does not show its note and history")
@@ -145,7 +145,7 @@ func TestBilling_GenerateRetriedWhileVergeOSIsDownAndNeverTwice(t *testing.T) {
 		return err == nil && g.Attempts == 1 && g.Error != ""
 	})
 	state, body := requestState(t, admin, "/billing/requests/1")
-	if state != cache.OutboxQueued || !strings.Contains(body, "429") {
+	if state != portal.OutboxQueued || !strings.Contains(body, "429") {
 		t.Fatalf("after a refusal the request is %s", state)
 	}
 	// A second request while the first is on its way is refused on the page.
@@ -156,7 +156,7 @@ func TestBilling_GenerateRetriedWhileVergeOSIsDownAndNeverTwice(t *testing.T) {
 	p.Sims.VergeOS.Faults().Clear()
 	apptest.WaitFor(t, 20*time.Second, "delivery after the outage", func() bool {
 		s, _ := requestState(t, admin, "/billing/requests/1")
-		return s == cache.OutboxDelivered
+		return s == portal.OutboxDelivered
 	})
 	if n := p.Sims.VergeOS.GeneratedCount(); n != 1 || generateRequests(t, p) != 1 {
 		t.Fatalf("%d records generated for %d requests", n, generateRequests(t, p))
@@ -175,14 +175,14 @@ func TestBilling_GenerateUnknownOutcomeIsLookedUp(t *testing.T) {
 	admin.Post("/billing/generate", nil)
 	apptest.WaitFor(t, 15*time.Second, "the unknown outcome", func() bool {
 		s, _ := requestState(t, admin, "/billing/requests/1")
-		return s == cache.OutboxVerify
+		return s == portal.OutboxVerify
 	})
 	// The look-up is due after the dispatcher's verify delay.
 	skew.Store(int64(p.App.Outbox.VerifyDelay + time.Second))
 	p.App.Outbox.Notify()
 	apptest.WaitFor(t, 15*time.Second, "the look-up", func() bool {
 		s, _ := requestState(t, admin, "/billing/requests/1")
-		return s == cache.OutboxDelivered
+		return s == portal.OutboxDelivered
 	})
 	g, _ := p.App.DB.GenerateRequestByID(context.Background(), 1)
 	if p.Sims.VergeOS.GeneratedCount() != 1 || g.Attempts != 1 {
@@ -200,14 +200,14 @@ func TestBilling_GenerateUncertainIsLeftToAnAdmin(t *testing.T) {
 	admin.Post("/billing/generate", nil)
 	apptest.WaitFor(t, 15*time.Second, "the unknown outcome", func() bool {
 		s, _ := requestState(t, admin, "/billing/requests/1")
-		return s == cache.OutboxVerify
+		return s == portal.OutboxVerify
 	})
 	if p.Sims.VergeOS.GeneratedCount() != 1 {
 		t.Fatalf("VergeOS generated %d records", p.Sims.VergeOS.GeneratedCount())
 	}
 	g, _ := p.App.DB.GenerateRequestByID(context.Background(), 1)
-	if _, err := p.App.DB.SettleOutbox(context.Background(), g.OutboxID, []string{cache.OutboxVerify},
-		cache.OutboxOutcome{State: cache.OutboxUncertain, Error: "VergeOS did not answer in time"}); err != nil {
+	if _, err := p.App.DB.SettleOutbox(context.Background(), g.OutboxID, []string{portal.OutboxVerify},
+		portal.OutboxOutcome{State: portal.OutboxUncertain, Error: "VergeOS did not answer in time"}); err != nil {
 		t.Fatal(err)
 	}
 	// A sync brings the record the unanswered request wrote; the page lists
@@ -237,7 +237,7 @@ func TestBilling_GenerateUncertainIsLeftToAnAdmin(t *testing.T) {
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("resolve: %d %s", r.Status, r.Body)
 	}
-	if s, body := requestState(t, admin, "/billing/requests/1"); s != cache.OutboxDelivered || !strings.Contains(body, "record written at the time of the request") {
+	if s, body := requestState(t, admin, "/billing/requests/1"); s != portal.OutboxDelivered || !strings.Contains(body, "record written at the time of the request") {
 		t.Fatalf("after the admin's decision: %s", s)
 	}
 	time.Sleep(200 * time.Millisecond)

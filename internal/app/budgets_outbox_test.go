@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/decimal"
 	"github.com/accounting-portal/portal/internal/sim/fault"
 )
@@ -25,7 +25,7 @@ func TestBudgetRequest_AppliedThen502AfterARetryIsShownWithEveryAttempt(t *testi
 	p.Sims.OBI.Faults().Set(fault.Fault{Mode: fault.RateLimit, Method: "POST", PathPrefix: "/budget/", Count: 1},
 		fault.Fault{Mode: fault.ApplyThen502, Method: "POST", PathPrefix: "/budget/", Count: 1})
 	admin.Post("/requests/"+strconv.FormatInt(id, 10)+"/approve", nil)
-	got := waitState(t, p, id, cache.RequestNeedsReconciliation) // the retry waits for the backoff (5 s)
+	got := waitState(t, p, id, budgets.NeedsReconciliation) // the retry waits for the backoff (5 s)
 	after := before.Add(decimal.MustParse("100"))
 	if !labBalance(t, p, ns.VlabID).Equal(after) {
 		t.Fatalf("OBI's lab balance is %s, want %s: the top-up was applied other than once", labBalance(t, p, ns.VlabID), after)

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/accounting-portal/portal/internal/app/apptest"
-	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/decimal"
 	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/internal/sim/fault"
@@ -60,9 +60,9 @@ func syncNow(t *testing.T, p *apptest.Portal) {
 }
 
 // waitState waits until request id is in state.
-func waitState(t *testing.T, p *apptest.Portal, id int64, state string) *cache.BudgetRequest {
+func waitState(t *testing.T, p *apptest.Portal, id int64, state string) *budgets.Request {
 	t.Helper()
-	var r *cache.BudgetRequest
+	var r *budgets.Request
 	waitFor(t, "request "+strconv.FormatInt(id, 10)+" to be "+state, func() bool {
 		var err error
 		r, err = p.App.DB.BudgetRequestByID(context.Background(), id)
@@ -132,7 +132,7 @@ func TestBudgetRequest_ApprovedAndAppliedInOBI(t *testing.T) {
 	if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/approvals" {
 		t.Fatalf("approve: %d %s", r.Status, r.Header.Get("Location"))
 	}
-	got := waitState(t, p, id, cache.RequestApplied)
+	got := waitState(t, p, id, budgets.Applied)
 	amount := decimal.MustParse("125.50")
 	if lab := labBalance(t, p, ns.VlabID); !lab.Equal(labBefore.Sub(amount)) {
 		t.Errorf("lab balance %s, want %s - 125.50", lab, labBefore)
@@ -202,7 +202,7 @@ func TestBudgetRequest_DenyNeedsReason_CancelByRequesterOnly(t *testing.T) {
 	if r := manager.Post(u2+"/cancel", nil); r.Status != http.StatusSeeOther {
 		t.Fatalf("cancel: %d", r.Status)
 	}
-	waitState(t, p, id2, cache.RequestCancelled)
+	waitState(t, p, id2, budgets.Cancelled)
 	if r := admin.Post(u2+"/approve", nil); r.Status != http.StatusConflict || !strings.Contains(r.Body, "cancelled by its requester") {
 		t.Errorf("approve a cancelled request: %d", r.Status)
 	}
@@ -243,7 +243,7 @@ func TestBudgetRequest_DoubleApprovalAppliesOnce(t *testing.T) {
 	if !strings.Contains(conflict, "already approved by Ada Admin at") {
 		t.Errorf("the second approver is not told who was first")
 	}
-	waitState(t, p, id, cache.RequestApplied)
+	waitState(t, p, id, budgets.Applied)
 
 	// The same admin presses twice.
 	id2 := request(t, manager, assignForm("neuro-sim", "7"))
@@ -254,12 +254,12 @@ func TestBudgetRequest_DoubleApprovalAppliesOnce(t *testing.T) {
 	if r := admins[0].Post(u2, nil); r.Status != http.StatusConflict {
 		t.Fatalf("second press: %d", r.Status)
 	}
-	waitState(t, p, id2, cache.RequestApplied)
+	waitState(t, p, id2, budgets.Applied)
 	if got, want := labBalance(t, p, ns.VlabID), before.Sub(decimal.MustParse("17")); !got.Equal(want) {
 		t.Fatalf("lab balance %s, want %s: an approval was applied more (or less) than once", got, want)
 	}
 	for _, id := range []int64{id, id2} {
-		if items, _ := p.App.DB.OutboxByRef(context.Background(), cache.BudgetRequestRef(id)); len(items) != 1 {
+		if items, _ := p.App.DB.OutboxByRef(context.Background(), budgets.RequestRef(id)); len(items) != 1 {
 			t.Errorf("request %d has %d outbox items", id, len(items))
 		}
 	}
@@ -281,7 +281,7 @@ func TestBudgetRequest_UpstreamRefusalEndsFailedWithItsMessage(t *testing.T) {
 	form.Set("acknowledge", "1")
 	id := request(t, manager, form)
 	admin.Post("/requests/"+strconv.FormatInt(id, 10)+"/approve", nil)
-	got := waitState(t, p, id, cache.RequestFailed)
+	got := waitState(t, p, id, budgets.Failed)
 	if !strings.Contains(got.UpstreamError, "Insufficient funds in the virtual-lab account") {
 		t.Fatalf("upstream error %q", got.UpstreamError)
 	}
@@ -303,7 +303,7 @@ func TestBudgetRequest_UnknownOutcomeNeedsReconciliation(t *testing.T) {
 	// OBI applies the top-up but its answer never arrives.
 	p.Sims.OBI.Faults().Set(fault.Fault{Mode: fault.Timeout, Method: "POST", PathPrefix: "/budget/", Count: 1, Delay: 5 * time.Second})
 	admin.Post("/requests/"+strconv.FormatInt(id, 10)+"/approve", nil)
-	got := waitState(t, p, id, cache.RequestNeedsReconciliation)
+	got := waitState(t, p, id, budgets.NeedsReconciliation)
 	if got.Delivery.Before == nil || got.Delivery.After == nil {
 		t.Fatalf("no readings before and after: %+v", got.Delivery)
 	}
@@ -334,9 +334,9 @@ func TestBudgetRequest_UnknownOutcomeNeedsReconciliation(t *testing.T) {
 	if r := admin.Post(u+"/reconcile", url.Values{"outcome": {"applied"}, "reason": {"the lab balance rose by exactly 300"}}); r.Status != http.StatusSeeOther {
 		t.Fatalf("reconcile: %d %s", r.Status, r.Body)
 	}
-	waitState(t, p, id, cache.RequestApplied)
+	waitState(t, p, id, budgets.Applied)
 	item, _ := p.App.DB.OutboxItemByID(context.Background(), got.OutboxID)
-	if item.State != cache.OutboxDelivered {
+	if item.State != portal.OutboxDelivered {
 		t.Errorf("outbox item %s after reconciling", item.State)
 	}
 	if !labBalance(t, p, ns.VlabID).Equal(before.Add(decimal.MustParse("300"))) {

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/accounting-portal/portal/internal/app/apptest"
-	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/portal"
 )
 
 // The data-sources page and an outbox item's page have CSV twins like
@@ -39,18 +39,18 @@ func TestCoreCSVTwins(t *testing.T) {
 	}
 
 	// An item nobody can deliver fails at its first attempt.
-	id, err := p.App.DB.Enqueue(ctx, cache.OutboxItem{Kind: "nobody.delivers", Upstream: "vergeos", Summary: "test", Payload: "{}", CreatedBy: "s"})
+	id, err := p.App.DB.Enqueue(ctx, portal.OutboxItem{Kind: "nobody.delivers", Upstream: "vergeos", Summary: "test", Payload: "{}", CreatedBy: "s"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	p.App.Outbox.Notify()
 	apptest.WaitFor(t, 10*time.Second, "the item's attempt", func() bool {
 		it, err := p.App.DB.OutboxItemByID(ctx, id)
-		return err == nil && it.State == cache.OutboxFailed
+		return err == nil && it.State == portal.OutboxFailed
 	})
 	attempts, _ := p.App.DB.OutboxAttempts(ctx, id)
 	rows := apptest.CSVRecords(t, admin.Get("/outbox/"+strconv.FormatInt(id, 10)+".csv"))
-	if len(rows) != len(attempts) || len(rows) != 1 || rows[0]["outcome"] != cache.OutboxFailed || !strings.Contains(rows[0]["error"], "no way to deliver") {
+	if len(rows) != len(attempts) || len(rows) != 1 || rows[0]["outcome"] != portal.OutboxFailed || !strings.Contains(rows[0]["error"], "no way to deliver") {
 		t.Fatalf("attempts CSV %v, attempts %+v", rows, attempts)
 	}
 	if item := admin.Get("/outbox/" + strconv.FormatInt(id, 10)); !strings.Contains(item.Body, `href="/outbox/`+strconv.FormatInt(id, 10)+`.csv"`) {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/clients/obi"
 	"github.com/accounting-portal/portal/internal/outbox"
 	"github.com/accounting-portal/portal/internal/portal"
@@ -29,11 +28,11 @@ func (a *App) wireOBI() error {
 		return fmt.Errorf("app: %w", err)
 	}
 	a.Sync.Add(syncer.OBISyncJob(client, a.DB, syncer.OBIOptions{Interval: cfg.Interval, Now: a.now, Log: a.Log}))
-	a.Outbox.Register(cache.KindOBIBudget, outbox.OBIBudget{Client: client, Now: a.now, OnApplied: func() {
+	a.deliverers.OBIBudget = outbox.OBIBudget{Client: client, Now: a.now, OnApplied: func() {
 		// The new balances show after the next sync: run it now.
 		if err := a.Sync.Trigger(portal.UpstreamOBI); err != nil {
 			a.Log.Warn("OBI sync after a budget change", slog.Any("error", err))
 		}
-	}})
+	}}
 	return nil
 }

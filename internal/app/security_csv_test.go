@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/accounting-portal/portal/internal/app/apptest"
+	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/internal/sectest"
@@ -132,7 +133,7 @@ func TestSecurity_EveryCSVTwinHoldsSafeCells(t *testing.T) {
 		status = append(status, cache.AMIEStatusDay{Day: day, Resource: pl.Raw, Loaded: 1, Failed: 1, TotalCharge: "1"})
 		failed = append(failed, cache.AMIEFailedRecord{FailedID: int64(900000 + i), UsageType: "Compute", Error: pl.Raw, Resource: pl.Raw,
 			LocalProjectID: pl.Raw, LocalRecordID: pl.Raw, Username: pl.Raw, Charge: "1", LocalReference: pl.Raw, Problems: pl.Raw, Raw: "{}"})
-		if _, err := p.App.DB.Enqueue(ctx, cache.OutboxItem{Kind: "probe.xss", Upstream: portal.UpstreamArgo,
+		if _, err := p.App.DB.Enqueue(ctx, portal.OutboxItem{Kind: "probe.xss", Upstream: portal.UpstreamArgo,
 			Ref: fmt.Sprintf("probe:%d", i), Summary: pl.Raw, Payload: "{}", MaxAttempts: 1, CreatedBy: pl.Raw}); err != nil {
 			t.Fatal(err)
 		}
@@ -157,7 +158,7 @@ func TestSecurity_EveryCSVTwinHoldsSafeCells(t *testing.T) {
 	if r := admin.Post("/requests/"+strconv.FormatInt(first, 10)+"/approve", nil); r.Status != 303 {
 		t.Fatalf("approve: %d", r.Status)
 	}
-	waitState(t, p, first, cache.RequestApplied)
+	waitState(t, p, first, budgets.Applied)
 	if r := admin.Post("/billing/generate", url.Values{"note": {sectest.Payloads[5].Raw}, "range": {"24h"}}); r.Status != 303 {
 		t.Fatalf("generate: %d", r.Status)
 	}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/budgets"
 )
 
 // selfApprovalText is what the pages say where the Approve button would be.
@@ -38,7 +38,7 @@ func TestSecurity_FourEyes_NoOneApprovesTheirOwnRequest(t *testing.T) {
 	if r.Status != http.StatusForbidden || !strings.Contains(r.Body, "another admin must approve it") {
 		t.Fatalf("approving one's own request: %d, want 403 saying why:\n%s", r.Status, r.Body)
 	}
-	if got := waitState(t, p, id, cache.RequestPending); got.DecidedBy != "" {
+	if got := waitState(t, p, id, budgets.Pending); got.DecidedBy != "" {
 		t.Fatalf("the refused approval decided the request: %+v", got)
 	}
 	// Another admin (the same groups, another person) approves it.
@@ -48,7 +48,7 @@ func TestSecurity_FourEyes_NoOneApprovesTheirOwnRequest(t *testing.T) {
 	if r := other.Post("/requests/"+ids+"/approve", nil); r.Status != http.StatusSeeOther {
 		t.Fatalf("another admin's approval: %d", r.Status)
 	}
-	waitState(t, p, id, cache.RequestApplied)
+	waitState(t, p, id, budgets.Applied)
 }
 
 // TestSecurity_FourEyesOff_SingleAdminApprovesOwnRequest: with
@@ -65,5 +65,5 @@ func TestSecurity_FourEyesOff_SingleAdminApprovesOwnRequest(t *testing.T) {
 	if r := admin.Post("/requests/"+ids+"/approve", nil); r.Status != http.StatusSeeOther {
 		t.Fatalf("approving one's own request with four eyes off: %d\n%s", r.Status, r.Body)
 	}
-	waitState(t, p, id, cache.RequestApplied)
+	waitState(t, p, id, budgets.Applied)
 }

@@ -16,7 +16,6 @@ import (
 
 	"github.com/accounting-portal/portal/internal/app/apptest"
 	"github.com/accounting-portal/portal/internal/auth"
-	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/clients/argo"
 	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/internal/sectest"
@@ -96,7 +95,7 @@ func TestSecurity_OutboxTextIsEscapedAndCSVNeutralised(t *testing.T) {
 	p := apptest.Start(t, apptest.Options{Upstreams: []string{}})
 	var ids []int64
 	for i, pl := range sectest.Payloads {
-		id, err := p.App.DB.Enqueue(context.Background(), cache.OutboxItem{Kind: "probe.xss", Upstream: portal.UpstreamArgo,
+		id, err := p.App.DB.Enqueue(context.Background(), portal.OutboxItem{Kind: "probe.xss", Upstream: portal.UpstreamArgo,
 			Ref: fmt.Sprintf("probe:%d", i), Summary: pl.Raw, Payload: "{}", MaxAttempts: 1, CreatedBy: pl.Raw})
 		if err != nil {
 			t.Fatal(err)

@@ -20,6 +20,7 @@ import (
 	"github.com/accounting-portal/portal/internal/app/apptest"
 	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/clients/amie"
+	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/internal/sim/fault"
 )
 
@@ -202,7 +203,7 @@ func TestUsage_UnansweredUploadIsSentAgainAndCountedOnce(t *testing.T) {
 	ref := "usage_upload:" + fmt.Sprint(id)
 	usageWaitFor(t, 20*time.Second, "the unanswered request to be looked up", func() bool {
 		items, _ := p.App.DB.OutboxByRef(context.Background(), ref)
-		return len(items) == 1 && items[0].State == cache.OutboxVerify
+		return len(items) == 1 && items[0].State == portal.OutboxVerify
 	})
 	if p.Sims.AMIE.Faults().Hits(fault.Timeout) != 1 {
 		t.Fatal("the timeout fault was not hit")
@@ -260,7 +261,7 @@ func TestUsage_AdminClearsFailedRecords(t *testing.T) {
 		t.Errorf("clear page does not show the confirmation and history")
 	}
 	clears := usageReadCSV(t, a.Get("/usage/clears.csv"))
-	if len(clears) != 2 || clears[1][6] != ids[0][1]+" "+ids[1][1] || clears[1][4] != cache.OutboxDelivered {
+	if len(clears) != 2 || clears[1][6] != ids[0][1]+" "+ids[1][1] || clears[1][4] != portal.OutboxDelivered {
 		t.Errorf("clear requests CSV %v", clears)
 	}
 	if list := a.Get("/usage/clears?sort=-records"); !strings.Contains(list.Body, `href="`+clearPage+`"`) {

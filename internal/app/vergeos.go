@@ -1,7 +1,6 @@
 package app
 
 import (
-	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/clients/vergeos"
 	"github.com/accounting-portal/portal/internal/outbox"
 	"github.com/accounting-portal/portal/internal/portal"
@@ -30,9 +29,9 @@ func (a *App) wireVergeOS() error {
 		return err
 	}
 	a.Sync.Add(syncer.VergeOSJob(client, a.DB, cfg.Interval))
-	a.Outbox.Register(cache.VergeOSGenerateKind, &outbox.VergeOSGenerate{Client: client, OnDelivered: func() {
+	a.deliverers.VergeOSGenerate = &outbox.VergeOSGenerate{Client: client, OnDelivered: func() {
 		// A new record exists upstream now: fetch it rather than wait for the schedule.
 		a.Sync.Trigger(portal.UpstreamVergeOS)
-	}})
+	}}
 	return nil
 }

@@ -13,13 +13,8 @@ import (
 	"github.com/accounting-portal/portal/internal/portal"
 )
 
-// OutboxKindAMIEClear is the outbox kind of a request to clear failed records.
-const OutboxKindAMIEClear = "amie.clear"
-
 // MaxClearIDs bounds the failed records one clear request may name.
 const MaxClearIDs = 10000
-
-func init() { registerSettler(OutboxKindAMIEClear, settleUsageClear) }
 
 // UsageClear is a request to clear failed records upstream.
 type UsageClear struct {
@@ -69,18 +64,18 @@ func (db *DB) CreateUsageClear(ctx context.Context, ids []int64, actor, actorNam
 		summary := fmt.Sprintf("Clear %d failed AMIE records", len(ids))
 		now := db.now()
 		if err := tx.QueryRowContext(ctx, `INSERT INTO usage_clears(failed_ids, count, summary, state, created_by, created_by_name, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, amieJoinIDs(ids), len(ids), summary, OutboxQueued, actor, actorName, now, now).Scan(&id); err != nil {
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, amieJoinIDs(ids), len(ids), summary, portal.OutboxQueued, actor, actorName, now, now).Scan(&id); err != nil {
 			return err
 		}
 		payload, err := json.Marshal(UsageClearPayload{Clear: id, IDs: ids})
 		if err != nil {
 			return err
 		}
-		if _, err := db.enqueue(ctx, tx, OutboxItem{Kind: OutboxKindAMIEClear, Upstream: portal.UpstreamAMIE, Ref: usageClearSubject(id),
+		if _, err := db.enqueue(ctx, tx, portal.OutboxItem{Kind: portal.KindAMIEClear, Upstream: portal.UpstreamAMIE, Ref: usageClearSubject(id),
 			Summary: summary, Payload: string(payload), CreatedBy: actor}); err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, AuditEntry{Actor: actor, ActorName: actorName, Subject: usageClearSubject(id), To: OutboxQueued, Reason: summary})
+		return db.audit(ctx, tx, portal.AuditEntry{Actor: actor, ActorName: actorName, Subject: usageClearSubject(id), To: portal.OutboxQueued, Reason: summary})
 	})
 	if err != nil {
 		return 0, fmt.Errorf("cache: create clear request: %w", err)
@@ -136,11 +131,11 @@ func amieJoinIDs(ids []int64) string {
 	return strings.Join(parts, ",")
 }
 
-// settleUsageClear mirrors the outbox state on the clear request. Once the
+// SettleUsageClear mirrors the outbox state on the clear request. Once the
 // upstream confirmed the clear (the deliverer re-read its failed list),
 // the records leave the cache at once, and the next sync re-reads the
 // whole status window, because cleared failures change past days' counts.
-func settleUsageClear(ctx context.Context, db *DB, tx *sql.Tx, it OutboxItem, o OutboxOutcome) error {
+func (db *DB) SettleUsageClear(ctx context.Context, tx *sql.Tx, it portal.OutboxItem, o portal.OutboxOutcome) error {
 	var p UsageClearPayload
 	if err := json.Unmarshal([]byte(it.Payload), &p); err != nil {
 		return fmt.Errorf("cache: clear request %d: payload: %w", it.ID, err)
@@ -153,7 +148,7 @@ func settleUsageClear(ctx context.Context, db *DB, tx *sql.Tx, it OutboxItem, o 
 		o.State, it.Result, db.now(), p.Clear); err != nil {
 		return err
 	}
-	if o.State == OutboxDelivered {
+	if o.State == portal.OutboxDelivered {
 		for i := 0; i < len(p.IDs); i += 500 {
 			part := p.IDs[i:min(i+500, len(p.IDs))]
 			if _, err := tx.ExecContext(ctx, `DELETE FROM amie_failed WHERE failed_id IN (`+placeholders(len(part))+`)`, anys(part)...); err != nil {
@@ -166,18 +161,18 @@ func settleUsageClear(ctx context.Context, db *DB, tx *sql.Tx, it OutboxItem, o 
 	}
 	actor := o.Actor
 	if actor == "" {
-		actor = SystemActor
+		actor = portal.SystemActor
 	}
 	reason := o.Reason
 	if reason == "" {
 		reason = o.Error
 	}
-	return db.audit(ctx, tx, AuditEntry{Actor: actor, ActorName: o.ActorName, Subject: usageClearSubject(p.Clear), From: prev, To: o.State, Reason: reason})
+	return db.audit(ctx, tx, portal.AuditEntry{Actor: actor, ActorName: o.ActorName, Subject: usageClearSubject(p.Clear), From: prev, To: o.State, Reason: reason})
 }
 
 const usageClearCols = `id, failed_ids, summary, state, result, created_by, created_by_name, created_at, updated_at`
 
-func scanUsageClear(row interface{ Scan(...any) error }) (*UsageClear, error) {
+func scanUsageClear(row rowScanner) (*UsageClear, error) {
 	var c UsageClear
 	var ids string
 	var created, updated int64
@@ -195,7 +190,7 @@ func scanUsageClear(row interface{ Scan(...any) error }) (*UsageClear, error) {
 
 // UsageClearByID returns one clear request.
 func (db *DB) UsageClearByID(ctx context.Context, id int64) (*UsageClear, error) {
-	c, err := scanUsageClear(db.r.QueryRowContext(ctx, `SELECT `+usageClearCols+` FROM usage_clears WHERE id = ?`, id))
+	c, err := one(ctx, db, `SELECT `+usageClearCols+` FROM usage_clears WHERE id = ?`, []any{id}, scanUsageClear)
 	if err != nil {
 		return nil, notFound(err, fmt.Sprintf("There is no clear request %d.", id))
 	}
@@ -220,32 +215,16 @@ func (db *DB) ListUsageClears(ctx context.Context, f ClearFilter) ([]UsageClear,
 	if !ok {
 		col, f.Desc = "id", true
 	}
-	dir := " ASC"
-	if f.Desc {
-		dir = " DESC"
-	}
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
-	var out []UsageClear
-	var total int64
-	err := db.read(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM usage_clears`).Scan(&total); err != nil {
-			return err
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+usageClearCols+` FROM usage_clears ORDER BY `+col+dir+`, id DESC LIMIT ? OFFSET ?`, f.Limit, f.Offset)
+	q := listQuery{cols: usageClearCols, from: `usage_clears`, where: "1=1", order: col + dir(f.Desc) + ", id DESC", limit: f.Limit, offset: f.Offset}
+	out, total, err := list(ctx, db, q, func(row rowScanner) (UsageClear, error) {
+		c, err := scanUsageClear(row)
 		if err != nil {
-			return err
+			return UsageClear{}, err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			c, err := scanUsageClear(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, *c)
-		}
-		return rows.Err()
+		return *c, nil
 	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("cache: list clear requests: %w", err)
@@ -280,17 +259,23 @@ func (db *DB) AMIEProjectIDs(ctx context.Context, scope portal.Scope) (ids map[s
 			ids[k] = k
 		}
 	}
-	rows, err := db.r.QueryContext(ctx, q, args...)
+	err = db.read(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id, key string
+			if err := rows.Scan(&id, &key); err != nil {
+				return err
+			}
+			ids[id] = key
+		}
+		return rows.Err()
+	})
 	if err != nil {
 		return nil, false, fmt.Errorf("cache: amie project ids: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, key string
-		if err := rows.Scan(&id, &key); err != nil {
-			return nil, false, fmt.Errorf("cache: amie project ids: %w", err)
-		}
-		ids[id] = key
-	}
-	return ids, scope.All, rows.Err()
+	return ids, scope.All, nil
 }

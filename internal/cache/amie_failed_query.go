@@ -47,20 +47,17 @@ func (f FailedFilter) orderBy() string {
 	if !ok {
 		col = "f.failed_id"
 	}
-	dir := " ASC"
-	if f.Desc {
-		dir = " DESC"
-	}
-	return " ORDER BY f.error ASC, " + col + dir + ", f.failed_id ASC, f.id ASC"
+	return "f.error ASC, " + col + dir(f.Desc) + ", f.failed_id ASC, f.id ASC"
 }
 
-const amieFailedSelect = `SELECT f.failed_id, f.usage_type, f.error, f.resource, f.local_project_id, f.local_record_id, f.username,
-	f.start_time, f.end_time, f.charge, f.local_reference, f.problems, f.raw, COALESCE(p.key, ''), COALESCE(p.name, '')
-	FROM amie_failed f
+const amieFailedCols = `f.failed_id, f.usage_type, f.error, f.resource, f.local_project_id, f.local_record_id, f.username,
+	f.start_time, f.end_time, f.charge, f.local_reference, f.problems, f.raw, COALESCE(p.key, ''), COALESCE(p.name, '')`
+
+const amieFailedTables = `amie_failed f
 	LEFT JOIN project_ids pi ON pi.upstream = 'amie' AND pi.upstream_id = f.local_project_id
 	LEFT JOIN projects p ON p.key = pi.project_key`
 
-func scanAMIEFailed(rows *sql.Rows) (AMIEFailedRecord, error) {
+func scanAMIEFailed(rows rowScanner) (AMIEFailedRecord, error) {
 	var r AMIEFailedRecord
 	var start, end int64
 	err := rows.Scan(&r.FailedID, &r.UsageType, &r.Error, &r.Resource, &r.LocalProjectID, &r.LocalRecordID, &r.Username,
@@ -71,31 +68,10 @@ func scanAMIEFailed(rows *sql.Rows) (AMIEFailedRecord, error) {
 
 // ListFailed returns one page of failed records, grouped by error, and how many match.
 func (db *DB) ListFailed(ctx context.Context, f FailedFilter) ([]AMIEFailedRecord, int64, error) {
-	w, args := f.where()
-	var out []AMIEFailedRecord
-	var total int64
-	err := db.read(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM amie_failed f WHERE `+w, args...).Scan(&total); err != nil {
-			return err
-		}
-		limit := f.Limit
-		if limit <= 0 {
-			limit = 50
-		}
-		rows, err := tx.QueryContext(ctx, amieFailedSelect+` WHERE `+w+f.orderBy()+` LIMIT ? OFFSET ?`, append(args, limit, f.Offset)...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			r, err := scanAMIEFailed(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, r)
-		}
-		return rows.Err()
-	})
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	out, total, err := list(ctx, db, f.listQuery(), scanAMIEFailed)
 	if err != nil {
 		return nil, 0, fmt.Errorf("cache: list failed records: %w", err)
 	}
@@ -105,22 +81,11 @@ func (db *DB) ListFailed(ctx context.Context, f FailedFilter) ([]AMIEFailedRecor
 // EachFailed calls fn for every matching failed record in the table's
 // order, one row at a time (for CSV downloads).
 func (db *DB) EachFailed(ctx context.Context, f FailedFilter, fn func(AMIEFailedRecord) error) error {
-	w, args := f.where()
-	rows, err := db.r.QueryContext(ctx, amieFailedSelect+` WHERE `+w+f.orderBy(), args...)
-	if err != nil {
+	f.Limit, f.Offset = 0, 0
+	if err := each(ctx, db, f.listQuery(), scanAMIEFailed, fn); err != nil {
 		return fmt.Errorf("cache: failed records: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		r, err := scanAMIEFailed(rows)
-		if err != nil {
-			return fmt.Errorf("cache: failed records: %w", err)
-		}
-		if err := fn(r); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return nil
 }
 
 // FailedGroup is one error's share of the matching failed records.
@@ -134,11 +99,6 @@ type FailedGroup struct {
 // FailedGroups counts the matching failed records per error, by error.
 func (db *DB) FailedGroups(ctx context.Context, f FailedFilter) ([]FailedGroup, error) {
 	w, args := f.where()
-	rows, err := db.r.QueryContext(ctx, `SELECT f.error, f.charge FROM amie_failed f WHERE `+w+` ORDER BY f.error`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("cache: failed groups: %w", err)
-	}
-	defer rows.Close()
 	var out []FailedGroup
 	var sum ChargeSum
 	flush := func() {
@@ -147,41 +107,39 @@ func (db *DB) FailedGroups(ctx context.Context, f FailedFilter) ([]FailedGroup, 
 		}
 		sum = ChargeSum{}
 	}
-	for rows.Next() {
-		var e, charge string
-		if err := rows.Scan(&e, &charge); err != nil {
-			return nil, fmt.Errorf("cache: failed groups: %w", err)
-		}
-		if n := len(out); n == 0 || out[n-1].Error != e {
-			flush()
-			out = append(out, FailedGroup{Error: e})
-		}
-		out[len(out)-1].Records++
-		// A charge the portal cannot read is left out of the sum, not fatal:
-		// the record is still listed with the text the upstream sent.
-		_ = sum.Add(charge)
+	type row struct{ err, charge string }
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		return eachRow(ctx, tx, `SELECT f.error, f.charge FROM amie_failed f WHERE `+w+` ORDER BY f.error`, args, func(rs rowScanner) (row, error) {
+			var r row
+			err := rs.Scan(&r.err, &r.charge)
+			return r, err
+		}, func(r row) error {
+			if n := len(out); n == 0 || out[n-1].Error != r.err {
+				flush()
+				out = append(out, FailedGroup{Error: r.err})
+			}
+			out[len(out)-1].Records++
+			// A charge the portal cannot read is left out of the sum, not fatal:
+			// the record is still listed with the text the upstream sent.
+			_ = sum.Add(r.charge)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cache: failed groups: %w", err)
 	}
 	flush()
-	return out, rows.Err()
+	return out, nil
 }
 
 // FailedIDs returns the FailedRecordIDs of the matching records, in order.
 func (db *DB) FailedIDs(ctx context.Context, f FailedFilter) ([]int64, error) {
 	w, args := f.where()
-	rows, err := db.r.QueryContext(ctx, `SELECT f.failed_id FROM amie_failed f WHERE `+w+` AND f.failed_id > 0`+f.orderBy(), args...)
+	out, err := all(ctx, db, `SELECT f.failed_id FROM amie_failed f WHERE `+w+` AND f.failed_id > 0 ORDER BY `+f.orderBy(), args, scanValue[int64])
 	if err != nil {
 		return nil, fmt.Errorf("cache: failed ids: %w", err)
 	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("cache: failed ids: %w", err)
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // ProjectOption is a LocalProjectID offered in a filter, with its portal
@@ -251,4 +209,11 @@ func amieDistinct(ctx context.Context, tx *sql.Tx, q string, args []any) ([]stri
 		out = append(out, s)
 	}
 	return out, rows.Err()
+}
+
+// listQuery is the list of failed records f selects.
+func (f FailedFilter) listQuery() listQuery {
+	w, args := f.where()
+	return listQuery{cols: amieFailedCols, from: amieFailedTables, countFrom: `amie_failed f`, where: w, args: args, order: f.orderBy(),
+		limit: f.Limit, offset: f.Offset}
 }

@@ -45,12 +45,15 @@ func (s AMIESyncState) NeedsFull(now time.Time, every time.Duration) bool {
 
 // AMIESyncState returns the sync's memory.
 func (db *DB) AMIESyncState(ctx context.Context) (AMIESyncState, error) {
-	var full, run, req int64
-	err := db.r.QueryRowContext(ctx, `SELECT last_full_ms, last_run_ms, full_requested_ms FROM amie_sync_state WHERE id = 1`).Scan(&full, &run, &req)
+	s, err := one(ctx, db, `SELECT last_full_ms, last_run_ms, full_requested_ms FROM amie_sync_state WHERE id = 1`, nil, func(row rowScanner) (AMIESyncState, error) {
+		var full, run, req int64
+		err := row.Scan(&full, &run, &req)
+		return AMIESyncState{LastFull: unixMS(full), LastRun: unixMS(run), FullRequested: unixMS(req)}, err
+	})
 	if err != nil {
 		return AMIESyncState{}, fmt.Errorf("cache: amie sync state: %w", err)
 	}
-	return AMIESyncState{LastFull: unixMS(full), LastRun: unixMS(run), FullRequested: unixMS(req)}, nil
+	return s, nil
 }
 
 // requestFullAMIESync asks the next AMIE sync to re-read the whole window.
@@ -175,18 +178,9 @@ func touchAMIEResources(ctx context.Context, tx *sql.Tx, names []string, now int
 
 // AMIEResources lists the resources the upstream has reported, by name.
 func (db *DB) AMIEResources(ctx context.Context) ([]string, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT name FROM amie_resources ORDER BY name`)
+	out, err := all(ctx, db, `SELECT name FROM amie_resources ORDER BY name`, nil, scanValue[string])
 	if err != nil {
 		return nil, fmt.Errorf("cache: amie resources: %w", err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, fmt.Errorf("cache: amie resources: %w", err)
-		}
-		out = append(out, n)
-	}
-	return out, rows.Err()
+	return out, nil
 }

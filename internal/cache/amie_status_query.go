@@ -51,16 +51,12 @@ func (f UsageStatusFilter) orderBy() string {
 	if !ok {
 		col, f.Desc = "day", true
 	}
-	dir := " ASC"
-	if f.Desc {
-		dir = " DESC"
-	}
-	return " ORDER BY " + col + dir + ", day DESC, resource ASC"
+	return col + dir(f.Desc) + ", day DESC, resource ASC"
 }
 
 const amieStatusCols = `day, resource, loaded, failed, total_charge`
 
-func scanAMIEStatus(rows *sql.Rows) (AMIEStatusDay, error) {
+func scanAMIEStatus(rows rowScanner) (AMIEStatusDay, error) {
 	var r AMIEStatusDay
 	var day int64
 	err := rows.Scan(&day, &r.Resource, &r.Loaded, &r.Failed, &r.TotalCharge)
@@ -70,32 +66,10 @@ func scanAMIEStatus(rows *sql.Rows) (AMIEStatusDay, error) {
 
 // ListUsageStatus returns one page of status rows and how many match.
 func (db *DB) ListUsageStatus(ctx context.Context, f UsageStatusFilter) ([]AMIEStatusDay, int64, error) {
-	w, args := f.where()
-	var out []AMIEStatusDay
-	var total int64
-	err := db.read(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM amie_status_days WHERE `+w, args...).Scan(&total); err != nil {
-			return err
-		}
-		limit := f.Limit
-		if limit <= 0 {
-			limit = 50
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+amieStatusCols+` FROM amie_status_days WHERE `+w+f.orderBy()+` LIMIT ? OFFSET ?`,
-			append(args, limit, f.Offset)...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			r, err := scanAMIEStatus(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, r)
-		}
-		return rows.Err()
-	})
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	out, total, err := list(ctx, db, f.listQuery(), scanAMIEStatus)
 	if err != nil {
 		return nil, 0, fmt.Errorf("cache: list usage status: %w", err)
 	}
@@ -105,22 +79,11 @@ func (db *DB) ListUsageStatus(ctx context.Context, f UsageStatusFilter) ([]AMIES
 // EachUsageStatus calls fn for every matching row in the table's order,
 // reading one row at a time (for CSV downloads).
 func (db *DB) EachUsageStatus(ctx context.Context, f UsageStatusFilter, fn func(AMIEStatusDay) error) error {
-	w, args := f.where()
-	rows, err := db.r.QueryContext(ctx, `SELECT `+amieStatusCols+` FROM amie_status_days WHERE `+w+f.orderBy(), args...)
-	if err != nil {
+	f.Limit, f.Offset = 0, 0
+	if err := each(ctx, db, f.listQuery(), scanAMIEStatus, fn); err != nil {
 		return fmt.Errorf("cache: usage status: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		r, err := scanAMIEStatus(rows)
-		if err != nil {
-			return fmt.Errorf("cache: usage status: %w", err)
-		}
-		if err := fn(r); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return nil
 }
 
 // UsageStatusSummary is the status of a range summed over resources.
@@ -261,3 +224,9 @@ func amieTextSummary(ctx context.Context, tx *sql.Tx, w string, args []any) ([]A
 
 // FormatDay prints a UTC day as YYYY-MM-DD.
 func FormatDay(t time.Time) string { return t.UTC().Format("2006-01-02") }
+
+// listQuery is the list of status rows f selects.
+func (f UsageStatusFilter) listQuery() listQuery {
+	w, args := f.where()
+	return listQuery{cols: amieStatusCols, from: `amie_status_days`, where: w, args: args, order: f.orderBy(), limit: f.Limit, offset: f.Offset}
+}

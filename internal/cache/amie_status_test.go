@@ -156,27 +156,27 @@ func TestQueryPlans_UseIndexes(t *testing.T) {
 		return strings.Join(out, "; ")
 	}
 	f := UsageStatusFilter{From: amieDay(1), To: amieDay(30), Sort: "day", Desc: true}
-	w, args := f.where()
-	if p := plan(`SELECT `+amieStatusCols+` FROM amie_status_days WHERE `+w+f.orderBy(), args...); !strings.Contains(p, "USING PRIMARY KEY") {
+	q, args := f.listQuery().selectSQL()
+	if p := plan(q, args...); !strings.Contains(p, "USING PRIMARY KEY") {
 		t.Errorf("status page: %s", p)
 	}
 	f.Resource = "a"
-	w, args = f.where()
-	if p := plan(`SELECT `+amieStatusCols+` FROM amie_status_days WHERE `+w+f.orderBy(), args...); !strings.Contains(p, "USING INDEX amie_status_days_by_resource") && !strings.Contains(p, "PRIMARY KEY") {
+	q, args = f.listQuery().selectSQL()
+	if p := plan(q, args...); !strings.Contains(p, "USING INDEX amie_status_days_by_resource") && !strings.Contains(p, "PRIMARY KEY") {
 		t.Errorf("status page of a resource: %s", p)
 	}
 	ff := FailedFilter{Scope: portal.Scope{Projects: []string{"neuro-sim"}}}
-	w, args = ff.where()
-	if p := plan(amieFailedSelect+` WHERE `+w+ff.orderBy(), args...); !strings.Contains(p, "amie_failed_by_project") {
+	q, args = ff.listQuery().selectSQL()
+	if p := plan(q, args...); !strings.Contains(p, "amie_failed_by_project") {
 		t.Errorf("failed page of a manager: %s", p)
 	}
-	ff = FailedFilter{Scope: portal.Scope{All: true}}
-	w, args = ff.where()
-	if p := plan(amieFailedSelect+` WHERE `+w+ff.orderBy()+` LIMIT 50`, args...); !strings.Contains(p, "amie_failed_by_error") {
+	ff = FailedFilter{Scope: portal.Scope{All: true}, Limit: 50}
+	q, args = ff.listQuery().selectSQL()
+	if p := plan(q, args...); !strings.Contains(p, "amie_failed_by_error") {
 		t.Errorf("failed page of an admin: %s", p)
 	}
-	rf := UploadRecordFilter{Upload: 1, UsageType: "Compute", Outcome: RecordRefused}
-	q, args := rf.query(true)
+	rf := UploadRecordFilter{Upload: 1, UsageType: "Compute", Outcome: RecordRefused, Limit: 50}
+	q, args = rf.listQuery().selectSQL()
 	if p := plan(q, args...); !strings.Contains(p, "SEARCH r USING") || !strings.Contains(p, "amie_failed_by_record") || strings.Contains(p, "TEMP B-TREE") {
 		t.Errorf("upload records: %s", p)
 	}

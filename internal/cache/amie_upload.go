@@ -12,9 +12,6 @@ import (
 	"github.com/accounting-portal/portal/internal/portal"
 )
 
-// OutboxKindAMIEUsage is the outbox kind of one request of a usage upload.
-const OutboxKindAMIEUsage = "amie.usage"
-
 // States of a usage upload, derived from the states of its requests.
 const (
 	UploadQueued    = "queued"    // nothing sent yet
@@ -147,7 +144,7 @@ func (w *UploadWriter) Add(chunk UsageChunk, recs []UsageRecord) error {
 	if err != nil {
 		return err
 	}
-	oid, err := w.db.enqueue(w.ctx, w.tx, OutboxItem{Kind: OutboxKindAMIEUsage, Upstream: portal.UpstreamAMIE,
+	oid, err := w.db.enqueue(w.ctx, w.tx, portal.OutboxItem{Kind: portal.KindAMIEUsage, Upstream: portal.UpstreamAMIE,
 		Ref: usageUploadSubject(w.upload.ID), Payload: string(payload), CreatedBy: w.upload.CreatedBy,
 		Summary: fmt.Sprintf("AMIE usage upload %d: %s records %d–%d", w.upload.ID, w.upload.UsageType, chunk.First+1, chunk.First+chunk.Count)})
 	if err != nil {
@@ -187,7 +184,7 @@ func (db *DB) CreateUsageUpload(ctx context.Context, u UsageUpload, fill func(w 
 		if _, err := tx.ExecContext(ctx, `UPDATE usage_uploads SET chunks = ? WHERE id = ?`, w.chunks, u.ID); err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, AuditEntry{Actor: u.CreatedBy, ActorName: u.CreatedByName, Subject: usageUploadSubject(u.ID), To: UploadQueued,
+		return db.audit(ctx, tx, portal.AuditEntry{Actor: u.CreatedBy, ActorName: u.CreatedByName, Subject: usageUploadSubject(u.ID), To: UploadQueued,
 			Reason: fmt.Sprintf("%s records uploaded from %s: %d records in %d requests", u.UsageType, u.Filename, u.Records, w.chunks)})
 	})
 	if err != nil {
@@ -208,9 +205,11 @@ type UsageChunkData struct {
 // UsageChunk returns request chunk of upload id.
 func (db *DB) UsageChunk(ctx context.Context, id int64, chunk int) (*UsageChunkData, error) {
 	d := &UsageChunkData{Chunk: chunk}
-	err := db.r.QueryRowContext(ctx, `SELECT u.usage_type, u.chunks, c.first_seq, c.count, c.body
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT u.usage_type, u.chunks, c.first_seq, c.count, c.body
 		FROM usage_upload_chunks c JOIN usage_uploads u ON u.id = c.upload_id WHERE c.upload_id = ? AND c.chunk = ?`, id, chunk).
-		Scan(&d.UsageType, &d.Chunks, &d.First, &d.Count, &d.Body)
+			Scan(&d.UsageType, &d.Chunks, &d.First, &d.Count, &d.Body)
+	})
 	if err != nil {
 		return nil, notFound(err, fmt.Sprintf("upload %d has no request %d", id, chunk))
 	}

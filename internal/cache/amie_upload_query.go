@@ -11,7 +11,7 @@ import (
 const usageUploadCols = `id, usage_type, filename, records, total_charge, projects, chunks, chunks_delivered, accepted, refused, not_sent,
 	state, created_by, created_by_name, created_at, updated_at`
 
-func scanUsageUpload(row interface{ Scan(...any) error }) (*UsageUpload, error) {
+func scanUsageUpload(row rowScanner) (*UsageUpload, error) {
 	var u UsageUpload
 	var projects string
 	var created, updated int64
@@ -28,7 +28,7 @@ func scanUsageUpload(row interface{ Scan(...any) error }) (*UsageUpload, error) 
 
 // UsageUploadByID returns one upload.
 func (db *DB) UsageUploadByID(ctx context.Context, id int64) (*UsageUpload, error) {
-	u, err := scanUsageUpload(db.r.QueryRowContext(ctx, `SELECT `+usageUploadCols+` FROM usage_uploads WHERE id = ?`, id))
+	u, err := one(ctx, db, `SELECT `+usageUploadCols+` FROM usage_uploads WHERE id = ?`, []any{id}, scanUsageUpload)
 	if err != nil {
 		return nil, notFound(err, fmt.Sprintf("There is no upload %d.", id))
 	}
@@ -68,40 +68,15 @@ func (f UploadFilter) orderBy() string {
 	if !ok {
 		col, f.Desc = "id", true
 	}
-	dir := " ASC"
-	if f.Desc {
-		dir = " DESC"
-	}
-	return " ORDER BY " + col + dir + ", id DESC"
+	return col + dir(f.Desc) + ", id DESC"
 }
 
 // ListUsageUploads returns one page of uploads and how many match.
 func (db *DB) ListUsageUploads(ctx context.Context, f UploadFilter) ([]UsageUpload, int64, error) {
-	w, args := f.where()
-	var out []UsageUpload
-	var total int64
-	err := db.read(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM usage_uploads WHERE `+w, args...).Scan(&total); err != nil {
-			return err
-		}
-		limit := f.Limit
-		if limit <= 0 {
-			limit = 50
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+usageUploadCols+` FROM usage_uploads WHERE `+w+f.orderBy()+` LIMIT ? OFFSET ?`, append(args, limit, f.Offset)...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			u, err := scanUsageUpload(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, *u)
-		}
-		return rows.Err()
-	})
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	out, total, err := list(ctx, db, f.listQuery(), scanUsageUploadValue)
 	if err != nil {
 		return nil, 0, fmt.Errorf("cache: list uploads: %w", err)
 	}
@@ -110,27 +85,21 @@ func (db *DB) ListUsageUploads(ctx context.Context, f UploadFilter) ([]UsageUplo
 
 // EachUsageUpload calls fn for every matching upload in the table's order.
 func (db *DB) EachUsageUpload(ctx context.Context, f UploadFilter, fn func(UsageUpload) error) error {
-	w, args := f.where()
-	rows, err := db.r.QueryContext(ctx, `SELECT `+usageUploadCols+` FROM usage_uploads WHERE `+w+f.orderBy(), args...)
-	if err != nil {
+	f.Limit, f.Offset = 0, 0
+	if err := each(ctx, db, f.listQuery(), scanUsageUploadValue, fn); err != nil {
 		return fmt.Errorf("cache: uploads: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		u, err := scanUsageUpload(rows)
-		if err != nil {
-			return fmt.Errorf("cache: uploads: %w", err)
-		}
-		if err := fn(*u); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return nil
 }
 
 // UploadProgress counts an upload's requests per outbox state.
 func (db *DB) UploadProgress(ctx context.Context, id int64) (map[string]int, error) {
-	m, err := amieOutboxStates(ctx, db.r, usageUploadSubject(id))
+	var m map[string]int
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		m, err = amieOutboxStates(ctx, tx, usageUploadSubject(id))
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("cache: upload progress: %w", err)
 	}
@@ -187,35 +156,7 @@ func (f UploadRecordFilter) where() (string, []any) {
 	return w, args
 }
 
-func (f UploadRecordFilter) query(page bool) (string, []any) {
-	w, args := f.where()
-	col, ok := usageUploadRecordOrder[f.Sort]
-	if !ok {
-		col = "r.seq"
-	}
-	dir := " ASC"
-	if f.Desc {
-		dir = " DESC"
-	}
-	q := `SELECT r.seq, r.line, r.chunk, r.local_record_id, r.resource, r.local_project_id, r.username, r.start_time, r.end_time,
-		r.charge, r.outcome, r.error, COALESCE(` + usageProcessingError + `, '') FROM usage_upload_records r WHERE ` + w +
-		` ORDER BY ` + col + dir
-	if col != "r.seq" {
-		q += `, r.seq ASC`
-	}
-	args = append([]any{f.UsageType}, args...)
-	if page {
-		limit := f.Limit
-		if limit <= 0 {
-			limit = 50
-		}
-		q += ` LIMIT ? OFFSET ?`
-		args = append(args, limit, f.Offset)
-	}
-	return q, args
-}
-
-func scanUsageUploadRecord(rows *sql.Rows) (UploadRecord, error) {
+func scanUsageUploadRecord(rows rowScanner) (UploadRecord, error) {
 	var r UploadRecord
 	var start, end int64
 	err := rows.Scan(&r.Seq, &r.Line, &r.Chunk, &r.LocalRecordID, &r.Resource, &r.LocalProjectID, &r.Username, &start, &end,
@@ -226,28 +167,10 @@ func scanUsageUploadRecord(rows *sql.Rows) (UploadRecord, error) {
 
 // ListUploadRecords returns one page of an upload's records and how many match.
 func (db *DB) ListUploadRecords(ctx context.Context, f UploadRecordFilter) ([]UploadRecord, int64, error) {
-	var out []UploadRecord
-	var total int64
-	err := db.read(ctx, func(tx *sql.Tx) error {
-		w, args := f.where()
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM usage_upload_records r WHERE `+w, args...).Scan(&total); err != nil {
-			return err
-		}
-		q, args := f.query(true)
-		rows, err := tx.QueryContext(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			r, err := scanUsageUploadRecord(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, r)
-		}
-		return rows.Err()
-	})
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	out, total, err := list(ctx, db, f.listQuery(), scanUsageUploadRecord)
 	if err != nil {
 		return nil, 0, fmt.Errorf("cache: upload records: %w", err)
 	}
@@ -256,52 +179,65 @@ func (db *DB) ListUploadRecords(ctx context.Context, f UploadRecordFilter) ([]Up
 
 // EachUploadRecord calls fn for every matching record in the table's order.
 func (db *DB) EachUploadRecord(ctx context.Context, f UploadRecordFilter, fn func(UploadRecord) error) error {
-	q, args := f.query(false)
-	rows, err := db.r.QueryContext(ctx, q, args...)
-	if err != nil {
+	f.Limit, f.Offset = 0, 0
+	if err := each(ctx, db, f.listQuery(), scanUsageUploadRecord, fn); err != nil {
 		return fmt.Errorf("cache: upload records: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		r, err := scanUsageUploadRecord(rows)
-		if err != nil {
-			return fmt.Errorf("cache: upload records: %w", err)
-		}
-		if err := fn(r); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return nil
 }
 
 // UploadRefusals counts an upload's refused records per reason, most first.
 func (db *DB) UploadRefusals(ctx context.Context, id int64) ([]FailedGroup, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT error, COUNT(*) FROM usage_upload_records WHERE upload_id = ? AND outcome = 'refused'
-		GROUP BY error ORDER BY 2 DESC, 1`, id)
+	out, err := all(ctx, db, `SELECT error, COUNT(*) FROM usage_upload_records WHERE upload_id = ? AND outcome = 'refused'
+		GROUP BY error ORDER BY 2 DESC, 1`, []any{id}, func(row rowScanner) (FailedGroup, error) {
+		var g FailedGroup
+		err := row.Scan(&g.Error, &g.Records)
+		return g, err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("cache: upload refusals: %w", err)
 	}
-	defer rows.Close()
-	var out []FailedGroup
-	for rows.Next() {
-		var g FailedGroup
-		if err := rows.Scan(&g.Error, &g.Records); err != nil {
-			return nil, err
-		}
-		out = append(out, g)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // UploadProcessingFailures counts an upload's accepted records that are
 // listed among the failed records.
 func (db *DB) UploadProcessingFailures(ctx context.Context, id int64, usageType string) (int64, error) {
-	var n int64
-	err := db.r.QueryRowContext(ctx, `SELECT COUNT(DISTINCT r.seq) FROM usage_upload_records r JOIN amie_failed af
+	n, err := one(ctx, db, `SELECT COUNT(DISTINCT r.seq) FROM usage_upload_records r JOIN amie_failed af
 		ON af.resource = r.resource AND af.local_record_id = r.local_record_id AND af.usage_type = ?
-		WHERE r.upload_id = ? AND r.outcome = 'accepted'`, usageType, id).Scan(&n)
+		WHERE r.upload_id = ? AND r.outcome = 'accepted'`, []any{usageType, id}, scanValue[int64])
 	if err != nil {
 		return 0, fmt.Errorf("cache: upload processing failures: %w", err)
 	}
 	return n, nil
+}
+
+// listQuery is the list of uploads f selects.
+func (f UploadFilter) listQuery() listQuery {
+	w, args := f.where()
+	return listQuery{cols: usageUploadCols, from: `usage_uploads`, where: w, args: args, order: f.orderBy(), limit: f.Limit, offset: f.Offset}
+}
+
+func scanUsageUploadValue(row rowScanner) (UsageUpload, error) {
+	u, err := scanUsageUpload(row)
+	if err != nil {
+		return UsageUpload{}, err
+	}
+	return *u, nil
+}
+
+// listQuery is the list of an upload's records f selects.
+func (f UploadRecordFilter) listQuery() listQuery {
+	w, args := f.where()
+	col, ok := usageUploadRecordOrder[f.Sort]
+	if !ok {
+		col = "r.seq"
+	}
+	order := col + dir(f.Desc)
+	if col != "r.seq" {
+		order += `, r.seq ASC`
+	}
+	return listQuery{cols: `r.seq, r.line, r.chunk, r.local_record_id, r.resource, r.local_project_id, r.username, r.start_time, r.end_time,
+		r.charge, r.outcome, r.error, COALESCE(` + usageProcessingError + `, '')`, colsArgs: []any{f.UsageType},
+		from: `usage_upload_records r`, where: w, args: args, order: order, limit: f.Limit, offset: f.Offset}
 }

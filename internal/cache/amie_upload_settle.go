@@ -5,16 +5,16 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+
+	"github.com/accounting-portal/portal/internal/portal"
 )
 
-func init() { registerSettler(OutboxKindAMIEUsage, settleUsageChunk) }
-
-// settleUsageChunk applies a request's new outbox state to its upload, in
+// SettleUsageChunk applies a request's new outbox state to its upload, in
 // the transaction that records the state: the request's records get their
 // outcome, the upload's counters and state are recomputed from its records
 // and requests (so an admin's "send again" is picked up by the next
 // settle), and the upload's history says what happened.
-func settleUsageChunk(ctx context.Context, db *DB, tx *sql.Tx, it OutboxItem, o OutboxOutcome) error {
+func (db *DB) SettleUsageChunk(ctx context.Context, tx *sql.Tx, it portal.OutboxItem, o portal.OutboxOutcome) error {
 	var p UsageChunkPayload
 	if err := json.Unmarshal([]byte(it.Payload), &p); err != nil {
 		return fmt.Errorf("cache: usage request %d: payload: %w", it.ID, err)
@@ -38,25 +38,25 @@ func settleUsageChunk(ctx context.Context, db *DB, tx *sql.Tx, it OutboxItem, o 
 	}
 	actor := o.Actor
 	if actor == "" {
-		actor = SystemActor
+		actor = portal.SystemActor
 	}
 	reason := fmt.Sprintf("request %d of %d (records %d–%d) %s", p.Chunk+1, chunks, p.First+1, p.First+p.Count, o.State)
 	if detail != "" {
 		reason += ": " + detail
 	}
-	return db.audit(ctx, tx, AuditEntry{Actor: actor, ActorName: o.ActorName, Subject: usageUploadSubject(p.Upload), From: from, To: state, Reason: reason})
+	return db.audit(ctx, tx, portal.AuditEntry{Actor: actor, ActorName: o.ActorName, Subject: usageUploadSubject(p.Upload), From: from, To: state, Reason: reason})
 }
 
 // applyChunkOutcome sets the outcome of the request's records and returns
 // a line for the history.
-func applyChunkOutcome(ctx context.Context, tx *sql.Tx, p UsageChunkPayload, o OutboxOutcome) (string, error) {
+func applyChunkOutcome(ctx context.Context, tx *sql.Tx, p UsageChunkPayload, o portal.OutboxOutcome) (string, error) {
 	inChunk := `upload_id = ? AND seq >= ? AND seq < ?`
 	args := []any{p.Upload, p.First, p.First + p.Count}
 	// Records not yet settled, or settled as not sent by an attempt an
 	// admin has since sent again.
 	open := ` AND outcome IN ('pending', 'not sent')`
 	switch o.State {
-	case OutboxDelivered:
+	case portal.OutboxDelivered:
 		if o.Result == "" {
 			// An admin said it arrived; there is no per-record answer.
 			_, err := tx.ExecContext(ctx, `UPDATE usage_upload_records SET outcome = ?, error = '' WHERE `+inChunk+open, append([]any{RecordSent}, args...)...)
@@ -78,7 +78,7 @@ func applyChunkOutcome(ctx context.Context, tx *sql.Tx, p UsageChunkPayload, o O
 			detail += fmt.Sprintf(" (%d refused)", n)
 		}
 		return detail, err
-	case OutboxFailed, OutboxDead:
+	case portal.OutboxFailed, portal.OutboxDead:
 		_, err := tx.ExecContext(ctx, `UPDATE usage_upload_records SET outcome = ?, error = ? WHERE `+inChunk+open, append([]any{RecordNotSent, o.Error}, args...)...)
 		return o.Error, err
 	}
@@ -108,7 +108,7 @@ func (db *DB) refreshUpload(ctx context.Context, tx *sql.Tx, id int64) (string, 
 	}
 	state := usageUploadState(states)
 	_, err = tx.ExecContext(ctx, `UPDATE usage_uploads SET state = ?, chunks_delivered = ?, accepted = ?, refused = ?, not_sent = ?, updated_at = ? WHERE id = ?`,
-		state, states[OutboxDelivered], outcomes[RecordAccepted]+outcomes[RecordSent], outcomes[RecordRefused], outcomes[RecordNotSent], db.now(), id)
+		state, states[portal.OutboxDelivered], outcomes[RecordAccepted]+outcomes[RecordSent], outcomes[RecordRefused], outcomes[RecordNotSent], db.now(), id)
 	return state, err
 }
 
@@ -119,21 +119,21 @@ func amieOutboxStates(ctx context.Context, q querier, ref string) (map[string]in
 
 // usageUploadState derives an upload's state from its requests' states.
 func usageUploadState(states map[string]int) string {
-	inFlight := states[OutboxQueued] + states[OutboxSending] + states[OutboxVerify]
+	inFlight := states[portal.OutboxQueued] + states[portal.OutboxSending] + states[portal.OutboxVerify]
 	total := 0
 	for _, n := range states {
 		total += n
 	}
 	switch {
-	case total > 0 && states[OutboxDelivered] == total:
+	case total > 0 && states[portal.OutboxDelivered] == total:
 		return UploadDelivered
-	case inFlight > 0 && inFlight == states[OutboxQueued] && total == inFlight:
+	case inFlight > 0 && inFlight == states[portal.OutboxQueued] && total == inFlight:
 		return UploadQueued
 	case inFlight > 0:
 		return UploadSending
-	case states[OutboxFailed]+states[OutboxDead] > 0:
+	case states[portal.OutboxFailed]+states[portal.OutboxDead] > 0:
 		return UploadFailed
-	case states[OutboxUncertain] > 0:
+	case states[portal.OutboxUncertain] > 0:
 		return UploadUncertain
 	}
 	return UploadQueued
@@ -160,19 +160,14 @@ type UsageRecordKey struct {
 // [first, first+count) (one request's), in order: what a look-up after an
 // unknown outcome searches for.
 func (db *DB) UsageChunkKeys(ctx context.Context, id int64, first, count int) ([]UsageRecordKey, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT resource, local_record_id FROM usage_upload_records WHERE upload_id = ? AND seq >= ? AND seq < ? ORDER BY seq`,
-		id, first, first+count)
+	out, err := all(ctx, db, `SELECT resource, local_record_id FROM usage_upload_records WHERE upload_id = ? AND seq >= ? AND seq < ? ORDER BY seq`,
+		[]any{id, first, first + count}, func(row rowScanner) (UsageRecordKey, error) {
+			var k UsageRecordKey
+			err := row.Scan(&k.Resource, &k.LocalRecordID)
+			return k, err
+		})
 	if err != nil {
 		return nil, fmt.Errorf("cache: usage request keys: %w", err)
 	}
-	defer rows.Close()
-	var out []UsageRecordKey
-	for rows.Next() {
-		var k UsageRecordKey
-		if err := rows.Scan(&k.Resource, &k.LocalRecordID); err != nil {
-			return nil, fmt.Errorf("cache: usage request keys: %w", err)
-		}
-		out = append(out, k)
-	}
-	return out, rows.Err()
+	return out, nil
 }

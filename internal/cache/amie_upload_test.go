@@ -115,7 +115,7 @@ func TestCreateUsageUpload_StoresRequestsAsOutboxItems(t *testing.T) {
 	}
 	var p UsageChunkPayload
 	json.Unmarshal([]byte(items[2].Payload), &p)
-	if items[2].Kind != OutboxKindAMIEUsage || p.Chunk != 2 || p.First != 4 || p.Count != 1 || p.Upload != id {
+	if items[2].Kind != portal.KindAMIEUsage || p.Chunk != 2 || p.First != 4 || p.Count != 1 || p.Upload != id {
 		t.Errorf("last item %+v payload %+v", items[2], p)
 	}
 	ch, err := db.UsageChunk(amieCtx, id, 1)
@@ -155,7 +155,7 @@ func TestCreateUsageUpload_NothingStoredWhenFillFails(t *testing.T) {
 	}
 }
 
-func amieTestSettle(t *testing.T, db *DB, id int64, o OutboxOutcome) {
+func amieTestSettle(t *testing.T, db *DB, id int64, o portal.OutboxOutcome) {
 	t.Helper()
 	it, err := db.OutboxItemByID(amieCtx, id)
 	if err != nil {
@@ -172,13 +172,13 @@ func TestSettleUsageChunk_RecordsOutcomesAndUploadState(t *testing.T) {
 	items, _ := db.OutboxByRef(amieCtx, "usage_upload:"+fmt.Sprint(id))
 	res, _ := json.Marshal(UsageChunkResult{Message: "2 records validated and queued, 1 failed validation",
 		Refused: []RefusedRecord{{Resource: "lynx", LocalRecordID: "job-1", Error: "Unknown LocalProjectID"}}})
-	amieTestSettle(t, db, items[0].ID, OutboxOutcome{State: OutboxDelivered, Result: string(res)})
+	amieTestSettle(t, db, items[0].ID, portal.OutboxOutcome{State: portal.OutboxDelivered, Result: string(res)})
 	up, _ := db.UsageUploadByID(amieCtx, id)
 	if up.State != UploadSending || up.ChunksDelivered != 1 || up.Accepted != 1 || up.Refused != 1 {
 		t.Fatalf("after the first request: %+v", up)
 	}
-	amieTestSettle(t, db, items[1].ID, OutboxOutcome{State: OutboxFailed, Error: "AMIE answered 400: bad envelope"})
-	amieTestSettle(t, db, items[2].ID, OutboxOutcome{State: OutboxDelivered, Result: `{"message":"1 records validated and queued"}`})
+	amieTestSettle(t, db, items[1].ID, portal.OutboxOutcome{State: portal.OutboxFailed, Error: "AMIE answered 400: bad envelope"})
+	amieTestSettle(t, db, items[2].ID, portal.OutboxOutcome{State: portal.OutboxDelivered, Result: `{"message":"1 records validated and queued"}`})
 	up, _ = db.UsageUploadByID(amieCtx, id)
 	if up.State != UploadFailed || up.Accepted != 2 || up.Refused != 1 || up.NotSent != 2 || up.ChunksDelivered != 2 {
 		t.Fatalf("after all: %+v", up)
@@ -196,7 +196,7 @@ func TestSettleUsageChunk_RecordsOutcomesAndUploadState(t *testing.T) {
 	if err := db.RequeueOutbox(amieCtx, items[1].ID, "admin", "Ada"); err != nil {
 		t.Fatal(err)
 	}
-	amieTestSettle(t, db, items[1].ID, OutboxOutcome{State: OutboxDelivered, Result: `{"message":"2 records validated and queued"}`})
+	amieTestSettle(t, db, items[1].ID, portal.OutboxOutcome{State: portal.OutboxDelivered, Result: `{"message":"2 records validated and queued"}`})
 	up, _ = db.UsageUploadByID(amieCtx, id)
 	if up.State != UploadDelivered || up.Accepted != 4 || up.NotSent != 0 {
 		t.Fatalf("after sending again: %+v", up)
@@ -236,14 +236,14 @@ func TestUsageClear_RequestThenConfirmedClearLeavesCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	items, _ := db.OutboxByRef(amieCtx, "usage_clear:"+fmt.Sprint(id))
-	if len(items) != 1 || items[0].Kind != OutboxKindAMIEClear || !strings.Contains(items[0].Payload, `"failed_record_ids":[1,2]`) {
+	if len(items) != 1 || items[0].Kind != portal.KindAMIEClear || !strings.Contains(items[0].Payload, `"failed_record_ids":[1,2]`) {
 		t.Fatalf("outbox %+v", items)
 	}
 	before, _ := db.AMIESyncState(amieCtx)
 	*now = now.Add(time.Second)
-	amieTestSettle(t, db, items[0].ID, OutboxOutcome{State: OutboxDelivered, Result: `{"cleared":2}`})
+	amieTestSettle(t, db, items[0].ID, portal.OutboxOutcome{State: portal.OutboxDelivered, Result: `{"cleared":2}`})
 	c, _ := db.UsageClearByID(amieCtx, id)
-	if c.State != OutboxDelivered || c.Result != `{"cleared":2}` || len(c.FailedIDs) != 2 {
+	if c.State != portal.OutboxDelivered || c.Result != `{"cleared":2}` || len(c.FailedIDs) != 2 {
 		t.Errorf("clear %+v", c)
 	}
 	left, _, _ := db.ListFailed(amieCtx, FailedFilter{Scope: portal.Scope{All: true}})
@@ -255,7 +255,7 @@ func TestUsageClear_RequestThenConfirmedClearLeavesCache(t *testing.T) {
 		t.Errorf("no full re-read requested: %+v", after)
 	}
 	trail, _ := db.AuditTrail(amieCtx, "usage_clear:"+fmt.Sprint(id))
-	if len(trail) != 2 || trail[1].From != OutboxQueued || trail[1].To != OutboxDelivered {
+	if len(trail) != 2 || trail[1].From != portal.OutboxQueued || trail[1].To != portal.OutboxDelivered {
 		t.Errorf("history %+v", trail)
 	}
 }

@@ -264,7 +264,7 @@ func (db *DB) FinishArgoSync(ctx context.Context, s ArgoSweep) (int64, error) {
 		}
 		for p, t := range s.Newest {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO argo_project_windows(project_id, newest) SELECT id, ? FROM argo_projects WHERE id = ?
-				ON CONFLICT(project_id) DO UPDATE SET newest = MAX(newest, excluded.newest)`, secs(t), p); err != nil {
+				ON CONFLICT(project_id) DO UPDATE SET newest = `+sqlGreatest("newest", "excluded.newest"), secs(t), p); err != nil {
 				return err
 			}
 		}

@@ -116,7 +116,7 @@ const installationCols = `i.id, i.project_id, i.provider_id, i.infrastructure, i
 	COALESCE((SELECT MAX(start) FROM argo_metrics m WHERE m.installation_id = i.id), 0) AS last,
 	COALESCE(NULLIF(i.installation, ''), i.id) AS label`
 
-const installationFrom = ` FROM argo_installations i
+const installationTables = `argo_installations i
 	LEFT JOIN argo_projects ap ON ap.id = i.project_id
 	LEFT JOIN project_ids pi ON pi.upstream = 'argo' AND pi.upstream_id = i.project_id
 	LEFT JOIN projects pp ON pp.key = pi.project_key
@@ -136,7 +136,7 @@ func (q InstallationQuery) where() (string, []any) {
 	return cond, args
 }
 
-func scanInstallation(row interface{ Scan(...any) error }) (InstallationRow, error) {
+func scanInstallation(row rowScanner) (InstallationRow, error) {
 	var r InstallationRow
 	var first, last int64
 	var label string
@@ -149,52 +149,19 @@ func scanInstallation(row interface{ Scan(...any) error }) (InstallationRow, err
 // EachArgoInstallation calls fn for every installation q selects (Limit
 // and Offset apply when set), in order, one row at a time.
 func (db *DB) EachArgoInstallation(ctx context.Context, q InstallationQuery, fn func(InstallationRow) error) error {
-	where, args := q.where()
-	order, ok := installationSorts[q.Sort]
-	if !ok {
-		order = "label"
+	if err := each(ctx, db, q.listQuery(), scanInstallation, fn); err != nil {
+		return fmt.Errorf("cache: installations: %w", err)
 	}
-	dir := " ASC"
-	if q.Desc {
-		dir = " DESC"
-	}
-	s := `SELECT ` + installationCols + installationFrom + ` WHERE ` + where + ` ORDER BY ` + order + dir + `, label, i.id`
-	if q.Limit > 0 {
-		s += ` LIMIT ? OFFSET ?`
-		args = append(args, q.Limit, q.Offset)
-	}
-	return db.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, s, args...)
-		if err != nil {
-			return fmt.Errorf("cache: installations: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			r, err := scanInstallation(rows)
-			if err != nil {
-				return fmt.Errorf("cache: installations: %w", err)
-			}
-			if err := fn(r); err != nil {
-				return err
-			}
-		}
-		return rows.Err()
-	})
+	return nil
 }
 
 // ArgoInstallations returns one page of installations and how many q selects in all.
 func (db *DB) ArgoInstallations(ctx context.Context, q InstallationQuery) ([]InstallationRow, int64, error) {
-	where, args := q.where()
-	var total int64
-	if err := db.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM argo_installations i WHERE `+where, args...).Scan(&total); err != nil {
+	out, total, err := list(ctx, db, q.listQuery(), scanInstallation)
+	if err != nil {
 		return nil, 0, fmt.Errorf("cache: installations: %w", err)
 	}
-	var out []InstallationRow
-	err := db.EachArgoInstallation(ctx, q, func(r InstallationRow) error {
-		out = append(out, r)
-		return nil
-	})
-	return out, total, err
+	return out, total, nil
 }
 
 // ArgoInstallation returns one installation if it is in scope, and
@@ -202,8 +169,7 @@ func (db *DB) ArgoInstallations(ctx context.Context, q InstallationQuery) ([]Ins
 // for this user.
 func (db *DB) ArgoInstallation(ctx context.Context, id string, scope portal.Scope) (*InstallationRow, error) {
 	where, args := InstallationQuery{Scope: scope}.where()
-	r, err := scanInstallation(db.r.QueryRowContext(ctx, `SELECT `+installationCols+installationFrom+` WHERE i.id = ? AND `+where,
-		append([]any{id}, args...)...))
+	r, err := one(ctx, db, `SELECT `+installationCols+` FROM `+installationTables+` WHERE i.id = ? AND `+where, append([]any{id}, args...), scanInstallation)
 	if err != nil {
 		return nil, notFound(err, fmt.Sprintf("There is no installation %q among your projects' installations.", id))
 	}
@@ -214,9 +180,8 @@ func (db *DB) ArgoInstallation(ctx context.Context, id string, scope portal.Scop
 // project is in scope (e.g. a manage scope, for pushing metrics).
 func (db *DB) ArgoInstallationInScope(ctx context.Context, id string, scope portal.Scope) (bool, error) {
 	where, args := InstallationQuery{Scope: scope}.where()
-	var n int
-	if err := db.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM argo_installations i WHERE i.id = ? AND `+where,
-		append([]any{id}, args...)...).Scan(&n); err != nil {
+	n, err := one(ctx, db, `SELECT COUNT(*) FROM argo_installations i WHERE i.id = ? AND `+where, append([]any{id}, args...), scanValue[int])
+	if err != nil {
 		return false, fmt.Errorf("cache: installation scope: %w", err)
 	}
 	return n > 0, nil
@@ -247,58 +212,19 @@ var definitionSorts = map[string]string{
 // EachArgoDefinition calls fn for every metric definition, with the
 // installations and metrics of the scope that use it, in order.
 func (db *DB) EachArgoDefinition(ctx context.Context, q DefinitionQuery, fn func(DefinitionRow) error) error {
-	cond, args := scopedProjects(q.Scope, "m.project_id")
-	order, ok := definitionSorts[q.Sort]
-	if !ok {
-		order = "d.name"
+	if err := each(ctx, db, q.listQuery(), scanDefinitionRow, fn); err != nil {
+		return fmt.Errorf("cache: metric definitions: %w", err)
 	}
-	dir := " ASC"
-	if q.Desc {
-		dir = " DESC"
-	}
-	s := `WITH c AS (SELECT m.definition_id, COUNT(DISTINCT m.installation_id) AS insts, COUNT(*) AS n, MIN(m.start) AS first, MAX(m.start) AS last
-			FROM argo_metrics m WHERE ` + cond + ` GROUP BY m.definition_id)
-		SELECT d.id, d.name, d.description, d.unit_type, d.metric_type, COALESCE(c.insts, 0) AS insts, COALESCE(c.n, 0) AS n,
-			COALESCE(c.first, 0), COALESCE(c.last, 0) AS last
-		FROM argo_metric_definitions d LEFT JOIN c ON c.definition_id = d.id
-		ORDER BY ` + order + dir + `, d.name, d.id`
-	if q.Limit > 0 {
-		s += ` LIMIT ? OFFSET ?`
-		args = append(args, q.Limit, q.Offset)
-	}
-	return db.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, s, args...)
-		if err != nil {
-			return fmt.Errorf("cache: metric definitions: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var r DefinitionRow
-			var first, last int64
-			if err := rows.Scan(&r.ID, &r.Name, &r.Description, &r.UnitType, &r.MetricType, &r.Installations, &r.Metrics, &first, &last); err != nil {
-				return fmt.Errorf("cache: metric definitions: %w", err)
-			}
-			r.First, r.Last = unix(first), unix(last)
-			if err := fn(r); err != nil {
-				return err
-			}
-		}
-		return rows.Err()
-	})
+	return nil
 }
 
 // ArgoDefinitions returns one page of metric definitions and how many there are.
 func (db *DB) ArgoDefinitions(ctx context.Context, q DefinitionQuery) ([]DefinitionRow, int64, error) {
-	var total int64
-	if err := db.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM argo_metric_definitions`).Scan(&total); err != nil {
+	out, total, err := list(ctx, db, q.listQuery(), scanDefinitionRow)
+	if err != nil {
 		return nil, 0, fmt.Errorf("cache: metric definitions: %w", err)
 	}
-	var out []DefinitionRow
-	err := db.EachArgoDefinition(ctx, q, func(r DefinitionRow) error {
-		out = append(out, r)
-		return nil
-	})
-	return out, total, err
+	return out, total, nil
 }
 
 // MetricRow is one cached metric with its definition.
@@ -322,75 +248,97 @@ var metricListSorts = map[string]string{
 	"start": "m.start", "end": "m.end", "definition": "d.name", "value": "m.value", "user": "m.user_id", "group": "m.group_id",
 }
 
-func (q MetricListQuery) sql() (string, []any) {
+// EachArgoMetric calls fn for every metric q selects (Limit and Offset
+// apply when set), in order, one at a time from one snapshot.
+func (db *DB) EachArgoMetric(ctx context.Context, q MetricListQuery, fn func(MetricRow) error) error {
+	if err := each(ctx, db, q.listQuery(), scanMetricRow, fn); err != nil {
+		return fmt.Errorf("cache: metrics: %w", err)
+	}
+	return nil
+}
+
+// ArgoMetrics returns one page of metrics and how many q selects in all.
+func (db *DB) ArgoMetrics(ctx context.Context, q MetricListQuery) ([]MetricRow, int64, error) {
+	out, total, err := list(ctx, db, q.listQuery(), scanMetricRow)
+	if err != nil {
+		return nil, 0, fmt.Errorf("cache: metrics: %w", err)
+	}
+	return out, total, nil
+}
+
+// ArgoDefinition returns one metric definition.
+func (db *DB) ArgoDefinition(ctx context.Context, id string) (*ArgoMetricDefinition, error) {
+	d, err := one(ctx, db, `SELECT id, name, description, unit_type, metric_type FROM argo_metric_definitions WHERE id = ?`, []any{id},
+		func(row rowScanner) (ArgoMetricDefinition, error) {
+			var d ArgoMetricDefinition
+			err := row.Scan(&d.ID, &d.Name, &d.Description, &d.UnitType, &d.MetricType)
+			return d, err
+		})
+	if err != nil {
+		return nil, notFound(err, fmt.Sprintf("There is no metric definition %q.", id))
+	}
+	return &d, nil
+}
+
+// listQuery is the list of installations q selects.
+func (q InstallationQuery) listQuery() listQuery {
+	where, args := q.where()
+	order, ok := installationSorts[q.Sort]
+	if !ok {
+		order = "label"
+	}
+	return listQuery{cols: installationCols, from: installationTables, countFrom: `argo_installations i`, where: where, args: args,
+		order: order + dir(q.Desc) + `, label, i.id`, limit: q.Limit, offset: q.Offset}
+}
+
+// listQuery is the list of metric definitions q selects, with what the
+// scope holds of each.
+func (q DefinitionQuery) listQuery() listQuery {
+	cond, args := scopedProjects(q.Scope, "m.project_id")
+	order, ok := definitionSorts[q.Sort]
+	if !ok {
+		order = "d.name"
+	}
+	return listQuery{
+		with: `WITH c AS (SELECT m.definition_id, COUNT(DISTINCT m.installation_id) AS insts, COUNT(*) AS n, MIN(m.start) AS first, MAX(m.start) AS last
+			FROM argo_metrics m WHERE ` + cond + ` GROUP BY m.definition_id)`,
+		withArgs: args,
+		cols: `d.id, d.name, d.description, d.unit_type, d.metric_type, COALESCE(c.insts, 0) AS insts, COALESCE(c.n, 0) AS n,
+			COALESCE(c.first, 0), COALESCE(c.last, 0) AS last`,
+		from:      `argo_metric_definitions d LEFT JOIN c ON c.definition_id = d.id`,
+		countFrom: `argo_metric_definitions d`,
+		where:     "1=1",
+		order:     order + dir(q.Desc) + `, d.name, d.id`,
+		limit:     q.Limit, offset: q.Offset,
+	}
+}
+
+func scanDefinitionRow(row rowScanner) (DefinitionRow, error) {
+	var r DefinitionRow
+	var first, last int64
+	err := row.Scan(&r.ID, &r.Name, &r.Description, &r.UnitType, &r.MetricType, &r.Installations, &r.Metrics, &first, &last)
+	r.First, r.Last = unix(first), unix(last)
+	return r, err
+}
+
+// listQuery is the list of metrics q selects.
+func (q MetricListQuery) listQuery() listQuery {
 	where, args := q.where()
 	order, ok := metricListSorts[q.Sort]
 	if !ok {
 		order = "m.start"
 	}
-	dir := " ASC"
-	if q.Desc {
-		dir = " DESC"
-	}
-	s := `SELECT m.id, m.installation_id, m.definition_id, m.project_id, m.provider_id, m.start, m.end, m.value, m.group_id, m.user_id,
-			d.name, d.unit_type, d.metric_type
-		FROM argo_metrics m JOIN argo_metric_definitions d ON d.id = m.definition_id
-		WHERE ` + where + ` ORDER BY ` + order + dir + `, m.start DESC, d.name, m.id`
-	if q.Limit > 0 {
-		s += ` LIMIT ? OFFSET ?`
-		args = append(args, q.Limit, q.Offset)
-	}
-	return s, args
+	return listQuery{cols: `m.id, m.installation_id, m.definition_id, m.project_id, m.provider_id, m.start, m.end, m.value, m.group_id, m.user_id,
+			d.name, d.unit_type, d.metric_type`,
+		from: `argo_metrics m JOIN argo_metric_definitions d ON d.id = m.definition_id`, countFrom: `argo_metrics m`, where: where, args: args,
+		order: order + dir(q.Desc) + `, m.start DESC, d.name, m.id`, limit: q.Limit, offset: q.Offset}
 }
 
-// EachArgoMetric calls fn for every metric q selects (Limit and Offset
-// apply when set), in order, one at a time from one snapshot.
-func (db *DB) EachArgoMetric(ctx context.Context, q MetricListQuery, fn func(MetricRow) error) error {
-	s, args := q.sql()
-	return db.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, s, args...)
-		if err != nil {
-			return fmt.Errorf("cache: metrics: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var r MetricRow
-			var start, end int64
-			if err := rows.Scan(&r.ID, &r.InstallationID, &r.DefinitionID, &r.ProjectID, &r.ProviderID, &start, &end, &r.Value,
-				&r.GroupID, &r.UserID, &r.DefinitionName, &r.UnitType, &r.MetricType); err != nil {
-				return fmt.Errorf("cache: metrics: %w", err)
-			}
-			r.Start, r.End = unix(start), unix(end)
-			if err := fn(r); err != nil {
-				return err
-			}
-		}
-		return rows.Err()
-	})
-}
-
-// ArgoMetrics returns one page of metrics and how many q selects in all.
-func (db *DB) ArgoMetrics(ctx context.Context, q MetricListQuery) ([]MetricRow, int64, error) {
-	where, args := q.where()
-	var total int64
-	if err := db.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM argo_metrics m WHERE `+where, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("cache: metrics: %w", err)
-	}
-	var out []MetricRow
-	err := db.EachArgoMetric(ctx, q, func(r MetricRow) error {
-		out = append(out, r)
-		return nil
-	})
-	return out, total, err
-}
-
-// ArgoDefinition returns one metric definition.
-func (db *DB) ArgoDefinition(ctx context.Context, id string) (*ArgoMetricDefinition, error) {
-	var d ArgoMetricDefinition
-	err := db.r.QueryRowContext(ctx, `SELECT id, name, description, unit_type, metric_type FROM argo_metric_definitions WHERE id = ?`, id).
-		Scan(&d.ID, &d.Name, &d.Description, &d.UnitType, &d.MetricType)
-	if err != nil {
-		return nil, notFound(err, fmt.Sprintf("There is no metric definition %q.", id))
-	}
-	return &d, nil
+func scanMetricRow(row rowScanner) (MetricRow, error) {
+	var r MetricRow
+	var start, end int64
+	err := row.Scan(&r.ID, &r.InstallationID, &r.DefinitionID, &r.ProjectID, &r.ProviderID, &start, &end, &r.Value,
+		&r.GroupID, &r.UserID, &r.DefinitionName, &r.UnitType, &r.MetricType)
+	r.Start, r.End = unix(start), unix(end)
+	return r, err
 }

@@ -13,11 +13,6 @@ import (
 	"github.com/accounting-portal/portal/internal/portal"
 )
 
-// KindArgoMetric is the outbox kind of a metric push.
-const KindArgoMetric = "argo.metric"
-
-func init() { registerSettler(KindArgoMetric, settleMetricPush) }
-
 // ArgoMetricPayload is the outbox payload of a metric push: what the
 // deliverer POSTs to ARGO.
 type ArgoMetricPayload struct {
@@ -78,7 +73,7 @@ func pushSubject(id int64) string { return "metric_push:" + strconv.FormatInt(id
 
 // pushActiveStates are the states in which a push holds its period: a
 // second push of the same period would be refused by ARGO.
-var pushActiveStates = []string{OutboxQueued, OutboxSending, OutboxVerify, OutboxUncertain, OutboxDelivered}
+var pushActiveStates = []string{portal.OutboxQueued, portal.OutboxSending, portal.OutboxVerify, portal.OutboxUncertain, portal.OutboxDelivered}
 
 // CreateMetricPush records a push and its outbox item in one transaction
 // and returns the push's id. The installation must be in scope (the
@@ -120,7 +115,7 @@ func (db *DB) CreateMetricPush(ctx context.Context, scope portal.Scope, p NewMet
 			Start: p.Start.UTC(), End: p.End.UTC(), Value: p.Value, GroupID: p.GroupID, UserID: p.UserID})
 		summary := fmt.Sprintf("Metric %s = %s %s on installation %s for %s to %s", def.Name, p.ValueText, def.UnitType, in.Name,
 			p.Start.UTC().Format("2006-01-02 15:04"), p.End.UTC().Format("2006-01-02 15:04 UTC"))
-		oid, err := db.enqueue(ctx, tx, OutboxItem{Kind: KindArgoMetric, Upstream: portal.UpstreamArgo, Ref: pushSubject(id),
+		oid, err := db.enqueue(ctx, tx, portal.OutboxItem{Kind: portal.KindARGOMetric, Upstream: portal.UpstreamArgo, Ref: pushSubject(id),
 			Summary: summary, Payload: string(payload), CreatedBy: p.Actor})
 		if err != nil {
 			return err
@@ -128,7 +123,7 @@ func (db *DB) CreateMetricPush(ctx context.Context, scope portal.Scope, p NewMet
 		if _, err := tx.ExecContext(ctx, `UPDATE metric_pushes SET outbox_id = ? WHERE id = ?`, oid, id); err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, AuditEntry{Actor: p.Actor, ActorName: p.ActorName, Subject: pushSubject(id), To: OutboxQueued,
+		return db.audit(ctx, tx, portal.AuditEntry{Actor: p.Actor, ActorName: p.ActorName, Subject: pushSubject(id), To: portal.OutboxQueued,
 			Reason: "pushed: " + summary})
 	})
 	if err != nil {
@@ -177,11 +172,11 @@ func checkPeriodFree(ctx context.Context, tx *sql.Tx, p NewMetricPush, defName s
 	return nil
 }
 
-// settleMetricPush keeps a push in step with its outbox item, in the
+// SettleMetricPush keeps a push in step with its outbox item, in the
 // transaction that records the item's new state. A delivered push's
 // metric is written into the cached metrics at once, so the pages list it
 // before the next sync reads it back.
-func settleMetricPush(ctx context.Context, db *DB, tx *sql.Tx, it OutboxItem, o OutboxOutcome) error {
+func (db *DB) SettleMetricPush(ctx context.Context, tx *sql.Tx, it portal.OutboxItem, o portal.OutboxOutcome) error {
 	kind, idText, _ := strings.Cut(it.Ref, ":")
 	id, err := strconv.ParseInt(idText, 10, 64)
 	if kind != "metric_push" || err != nil {
@@ -192,7 +187,7 @@ func settleMetricPush(ctx context.Context, db *DB, tx *sql.Tx, it OutboxItem, o 
 		return notFound(err, fmt.Sprintf("metric push %d does not exist", id))
 	}
 	var res ArgoMetricResult
-	if o.State == OutboxDelivered && o.Result != "" {
+	if o.State == portal.OutboxDelivered && o.Result != "" {
 		if err := json.Unmarshal([]byte(o.Result), &res); err != nil {
 			return fmt.Errorf("cache: metric push %d: result: %w", id, err)
 		}
@@ -204,7 +199,7 @@ func settleMetricPush(ctx context.Context, db *DB, tx *sql.Tx, it OutboxItem, o 
 		}
 	}
 	errText := o.Error
-	if o.State == OutboxDelivered {
+	if o.State == portal.OutboxDelivered {
 		errText = ""
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE metric_pushes SET state = ?, error = ?, metric_id = COALESCE(NULLIF(?, ''), metric_id), updated_at = ? WHERE id = ?`,
@@ -213,7 +208,7 @@ func settleMetricPush(ctx context.Context, db *DB, tx *sql.Tx, it OutboxItem, o 
 	}
 	actor := o.Actor
 	if actor == "" {
-		actor = SystemActor
+		actor = portal.SystemActor
 	}
 	reason := o.Reason
 	if reason == "" {
@@ -222,7 +217,7 @@ func settleMetricPush(ctx context.Context, db *DB, tx *sql.Tx, it OutboxItem, o 
 	if res.MetricID != "" && reason == "" {
 		reason = "ARGO metric " + res.MetricID
 	}
-	return db.audit(ctx, tx, AuditEntry{Actor: actor, ActorName: o.ActorName, Subject: pushSubject(id), From: prev, To: o.State, Reason: reason})
+	return db.audit(ctx, tx, portal.AuditEntry{Actor: actor, ActorName: o.ActorName, Subject: pushSubject(id), From: prev, To: o.State, Reason: reason})
 }
 
 // cacheDeliveredMetric writes ARGO's answer into argo_metrics if the

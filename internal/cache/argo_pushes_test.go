@@ -42,26 +42,26 @@ func TestMetricPush_CreateConflictSettle(t *testing.T) {
 		t.Fatalf("same period twice: %v", err)
 	}
 	got, err := db.MetricPushByID(ctx, id, "sub-m")
-	if err != nil || got.State != OutboxQueued || got.OutboxID == 0 || got.ProjectName != "Alpha" || got.InstallationName != "alpha-hpc" {
+	if err != nil || got.State != portal.OutboxQueued || got.OutboxID == 0 || got.ProjectName != "Alpha" || got.InstallationName != "alpha-hpc" {
 		t.Fatalf("push %+v %v", got, err)
 	}
 	if _, err := db.MetricPushByID(ctx, id, "someone-else"); portal.ErrorCode(err) != portal.ENOTFOUND {
 		t.Fatalf("another person's push: %v", err)
 	}
 	it, _ := db.ClaimOutbox(ctx)
-	if it.Kind != KindArgoMetric || it.Ref != pushSubject(id) || !strings.Contains(it.Payload, `"metric_definition_id":"cpu"`) {
+	if it.Kind != portal.KindARGOMetric || it.Ref != pushSubject(id) || !strings.Contains(it.Payload, `"metric_definition_id":"cpu"`) {
 		t.Fatalf("outbox item %+v", it)
 	}
-	if got, _ := db.MetricPushByID(ctx, id, ""); got.State != OutboxSending {
+	if got, _ := db.MetricPushByID(ctx, id, ""); got.State != portal.OutboxSending {
 		t.Fatalf("live state %s", got.State)
 	}
 	*now = now.Add(time.Minute)
 	res := `{"metric_id":"m-new","metric_definition_id":"cpu","time_period_start":"2026-01-15T00:00:00Z","time_period_end":"2026-01-15T01:00:00Z","value":4.5}`
-	if _, err := db.SettleOutbox(ctx, it.ID, []string{OutboxSending}, OutboxOutcome{State: OutboxDelivered, Result: res}); err != nil {
+	if _, err := db.SettleOutbox(ctx, it.ID, []string{portal.OutboxSending}, portal.OutboxOutcome{State: portal.OutboxDelivered, Result: res}); err != nil {
 		t.Fatal(err)
 	}
 	got, _ = db.MetricPushByID(ctx, id, "")
-	if got.State != OutboxDelivered || got.MetricID != "m-new" || got.Error != "" {
+	if got.State != portal.OutboxDelivered || got.MetricID != "m-new" || got.Error != "" {
 		t.Fatalf("delivered push %+v", got)
 	}
 	var seen sql.NullInt64
@@ -70,7 +70,7 @@ func TestMetricPush_CreateConflictSettle(t *testing.T) {
 		t.Fatalf("delivered metric in the cache: %v %v %v", value, seen, err)
 	}
 	trail, _ := db.AuditTrail(ctx, pushSubject(id))
-	if len(trail) != 2 || trail[0].To != OutboxQueued || trail[0].ActorName != "Max" || trail[1].From != OutboxQueued || trail[1].To != OutboxDelivered {
+	if len(trail) != 2 || trail[0].To != portal.OutboxQueued || trail[0].ActorName != "Max" || trail[1].From != portal.OutboxQueued || trail[1].To != portal.OutboxDelivered {
 		t.Fatalf("trail %+v", trail)
 	}
 	list, total, _ := db.MetricPushes(ctx, PushQuery{CreatedBy: "sub-m", Sort: "id", Desc: true})
@@ -198,7 +198,7 @@ func TestArgoRollups_FollowSyncsMovesAndPushes(t *testing.T) {
 	it, _ := db.ClaimOutbox(ctx)
 	res := fmt.Sprintf(`{"metric_id":"pushed","metric_definition_id":"cpu","time_period_start":%q,"time_period_end":%q,"value":7}`,
 		argoDay0.AddDate(0, 0, 2).Add(time.Hour).Format(time.RFC3339), argoDay0.AddDate(0, 0, 2).Add(2*time.Hour).Format(time.RFC3339))
-	if _, err := db.SettleOutbox(ctx, it.ID, []string{OutboxSending}, OutboxOutcome{State: OutboxDelivered, Result: res}); err != nil {
+	if _, err := db.SettleOutbox(ctx, it.ID, []string{portal.OutboxSending}, portal.OutboxOutcome{State: portal.OutboxDelivered, Result: res}); err != nil {
 		t.Fatal(err)
 	}
 	assertRollupsMatch(t, db)

@@ -72,7 +72,7 @@ func bucket(granularity string) (string, error) {
 		// Day 0 (1970-01-01) was a Thursday; Mondays are days 4, 11, ... and -3.
 		return "((m.start / 86400 + 3) / 7 * 7 - 3) * 86400", nil
 	case Monthly:
-		return "unixepoch(m.start, 'unixepoch', 'start of month')", nil
+		return sqlMonthStart("m.start"), nil
 	}
 	return "", portal.Errorf(portal.EINVALID, "granularity: %q is not day, week or month", granularity)
 }
@@ -169,10 +169,7 @@ func (q MetricTotalsQuery) sql(counted bool) (string, []any, error) {
 	if !ok {
 		order = "g.period"
 	}
-	dir := " ASC"
-	if q.Desc {
-		dir = " DESC"
-	}
+	d := dir(q.Desc)
 	count := "0"
 	if counted {
 		// The page and the number of rows in one pass over the metrics.
@@ -189,7 +186,7 @@ func (q MetricTotalsQuery) sql(counted bool) (string, []any, error) {
 	LEFT JOIN project_ids pi ON pi.upstream = 'argo' AND pi.upstream_id = g.project_id
 	LEFT JOIN projects pp ON pp.key = pi.project_key
 	LEFT JOIN argo_providers pv ON pv.id = g.provider_id
-	ORDER BY ` + order + dir + `, g.period DESC, project_name, provider_name, d.name, g.project_id, g.provider_id, g.definition_id`
+	ORDER BY ` + order + d + `, g.period DESC, project_name, provider_name, d.name, g.project_id, g.provider_id, g.definition_id`
 	if q.Limit > 0 {
 		s += ` LIMIT ? OFFSET ?`
 		args = append(args, q.Limit, q.Offset)

@@ -308,7 +308,7 @@ func TestArgoQueries_UseTheirIndexes(t *testing.T) {
 		t.Errorf("monthly totals of every project do not use the rollups' period index:\n%s", p)
 	}
 	list := MetricListQuery{MetricFilter: MetricFilter{Scope: portal.Scope{All: true}, InstallationID: "iA1"}, Sort: "start", Limit: 50}
-	s, args = list.sql()
+	s, args = list.listQuery().selectSQL()
 	if p := plan(s, args...); !strings.Contains(p, "argo_metrics_by_installation") {
 		t.Errorf("installation metrics do not use the installation index:\n%s", p)
 	}

@@ -4,25 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"time"
+
+	"github.com/accounting-portal/portal/internal/portal"
 )
-
-// SystemActor is the actor of changes the portal makes by itself.
-const SystemActor = "system"
-
-// AuditEntry is one recorded state change.
-type AuditEntry struct {
-	At        time.Time
-	Actor     string
-	ActorName string
-	Subject   string
-	From, To  string
-	Reason    string
-}
 
 // audit records a state change inside tx, so that the change and its record
 // commit together.
-func (db *DB) audit(ctx context.Context, tx *sql.Tx, e AuditEntry) error {
+func (db *DB) audit(ctx context.Context, tx *sql.Tx, e portal.AuditEntry) error {
 	if e.At.IsZero() {
 		e.At = db.Now()
 	}
@@ -35,25 +23,20 @@ func (db *DB) audit(ctx context.Context, tx *sql.Tx, e AuditEntry) error {
 }
 
 // AuditTrail returns the changes of the given subjects, oldest first.
-func (db *DB) AuditTrail(ctx context.Context, subjects ...string) ([]AuditEntry, error) {
+func (db *DB) AuditTrail(ctx context.Context, subjects ...string) ([]portal.AuditEntry, error) {
 	if len(subjects) == 0 {
 		return nil, nil
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT at_ms, actor, actor_name, subject, from_state, to_state, reason FROM audit
-		WHERE subject IN (`+placeholders(len(subjects))+`) ORDER BY at_ms, id`, anys(subjects)...)
+	out, err := all(ctx, db, `SELECT at_ms, actor, actor_name, subject, from_state, to_state, reason FROM audit
+		WHERE subject IN (`+placeholders(len(subjects))+`) ORDER BY at_ms, id`, anys(subjects), func(row rowScanner) (portal.AuditEntry, error) {
+		var e portal.AuditEntry
+		var at int64
+		err := row.Scan(&at, &e.Actor, &e.ActorName, &e.Subject, &e.From, &e.To, &e.Reason)
+		e.At = unixMS(at)
+		return e, err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("cache: audit trail: %w", err)
 	}
-	defer rows.Close()
-	var out []AuditEntry
-	for rows.Next() {
-		var e AuditEntry
-		var at int64
-		if err := rows.Scan(&at, &e.Actor, &e.ActorName, &e.Subject, &e.From, &e.To, &e.Reason); err != nil {
-			return nil, fmt.Errorf("cache: audit trail: %w", err)
-		}
-		e.At = unixMS(at)
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return out, nil
 }

@@ -59,7 +59,7 @@ func Backup(ctx context.Context, src, dst string, overwrite bool) (BackupResult,
 		return BackupResult{}, err
 	}
 	// VACUUM INTO accepts an empty file as its target.
-	_, err = conn.ExecContext(ctx, `VACUUM INTO ?`, tmpName)
+	_, err = conn.ExecContext(ctx, sqlVacuumInto, tmpName)
 	conn.Close()
 	if err != nil {
 		return BackupResult{}, fmt.Errorf("backup: copy %s: %w", src, err)
@@ -91,7 +91,7 @@ func checkCopy(ctx context.Context, path string) ([]string, error) {
 	}
 	defer conn.Close()
 	var ok string
-	if err := conn.QueryRowContext(ctx, `PRAGMA quick_check`).Scan(&ok); err != nil || ok != "ok" {
+	if err := conn.QueryRowContext(ctx, sqlQuickCheck).Scan(&ok); err != nil || ok != "ok" {
 		return nil, fmt.Errorf("backup: the copy fails its integrity check: %v%s", err, ok)
 	}
 	applied, err := readApplied(ctx, conn)

@@ -1,12 +1,18 @@
-// Package cache is the portal's SQLite database: the schema and its
-// migrations, the upstream data that sync writes and pages read, sessions,
-// requests and approvals, the outbox and the audit trail.
+// Package cache is the portal's storage, and only that: the schema and its
+// migrations, and the SQL that stores and reads the domain types of
+// internal/portal and the area packages (internal/budgets, ...): the
+// upstream data that sync writes and pages read, sessions, requests and
+// approvals, the outbox and the audit trail. State machines, payloads and
+// page rows belong to the area packages; what a request's state becomes
+// is theirs to say, and the cache writes it. (The metrics, usage and
+// billing areas still keep their types here until they move.)
 //
 // There is one database file in WAL mode, written through a single
 // connection (SQLite allows one writer; queuing writers in Go beats
 // "database is locked" errors) and read through a pool. Every
 // per-connection setting (foreign keys, busy timeout, WAL) is in the DSN, so
-// each pooled connection has it.
+// each pooled connection has it. Whatever only SQLite understands is in
+// dialect_sqlite.go.
 //
 // Times are stored as INTEGER Unix seconds, UTC, unless a column name ends
 // in _ms (Unix milliseconds). Money is stored as TEXT holding an exact
@@ -18,15 +24,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
 	"time"
 
 	"github.com/accounting-portal/portal/internal/portal"
-
-	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 )
 
 // DB is an open cache.
@@ -34,6 +37,8 @@ type DB struct {
 	w    *sql.DB // the one writer connection
 	r    *sql.DB // readers
 	path string
+	// settlers are the outbox kinds' settlers (SetSettlers).
+	settlers map[string]Settler
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
@@ -51,13 +56,13 @@ func Open(ctx context.Context, path string) (*DB, error) {
 			return nil, fmt.Errorf("cache: %w", err)
 		}
 	}
-	w, err := sql.Open("sqlite", dsn(path, true))
+	w, err := sql.Open(driverName, dsn(path, true))
 	if err != nil {
 		return nil, fmt.Errorf("cache: open %s: %w", path, err)
 	}
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
-	r, err := sql.Open("sqlite", dsn(path, false))
+	r, err := sql.Open(driverName, dsn(path, false))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("cache: open %s: %w", path, err)
@@ -71,22 +76,6 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	return db, nil
 }
 
-func dsn(path string, writer bool) string {
-	q := url.Values{}
-	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "busy_timeout(10000)")
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(NORMAL)")
-	if writer {
-		// Take the write lock at BEGIN, so a transaction never fails half-way
-		// on upgrading a read lock.
-		q.Set("_txlock", "immediate")
-	} else {
-		q.Add("_pragma", "query_only(1)")
-	}
-	return "file:" + path + "?" + q.Encode()
-}
-
 // Close closes both pools.
 func (db *DB) Close() error {
 	return errors.Join(db.r.Close(), db.w.Close())
@@ -97,8 +86,7 @@ func (db *DB) Path() string { return db.path }
 
 // Ping checks that the database answers a query.
 func (db *DB) Ping(ctx context.Context) error {
-	var one int
-	if err := db.r.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+	if _, err := one(ctx, db, "SELECT 1", nil, scanValue[int]); err != nil {
 		return fmt.Errorf("cache: ping: %w", err)
 	}
 	return nil
@@ -172,6 +160,17 @@ func secs(t time.Time) int64 {
 // querier is a *sql.DB or a *sql.Tx.
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// readCounts is countByState in a read transaction of its own.
+func (db *DB) readCounts(ctx context.Context, query string, args ...any) (map[string]int, error) {
+	var out map[string]int
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, err = countByState(ctx, tx, query, args...)
+		return err
+	})
+	return out, err
 }
 
 // countByState runs a query whose rows are (state, count) and returns the

@@ -20,8 +20,21 @@ func MustOpen(tb testing.TB) (*DB, *time.Time) {
 	}
 	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 	db.Now = func() time.Time { return now }
+	db.SetSettlers(settlers(db))
 	tb.Cleanup(func() { db.Close() })
 	return db, &now
+}
+
+// settlers are the settlers the outbox table (internal/outbox/kinds.go)
+// gives the database at start.
+func settlers(db *DB) map[string]Settler {
+	return map[string]Settler{
+		portal.KindOBIBudget:       db.SettleBudgetRequest,
+		portal.KindARGOMetric:      db.SettleMetricPush,
+		portal.KindAMIEUsage:       db.SettleUsageChunk,
+		portal.KindAMIEClear:       db.SettleUsageClear,
+		portal.KindVergeOSGenerate: db.SettleGenerateRequest,
+	}
 }
 
 func TestOpen_FreshAndExisting(t *testing.T) {
@@ -179,22 +192,6 @@ func TestSessions(t *testing.T) {
 	}
 	if _, err := db.SessionByToken(ctx, "forged", time.Hour); portal.ErrorCode(err) != portal.EUNAUTHORIZED {
 		t.Fatalf("forged token: %v", err)
-	}
-}
-
-func TestPendingLogin_OneUse(t *testing.T) {
-	db, _ := MustOpen(t)
-	ctx := context.Background()
-	id, err := db.CreatePendingLogin(ctx, PendingLogin{State: "s", Nonce: "n", Verifier: "v", ReturnTo: "/metrics"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := db.TakePendingLogin(ctx, id)
-	if err != nil || p.State != "s" || p.ReturnTo != "/metrics" {
-		t.Fatalf("%+v %v", p, err)
-	}
-	if _, err := db.TakePendingLogin(ctx, id); portal.ErrorCode(err) != portal.ENOTFOUND {
-		t.Fatalf("second use: %v", err)
 	}
 }
 

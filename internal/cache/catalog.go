@@ -98,19 +98,19 @@ func (db *DB) ProjectNames(ctx context.Context, keys []string) (map[string]strin
 	if len(keys) == 0 {
 		return out, nil
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT key, name FROM projects WHERE key IN (`+placeholders(len(keys))+`)`, anys(keys)...)
+	type name struct{ key, name string }
+	names, err := all(ctx, db, `SELECT key, name FROM projects WHERE key IN (`+placeholders(len(keys))+`)`, anys(keys), func(row rowScanner) (name, error) {
+		var n name
+		err := row.Scan(&n.key, &n.name)
+		return n, err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("cache: project names: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var k, n string
-		if err := rows.Scan(&k, &n); err != nil {
-			return nil, err
-		}
-		out[k] = n
+	for _, n := range names {
+		out[n.key] = n.name
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // ScopeFilter returns an SQL condition limiting column (an upstream's

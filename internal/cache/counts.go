@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 )
 
@@ -21,16 +22,22 @@ func registerCountedTable(upstream, label, table string) {
 	countedTables[upstream] = append(countedTables[upstream], countedTable{label, table})
 }
 
-// CachedRowCounts counts the cached rows of an upstream's tables.
+// CachedRowCounts counts the cached rows of an upstream's tables, in one snapshot.
 func (db *DB) CachedRowCounts(ctx context.Context, upstream string) ([]RowCount, error) {
 	var out []RowCount
-	for _, t := range countedTables[upstream] {
-		var n int64
-		// Table names come from code, never from a request.
-		if err := db.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+t.table).Scan(&n); err != nil {
-			return nil, fmt.Errorf("cache: count %s: %w", t.table, err)
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		for _, t := range countedTables[upstream] {
+			var n int64
+			// Table names come from code, never from a request.
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+t.table).Scan(&n); err != nil {
+				return fmt.Errorf("cache: count %s: %w", t.table, err)
+			}
+			out = append(out, RowCount{Label: t.label, Rows: n})
 		}
-		out = append(out, RowCount{Label: t.label, Rows: n})
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

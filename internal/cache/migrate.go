@@ -7,30 +7,33 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"os"
+	"path"
 	"sort"
 	"strings"
 
 	"github.com/accounting-portal/portal/internal/portal"
 )
 
-// Migrations are applied in name order and recorded by name. A shipped file
-// is never edited: a change is a new file. Names are numbered in blocks per
-// area (0001-0099 core, 0100 ARGO, 0200 OBI, 0300 AMIE, 0400 VergeOS) so
-// that areas developed side by side do not collide.
+// Migrations are applied in name order and recorded by name (the file's
+// base name, without its directory: a database made when they lived in
+// migrations/ opens unchanged). A shipped file is never edited: a change
+// is a new file. Names are numbered in blocks per area (0001-0099 core,
+// 0100 ARGO, 0200 OBI, 0300 AMIE, 0400 VergeOS) so that areas developed
+// side by side do not collide. Each dialect has its own directory
+// (migrationsDir) with the same names.
 //
-//go:embed migrations/*.sql
+//go:embed migrations/sqlite/*.sql
 var migrationFiles embed.FS
 
 func migrationNames() ([]string, error) {
-	entries, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	entries, err := fs.Glob(migrationFiles, migrationsDir+"/*.sql")
 	if err != nil {
 		return nil, err
 	}
 	names := make([]string, 0, len(entries))
 	for _, e := range entries {
-		names = append(names, strings.TrimPrefix(e, "migrations/"))
+		names = append(names, path.Base(e))
 	}
 	sort.Strings(names)
 	return names, nil
@@ -58,7 +61,7 @@ func (db *DB) migrate(ctx context.Context) error {
 		return err
 	}
 	for _, n := range plan.Pending {
-		body, err := migrationFiles.ReadFile("migrations/" + n)
+		body, err := migrationFiles.ReadFile(migrationsDir + "/" + n)
 		if err != nil {
 			return fmt.Errorf("cache: read migration %s: %w", n, err)
 		}
@@ -167,21 +170,10 @@ func PlanMigrations(ctx context.Context, path string) (MigrationPlan, error) {
 }
 
 // openReadOnly opens an existing database file (a missing one is an
-// error, never created) for queries only (queryOnly; VACUUM INTO, which
-// writes only its target, needs it off). The connection is read-write at
-// the file level, not mode=ro: a read-only connection to a WAL database
-// creates its -wal and -shm files and cannot remove them when it closes,
-// and such files left behind, owned by whoever ran the command, would stop
-// the portal's own user from opening the database. As a read-write
-// connection, the last one to close removes them, as the portal does.
+// error, never created) for queries only, unless queryOnly is off (see
+// toolDSN).
 func openReadOnly(path string, queryOnly bool) (*sql.DB, error) {
-	q := url.Values{}
-	q.Set("mode", "rw")
-	if queryOnly {
-		q.Add("_pragma", "query_only(1)")
-	}
-	q.Add("_pragma", "busy_timeout(10000)")
-	conn, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	conn, err := sql.Open(driverName, toolDSN(path, queryOnly))
 	if err != nil {
 		return nil, fmt.Errorf("cache: open %s: %w", path, err)
 	}
@@ -192,7 +184,7 @@ func openReadOnly(path string, queryOnly bool) (*sql.DB, error) {
 // readApplied reads the recorded migrations; a database without the
 // migrations table has none.
 func readApplied(ctx context.Context, q querier) (map[string]bool, error) {
-	rows, err := q.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`)
+	rows, err := q.QueryContext(ctx, sqlTableExists, "schema_migrations")
 	if err != nil {
 		return nil, err
 	}
@@ -224,7 +216,11 @@ func (db *DB) SchemaCurrent(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	applied, err := readApplied(ctx, db.r)
+	var applied map[string]bool
+	err = db.read(ctx, func(tx *sql.Tx) error {
+		applied, err = readApplied(ctx, tx)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("cache: read migrations: %w", err)
 	}

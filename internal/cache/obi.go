@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/decimal"
 	"github.com/accounting-portal/portal/internal/portal"
 )
@@ -28,65 +29,42 @@ func init() {
 	registerCountedTable(portal.UpstreamOBI, "discounts", "obi_discounts")
 }
 
-// OBITarget is a catalogued virtual lab with its catalogued projects.
-type OBITarget struct {
-	VlabID   string
-	Name     string
-	Projects []OBITargetProject
-}
-
-// OBITargetProject is a catalogued OBI project.
-type OBITargetProject struct {
-	ProjID string
-	Key    string
-}
-
 // OBITargets lists the catalogued virtual labs, each with the catalogued
 // projects that belong to it: exactly what the OBI sync reads.
-func (db *DB) OBITargets(ctx context.Context) ([]OBITarget, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT l.id, l.name, COALESCE(pi.upstream_id, ''), COALESCE(pi.project_key, '')
+func (db *DB) OBITargets(ctx context.Context) ([]budgets.Target, error) {
+	var out []budgets.Target
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT l.id, l.name, COALESCE(pi.upstream_id, ''), COALESCE(pi.project_key, '')
 		FROM virtual_labs l LEFT JOIN project_ids pi ON pi.vlab_id = l.id AND pi.upstream = 'obi'
 		ORDER BY l.name, l.id, pi.project_key`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id, name, proj, key string
+			if err := rows.Scan(&id, &name, &proj, &key); err != nil {
+				return err
+			}
+			if len(out) == 0 || out[len(out)-1].VlabID != id {
+				out = append(out, budgets.Target{VlabID: id, Name: name})
+			}
+			if proj != "" {
+				t := &out[len(out)-1]
+				t.Projects = append(t.Projects, budgets.TargetProject{ProjID: proj, Key: key})
+			}
+		}
+		return rows.Err()
+	})
 	if err != nil {
 		return nil, fmt.Errorf("cache: OBI targets: %w", err)
 	}
-	defer rows.Close()
-	var out []OBITarget
-	for rows.Next() {
-		var id, name, proj, key string
-		if err := rows.Scan(&id, &name, &proj, &key); err != nil {
-			return nil, fmt.Errorf("cache: OBI targets: %w", err)
-		}
-		if len(out) == 0 || out[len(out)-1].VlabID != id {
-			out = append(out, OBITarget{VlabID: id, Name: name})
-		}
-		if proj != "" {
-			t := &out[len(out)-1]
-			t.Projects = append(t.Projects, OBITargetProject{ProjID: proj, Key: key})
-		}
-	}
-	return out, rows.Err()
-}
-
-// OBILabReading is one reading of a virtual lab's balance and of its
-// catalogued projects' balances.
-type OBILabReading struct {
-	VlabID   string
-	Balance  decimal.Decimal
-	Projects []OBIProjectReading
-}
-
-// OBIProjectReading is one reading of a project's balance (excluding
-// reserved money) and reservation.
-type OBIProjectReading struct {
-	ProjID      string
-	Balance     decimal.Decimal
-	Reservation decimal.Decimal
+	return out, nil
 }
 
 // SaveOBIBalances records readings taken at at: the current balances and
 // one snapshot per account, in one transaction. It returns the rows written.
-func (db *DB) SaveOBIBalances(ctx context.Context, at time.Time, labs []OBILabReading) (int64, error) {
+func (db *DB) SaveOBIBalances(ctx context.Context, at time.Time, labs []budgets.LabReading) (int64, error) {
 	var n int64
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		for _, l := range labs {
@@ -121,23 +99,14 @@ func (db *DB) SaveOBIBalances(ctx context.Context, at time.Time, labs []OBILabRe
 // snapshot records one account's balance at a time; a second reading in
 // the same second replaces the first.
 func snapshot(ctx context.Context, tx *sql.Tx, account, kind string, at time.Time, bal, rsv decimal.Decimal) error {
-	_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO obi_balance_snapshots(account, at, kind, balance, reservation) VALUES (?, ?, ?, ?, ?)`,
+	_, err := tx.ExecContext(ctx, `INSERT INTO obi_balance_snapshots(account, at, kind, balance, reservation) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT(account, at) DO UPDATE SET kind = excluded.kind, balance = excluded.balance, reservation = excluded.reservation`,
 		account, secs(at), kind, bal, rsv)
 	return err
 }
 
-// OBIDiscount is a virtual lab's discount.
-type OBIDiscount struct {
-	ID        int64
-	VlabID    string
-	Discount  decimal.Decimal // a fraction: costs are multiplied by (1 - Discount)
-	ValidFrom time.Time
-	ValidTo   time.Time // zero: open-ended
-	Current   bool      // the one the service says is in force now
-}
-
 // ReplaceOBIDiscounts makes a lab's stored discounts equal to ds.
-func (db *DB) ReplaceOBIDiscounts(ctx context.Context, vlabID string, ds []OBIDiscount) (int64, error) {
+func (db *DB) ReplaceOBIDiscounts(ctx context.Context, vlabID string, ds []budgets.Discount) (int64, error) {
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM obi_discounts WHERE vlab_id = ?`, vlabID); err != nil {
 			return err
@@ -156,36 +125,10 @@ func (db *DB) ReplaceOBIDiscounts(ctx context.Context, vlabID string, ds []OBIDi
 	return int64(len(ds)), nil
 }
 
-// Job statuses. Reports list only finished, fully charged jobs.
-const (
-	OBIJobFinished = "finished"
-	OBIJobExpired  = "expired" // a longrun job the service cancelled after it stopped reporting
-)
-
-// OBIJob is one finished job of a project's report.
-type OBIJob struct {
-	ID, ProjID, VlabID string
-	Type, Subtype      string
-	Status             string
-	Name, UserID       string
-	ReservedAt         time.Time // zero for storage
-	StartedAt          time.Time
-	FinishedAt         time.Time
-	CancelledAt        time.Time
-	Amount             decimal.Decimal // credits the job took from the project
-	// ReservedAmount is what its reservation held; HasReservation is false
-	// for storage jobs, which reserve nothing.
-	ReservedAmount             decimal.Decimal
-	HasReservation             bool
-	Count, ReservedCount       int64
-	Duration, ReservedDuration int64 // seconds
-	Size                       int64 // storage bytes
-}
-
 // SaveOBIJobs stores a batch of jobs and brings the daily spend rollup of
 // every day they touch up to date, in one transaction. It returns how
 // many jobs were new or different from what was stored (0: all known).
-func (db *DB) SaveOBIJobs(ctx context.Context, jobs []OBIJob) (int64, error) {
+func (db *DB) SaveOBIJobs(ctx context.Context, jobs []budgets.Job) (int64, error) {
 	var changed int64
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		old, err := storedJobDays(ctx, tx, jobs)
@@ -227,7 +170,7 @@ func (db *DB) SaveOBIJobs(ctx context.Context, jobs []OBIJob) (int64, error) {
 
 // upsertJob inserts a job, or updates it only when something differs, so
 // that "rows affected" says whether the job was new or changed.
-const upsertJob = `INSERT INTO obi_jobs(job_id, proj_id, vlab_id, type, subtype, status, name, user_id, reserved_at, started_at, finished_at,
+var upsertJob = `INSERT INTO obi_jobs(job_id, proj_id, vlab_id, type, subtype, status, name, user_id, reserved_at, started_at, finished_at,
 	cancelled_at, amount, amount_nano, reserved_amount, reserved_nano, count, reserved_count, duration, reserved_duration, size)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT(job_id) DO UPDATE SET proj_id = excluded.proj_id, vlab_id = excluded.vlab_id, type = excluded.type,
@@ -236,26 +179,26 @@ const upsertJob = `INSERT INTO obi_jobs(job_id, proj_id, vlab_id, type, subtype,
 	cancelled_at = excluded.cancelled_at, amount = excluded.amount, amount_nano = excluded.amount_nano,
 	reserved_amount = excluded.reserved_amount, reserved_nano = excluded.reserved_nano, count = excluded.count,
 	reserved_count = excluded.reserved_count, duration = excluded.duration, reserved_duration = excluded.reserved_duration, size = excluded.size
-	WHERE (proj_id, vlab_id, type, subtype, status, name, user_id, reserved_at, started_at, finished_at, cancelled_at, amount,
-	reserved_amount, count, reserved_count, duration, reserved_duration, size) IS NOT
-	(excluded.proj_id, excluded.vlab_id, excluded.type, excluded.subtype, excluded.status, excluded.name, excluded.user_id,
+	WHERE ` + sqlDiffers(`(proj_id, vlab_id, type, subtype, status, name, user_id, reserved_at, started_at, finished_at, cancelled_at, amount,
+	reserved_amount, count, reserved_count, duration, reserved_duration, size)`,
+	`(excluded.proj_id, excluded.vlab_id, excluded.type, excluded.subtype, excluded.status, excluded.name, excluded.user_id,
 	excluded.reserved_at, excluded.started_at, excluded.finished_at, excluded.cancelled_at, excluded.amount, excluded.reserved_amount,
-	excluded.count, excluded.reserved_count, excluded.duration, excluded.reserved_duration, excluded.size)`
+	excluded.count, excluded.reserved_count, excluded.duration, excluded.reserved_duration, excluded.size)`)
 
-func jobArgs(j OBIJob) []any {
+func jobArgs(j budgets.Job) []any {
 	reserved := ""
 	if j.HasReservation {
 		reserved = j.ReservedAmount.String()
 	}
 	return []any{j.ID, j.ProjID, j.VlabID, j.Type, j.Subtype, j.Status, j.Name, j.UserID, secs(j.ReservedAt), secs(j.StartedAt),
-		secs(j.FinishedAt), secs(j.CancelledAt), j.Amount, Nanos(j.Amount), reserved, Nanos(j.ReservedAmount), j.Count,
+		secs(j.FinishedAt), secs(j.CancelledAt), j.Amount, nanos(j.Amount), reserved, nanos(j.ReservedAmount), j.Count,
 		j.ReservedCount, j.Duration, j.ReservedDuration, j.Size}
 }
 
 // storedJobDays returns the project and end day of the jobs already
 // stored, in one query per batch: a changed job's old day needs its
 // rollup redone too.
-func storedJobDays(ctx context.Context, tx *sql.Tx, jobs []OBIJob) (map[string]spendDay, error) {
+func storedJobDays(ctx context.Context, tx *sql.Tx, jobs []budgets.Job) (map[string]spendDay, error) {
 	out := map[string]spendDay{}
 	for start := 0; start < len(jobs); start += 500 {
 		chunk := jobs[start:min(start+500, len(jobs))]
@@ -337,9 +280,9 @@ func rollUpDay(ctx context.Context, tx *sql.Tx, d spendDay) error {
 	return err
 }
 
-// Nanos is d in 1e-9 credits, rounded and clamped to int64: a sort key,
+// nanos is d in 1e-9 credits, rounded and clamped to int64: a sort key,
 // never an amount to show or add.
-func Nanos(d decimal.Decimal) int64 {
+func nanos(d decimal.Decimal) int64 {
 	s := strings.Replace(d.StringFixed(9), ".", "", 1)
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
@@ -351,32 +294,25 @@ func Nanos(d decimal.Decimal) int64 {
 	return n
 }
 
-// OBIJobCursor says how far a project's report has been read.
-type OBIJobCursor struct {
-	Known bool
-	// Watermark is the newest job start seen by the last walk that completed.
-	Watermark time.Time
-	// FullAt is when the last walk of the whole report completed.
-	FullAt time.Time
-}
-
 // OBIJobCursorOf returns a project's report cursor (Known false before
 // its first complete walk).
-func (db *DB) OBIJobCursorOf(ctx context.Context, projID string) (OBIJobCursor, error) {
-	var c OBIJobCursor
-	var wm, full int64
-	err := db.r.QueryRowContext(ctx, `SELECT watermark, full_at FROM obi_job_cursor WHERE proj_id = ?`, projID).Scan(&wm, &full)
+func (db *DB) OBIJobCursorOf(ctx context.Context, projID string) (budgets.JobCursor, error) {
+	c, err := one(ctx, db, `SELECT watermark, full_at FROM obi_job_cursor WHERE proj_id = ?`, []any{projID}, func(row rowScanner) (budgets.JobCursor, error) {
+		var wm, full int64
+		err := row.Scan(&wm, &full)
+		return budgets.JobCursor{Known: true, Watermark: unix(wm), FullAt: unix(full)}, err
+	})
 	switch {
 	case err == sql.ErrNoRows:
-		return c, nil
+		return budgets.JobCursor{}, nil
 	case err != nil:
-		return c, fmt.Errorf("cache: OBI job cursor: %w", err)
+		return budgets.JobCursor{}, fmt.Errorf("cache: OBI job cursor: %w", err)
 	}
-	return OBIJobCursor{Known: true, Watermark: unix(wm), FullAt: unix(full)}, nil
+	return c, nil
 }
 
 // SetOBIJobCursor records a completed walk of a project's report.
-func (db *DB) SetOBIJobCursor(ctx context.Context, projID string, c OBIJobCursor) error {
+func (db *DB) SetOBIJobCursor(ctx context.Context, projID string, c budgets.JobCursor) error {
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO obi_job_cursor(proj_id, watermark, full_at) VALUES (?, ?, ?)
 			ON CONFLICT(proj_id) DO UPDATE SET watermark = excluded.watermark, full_at = excluded.full_at`,

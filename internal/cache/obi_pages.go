@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/decimal"
 	"github.com/accounting-portal/portal/internal/portal"
 )
@@ -15,40 +16,10 @@ import (
 // of their projects, and within them only their projects; admins see
 // every catalogued lab and project.
 
-// BudgetLab is a virtual lab on the budgets overview.
-type BudgetLab struct {
-	VlabID, Name string
-	// Balance is the lab's own money (not assigned to projects);
-	// HasBalance is false until a sync has read it.
-	Balance    decimal.Decimal
-	HasBalance bool
-	// Discount is the discount in force, or nil.
-	Discount *OBIDiscount
-	Projects []BudgetProject
-}
-
-// BudgetProject is a project's budget: balances and recent spend.
-type BudgetProject struct {
-	Key, Name      string
-	ProjID, VlabID string
-	LabName        string
-	// Balance excludes the money reserved for running jobs (Reservation).
-	Balance, Reservation decimal.Decimal
-	HasBalance           bool
-	// Spend7 and Spend30 are the costs of jobs that ended in the 7 and 30
-	// full UTC days before today.
-	Spend7, Spend30 decimal.Decimal
-}
-
-// Forecast returns the project's burn rate and projected run-out.
-func (p BudgetProject) Forecast(now time.Time) Forecast {
-	return NewForecast(p.Balance, p.Spend7, p.Spend30, now)
-}
-
 // BudgetOverview returns the labs and projects of scope with their
-// balances and spend (see SpendWindows), labs and projects by name.
-func (db *DB) BudgetOverview(ctx context.Context, scope portal.Scope, now time.Time) ([]BudgetLab, error) {
-	var labs []BudgetLab
+// balances and spend (see budgets.SpendWindows), labs and projects by name.
+func (db *DB) BudgetOverview(ctx context.Context, scope portal.Scope, now time.Time) ([]budgets.Lab, error) {
+	var labs []budgets.Lab
 	err := db.read(ctx, func(tx *sql.Tx) error {
 		var err error
 		if labs, err = budgetLabs(ctx, tx, scope); err != nil {
@@ -87,7 +58,7 @@ func labScope(scope portal.Scope, column string) (string, []any) {
 	return column + " IN (SELECT pi.vlab_id FROM project_ids pi WHERE pi.upstream = 'obi' AND " + cond + ")", args
 }
 
-func budgetLabs(ctx context.Context, tx *sql.Tx, scope portal.Scope) ([]BudgetLab, error) {
+func budgetLabs(ctx context.Context, tx *sql.Tx, scope portal.Scope) ([]budgets.Lab, error) {
 	cond, args := labScope(scope, "l.id")
 	rows, err := tx.QueryContext(ctx, `SELECT l.id, l.name, lb.balance FROM virtual_labs l
 		LEFT JOIN obi_lab_balances lb ON lb.vlab_id = l.id WHERE `+cond+` ORDER BY l.name, l.id`, args...)
@@ -95,9 +66,9 @@ func budgetLabs(ctx context.Context, tx *sql.Tx, scope portal.Scope) ([]BudgetLa
 		return nil, err
 	}
 	defer rows.Close()
-	var out []BudgetLab
+	var out []budgets.Lab
 	for rows.Next() {
-		var l BudgetLab
+		var l budgets.Lab
 		var bal decimal.Null // NULL: no sync has read the lab yet
 		if err := rows.Scan(&l.VlabID, &l.Name, &bal); err != nil {
 			return nil, err
@@ -110,7 +81,7 @@ func budgetLabs(ctx context.Context, tx *sql.Tx, scope portal.Scope) ([]BudgetLa
 
 // budgetProjects returns the catalogued OBI projects of scope (only key,
 // if given) with their balances.
-func budgetProjects(ctx context.Context, tx *sql.Tx, scope portal.Scope, key string) ([]BudgetProject, error) {
+func budgetProjects(ctx context.Context, tx *sql.Tx, scope portal.Scope, key string) ([]budgets.Project, error) {
 	cond, args := ScopeFilter(scope, portal.UpstreamOBI, "pi.upstream_id")
 	if key != "" {
 		cond += " AND pi.project_key = ?"
@@ -126,9 +97,9 @@ func budgetProjects(ctx context.Context, tx *sql.Tx, scope portal.Scope, key str
 		return nil, err
 	}
 	defer rows.Close()
-	var out []BudgetProject
+	var out []budgets.Project
 	for rows.Next() {
-		var p BudgetProject
+		var p budgets.Project
 		var bal, rsv decimal.Null // NULL: no sync has read the project yet
 		if err := rows.Scan(&p.Key, &p.Name, &p.ProjID, &p.VlabID, &p.LabName, &bal, &rsv); err != nil {
 			return nil, err
@@ -140,11 +111,11 @@ func budgetProjects(ctx context.Context, tx *sql.Tx, scope portal.Scope, key str
 }
 
 // addSpend fills in the projects' spend from the daily rollup, summed exactly.
-func addSpend(ctx context.Context, tx *sql.Tx, scope portal.Scope, projects []BudgetProject, now time.Time) error {
+func addSpend(ctx context.Context, tx *sql.Tx, scope portal.Scope, projects []budgets.Project, now time.Time) error {
 	if len(projects) == 0 {
 		return nil
 	}
-	from7, from30, to := SpendWindows(now)
+	from7, from30, to := budgets.SpendWindows(now)
 	// A few projects are looked up by id; many (an admin's overview) by
 	// the scope, which reads the window once.
 	cond, args := ScopeFilter(scope, portal.UpstreamOBI, "s.proj_id")
@@ -185,7 +156,7 @@ func addSpend(ctx context.Context, tx *sql.Tx, scope portal.Scope, projects []Bu
 }
 
 // addDiscounts sets the discount in force of each lab.
-func addDiscounts(ctx context.Context, tx *sql.Tx, labs []BudgetLab) error {
+func addDiscounts(ctx context.Context, tx *sql.Tx, labs []budgets.Lab) error {
 	for i := range labs {
 		ds, err := labDiscounts(ctx, tx, labs[i].VlabID, true)
 		if err != nil {
@@ -198,7 +169,7 @@ func addDiscounts(ctx context.Context, tx *sql.Tx, labs []BudgetLab) error {
 	return nil
 }
 
-func labDiscounts(ctx context.Context, tx *sql.Tx, vlabID string, currentOnly bool) ([]OBIDiscount, error) {
+func labDiscounts(ctx context.Context, tx *sql.Tx, vlabID string, currentOnly bool) ([]budgets.Discount, error) {
 	q := `SELECT id, discount, valid_from, valid_to, current FROM obi_discounts WHERE vlab_id = ?`
 	if currentOnly {
 		q += ` AND current = 1`
@@ -208,9 +179,9 @@ func labDiscounts(ctx context.Context, tx *sql.Tx, vlabID string, currentOnly bo
 		return nil, err
 	}
 	defer rows.Close()
-	var out []OBIDiscount
+	var out []budgets.Discount
 	for rows.Next() {
-		d := OBIDiscount{VlabID: vlabID}
+		d := budgets.Discount{VlabID: vlabID}
 		var from, to int64
 		if err := rows.Scan(&d.ID, &d.Discount, &from, &to, &d.Current); err != nil {
 			return nil, err
@@ -221,21 +192,10 @@ func labDiscounts(ctx context.Context, tx *sql.Tx, vlabID string, currentOnly bo
 	return out, rows.Err()
 }
 
-// BudgetProjectDetail is one project's budget page.
-type BudgetProjectDetail struct {
-	BudgetProject
-	LabBalance    decimal.Decimal
-	LabHasBalance bool
-	// Discounts are the lab's, newest first; Current marks the one in force.
-	Discounts []OBIDiscount
-	// FirstSnapshot and LastSnapshot bound the recorded balance history (zero: none).
-	FirstSnapshot, LastSnapshot time.Time
-}
-
 // BudgetProjectByKey returns the budget of the project with the portal
 // key, ENOTFOUND when it is not a catalogued OBI project of scope.
-func (db *DB) BudgetProjectByKey(ctx context.Context, scope portal.Scope, key string, now time.Time) (*BudgetProjectDetail, error) {
-	var d *BudgetProjectDetail
+func (db *DB) BudgetProjectByKey(ctx context.Context, scope portal.Scope, key string, now time.Time) (*budgets.ProjectDetail, error) {
+	var d *budgets.ProjectDetail
 	err := db.read(ctx, func(tx *sql.Tx) error {
 		ps, err := budgetProjects(ctx, tx, scope, key)
 		if err != nil {
@@ -247,7 +207,7 @@ func (db *DB) BudgetProjectByKey(ctx context.Context, scope portal.Scope, key st
 		if err := addSpend(ctx, tx, scope, ps, now); err != nil {
 			return err
 		}
-		d = &BudgetProjectDetail{BudgetProject: ps[0]}
+		d = &budgets.ProjectDetail{Project: ps[0]}
 		var bal decimal.Null
 		if err := tx.QueryRowContext(ctx, `SELECT balance FROM obi_lab_balances WHERE vlab_id = ?`, d.VlabID).Scan(&bal); err != nil && err != sql.ErrNoRows {
 			return err

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/accounting-portal/portal/internal/budgets"
 )
 
 // queryPlan returns SQLite's plan of a query, one step per line.
@@ -31,9 +33,9 @@ func queryPlan(t *testing.T, db *DB, q string, args ...any) string {
 // need no sort of their own.
 func TestOBIQueries_UseTheirIndexes(t *testing.T) {
 	db, now := MustOpen(t)
-	f := BudgetJobFilter{From: now.Add(-time.Hour), To: *now, Sort: "finished", Desc: true, Limit: 50}
-	w, args := f.where(testProj)
-	plan := queryPlan(t, db, `SELECT `+jobCols+` FROM obi_jobs WHERE `+w+` ORDER BY `+f.order()+` LIMIT 50`, args...)
+	f := budgets.JobFilter{From: now.Add(-time.Hour), To: *now, Sort: "finished", Desc: true, Limit: 50}
+	w, args := jobWhere(testProj, f)
+	plan := queryPlan(t, db, `SELECT `+jobCols+` FROM obi_jobs WHERE `+w+` ORDER BY `+jobOrder(f)+` LIMIT 50`, args...)
 	if !strings.Contains(plan, "obi_jobs_by_project_finished") || strings.Contains(plan, "TEMP B-TREE") {
 		t.Errorf("jobs page plan:\n%s", plan)
 	}
@@ -49,10 +51,28 @@ func TestOBIQueries_UseTheirIndexes(t *testing.T) {
 	if !strings.Contains(plan, "COVERING INDEX obi_spend_total_by_day") {
 		t.Errorf("spend of every project, plan:\n%s", plan)
 	}
-	fr := BudgetRequestFilter{States: []string{RequestPending}}
-	w, args = fr.where()
-	plan = queryPlan(t, db, `SELECT r.id FROM budget_requests r WHERE `+w+` ORDER BY `+fr.order(), args...)
+	fr := budgets.RequestFilter{States: []string{budgets.Pending}}
+	w, args = requestWhere(fr)
+	plan = queryPlan(t, db, `SELECT r.id FROM budget_requests r WHERE `+w+` ORDER BY `+requestOrder(fr), args...)
 	if !strings.Contains(plan, "budget_requests_by_state") {
 		t.Errorf("inbox plan:\n%s", plan)
+	}
+}
+
+// Every sort key the budgets pages offer has a column, and no column
+// waits for a key the pages do not offer.
+func TestBudgetSorts_EveryKeyHasAColumn(t *testing.T) {
+	for name, c := range map[string]struct {
+		keys    []string
+		columns map[string]string
+	}{"jobs": {budgets.JobSorts, jobSortColumns}, "requests": {budgets.RequestSorts, requestSortColumns}} {
+		if len(c.keys) != len(c.columns) {
+			t.Errorf("%s: %d sort keys, %d columns", name, len(c.keys), len(c.columns))
+		}
+		for _, k := range c.keys {
+			if c.columns[k] == "" {
+				t.Errorf("%s: sort key %q has no column", name, k)
+			}
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"time"
@@ -11,84 +12,38 @@ import (
 	"github.com/accounting-portal/portal/internal/portal"
 )
 
-// Outbox states. A write is recorded (queued) in the same transaction as
-// the request it delivers, then the dispatcher moves it along:
-//
-//	queued -> sending -> delivered
-//	                  -> queued     (provably no effect: retry later, with backoff)
-//	                  -> failed     (the upstream refused it; its reason is kept)
-//	                  -> dead       (provably no effect, too many attempts)
-//	                  -> verify     (outcome unknown: to be looked up in the upstream)
-//	                  -> uncertain  (outcome unknown and cannot be looked up: an admin decides)
-//	verify -> delivered (found) | queued (provably absent: sent again) | dead | verify (look-up failed)
-//	uncertain -> delivered | failed (an admin's finding)
-//
-// "sending" is written before the upstream is called, so an item found in
-// that state after a restart has an unknown outcome and is never simply resent.
-const (
-	OutboxQueued    = "queued"
-	OutboxSending   = "sending"
-	OutboxVerify    = "verify"
-	OutboxDelivered = "delivered"
-	OutboxFailed    = "failed"
-	OutboxUncertain = "uncertain"
-	OutboxDead      = "dead"
-)
+// Settler applies an outbox item's new state to the request it delivers,
+// inside the transaction that records the state. The settlers are
+// methods of DB (SettleBudgetRequest, ...); the outbox table
+// (internal/outbox/kinds.go) names one per kind and gives them to the DB
+// at start (SetSettlers). It is an alias so that the table and the cache
+// name one type without importing each other.
+type Settler = func(ctx context.Context, tx *sql.Tx, item portal.OutboxItem, o portal.OutboxOutcome) error
 
-// OutboxItem is one write to deliver to an upstream.
-type OutboxItem struct {
-	ID            int64
-	Kind          string // deliverer name, e.g. "argo.metric"
-	Upstream      string
-	Ref           string // what it delivers, as "<kind>:<id>"
-	Summary       string
-	Payload       string // JSON
-	State         string
-	Attempts      int
-	MaxAttempts   int
-	NextAttemptAt time.Time
-	LastError     string
-	Result        string
-	CreatedBy     string
-	Created       time.Time
-	Updated       time.Time
-	// FirstSent is when the item was first claimed for sending (zero
-	// before): a look-up of a write that carries no id of the portal's
-	// searches the upstream from then.
-	FirstSent time.Time
-	// UnknownAttempts counts the attempts whose outcome was unknown
-	// (settled to verify or uncertain). After one, an upstream's "already
-	// exists" may be the write's own earlier arrival.
-	UnknownAttempts int
+// SetSettlers gives the DB the settler of each outbox kind, once at start
+// (outbox.New does), before anything is settled. Every change of an
+// item's state (an attempt, a look-up, recovery, an admin's decision or
+// "send again") runs its kind's settler in the same transaction.
+func (db *DB) SetSettlers(byKind map[string]Settler) { db.settlers = maps.Clone(byKind) }
+
+// settle runs the settler of the item's kind inside tx. A stand-alone item (of
+// a kind that is not one of portal.OutboxKinds) has none; one of those
+// kinds without a settler is a wiring fault, refused rather than leaving
+// its request behind.
+func (db *DB) settle(ctx context.Context, tx *sql.Tx, it portal.OutboxItem, o portal.OutboxOutcome) error {
+	if s := db.settlers[it.Kind]; s != nil {
+		return s(ctx, tx, it, o)
+	}
+	if slices.Contains(portal.OutboxKinds, it.Kind) {
+		return fmt.Errorf("cache: no settler for outbox kind %q (the outbox table gives them at start)", it.Kind)
+	}
+	return nil
 }
-
-// OutboxOutcome is how an attempt (or a look-up, or an admin) settled an item.
-type OutboxOutcome struct {
-	State  string // the new state
-	Error  string // the upstream's reason, for failed/queued/uncertain/dead
-	Result string // what the upstream answered on success (JSON), or what a look-up found
-	// NextAttempt is when a queued or verify item is due again.
-	NextAttempt time.Time
-	// Actor and Reason record who settled it, for admin decisions.
-	Actor, ActorName, Reason string
-}
-
-// OutboxSettler applies an outbox item's new state to the request it
-// delivers, inside the transaction that records the state. Each area
-// registers one per kind in an init function.
-type OutboxSettler func(ctx context.Context, db *DB, tx *sql.Tx, item OutboxItem, o OutboxOutcome) error
-
-var outboxSettlers = map[string]OutboxSettler{}
-
-func registerSettler(kind string, s OutboxSettler) { outboxSettlers[kind] = s }
-
-// DefaultMaxAttempts is how often a write with no effect is tried before it is dead.
-const DefaultMaxAttempts = 8
 
 // enqueue records an outbox item inside tx and returns its id.
-func (db *DB) enqueue(ctx context.Context, tx *sql.Tx, it OutboxItem) (int64, error) {
+func (db *DB) enqueue(ctx context.Context, tx *sql.Tx, it portal.OutboxItem) (int64, error) {
 	if it.MaxAttempts <= 0 {
-		it.MaxAttempts = DefaultMaxAttempts
+		it.MaxAttempts = portal.OutboxMaxAttempts
 	}
 	now := db.now()
 	var id int64
@@ -98,12 +53,12 @@ func (db *DB) enqueue(ctx context.Context, tx *sql.Tx, it OutboxItem) (int64, er
 	if err != nil {
 		return 0, fmt.Errorf("cache: enqueue: %w", err)
 	}
-	return id, db.audit(ctx, tx, AuditEntry{Actor: it.CreatedBy, Subject: outboxSubject(id), To: OutboxQueued, Reason: it.Summary})
+	return id, db.audit(ctx, tx, portal.AuditEntry{Actor: it.CreatedBy, Subject: outboxSubject(id), To: portal.OutboxQueued, Reason: it.Summary})
 }
 
 // Enqueue records a stand-alone outbox item (one with no request row of
 // its own) and returns its id.
-func (db *DB) Enqueue(ctx context.Context, it OutboxItem) (int64, error) {
+func (db *DB) Enqueue(ctx context.Context, it portal.OutboxItem) (int64, error) {
 	var id int64
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -123,23 +78,20 @@ func (db *DB) RequeueOutbox(ctx context.Context, id int64, actor, actorName stri
 		if err != nil {
 			return notFound(err, fmt.Sprintf("outbox item %d does not exist", id))
 		}
-		if it.State != OutboxFailed && it.State != OutboxDead {
+		if it.State != portal.OutboxFailed && it.State != portal.OutboxDead {
 			return portal.Errorf(portal.ECONFLICT, "outbox item %d can only be sent again when it has failed or given up (it is %s)", id, it.State)
 		}
 		prev := it.State
-		it.State, it.NextAttemptAt, it.MaxAttempts = OutboxQueued, db.Now(), it.Attempts+DefaultMaxAttempts
+		it.State, it.NextAttemptAt, it.MaxAttempts = portal.OutboxQueued, db.Now(), it.Attempts+portal.OutboxMaxAttempts
 		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET state = 'queued', next_attempt_at = ?, max_attempts = ?, updated_at = ? WHERE id = ?`,
 			db.now(), it.MaxAttempts, db.now(), id); err != nil {
 			return err
 		}
 		const reason = "sent again by an admin"
-		if err := db.audit(ctx, tx, AuditEntry{Actor: actor, ActorName: actorName, Subject: outboxSubject(id), From: prev, To: OutboxQueued, Reason: reason}); err != nil {
+		if err := db.audit(ctx, tx, portal.AuditEntry{Actor: actor, ActorName: actorName, Subject: outboxSubject(id), From: prev, To: portal.OutboxQueued, Reason: reason}); err != nil {
 			return err
 		}
-		if s := outboxSettlers[it.Kind]; s != nil {
-			return s(ctx, db, tx, *it, OutboxOutcome{State: OutboxQueued, NextAttempt: it.NextAttemptAt, Actor: actor, ActorName: actorName, Reason: reason})
-		}
-		return nil
+		return db.settle(ctx, tx, *it, portal.OutboxOutcome{State: portal.OutboxQueued, NextAttempt: it.NextAttemptAt, Actor: actor, ActorName: actorName, Reason: reason})
 	})
 }
 
@@ -148,22 +100,19 @@ func outboxSubject(id int64) string { return "outbox:" + strconv.FormatInt(id, 1
 const outboxCols = `id, kind, upstream, ref, summary, payload, state, attempts, max_attempts, next_attempt_at, last_error, result, created_by, created_at, updated_at,
 	first_sent_ms, unknown_attempts`
 
-func scanOutbox(row interface{ Scan(...any) error }) (*OutboxItem, error) {
-	var it OutboxItem
-	var next, created, updated, firstSent int64
-	if err := row.Scan(&it.ID, &it.Kind, &it.Upstream, &it.Ref, &it.Summary, &it.Payload, &it.State, &it.Attempts, &it.MaxAttempts,
-		&next, &it.LastError, &it.Result, &it.CreatedBy, &created, &updated, &firstSent, &it.UnknownAttempts); err != nil {
+func scanOutbox(row rowScanner) (*portal.OutboxItem, error) {
+	it, err := scanOutboxItem(row)
+	if err != nil {
 		return nil, err
 	}
-	it.NextAttemptAt, it.Created, it.Updated, it.FirstSent = unix(next), unix(created), unix(updated), unixMS(firstSent)
 	return &it, nil
 }
 
 // ClaimOutbox takes the oldest due item that is queued (to send) or in
 // verify (to look up), marks a queued one as sending with one more
 // attempt, and returns it. It returns ENOTFOUND when nothing is due.
-func (db *DB) ClaimOutbox(ctx context.Context) (*OutboxItem, error) {
-	var it *OutboxItem
+func (db *DB) ClaimOutbox(ctx context.Context) (*portal.OutboxItem, error) {
+	var it *portal.OutboxItem
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		var err error
 		it, err = scanOutbox(tx.QueryRowContext(ctx, `SELECT `+outboxCols+` FROM outbox
@@ -171,10 +120,10 @@ func (db *DB) ClaimOutbox(ctx context.Context) (*OutboxItem, error) {
 		if err != nil {
 			return err
 		}
-		if it.State == OutboxVerify {
+		if it.State == portal.OutboxVerify {
 			return nil
 		}
-		it.State, it.Attempts = OutboxSending, it.Attempts+1
+		it.State, it.Attempts = portal.OutboxSending, it.Attempts+1
 		nowMS := db.nowMS()
 		if it.FirstSent.IsZero() {
 			it.FirstSent = unixMS(nowMS)
@@ -194,8 +143,7 @@ func (db *DB) ClaimOutbox(ctx context.Context) (*OutboxItem, error) {
 
 // NextOutboxDue returns when the next queued or verify item is due (zero if none).
 func (db *DB) NextOutboxDue(ctx context.Context) (time.Time, error) {
-	var next sql.NullInt64
-	err := db.r.QueryRowContext(ctx, `SELECT MIN(next_attempt_at) FROM outbox WHERE state IN ('queued', 'verify')`).Scan(&next)
+	next, err := one(ctx, db, `SELECT MIN(next_attempt_at) FROM outbox WHERE state IN ('queued', 'verify')`, nil, scanValue[sql.NullInt64])
 	if err != nil || !next.Valid {
 		return time.Time{}, err
 	}
@@ -206,8 +154,8 @@ func (db *DB) NextOutboxDue(ctx context.Context) (time.Time, error) {
 // decision on item id, which must currently be in one of the from states,
 // and applies it to the request the item delivers, in one transaction. It
 // returns ECONFLICT when the item has moved on (someone else settled it).
-func (db *DB) SettleOutbox(ctx context.Context, id int64, from []string, o OutboxOutcome) (*OutboxItem, error) {
-	var it *OutboxItem
+func (db *DB) SettleOutbox(ctx context.Context, id int64, from []string, o portal.OutboxOutcome) (*portal.OutboxItem, error) {
+	var it *portal.OutboxItem
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		var err error
 		it, err = scanOutbox(tx.QueryRowContext(ctx, `SELECT `+outboxCols+` FROM outbox WHERE id = ?`, id))
@@ -226,13 +174,13 @@ func (db *DB) SettleOutbox(ctx context.Context, id int64, from []string, o Outbo
 			it.State, it.LastError, it.Result, secs(o.NextAttempt), db.now(), id); err != nil {
 			return err
 		}
-		if prev == OutboxSending {
+		if prev == portal.OutboxSending {
 			// The attempt keeps what it read or got back, whatever came of it.
 			if _, err := tx.ExecContext(ctx, `UPDATE outbox_attempts SET finished_ms = ?, outcome = ?, error = ?, result = ?
 				WHERE id = (SELECT MAX(id) FROM outbox_attempts WHERE outbox_id = ?)`, db.nowMS(), o.State, o.Error, o.Result, id); err != nil {
 				return err
 			}
-			if o.State == OutboxVerify || o.State == OutboxUncertain {
+			if o.State == portal.OutboxVerify || o.State == portal.OutboxUncertain {
 				it.UnknownAttempts++
 				if _, err := tx.ExecContext(ctx, `UPDATE outbox SET unknown_attempts = ? WHERE id = ?`, it.UnknownAttempts, id); err != nil {
 					return err
@@ -241,19 +189,16 @@ func (db *DB) SettleOutbox(ctx context.Context, id int64, from []string, o Outbo
 		}
 		actor := o.Actor
 		if actor == "" {
-			actor = SystemActor
+			actor = portal.SystemActor
 		}
 		reason := o.Reason
 		if reason == "" {
 			reason = o.Error
 		}
-		if err := db.audit(ctx, tx, AuditEntry{Actor: actor, ActorName: o.ActorName, Subject: outboxSubject(id), From: prev, To: o.State, Reason: reason}); err != nil {
+		if err := db.audit(ctx, tx, portal.AuditEntry{Actor: actor, ActorName: o.ActorName, Subject: outboxSubject(id), From: prev, To: o.State, Reason: reason}); err != nil {
 			return err
 		}
-		if s := outboxSettlers[it.Kind]; s != nil {
-			return s(ctx, db, tx, *it, o)
-		}
-		return nil
+		return db.settle(ctx, tx, *it, o)
 	})
 	if err != nil {
 		return nil, err
@@ -265,77 +210,49 @@ func (db *DB) SettleOutbox(ctx context.Context, id int64, from []string, o Outbo
 // outcome is unknown, so they go to verify (to be looked up) if their kind
 // can be looked up, else to uncertain for an admin.
 func (db *DB) RecoverOutbox(ctx context.Context, canVerify func(kind string) bool) (int, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT id, kind FROM outbox WHERE state = 'sending'`)
-	if err != nil {
-		return 0, fmt.Errorf("cache: recover outbox: %w", err)
-	}
 	type stuck struct {
 		id   int64
 		kind string
 	}
-	var items []stuck
-	for rows.Next() {
+	items, err := all(ctx, db, `SELECT id, kind FROM outbox WHERE state = 'sending'`, nil, func(row rowScanner) (stuck, error) {
 		var s stuck
-		if err := rows.Scan(&s.id, &s.kind); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		items = append(items, s)
+		err := row.Scan(&s.id, &s.kind)
+		return s, err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("cache: recover outbox: %w", err)
 	}
-	rows.Close()
 	for _, s := range items {
-		o := OutboxOutcome{State: OutboxUncertain, Error: "the portal stopped while this was being sent; it may or may not have reached the upstream"}
+		o := portal.OutboxOutcome{State: portal.OutboxUncertain, Error: "the portal stopped while this was being sent; it may or may not have reached the upstream"}
 		if canVerify(s.kind) {
-			o.State, o.NextAttempt = OutboxVerify, db.Now()
+			o.State, o.NextAttempt = portal.OutboxVerify, db.Now()
 		}
-		if _, err := db.SettleOutbox(ctx, s.id, []string{OutboxSending}, o); err != nil {
+		if _, err := db.SettleOutbox(ctx, s.id, []string{portal.OutboxSending}, o); err != nil {
 			return 0, err
 		}
 	}
 	return len(items), nil
 }
 
-// OutboxFilter selects outbox items for the admin page.
-type OutboxFilter struct {
-	States []string
-	Limit  int
-	Offset int
-}
-
 // ListOutbox returns items, newest first, and the total that match.
-func (db *DB) ListOutbox(ctx context.Context, f OutboxFilter) ([]OutboxItem, int, error) {
-	where, args := "1=1", []any{}
+func (db *DB) ListOutbox(ctx context.Context, f portal.OutboxFilter) ([]portal.OutboxItem, int, error) {
+	q := listQuery{cols: outboxCols, from: `outbox`, where: "1=1", order: "id DESC", limit: f.Limit, offset: f.Offset}
 	if len(f.States) > 0 {
-		where = "state IN (" + placeholders(len(f.States)) + ")"
-		args = anys(f.States)
+		q.where, q.args = "state IN ("+placeholders(len(f.States))+")", anys(f.States)
 	}
-	var total int
-	if err := db.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE `+where, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("cache: list outbox: %w", err)
+	if q.limit <= 0 {
+		q.limit = 50
 	}
-	if f.Limit <= 0 {
-		f.Limit = 50
-	}
-	rows, err := db.r.QueryContext(ctx, `SELECT `+outboxCols+` FROM outbox WHERE `+where+` ORDER BY id DESC LIMIT ? OFFSET ?`,
-		append(args, f.Limit, f.Offset)...)
+	out, total, err := list(ctx, db, q, scanOutboxItem)
 	if err != nil {
 		return nil, 0, fmt.Errorf("cache: list outbox: %w", err)
 	}
-	defer rows.Close()
-	var out []OutboxItem
-	for rows.Next() {
-		it, err := scanOutbox(rows)
-		if err != nil {
-			return nil, 0, fmt.Errorf("cache: list outbox: %w", err)
-		}
-		out = append(out, *it)
-	}
-	return out, total, rows.Err()
+	return out, int(total), nil
 }
 
 // OutboxItemByID returns one item.
-func (db *DB) OutboxItemByID(ctx context.Context, id int64) (*OutboxItem, error) {
-	it, err := scanOutbox(db.r.QueryRowContext(ctx, `SELECT `+outboxCols+` FROM outbox WHERE id = ?`, id))
+func (db *DB) OutboxItemByID(ctx context.Context, id int64) (*portal.OutboxItem, error) {
+	it, err := one(ctx, db, `SELECT `+outboxCols+` FROM outbox WHERE id = ?`, []any{id}, scanOutbox)
 	if err != nil {
 		return nil, notFound(err, fmt.Sprintf("outbox item %d does not exist", id))
 	}
@@ -343,57 +260,46 @@ func (db *DB) OutboxItemByID(ctx context.Context, id int64) (*OutboxItem, error)
 }
 
 // OutboxByRef returns the items that deliver ref, oldest first.
-func (db *DB) OutboxByRef(ctx context.Context, ref string) ([]OutboxItem, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+outboxCols+` FROM outbox WHERE ref = ? ORDER BY id`, ref)
+func (db *DB) OutboxByRef(ctx context.Context, ref string) ([]portal.OutboxItem, error) {
+	out, err := all(ctx, db, `SELECT `+outboxCols+` FROM outbox WHERE ref = ? ORDER BY id`, []any{ref}, scanOutboxItem)
 	if err != nil {
 		return nil, fmt.Errorf("cache: outbox by ref: %w", err)
 	}
-	defer rows.Close()
-	var out []OutboxItem
-	for rows.Next() {
-		it, err := scanOutbox(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *it)
-	}
-	return out, rows.Err()
-}
-
-// OutboxAttempt is one delivery attempt.
-type OutboxAttempt struct {
-	Started, Finished time.Time
-	Outcome, Error    string
-	// Result is what the attempt read or got back (JSON), whatever its
-	// outcome: an OBI call's balance readings, an upstream's answer.
-	Result string
+	return out, nil
 }
 
 // OutboxAttempts lists an item's attempts, oldest first.
-func (db *DB) OutboxAttempts(ctx context.Context, id int64) ([]OutboxAttempt, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT started_ms, COALESCE(finished_ms, 0), outcome, error, result FROM outbox_attempts WHERE outbox_id = ? ORDER BY id`, id)
+func (db *DB) OutboxAttempts(ctx context.Context, id int64) ([]portal.OutboxAttempt, error) {
+	out, err := all(ctx, db, `SELECT started_ms, COALESCE(finished_ms, 0), outcome, error, result FROM outbox_attempts WHERE outbox_id = ? ORDER BY id`,
+		[]any{id}, func(row rowScanner) (portal.OutboxAttempt, error) {
+			var a portal.OutboxAttempt
+			var s, f int64
+			err := row.Scan(&s, &f, &a.Outcome, &a.Error, &a.Result)
+			a.Started, a.Finished = unixMS(s), unixMS(f)
+			return a, err
+		})
 	if err != nil {
 		return nil, fmt.Errorf("cache: outbox attempts: %w", err)
 	}
-	defer rows.Close()
-	var out []OutboxAttempt
-	for rows.Next() {
-		var a OutboxAttempt
-		var s, f int64
-		if err := rows.Scan(&s, &f, &a.Outcome, &a.Error, &a.Result); err != nil {
-			return nil, err
-		}
-		a.Started, a.Finished = unixMS(s), unixMS(f)
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // OutboxCounts returns how many items are in each state.
 func (db *DB) OutboxCounts(ctx context.Context) (map[string]int, error) {
-	out, err := countByState(ctx, db.r, `SELECT state, COUNT(*) FROM outbox GROUP BY state`)
+	out, err := db.readCounts(ctx, `SELECT state, COUNT(*) FROM outbox GROUP BY state`)
 	if err != nil {
 		return nil, fmt.Errorf("cache: outbox counts: %w", err)
 	}
 	return out, nil
+}
+
+func scanOutboxItem(row rowScanner) (portal.OutboxItem, error) {
+	var it portal.OutboxItem
+	var next, created, updated, firstSent int64
+	if err := row.Scan(&it.ID, &it.Kind, &it.Upstream, &it.Ref, &it.Summary, &it.Payload, &it.State, &it.Attempts, &it.MaxAttempts,
+		&next, &it.LastError, &it.Result, &it.CreatedBy, &created, &updated, &firstSent, &it.UnknownAttempts); err != nil {
+		return it, err
+	}
+	it.NextAttemptAt, it.Created, it.Updated, it.FirstSent = unix(next), unix(created), unix(updated), unixMS(firstSent)
+	return it, nil
 }

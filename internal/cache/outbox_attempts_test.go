@@ -4,6 +4,9 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/accounting-portal/portal/internal/budgets"
+	"github.com/accounting-portal/portal/internal/portal"
 )
 
 // A request keeps the balances read before its first attempt: a retry
@@ -24,12 +27,12 @@ func TestBudgetRequest_KeepsFirstReadingAcrossAttempts(t *testing.T) {
 		t.Fatalf("first claim %+v %v", it, err)
 	}
 	// Attempt 1: OBI refused it unread (429): no effect, sent again.
-	if _, err := db.SettleOutbox(ctx, it.ID, []string{OutboxSending}, OutboxOutcome{State: OutboxQueued, Error: "OBI answered 429",
+	if _, err := db.SettleOutbox(ctx, it.ID, []string{portal.OutboxSending}, portal.OutboxOutcome{State: portal.OutboxQueued, Error: "OBI answered 429",
 		Result: delivery("100.00", "100.00"), NextAttempt: *now}); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := db.BudgetRequestByID(ctx, r.ID)
-	if got.State != RequestApproved || got.Delivery.Before == nil || got.Delivery.Before.Accounts[0].Balance.String() != "100.00" {
+	if got.State != budgets.Approved || got.Delivery.Before == nil || got.Delivery.Before.Accounts[0].Balance.String() != "100.00" {
 		t.Fatalf("after a retry the readings are lost: %+v", got.Delivery)
 	}
 	*now = now.Add(time.Minute)
@@ -39,12 +42,12 @@ func TestBudgetRequest_KeepsFirstReadingAcrossAttempts(t *testing.T) {
 	}
 	// Attempt 2 read other balances (a job was charged meanwhile) and got
 	// no answer: the request compares the first reading with the last.
-	if _, err := db.SettleOutbox(ctx, it.ID, []string{OutboxSending}, OutboxOutcome{State: OutboxUncertain, Error: "OBI answered 502",
+	if _, err := db.SettleOutbox(ctx, it.ID, []string{portal.OutboxSending}, portal.OutboxOutcome{State: portal.OutboxUncertain, Error: "OBI answered 502",
 		Result: delivery("95.00", "85.00")}); err != nil {
 		t.Fatal(err)
 	}
 	got, _ = db.BudgetRequestByID(ctx, r.ID)
-	if got.State != RequestNeedsReconciliation || got.Delivery.Before.Accounts[0].Balance.String() != "100.00" ||
+	if got.State != budgets.NeedsReconciliation || got.Delivery.Before.Accounts[0].Balance.String() != "100.00" ||
 		got.Delivery.After.Accounts[0].Balance.String() != "85.00" {
 		t.Fatalf("readings %+v, want before 100.00 (first attempt), after 85.00 (last)", got.Delivery)
 	}
@@ -54,7 +57,7 @@ func TestBudgetRequest_KeepsFirstReadingAcrossAttempts(t *testing.T) {
 	}
 	attempts, _ := db.OutboxAttempts(ctx, it.ID)
 	if len(attempts) != 2 || attempts[0].Result != delivery("100.00", "100.00") || attempts[1].Result != delivery("95.00", "85.00") ||
-		attempts[0].Outcome != OutboxQueued || attempts[1].Outcome != OutboxUncertain {
+		attempts[0].Outcome != portal.OutboxQueued || attempts[1].Outcome != portal.OutboxUncertain {
 		t.Fatalf("attempts %+v", attempts)
 	}
 	// An admin's decision carries no readings and keeps them.
@@ -62,7 +65,7 @@ func TestBudgetRequest_KeepsFirstReadingAcrossAttempts(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ = db.BudgetRequestByID(ctx, r.ID)
-	if got.State != RequestApplied || got.Delivery.Before.Accounts[0].Balance.String() != "100.00" {
+	if got.State != budgets.Applied || got.Delivery.Before.Accounts[0].Balance.String() != "100.00" {
 		t.Fatalf("after reconciling: %+v", got)
 	}
 }

@@ -5,25 +5,12 @@ import (
 	"database/sql"
 	"fmt"
 
+	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/portal"
 )
 
-// BudgetRequestFilter selects requests for a list page.
-type BudgetRequestFilter struct {
-	// RequestedBy limits the list to one person's requests ("" for all:
-	// admins only).
-	RequestedBy string
-	States      []string
-	// Sort is a key of BudgetRequestSorts; "" is the inbox order: pending
-	// first (oldest first), then those needing reconciliation, then the
-	// rest newest first.
-	Sort          string
-	Desc          bool
-	Limit, Offset int
-}
-
-// BudgetRequestSorts are the sort keys of request tables and their columns.
-var BudgetRequestSorts = map[string]string{
+// requestSortColumns are the columns of budgets.RequestSorts.
+var requestSortColumns = map[string]string{
 	"id": "r.id", "created": "r.created_at", "updated": "r.updated_at", "amount": "r.amount_cents", "kind": "r.kind",
 	"state": "r.state", "requester": "r.requested_by_name",
 }
@@ -32,7 +19,7 @@ const inboxOrder = `CASE r.state WHEN 'pending' THEN 0 WHEN 'needs-reconciliatio
 	CASE WHEN r.state IN ('pending', 'needs-reconciliation') THEN r.created_at END ASC,
 	CASE WHEN r.state IN ('pending', 'needs-reconciliation') THEN r.id END ASC, r.created_at DESC, r.id DESC`
 
-func (f BudgetRequestFilter) where() (string, []any) {
+func requestWhere(f budgets.RequestFilter) (string, []any) {
 	w, args := "1=1", []any{}
 	if f.RequestedBy != "" {
 		w += " AND r.requested_by = ?"
@@ -45,29 +32,18 @@ func (f BudgetRequestFilter) where() (string, []any) {
 	return w, args
 }
 
-func (f BudgetRequestFilter) order() string {
-	col, ok := BudgetRequestSorts[f.Sort]
+func requestOrder(f budgets.RequestFilter) string {
+	col, ok := requestSortColumns[f.Sort]
 	if !ok {
 		return inboxOrder
 	}
-	dir := " ASC"
-	if f.Desc {
-		dir = " DESC"
-	}
-	return col + dir + ", r.id" + dir
+	d := dir(f.Desc)
+	return col + d + ", r.id" + d
 }
 
 // ListBudgetRequests returns a page of requests and how many match.
-func (db *DB) ListBudgetRequests(ctx context.Context, f BudgetRequestFilter) ([]BudgetRequest, int64, error) {
-	var out []BudgetRequest
-	var total int64
-	err := db.read(ctx, func(tx *sql.Tx) error {
-		w, args := f.where()
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM budget_requests r WHERE `+w, args...).Scan(&total); err != nil {
-			return err
-		}
-		return eachRequest(ctx, tx, f, func(r BudgetRequest) error { out = append(out, r); return nil })
-	})
+func (db *DB) ListBudgetRequests(ctx context.Context, f budgets.RequestFilter) ([]budgets.Request, int64, error) {
+	out, total, err := list(ctx, db, requestQuery(f), scanRequestValue)
 	if err != nil {
 		return nil, 0, fmt.Errorf("cache: list budget requests: %w", err)
 	}
@@ -75,40 +51,15 @@ func (db *DB) ListBudgetRequests(ctx context.Context, f BudgetRequestFilter) ([]
 }
 
 // EachBudgetRequest calls fn with every matching request in order, streaming.
-func (db *DB) EachBudgetRequest(ctx context.Context, f BudgetRequestFilter, fn func(BudgetRequest) error) error {
+func (db *DB) EachBudgetRequest(ctx context.Context, f budgets.RequestFilter, fn func(budgets.Request) error) error {
 	f.Limit, f.Offset = 0, 0
-	return db.read(ctx, func(tx *sql.Tx) error { return eachRequest(ctx, tx, f, fn) })
-}
-
-func eachRequest(ctx context.Context, tx *sql.Tx, f BudgetRequestFilter, fn func(BudgetRequest) error) error {
-	w, args := f.where()
-	limit := f.Limit
-	if limit <= 0 {
-		limit = -1
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+requestCols+requestFrom+` WHERE `+w+` ORDER BY `+f.order()+` LIMIT ? OFFSET ?`,
-		append(args, limit, f.Offset)...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		r, err := scanRequest(rows)
-		if err != nil {
-			return err
-		}
-		if err := fn(*r); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return each(ctx, db, requestQuery(f), scanRequestValue, fn)
 }
 
 // BudgetRequestCounts counts requests per state (of one person, or all).
 func (db *DB) BudgetRequestCounts(ctx context.Context, requestedBy string) (map[string]int, error) {
-	f := BudgetRequestFilter{RequestedBy: requestedBy}
-	w, args := f.where()
-	out, err := countByState(ctx, db.r, `SELECT r.state, COUNT(*) FROM budget_requests r WHERE `+w+` GROUP BY r.state`, args...)
+	w, args := requestWhere(budgets.RequestFilter{RequestedBy: requestedBy})
+	out, err := db.readCounts(ctx, `SELECT r.state, COUNT(*) FROM budget_requests r WHERE `+w+` GROUP BY r.state`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("cache: budget request counts: %w", err)
 	}
@@ -118,19 +69,19 @@ func (db *DB) BudgetRequestCounts(ctx context.Context, requestedBy string) (map[
 // TakeBudgetOutcomes returns the requests of subject whose state moved
 // since the requester was last told (approved, applied, failed, needs
 // reconciliation, denied), and records that they have now been told.
-func (db *DB) TakeBudgetOutcomes(ctx context.Context, subject string) ([]BudgetRequest, error) {
+func (db *DB) TakeBudgetOutcomes(ctx context.Context, subject string) ([]budgets.Request, error) {
 	// Most page views have nothing to tell: look on a reader first, so that
 	// a page does not queue for the one writer connection behind a sync.
-	var pending bool
-	if err := db.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM budget_requests WHERE requested_by = ?
-		AND state IN ('approved', 'applied', 'failed', 'needs-reconciliation', 'denied') AND notified <> state)`, subject).Scan(&pending); err != nil {
+	pending, err := one(ctx, db, `SELECT EXISTS (SELECT 1 FROM budget_requests WHERE requested_by = ?
+		AND state IN ('approved', 'applied', 'failed', 'needs-reconciliation', 'denied') AND notified <> state)`, []any{subject}, scanValue[bool])
+	if err != nil {
 		return nil, fmt.Errorf("cache: budget outcomes: %w", err)
 	}
 	if !pending {
 		return nil, nil
 	}
-	var out []BudgetRequest
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	var out []budgets.Request
+	err = db.write(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT `+requestCols+requestFrom+` WHERE r.requested_by = ?
 			AND r.state IN ('approved', 'applied', 'failed', 'needs-reconciliation', 'denied') AND r.notified <> r.state
 			ORDER BY r.updated_at, r.id`, subject)
@@ -165,8 +116,8 @@ func (db *DB) TakeBudgetOutcomes(ctx context.Context, subject string) ([]BudgetR
 // BudgetAccounts lists the catalogued labs and projects a person may
 // request budget for (every one for scope.All), with cached balances:
 // what the request form offers.
-func (db *DB) BudgetAccounts(ctx context.Context, manage portal.Scope) ([]BudgetLab, error) {
-	var labs []BudgetLab
+func (db *DB) BudgetAccounts(ctx context.Context, manage portal.Scope) ([]budgets.Lab, error) {
+	var labs []budgets.Lab
 	err := db.read(ctx, func(tx *sql.Tx) error {
 		var err error
 		if labs, err = budgetLabs(ctx, tx, manage); err != nil {
@@ -191,4 +142,19 @@ func (db *DB) BudgetAccounts(ctx context.Context, manage portal.Scope) ([]Budget
 		return nil, fmt.Errorf("cache: budget accounts: %w", err)
 	}
 	return labs, nil
+}
+
+// requestQuery is the list of requests f selects.
+func requestQuery(f budgets.RequestFilter) listQuery {
+	w, args := requestWhere(f)
+	return listQuery{cols: requestCols, from: requestTables, countFrom: `budget_requests r`, where: w, args: args, order: requestOrder(f),
+		limit: f.Limit, offset: f.Offset}
+}
+
+func scanRequestValue(row rowScanner) (budgets.Request, error) {
+	r, err := scanRequest(row)
+	if err != nil {
+		return budgets.Request{}, err
+	}
+	return *r, nil
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/decimal"
 	"github.com/accounting-portal/portal/internal/portal"
 )
@@ -33,7 +34,7 @@ func withBudgetCatalog(t *testing.T, db *DB) {
 
 func newAssign(t *testing.T, db *DB, amount string) int64 {
 	t.Helper()
-	id, err := db.CreateBudgetRequest(context.Background(), NewBudgetRequest{Kind: BudgetAssign, VlabID: testLab, ProjID: testProj,
+	id, err := db.CreateBudgetRequest(context.Background(), budgets.NewRequest{Kind: budgets.Assign, VlabID: testLab, ProjID: testProj,
 		ProjectKey: "neuro-sim", Amount: decimal.MustParse(amount), Justification: "more simulations", Actor: "demo-manager", ActorName: "Max Manager"})
 	if err != nil {
 		t.Fatal(err)
@@ -47,15 +48,15 @@ func TestBudgetRequest_ApproveQueuesOnce_SecondApprovalSaysWhoWasFirst(t *testin
 	ctx := context.Background()
 	id := newAssign(t, db, "250.5")
 	r, err := db.ApproveBudgetRequest(ctx, id, "demo-admin", "Ada Admin")
-	if err != nil || r.State != RequestApproved || r.OutboxID == 0 {
+	if err != nil || r.State != budgets.Approved || r.OutboxID == 0 {
 		t.Fatalf("approve: %+v %v", r, err)
 	}
-	items, _ := db.OutboxByRef(ctx, BudgetRequestRef(id))
-	if len(items) != 1 || items[0].Kind != KindOBIBudget || items[0].State != OutboxQueued {
+	items, _ := db.OutboxByRef(ctx, budgets.RequestRef(id))
+	if len(items) != 1 || items[0].Kind != portal.KindOBIBudget || items[0].State != portal.OutboxQueued {
 		t.Fatalf("outbox: %+v", items)
 	}
-	var p BudgetPayload
-	if err := json.Unmarshal([]byte(items[0].Payload), &p); err != nil || p.Amount.String() != "250.50" || p.ProjID != testProj || p.Kind != BudgetAssign {
+	var p budgets.Payload
+	if err := json.Unmarshal([]byte(items[0].Payload), &p); err != nil || p.Amount.String() != "250.50" || p.ProjID != testProj || p.Kind != budgets.Assign {
 		t.Fatalf("payload %s (%v)", items[0].Payload, err)
 	}
 	if !strings.Contains(items[0].Summary, "Assign 250.50 credits from Cortex Lab to Neural Circuit Simulation") {
@@ -65,7 +66,7 @@ func TestBudgetRequest_ApproveQueuesOnce_SecondApprovalSaysWhoWasFirst(t *testin
 	if portal.ErrorCode(err) != portal.ECONFLICT || !strings.Contains(portal.ErrorMessage(err), "already approved by Ada Admin at 2026-11-20 12:00:00 UTC") {
 		t.Fatalf("second approval: %v", err)
 	}
-	if items, _ := db.OutboxByRef(ctx, BudgetRequestRef(id)); len(items) != 1 {
+	if items, _ := db.OutboxByRef(ctx, budgets.RequestRef(id)); len(items) != 1 {
 		t.Fatalf("%d outbox items after two approvals", len(items))
 	}
 }
@@ -96,7 +97,7 @@ func TestBudgetRequest_ConcurrentApprovalsQueueOneCall(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	items, _ := db.OutboxByRef(ctx, BudgetRequestRef(id))
+	items, _ := db.OutboxByRef(ctx, budgets.RequestRef(id))
 	if ok != 1 || conflicts != 11 || len(items) != 1 {
 		t.Fatalf("%d approvals succeeded, %d conflicts, %d outbox items", ok, conflicts, len(items))
 	}
@@ -114,7 +115,7 @@ func TestBudgetRequest_DenyNeedsAReason_CancelOnlyByRequesterWhilePending(t *tes
 		t.Fatal(err)
 	}
 	r, _ := db.BudgetRequestByID(ctx, id)
-	if r.State != RequestDenied || r.DenyReason != "use the lab's spare budget first" || r.DecidedByName != "Ada Admin" {
+	if r.State != budgets.Denied || r.DenyReason != "use the lab's spare budget first" || r.DecidedByName != "Ada Admin" {
 		t.Fatalf("denied request %+v", r)
 	}
 	if _, err := db.ApproveBudgetRequest(ctx, id, "demo-admin", "Ada Admin"); !strings.Contains(portal.ErrorMessage(err), "already denied by Ada Admin") {
@@ -138,19 +139,19 @@ func TestBudgetRequest_DenyNeedsAReason_CancelOnlyByRequesterWhilePending(t *tes
 		!strings.Contains(portal.ErrorMessage(err), "already approved") {
 		t.Fatalf("cancel after approval: %v", err)
 	}
-	trail, _ := db.AuditTrail(ctx, requestSubject(id))
-	if len(trail) != 2 || trail[0].To != RequestPending || trail[1].From != RequestPending || trail[1].To != RequestDenied ||
+	trail, _ := db.AuditTrail(ctx, budgets.RequestRef(id))
+	if len(trail) != 2 || trail[0].To != budgets.Pending || trail[1].From != budgets.Pending || trail[1].To != budgets.Denied ||
 		trail[1].Reason != "use the lab's spare budget first" || trail[1].ActorName != "Ada Admin" {
 		t.Fatalf("audit trail %+v", trail)
 	}
 }
 
 func delivery(before, after string) string {
-	rd := func(bal string) *BalanceReading {
-		return &BalanceReading{At: time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC),
-			Accounts: []AccountBalance{{Account: Account{"vlab", testLab}, Balance: decimal.MustParse(bal)}}}
+	rd := func(bal string) *budgets.BalanceReading {
+		return &budgets.BalanceReading{At: time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC),
+			Accounts: []budgets.AccountBalance{{Account: budgets.Account{Kind: "vlab", ID: testLab}, Balance: decimal.MustParse(bal)}}}
 	}
-	d := BudgetDelivery{Before: rd(before)}
+	d := budgets.Delivery{Before: rd(before)}
 	if after != "" {
 		d.After = rd(after)
 	}
@@ -162,7 +163,7 @@ func TestBudgetRequest_FollowsItsOutboxItem(t *testing.T) {
 	db, _ := MustOpen(t)
 	withBudgetCatalog(t, db)
 	ctx := context.Background()
-	approve := func() (*BudgetRequest, *OutboxItem) {
+	approve := func() (*budgets.Request, *portal.OutboxItem) {
 		id := newAssign(t, db, "10")
 		r, err := db.ApproveBudgetRequest(ctx, id, "demo-admin", "Ada Admin")
 		if err != nil {
@@ -176,31 +177,31 @@ func TestBudgetRequest_FollowsItsOutboxItem(t *testing.T) {
 	}
 	// Delivered: applied, with the readings.
 	r, it := approve()
-	if _, err := db.SettleOutbox(ctx, it.ID, []string{OutboxSending}, OutboxOutcome{State: OutboxDelivered, Result: delivery("100.00", "90.00")}); err != nil {
+	if _, err := db.SettleOutbox(ctx, it.ID, []string{portal.OutboxSending}, portal.OutboxOutcome{State: portal.OutboxDelivered, Result: delivery("100.00", "90.00")}); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := db.BudgetRequestByID(ctx, r.ID)
-	if got.State != RequestApplied || got.Delivery.After == nil || got.Delivery.Before.Accounts[0].Balance.String() != "100.00" {
+	if got.State != budgets.Applied || got.Delivery.After == nil || got.Delivery.Before.Accounts[0].Balance.String() != "100.00" {
 		t.Fatalf("after delivery: %+v", got)
 	}
 	// Refused upstream: failed with the upstream's reason.
 	r, it = approve()
 	msg := "OBI answered 400: Insufficient funds in the virtual-lab account"
-	db.SettleOutbox(ctx, it.ID, []string{OutboxSending}, OutboxOutcome{State: OutboxFailed, Error: msg, Result: delivery("5.00", "")})
-	if got, _ := db.BudgetRequestByID(ctx, r.ID); got.State != RequestFailed || got.UpstreamError != msg {
+	db.SettleOutbox(ctx, it.ID, []string{portal.OutboxSending}, portal.OutboxOutcome{State: portal.OutboxFailed, Error: msg, Result: delivery("5.00", "")})
+	if got, _ := db.BudgetRequestByID(ctx, r.ID); got.State != budgets.Failed || got.UpstreamError != msg {
 		t.Fatalf("after refusal: %+v", got)
 	}
 	// Retried (no effect): still approved.
 	r, it = approve()
-	db.SettleOutbox(ctx, it.ID, []string{OutboxSending}, OutboxOutcome{State: OutboxQueued, Error: "OBI could not be reached"})
-	if got, _ := db.BudgetRequestByID(ctx, r.ID); got.State != RequestApproved {
+	db.SettleOutbox(ctx, it.ID, []string{portal.OutboxSending}, portal.OutboxOutcome{State: portal.OutboxQueued, Error: "OBI could not be reached"})
+	if got, _ := db.BudgetRequestByID(ctx, r.ID); got.State != budgets.Approved {
 		t.Fatalf("after a retry: %s", got.State)
 	}
 	// Unknown outcome: needs reconciliation, then an admin settles it.
 	db.ClaimOutbox(ctx)
-	db.SettleOutbox(ctx, it.ID, []string{OutboxSending}, OutboxOutcome{State: OutboxUncertain, Error: "OBI did not answer in time", Result: delivery("100.00", "90.00")})
+	db.SettleOutbox(ctx, it.ID, []string{portal.OutboxSending}, portal.OutboxOutcome{State: portal.OutboxUncertain, Error: "OBI did not answer in time", Result: delivery("100.00", "90.00")})
 	got, _ = db.BudgetRequestByID(ctx, r.ID)
-	if got.State != RequestNeedsReconciliation || got.Delivery.After.Accounts[0].Balance.String() != "90.00" {
+	if got.State != budgets.NeedsReconciliation || got.Delivery.After.Accounts[0].Balance.String() != "90.00" {
 		t.Fatalf("after an unanswered call: %+v", got)
 	}
 	if err := db.ReconcileBudgetRequest(ctx, r.ID, true, "demo-admin", "Ada Admin", ""); portal.ErrorCode(err) != portal.EINVALID {
@@ -211,14 +212,14 @@ func TestBudgetRequest_FollowsItsOutboxItem(t *testing.T) {
 	}
 	got, _ = db.BudgetRequestByID(ctx, r.ID)
 	item, _ := db.OutboxItemByID(ctx, it.ID)
-	if got.State != RequestApplied || got.SettledByName != "Ada Admin" || got.SettleReason != "the lab balance dropped by exactly 10" ||
-		item.State != OutboxDelivered || got.Delivery.After == nil {
+	if got.State != budgets.Applied || got.SettledByName != "Ada Admin" || got.SettleReason != "the lab balance dropped by exactly 10" ||
+		item.State != portal.OutboxDelivered || got.Delivery.After == nil {
 		t.Fatalf("after reconciling: request %+v, outbox %s", got, item.State)
 	}
 	if err := db.ReconcileBudgetRequest(ctx, r.ID, false, "demo-admin", "Ada Admin", "again"); portal.ErrorCode(err) != portal.ECONFLICT {
 		t.Fatalf("reconcile twice: %v", err)
 	}
-	trail, _ := db.AuditTrail(ctx, requestSubject(r.ID))
+	trail, _ := db.AuditTrail(ctx, budgets.RequestRef(r.ID))
 	var states []string
 	for _, e := range trail {
 		states = append(states, e.To)
@@ -233,7 +234,7 @@ func TestBudgetRequest_OutcomesToldOnce_ListsScopedToRequester(t *testing.T) {
 	withBudgetCatalog(t, db)
 	ctx := context.Background()
 	a, b := newAssign(t, db, "1"), newAssign(t, db, "2")
-	other, _ := db.CreateBudgetRequest(ctx, NewBudgetRequest{Kind: BudgetTopUp, VlabID: testLab, Amount: decimal.MustParse("3"),
+	other, _ := db.CreateBudgetRequest(ctx, budgets.NewRequest{Kind: budgets.TopUp, VlabID: testLab, Amount: decimal.MustParse("3"),
 		Justification: "x", Actor: "someone", ActorName: "Some One"})
 	db.DenyBudgetRequest(ctx, a, "demo-admin", "Ada Admin", "no")
 	db.DenyBudgetRequest(ctx, other, "demo-admin", "Ada Admin", "no")
@@ -244,13 +245,13 @@ func TestBudgetRequest_OutcomesToldOnce_ListsScopedToRequester(t *testing.T) {
 	if out, _ := db.TakeBudgetOutcomes(ctx, "demo-manager"); len(out) != 0 {
 		t.Fatalf("told twice: %+v", out)
 	}
-	mine, total, err := db.ListBudgetRequests(ctx, BudgetRequestFilter{RequestedBy: "demo-manager", Limit: 10})
+	mine, total, err := db.ListBudgetRequests(ctx, budgets.RequestFilter{RequestedBy: "demo-manager", Limit: 10})
 	if err != nil || total != 2 || len(mine) != 2 {
 		t.Fatalf("mine: %d %v", total, err)
 	}
 	// Inbox order: pending first, oldest first.
-	all, _, _ := db.ListBudgetRequests(ctx, BudgetRequestFilter{Limit: 10})
-	if all[0].ID != b || all[0].State != RequestPending {
+	all, _, _ := db.ListBudgetRequests(ctx, budgets.RequestFilter{Limit: 10})
+	if all[0].ID != b || all[0].State != budgets.Pending {
 		t.Fatalf("inbox order: %d %s first", all[0].ID, all[0].State)
 	}
 }
@@ -262,8 +263,8 @@ func TestBudgetRequest_SentAgainAfterFailingCanStillApply(t *testing.T) {
 	id := newAssign(t, db, "10")
 	r, _ := db.ApproveBudgetRequest(ctx, id, "demo-admin", "Ada Admin")
 	db.ClaimOutbox(ctx)
-	db.SettleOutbox(ctx, r.OutboxID, []string{OutboxSending}, OutboxOutcome{State: OutboxDead, Error: "gave up after 8 attempts: OBI could not be reached"})
-	if got, _ := db.BudgetRequestByID(ctx, id); got.State != RequestFailed || !strings.Contains(got.UpstreamError, "gave up") {
+	db.SettleOutbox(ctx, r.OutboxID, []string{portal.OutboxSending}, portal.OutboxOutcome{State: portal.OutboxDead, Error: "gave up after 8 attempts: OBI could not be reached"})
+	if got, _ := db.BudgetRequestByID(ctx, id); got.State != budgets.Failed || !strings.Contains(got.UpstreamError, "gave up") {
 		t.Fatalf("after giving up: %+v", got)
 	}
 	// An admin sends it again from the outbox page, and this time it arrives.
@@ -271,14 +272,14 @@ func TestBudgetRequest_SentAgainAfterFailingCanStillApply(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The requester sees it on its way again at once, not "failed".
-	if got, _ := db.BudgetRequestByID(ctx, id); got.State != RequestApproved {
+	if got, _ := db.BudgetRequestByID(ctx, id); got.State != budgets.Approved {
 		t.Fatalf("after sending again: %s", got.State)
 	}
 	db.ClaimOutbox(ctx)
-	if _, err := db.SettleOutbox(ctx, r.OutboxID, []string{OutboxSending}, OutboxOutcome{State: OutboxDelivered, Result: delivery("1.00", "0.00")}); err != nil {
+	if _, err := db.SettleOutbox(ctx, r.OutboxID, []string{portal.OutboxSending}, portal.OutboxOutcome{State: portal.OutboxDelivered, Result: delivery("1.00", "0.00")}); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := db.BudgetRequestByID(ctx, id); got.State != RequestApplied {
+	if got, _ := db.BudgetRequestByID(ctx, id); got.State != budgets.Applied {
 		t.Fatalf("after a successful resend: %s", got.State)
 	}
 }
@@ -315,8 +316,8 @@ func TestBudgetRequest_CachedBalancesAbsentIsNotZero(t *testing.T) {
 	if r.LabBalance.Known || r.ProjBalance.Known || r.ToBalance.Known {
 		t.Fatalf("balances known before any sync: %+v %+v %+v", r.LabBalance, r.ProjBalance, r.ToBalance)
 	}
-	if _, err := db.SaveOBIBalances(ctx, time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC), []OBILabReading{{VlabID: testLab,
-		Balance: decimal.MustParse("-0.00"), Projects: []OBIProjectReading{{ProjID: testProj, Balance: decimal.MustParse("0"), Reservation: decimal.Zero}}}}); err != nil {
+	if _, err := db.SaveOBIBalances(ctx, time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC), []budgets.LabReading{{VlabID: testLab,
+		Balance: decimal.MustParse("-0.00"), Projects: []budgets.ProjectReading{{ProjID: testProj, Balance: decimal.MustParse("0"), Reservation: decimal.Zero}}}}); err != nil {
 		t.Fatal(err)
 	}
 	if r, err = db.BudgetRequestByID(ctx, id); err != nil {

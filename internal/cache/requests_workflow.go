@@ -6,62 +6,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
+	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/portal"
 )
-
-func init() { registerSettler(KindOBIBudget, settleBudgetRequest) }
-
-// Summary describes the request in one line, e.g. "Assign 500.00 credits
-// from Cortex Lab to Neural Circuit Simulation".
-func (r *BudgetRequest) Summary() string {
-	amt := r.Amount.StringFixed(2) + " credits"
-	lab, proj, to := orID(r.VlabName, r.VlabID), orID(r.ProjName, r.ProjectKey), orID(r.ToName, r.ToProjectKey)
-	switch r.Kind {
-	case BudgetTopUp:
-		return "Top up " + lab + " with " + amt
-	case BudgetAssign:
-		return "Assign " + amt + " from " + lab + " to " + proj
-	case BudgetReverse:
-		return "Return " + amt + " from " + proj + " to " + lab
-	case BudgetMove:
-		return "Move " + amt + " from " + proj + " to " + to + " (" + lab + ")"
-	}
-	return r.Kind + " " + amt
-}
-
-func orID(name, id string) string {
-	if name != "" {
-		return name
-	}
-	return id
-}
-
-const stamp = "2006-01-02 15:04:05 UTC"
-
-// decidedConflict explains why a request is no longer pending.
-func decidedConflict(r *BudgetRequest, verb string) error {
-	var msg string
-	switch r.State {
-	case RequestApproved, RequestApplied, RequestFailed, RequestNeedsReconciliation:
-		msg = fmt.Sprintf("Request %d was already approved by %s at %s (it is %s now).", r.ID, orID(r.DecidedByName, r.DecidedBy), r.Decided.Format(stamp), r.State)
-	case RequestDenied:
-		msg = fmt.Sprintf("Request %d was already denied by %s at %s.", r.ID, orID(r.DecidedByName, r.DecidedBy), r.Decided.Format(stamp))
-	case RequestCancelled:
-		msg = fmt.Sprintf("Request %d was cancelled by its requester at %s.", r.ID, r.Updated.Format(stamp))
-	default:
-		msg = fmt.Sprintf("Request %d is %s.", r.ID, r.State)
-	}
-	return portal.Errorf(portal.ECONFLICT, "%s It cannot be %s.", msg, verb)
-}
 
 // ApproveBudgetRequest approves a pending request and queues its OBI call
 // in the outbox, in one transaction. Of two approvals of one request (two
 // admins at once, or a button pressed twice) the second gets ECONFLICT
 // naming who approved it and when; the call is queued once.
-func (db *DB) ApproveBudgetRequest(ctx context.Context, id int64, actor, actorName string) (*BudgetRequest, error) {
-	var r *BudgetRequest
+func (db *DB) ApproveBudgetRequest(ctx context.Context, id int64, actor, actorName string) (*budgets.Request, error) {
+	var r *budgets.Request
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		now := db.now()
 		res, err := tx.ExecContext(ctx, `UPDATE budget_requests SET state = 'approved', decided_by = ?, decided_by_name = ?, decided_at = ?,
@@ -73,13 +28,13 @@ func (db *DB) ApproveBudgetRequest(ctx context.Context, id int64, actor, actorNa
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return decidedConflict(r, "approved again")
+			return budgets.DecidedConflict(r, "approved again")
 		}
 		payload, err := json.Marshal(r.Payload())
 		if err != nil {
 			return err
 		}
-		oid, err := db.enqueue(ctx, tx, OutboxItem{Kind: KindOBIBudget, Upstream: portal.UpstreamOBI, Ref: requestSubject(id),
+		oid, err := db.enqueue(ctx, tx, portal.OutboxItem{Kind: portal.KindOBIBudget, Upstream: portal.UpstreamOBI, Ref: budgets.RequestRef(id),
 			Summary: r.Summary(), Payload: string(payload), CreatedBy: actor})
 		if err != nil {
 			return err
@@ -88,8 +43,8 @@ func (db *DB) ApproveBudgetRequest(ctx context.Context, id int64, actor, actorNa
 			return err
 		}
 		r.OutboxID = oid
-		return db.audit(ctx, tx, AuditEntry{Actor: actor, ActorName: actorName, Subject: requestSubject(id), From: RequestPending,
-			To: RequestApproved, Reason: "queued for OBI as outbox item " + fmt.Sprint(oid)})
+		return db.audit(ctx, tx, portal.AuditEntry{Actor: actor, ActorName: actorName, Subject: budgets.RequestRef(id), From: budgets.Pending,
+			To: budgets.Approved, Reason: "queued for OBI as outbox item " + fmt.Sprint(oid)})
 	})
 	if err != nil {
 		return nil, wrapRequestErr("approve", err)
@@ -109,11 +64,11 @@ func wrapRequestErr(what string, err error) error {
 
 // DenyBudgetRequest denies a pending request with a reason the requester sees.
 func (db *DB) DenyBudgetRequest(ctx context.Context, id int64, actor, actorName, reason string) error {
-	reason = strings.TrimSpace(reason)
-	if reason == "" {
-		return portal.Errorf(portal.EINVALID, "reason: say why the request is denied; the requester sees it.")
+	reason, err := budgets.DenyReason(reason)
+	if err != nil {
+		return err
 	}
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err = db.write(ctx, func(tx *sql.Tx) error {
 		now := db.now()
 		res, err := tx.ExecContext(ctx, `UPDATE budget_requests SET state = 'denied', decided_by = ?, decided_by_name = ?, decided_at = ?,
 			deny_reason = ?, updated_at = ? WHERE id = ? AND state = 'pending'`, actor, actorName, now, reason, now, id)
@@ -125,10 +80,10 @@ func (db *DB) DenyBudgetRequest(ctx context.Context, id int64, actor, actorName,
 			if err != nil {
 				return err
 			}
-			return decidedConflict(r, "denied")
+			return budgets.DecidedConflict(r, "denied")
 		}
-		return db.audit(ctx, tx, AuditEntry{Actor: actor, ActorName: actorName, Subject: requestSubject(id), From: RequestPending,
-			To: RequestDenied, Reason: reason})
+		return db.audit(ctx, tx, portal.AuditEntry{Actor: actor, ActorName: actorName, Subject: budgets.RequestRef(id), From: budgets.Pending,
+			To: budgets.Denied, Reason: reason})
 	})
 	return wrapRequestErr("deny", err)
 }
@@ -147,13 +102,10 @@ func (db *DB) CancelBudgetRequest(ctx context.Context, id int64, actor, actorNam
 			if err != nil {
 				return err
 			}
-			if r.RequestedBy != actor {
-				return portal.Errorf(portal.EFORBIDDEN, "Only the person who made request %d can cancel it.", id)
-			}
-			return decidedConflict(r, "cancelled")
+			return budgets.CancelRefused(r, actor)
 		}
-		return db.audit(ctx, tx, AuditEntry{Actor: actor, ActorName: actorName, Subject: requestSubject(id), From: RequestPending,
-			To: RequestCancelled, Reason: "cancelled by the requester"})
+		return db.audit(ctx, tx, portal.AuditEntry{Actor: actor, ActorName: actorName, Subject: budgets.RequestRef(id), From: budgets.Pending,
+			To: budgets.Cancelled, Reason: "cancelled by the requester"})
 	})
 	return wrapRequestErr("cancel", err)
 }
@@ -161,39 +113,35 @@ func (db *DB) CancelBudgetRequest(ctx context.Context, id int64, actor, actorNam
 // ReconcileBudgetRequest records an admin's finding on a request whose
 // OBI call had an unknown outcome: it was applied, or it was not (failed).
 // It settles the outbox item from uncertain, and the request with it, in
-// one transaction (see settleBudgetRequest).
+// one transaction (see SettleBudgetRequest).
 func (db *DB) ReconcileBudgetRequest(ctx context.Context, id int64, applied bool, actor, actorName, reason string) error {
-	reason = strings.TrimSpace(reason)
-	if reason == "" {
-		return portal.Errorf(portal.EINVALID, "reason: say how you checked OBI, so others can follow the decision.")
+	reason, err := budgets.ReconcileReason(reason)
+	if err != nil {
+		return err
 	}
 	r, err := db.BudgetRequestByID(ctx, id)
 	if err != nil {
 		return err
 	}
-	if r.State != RequestNeedsReconciliation || r.OutboxID == 0 {
-		return portal.Errorf(portal.ECONFLICT, "Request %d is %s: only a request that needs reconciliation can be settled.", id, r.State)
+	o, err := budgets.Reconciliation(r, applied, actor, actorName, reason)
+	if err != nil {
+		return err
 	}
-	o := OutboxOutcome{State: OutboxDelivered, Actor: actor, ActorName: actorName, Reason: reason}
-	if !applied {
-		o.State, o.Error = OutboxFailed, "not applied, found by "+actorName+": "+reason
-	}
-	if _, err := db.SettleOutbox(ctx, r.OutboxID, []string{OutboxUncertain}, o); err != nil {
+	if _, err := db.SettleOutbox(ctx, r.OutboxID, []string{portal.OutboxUncertain}, o); err != nil {
 		if portal.ErrorCode(err) == portal.ECONFLICT {
-			return portal.Errorf(portal.ECONFLICT, "Request %d was settled by someone else meanwhile; reload to see its state.", id)
+			return budgets.SettledMeanwhile(id)
 		}
 		return err
 	}
 	return nil
 }
 
-// settleBudgetRequest moves a request with its outbox item, inside the
-// transaction that records the item's new state: delivered is applied;
-// failed and dead (refused, or never reached) are failed; uncertain needs
-// reconciliation. A retry (queued) leaves the request's state as it is.
-// Every attempt's balance readings are merged into the request's
-// (mergeDelivery): the reading before the first attempt is kept.
-func settleBudgetRequest(ctx context.Context, db *DB, tx *sql.Tx, it OutboxItem, o OutboxOutcome) error {
+// SettleBudgetRequest is the settler of portal.KindOBIBudget: it moves a
+// request with its outbox item, inside the transaction that records the
+// item's new state, to the state budgets.StateAfter gives. Every attempt's
+// balance readings are merged into the request's (budgets.MergeDelivery):
+// the reading before the first attempt is kept.
+func (db *DB) SettleBudgetRequest(ctx context.Context, tx *sql.Tx, it portal.OutboxItem, o portal.OutboxOutcome) error {
 	var id int64
 	var from, stored string
 	err := tx.QueryRowContext(ctx, `SELECT id, state, delivery FROM budget_requests WHERE outbox_id = ?`, it.ID).Scan(&id, &from, &stored)
@@ -203,17 +151,15 @@ func settleBudgetRequest(ctx context.Context, db *DB, tx *sql.Tx, it OutboxItem,
 	if err != nil {
 		return err
 	}
-	delivery, err := mergeDelivery(stored, o.Result)
+	delivery, err := budgets.MergeDelivery(stored, o.Result)
 	if err != nil {
 		return fmt.Errorf("cache: budget request %d: %w", id, err)
 	}
-	to := map[string]string{OutboxDelivered: RequestApplied, OutboxFailed: RequestFailed, OutboxDead: RequestFailed,
-		OutboxUncertain: RequestNeedsReconciliation}[o.State]
-	if o.State == OutboxQueued && from == RequestFailed {
-		// An admin sent a failed call again (RequeueOutbox): it is on its way.
-		to = RequestApproved
+	to, moves, err := budgets.StateAfter(id, from, o.State)
+	if err != nil {
+		return err
 	}
-	if to == "" || (to == from && to != RequestFailed) {
+	if !moves {
 		if delivery == stored {
 			return nil
 		}
@@ -221,15 +167,10 @@ func settleBudgetRequest(ctx context.Context, db *DB, tx *sql.Tx, it OutboxItem,
 		_, err := tx.ExecContext(ctx, `UPDATE budget_requests SET delivery = ?, updated_at = ? WHERE id = ?`, delivery, db.now(), id)
 		return err
 	}
-	// From failed too: an admin may send a failed or dead item again
-	// (RequeueOutbox), and its new outcome then decides.
-	if from != RequestApproved && from != RequestNeedsReconciliation && from != RequestFailed {
-		return portal.Errorf(portal.ECONFLICT, "request %d is %s and cannot become %s", id, from, to)
-	}
 	now := db.now()
 	set := `state = ?, delivery = ?, updated_at = ?`
 	args := []any{to, delivery, now}
-	if to != RequestApplied {
+	if to != budgets.Applied {
 		set += `, upstream_error = ?`
 		args = append(args, o.Error)
 	}
@@ -240,42 +181,10 @@ func settleBudgetRequest(ctx context.Context, db *DB, tx *sql.Tx, it OutboxItem,
 	if _, err := tx.ExecContext(ctx, `UPDATE budget_requests SET `+set+` WHERE id = ?`, append(args, id)...); err != nil {
 		return err
 	}
-	actor, reason := o.Actor, o.Reason
+	actor := o.Actor
 	if actor == "" {
-		actor = SystemActor
+		actor = portal.SystemActor
 	}
-	if reason == "" {
-		reason = o.Error
-	}
-	if reason == "" && to == RequestApplied {
-		reason = "OBI confirmed the change"
-	}
-	return db.audit(ctx, tx, AuditEntry{Actor: actor, ActorName: o.ActorName, Subject: requestSubject(id), From: from, To: to, Reason: reason})
-}
-
-// mergeDelivery folds an attempt's balance readings (result) into the
-// request's stored ones: the reading before the first attempt that sent
-// anything is kept, whatever later attempts read, so the request always
-// compares the balances from before its first call with those after its
-// last. A result without readings (an admin's decision) changes nothing.
-func mergeDelivery(stored, result string) (string, error) {
-	var got BudgetDelivery
-	if result == "" || json.Unmarshal([]byte(result), &got) != nil || (got.Before == nil && got.After == nil) {
-		return stored, nil
-	}
-	if stored == "" {
-		return result, nil
-	}
-	var had BudgetDelivery
-	if err := json.Unmarshal([]byte(stored), &had); err != nil {
-		return "", fmt.Errorf("stored readings: %w", err)
-	}
-	if had.Before != nil {
-		got.Before = had.Before
-	}
-	b, err := json.Marshal(got)
-	if err != nil {
-		return "", err
-	}
-	return string(b), nil
+	return db.audit(ctx, tx, portal.AuditEntry{Actor: actor, ActorName: o.ActorName, Subject: budgets.RequestRef(id), From: from, To: to,
+		Reason: budgets.SettleReason(to, o)})
 }

@@ -64,8 +64,10 @@ func (db *DB) SessionByToken(ctx context.Context, token string, idle time.Durati
 	var s Session
 	var userJSON string
 	var created, lastSeen, expires int64
-	err := db.r.QueryRowContext(ctx, `SELECT user_json, csrf_token, id_token, flash, created_at, last_seen, expires_at
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT user_json, csrf_token, id_token, flash, created_at, last_seen, expires_at
 		FROM sessions WHERE token_hash = ?`, hashToken(token)).Scan(&userJSON, &s.CSRFToken, &s.IDToken, &s.Flash, &created, &lastSeen, &expires)
+	})
 	if err == sql.ErrNoRows {
 		return nil, portal.Errorf(portal.EUNAUTHORIZED, "Your session has ended. Please sign in again.")
 	}
@@ -129,71 +131,12 @@ func (db *DB) DeleteSession(ctx context.Context, token string) error {
 	})
 }
 
-// DeleteExpired removes ended sessions, stale pending logins (older than
-// loginTTL) and old login failures.
-func (db *DB) DeleteExpired(ctx context.Context, idle, loginTTL time.Duration) error {
+// DeleteExpired removes ended sessions: past their absolute end, or idle
+// for longer than idle.
+func (db *DB) DeleteExpired(ctx context.Context, idle time.Duration) error {
 	now := db.now()
 	return db.write(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ? OR last_seen < ?`, now, now-int64(idle/time.Second)); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE at < ?`, now-86400); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM pending_logins WHERE created_at < ?`, now-int64(loginTTL/time.Second))
+		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ? OR last_seen < ?`, now, now-int64(idle/time.Second))
 		return err
 	})
-}
-
-// PendingLogin is a login started and not yet finished: the values the
-// callback must see again.
-type PendingLogin struct {
-	State, Nonce, Verifier, ReturnTo string
-	Created                          time.Time
-}
-
-// CreatePendingLogin stores p and returns the id for its cookie.
-func (db *DB) CreatePendingLogin(ctx context.Context, p PendingLogin) (string, error) {
-	id := NewToken()
-	err := db.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO pending_logins(id_hash, state, nonce, verifier, return_to, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-			hashToken(id), p.State, p.Nonce, p.Verifier, p.ReturnTo, db.now())
-		return err
-	})
-	if err != nil {
-		return "", fmt.Errorf("cache: pending login: %w", err)
-	}
-	return id, nil
-}
-
-// TakePendingLogin returns and deletes the pending login with id, so that
-// a callback can be used only once.
-func (db *DB) TakePendingLogin(ctx context.Context, id string) (*PendingLogin, error) {
-	var p PendingLogin
-	var created int64
-	err := db.write(ctx, func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `DELETE FROM pending_logins WHERE id_hash = ? RETURNING state, nonce, verifier, return_to, created_at`,
-			hashToken(id)).Scan(&p.State, &p.Nonce, &p.Verifier, &p.ReturnTo, &created)
-	})
-	if err != nil {
-		return nil, notFound(err, "This sign-in attempt is unknown or was already used. Please start again.")
-	}
-	p.Created = unix(created)
-	return &p, nil
-}
-
-// RecordLoginFailure notes a failed login from client.
-func (db *DB) RecordLoginFailure(ctx context.Context, client string) error {
-	return db.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO login_failures(client, at) VALUES (?, ?)`, client, db.now())
-		return err
-	})
-}
-
-// LoginFailures counts the failed logins from client within window.
-func (db *DB) LoginFailures(ctx context.Context, client string, window time.Duration) (int, error) {
-	var n int
-	err := db.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM login_failures WHERE client = ? AND at >= ?`,
-		client, db.now()-int64(window/time.Second)).Scan(&n)
-	return n, err
 }

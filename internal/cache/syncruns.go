@@ -121,18 +121,16 @@ func oneRun(ctx context.Context, tx *sql.Tx, where string, args ...any) (*SyncRu
 
 // RecentSyncRuns lists the newest runs of an upstream, newest first.
 func (db *DB) RecentSyncRuns(ctx context.Context, upstream string, limit int) ([]SyncRun, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+syncRunCols+` FROM sync_runs WHERE upstream = ? ORDER BY started_ms DESC, id DESC LIMIT ?`, upstream, limit)
+	out, err := all(ctx, db, `SELECT `+syncRunCols+` FROM sync_runs WHERE upstream = ? ORDER BY started_ms DESC, id DESC LIMIT ?`,
+		[]any{upstream, limit}, func(row rowScanner) (SyncRun, error) {
+			r, err := scanSyncRun(row)
+			if err != nil {
+				return SyncRun{}, err
+			}
+			return *r, nil
+		})
 	if err != nil {
 		return nil, fmt.Errorf("cache: recent sync runs: %w", err)
 	}
-	defer rows.Close()
-	var out []SyncRun
-	for rows.Next() {
-		r, err := scanSyncRun(rows)
-		if err != nil {
-			return nil, fmt.Errorf("cache: recent sync runs: %w", err)
-		}
-		out = append(out, *r)
-	}
-	return out, rows.Err()
+	return out, nil
 }

@@ -91,7 +91,7 @@ func billingFields(r *BillingRecord) []any {
 		&r.WorkloadDatapoints, &r.StorageDatapoints, &r.SyncedAt)
 }
 
-func scanBilling(row interface{ Scan(...any) error }) (BillingRecord, error) {
+func scanBilling(row rowScanner) (BillingRecord, error) {
 	var r BillingRecord
 	err := row.Scan(billingFields(&r)...)
 	return r, err
@@ -106,7 +106,7 @@ var upsertBillingSQL = func() string {
 	for _, c := range cols[1:] {
 		set = append(set, c+" = excluded."+c)
 		if c != "synced_at" {
-			diff = append(diff, c+" IS NOT excluded."+c)
+			diff = append(diff, sqlDiffers(c, "excluded."+c))
 		}
 	}
 	return `INSERT INTO vergeos_billing(` + strings.Join(cols, ", ") + `) VALUES (` + placeholders(len(cols)) + `)
@@ -150,8 +150,8 @@ func (db *DB) UpsertBillingRecords(ctx context.Context, records []BillingRecord)
 // read from the records themselves, so it can never disagree with them:
 // a sync that stopped half-way leaves the mark at the last page it wrote.
 func (db *DB) BillingHighWater(ctx context.Context) (int64, bool, error) {
-	var hw sql.NullInt64
-	if err := db.r.QueryRowContext(ctx, `SELECT MAX(created) FROM vergeos_billing`).Scan(&hw); err != nil {
+	hw, err := one(ctx, db, `SELECT MAX(created) FROM vergeos_billing`, nil, scanValue[sql.NullInt64])
+	if err != nil {
 		return 0, false, fmt.Errorf("cache: billing high-water mark: %w", err)
 	}
 	return hw.Int64, hw.Valid, nil
@@ -159,7 +159,7 @@ func (db *DB) BillingHighWater(ctx context.Context) (int64, bool, error) {
 
 // BillingRecordByKey returns one record, or ENOTFOUND.
 func (db *DB) BillingRecordByKey(ctx context.Context, key string) (BillingRecord, error) {
-	r, err := scanBilling(db.r.QueryRowContext(ctx, `SELECT `+billingCols+` FROM vergeos_billing WHERE record_key = ?`, key))
+	r, err := one(ctx, db, `SELECT `+billingCols+` FROM vergeos_billing WHERE record_key = ?`, []any{key}, scanBilling)
 	if err != nil {
 		return r, notFound(err, fmt.Sprintf("There is no VergeOS billing record %q in the portal's copy.", key))
 	}
@@ -169,21 +169,12 @@ func (db *DB) BillingRecordByKey(ctx context.Context, key string) (BillingRecord
 // BillingRecordsCreated returns up to limit records created in [from, to]
 // (Unix seconds), oldest first: what VergeOS wrote around a generate request.
 func (db *DB) BillingRecordsCreated(ctx context.Context, from, to int64, limit int) ([]BillingRecord, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+billingCols+` FROM vergeos_billing
-		WHERE created >= ? AND created <= ? ORDER BY created, record_key LIMIT ?`, from, to, limit)
+	out, err := all(ctx, db, `SELECT `+billingCols+` FROM vergeos_billing
+		WHERE created >= ? AND created <= ? ORDER BY created, record_key LIMIT ?`, []any{from, to, limit}, scanBilling)
 	if err != nil {
 		return nil, fmt.Errorf("cache: billing records created: %w", err)
 	}
-	defer rows.Close()
-	var out []BillingRecord
-	for rows.Next() {
-		r, err := scanBilling(rows)
-		if err != nil {
-			return nil, fmt.Errorf("cache: billing records created: %w", err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // unixRange converts a [from, to) time range to Unix seconds.

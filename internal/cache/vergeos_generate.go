@@ -11,12 +11,6 @@ import (
 	"github.com/accounting-portal/portal/internal/portal"
 )
 
-// VergeOSGenerateKind is the outbox kind that asks VergeOS to write a
-// billing record now (POST billing_actions {"action":"generate"}).
-const VergeOSGenerateKind = "vergeos.generate"
-
-func init() { registerSettler(VergeOSGenerateKind, settleGenerate) }
-
 // GenerateRequest is an admin's request to generate a VergeOS billing
 // record, with the state of its delivery.
 type GenerateRequest struct {
@@ -45,7 +39,7 @@ func generateSubject(id int64) string { return "vergeos_generate:" + strconv.For
 
 // Pending reports whether the request is still on its way (not settled).
 func (g GenerateRequest) Pending() bool {
-	return g.State == OutboxQueued || g.State == OutboxSending || g.State == OutboxVerify
+	return g.State == portal.OutboxQueued || g.State == portal.OutboxSending || g.State == portal.OutboxVerify
 }
 
 // MaxGenerateNote bounds a request's note.
@@ -75,7 +69,7 @@ func (db *DB) RequestBillingGenerate(ctx context.Context, actor, actorName, note
 			return err
 		}
 		payload, _ := json.Marshal(map[string]any{"action": "generate", "request_id": id})
-		oid, err := db.enqueue(ctx, tx, OutboxItem{Kind: VergeOSGenerateKind, Upstream: portal.UpstreamVergeOS, Ref: generateSubject(id),
+		oid, err := db.enqueue(ctx, tx, portal.OutboxItem{Kind: portal.KindVergeOSGenerate, Upstream: portal.UpstreamVergeOS, Ref: generateSubject(id),
 			Summary: "Generate a VergeOS billing record (request " + strconv.FormatInt(id, 10) + ")", Payload: string(payload), CreatedBy: actor})
 		if err != nil {
 			return err
@@ -83,7 +77,7 @@ func (db *DB) RequestBillingGenerate(ctx context.Context, actor, actorName, note
 		if _, err := tx.ExecContext(ctx, `UPDATE vergeos_generate_requests SET outbox_id = ? WHERE id = ?`, oid, id); err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, AuditEntry{Actor: actor, ActorName: actorName, Subject: generateSubject(id), To: OutboxQueued, Reason: note})
+		return db.audit(ctx, tx, portal.AuditEntry{Actor: actor, ActorName: actorName, Subject: generateSubject(id), To: portal.OutboxQueued, Reason: note})
 	})
 	if err != nil {
 		return 0, fmt.Errorf("cache: request billing generate: %w", err)
@@ -91,9 +85,9 @@ func (db *DB) RequestBillingGenerate(ctx context.Context, actor, actorName, note
 	return id, nil
 }
 
-// settleGenerate applies an outbox state change to its request, in the
+// SettleGenerateRequest applies an outbox state change to its request, in the
 // transaction that records it.
-func settleGenerate(ctx context.Context, db *DB, tx *sql.Tx, it OutboxItem, o OutboxOutcome) error {
+func (db *DB) SettleGenerateRequest(ctx context.Context, tx *sql.Tx, it portal.OutboxItem, o portal.OutboxOutcome) error {
 	var id int64
 	var prev string
 	err := tx.QueryRowContext(ctx, `SELECT id, state FROM vergeos_generate_requests WHERE outbox_id = ?`, it.ID).Scan(&id, &prev)
@@ -123,9 +117,9 @@ func settleGenerate(ctx context.Context, db *DB, tx *sql.Tx, it OutboxItem, o Ou
 	}
 	actor := o.Actor
 	if actor == "" {
-		actor = SystemActor
+		actor = portal.SystemActor
 	}
-	return db.audit(ctx, tx, AuditEntry{Actor: actor, ActorName: o.ActorName, Subject: generateSubject(id), From: prev, To: o.State, Reason: reason})
+	return db.audit(ctx, tx, portal.AuditEntry{Actor: actor, ActorName: o.ActorName, Subject: generateSubject(id), From: prev, To: o.State, Reason: reason})
 }
 
 // generateCols reads the state from the outbox row when there is one: it
@@ -134,7 +128,7 @@ func settleGenerate(ctx context.Context, db *DB, tx *sql.Tx, it OutboxItem, o Ou
 const generateCols = `r.id, r.requested_by, r.requested_by_name, r.requested_at, r.note, COALESCE(o.state, r.state), r.outbox_id,
 	r.sent_at, r.settled_at, r.action_key, r.error, COALESCE(o.attempts, 0), COALESCE(o.next_attempt_at, 0)`
 
-func scanGenerate(row interface{ Scan(...any) error }) (GenerateRequest, error) {
+func scanGenerate(row rowScanner) (GenerateRequest, error) {
 	var g GenerateRequest
 	var at, sent, settled, next int64
 	err := row.Scan(&g.ID, &g.RequestedBy, &g.RequestedByName, &at, &g.Note, &g.State, &g.OutboxID,
@@ -162,35 +156,9 @@ func (db *DB) GenerateRequests(ctx context.Context, f GenerateRequestFilter) ([]
 	if !ok {
 		return nil, 0, portal.Errorf(portal.EINVALID, "sort: %q is not a column of the generate requests", f.Sort)
 	}
-	dir := " ASC"
-	if f.Desc {
-		dir = " DESC"
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = -1
-	}
-	var total int64
-	var out []GenerateRequest
-	err := db.read(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM vergeos_generate_requests`).Scan(&total); err != nil {
-			return err
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+generateCols+` FROM vergeos_generate_requests r LEFT JOIN outbox o ON o.id = r.outbox_id
-			ORDER BY `+expr+dir+`, r.id`+dir+` LIMIT ? OFFSET ?`, limit, f.Offset)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			g, err := scanGenerate(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, g)
-		}
-		return rows.Err()
-	})
+	q := listQuery{cols: generateCols, from: `vergeos_generate_requests r LEFT JOIN outbox o ON o.id = r.outbox_id`,
+		countFrom: `vergeos_generate_requests r`, where: "1=1", order: expr + dir(f.Desc) + `, r.id` + dir(f.Desc), limit: f.Limit, offset: f.Offset}
+	out, total, err := list(ctx, db, q, scanGenerate)
 	if err != nil {
 		return nil, 0, fmt.Errorf("cache: generate requests: %w", err)
 	}
@@ -199,8 +167,8 @@ func (db *DB) GenerateRequests(ctx context.Context, f GenerateRequestFilter) ([]
 
 // GenerateRequestByID returns one request, or ENOTFOUND.
 func (db *DB) GenerateRequestByID(ctx context.Context, id int64) (GenerateRequest, error) {
-	g, err := scanGenerate(db.r.QueryRowContext(ctx, `SELECT `+generateCols+` FROM vergeos_generate_requests r
-		LEFT JOIN outbox o ON o.id = r.outbox_id WHERE r.id = ?`, id))
+	g, err := one(ctx, db, `SELECT `+generateCols+` FROM vergeos_generate_requests r
+		LEFT JOIN outbox o ON o.id = r.outbox_id WHERE r.id = ?`, []any{id}, scanGenerate)
 	if err != nil {
 		return g, notFound(err, fmt.Sprintf("There is no request %d to generate a billing record.", id))
 	}

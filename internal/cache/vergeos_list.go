@@ -2,7 +2,6 @@ package cache
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -54,32 +53,22 @@ func (f BillingFilter) order() (string, error) {
 	if !ok {
 		return "", portal.Errorf(portal.EINVALID, "sort: %q is not a column of the billing records", key)
 	}
-	dir := " ASC"
-	if f.Desc {
-		dir = " DESC"
-	}
+	d := dir(f.Desc)
 	// The tie-break follows the period index, so the default order (by
 	// period) reads a page straight off the index without sorting the range.
 	if key == "from" {
-		return "period_from" + dir + ", period_to" + dir + ", record_key" + dir, nil
+		return "period_from" + d + ", period_to" + d + ", record_key" + d, nil
 	}
-	return expr + dir + ", period_from" + dir + ", period_to" + dir + ", record_key" + dir, nil
+	return expr + d + ", period_from" + d + ", period_to" + d + ", record_key" + d, nil
 }
 
 // BillingRecords returns a page of the filter's records and how many match.
 func (db *DB) BillingRecords(ctx context.Context, f BillingFilter) ([]BillingRecord, int64, error) {
-	where, args := f.where()
-	var total int64
-	var out []BillingRecord
-	err := db.read(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM vergeos_billing WHERE `+where, args...).Scan(&total); err != nil {
-			return err
-		}
-		return db.eachBilling(ctx, tx, f, func(r *BillingRecord) error {
-			out = append(out, *r)
-			return nil
-		})
-	})
+	q, err := f.listQuery()
+	if err != nil {
+		return nil, 0, fmt.Errorf("cache: billing records: %w", err)
+	}
+	out, total, err := list(ctx, db, q, scanBilling)
 	if err != nil {
 		return nil, 0, fmt.Errorf("cache: billing records: %w", err)
 	}
@@ -88,40 +77,26 @@ func (db *DB) BillingRecords(ctx context.Context, f BillingFilter) ([]BillingRec
 
 // EachBillingRecord calls fn with each of the filter's records in order,
 // one row at a time, so a CSV of years of records streams in constant
-// memory. fn must not keep r.
+// memory. fn must not keep r: it is scanned into again for the next row.
 func (db *DB) EachBillingRecord(ctx context.Context, f BillingFilter, fn func(r *BillingRecord) error) error {
-	err := db.read(ctx, func(tx *sql.Tx) error { return db.eachBilling(ctx, tx, f, fn) })
+	q, err := f.listQuery()
+	if err == nil {
+		var r BillingRecord
+		dest := billingFields(&r)
+		err = each(ctx, db, q, func(row rowScanner) (*BillingRecord, error) { return &r, row.Scan(dest...) }, fn)
+	}
 	if err != nil {
 		return fmt.Errorf("cache: billing records: %w", err)
 	}
 	return nil
 }
 
-func (db *DB) eachBilling(ctx context.Context, tx *sql.Tx, f BillingFilter, fn func(r *BillingRecord) error) error {
+// listQuery is the list of records f selects.
+func (f BillingFilter) listQuery() (listQuery, error) {
 	where, args := f.where()
 	order, err := f.order()
 	if err != nil {
-		return err
+		return listQuery{}, err
 	}
-	q := `SELECT ` + billingCols + ` FROM vergeos_billing WHERE ` + where + ` ORDER BY ` + order
-	if f.Limit > 0 {
-		q += ` LIMIT ? OFFSET ?`
-		args = append(args, f.Limit, f.Offset)
-	}
-	rows, err := tx.QueryContext(ctx, q, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	var r BillingRecord
-	dest := billingFields(&r)
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
-			return err
-		}
-		if err := fn(&r); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return listQuery{cols: billingCols, from: `vergeos_billing`, where: where, args: args, order: order, limit: f.Limit, offset: f.Offset}, nil
 }

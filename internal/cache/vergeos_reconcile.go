@@ -45,7 +45,7 @@ func (db *DB) BillingReconciliation(ctx context.Context, from, to time.Time) (Bi
 	var rc BillingReconciliation
 	err := db.read(ctx, func(tx *sql.Tx) error {
 		var lastTo sql.NullInt64
-		err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(sent = 0), 0), MAX(period_to) FROM vergeos_billing WHERE `+periodWhere, lo, hi).
+		err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN sent = 0 THEN 1 ELSE 0 END), 0), MAX(period_to) FROM vergeos_billing WHERE `+periodWhere, lo, hi).
 			Scan(&rc.Records, &rc.Unsent, &lastTo)
 		if err != nil {
 			return err
@@ -54,8 +54,8 @@ func (db *DB) BillingReconciliation(ctx context.Context, from, to time.Time) (Bi
 			rc.LastTo = time.Unix(lastTo.Int64, 0).UTC()
 		}
 		var missing int64
-		err = tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(period_from > prev_to), 0), COALESCE(SUM(MAX(period_from - prev_to, 0)), 0),
-			COALESCE(SUM(period_from < prev_to), 0) FROM (`+coverageSQL+`)`, lo, hi).Scan(&rc.Gaps, &missing, &rc.Overlaps)
+		err = tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN period_from > prev_to THEN 1 ELSE 0 END), 0), COALESCE(SUM(`+sqlGreatest("period_from - prev_to", "0")+`), 0),
+			COALESCE(SUM(CASE WHEN period_from < prev_to THEN 1 ELSE 0 END), 0) FROM (`+coverageSQL+`)`, lo, hi).Scan(&rc.Gaps, &missing, &rc.Overlaps)
 		if err != nil {
 			return err
 		}

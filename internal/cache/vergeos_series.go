@@ -56,7 +56,7 @@ func (b Bucket) expr() string {
 	case BucketWeek:
 		return `((period_from - 345600) / 604800) * 604800 + 345600`
 	}
-	return `CAST(strftime('%s', period_from, 'unixepoch', 'start of month') AS INTEGER)`
+	return sqlMonthStart("period_from")
 }
 
 // BillingBucket is one chart point: the means of the records of a bucket.
@@ -75,23 +75,18 @@ type BillingBucket struct {
 // first: at most a few hundred rows whatever the length of the period.
 func (db *DB) BillingSeries(ctx context.Context, from, to time.Time, b Bucket) ([]BillingBucket, error) {
 	lo, hi := unixRange(from, to)
-	rows, err := db.r.QueryContext(ctx, `SELECT `+b.expr()+` AS bucket, COUNT(*),
+	out, err := all(ctx, db, `SELECT `+b.expr()+` AS bucket, COUNT(*),
 		AVG(`+pctCPU+`), AVG(`+pctRAM+`), AVG(`+pctGPU+`), AVG(`+pctVGPU+`), AVG(`+pctStorage+`), MAX(`+pctCPU+`),
 		AVG(CAST(`+sumUsed+` AS REAL)), AVG(CAST(`+sumTotal+` AS REAL))
-		FROM vergeos_billing WHERE `+periodWhere+` GROUP BY bucket ORDER BY bucket`, lo, hi)
+		FROM vergeos_billing WHERE `+periodWhere+` GROUP BY bucket ORDER BY bucket`, []any{lo, hi}, func(row rowScanner) (BillingBucket, error) {
+		var p BillingBucket
+		var start int64
+		err := row.Scan(&start, &p.Records, &p.CPU, &p.RAM, &p.GPU, &p.VGPU, &p.Storage, &p.PeakCPU, &p.StorageUsed, &p.StorageTotal)
+		p.Start = time.Unix(start, 0).UTC()
+		return p, err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("cache: billing series: %w", err)
 	}
-	defer rows.Close()
-	var out []BillingBucket
-	for rows.Next() {
-		var p BillingBucket
-		var start int64
-		if err := rows.Scan(&start, &p.Records, &p.CPU, &p.RAM, &p.GPU, &p.VGPU, &p.Storage, &p.PeakCPU, &p.StorageUsed, &p.StorageTotal); err != nil {
-			return nil, fmt.Errorf("cache: billing series: %w", err)
-		}
-		p.Start = time.Unix(start, 0).UTC()
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return out, nil
 }

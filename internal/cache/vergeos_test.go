@@ -237,11 +237,11 @@ func TestGenerateRequest_Lifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	g, err := db.GenerateRequestByID(ctx, id)
-	if err != nil || g.State != OutboxQueued || g.OutboxID == 0 || g.Note != "month-end run" || !g.Pending() {
+	if err != nil || g.State != portal.OutboxQueued || g.OutboxID == 0 || g.Note != "month-end run" || !g.Pending() {
 		t.Fatalf("new request: %+v %v", g, err)
 	}
 	it, err := db.OutboxItemByID(ctx, g.OutboxID)
-	if err != nil || it.Kind != VergeOSGenerateKind || it.Ref != g.Subject() || it.CreatedBy != "sub-admin" {
+	if err != nil || it.Kind != portal.KindVergeOSGenerate || it.Ref != g.Subject() || it.CreatedBy != "sub-admin" {
 		t.Fatalf("outbox item: %+v %v", it, err)
 	}
 	// A second request while the first is on its way is refused, and writes nothing.
@@ -253,17 +253,17 @@ func TestGenerateRequest_Lifecycle(t *testing.T) {
 	}
 	// No effect: still queued, with the error; then delivered.
 	claimed, _ := db.ClaimOutbox(ctx)
-	db.SettleOutbox(ctx, claimed.ID, []string{OutboxSending}, OutboxOutcome{State: OutboxQueued, Error: "VergeOS could not be reached", NextAttempt: now.Add(time.Minute)})
-	if g, _ = db.GenerateRequestByID(ctx, id); g.State != OutboxQueued || g.Error == "" || g.Attempts != 1 || g.SentAt.IsZero() {
+	db.SettleOutbox(ctx, claimed.ID, []string{portal.OutboxSending}, portal.OutboxOutcome{State: portal.OutboxQueued, Error: "VergeOS could not be reached", NextAttempt: now.Add(time.Minute)})
+	if g, _ = db.GenerateRequestByID(ctx, id); g.State != portal.OutboxQueued || g.Error == "" || g.Attempts != 1 || g.SentAt.IsZero() {
 		t.Fatalf("after a failed attempt: %+v", g)
 	}
 	*now = now.Add(time.Minute)
 	claimed, _ = db.ClaimOutbox(ctx)
-	if _, err := db.SettleOutbox(ctx, claimed.ID, []string{OutboxSending}, OutboxOutcome{State: OutboxDelivered, Result: `{"status":201,"key":"17"}`}); err != nil {
+	if _, err := db.SettleOutbox(ctx, claimed.ID, []string{portal.OutboxSending}, portal.OutboxOutcome{State: portal.OutboxDelivered, Result: `{"status":201,"key":"17"}`}); err != nil {
 		t.Fatal(err)
 	}
 	g, _ = db.GenerateRequestByID(ctx, id)
-	if g.State != OutboxDelivered || g.ActionKey != "17" || g.Error != "" || g.Pending() || !g.SettledAt.Equal(*now) {
+	if g.State != portal.OutboxDelivered || g.ActionKey != "17" || g.Error != "" || g.Pending() || !g.SettledAt.Equal(*now) {
 		t.Fatalf("delivered: %+v", g)
 	}
 	trail, _ := db.AuditTrail(ctx, g.Subject())

@@ -187,14 +187,14 @@ func (h *Handler) generateRecords(c echo.Context, g cache.GenerateRequest, v *te
 	}
 	sent := g.SentAt.Unix()
 	switch g.State {
-	case cache.OutboxDelivered:
+	case portal.OutboxDelivered:
 		recs, err := h.Billing.BillingRecordsCreated(c.Request().Context(), sent, g.SettledAt.Unix()+newRecordWindow, 1)
 		if err != nil || len(recs) == 0 {
 			return err
 		}
 		row := recordRow(&recs[0])
 		v.NewRecord = &row
-	case cache.OutboxUncertain:
+	case portal.OutboxUncertain:
 		recs, err := h.Billing.BillingRecordsCreated(c.Request().Context(), sent, h.nowUTC().Unix(), 20)
 		if err != nil {
 			return err

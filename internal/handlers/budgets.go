@@ -6,7 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/decimal"
 	"github.com/accounting-portal/portal/internal/portal"
 )
@@ -14,24 +14,24 @@ import (
 // BudgetStore is what the budgets pages (OBI budgets: balances, reports,
 // requests and approvals) need from the cache.
 type BudgetStore interface {
-	BudgetOverview(ctx context.Context, scope portal.Scope, now time.Time) ([]cache.BudgetLab, error)
-	BudgetProjectByKey(ctx context.Context, scope portal.Scope, key string, now time.Time) (*cache.BudgetProjectDetail, error)
-	BalanceSeries(ctx context.Context, account string, from, to time.Time, maxPoints int) ([]cache.BalancePoint, error)
-	BudgetSnapshots(ctx context.Context, account string, f cache.SnapshotFilter) ([]cache.BalancePoint, int64, error)
-	EachBudgetSnapshot(ctx context.Context, account string, f cache.SnapshotFilter, fn func(cache.BalancePoint) error) error
-	BudgetDailySpend(ctx context.Context, projID string, from, to time.Time) ([]cache.DailySpend, error)
+	BudgetOverview(ctx context.Context, scope portal.Scope, now time.Time) ([]budgets.Lab, error)
+	BudgetProjectByKey(ctx context.Context, scope portal.Scope, key string, now time.Time) (*budgets.ProjectDetail, error)
+	BalanceSeries(ctx context.Context, account string, from, to time.Time, maxPoints int) ([]budgets.BalancePoint, error)
+	BudgetSnapshots(ctx context.Context, account string, f budgets.SnapshotFilter) ([]budgets.BalancePoint, int64, error)
+	EachBudgetSnapshot(ctx context.Context, account string, f budgets.SnapshotFilter, fn func(budgets.BalancePoint) error) error
+	BudgetDailySpend(ctx context.Context, projID string, from, to time.Time) ([]budgets.DailySpend, error)
 	SpendBetween(ctx context.Context, projID string, from, to time.Time) (decimal.Decimal, error)
-	BudgetJobs(ctx context.Context, projID string, f cache.BudgetJobFilter) ([]cache.OBIJob, int64, error)
-	EachBudgetJob(ctx context.Context, projID string, f cache.BudgetJobFilter, fn func(cache.OBIJob) error) error
+	BudgetJobs(ctx context.Context, projID string, f budgets.JobFilter) ([]budgets.Job, int64, error)
+	EachBudgetJob(ctx context.Context, projID string, f budgets.JobFilter, fn func(budgets.Job) error) error
 
-	BudgetAccounts(ctx context.Context, manage portal.Scope) ([]cache.BudgetLab, error)
-	CreateBudgetRequest(ctx context.Context, n cache.NewBudgetRequest) (int64, error)
-	BudgetRequestByID(ctx context.Context, id int64) (*cache.BudgetRequest, error)
-	ListBudgetRequests(ctx context.Context, f cache.BudgetRequestFilter) ([]cache.BudgetRequest, int64, error)
-	EachBudgetRequest(ctx context.Context, f cache.BudgetRequestFilter, fn func(cache.BudgetRequest) error) error
+	BudgetAccounts(ctx context.Context, manage portal.Scope) ([]budgets.Lab, error)
+	CreateBudgetRequest(ctx context.Context, n budgets.NewRequest) (int64, error)
+	BudgetRequestByID(ctx context.Context, id int64) (*budgets.Request, error)
+	ListBudgetRequests(ctx context.Context, f budgets.RequestFilter) ([]budgets.Request, int64, error)
+	EachBudgetRequest(ctx context.Context, f budgets.RequestFilter, fn func(budgets.Request) error) error
 	BudgetRequestCounts(ctx context.Context, requestedBy string) (map[string]int, error)
-	TakeBudgetOutcomes(ctx context.Context, subject string) ([]cache.BudgetRequest, error)
-	ApproveBudgetRequest(ctx context.Context, id int64, actor, actorName string) (*cache.BudgetRequest, error)
+	TakeBudgetOutcomes(ctx context.Context, subject string) ([]budgets.Request, error)
+	ApproveBudgetRequest(ctx context.Context, id int64, actor, actorName string) (*budgets.Request, error)
 	DenyBudgetRequest(ctx context.Context, id int64, actor, actorName, reason string) error
 	CancelBudgetRequest(ctx context.Context, id int64, actor, actorName string) error
 	ReconcileBudgetRequest(ctx context.Context, id int64, applied bool, actor, actorName, reason string) error

@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/decimal"
 	"github.com/accounting-portal/portal/internal/portal"
@@ -55,11 +56,11 @@ func bigBudgets(b *testing.B, labs, perLab, days, snapDays, jobs int) *cache.DB 
 	// Snapshots: one reading of everything every 5 minutes.
 	for s := range snapDays * 288 {
 		at := budgetBenchNow.Add(-time.Duration(snapDays*288-s) * 5 * time.Minute)
-		var readings []cache.OBILabReading
+		var readings []budgets.LabReading
 		for l := range labs {
-			r := cache.OBILabReading{VlabID: benchID("lab", l), Balance: decimal.New(int64(100000+s), -2)}
+			r := budgets.LabReading{VlabID: benchID("lab", l), Balance: decimal.New(int64(100000+s), -2)}
 			for p := range perLab {
-				r.Projects = append(r.Projects, cache.OBIProjectReading{ProjID: benchID("project", l*perLab+p),
+				r.Projects = append(r.Projects, budgets.ProjectReading{ProjID: benchID("project", l*perLab+p),
 					Balance: decimal.New(int64(500000-s*10-p), -2), Reservation: decimal.New(int64(p), -2)})
 			}
 			readings = append(readings, r)
@@ -69,7 +70,7 @@ func bigBudgets(b *testing.B, labs, perLab, days, snapDays, jobs int) *cache.DB 
 		}
 	}
 	// Daily spend: one job per type per day per project.
-	batch := make([]cache.OBIJob, 0, 1000)
+	batch := make([]budgets.Job, 0, 1000)
 	flush := func() {
 		if _, err := db.SaveOBIJobs(ctx, batch); err != nil {
 			b.Fatal(err)
@@ -100,9 +101,9 @@ func bigBudgets(b *testing.B, labs, perLab, days, snapDays, jobs int) *cache.DB 
 	return db
 }
 
-func benchJob(k, proj int, typ string, at time.Time) cache.OBIJob {
-	return cache.OBIJob{ID: benchID("job", k), ProjID: benchID("project", proj), VlabID: benchID("lab", 0), Type: typ, Subtype: "ml-llm",
-		Status: cache.OBIJobFinished, Name: fmt.Sprintf("run-%d", k), UserID: benchID("user", k%7), ReservedAt: at.Add(-time.Minute),
+func benchJob(k, proj int, typ string, at time.Time) budgets.Job {
+	return budgets.Job{ID: benchID("job", k), ProjID: benchID("project", proj), VlabID: benchID("lab", 0), Type: typ, Subtype: "ml-llm",
+		Status: budgets.JobFinished, Name: fmt.Sprintf("run-%d", k), UserID: benchID("user", k%7), ReservedAt: at.Add(-time.Minute),
 		StartedAt: at, FinishedAt: at, Amount: decimal.New(int64(k%997+1), -5), ReservedAmount: decimal.New(1, 0), HasReservation: true, Count: int64(k)}
 }
 

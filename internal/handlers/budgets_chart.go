@@ -5,7 +5,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/decimal"
 	"github.com/accounting-portal/portal/web/templates"
 )
@@ -24,7 +24,7 @@ import (
 // balanceChart builds the balance-over-time chart of a project and a note
 // saying what is reconstructed, if anything. spend is the project's daily
 // spend in the range, which the page has read already.
-func (h *Handler) balanceChart(ctx context.Context, d *cache.BudgetProjectDetail, tr TimeRange, spend []cache.DailySpend) (templates.ChartView, string, error) {
+func (h *Handler) balanceChart(ctx context.Context, d *budgets.ProjectDetail, tr TimeRange, spend []budgets.DailySpend) (templates.ChartView, string, error) {
 	spec := templates.ChartSpec{Title: "Balance over time", Unit: "credits", Area: true, From: tr.From, To: tr.To}
 	pts, err := h.Budgets.BalanceSeries(ctx, d.ProjID, tr.From, tr.To, templates.MaxChartPoints)
 	if err != nil {
@@ -57,7 +57,7 @@ func (h *Handler) balanceChart(ctx context.Context, d *cache.BudgetProjectDetail
 // for the whole stretch. The work is bounded by the days with data, not
 // by the range the URL asks for, and the chart folds the points into
 // buckets when there are more than it draws.
-func (h *Handler) reconstruct(ctx context.Context, d *cache.BudgetProjectDetail, tr TimeRange, inRange []cache.DailySpend) (templates.TimeSeries, error) {
+func (h *Handler) reconstruct(ctx context.Context, d *budgets.ProjectDetail, tr TimeRange, inRange []budgets.DailySpend) (templates.TimeSeries, error) {
 	s := templates.TimeSeries{Name: "reconstructed from job costs"}
 	first, err := h.Budgets.BalanceSeries(ctx, d.ProjID, d.FirstSnapshot, d.FirstSnapshot.Add(time.Second), 1)
 	if err != nil || len(first) == 0 {
@@ -115,7 +115,7 @@ func (h *Handler) reconstruct(ctx context.Context, d *cache.BudgetProjectDetail,
 }
 
 // spendChart draws the daily spend per job type as stacked bars.
-func spendChart(spend []cache.DailySpend, tr TimeRange) templates.ChartView {
+func spendChart(spend []budgets.DailySpend, tr TimeRange) templates.ChartView {
 	order := []string{"oneshot", "longrun", "storage"}
 	byType := map[string]*templates.TimeSeries{}
 	var series []templates.TimeSeries

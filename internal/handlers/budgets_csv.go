@@ -6,7 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/web/templates"
 )
@@ -28,7 +28,7 @@ func (h *Handler) handleBudgetJobsCSV(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	err = h.Budgets.EachBudgetJob(c.Request().Context(), d.ProjID, f, func(j cache.OBIJob) error {
+	err = h.Budgets.EachBudgetJob(c.Request().Context(), d.ProjID, f, func(j budgets.Job) error {
 		reserved := ""
 		if j.HasReservation {
 			reserved = j.ReservedAmount.String()
@@ -101,13 +101,13 @@ func (h *Handler) handleBudgetBalances(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := cache.SnapshotFilter{From: tr.From, To: tr.To, Desc: lp.Desc, Limit: lp.Size, Offset: lp.Offset()}
+	f := budgets.SnapshotFilter{From: tr.From, To: tr.To, Desc: lp.Desc, Limit: lp.Size, Offset: lp.Offset()}
 	if wantsCSV(c) {
 		w, err := streamCSV(c, csvFilename("balance_history_"+d.Key, tr), []string{"at_utc", "balance (credits)", "reserved (credits)"})
 		if err != nil {
 			return err
 		}
-		return w.finish(h.Budgets.EachBudgetSnapshot(ctx, d.ProjID, f, func(p cache.BalancePoint) error {
+		return w.finish(h.Budgets.EachBudgetSnapshot(ctx, d.ProjID, f, func(p budgets.BalancePoint) error {
 			return w.row([]string{csvTime(p.At), credits(p.Balance), credits(p.Reservation)})
 		}))
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/decimal"
 	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/web/templates"
@@ -19,8 +19,8 @@ import (
 
 // budgetRow is one project of the overview with its forecast.
 type budgetRow struct {
-	cache.BudgetProject
-	f cache.Forecast
+	budgets.Project
+	f budgets.Forecast
 }
 
 // status is the project's warning: overdrawn, runs out soon, or none.
@@ -31,7 +31,7 @@ func (r budgetRow) status() (kind, text string) {
 	case r.f.Overdrawn:
 		return "bad", "overdrawn"
 	case r.f.Soon:
-		return "warn", "runs out within " + strconv.Itoa(int(cache.RunOutWarning/(24*time.Hour))) + " days"
+		return "warn", "runs out within " + strconv.Itoa(int(budgets.RunOutWarning/(24*time.Hour))) + " days"
 	}
 	return "ok", "ok"
 }
@@ -110,14 +110,14 @@ func parseBudgetFilter(q url.Values) budgetFilter {
 }
 
 // budgetRows computes the overview's project rows: filtered, sorted.
-func budgetRows(labs []cache.BudgetLab, f budgetFilter, lp ListParams, now time.Time) []budgetRow {
+func budgetRows(labs []budgets.Lab, f budgetFilter, lp ListParams, now time.Time) []budgetRow {
 	var rows []budgetRow
 	for _, l := range labs {
 		if f.Lab != "" && l.VlabID != f.Lab {
 			continue
 		}
 		for _, p := range l.Projects {
-			r := budgetRow{BudgetProject: p, f: p.Forecast(now)}
+			r := budgetRow{Project: p, f: p.Forecast(now)}
 			if k, _ := r.status(); f.Warn && k != "bad" && k != "warn" {
 				continue
 			}
@@ -156,7 +156,7 @@ func (h *Handler) handleBudgets(c echo.Context) error {
 		return err
 	}
 	v := templates.BudgetsView{Page: p, Total: int64(len(rows)), CSVHref: csvHref(c), LabsCSVHref: withQuery(&url.URL{Path: "/budgets/labs.csv", RawQuery: q.Encode()}, "page", "", "sort", ""),
-		Lab: f.Lab, Warn: f.Warn, WarnDays: int(cache.RunOutWarning / (24 * time.Hour)), CanRequest: u.IsManager(),
+		Lab: f.Lab, Warn: f.Warn, WarnDays: int(budgets.RunOutWarning / (24 * time.Hour)), CanRequest: u.IsManager(),
 		Hidden: hiddenFields(q, "lab", "warn", "page")}
 	if v.Notices, err = h.outcomeNotices(c); err != nil {
 		return err
@@ -211,13 +211,13 @@ func projectRow(r budgetRow, now time.Time) templates.BudgetProjectRow {
 	return row
 }
 
-func labRow(l cache.BudgetLab, now time.Time) templates.BudgetLabRow {
+func labRow(l budgets.Lab, now time.Time) templates.BudgetLabRow {
 	row := templates.BudgetLabRow{ID: l.VlabID, Name: l.Name, Balance: creditsOr(l.Balance, l.HasBalance), Projects: len(l.Projects),
 		Discount: "none", Href: "/budgets?lab=" + url.QueryEscape(l.VlabID)}
 	assigned, reserved := decimal.Zero, decimal.Zero
 	for _, p := range l.Projects {
 		assigned, reserved = assigned.Add(p.Balance), reserved.Add(p.Reservation)
-		if k, _ := (budgetRow{BudgetProject: p, f: p.Forecast(now)}).status(); k == "bad" || k == "warn" {
+		if k, _ := (budgetRow{Project: p, f: p.Forecast(now)}).status(); k == "bad" || k == "warn" {
 			row.Warnings++
 		}
 	}
@@ -229,7 +229,7 @@ func labRow(l cache.BudgetLab, now time.Time) templates.BudgetLabRow {
 }
 
 // discountText is e.g. "15 % since 2026-10-06".
-func discountText(d cache.OBIDiscount) string {
+func discountText(d budgets.Discount) string {
 	s := d.Discount.Mul(decimal.NewFromInt(100)).String()
 	if strings.Contains(s, ".") {
 		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
@@ -252,7 +252,7 @@ func budgetsCSV(c echo.Context, rows []budgetRow, now time.Time) error {
 	for _, r := range rows {
 		_, status := r.status()
 		// A balance no sync has read is an empty cell, not the page's dash.
-		bal, rsv := cache.CachedBalance{Value: r.Balance, Known: r.HasBalance}, cache.CachedBalance{Value: r.Reservation, Known: r.HasBalance}
+		bal, rsv := budgets.CachedBalance{Value: r.Balance, Known: r.HasBalance}, budgets.CachedBalance{Value: r.Reservation, Known: r.HasBalance}
 		if err := w.row([]string{r.LabName, r.Key, r.Name, r.ProjID, cachedCSV(bal), cachedCSV(rsv),
 			credits(r.Spend7), credits(r.Spend30), credits(r.f.Burn30), credits(r.f.Burn7), csvDate(r.f.RunOut30), csvDate(r.f.RunOut7), status}); err != nil {
 			return w.finish(err)
@@ -304,15 +304,15 @@ func (h *Handler) outcomeNotices(c echo.Context) ([]templates.Notice, error) {
 		n := templates.Notice{Href: "/requests/" + strconv.FormatInt(r.ID, 10), Kind: "info",
 			Text: "Your request " + strconv.FormatInt(r.ID, 10) + " (" + r.Summary() + ") "}
 		switch r.State {
-		case cache.RequestApplied:
+		case budgets.Applied:
 			n.Kind, n.Text = "ok", n.Text+"was applied in OBI."
-		case cache.RequestApproved:
+		case budgets.Approved:
 			n.Text += "was approved and is being sent to OBI."
-		case cache.RequestDenied:
+		case budgets.Denied:
 			n.Kind, n.Text = "warn", n.Text+"was denied: "+r.DenyReason
-		case cache.RequestFailed:
+		case budgets.Failed:
 			n.Kind, n.Text = "bad", n.Text+"failed: "+r.UpstreamError
-		case cache.RequestNeedsReconciliation:
+		case budgets.NeedsReconciliation:
 			n.Kind, n.Text = "warn", n.Text+"got no answer from OBI; an admin is checking whether it was applied."
 		}
 		out = append(out, n)

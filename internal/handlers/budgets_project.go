@@ -10,7 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/decimal"
 	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/web/templates"
@@ -19,32 +19,29 @@ import (
 // maxSpendRows is the most rows of daily spend a project page lists.
 const maxSpendRows = 500
 
-var (
-	jobTypes = []string{"oneshot", "longrun", "storage"}
-	jobSorts = []string{"started", "finished", "type", "subtype", "status", "cost", "reserved", "duration"}
-)
+var jobTypes = []string{"oneshot", "longrun", "storage"}
 
 // budgetProject returns the project of the URL, ENOTFOUND when it is not
 // one of the user's (checked in SQL, by the scope).
-func (h *Handler) budgetProject(c echo.Context) (*cache.BudgetProjectDetail, error) {
+func (h *Handler) budgetProject(c echo.Context) (*budgets.ProjectDetail, error) {
 	return h.Budgets.BudgetProjectByKey(c.Request().Context(), user(c).Scope(), c.Param("key"), h.nowUTC())
 }
 
 // parseJobFilter reads the jobs table's range, type, sort and page.
-func parseJobFilter(q url.Values, now time.Time) (cache.BudgetJobFilter, TimeRange, ListParams, error) {
+func parseJobFilter(q url.Values, now time.Time) (budgets.JobFilter, TimeRange, ListParams, error) {
 	tr, err := parseTimeRange(q, now, "30d")
 	if err != nil {
-		return cache.BudgetJobFilter{}, tr, ListParams{}, err
+		return budgets.JobFilter{}, tr, ListParams{}, err
 	}
-	lp, err := parseList(q, jobSorts, "finished", true)
+	lp, err := parseList(q, budgets.JobSorts, "finished", true)
 	if err != nil {
-		return cache.BudgetJobFilter{}, tr, lp, err
+		return budgets.JobFilter{}, tr, lp, err
 	}
 	typ := q.Get("type")
 	if typ != "" && !slices.Contains(jobTypes, typ) {
-		return cache.BudgetJobFilter{}, tr, lp, portal.Errorf(portal.EINVALID, "type: %q is not one of %s", typ, strings.Join(jobTypes, ", "))
+		return budgets.JobFilter{}, tr, lp, portal.Errorf(portal.EINVALID, "type: %q is not one of %s", typ, strings.Join(jobTypes, ", "))
 	}
-	return cache.BudgetJobFilter{From: tr.From, To: tr.To, Type: typ, Sort: lp.Sort, Desc: lp.Desc, Limit: lp.Size, Offset: lp.Offset()}, tr, lp, nil
+	return budgets.JobFilter{From: tr.From, To: tr.To, Type: typ, Sort: lp.Sort, Desc: lp.Desc, Limit: lp.Size, Offset: lp.Offset()}, tr, lp, nil
 }
 
 func (h *Handler) handleBudgetProject(c echo.Context) error {
@@ -115,9 +112,9 @@ func (h *Handler) handleBudgetProject(c echo.Context) error {
 }
 
 // projectView fills the project's facts, forecast, discounts and actions.
-func projectView(c echo.Context, p templates.Page, d *cache.BudgetProjectDetail, now time.Time) templates.BudgetProjectView {
+func projectView(c echo.Context, p templates.Page, d *budgets.ProjectDetail, now time.Time) templates.BudgetProjectView {
 	f := d.Forecast(now)
-	r := budgetRow{BudgetProject: d.BudgetProject, f: f}
+	r := budgetRow{Project: d.Project, f: f}
 	kind, text := r.status()
 	v := templates.BudgetProjectView{Page: p, Key: d.Key, Name: d.Name, Lab: d.LabName, ProjID: d.ProjID,
 		Balance: creditsOr(d.Balance, d.HasBalance), Reserved: creditsOr(d.Reservation, d.HasBalance), LabBalance: creditsOr(d.LabBalance, d.LabHasBalance),
@@ -159,11 +156,11 @@ func discountPercent(d decimal.Decimal) string {
 	return s + " %"
 }
 
-func jobRow(j cache.OBIJob) templates.JobRow {
+func jobRow(j budgets.Job) templates.JobRow {
 	r := templates.JobRow{ID: j.ID, Started: templates.FormatTime(j.StartedAt), Finished: templates.FormatTime(j.FinishedAt),
 		Type: j.Type, Subtype: j.Subtype, Status: j.Status, Name: j.Name, Duration: seconds(j.Duration),
 		Cost: credits(j.Amount), CostExact: j.Amount.String(), Reserved: "—"}
-	if j.Status == cache.OBIJobExpired {
+	if j.Status == budgets.JobExpired {
 		r.StatusKind = "warn"
 	}
 	if j.HasReservation {
@@ -203,7 +200,7 @@ func bytesText(n int64) string {
 	return templates.Int(v) + " " + units[i]
 }
 
-func spendRows(spend []cache.DailySpend) []templates.SpendRow {
+func spendRows(spend []budgets.DailySpend) []templates.SpendRow {
 	var out []templates.SpendRow
 	for _, s := range spend {
 		out = append(out, templates.SpendRow{Day: templates.FormatDate(s.Day), Type: s.Type, Jobs: s.Jobs, Cost: credits(s.Amount)})

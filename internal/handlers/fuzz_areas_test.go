@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/decimal"
 	"github.com/accounting-portal/portal/internal/portal"
@@ -202,7 +203,7 @@ func FuzzBudgetFilters(f *testing.F) {
 		jf, tr, lp, err := parseJobFilter(q, fuzzNow)
 		if err != nil {
 			mustBeInvalid(t, raw, err)
-		} else if (jf.Type != "" && !slices.Contains(jobTypes, jf.Type)) || !slices.Contains(jobSorts, jf.Sort) ||
+		} else if (jf.Type != "" && !slices.Contains(jobTypes, jf.Type)) || !slices.Contains(budgets.JobSorts, jf.Sort) ||
 			jf.Limit < 1 || jf.Limit > MaxPageSize || jf.Offset < 0 || jf.Offset != lp.Offset() ||
 			!jf.From.Equal(tr.From) || !jf.To.Equal(tr.To) || !jf.From.Before(jf.To) {
 			t.Fatalf("%q gave the job filter %+v", raw, jf)
@@ -216,7 +217,7 @@ func FuzzBudgetFilters(f *testing.F) {
 			return
 		}
 		for _, s := range rf.States {
-			if !slices.Contains(cache.RequestStates, s) {
+			if !slices.Contains(budgets.States, s) {
 				t.Fatalf("%q gave the state %q", raw, s)
 			}
 		}

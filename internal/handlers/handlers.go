@@ -29,12 +29,12 @@ type Store interface {
 	ProjectNames(ctx context.Context, keys []string) (map[string]string, error)
 	TakeFlash(ctx context.Context, token string) (string, error)
 	SetFlash(ctx context.Context, token, msg string) error
-	ListOutbox(ctx context.Context, f cache.OutboxFilter) ([]cache.OutboxItem, int, error)
-	OutboxItemByID(ctx context.Context, id int64) (*cache.OutboxItem, error)
-	OutboxAttempts(ctx context.Context, id int64) ([]cache.OutboxAttempt, error)
+	ListOutbox(ctx context.Context, f portal.OutboxFilter) ([]portal.OutboxItem, int, error)
+	OutboxItemByID(ctx context.Context, id int64) (*portal.OutboxItem, error)
+	OutboxAttempts(ctx context.Context, id int64) ([]portal.OutboxAttempt, error)
 	OutboxCounts(ctx context.Context) (map[string]int, error)
-	AuditTrail(ctx context.Context, subjects ...string) ([]cache.AuditEntry, error)
-	SettleOutbox(ctx context.Context, id int64, from []string, o cache.OutboxOutcome) (*cache.OutboxItem, error)
+	AuditTrail(ctx context.Context, subjects ...string) ([]portal.AuditEntry, error)
+	SettleOutbox(ctx context.Context, id int64, from []string, o portal.OutboxOutcome) (*portal.OutboxItem, error)
 	RequeueOutbox(ctx context.Context, id int64, actor, actorName string) error
 }
 

@@ -42,8 +42,8 @@ func (h *Handler) handlePushes(c echo.Context) error {
 		return err
 	}
 	state := q.Get("state")
-	if state != "" && !slices.Contains(outboxStates, state) {
-		return portal.Errorf(portal.EINVALID, "state: %q is not one of %s", state, strings.Join(outboxStates, ", "))
+	if state != "" && !slices.Contains(portal.OutboxStates, state) {
+		return portal.Errorf(portal.EINVALID, "state: %q is not one of %s", state, strings.Join(portal.OutboxStates, ", "))
 	}
 	u := user(c)
 	pq := cache.PushQuery{CreatedBy: pushOwner(u), State: state, Sort: lp.Sort, Desc: lp.Desc}
@@ -66,7 +66,7 @@ func (h *Handler) handlePushes(c echo.Context) error {
 	v := templates.PushesView{Page: p, Tabs: metricsTabs(u, "pushes"), All: u.Admin, State: state, Pager: pager(c, lp, total),
 		Total: total, CSVHref: csvHref(c)}
 	v.States = append(v.States, templates.PresetLink{Key: "", Label: "all", Href: withQuery(c.Request().URL, "state", "", "page", "")})
-	for _, s := range outboxStates {
+	for _, s := range portal.OutboxStates {
 		v.States = append(v.States, templates.PresetLink{Key: s, Label: s, Href: withQuery(c.Request().URL, "state", s, "page", "")})
 	}
 	v.Headers = []templates.SortHeader{
@@ -118,7 +118,7 @@ func (h *Handler) handlePush(c echo.Context) error {
 	}
 	v := templates.PushView{Page: p, Tabs: metricsTabs(u, "pushes"), Push: pushRow(*mp), MetricType: mp.MetricType,
 		UserID: mp.UserID, GroupID: mp.GroupID, Trail: auditRows(trail)}
-	if mp.State == cache.OutboxDelivered {
+	if mp.State == portal.OutboxDelivered {
 		v.Result = prettyJSON(mp.Result)
 	}
 	if u.Admin && mp.OutboxID != 0 {

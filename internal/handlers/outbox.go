@@ -9,13 +9,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/web/templates"
 )
-
-var outboxStates = []string{cache.OutboxQueued, cache.OutboxSending, cache.OutboxVerify, cache.OutboxDelivered,
-	cache.OutboxFailed, cache.OutboxUncertain, cache.OutboxDead}
 
 func (h *Handler) handleOutboxList(c echo.Context) error {
 	ctx := c.Request().Context()
@@ -27,8 +23,8 @@ func (h *Handler) handleOutboxList(c echo.Context) error {
 	var states []string
 	if s := q.Get("state"); s != "" {
 		for _, st := range strings.Split(s, ",") {
-			if !slices.Contains(outboxStates, st) {
-				return portal.Errorf(portal.EINVALID, "state: %q is not one of %s", st, strings.Join(outboxStates, ", "))
+			if !slices.Contains(portal.OutboxStates, st) {
+				return portal.Errorf(portal.EINVALID, "state: %q is not one of %s", st, strings.Join(portal.OutboxStates, ", "))
 			}
 			states = append(states, st)
 		}
@@ -36,7 +32,7 @@ func (h *Handler) handleOutboxList(c echo.Context) error {
 	if wantsCSV(c) {
 		return h.outboxCSV(c, states)
 	}
-	items, total, err := h.Store.ListOutbox(ctx, cache.OutboxFilter{States: states, Limit: lp.Size, Offset: lp.Offset()})
+	items, total, err := h.Store.ListOutbox(ctx, portal.OutboxFilter{States: states, Limit: lp.Size, Offset: lp.Offset()})
 	if err != nil {
 		return err
 	}
@@ -49,7 +45,7 @@ func (h *Handler) handleOutboxList(c echo.Context) error {
 		return err
 	}
 	v := templates.OutboxView{Page: p, State: q.Get("state"), Pager: pager(c, lp, int64(total)), CSVHref: csvHref(c), Total: int64(total)}
-	for _, s := range outboxStates {
+	for _, s := range portal.OutboxStates {
 		v.Filters = append(v.Filters, templates.OutboxFilterLink{State: s, Count: counts[s], Href: withQuery(c.Request().URL, "state", s, "page", "")})
 	}
 	v.AllHref = withQuery(c.Request().URL, "state", "", "page", "")
@@ -59,7 +55,7 @@ func (h *Handler) handleOutboxList(c echo.Context) error {
 	return render(c, http.StatusOK, templates.Outbox(v))
 }
 
-func outboxRow(it cache.OutboxItem) templates.OutboxRow {
+func outboxRow(it portal.OutboxItem) templates.OutboxRow {
 	return templates.OutboxRow{ID: it.ID, Kind: it.Kind, Upstream: portal.UpstreamTitle(it.Upstream), Summary: it.Summary,
 		State: it.State, Attempts: it.Attempts, MaxAttempts: it.MaxAttempts, LastError: it.LastError, Created: it.Created,
 		Updated: it.Updated, Next: it.NextAttemptAt, Ref: it.Ref, RefHref: refHref(it.Ref)}
@@ -95,7 +91,7 @@ func (h *Handler) outboxCSV(c echo.Context, states []string) error {
 	}
 	const batch = 1000
 	for off := 0; ; off += batch {
-		items, _, err := h.Store.ListOutbox(ctx, cache.OutboxFilter{States: states, Limit: batch, Offset: off})
+		items, _, err := h.Store.ListOutbox(ctx, portal.OutboxFilter{States: states, Limit: batch, Offset: off})
 		if err != nil {
 			return w.finish(err)
 		}
@@ -112,7 +108,7 @@ func (h *Handler) outboxCSV(c echo.Context, states []string) error {
 	}
 }
 
-func (h *Handler) outboxItem(c echo.Context) (*cache.OutboxItem, error) {
+func (h *Handler) outboxItem(c echo.Context) (*portal.OutboxItem, error) {
 	id, err := strconv.ParseInt(strings.TrimSuffix(c.Param("id"), ".csv"), 10, 64)
 	if err != nil {
 		return nil, portal.Errorf(portal.ENOTFOUND, "There is no outbox item %q.", c.Param("id"))
@@ -142,8 +138,8 @@ func (h *Handler) handleOutboxItem(c echo.Context) error {
 		return err
 	}
 	v := templates.OutboxItemView{Page: p, Item: outboxRow(*it), Payload: prettyJSON(it.Payload), Result: prettyJSON(it.Result),
-		CanResolve: it.State == cache.OutboxUncertain || it.State == cache.OutboxVerify,
-		CanRequeue: it.State == cache.OutboxFailed || it.State == cache.OutboxDead, FirstSent: it.FirstSent, Unknown: it.UnknownAttempts}
+		CanResolve: it.State == portal.OutboxUncertain || it.State == portal.OutboxVerify,
+		CanRequeue: it.State == portal.OutboxFailed || it.State == portal.OutboxDead, FirstSent: it.FirstSent, Unknown: it.UnknownAttempts}
 	for _, a := range attempts {
 		v.Attempts = append(v.Attempts, templates.AttemptRow{Started: a.Started, Finished: a.Finished, Outcome: a.Outcome, Error: a.Error,
 			Result: prettyJSON(a.Result)})
@@ -152,7 +148,7 @@ func (h *Handler) handleOutboxItem(c echo.Context) error {
 	return render(c, http.StatusOK, templates.OutboxItem(v))
 }
 
-func auditRows(trail []cache.AuditEntry) []templates.AuditRow {
+func auditRows(trail []portal.AuditEntry) []templates.AuditRow {
 	out := make([]templates.AuditRow, 0, len(trail))
 	for _, e := range trail {
 		who := e.ActorName
@@ -184,7 +180,7 @@ func (h *Handler) handleOutboxResolve(c echo.Context) error {
 		return err
 	}
 	outcome, reason := c.FormValue("outcome"), strings.TrimSpace(c.FormValue("reason"))
-	state := map[string]string{"delivered": cache.OutboxDelivered, "failed": cache.OutboxFailed}[outcome]
+	state := map[string]string{"delivered": portal.OutboxDelivered, "failed": portal.OutboxFailed}[outcome]
 	if state == "" {
 		return portal.Errorf(portal.EINVALID, "outcome: choose whether the write reached the upstream (delivered) or not (failed).")
 	}
@@ -192,12 +188,12 @@ func (h *Handler) handleOutboxResolve(c echo.Context) error {
 		return portal.Errorf(portal.EINVALID, "reason: say how you checked, so others can follow the decision.")
 	}
 	u := user(c)
-	_, err = h.Store.SettleOutbox(c.Request().Context(), it.ID, []string{cache.OutboxUncertain, cache.OutboxVerify},
-		cache.OutboxOutcome{State: state, Error: "settled by an admin: " + reason, Actor: u.Subject, ActorName: u.DisplayName(), Reason: reason})
+	_, err = h.Store.SettleOutbox(c.Request().Context(), it.ID, []string{portal.OutboxUncertain, portal.OutboxVerify},
+		portal.OutboxOutcome{State: state, Error: "settled by an admin: " + reason, Actor: u.Subject, ActorName: u.DisplayName(), Reason: reason})
 	if err != nil {
 		return err
 	}
-	if state == cache.OutboxDelivered {
+	if state == portal.OutboxDelivered {
 		// The upstream changed: bring its data in now rather than at the next run.
 		h.Sync.Trigger(it.Upstream)
 	}
@@ -218,7 +214,7 @@ func (h *Handler) handleOutboxRequeue(c echo.Context) error {
 }
 
 // outboxAttemptsCSV is the CSV twin of an item's attempts table.
-func outboxAttemptsCSV(c echo.Context, id int64, attempts []cache.OutboxAttempt) error {
+func outboxAttemptsCSV(c echo.Context, id int64, attempts []portal.OutboxAttempt) error {
 	w, err := streamCSV(c, "outbox_"+strconv.FormatInt(id, 10)+"_attempts.csv", []string{"started_utc", "finished_utc", "outcome", "error", "result_json"})
 	if err != nil {
 		return err

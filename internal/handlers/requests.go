@@ -9,26 +9,24 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/web/templates"
 )
 
-var requestSorts = []string{"id", "created", "updated", "amount", "kind", "state", "requester"}
-
 // requestList reads a request list's filters: states (comma-separated)
 // and the sort; "" sorts in inbox order.
-func requestList(c echo.Context, requestedBy string) (cache.BudgetRequestFilter, ListParams, error) {
+func requestList(c echo.Context, requestedBy string) (budgets.RequestFilter, ListParams, error) {
 	q := c.QueryParams()
-	lp, err := parseList(q, requestSorts, "", false)
+	lp, err := parseList(q, budgets.RequestSorts, "", false)
 	if err != nil {
-		return cache.BudgetRequestFilter{}, lp, err
+		return budgets.RequestFilter{}, lp, err
 	}
-	f := cache.BudgetRequestFilter{RequestedBy: requestedBy, Sort: lp.Sort, Desc: lp.Desc, Limit: lp.Size, Offset: lp.Offset()}
+	f := budgets.RequestFilter{RequestedBy: requestedBy, Sort: lp.Sort, Desc: lp.Desc, Limit: lp.Size, Offset: lp.Offset()}
 	if s := q.Get("state"); s != "" {
 		for _, st := range strings.Split(s, ",") {
-			if !slices.Contains(cache.RequestStates, st) {
-				return f, lp, portal.Errorf(portal.EINVALID, "state: %q is not one of %s", st, strings.Join(cache.RequestStates, ", "))
+			if !slices.Contains(budgets.States, st) {
+				return f, lp, portal.Errorf(portal.EINVALID, "state: %q is not one of %s", st, strings.Join(budgets.States, ", "))
 			}
 			f.States = append(f.States, st)
 		}
@@ -69,7 +67,7 @@ func (h *Handler) handleRequests(c echo.Context) error {
 }
 
 // requestsView builds a request list page.
-func (h *Handler) requestsView(c echo.Context, f cache.BudgetRequestFilter, lp ListParams, title, section string) (templates.RequestsView, error) {
+func (h *Handler) requestsView(c echo.Context, f budgets.RequestFilter, lp ListParams, title, section string) (templates.RequestsView, error) {
 	ctx := c.Request().Context()
 	rows, total, err := h.Budgets.ListBudgetRequests(ctx, f)
 	if err != nil {
@@ -86,7 +84,7 @@ func (h *Handler) requestsView(c echo.Context, f cache.BudgetRequestFilter, lp L
 	u := c.Request().URL
 	v := templates.RequestsView{Page: p, Title: title, State: c.QueryParam("state"), Total: total, CSVHref: csvHref(c),
 		Pager: pager(c, lp, total), ShowRequester: f.RequestedBy == "", AllHref: withQuery(u, "state", "", "page", "")}
-	for _, s := range cache.RequestStates {
+	for _, s := range budgets.States {
 		v.Filters = append(v.Filters, templates.StateLink{State: s, Count: counts[s], Href: withQuery(u, "state", s, "page", "")})
 	}
 	for _, col := range []struct {
@@ -104,21 +102,21 @@ func (h *Handler) requestsView(c echo.Context, f cache.BudgetRequestFilter, lp L
 	return v, nil
 }
 
-func requestRow(r cache.BudgetRequest, now time.Time) templates.RequestRow {
+func requestRow(r budgets.Request, now time.Time) templates.RequestRow {
 	row := templates.RequestRow{ID: r.ID, Href: "/requests/" + strconv.FormatInt(r.ID, 10), Kind: templates.KindLabel(r.Kind),
 		What: r.Summary(), Amount: credits(r.Amount), State: r.State, Requester: orName(r.RequestedByName, r.RequestedBy),
-		Created: r.Created, Age: templates.Ago(now, r.Created), Justification: r.Justification, Pending: r.State == cache.RequestPending}
+		Created: r.Created, Age: templates.Ago(now, r.Created), Justification: r.Justification, Pending: r.State == budgets.Pending}
 	lab := orName(r.VlabName, r.VlabID)
 	if pays := payingBalance(r); pays.Known && pays.Value.Cmp(r.Amount) < 0 {
 		row.Exceeds = "more than the " + credits(pays.Value) + " available"
 	}
 	switch r.Kind {
-	case cache.BudgetTopUp:
+	case budgets.TopUp:
 		row.Balances = []string{lab + ": " + creditsOr(r.LabBalance.Value, r.LabBalance.Known)}
-	case cache.BudgetAssign, cache.BudgetReverse:
+	case budgets.Assign, budgets.Reverse:
 		row.Balances = []string{lab + ": " + creditsOr(r.LabBalance.Value, r.LabBalance.Known),
 			orName(r.ProjName, r.ProjectKey) + ": " + creditsOr(r.ProjBalance.Value, r.ProjBalance.Known)}
-	case cache.BudgetMove:
+	case budgets.Move:
 		row.Balances = []string{orName(r.ProjName, r.ProjectKey) + ": " + creditsOr(r.ProjBalance.Value, r.ProjBalance.Known),
 			orName(r.ToName, r.ToProjectKey) + ": " + creditsOr(r.ToBalance.Value, r.ToBalance.Known)}
 	}
@@ -128,14 +126,14 @@ func requestRow(r cache.BudgetRequest, now time.Time) templates.RequestRow {
 // payingBalance is the cached balance a request takes its credits from:
 // the lab's for an assignment, the project's for a reversal or a move
 // (a top-up comes from OBI's system account).
-func payingBalance(r cache.BudgetRequest) cache.CachedBalance {
+func payingBalance(r budgets.Request) budgets.CachedBalance {
 	switch r.Kind {
-	case cache.BudgetAssign:
+	case budgets.Assign:
 		return r.LabBalance
-	case cache.BudgetReverse, cache.BudgetMove:
+	case budgets.Reverse, budgets.Move:
 		return r.ProjBalance
 	}
-	return cache.CachedBalance{}
+	return budgets.CachedBalance{}
 }
 
 func orName(name, id string) string {
@@ -146,14 +144,14 @@ func orName(name, id string) string {
 }
 
 // requestsCSV streams a request list with the page's filters and order.
-func (h *Handler) requestsCSV(c echo.Context, f cache.BudgetRequestFilter, name string) error {
+func (h *Handler) requestsCSV(c echo.Context, f budgets.RequestFilter, name string) error {
 	w, err := streamCSV(c, name+"_"+h.nowUTC().Format("2006-01-02")+".csv", []string{"id", "kind", "virtual_lab", "project", "to_project",
 		"amount (credits)", "state", "requested_by", "requested_utc", "justification", "decided_by", "decided_utc", "deny_reason",
 		"upstream_error", "lab_balance_cached (credits)", "project_balance_cached (credits)", "to_project_balance_cached (credits)"})
 	if err != nil {
 		return err
 	}
-	err = h.Budgets.EachBudgetRequest(c.Request().Context(), f, func(r cache.BudgetRequest) error {
+	err = h.Budgets.EachBudgetRequest(c.Request().Context(), f, func(r budgets.Request) error {
 		return w.row([]string{strconv.FormatInt(r.ID, 10), r.Kind, orName(r.VlabName, r.VlabID), r.ProjectKey, r.ToProjectKey,
 			credits(r.Amount), r.State, orName(r.RequestedByName, r.RequestedBy), csvTime(r.Created), r.Justification,
 			r.DecidedByName, csvTime(r.Decided), r.DenyReason, r.UpstreamError, cachedCSV(r.LabBalance), cachedCSV(r.ProjBalance), cachedCSV(r.ToBalance)})
@@ -161,7 +159,7 @@ func (h *Handler) requestsCSV(c echo.Context, f cache.BudgetRequestFilter, name 
 	return w.finish(err)
 }
 
-func cachedCSV(b cache.CachedBalance) string {
+func cachedCSV(b budgets.CachedBalance) string {
 	if !b.Known {
 		return ""
 	}
@@ -170,7 +168,7 @@ func cachedCSV(b cache.CachedBalance) string {
 
 // visibleRequest returns the request of the URL if the user may see it:
 // its requester and admins. Anyone else is told it does not exist.
-func (h *Handler) visibleRequest(c echo.Context) (*cache.BudgetRequest, error) {
+func (h *Handler) visibleRequest(c echo.Context) (*budgets.Request, error) {
 	id, err := strconv.ParseInt(strings.TrimSuffix(c.Param("id"), ".csv"), 10, 64)
 	if err != nil {
 		return nil, portal.Errorf(portal.ENOTFOUND, "There is no budget request %q.", c.Param("id"))

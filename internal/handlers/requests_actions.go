@@ -7,7 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/web/templates"
 )
@@ -33,16 +33,10 @@ func (h *Handler) handleRequestCancel(c echo.Context) error {
 	return h.flashRedirect(c, "Request "+strconv.FormatInt(r.ID, 10)+" cancelled.", "/requests/"+strconv.FormatInt(r.ID, 10))
 }
 
-// selfApprovalRefused says why an admin's own request has no Approve button.
-const selfApprovalRefused = "You asked for this; another admin must approve it."
-
-// approvalBlocked returns why u may not approve r, or "" when they may:
-// unless PORTAL_FOUR_EYES is off, nobody approves a request they made.
-func (h *Handler) approvalBlocked(u *portal.User, r *cache.BudgetRequest) string {
-	if !h.AllowSelfApproval && r.RequestedBy == u.Subject {
-		return selfApprovalRefused
-	}
-	return ""
+// approvalBlocked returns why u may not approve r, or "" when they may
+// (budgets.ApprovalBlocked: four eyes unless PORTAL_FOUR_EYES is off).
+func (h *Handler) approvalBlocked(u *portal.User, r *budgets.Request) string {
+	return budgets.ApprovalBlocked(r, u.Subject, h.AllowSelfApproval)
 }
 
 // handleRequestApprove approves a pending request: the OBI call is queued
@@ -91,11 +85,11 @@ func (h *Handler) handleRequestReconcile(c echo.Context) error {
 		return err
 	}
 	outcome, reason := c.FormValue("outcome"), strings.TrimSpace(c.FormValue("reason"))
-	if (outcome != cache.RequestApplied && outcome != cache.RequestFailed) || reason == "" {
+	if (outcome != budgets.Applied && outcome != budgets.Failed) || reason == "" {
 		return h.rerenderRequest(c, r, func(v *templates.RequestView) {
 			v.ReconcileChoice, v.ReconcileReason = outcome, c.FormValue("reason")
 			switch {
-			case outcome != cache.RequestApplied && outcome != cache.RequestFailed:
+			case outcome != budgets.Applied && outcome != budgets.Failed:
 				v.ReconcileError = "Choose whether OBI applied the change or not."
 			default:
 				v.ReconcileError = "Say how you checked OBI, so others can follow the decision."
@@ -103,7 +97,7 @@ func (h *Handler) handleRequestReconcile(c echo.Context) error {
 		})
 	}
 	u := user(c)
-	applied := outcome == cache.RequestApplied
+	applied := outcome == budgets.Applied
 	if err := h.Budgets.ReconcileBudgetRequest(c.Request().Context(), r.ID, applied, u.Subject, u.DisplayName(), reason); err != nil {
 		return err
 	}
@@ -116,7 +110,7 @@ func (h *Handler) handleRequestReconcile(c echo.Context) error {
 
 // rerenderRequest shows the request page again with a refused form's
 // input and message (422).
-func (h *Handler) rerenderRequest(c echo.Context, r *cache.BudgetRequest, set func(*templates.RequestView)) error {
+func (h *Handler) rerenderRequest(c echo.Context, r *budgets.Request, set func(*templates.RequestView)) error {
 	v, err := h.requestView(c, r)
 	if err != nil {
 		return err

@@ -9,7 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/decimal"
 	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/web/templates"
@@ -73,12 +73,12 @@ func parseAmount(s string) (decimal.Decimal, string) {
 
 // requestAccounts indexes the labs and projects a user may request for.
 type requestAccounts struct {
-	labs     map[string]cache.BudgetLab
-	projects map[string]cache.BudgetProject
+	labs     map[string]budgets.Lab
+	projects map[string]budgets.Project
 }
 
-func indexAccounts(labs []cache.BudgetLab) requestAccounts {
-	a := requestAccounts{labs: map[string]cache.BudgetLab{}, projects: map[string]cache.BudgetProject{}}
+func indexAccounts(labs []budgets.Lab) requestAccounts {
+	a := requestAccounts{labs: map[string]budgets.Lab{}, projects: map[string]budgets.Project{}}
 	for _, l := range labs {
 		a.labs[l.VlabID] = l
 		for _, p := range l.Projects {
@@ -91,10 +91,10 @@ func indexAccounts(labs []cache.BudgetLab) requestAccounts {
 // validate checks the form against what the user may request for. It
 // returns the request, an error per field, and a warning when the cached
 // balance would not cover the amount (which the user must acknowledge).
-func (f *requestForm) validate(acc requestAccounts) (cache.NewBudgetRequest, map[string]string, string) {
+func (f *requestForm) validate(acc requestAccounts) (budgets.NewRequest, map[string]string, string) {
 	errs := map[string]string{}
-	n := cache.NewBudgetRequest{Kind: f.Kind, Justification: strings.TrimSpace(f.Justification)}
-	if _, ok := map[string]bool{cache.BudgetTopUp: true, cache.BudgetAssign: true, cache.BudgetReverse: true, cache.BudgetMove: true}[f.Kind]; !ok {
+	n := budgets.NewRequest{Kind: f.Kind, Justification: strings.TrimSpace(f.Justification)}
+	if _, ok := map[string]bool{budgets.TopUp: true, budgets.Assign: true, budgets.Reverse: true, budgets.Move: true}[f.Kind]; !ok {
 		errs["kind"] = "Choose what you are asking for."
 	}
 	var msg string
@@ -132,11 +132,11 @@ func (f *requestForm) validate(acc requestAccounts) (cache.NewBudgetRequest, map
 // checkProjects checks the project(s) a kind needs: managed by the user,
 // in the chosen lab (which they fill in when it was left empty), and two
 // different ones for a move.
-func (f *requestForm) checkProjects(acc requestAccounts, errs map[string]string) (from, to *cache.BudgetProject) {
-	if f.Kind == cache.BudgetTopUp || errs["kind"] != "" {
+func (f *requestForm) checkProjects(acc requestAccounts, errs map[string]string) (from, to *budgets.Project) {
+	if f.Kind == budgets.TopUp || errs["kind"] != "" {
 		return nil, nil
 	}
-	pick := func(field, key, what string) *cache.BudgetProject {
+	pick := func(field, key, what string) *budgets.Project {
 		if key == "" {
 			errs[field] = "Choose the " + what + "."
 			return nil
@@ -156,11 +156,11 @@ func (f *requestForm) checkProjects(acc requestAccounts, errs map[string]string)
 		return &p
 	}
 	what := "project"
-	if f.Kind == cache.BudgetMove {
+	if f.Kind == budgets.Move {
 		what = "project to move credits from"
 	}
 	from = pick("project", f.Project, what)
-	if f.Kind != cache.BudgetMove {
+	if f.Kind != budgets.Move {
 		return from, nil
 	}
 	to = pick("to_project", f.ToProject, "project to move credits to")
@@ -173,12 +173,12 @@ func (f *requestForm) checkProjects(acc requestAccounts, errs map[string]string)
 // coverWarning says when the cached balance that pays for a request is
 // smaller than its amount: the lab's for an assignment, the project's for
 // a reversal or a move. (A top-up comes from OBI's system account.)
-func coverWarning(n cache.NewBudgetRequest, lab cache.BudgetLab, from *cache.BudgetProject) string {
+func coverWarning(n budgets.NewRequest, lab budgets.Lab, from *budgets.Project) string {
 	var name, bal string
 	switch {
-	case n.Kind == cache.BudgetAssign && lab.HasBalance && lab.Balance.Cmp(n.Amount) < 0:
+	case n.Kind == budgets.Assign && lab.HasBalance && lab.Balance.Cmp(n.Amount) < 0:
 		name, bal = lab.Name+" has", credits(lab.Balance)+" credits unassigned"
-	case (n.Kind == cache.BudgetReverse || n.Kind == cache.BudgetMove) && from != nil && from.HasBalance && from.Balance.Cmp(n.Amount) < 0:
+	case (n.Kind == budgets.Reverse || n.Kind == budgets.Move) && from != nil && from.HasBalance && from.Balance.Cmp(n.Amount) < 0:
 		name, bal = from.Name+" has", credits(from.Balance)+" credits"
 	default:
 		return ""
@@ -191,7 +191,7 @@ func (h *Handler) handleRequestForm(c echo.Context) error {
 	f := readRequestForm(c.QueryParam)
 	f.Amount, f.Justification, f.Acknowledge = "", "", false
 	if f.Kind == "" {
-		f.Kind = cache.BudgetAssign
+		f.Kind = budgets.Assign
 	}
 	return h.renderRequestForm(c, http.StatusOK, f, nil, "")
 }
@@ -228,7 +228,7 @@ func (h *Handler) renderRequestForm(c echo.Context, status int, f requestForm, e
 	}
 	v := templates.RequestFormView{Page: p, Kind: f.Kind, Vlab: f.Vlab, Project: f.Project, ToProject: f.ToProject, Amount: f.Amount,
 		Justification: f.Justification, Errors: errs, Warning: warn, Acknowledge: f.Acknowledge}
-	for _, k := range cache.BudgetKinds {
+	for _, k := range budgets.Kinds {
 		v.Kinds = append(v.Kinds, templates.Option{Value: k, Label: templates.KindLabel(k)})
 	}
 	for _, l := range labs {

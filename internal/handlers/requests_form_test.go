@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/decimal"
 )
 
@@ -29,11 +29,11 @@ func TestParseAmount(t *testing.T) {
 
 func TestRequestForm_Validate(t *testing.T) {
 	d := decimal.MustParse
-	acc := indexAccounts([]cache.BudgetLab{
-		{VlabID: "lab-a", Name: "Cortex Lab", Balance: d("100.00"), HasBalance: true, Projects: []cache.BudgetProject{
+	acc := indexAccounts([]budgets.Lab{
+		{VlabID: "lab-a", Name: "Cortex Lab", Balance: d("100.00"), HasBalance: true, Projects: []budgets.Project{
 			{Key: "neuro-sim", Name: "Neural", ProjID: "p1", VlabID: "lab-a", Balance: d("20.00"), HasBalance: true},
 			{Key: "brain-atlas", Name: "Brain", ProjID: "p2", VlabID: "lab-a", Balance: d("5.00"), HasBalance: true}}},
-		{VlabID: "lab-b", Name: "Earth", Projects: []cache.BudgetProject{{Key: "climate-ml", Name: "Climate", ProjID: "p3", VlabID: "lab-b"}}},
+		{VlabID: "lab-b", Name: "Earth", Projects: []budgets.Project{{Key: "climate-ml", Name: "Climate", ProjID: "p3", VlabID: "lab-b"}}},
 	})
 	cases := []struct {
 		name     string

@@ -8,7 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/decimal"
 	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/web/templates"
@@ -16,22 +16,22 @@ import (
 
 // requestView builds a request's page: its facts, what the deliverer read
 // around the OBI call, its history, and what the user may do with it.
-func (h *Handler) requestView(c echo.Context, r *cache.BudgetRequest) (templates.RequestView, error) {
+func (h *Handler) requestView(c echo.Context, r *budgets.Request) (templates.RequestView, error) {
 	ctx := c.Request().Context()
 	u := user(c)
 	p, err := h.page(c, "Budget request "+strconv.FormatInt(r.ID, 10), "requests", portal.UpstreamOBI)
 	if err != nil {
 		return templates.RequestView{}, err
 	}
-	trail, err := h.Store.AuditTrail(ctx, cache.BudgetRequestRef(r.ID))
+	trail, err := h.Store.AuditTrail(ctx, budgets.RequestRef(r.ID))
 	if err != nil {
 		return templates.RequestView{}, err
 	}
 	v := templates.RequestView{Page: p, Row: requestRow(*r, h.nowUTC()), Lab: orName(r.VlabName, r.VlabID),
 		Justification: r.Justification, DecidedBy: r.DecidedByName, DecidedAt: r.Decided, DenyReason: r.DenyReason,
 		SettledBy: r.SettledByName, SettledAt: r.Settled, SettleReason: r.SettleReason, Trail: auditRows(trail),
-		CanCancel: r.State == cache.RequestPending && r.RequestedBy == u.Subject,
-		CanDecide: r.State == cache.RequestPending && u.Admin, CanReconcile: r.State == cache.RequestNeedsReconciliation && u.Admin}
+		CanCancel: r.State == budgets.Pending && r.RequestedBy == u.Subject,
+		CanDecide: r.State == budgets.Pending && u.Admin, CanReconcile: r.State == budgets.NeedsReconciliation && u.Admin}
 	if v.CanDecide {
 		v.Row.ApproveBlocked = h.approvalBlocked(u, r)
 	}
@@ -41,14 +41,14 @@ func (h *Handler) requestView(c echo.Context, r *cache.BudgetRequest) (templates
 	if r.ToProjectKey != "" {
 		v.ToProject = orName(r.ToName, r.ToProjectKey) + " (" + r.ToProjectKey + ")"
 	}
-	if r.State == cache.RequestFailed || r.State == cache.RequestNeedsReconciliation {
+	if r.State == budgets.Failed || r.State == budgets.NeedsReconciliation {
 		v.UpstreamError = r.UpstreamError
 	}
 	if r.OutboxID != 0 {
 		if u.Admin {
 			v.OutboxHref = "/outbox/" + strconv.FormatInt(r.OutboxID, 10)
 		}
-		if r.State == cache.RequestApproved {
+		if r.State == budgets.Approved {
 			it, err := h.Store.OutboxItemByID(ctx, r.OutboxID)
 			if err != nil {
 				return v, err
@@ -62,7 +62,7 @@ func (h *Handler) requestView(c echo.Context, r *cache.BudgetRequest) (templates
 		v.AttemptReadings = attemptReadingRows(r, attempts)
 		v.Attempts = len(attempts)
 	}
-	if r.State == cache.RequestNeedsReconciliation {
+	if r.State == budgets.NeedsReconciliation {
 		v.Delivery = "OBI's answer to the call was lost or proves nothing (" + r.UpstreamError + "), so it is not known whether " +
 			"the change was applied. OBI's budget calls cannot be looked up and applying one twice moves the money twice, so the " +
 			"portal does not send it again: an admin compares the balances read around the call (below) with OBI and settles it."
@@ -75,11 +75,11 @@ func (h *Handler) requestView(c echo.Context, r *cache.BudgetRequest) (templates
 // attemptReadingRows lists, for every attempt of the request's OBI call,
 // the balances it read just before and just after the call, so an admin
 // sees what moved at each one.
-func attemptReadingRows(r *cache.BudgetRequest, attempts []cache.OutboxAttempt) []templates.AttemptReadingRow {
+func attemptReadingRows(r *budgets.Request, attempts []portal.OutboxAttempt) []templates.AttemptReadingRow {
 	p := r.Payload()
 	var rows []templates.AttemptReadingRow
 	for i, a := range attempts {
-		var d cache.BudgetDelivery
+		var d budgets.Delivery
 		if a.Result == "" || json.Unmarshal([]byte(a.Result), &d) != nil || (d.Before == nil && d.After == nil) {
 			continue
 		}
@@ -104,7 +104,7 @@ func attemptReadingRows(r *cache.BudgetRequest, attempts []cache.OutboxAttempt) 
 }
 
 // accountName names an account of the request for people.
-func accountName(r *cache.BudgetRequest, a cache.Account) string {
+func accountName(r *budgets.Request, a budgets.Account) string {
 	if a.Kind != "project" {
 		return orName(r.VlabName, r.VlabID) + " (virtual lab)"
 	}
@@ -115,15 +115,15 @@ func accountName(r *cache.BudgetRequest, a cache.Account) string {
 }
 
 // deliveryText says where an approved request's OBI call stands.
-func deliveryText(it *cache.OutboxItem) string {
+func deliveryText(it *portal.OutboxItem) string {
 	switch it.State {
-	case cache.OutboxQueued:
+	case portal.OutboxQueued:
 		if it.Attempts == 0 {
 			return "Queued: it will be sent to OBI in a moment."
 		}
 		return fmt.Sprintf("OBI did not take the call (%s); nothing was applied. Attempt %d of %d; trying again at %s.",
 			it.LastError, it.Attempts, it.MaxAttempts, templates.FormatTime(it.NextAttemptAt))
-	case cache.OutboxSending:
+	case portal.OutboxSending:
 		return "Being sent to OBI now."
 	}
 	return "Outbox state: " + it.State + "."
@@ -139,7 +139,7 @@ type reading struct {
 
 // readings compares each account's balance before the first call and
 // after the last with the change the request would make.
-func readings(r *cache.BudgetRequest) ([]reading, time.Time, time.Time) {
+func readings(r *budgets.Request) ([]reading, time.Time, time.Time) {
 	d := r.Delivery
 	if d.Before == nil {
 		return nil, time.Time{}, time.Time{}
@@ -171,7 +171,7 @@ func readings(r *cache.BudgetRequest) ([]reading, time.Time, time.Time) {
 
 // readingRows are the readings as the request page shows them: changes
 // with their sign, "—" for what was not read.
-func readingRows(r *cache.BudgetRequest) ([]templates.ReadingRow, time.Time, time.Time) {
+func readingRows(r *budgets.Request) ([]templates.ReadingRow, time.Time, time.Time) {
 	rds, before, after := readings(r)
 	var rows []templates.ReadingRow
 	for _, rd := range rds {
@@ -203,7 +203,7 @@ func signed(s string) string {
 // the balances read just before and just after the OBI call. Numbers are
 // written plainly, negative or not ("1.23", "-1.23"), so a spreadsheet
 // reads every one of them as a number; a value not read is an empty cell.
-func requestReadingsCSV(c echo.Context, r *cache.BudgetRequest) error {
+func requestReadingsCSV(c echo.Context, r *budgets.Request) error {
 	rds, before, after := readings(r)
 	w, err := streamCSV(c, "budget_request_"+strconv.FormatInt(r.ID, 10)+"_readings.csv", []string{"account", "before (credits)",
 		"after (credits)", "change_seen (credits)", "change_if_applied (credits)", "matches", "read_before_utc", "read_after_utc"})

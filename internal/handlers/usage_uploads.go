@@ -173,9 +173,9 @@ func (h *Handler) uploadItemView(c echo.Context, up *cache.UsageUpload, f cache.
 	v = templates.UsageUploadItemView{Page: p, Upload: usageUploadRow(*up), StateText: cache.UploadStateText(up.State), Charge: up.TotalCharge,
 		Projects: up.Projects, Refresh: uploadRefresh, Processing: processing, Outcome: f.Outcome, Pager: pager(c, lp, total), Total: total,
 		CSVHref: uploadCSVHref(c, up.ID), Trail: auditRows(trail)}
-	inFlight := progress[cache.OutboxQueued] + progress[cache.OutboxSending] + progress[cache.OutboxVerify]
+	inFlight := progress[portal.OutboxQueued] + progress[portal.OutboxSending] + progress[portal.OutboxVerify]
 	v.InProgress = inFlight > 0
-	for _, s := range outboxStates {
+	for _, s := range portal.OutboxStates {
 		if n := progress[s]; n > 0 {
 			v.Requests = append(v.Requests, templates.UsageStateCount{State: s, Count: n})
 		}

@@ -39,7 +39,7 @@ type AMIEUsage struct {
 
 // Deliver sends the item's request once. The upstream's answer lists the
 // records it refused in validation; the others were queued.
-func (d *AMIEUsage) Deliver(ctx context.Context, it cache.OutboxItem) (string, error) {
+func (d *AMIEUsage) Deliver(ctx context.Context, it portal.OutboxItem) (string, error) {
 	var p cache.UsageChunkPayload
 	if err := json.Unmarshal([]byte(it.Payload), &p); err != nil {
 		return "", portal.WrapError(portal.EINVALID, err, "the outbox item's payload cannot be read")
@@ -81,7 +81,7 @@ func (d *AMIEUsage) Deliver(ctx context.Context, it cache.OutboxItem) (string, e
 // stored, which is safe: AMIE answers a record it already has as "already
 // received" and does not count it twice (API.md §8, and the simulator),
 // and the new answer says what became of each record.
-func (d *AMIEUsage) Check(ctx context.Context, it cache.OutboxItem) (bool, string, error) {
+func (d *AMIEUsage) Check(ctx context.Context, it portal.OutboxItem) (bool, string, error) {
 	var p cache.UsageChunkPayload
 	if err := json.Unmarshal([]byte(it.Payload), &p); err != nil {
 		return false, "", portal.WrapError(portal.EINVALID, err, "the outbox item's payload cannot be read")
@@ -130,7 +130,7 @@ type AMIEClear struct {
 }
 
 // Deliver clears the records and confirms it by a re-read.
-func (d *AMIEClear) Deliver(ctx context.Context, it cache.OutboxItem) (string, error) {
+func (d *AMIEClear) Deliver(ctx context.Context, it portal.OutboxItem) (string, error) {
 	var p cache.UsageClearPayload
 	if err := json.Unmarshal([]byte(it.Payload), &p); err != nil {
 		return "", portal.WrapError(portal.EINVALID, err, "the outbox item's payload cannot be read")
@@ -152,7 +152,7 @@ func (d *AMIEClear) Deliver(ctx context.Context, it cache.OutboxItem) (string, e
 // Check re-reads the failed records: the clear took effect when none of
 // its records is listed. Otherwise the dispatcher sends it again, which is
 // safe: clearing only unmarks records, so clearing twice is clearing once.
-func (d *AMIEClear) Check(ctx context.Context, it cache.OutboxItem) (bool, string, error) {
+func (d *AMIEClear) Check(ctx context.Context, it portal.OutboxItem) (bool, string, error) {
 	var p cache.UsageClearPayload
 	if err := json.Unmarshal([]byte(it.Payload), &p); err != nil {
 		return false, "", portal.WrapError(portal.EINVALID, err, "the outbox item's payload cannot be read")

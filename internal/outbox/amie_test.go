@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -68,10 +66,10 @@ func newAMIESetup(t *testing.T, timeout time.Duration) *amieSetup {
 	t.Cleanup(func() { db.Close() })
 	db.Now = clock
 	s := &amieSetup{sim: sim, client: c, reader: reader, db: db, clock: tc}
-	s.d = New(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s.d = newDispatcher(t, db)
 	s.d.Now = clock
-	s.d.Register(cache.OutboxKindAMIEUsage, &AMIEUsage{Client: c, Store: db, AfterDelivery: func() { s.synced++ }})
-	s.d.Register(cache.OutboxKindAMIEClear, &AMIEClear{Client: c, AfterDelivery: func() { s.synced++ }})
+	s.d.register(portal.KindAMIEUsage, &AMIEUsage{Client: c, Store: db, AfterDelivery: func() { s.synced++ }})
+	s.d.register(portal.KindAMIEClear, &AMIEClear{Client: c, AfterDelivery: func() { s.synced++ }})
 	return s
 }
 
@@ -182,7 +180,7 @@ func TestAMIEUsage_UnansweredSendIsSentAgainAndCountedOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	items, _ := s.db.OutboxByRef(ctx, "usage_upload:"+fmt.Sprint(id))
-	if len(items) != 1 || items[0].State != cache.OutboxVerify {
+	if len(items) != 1 || items[0].State != portal.OutboxVerify {
 		t.Fatalf("after no answer: %+v", items)
 	}
 	if got := s.loaded(t); got != 5 {
@@ -196,7 +194,7 @@ func TestAMIEUsage_UnansweredSendIsSentAgainAndCountedOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	items, _ = s.db.OutboxByRef(ctx, "usage_upload:"+fmt.Sprint(id))
-	if items[0].State != cache.OutboxDelivered || items[0].Attempts != 2 || !strings.Contains(items[0].Result, "already received") {
+	if items[0].State != portal.OutboxDelivered || items[0].Attempts != 2 || !strings.Contains(items[0].Result, "already received") {
 		t.Fatalf("after sending again: %+v", items[0])
 	}
 	if got := s.loaded(t); got != 5 {
@@ -215,12 +213,12 @@ func TestAMIEUsage_RefusedRequestFails(t *testing.T) {
 	s.sim.Faults().Set(fault.Fault{Mode: fault.RateLimit, Method: "POST", Count: 1})
 	s.d.DispatchDue(ctx)
 	items, _ := s.db.OutboxByRef(ctx, "usage_upload:"+fmt.Sprint(id))
-	if items[0].State != cache.OutboxQueued {
+	if items[0].State != portal.OutboxQueued {
 		t.Fatalf("after a 429: %s", items[0].State)
 	}
 	// A request the upstream refuses as a whole (here: its body was
 	// tampered with) fails, and its records are not sent.
-	if _, err := s.db.SettleOutbox(ctx, items[0].ID, []string{cache.OutboxQueued}, cache.OutboxOutcome{State: cache.OutboxFailed, Error: "AMIE answered 400: Records must not be empty"}); err != nil {
+	if _, err := s.db.SettleOutbox(ctx, items[0].ID, []string{portal.OutboxQueued}, portal.OutboxOutcome{State: portal.OutboxFailed, Error: "AMIE answered 400: Records must not be empty"}); err != nil {
 		t.Fatal(err)
 	}
 	up, _ := s.db.UsageUploadByID(ctx, id)
@@ -244,7 +242,7 @@ func TestAMIEUsage_ArrivalConfirmedBeforeResending(t *testing.T) {
 	s.clock.Add(s.d.VerifyDelay + time.Second)
 	s.d.DispatchDue(ctx)
 	items, _ := s.db.OutboxByRef(ctx, "usage_upload:"+fmt.Sprint(id))
-	if items[0].State != cache.OutboxDelivered || items[0].Attempts != 1 || !strings.Contains(items[0].Result, "confirmed by a look-up") {
+	if items[0].State != portal.OutboxDelivered || items[0].Attempts != 1 || !strings.Contains(items[0].Result, "confirmed by a look-up") {
 		t.Fatalf("after the look-up: %+v", items[0])
 	}
 	up, _ := s.db.UsageUploadByID(ctx, id)
@@ -285,14 +283,14 @@ func TestAMIEClear_ConfirmedByReRead(t *testing.T) {
 	s.synced = 0
 	s.d.DispatchDue(ctx)
 	c, _ := s.db.UsageClearByID(ctx, clearID)
-	if c.State != cache.OutboxVerify {
+	if c.State != portal.OutboxVerify {
 		t.Fatalf("after no answer: %s", c.State)
 	}
 	s.clock.Add(s.d.VerifyDelay + time.Second)
 	s.d.DispatchDue(ctx)
 	c, _ = s.db.UsageClearByID(ctx, clearID)
 	items, _ := s.db.OutboxByRef(ctx, "usage_clear:"+fmt.Sprint(clearID))
-	if c.State != cache.OutboxDelivered || items[0].Attempts != 1 || s.synced != 1 {
+	if c.State != portal.OutboxDelivered || items[0].Attempts != 1 || s.synced != 1 {
 		t.Fatalf("clear %+v, attempts %d, syncs %d", c, items[0].Attempts, s.synced)
 	}
 	left, _ := s.reader.FailedRecords(ctx)
@@ -314,14 +312,14 @@ func (l *lyingClearer) FailedRecords(ctx context.Context) ([]amie.FailedRecord, 
 
 func TestAMIEClear_NotDeliveredWhileStillListed(t *testing.T) {
 	del := &AMIEClear{Client: &lyingClearer{failed: []amie.FailedRecord{{FailedRecordID: 7}, {FailedRecordID: 8}}}}
-	_, err := del.Deliver(context.Background(), cache.OutboxItem{Payload: `{"clear":1,"failed_record_ids":[7,9]}`})
+	_, err := del.Deliver(context.Background(), portal.OutboxItem{Payload: `{"clear":1,"failed_record_ids":[7,9]}`})
 	if portal.ErrorCode(err) != portal.EUNCERTAIN || !strings.Contains(portal.ErrorMessage(err), "still lists 1 of the records as failed (7)") {
 		t.Fatalf("deliver: %v", err)
 	}
-	if present, _, err := del.Check(context.Background(), cache.OutboxItem{Payload: `{"clear":1,"failed_record_ids":[7,9]}`}); present || err != nil {
+	if present, _, err := del.Check(context.Background(), portal.OutboxItem{Payload: `{"clear":1,"failed_record_ids":[7,9]}`}); present || err != nil {
 		t.Fatalf("check: %v %v", present, err)
 	}
-	if present, res, err := del.Check(context.Background(), cache.OutboxItem{Payload: `{"clear":1,"failed_record_ids":[9]}`}); !present || err != nil || res != `{"cleared":1}` {
+	if present, res, err := del.Check(context.Background(), portal.OutboxItem{Payload: `{"clear":1,"failed_record_ids":[9]}`}); !present || err != nil || res != `{"cleared":1}` {
 		t.Fatalf("check of a cleared record: %v %q %v", present, res, err)
 	}
 }

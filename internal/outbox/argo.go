@@ -16,7 +16,7 @@ type ArgoClient interface {
 	FindInstallationMetric(ctx context.Context, installationID, metricDefinitionID string, start, end time.Time) (*argo.Metric, error)
 }
 
-// ArgoMetric delivers metric pushes (kind cache.KindArgoMetric): it adds
+// ArgoMetric delivers metric pushes (kind portal.KindARGOMetric): it adds
 // the metric to the installation in ARGO. ARGO keeps at most one metric
 // per installation, definition and period, so a push whose answer was
 // lost can be looked up (Check) instead of being sent again: a second
@@ -30,7 +30,7 @@ var (
 	_ Checker   = ArgoMetric{}
 )
 
-func argoPayload(it cache.OutboxItem) (cache.ArgoMetricPayload, error) {
+func argoPayload(it portal.OutboxItem) (cache.ArgoMetricPayload, error) {
 	var p cache.ArgoMetricPayload
 	if err := json.Unmarshal([]byte(it.Payload), &p); err != nil {
 		// Nothing was sent; sending it again would not help.
@@ -55,7 +55,7 @@ func argoResult(m *argo.Metric) string {
 // outcome was unknown is most likely that attempt's own metric (the
 // look-up missed it, or it landed late), so the metric is looked up and,
 // found, the push is delivered rather than failed.
-func (d ArgoMetric) Deliver(ctx context.Context, it cache.OutboxItem) (string, error) {
+func (d ArgoMetric) Deliver(ctx context.Context, it portal.OutboxItem) (string, error) {
 	p, err := argoPayload(it)
 	if err != nil {
 		return "", err
@@ -80,7 +80,7 @@ func (d ArgoMetric) Deliver(ctx context.Context, it cache.OutboxItem) (string, e
 }
 
 // Check looks the metric up by installation, definition and exact period.
-func (d ArgoMetric) Check(ctx context.Context, it cache.OutboxItem) (bool, string, error) {
+func (d ArgoMetric) Check(ctx context.Context, it portal.OutboxItem) (bool, string, error) {
 	p, err := argoPayload(it)
 	if err != nil {
 		return false, "", err

@@ -31,7 +31,7 @@ func argoSetup(t *testing.T, timeout time.Duration) (*cache.DB, *Dispatcher, *si
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.Register(cache.KindArgoMetric, ArgoMetric{Client: c})
+	d.register(portal.KindARGOMetric, ArgoMetric{Client: c})
 	d.VerifyDelay = 0
 	var e cache.ArgoEntities
 	for _, p := range r.Argo.Projects() {
@@ -82,7 +82,7 @@ func TestArgoMetric_ValueReachesArgoExactly(t *testing.T) {
 		}
 		p, _ := db.MetricPushByID(ctx, id, "")
 		m, ok := r.Argo.Metric(p.MetricID)
-		if p.State != cache.OutboxDelivered || !ok || m.Received != decimal.MustParse(value).String() {
+		if p.State != portal.OutboxDelivered || !ok || m.Received != decimal.MustParse(value).String() {
 			t.Fatalf("%s: push %+v, ARGO received %q", value, p, m.Received)
 		}
 		if !p.Value.Equal(decimal.MustParse(value)) || p.ValueText != value {
@@ -103,7 +103,7 @@ func TestArgoMetric_DeliveredAndCached(t *testing.T) {
 	}
 	p, _ := db.MetricPushByID(ctx, id, "")
 	posted := r.Argo.PostedMetrics()
-	if p.State != cache.OutboxDelivered || len(posted) != 1 || p.MetricID != posted[0].ID || posted[0].Value != 12.5 || posted[0].UserID != "asmith" {
+	if p.State != portal.OutboxDelivered || len(posted) != 1 || p.MetricID != posted[0].ID || posted[0].Value != 12.5 || posted[0].UserID != "asmith" {
 		t.Fatalf("push %+v, posted %+v", p, posted)
 	}
 	ms, _, _ := db.ArgoMetrics(ctx, cache.MetricListQuery{MetricFilter: cache.MetricFilter{Scope: portal.Scope{All: true}, InstallationID: posted[0].InstallationID}})
@@ -119,7 +119,7 @@ func TestArgoMetric_RefusedEndsFailedWithARGOsMessage(t *testing.T) {
 	dup := push(t, db, r, start, start.Add(24*time.Hour))
 	d.DispatchDue(ctx)
 	p, _ := db.MetricPushByID(ctx, dup, "")
-	if p.State != cache.OutboxFailed || !strings.Contains(p.Error, "ARGO answered 409: There is a Metric at") {
+	if p.State != portal.OutboxFailed || !strings.Contains(p.Error, "ARGO answered 409: There is a Metric at") {
 		t.Fatalf("duplicate: %+v", p)
 	}
 	// A period in ARGO's future: 400.
@@ -127,7 +127,7 @@ func TestArgoMetric_RefusedEndsFailedWithARGOsMessage(t *testing.T) {
 	future := push(t, db, r, end.Add(48*time.Hour), end.Add(49*time.Hour))
 	d.DispatchDue(ctx)
 	p, _ = db.MetricPushByID(ctx, future, "")
-	if p.State != cache.OutboxFailed || !strings.Contains(p.Error, "Timestamp cannot be after the current date-time.") {
+	if p.State != portal.OutboxFailed || !strings.Contains(p.Error, "Timestamp cannot be after the current date-time.") {
 		t.Fatalf("future: %+v", p)
 	}
 	if n := len(r.Argo.PostedMetrics()); n != 0 {
@@ -143,7 +143,7 @@ func TestArgoMetric_TimeoutAfterEffectIsLookedUpNotResent(t *testing.T) {
 	d.DispatchDue(ctx) // the POST takes effect, its answer never comes; then the look-up finds it
 	p, _ := db.MetricPushByID(ctx, id, "")
 	posted := r.Argo.PostedMetrics()
-	if p.State != cache.OutboxDelivered || len(posted) != 1 || p.MetricID != posted[0].ID {
+	if p.State != portal.OutboxDelivered || len(posted) != 1 || p.MetricID != posted[0].ID {
 		t.Fatalf("push %+v, posted %d", p, len(posted))
 	}
 	if hits := r.Argo.Faults().Hits(fault.Timeout); hits != 1 {
@@ -180,7 +180,7 @@ func TestArgoMetric_AppliedThenFailedIsFoundNotResent(t *testing.T) {
 			p, _ := db.MetricPushByID(ctx, id, "")
 			posted := r.Argo.PostedMetrics()
 			it, _ := db.OutboxItemByID(ctx, p.OutboxID)
-			if p.State != cache.OutboxDelivered || len(posted) != 1 || p.MetricID != posted[0].ID || it.Attempts != 1 {
+			if p.State != portal.OutboxDelivered || len(posted) != 1 || p.MetricID != posted[0].ID || it.Attempts != 1 {
 				t.Fatalf("push %s (%s), %d posted, %d attempts", p.State, p.Error, len(posted), it.Attempts)
 			}
 		})
@@ -214,7 +214,7 @@ func TestArgoMetric_DuplicateAfterUnknownAttemptIsDelivered(t *testing.T) {
 		t.Fatal(err)
 	}
 	late := &lateARGO{ArgoClient: c, misses: 1}
-	d.Register(cache.KindArgoMetric, ArgoMetric{Client: late})
+	d.register(portal.KindARGOMetric, ArgoMetric{Client: late})
 	r.Argo.Faults().Set(fault.Fault{Mode: fault.ApplyThen502, Method: "POST", Count: 1})
 	_, end := r.Argo.Window()
 	id := push(t, db, r, end.Add(5*time.Hour), end.Add(6*time.Hour))
@@ -224,14 +224,14 @@ func TestArgoMetric_DuplicateAfterUnknownAttemptIsDelivered(t *testing.T) {
 	p, _ := db.MetricPushByID(ctx, id, "")
 	posted := r.Argo.PostedMetrics()
 	it, _ := db.OutboxItemByID(ctx, p.OutboxID)
-	if p.State != cache.OutboxDelivered || len(posted) != 1 || p.MetricID != posted[0].ID || it.Attempts != 2 || it.UnknownAttempts != 1 {
+	if p.State != portal.OutboxDelivered || len(posted) != 1 || p.MetricID != posted[0].ID || it.Attempts != 2 || it.UnknownAttempts != 1 {
 		t.Fatalf("push %s (%s), %d posted, %d attempts (%d unknown)", p.State, p.Error, len(posted), it.Attempts, it.UnknownAttempts)
 	}
 	// The same 409 to a first attempt is ARGO refusing a period it has.
 	start, _ := r.Argo.Window()
 	dup := push(t, db, r, start, start.Add(24*time.Hour))
 	d.DispatchDue(ctx)
-	if p, _ := db.MetricPushByID(ctx, dup, ""); p.State != cache.OutboxFailed {
+	if p, _ := db.MetricPushByID(ctx, dup, ""); p.State != portal.OutboxFailed {
 		t.Fatalf("a first attempt's 409: %s", p.State)
 	}
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
@@ -14,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/clients/amie"
 	"github.com/accounting-portal/portal/internal/clients/argo"
@@ -80,7 +79,7 @@ func TestExactlyOnce_UnderMixedFaults(t *testing.T) {
 	}
 	t.Cleanup(func() { db.Close() })
 	w := world.New(11, 1)
-	d := New(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	d := newDispatcher(t, db)
 	d.Timeout, d.VerifyDelay, d.Poll = 10*time.Second, 20*time.Millisecond, 50*time.Millisecond
 	d.Backoff = func(int) time.Duration { return 10 * time.Millisecond }
 
@@ -148,7 +147,7 @@ func eoWaitSettled(t *testing.T, ctx context.Context, db *cache.DB) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if counts[cache.OutboxQueued]+counts[cache.OutboxSending]+counts[cache.OutboxVerify] == 0 {
+		if counts[portal.OutboxQueued]+counts[portal.OutboxSending]+counts[portal.OutboxVerify] == 0 {
 			return
 		}
 		select {
@@ -165,7 +164,7 @@ type eoOBI struct {
 	sim *simobi.Server
 	db  *cache.DB
 	ids []int64
-	req map[int64]cache.BudgetPayload
+	req map[int64]budgets.Payload
 	w   *world.World
 }
 
@@ -177,14 +176,14 @@ func newEOOBI(t *testing.T, db *cache.DB, d *Dispatcher, w *world.World) *eoOBI 
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.Register(cache.KindOBIBudget, OBIBudget{Client: c, AfterTimeout: 5 * time.Second})
-	return &eoOBI{sim: sim, db: db, w: w, req: map[int64]cache.BudgetPayload{}}
+	d.register(portal.KindOBIBudget, OBIBudget{Client: c, AfterTimeout: 5 * time.Second})
+	return &eoOBI{sim: sim, db: db, w: w, req: map[int64]budgets.Payload{}}
 }
 
 // enqueue approves 200 budget requests of every kind, each with its own
 // amount (1.01 to 3.00 credits) so that OBI's journal tells them apart.
 func (o *eoOBI) enqueue(t *testing.T, ctx context.Context) {
-	kinds := []string{cache.BudgetTopUp, cache.BudgetAssign, cache.BudgetReverse, cache.BudgetMove}
+	kinds := []string{budgets.TopUp, budgets.Assign, budgets.Reverse, budgets.Move}
 	var lab world.VirtualLab
 	var projs []world.Project
 	for _, l := range o.w.VirtualLabs {
@@ -198,12 +197,12 @@ func (o *eoOBI) enqueue(t *testing.T, ctx context.Context) {
 	}
 	for i := range eoWrites {
 		from, to := projs[i%len(projs)], projs[(i+1)%len(projs)]
-		n := cache.NewBudgetRequest{Kind: kinds[i%len(kinds)], VlabID: lab.ID, Amount: decimal.New(int64(101+i), -2),
+		n := budgets.NewRequest{Kind: kinds[i%len(kinds)], VlabID: lab.ID, Amount: decimal.New(int64(101+i), -2),
 			Justification: "exactly-once test", Actor: "m"}
-		if n.Kind != cache.BudgetTopUp {
+		if n.Kind != budgets.TopUp {
 			n.ProjID, n.ProjectKey = from.OBIID, from.Key
 		}
-		if n.Kind == cache.BudgetMove {
+		if n.Kind == budgets.Move {
 			n.ToProjID, n.ToProjectKey = to.OBIID, to.Key
 		}
 		id, err := o.db.CreateBudgetRequest(ctx, n)
@@ -219,8 +218,8 @@ func (o *eoOBI) enqueue(t *testing.T, ctx context.Context) {
 	}
 }
 
-var eoTxType = map[string]string{cache.BudgetTopUp: simobi.TxTopUp, cache.BudgetAssign: simobi.TxAssign,
-	cache.BudgetReverse: simobi.TxReverse, cache.BudgetMove: simobi.TxMove}
+var eoTxType = map[string]string{budgets.TopUp: simobi.TxTopUp, budgets.Assign: simobi.TxAssign,
+	budgets.Reverse: simobi.TxReverse, budgets.Move: simobi.TxMove}
 
 // check compares OBI's journal with each request's state: applied once
 // and shown applied; or waiting for an admin with readings around the
@@ -246,13 +245,13 @@ func (o *eoOBI) check(t *testing.T, ctx context.Context) *eoTally {
 		case applied > 1:
 			r.duplicates++
 			t.Errorf("OBI request %d (%s %s) applied %d times; the portal shows %s", id, p.Kind, p.Amount, applied, got.State)
-		case got.State == cache.RequestNeedsReconciliation:
+		case got.State == budgets.NeedsReconciliation:
 			r.flagged++
 			r.flaggedApplied += applied
 			o.checkReadings(t, ctx, got, applied)
-		case applied == 1 && got.State == cache.RequestApplied:
+		case applied == 1 && got.State == budgets.Applied:
 			r.once++
-		case applied == 0 && (got.State == cache.RequestFailed || got.State == cache.RequestApproved):
+		case applied == 0 && (got.State == budgets.Failed || got.State == budgets.Approved):
 			r.notApplied++
 		default:
 			t.Errorf("OBI request %d (%s %s) applied %d times but shown %s (%s)", id, p.Kind, p.Amount, applied, got.State, got.UpstreamError)
@@ -264,14 +263,14 @@ func (o *eoOBI) check(t *testing.T, ctx context.Context) *eoTally {
 // checkReadings: the attempt whose outcome was unknown read the balances
 // just before and just after its call, and between them each account moved
 // by exactly what OBI applied, so the admin can settle it from the page.
-func (o *eoOBI) checkReadings(t *testing.T, ctx context.Context, r *cache.BudgetRequest, applied int) {
+func (o *eoOBI) checkReadings(t *testing.T, ctx context.Context, r *budgets.Request, applied int) {
 	attempts, err := o.db.OutboxAttempts(ctx, r.OutboxID)
 	if err != nil || len(attempts) == 0 {
 		t.Fatalf("request %d: attempts %v", r.ID, err)
 	}
 	last := attempts[len(attempts)-1]
-	var rd cache.BudgetDelivery
-	if last.Outcome != cache.OutboxUncertain || json.Unmarshal([]byte(last.Result), &rd) != nil || rd.Before == nil || rd.After == nil {
+	var rd budgets.Delivery
+	if last.Outcome != portal.OutboxUncertain || json.Unmarshal([]byte(last.Result), &rd) != nil || rd.Before == nil || rd.After == nil {
 		t.Errorf("request %d needs reconciliation without readings around its last attempt: %+v", r.ID, last)
 		return
 	}
@@ -307,7 +306,7 @@ func newEOArgo(t *testing.T, db *cache.DB, d *Dispatcher, w *world.World) *eoArg
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.Register(cache.KindArgoMetric, ArgoMetric{Client: c})
+	d.register(portal.KindARGOMetric, ArgoMetric{Client: c})
 	var e cache.ArgoEntities
 	for _, p := range sim.Projects() {
 		e.Projects = append(e.Projects, cache.ArgoProject{ID: p.ID, Acronym: p.Acronym})
@@ -367,16 +366,16 @@ func (a *eoArgo) check(t *testing.T, ctx context.Context) *eoTally {
 		case n > 1:
 			r.duplicates++
 			t.Errorf("push %d stored %d times", id, n)
-		case got.State == cache.OutboxUncertain:
+		case got.State == portal.OutboxUncertain:
 			r.flagged++
 			t.Errorf("push %d waits for an admin although ARGO can be looked up", id)
-		case n == 1 && got.State == cache.OutboxDelivered:
+		case n == 1 && got.State == portal.OutboxDelivered:
 			m, _ := a.sim.FindMetric(p.InstallationID, p.DefinitionID, p.Start, p.End)
 			if got.MetricID != m.ID {
 				t.Errorf("push %d shows metric %q, ARGO has %q", id, got.MetricID, m.ID)
 			}
 			r.once++
-		case n == 0 && slices.Contains([]string{cache.OutboxFailed, cache.OutboxDead, cache.OutboxQueued}, got.State):
+		case n == 0 && slices.Contains([]string{portal.OutboxFailed, portal.OutboxDead, portal.OutboxQueued}, got.State):
 			r.notApplied++
 		default:
 			t.Errorf("push %d stored %d times in ARGO but shown %s (%s)", id, n, got.State, got.Error)
@@ -407,7 +406,7 @@ func newEOAMIE(t *testing.T, db *cache.DB, d *Dispatcher, w *world.World) *eoAMI
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.Register(cache.OutboxKindAMIEUsage, &AMIEUsage{Client: c, Store: db})
+	d.register(portal.KindAMIEUsage, &AMIEUsage{Client: c, Store: db})
 	return &eoAMIE{sim: sim, db: db, client: c, reader: reader}
 }
 
@@ -523,7 +522,7 @@ func newEOVergeOS(t *testing.T, db *cache.DB, d *Dispatcher, w *world.World) *eo
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.Register(cache.VergeOSGenerateKind, &VergeOSGenerate{Client: c})
+	d.register(portal.KindVergeOSGenerate, &VergeOSGenerate{Client: c})
 	return &eoVergeOS{sim: sim, db: db}
 }
 
@@ -565,12 +564,12 @@ func (v *eoVergeOS) check(t *testing.T) *eoTally {
 		case n > 1:
 			r.duplicates++
 			t.Errorf("generate request %d made %d records (shown %s)", i+1, n, st)
-		case st == cache.OutboxUncertain:
+		case st == portal.OutboxUncertain:
 			r.flagged++
 			t.Errorf("generate request %d waits for an admin although VergeOS is looked up", i+1)
-		case n == 1 && st == cache.OutboxDelivered:
+		case n == 1 && st == portal.OutboxDelivered:
 			r.once++
-		case n == 0 && (st == cache.OutboxFailed || st == cache.OutboxDead):
+		case n == 0 && (st == portal.OutboxFailed || st == portal.OutboxDead):
 			r.notApplied++
 		default:
 			t.Errorf("generate request %d made %d records, shown %s", i+1, n, st)

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/clients/obi"
 	"github.com/accounting-portal/portal/internal/decimal"
 	"github.com/accounting-portal/portal/internal/portal"
@@ -20,7 +20,7 @@ type OBIBudgetClient interface {
 	Move(ctx context.Context, vlabID, fromProjID, toProjID string, amount decimal.Decimal) error
 }
 
-// OBIBudget delivers approved budget requests (cache.KindOBIBudget).
+// OBIBudget delivers approved budget requests (portal.KindOBIBudget).
 //
 // OBI's budget calls are not idempotent and cannot be looked up (the
 // service has no ledger endpoint), so OBIBudget is not a Checker: a call
@@ -30,7 +30,7 @@ type OBIBudgetClient interface {
 // help the admin, every attempt reads the balances of the accounts
 // involved just before the call and again just after it, whatever came of
 // it; the readings are the attempt's result. The request keeps the
-// reading from before its first call (cache.BudgetDelivery), and each
+// reading from before its first call (budgets.Delivery), and each
 // attempt's readings stay with the attempt, so the admin sees what moved.
 type OBIBudget struct {
 	Client OBIBudgetClient
@@ -44,8 +44,8 @@ type OBIBudget struct {
 }
 
 // Deliver sends one budget operation between two balance readings.
-func (d OBIBudget) Deliver(ctx context.Context, it cache.OutboxItem) (string, error) {
-	var p cache.BudgetPayload
+func (d OBIBudget) Deliver(ctx context.Context, it portal.OutboxItem) (string, error) {
+	var p budgets.Payload
 	if err := json.Unmarshal([]byte(it.Payload), &p); err != nil {
 		return "", portal.WrapError(portal.EINVALID, err, "the budget request in outbox item %d cannot be read", it.ID)
 	}
@@ -53,7 +53,7 @@ func (d OBIBudget) Deliver(ctx context.Context, it cache.OutboxItem) (string, er
 	if err != nil {
 		return "", portal.WrapError(portal.ErrorCode(err), err, "reading the balances before sending (nothing was sent): %s", portal.ErrorMessage(err))
 	}
-	rec := cache.BudgetDelivery{Before: before}
+	rec := budgets.Delivery{Before: before}
 	err = d.send(ctx, p)
 	var aerr error
 	if rec.After, aerr = d.readAfter(ctx, p); aerr != nil {
@@ -69,22 +69,22 @@ func (d OBIBudget) Deliver(ctx context.Context, it cache.OutboxItem) (string, er
 	return string(b), err
 }
 
-func (d OBIBudget) send(ctx context.Context, p cache.BudgetPayload) error {
+func (d OBIBudget) send(ctx context.Context, p budgets.Payload) error {
 	switch p.Kind {
-	case cache.BudgetTopUp:
+	case budgets.TopUp:
 		return d.Client.TopUp(ctx, p.VlabID, p.Amount)
-	case cache.BudgetAssign:
+	case budgets.Assign:
 		return d.Client.Assign(ctx, p.VlabID, p.ProjID, p.Amount)
-	case cache.BudgetReverse:
+	case budgets.Reverse:
 		return d.Client.Reverse(ctx, p.VlabID, p.ProjID, p.Amount)
-	case cache.BudgetMove:
+	case budgets.Move:
 		return d.Client.Move(ctx, p.VlabID, p.ProjID, p.ToProjID, p.Amount)
 	}
 	return portal.Errorf(portal.EINVALID, "unknown budget request kind %q", p.Kind)
 }
 
 // readAfter reads the balances after the call, with time of its own.
-func (d OBIBudget) readAfter(ctx context.Context, p cache.BudgetPayload) (*cache.BalanceReading, error) {
+func (d OBIBudget) readAfter(ctx context.Context, p budgets.Payload) (*budgets.BalanceReading, error) {
 	t := d.AfterTimeout
 	if t <= 0 {
 		t = 30 * time.Second
@@ -97,7 +97,7 @@ func (d OBIBudget) readAfter(ctx context.Context, p cache.BudgetPayload) (*cache
 // read reads the balances of the accounts p involves, in one call: the
 // lab's balance with its projects'. A project missing from the lab is
 // left out (OBI will refuse the call and say why).
-func (d OBIBudget) read(ctx context.Context, p cache.BudgetPayload) (*cache.BalanceReading, error) {
+func (d OBIBudget) read(ctx context.Context, p budgets.Payload) (*budgets.BalanceReading, error) {
 	b, err := d.Client.VirtualLabBalanceWithProjects(ctx, p.VlabID)
 	if err != nil {
 		return nil, err
@@ -106,15 +106,15 @@ func (d OBIBudget) read(ctx context.Context, p cache.BudgetPayload) (*cache.Bala
 	if d.Now != nil {
 		now = d.Now
 	}
-	r := &cache.BalanceReading{At: now().UTC()}
+	r := &budgets.BalanceReading{At: now().UTC()}
 	for _, a := range p.Accounts() {
 		if a.Kind == "vlab" {
-			r.Accounts = append(r.Accounts, cache.AccountBalance{Account: a, Balance: b.Balance, Reservation: decimal.Zero})
+			r.Accounts = append(r.Accounts, budgets.AccountBalance{Account: a, Balance: b.Balance, Reservation: decimal.Zero})
 			continue
 		}
 		for _, pb := range b.Projects {
 			if pb.ProjID == a.ID {
-				r.Accounts = append(r.Accounts, cache.AccountBalance{Account: a, Balance: pb.Balance, Reservation: pb.Reservation})
+				r.Accounts = append(r.Accounts, budgets.AccountBalance{Account: a, Balance: pb.Balance, Reservation: pb.Reservation})
 			}
 		}
 	}

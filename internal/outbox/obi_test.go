@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/clients/obi"
 	"github.com/accounting-portal/portal/internal/decimal"
@@ -69,11 +70,11 @@ func (f *fakeOBI) Move(ctx context.Context, vlabID, from, to string, a decimal.D
 	return f.apply("move", func() { f.proj, f.to = f.proj.Sub(a), f.to.Add(a) })
 }
 
-func budgetItem(t *testing.T, kind string) cache.OutboxItem {
+func budgetItem(t *testing.T, kind string) portal.OutboxItem {
 	t.Helper()
-	p := cache.BudgetPayload{RequestID: 1, Kind: kind, VlabID: fLab, ProjID: fProj, ToProjID: fTo, Amount: decimal.MustParse("10.00")}
+	p := budgets.Payload{RequestID: 1, Kind: kind, VlabID: fLab, ProjID: fProj, ToProjID: fTo, Amount: decimal.MustParse("10.00")}
 	b, _ := json.Marshal(p)
-	return cache.OutboxItem{ID: 7, Kind: cache.KindOBIBudget, Payload: string(b)}
+	return portal.OutboxItem{ID: 7, Kind: portal.KindOBIBudget, Payload: string(b)}
 }
 
 func newFake() *fakeOBI {
@@ -81,7 +82,7 @@ func newFake() *fakeOBI {
 }
 
 func TestOBIBudget_ReadsBalancesAroundTheCall(t *testing.T) {
-	for _, kind := range []string{cache.BudgetTopUp, cache.BudgetAssign, cache.BudgetReverse, cache.BudgetMove} {
+	for _, kind := range []string{budgets.TopUp, budgets.Assign, budgets.Reverse, budgets.Move} {
 		f := newFake()
 		applied := 0
 		d := OBIBudget{Client: f, OnApplied: func() { applied++ }}
@@ -89,9 +90,9 @@ func TestOBIBudget_ReadsBalancesAroundTheCall(t *testing.T) {
 		if err != nil || applied != 1 || len(f.sends) != 1 || f.sends[0] != kind {
 			t.Fatalf("%s: %v, applied %d, sent %v", kind, err, applied, f.sends)
 		}
-		var rec cache.BudgetDelivery
+		var rec budgets.Delivery
 		json.Unmarshal([]byte(res), &rec)
-		var p cache.BudgetPayload
+		var p budgets.Payload
 		json.Unmarshal([]byte(budgetItem(t, kind).Payload), &p)
 		for _, a := range p.Accounts() {
 			b, okB := rec.Before.Find(a)
@@ -108,7 +109,7 @@ func TestOBIBudget_Failures(t *testing.T) {
 	// A failed read before the call: nothing was sent, so it is retried.
 	f := newFake()
 	f.readErrs = []error{portal.Errorf(portal.EUNAVAILABLE, "OBI did not answer in time")}
-	_, err := OBIBudget{Client: f}.Deliver(ctx, budgetItem(t, cache.BudgetAssign))
+	_, err := OBIBudget{Client: f}.Deliver(ctx, budgetItem(t, budgets.Assign))
 	if portal.ErrorCode(err) != portal.EUNAVAILABLE || len(f.sends) != 0 || !strings.Contains(portal.ErrorMessage(err), "nothing was sent") {
 		t.Fatalf("read failure before: %v, sent %v", err, f.sends)
 	}
@@ -116,15 +117,15 @@ func TestOBIBudget_Failures(t *testing.T) {
 	// came of an attempt, the admin can see that nothing moved).
 	f = newFake()
 	f.sendErr = portal.Errorf(portal.EINVALID, "OBI answered 400: Insufficient funds in the virtual-lab account")
-	res, err := OBIBudget{Client: f, OnApplied: func() { t.Error("OnApplied after a refusal") }}.Deliver(ctx, budgetItem(t, cache.BudgetAssign))
+	res, err := OBIBudget{Client: f, OnApplied: func() { t.Error("OnApplied after a refusal") }}.Deliver(ctx, budgetItem(t, budgets.Assign))
 	if portal.ErrorCode(err) != portal.EINVALID || !strings.Contains(res, `"before"`) || !strings.Contains(res, `"after"`) {
 		t.Fatalf("refusal: %v %s", err, res)
 	}
 	// An unanswered call: read again after, keep both readings.
 	f = newFake()
 	f.sendErr, f.applyOnErr = portal.Errorf(portal.EUNCERTAIN, "OBI did not answer in time"), true
-	res, err = OBIBudget{Client: f}.Deliver(ctx, budgetItem(t, cache.BudgetTopUp))
-	var rec cache.BudgetDelivery
+	res, err = OBIBudget{Client: f}.Deliver(ctx, budgetItem(t, budgets.TopUp))
+	var rec budgets.Delivery
 	json.Unmarshal([]byte(res), &rec)
 	if portal.ErrorCode(err) != portal.EUNCERTAIN || rec.Before.Accounts[0].Balance.String() != "100.00" || rec.After.Accounts[0].Balance.String() != "110.00" {
 		t.Fatalf("unanswered call: %v %s", err, res)
@@ -133,12 +134,12 @@ func TestOBIBudget_Failures(t *testing.T) {
 	f = newFake()
 	f.sendErr = portal.Errorf(portal.EUNCERTAIN, "OBI did not answer in time")
 	f.readErrs = []error{nil, portal.Errorf(portal.EUNAVAILABLE, "OBI could not be reached")}
-	res, err = OBIBudget{Client: f}.Deliver(ctx, budgetItem(t, cache.BudgetTopUp))
+	res, err = OBIBudget{Client: f}.Deliver(ctx, budgetItem(t, budgets.TopUp))
 	if portal.ErrorCode(err) != portal.EUNCERTAIN || !strings.Contains(res, `"after_error":"OBI could not be reached"`) {
 		t.Fatalf("unanswered call, no reading after: %v %s", err, res)
 	}
 	// A payload the deliverer cannot read fails without a call.
-	if _, err := (OBIBudget{Client: newFake()}).Deliver(ctx, cache.OutboxItem{Payload: "{"}); portal.ErrorCode(err) != portal.EINVALID {
+	if _, err := (OBIBudget{Client: newFake()}).Deliver(ctx, portal.OutboxItem{Payload: "{"}); portal.ErrorCode(err) != portal.EINVALID {
 		t.Fatalf("bad payload: %v", err)
 	}
 }
@@ -164,7 +165,7 @@ func newOBIStack(t *testing.T) *obiStack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.Register(cache.KindOBIBudget, OBIBudget{Client: c, Now: func() time.Time { return *now }})
+	d.register(portal.KindOBIBudget, OBIBudget{Client: c, Now: func() time.Time { return *now }})
 	lab := w.VirtualLabs[1]
 	return &obiStack{sim: sim, db: db, d: d, lab: lab, proj: w.ProjectsOfLab(lab.ID)[0]}
 }
@@ -172,7 +173,7 @@ func newOBIStack(t *testing.T) *obiStack {
 // approve records and approves an assignment of amount to the stack's project.
 func (s *obiStack) approve(t *testing.T, amount string) int64 {
 	t.Helper()
-	id, err := s.db.CreateBudgetRequest(ctx, cache.NewBudgetRequest{Kind: cache.BudgetAssign, VlabID: s.lab.ID, ProjID: s.proj.OBIID,
+	id, err := s.db.CreateBudgetRequest(ctx, budgets.NewRequest{Kind: budgets.Assign, VlabID: s.lab.ID, ProjID: s.proj.OBIID,
 		ProjectKey: s.proj.Key, Amount: decimal.MustParse(amount), Justification: "test", Actor: "m"})
 	if err != nil {
 		t.Fatal(err)
@@ -212,10 +213,10 @@ func TestOBIBudget_AppliedThenFailedIsNeverSentAgain(t *testing.T) {
 			if n := s.assigned("100.00"); n != 1 {
 				t.Fatalf("OBI applied the assignment %d times", n)
 			}
-			if r.State != cache.RequestNeedsReconciliation || r.Delivery.Before == nil || r.Delivery.After == nil {
+			if r.State != budgets.NeedsReconciliation || r.Delivery.Before == nil || r.Delivery.After == nil {
 				t.Fatalf("request %s, readings %+v", r.State, r.Delivery)
 			}
-			lab := cache.Account{Kind: "vlab", ID: s.lab.ID}
+			lab := budgets.Account{Kind: "vlab", ID: s.lab.ID}
 			b, _ := r.Delivery.Before.Find(lab)
 			a, _ := r.Delivery.After.Find(lab)
 			if !b.Balance.Equal(before) || !a.Balance.Equal(before.Sub(decimal.MustParse("100.00"))) {
@@ -240,17 +241,17 @@ func TestOBIBudget_RetryKeepsFirstReading(t *testing.T) {
 	r, _ := s.db.BudgetRequestByID(ctx, id)
 	it, _ := s.db.OutboxItemByID(ctx, r.OutboxID)
 	attempts, _ := s.db.OutboxAttempts(ctx, r.OutboxID)
-	if s.assigned("25.00") != 1 || r.State != cache.RequestNeedsReconciliation || it.Attempts != 2 || len(attempts) != 2 {
+	if s.assigned("25.00") != 1 || r.State != budgets.NeedsReconciliation || it.Attempts != 2 || len(attempts) != 2 {
 		t.Fatalf("applied %d, request %s, %d attempts", s.assigned("25.00"), r.State, it.Attempts)
 	}
-	lab := cache.Account{Kind: "vlab", ID: s.lab.ID}
+	lab := budgets.Account{Kind: "vlab", ID: s.lab.ID}
 	b, _ := r.Delivery.Before.Find(lab)
 	a, _ := r.Delivery.After.Find(lab)
 	if !b.Balance.Equal(before) || !a.Balance.Equal(before.Sub(decimal.MustParse("25.00"))) {
 		t.Fatalf("readings %s -> %s", b.Balance, a.Balance)
 	}
 	for i, at := range attempts {
-		var rec cache.BudgetDelivery
+		var rec budgets.Delivery
 		if err := json.Unmarshal([]byte(at.Result), &rec); err != nil || rec.Before == nil || rec.After == nil {
 			t.Fatalf("attempt %d keeps no readings: %q", i+1, at.Result)
 		}

@@ -16,7 +16,9 @@
 //     an admin, and never sent again by the portal.
 //
 // The clients' transport (internal/clients/upstream) decides which of
-// these an attempt was. One dispatcher sends one item at a time, and an
+// these an attempt was. The table of kinds (kinds.go) says, for each kind,
+// who delivers it, whether its unknown outcomes are looked up or left to
+// an admin, and which settler moves its request with the item. One dispatcher sends one item at a time, and an
 // item is marked sending before the call, so no write is sent twice; a
 // crash mid-call leaves it sending, which the next start treats as unknown.
 package outbox
@@ -25,9 +27,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
-	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/portal"
 )
 
@@ -35,7 +37,7 @@ import (
 type Deliverer interface {
 	// Deliver sends the item and returns what the upstream answered (JSON,
 	// kept with the item) or a portal error whose code says what happened.
-	Deliver(ctx context.Context, item cache.OutboxItem) (result string, err error)
+	Deliver(ctx context.Context, item portal.OutboxItem) (result string, err error)
 }
 
 // Checker is implemented by deliverers whose writes can be looked up in
@@ -48,13 +50,16 @@ type Checker interface {
 	// sent again. An error with code EUNCERTAIN says this item cannot be
 	// looked up at all (it is left to an admin); any other error is a
 	// failed look-up, tried again later.
-	Check(ctx context.Context, item cache.OutboxItem) (present bool, result string, err error)
+	Check(ctx context.Context, item portal.OutboxItem) (present bool, result string, err error)
 }
 
 // Store is the outbox's storage; cache.DB implements it.
 type Store interface {
-	ClaimOutbox(ctx context.Context) (*cache.OutboxItem, error)
-	SettleOutbox(ctx context.Context, id int64, from []string, o cache.OutboxOutcome) (*cache.OutboxItem, error)
+	// SetSettlers gives the store the settler of each kind, which it runs
+	// with every change of an item's state (New does, once).
+	SetSettlers(byKind map[string]Settler)
+	ClaimOutbox(ctx context.Context) (*portal.OutboxItem, error)
+	SettleOutbox(ctx context.Context, id int64, from []string, o portal.OutboxOutcome) (*portal.OutboxItem, error)
 	RecoverOutbox(ctx context.Context, canVerify func(kind string) bool) (int, error)
 	NextOutboxDue(ctx context.Context) (time.Time, error)
 }
@@ -63,7 +68,8 @@ type Store interface {
 type Dispatcher struct {
 	store Store
 	log   *slog.Logger
-	kinds map[string]Deliverer
+	table []Kind
+	kinds map[string]Kind
 	wake  chan struct{}
 	// Now is the clock; Timeout bounds one delivery; VerifyDelay is the wait
 	// before looking up a write whose outcome is unknown (so that a request
@@ -77,11 +83,54 @@ type Dispatcher struct {
 	Backoff func(attempts int) time.Duration
 }
 
-// New returns a dispatcher with default timings.
-func New(store Store, log *slog.Logger) *Dispatcher {
-	return &Dispatcher{store: store, log: log, kinds: map[string]Deliverer{}, wake: make(chan struct{}, 1),
-		Now: time.Now, Timeout: 60 * time.Second, VerifyDelay: 30 * time.Second, Poll: 5 * time.Second, Backoff: DefaultBackoff}
+// New returns a dispatcher of the kinds (the portal's are Table's) with
+// default timings, and gives the store the kinds' settlers. It refuses a
+// table with a row missing a name, an upstream, a settler or what an
+// unknown outcome leads to, a name twice, or a deliverer that does not
+// match that (LookUp needs a Checker; AskAdmin must not have one, or its
+// look-up would silently go unused).
+func New(store Store, log *slog.Logger, kinds []Kind) (*Dispatcher, error) {
+	byKind := make(map[string]Kind, len(kinds))
+	settlers := make(map[string]Settler, len(kinds))
+	for _, k := range kinds {
+		if err := k.check(); err != nil {
+			return nil, err
+		}
+		if _, dup := byKind[k.Name]; dup {
+			return nil, fmt.Errorf("outbox: kind %q has two rows", k.Name)
+		}
+		byKind[k.Name], settlers[k.Name] = k, k.Settle
+	}
+	store.SetSettlers(settlers)
+	return &Dispatcher{store: store, log: log, table: slices.Clone(kinds), kinds: byKind, wake: make(chan struct{}, 1),
+		Now: time.Now, Timeout: 60 * time.Second, VerifyDelay: 30 * time.Second, Poll: 5 * time.Second, Backoff: DefaultBackoff}, nil
 }
+
+func (k Kind) check() error {
+	switch {
+	case k.Name == "":
+		return fmt.Errorf("outbox: a kind without a name")
+	case k.Upstream == "":
+		return fmt.Errorf("outbox: kind %q names no upstream", k.Name)
+	case k.Settle == nil:
+		return fmt.Errorf("outbox: kind %q has no settler", k.Name)
+	case k.Unknown != LookUp && k.Unknown != AskAdmin:
+		return fmt.Errorf("outbox: kind %q does not say what an unknown outcome leads to", k.Name)
+	case k.Deliver == nil:
+		return nil
+	}
+	_, checker := k.Deliver.(Checker)
+	if k.Unknown == LookUp && !checker {
+		return fmt.Errorf("outbox: kind %q is to be looked up, but its deliverer %T cannot look writes up", k.Name, k.Deliver)
+	}
+	if k.Unknown == AskAdmin && checker {
+		return fmt.Errorf("outbox: kind %q is left to an admin, but its deliverer %T can look writes up", k.Name, k.Deliver)
+	}
+	return nil
+}
+
+// Kinds returns the dispatcher's table.
+func (d *Dispatcher) Kinds() []Kind { return slices.Clone(d.table) }
 
 // DefaultBackoff doubles from 5 seconds up to 10 minutes.
 func DefaultBackoff(attempts int) time.Duration {
@@ -89,13 +138,11 @@ func DefaultBackoff(attempts int) time.Duration {
 	return min(d, 10*time.Minute)
 }
 
-// Register sets the deliverer of a kind.
-func (d *Dispatcher) Register(kind string, del Deliverer) { d.kinds[kind] = del }
-
-// CanVerify reports whether a kind's writes can be looked up.
+// CanVerify reports whether a kind's writes can be looked up: its row says
+// LookUp and its upstream is configured.
 func (d *Dispatcher) CanVerify(kind string) bool {
-	_, ok := d.kinds[kind].(Checker)
-	return ok
+	k := d.kinds[kind]
+	return k.Unknown == LookUp && k.Deliver != nil
 }
 
 // Notify wakes the dispatcher after a new item was queued.
@@ -155,63 +202,64 @@ func (d *Dispatcher) DispatchDue(ctx context.Context) (int, error) {
 	return n, ctx.Err()
 }
 
-func (d *Dispatcher) handle(ctx context.Context, it *cache.OutboxItem) error {
-	del := d.kinds[it.Kind]
-	if it.State == cache.OutboxVerify {
-		return d.verify(ctx, it, del)
+func (d *Dispatcher) handle(ctx context.Context, it *portal.OutboxItem) error {
+	k := d.kinds[it.Kind]
+	if it.State == portal.OutboxVerify {
+		return d.verify(ctx, it, k)
 	}
+	del := k.Deliver
 	if del == nil {
-		return d.settle(ctx, it, cache.OutboxOutcome{State: cache.OutboxFailed, Error: "this portal has no way to deliver " + it.Kind + " (is the upstream configured?)"})
+		return d.settle(ctx, it, portal.OutboxOutcome{State: portal.OutboxFailed, Error: "this portal has no way to deliver " + it.Kind + " (is the upstream configured?)"})
 	}
 	callCtx, cancel := context.WithTimeout(ctx, d.Timeout)
 	result, err := del.Deliver(callCtx, *it)
 	cancel()
-	return d.settle(ctx, it, d.outcome(it, del, result, err))
+	return d.settle(ctx, it, d.outcome(it, k, result, err))
 }
 
 // outcome classifies a delivery attempt.
-func (d *Dispatcher) outcome(it *cache.OutboxItem, del Deliverer, result string, err error) cache.OutboxOutcome {
+func (d *Dispatcher) outcome(it *portal.OutboxItem, k Kind, result string, err error) portal.OutboxOutcome {
 	now := d.Now()
 	msg := portal.ErrorMessage(err)
 	switch code := portal.ErrorCode(err); {
 	case err == nil:
-		return cache.OutboxOutcome{State: cache.OutboxDelivered, Result: result}
+		return portal.OutboxOutcome{State: portal.OutboxDelivered, Result: result}
 	case code == portal.EUNCERTAIN:
-		if _, ok := del.(Checker); ok {
-			return cache.OutboxOutcome{State: cache.OutboxVerify, Error: msg, Result: result, NextAttempt: now.Add(d.VerifyDelay)}
+		if k.Unknown == LookUp {
+			return portal.OutboxOutcome{State: portal.OutboxVerify, Error: msg, Result: result, NextAttempt: now.Add(d.VerifyDelay)}
 		}
-		return cache.OutboxOutcome{State: cache.OutboxUncertain, Error: msg, Result: result}
+		return portal.OutboxOutcome{State: portal.OutboxUncertain, Error: msg, Result: result}
 	case code == portal.EUNAVAILABLE:
 		// The result (what the deliverer read around the call) is kept
 		// with the attempt even though nothing happened.
 		if it.Attempts >= it.MaxAttempts {
-			return cache.OutboxOutcome{State: cache.OutboxDead, Error: fmt.Sprintf("gave up after %d attempts: %s", it.Attempts, msg), Result: result}
+			return portal.OutboxOutcome{State: portal.OutboxDead, Error: fmt.Sprintf("gave up after %d attempts: %s", it.Attempts, msg), Result: result}
 		}
-		return cache.OutboxOutcome{State: cache.OutboxQueued, Error: msg, Result: result, NextAttempt: now.Add(d.Backoff(it.Attempts))}
+		return portal.OutboxOutcome{State: portal.OutboxQueued, Error: msg, Result: result, NextAttempt: now.Add(d.Backoff(it.Attempts))}
 	default:
-		return cache.OutboxOutcome{State: cache.OutboxFailed, Error: msg, Result: result}
+		return portal.OutboxOutcome{State: portal.OutboxFailed, Error: msg, Result: result}
 	}
 }
 
 // verify looks up a write whose outcome was unknown.
-func (d *Dispatcher) verify(ctx context.Context, it *cache.OutboxItem, del Deliverer) error {
-	chk, ok := del.(Checker)
-	if !ok {
-		return d.settle(ctx, it, cache.OutboxOutcome{State: cache.OutboxUncertain, Error: it.LastError})
+func (d *Dispatcher) verify(ctx context.Context, it *portal.OutboxItem, k Kind) error {
+	chk, ok := k.Deliver.(Checker)
+	if !ok || k.Unknown != LookUp {
+		return d.settle(ctx, it, portal.OutboxOutcome{State: portal.OutboxUncertain, Error: it.LastError})
 	}
 	callCtx, cancel := context.WithTimeout(ctx, d.Timeout)
 	present, result, err := chk.Check(callCtx, *it)
 	cancel()
 	switch {
 	case portal.ErrorCode(err) == portal.EUNCERTAIN:
-		return d.settle(ctx, it, cache.OutboxOutcome{State: cache.OutboxUncertain, Error: it.LastError + "; " + portal.ErrorMessage(err)})
+		return d.settle(ctx, it, portal.OutboxOutcome{State: portal.OutboxUncertain, Error: it.LastError + "; " + portal.ErrorMessage(err)})
 	case err != nil:
 		// The look-up itself failed; look again later (never send again
 		// on a failed look-up: the write may be there).
-		return d.settle(ctx, it, cache.OutboxOutcome{State: cache.OutboxVerify, Error: "look-up failed: " + portal.ErrorMessage(err),
+		return d.settle(ctx, it, portal.OutboxOutcome{State: portal.OutboxVerify, Error: "look-up failed: " + portal.ErrorMessage(err),
 			NextAttempt: d.Now().Add(d.Backoff(it.Attempts))})
 	case present:
-		return d.settle(ctx, it, cache.OutboxOutcome{State: cache.OutboxDelivered, Result: result,
+		return d.settle(ctx, it, portal.OutboxOutcome{State: portal.OutboxDelivered, Result: result,
 			Reason: "found in the upstream after an attempt whose outcome was unknown (" + it.LastError + ")"})
 	}
 	note := ""
@@ -219,18 +267,18 @@ func (d *Dispatcher) verify(ctx context.Context, it *cache.OutboxItem, del Deliv
 		note = " (" + result + ")"
 	}
 	if it.Attempts >= it.MaxAttempts {
-		return d.settle(ctx, it, cache.OutboxOutcome{State: cache.OutboxDead,
+		return d.settle(ctx, it, portal.OutboxOutcome{State: portal.OutboxDead,
 			Error: fmt.Sprintf("gave up after %d attempts; a look-up found the last one did not arrive%s", it.Attempts, note)})
 	}
 	// Not there: the attempt had no effect, so sending again is safe.
-	return d.settle(ctx, it, cache.OutboxOutcome{State: cache.OutboxQueued,
+	return d.settle(ctx, it, portal.OutboxOutcome{State: portal.OutboxQueued,
 		Error: "not found in the upstream after an attempt whose outcome was unknown; sending again" + note, NextAttempt: d.Now()})
 }
 
-func (d *Dispatcher) settle(ctx context.Context, it *cache.OutboxItem, o cache.OutboxOutcome) error {
+func (d *Dispatcher) settle(ctx context.Context, it *portal.OutboxItem, o portal.OutboxOutcome) error {
 	_, err := d.store.SettleOutbox(context.WithoutCancel(ctx), it.ID, []string{it.State}, o)
 	level := slog.LevelInfo
-	if o.State != cache.OutboxDelivered {
+	if o.State != portal.OutboxDelivered {
 		level = slog.LevelWarn
 	}
 	d.log.Log(ctx, level, "outbox item settled", slog.Int64("id", it.ID), slog.String("kind", it.Kind),

@@ -2,8 +2,6 @@ package outbox
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"path/filepath"
 	"testing"
 	"time"
@@ -19,7 +17,7 @@ type fakeDeliverer struct {
 	checks  int
 }
 
-func (f *fakeDeliverer) Deliver(ctx context.Context, it cache.OutboxItem) (string, error) {
+func (f *fakeDeliverer) Deliver(ctx context.Context, it portal.OutboxItem) (string, error) {
 	f.calls++
 	if len(f.errs) == 0 {
 		return `{"ok":true}`, nil
@@ -31,7 +29,7 @@ func (f *fakeDeliverer) Deliver(ctx context.Context, it cache.OutboxItem) (strin
 
 type fakeChecker struct{ *fakeDeliverer }
 
-func (f fakeChecker) Check(ctx context.Context, it cache.OutboxItem) (bool, string, error) {
+func (f fakeChecker) Check(ctx context.Context, it portal.OutboxItem) (bool, string, error) {
 	f.checks++
 	return f.present, `{"found":true}`, nil
 }
@@ -45,20 +43,20 @@ func setup(t *testing.T) (*cache.DB, *Dispatcher, *time.Time) {
 	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
 	db.Now = clock
-	d := New(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	d := newDispatcher(t, db)
 	d.Now = clock
 	return db, d, &now
 }
 
 func enqueue(t *testing.T, db *cache.DB, kind string) int64 {
-	id, err := db.Enqueue(context.Background(), cache.OutboxItem{Kind: kind, Upstream: "argo", Summary: "test", Payload: "{}", CreatedBy: "s", MaxAttempts: 3})
+	id, err := db.Enqueue(context.Background(), portal.OutboxItem{Kind: kind, Upstream: "argo", Summary: "test", Payload: "{}", CreatedBy: "s", MaxAttempts: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return id
 }
 
-func state(t *testing.T, db *cache.DB, id int64) *cache.OutboxItem {
+func state(t *testing.T, db *cache.DB, id int64) *portal.OutboxItem {
 	it, err := db.OutboxItemByID(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +74,7 @@ var (
 func TestDispatch_RetriesOnlyWithoutEffect_ThenDead(t *testing.T) {
 	db, d, now := setup(t)
 	f := &fakeDeliverer{errs: []error{errDown, errDown, errDown}}
-	d.Register("k", f)
+	d.register("k", f)
 	id := enqueue(t, db, "k")
 	for i := 1; i <= 3; i++ {
 		if n, err := d.DispatchDue(ctx); err != nil || n != 1 {
@@ -85,7 +83,7 @@ func TestDispatch_RetriesOnlyWithoutEffect_ThenDead(t *testing.T) {
 		*now = now.Add(time.Hour)
 	}
 	it := state(t, db, id)
-	if it.State != cache.OutboxDead || f.calls != 3 || it.Attempts != 3 {
+	if it.State != portal.OutboxDead || f.calls != 3 || it.Attempts != 3 {
 		t.Fatalf("after 3 outages: %s, %d calls", it.State, f.calls)
 	}
 }
@@ -93,7 +91,7 @@ func TestDispatch_RetriesOnlyWithoutEffect_ThenDead(t *testing.T) {
 func TestDispatch_BackoffHoldsRetry(t *testing.T) {
 	db, d, now := setup(t)
 	f := &fakeDeliverer{errs: []error{errDown}}
-	d.Register("k", f)
+	d.register("k", f)
 	id := enqueue(t, db, "k")
 	d.DispatchDue(ctx)
 	if n, _ := d.DispatchDue(ctx); n != 0 {
@@ -101,7 +99,7 @@ func TestDispatch_BackoffHoldsRetry(t *testing.T) {
 	}
 	*now = now.Add(DefaultBackoff(1))
 	d.DispatchDue(ctx)
-	if it := state(t, db, id); it.State != cache.OutboxDelivered || f.calls != 2 {
+	if it := state(t, db, id); it.State != portal.OutboxDelivered || f.calls != 2 {
 		t.Fatalf("%s after %d calls", it.State, f.calls)
 	}
 }
@@ -109,13 +107,13 @@ func TestDispatch_BackoffHoldsRetry(t *testing.T) {
 func TestDispatch_RefusedIsFinalWithReason(t *testing.T) {
 	db, d, now := setup(t)
 	f := &fakeDeliverer{errs: []error{errRefused}}
-	d.Register("k", f)
+	d.register("k", f)
 	id := enqueue(t, db, "k")
 	d.DispatchDue(ctx)
 	*now = now.Add(time.Hour)
 	d.DispatchDue(ctx)
 	it := state(t, db, id)
-	if it.State != cache.OutboxFailed || f.calls != 1 || it.LastError != errRefused.Message {
+	if it.State != portal.OutboxFailed || f.calls != 1 || it.LastError != errRefused.Message {
 		t.Fatalf("%s %q after %d calls", it.State, it.LastError, f.calls)
 	}
 }
@@ -124,22 +122,22 @@ func TestDispatch_UnknownOutcome(t *testing.T) {
 	t.Run("without a look-up it waits for an admin", func(t *testing.T) {
 		db, d, now := setup(t)
 		f := &fakeDeliverer{errs: []error{errNoAnswer}}
-		d.Register("k", f)
+		d.register("k", f)
 		id := enqueue(t, db, "k")
 		d.DispatchDue(ctx)
 		*now = now.Add(time.Hour)
 		d.DispatchDue(ctx)
-		if it := state(t, db, id); it.State != cache.OutboxUncertain || f.calls != 1 {
+		if it := state(t, db, id); it.State != portal.OutboxUncertain || f.calls != 1 {
 			t.Fatalf("%s after %d calls", it.State, f.calls)
 		}
 	})
 	t.Run("found upstream: delivered, not resent", func(t *testing.T) {
 		db, d, now := setup(t)
 		f := &fakeDeliverer{errs: []error{errNoAnswer}, present: true}
-		d.Register("k", fakeChecker{f})
+		d.register("k", fakeChecker{f})
 		id := enqueue(t, db, "k")
 		d.DispatchDue(ctx)
-		if it := state(t, db, id); it.State != cache.OutboxVerify {
+		if it := state(t, db, id); it.State != portal.OutboxVerify {
 			t.Fatalf("state %s", it.State)
 		}
 		if n, _ := d.DispatchDue(ctx); n != 0 {
@@ -148,19 +146,19 @@ func TestDispatch_UnknownOutcome(t *testing.T) {
 		*now = now.Add(d.VerifyDelay)
 		d.DispatchDue(ctx)
 		it := state(t, db, id)
-		if it.State != cache.OutboxDelivered || f.calls != 1 || it.Result != `{"found":true}` {
+		if it.State != portal.OutboxDelivered || f.calls != 1 || it.Result != `{"found":true}` {
 			t.Fatalf("%s after %d calls (%s)", it.State, f.calls, it.Result)
 		}
 	})
 	t.Run("absent upstream: sent again", func(t *testing.T) {
 		db, d, now := setup(t)
 		f := &fakeDeliverer{errs: []error{errNoAnswer}}
-		d.Register("k", fakeChecker{f})
+		d.register("k", fakeChecker{f})
 		id := enqueue(t, db, "k")
 		d.DispatchDue(ctx)
 		*now = now.Add(d.VerifyDelay)
 		d.DispatchDue(ctx)
-		if it := state(t, db, id); it.State != cache.OutboxDelivered || f.calls != 2 {
+		if it := state(t, db, id); it.State != portal.OutboxDelivered || f.calls != 2 {
 			t.Fatalf("%s after %d calls", it.State, f.calls)
 		}
 	})
@@ -169,21 +167,21 @@ func TestDispatch_UnknownOutcome(t *testing.T) {
 func TestRun_RecoversMidSendItems(t *testing.T) {
 	db, d, _ := setup(t)
 	blind := &fakeDeliverer{}
-	d.Register("blind", blind)
+	d.register("blind", blind)
 	a := enqueue(t, db, "blind")
 	db.ClaimOutbox(ctx) // a previous process claimed it and stopped
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error)
 	go func() { done <- d.Run(runCtx) }()
 	deadline := time.Now().Add(2 * time.Second)
-	for state(t, db, a).State == cache.OutboxSending && time.Now().Before(deadline) {
+	for state(t, db, a).State == portal.OutboxSending && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if it := state(t, db, a); it.State != cache.OutboxUncertain || blind.calls != 0 {
+	if it := state(t, db, a); it.State != portal.OutboxUncertain || blind.calls != 0 {
 		t.Fatalf("mid-send item: %s, resent %d times", it.State, blind.calls)
 	}
 }
@@ -192,7 +190,7 @@ func TestDispatch_NoDeliverer(t *testing.T) {
 	db, d, _ := setup(t)
 	id := enqueue(t, db, "nobody")
 	d.DispatchDue(ctx)
-	if it := state(t, db, id); it.State != cache.OutboxFailed {
+	if it := state(t, db, id); it.State != portal.OutboxFailed {
 		t.Fatalf("state %s", it.State)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/clients/vergeos"
 	"github.com/accounting-portal/portal/internal/portal"
 )
@@ -18,7 +17,7 @@ type VergeOSGenerator interface {
 	ListCreated(ctx context.Context, w vergeos.Window) ([]vergeos.BillingRecord, error)
 }
 
-// VergeOSGenerate delivers cache.VergeOSGenerateKind items: it asks VergeOS
+// VergeOSGenerate delivers portal.KindVergeOSGenerate items: it asks VergeOS
 // to write a billing record now. The client sends the POST once; its error
 // code tells the dispatcher what happened (EUNAVAILABLE: nothing, retried
 // with backoff; a 4xx: refused, failed; EUNCERTAIN: unknown, looked up).
@@ -76,7 +75,7 @@ func (r generateReply) String() string {
 // since is where a look-up starts: the first send, to the second (records
 // carry whole seconds). An item sent before the portal kept that time
 // starts from when it was queued.
-func since(it cache.OutboxItem) time.Time {
+func since(it portal.OutboxItem) time.Time {
 	t := it.FirstSent
 	if t.IsZero() {
 		t = it.Created
@@ -85,7 +84,7 @@ func since(it cache.OutboxItem) time.Time {
 }
 
 // Deliver notes the records already there, then sends the generate action.
-func (d *VergeOSGenerate) Deliver(ctx context.Context, it cache.OutboxItem) (string, error) {
+func (d *VergeOSGenerate) Deliver(ctx context.Context, it portal.OutboxItem) (string, error) {
 	var rep generateReply
 	if json.Unmarshal([]byte(it.Result), &rep) != nil || !rep.Listed {
 		recs, err := d.Client.ListCreated(ctx, vergeos.Window{Since: since(it), Order: vergeos.OldestFirst})
@@ -118,7 +117,7 @@ func hourly(r vergeos.BillingRecord) bool {
 }
 
 // Check looks for the record the generate wrote (see VergeOSGenerate).
-func (d *VergeOSGenerate) Check(ctx context.Context, it cache.OutboxItem) (bool, string, error) {
+func (d *VergeOSGenerate) Check(ctx context.Context, it portal.OutboxItem) (bool, string, error) {
 	var rep generateReply
 	if json.Unmarshal([]byte(it.Result), &rep) != nil || !rep.Listed {
 		// The portal stopped while sending the first attempt, before it

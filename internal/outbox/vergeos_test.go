@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/clients/vergeos"
+	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/internal/sim/fault"
 	simvergeos "github.com/accounting-portal/portal/internal/sim/vergeos"
 	"github.com/accounting-portal/portal/internal/sim/world"
@@ -63,7 +63,7 @@ func TestVergeOSGenerate_DeliversOnceAndStartsASync(t *testing.T) {
 	db, d, now := setup(t)
 	gen := &fakeGenerator{errs: []error{errDown}}
 	synced := 0
-	d.Register(cache.VergeOSGenerateKind, &VergeOSGenerate{Client: gen, OnDelivered: func() { synced++ }})
+	d.register(portal.KindVergeOSGenerate, &VergeOSGenerate{Client: gen, OnDelivered: func() { synced++ }})
 	id, err := db.RequestBillingGenerate(ctx, "sub-admin", "Ada Admin", "")
 	if err != nil {
 		t.Fatal(err)
@@ -71,13 +71,13 @@ func TestVergeOSGenerate_DeliversOnceAndStartsASync(t *testing.T) {
 	// VergeOS down: no effect, queued again with backoff, no sync.
 	d.DispatchDue(ctx)
 	g, _ := db.GenerateRequestByID(ctx, id)
-	if g.State != cache.OutboxQueued || synced != 0 || !strings.Contains(g.Error, "could not be reached") {
+	if g.State != portal.OutboxQueued || synced != 0 || !strings.Contains(g.Error, "could not be reached") {
 		t.Fatalf("after an outage: %+v, %d syncs", g, synced)
 	}
 	*now = now.Add(DefaultBackoff(1))
 	d.DispatchDue(ctx)
 	g, _ = db.GenerateRequestByID(ctx, id)
-	if g.State != cache.OutboxDelivered || g.ActionKey != "7" || synced != 1 || gen.calls != 2 {
+	if g.State != portal.OutboxDelivered || g.ActionKey != "7" || synced != 1 || gen.calls != 2 {
 		t.Fatalf("delivered: %+v, %d syncs, %d calls", g, synced, gen.calls)
 	}
 	it, _ := db.OutboxItemByID(ctx, g.OutboxID)
@@ -97,34 +97,34 @@ func TestVergeOSGenerate_UnknownOutcomeIsLookedUp(t *testing.T) {
 	gen := &fakeGenerator{errs: []error{errNoAnswer}, apply: true, created: at,
 		recs: []vergeos.BillingRecord{{Key: "1", Created: at, From: at - 600, To: at}, {Key: "2", Created: at, From: at/3600*3600 - 3600, To: at / 3600 * 3600}}}
 	synced := 0
-	d.Register(cache.VergeOSGenerateKind, &VergeOSGenerate{Client: gen, OnDelivered: func() { synced++ }})
+	d.register(portal.KindVergeOSGenerate, &VergeOSGenerate{Client: gen, OnDelivered: func() { synced++ }})
 	id, _ := db.RequestBillingGenerate(ctx, "sub-admin", "Ada Admin", "")
 	d.DispatchDue(ctx)
 	g, _ := db.GenerateRequestByID(ctx, id)
 	it, _ := db.OutboxItemByID(ctx, g.OutboxID)
-	if g.State != cache.OutboxDelivered || gen.calls != 1 || synced != 1 || !strings.Contains(it.Result, `"record":"3"`) {
+	if g.State != portal.OutboxDelivered || gen.calls != 1 || synced != 1 || !strings.Contains(it.Result, `"record":"3"`) {
 		t.Fatalf("applied, answer lost: %+v after %d calls; result %s", g, gen.calls, it.Result)
 	}
 	// Not applied (a gateway answered before VergeOS saw it): sent again, once.
 	gen = &fakeGenerator{errs: []error{errNoAnswer}, created: at, recs: []vergeos.BillingRecord{{Key: "1", Created: at, From: at - 600, To: at}}}
-	d.Register(cache.VergeOSGenerateKind, &VergeOSGenerate{Client: gen})
+	d.register(portal.KindVergeOSGenerate, &VergeOSGenerate{Client: gen})
 	*now = now.Add(time.Second)
 	id, _ = db.RequestBillingGenerate(ctx, "sub-admin", "Ada Admin", "")
 	for range 3 {
 		d.DispatchDue(ctx)
 	}
 	g, _ = db.GenerateRequestByID(ctx, id)
-	if g.State != cache.OutboxDelivered || gen.calls != 2 || len(gen.recs) != 2 {
+	if g.State != portal.OutboxDelivered || gen.calls != 2 || len(gen.recs) != 2 {
 		t.Fatalf("not applied: %+v after %d calls, %d records", g, gen.calls, len(gen.recs))
 	}
 }
 
 func TestVergeOSGenerate_RefusedIsFailed(t *testing.T) {
 	db, d, _ := setup(t)
-	d.Register(cache.VergeOSGenerateKind, &VergeOSGenerate{Client: &fakeGenerator{errs: []error{errRefused}}})
+	d.register(portal.KindVergeOSGenerate, &VergeOSGenerate{Client: &fakeGenerator{errs: []error{errRefused}}})
 	id, _ := db.RequestBillingGenerate(ctx, "sub-admin", "Ada Admin", "")
 	d.DispatchDue(ctx)
-	if g, _ := db.GenerateRequestByID(ctx, id); g.State != cache.OutboxFailed || !strings.Contains(g.Error, "400") {
+	if g, _ := db.GenerateRequestByID(ctx, id); g.State != portal.OutboxFailed || !strings.Contains(g.Error, "400") {
 		t.Fatalf("%+v", g)
 	}
 }
@@ -144,7 +144,7 @@ func TestVergeOSGenerate_FaultsYieldOneRecordEach(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.Register(cache.VergeOSGenerateKind, &VergeOSGenerate{Client: c})
+	d.register(portal.KindVergeOSGenerate, &VergeOSGenerate{Client: c})
 	modes := []string{fault.ApplyThen504, fault.ApplyThen502, fault.ApplyThen500, fault.ApplyThenReset, fault.ApplyThenGarbage,
 		fault.BadGateway, fault.GatewayTimeout, fault.Outage, fault.Drop, fault.Garbage, fault.RateLimit}
 	for i, mode := range modes {
@@ -162,7 +162,7 @@ func TestVergeOSGenerate_FaultsYieldOneRecordEach(t *testing.T) {
 		if !fault.Applies(mode) {
 			wantAttempts = 2
 		}
-		if g.State != cache.OutboxDelivered || sim.GeneratedCount() != i+1 || it.Attempts != wantAttempts {
+		if g.State != portal.OutboxDelivered || sim.GeneratedCount() != i+1 || it.Attempts != wantAttempts {
 			t.Fatalf("%s: %s (%s), %d records generated for %d requests, %d attempts", mode, g.State, g.Error, sim.GeneratedCount(), i+1, it.Attempts)
 		}
 	}
@@ -174,7 +174,7 @@ func TestVergeOSGenerate_FaultsYieldOneRecordEach(t *testing.T) {
 func TestVergeOSGenerate_RecoveredBeforeListingIsLeftToAnAdmin(t *testing.T) {
 	db, d, _ := setup(t)
 	gen := &fakeGenerator{}
-	d.Register(cache.VergeOSGenerateKind, &VergeOSGenerate{Client: gen})
+	d.register(portal.KindVergeOSGenerate, &VergeOSGenerate{Client: gen})
 	id, _ := db.RequestBillingGenerate(ctx, "sub-admin", "Ada Admin", "")
 	if _, err := db.ClaimOutbox(ctx); err != nil { // the process stops here
 		t.Fatal(err)
@@ -184,7 +184,7 @@ func TestVergeOSGenerate_RecoveredBeforeListingIsLeftToAnAdmin(t *testing.T) {
 	}
 	d.DispatchDue(ctx)
 	g, _ := db.GenerateRequestByID(ctx, id)
-	if g.State != cache.OutboxUncertain || gen.calls != 0 || !strings.Contains(g.Error, "cannot be told") {
+	if g.State != portal.OutboxUncertain || gen.calls != 0 || !strings.Contains(g.Error, "cannot be told") {
 		t.Fatalf("%+v after %d calls", g, gen.calls)
 	}
 }

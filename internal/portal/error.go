@@ -1,6 +1,7 @@
 // Package portal holds the accounting portal's domain: its error codes, the
-// signed-in user with roles and project membership, and the small types that
-// the cache, the clients, the handlers and the templates share. It imports
+// signed-in user with roles and project membership, the outbox item with
+// its states and kinds, the audit entry, and the small types that the
+// cache, the clients, the handlers and the templates share. It imports
 // nothing else of the portal.
 package portal
 

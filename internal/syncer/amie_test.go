@@ -175,7 +175,8 @@ func TestAMIESync_ClearedRecordsDisappearAndPastDaysMove(t *testing.T) {
 	}
 	items, _ := f.db.OutboxByRef(ctx, "usage_clear:"+strconv.FormatInt(id, 10))
 	*f.now = f.now.Add(time.Minute)
-	if _, err := f.db.SettleOutbox(ctx, items[0].ID, []string{cache.OutboxQueued}, cache.OutboxOutcome{State: cache.OutboxDelivered, Result: `{"cleared":1}`}); err != nil {
+	f.db.SetSettlers(map[string]cache.Settler{portal.KindAMIEClear: f.db.SettleUsageClear}) // as the outbox table does
+	if _, err := f.db.SettleOutbox(ctx, items[0].ID, []string{portal.OutboxQueued}, portal.OutboxOutcome{State: portal.OutboxDelivered, Result: `{"cleared":1}`}); err != nil {
 		t.Fatal(err)
 	}
 	*f.now = f.now.Add(time.Minute)

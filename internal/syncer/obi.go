@@ -8,14 +8,15 @@ import (
 	"sync"
 	"time"
 
-	"github.com/accounting-portal/portal/internal/cache"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/clients/obi"
 	"github.com/accounting-portal/portal/internal/portal"
-	"golang.org/x/sync/errgroup"
 )
 
 // The OBI sync. The service cannot list its virtual labs and projects, so
-// each run reads exactly what the catalogue names (cache.OBITargets):
+// each run reads exactly what the catalogue names (the store's OBITargets):
 //
 //  1. for every catalogued virtual lab, its balance with its projects'
 //     balances and reservations, its discounts and the one in force; all
@@ -44,12 +45,12 @@ type OBISource interface {
 
 // OBIStore is where the OBI sync writes; *cache.DB implements it.
 type OBIStore interface {
-	OBITargets(ctx context.Context) ([]cache.OBITarget, error)
-	SaveOBIBalances(ctx context.Context, at time.Time, labs []cache.OBILabReading) (int64, error)
-	ReplaceOBIDiscounts(ctx context.Context, vlabID string, ds []cache.OBIDiscount) (int64, error)
-	SaveOBIJobs(ctx context.Context, jobs []cache.OBIJob) (int64, error)
-	OBIJobCursorOf(ctx context.Context, projID string) (cache.OBIJobCursor, error)
-	SetOBIJobCursor(ctx context.Context, projID string, c cache.OBIJobCursor) error
+	OBITargets(ctx context.Context) ([]budgets.Target, error)
+	SaveOBIBalances(ctx context.Context, at time.Time, labs []budgets.LabReading) (int64, error)
+	ReplaceOBIDiscounts(ctx context.Context, vlabID string, ds []budgets.Discount) (int64, error)
+	SaveOBIJobs(ctx context.Context, jobs []budgets.Job) (int64, error)
+	OBIJobCursorOf(ctx context.Context, projID string) (budgets.JobCursor, error)
+	SetOBIJobCursor(ctx context.Context, projID string, c budgets.JobCursor) error
 }
 
 // OBIOptions tune the OBI sync; zero values take the defaults.
@@ -136,8 +137,8 @@ func SyncOBI(ctx context.Context, src OBISource, store OBIStore, o OBIOptions) (
 
 // syncOBIBalances reads every lab's balances and discounts. A lab that
 // cannot be read is a problem to report, not a reason to skip the others.
-func syncOBIBalances(ctx context.Context, src OBISource, store OBIStore, at time.Time, targets []cache.OBITarget) (int64, []string, error) {
-	var readings []cache.OBILabReading
+func syncOBIBalances(ctx context.Context, src OBISource, store OBIStore, at time.Time, targets []budgets.Target) (int64, []string, error) {
+	var readings []budgets.LabReading
 	var problems []string
 	var rows int64
 	for _, t := range targets {
@@ -164,16 +165,16 @@ func syncOBIBalances(ctx context.Context, src OBISource, store OBIStore, at time
 }
 
 // readLabBalance reads a lab's balance and keeps the catalogued projects'.
-func readLabBalance(ctx context.Context, src OBISource, t cache.OBITarget) (cache.OBILabReading, []string, error) {
+func readLabBalance(ctx context.Context, src OBISource, t budgets.Target) (budgets.LabReading, []string, error) {
 	b, err := src.VirtualLabBalanceWithProjects(ctx, t.VlabID)
 	if err != nil {
-		return cache.OBILabReading{}, nil, err
+		return budgets.LabReading{}, nil, err
 	}
 	got := make(map[string]obi.ProjectBalance, len(b.Projects))
 	for _, p := range b.Projects {
 		got[p.ProjID] = p
 	}
-	r := cache.OBILabReading{VlabID: t.VlabID, Balance: b.Balance}
+	r := budgets.LabReading{VlabID: t.VlabID, Balance: b.Balance}
 	var missing []string
 	for _, p := range t.Projects {
 		pb, ok := got[p.ProjID]
@@ -181,12 +182,12 @@ func readLabBalance(ctx context.Context, src OBISource, t cache.OBITarget) (cach
 			missing = append(missing, fmt.Sprintf("project %s (%s) is not in virtual lab %s at OBI; check the projects file", p.Key, p.ProjID, t.Name))
 			continue
 		}
-		r.Projects = append(r.Projects, cache.OBIProjectReading{ProjID: p.ProjID, Balance: pb.Balance, Reservation: pb.Reservation})
+		r.Projects = append(r.Projects, budgets.ProjectReading{ProjID: p.ProjID, Balance: pb.Balance, Reservation: pb.Reservation})
 	}
 	return r, missing, nil
 }
 
-func readDiscounts(ctx context.Context, src OBISource, vlabID string) ([]cache.OBIDiscount, error) {
+func readDiscounts(ctx context.Context, src OBISource, vlabID string) ([]budgets.Discount, error) {
 	all, err := src.Discounts(ctx, vlabID)
 	if err != nil {
 		return nil, err
@@ -195,9 +196,9 @@ func readDiscounts(ctx context.Context, src OBISource, vlabID string) ([]cache.O
 	if err != nil {
 		return nil, err
 	}
-	out := make([]cache.OBIDiscount, 0, len(all))
+	out := make([]budgets.Discount, 0, len(all))
 	for _, d := range all {
-		out = append(out, cache.OBIDiscount{ID: d.ID, VlabID: vlabID, Discount: d.Discount, ValidFrom: d.ValidFrom, ValidTo: d.ValidTo,
+		out = append(out, budgets.Discount{ID: d.ID, VlabID: vlabID, Discount: d.Discount, ValidFrom: d.ValidFrom, ValidTo: d.ValidTo,
 			Current: ok && d.ID == cur.ID})
 	}
 	return out, nil
@@ -206,7 +207,7 @@ func readDiscounts(ctx context.Context, src OBISource, vlabID string) ([]cache.O
 // syncOBIReports walks the catalogued projects' reports, up to o.Workers
 // at once. A report that cannot be read is a problem to report, not a
 // reason to stop the others; a cancelled run starts no more walks.
-func syncOBIReports(ctx context.Context, src OBISource, store OBIStore, o OBIOptions, targets []cache.OBITarget) (int64, []string) {
+func syncOBIReports(ctx context.Context, src OBISource, store OBIStore, o OBIOptions, targets []budgets.Target) (int64, []string) {
 	var g errgroup.Group
 	g.SetLimit(o.Workers)
 	var mu sync.Mutex
@@ -257,7 +258,7 @@ func walkOBIReport(ctx context.Context, src OBISource, store OBIStore, o OBIOpti
 		if err != nil {
 			return rows, err
 		}
-		batch := make([]cache.OBIJob, 0, len(p.Jobs))
+		batch := make([]budgets.Job, 0, len(p.Jobs))
 		ids := make(map[string]bool, len(p.Jobs))
 		old := true
 		for _, j := range p.Jobs {
@@ -281,9 +282,9 @@ func walkOBIReport(ctx context.Context, src OBISource, store OBIStore, o OBIOpti
 		rows += changed
 		switch {
 		case len(p.Jobs) == 0 || page >= p.TotalPages:
-			return rows, store.SetOBIJobCursor(ctx, projID, cache.OBIJobCursor{Watermark: newest, FullAt: now})
+			return rows, store.SetOBIJobCursor(ctx, projID, budgets.JobCursor{Watermark: newest, FullAt: now})
 		case !full && changed == 0 && old:
-			return rows, store.SetOBIJobCursor(ctx, projID, cache.OBIJobCursor{Watermark: newest, FullAt: cur.FullAt})
+			return rows, store.SetOBIJobCursor(ctx, projID, budgets.JobCursor{Watermark: newest, FullAt: cur.FullAt})
 		}
 		prev = ids
 	}
@@ -291,17 +292,17 @@ func walkOBIReport(ctx context.Context, src OBISource, store OBIStore, o OBIOpti
 
 // obiJob converts a report item; the project report carries neither the
 // lab nor the project, which the walk knows.
-func obiJob(j obi.Job, vlabID, projID string) cache.OBIJob {
-	status := cache.OBIJobFinished
+func obiJob(j obi.Job, vlabID, projID string) budgets.Job {
+	status := budgets.JobFinished
 	if !j.CancelledAt.IsZero() {
-		status = cache.OBIJobExpired
+		status = budgets.JobExpired
 	}
 	finished := j.FinishedAt
 	if finished.IsZero() {
 		finished = j.StartedAt
 	}
 	hasRsv := j.Type == obi.TypeOneshot || j.Type == obi.TypeLongrun
-	return cache.OBIJob{ID: j.ID, ProjID: projID, VlabID: vlabID, Type: j.Type, Subtype: j.Subtype, Status: status,
+	return budgets.Job{ID: j.ID, ProjID: projID, VlabID: vlabID, Type: j.Type, Subtype: j.Subtype, Status: status,
 		Name: j.Name, UserID: j.UserID, ReservedAt: j.ReservedAt, StartedAt: j.StartedAt, FinishedAt: finished,
 		CancelledAt: j.CancelledAt, Amount: j.Amount, ReservedAmount: j.ReservedAmount, HasReservation: hasRsv,
 		Count: j.Count, ReservedCount: j.ReservedCount, Duration: j.Duration, ReservedDuration: j.ReservedDuration, Size: j.Size}

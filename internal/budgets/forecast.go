@@ -1,4 +1,4 @@
-package cache
+package budgets
 
 import (
 	"strconv"
@@ -67,6 +67,7 @@ func runOut(balance, burn decimal.Decimal, now time.Time) time.Time {
 // today's UTC midnight: burn rates use full days only, so they do not
 // dip every morning while today's jobs are still to come.
 func SpendWindows(now time.Time) (from7, from30, to time.Time) {
-	to = time.Unix(dayStart(now.UTC().Unix()), 0).UTC()
+	y, m, d := now.UTC().Date()
+	to = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 	return to.AddDate(0, 0, -7), to.AddDate(0, 0, -30), to
 }
