@@ -83,7 +83,7 @@ func TestStateAfter_ReasonAndActor(t *testing.T) {
 	}
 }
 
-// TestHoldsPeriod: a push on its way, perhaps arrived or arrived holds its
+// TestHoldsPeriod: a push on its way, of unknown outcome or delivered holds its
 // period; one that provably added nothing frees it.
 func TestHoldsPeriod(t *testing.T) {
 	want := map[string]bool{portal.OutboxQueued: true, portal.OutboxSending: true, portal.OutboxVerify: true,
