@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/accounting-portal/portal/internal/metrics"
 	"github.com/accounting-portal/portal/internal/portal"
 )
 
 // The ARGO Accounting cache: what the ARGO sync writes (this file), what
 // the metrics pages read (argo_query.go, argo_lists.go) and metric pushes
-// (argo_pushes.go).
+// (argo_pushes.go). The types and the push's state machine are the
+// metrics domain's (internal/metrics); this is their SQL.
 
 func init() {
 	registerCountedTable(portal.UpstreamArgo, "projects", "argo_projects")
@@ -21,65 +23,10 @@ func init() {
 	registerCountedTable(portal.UpstreamArgo, "metrics", "argo_metrics")
 }
 
-// ArgoProject is an ARGO project as cached.
-type ArgoProject struct {
-	ID, Acronym, Title         string
-	StartDate, EndDate, CallID string
-}
-
-// ArgoProvider is an ARGO provider as cached.
-type ArgoProvider struct {
-	ID, Name, Website, Abbreviation, Logo, ExternalID string
-}
-
-// ArgoMetricDefinition says what a metric measures and in which unit.
-type ArgoMetricDefinition struct {
-	ID, Name, Description string
-	UnitType              string // a unit symbol: "TB", "#", "CPU Time"
-	MetricType            string // aggregated, count, summarised, averaged (or another)
-}
-
-// ArgoInstallation is an ARGO installation as cached.
-type ArgoInstallation struct {
-	ID, ProjectID, ProviderID                string
-	Infrastructure, Name, Resource, External string
-	UnitOfAccess                             string // a metric definition id, "" for none
-}
-
-// ArgoMetric is one accounted value of an installation over a period.
-type ArgoMetric struct {
-	ID, InstallationID, DefinitionID string
-	// ProjectID and ProviderID are filled from the cached installation on
-	// write; readers get them back.
-	ProjectID, ProviderID string
-	Start, End            time.Time
-	Value                 float64
-	GroupID, UserID       string
-}
-
-// ArgoEntities is one complete read of ARGO's entities.
-type ArgoEntities struct {
-	Projects      []ArgoProject
-	Providers     []ArgoProvider
-	Definitions   []ArgoMetricDefinition
-	Installations []ArgoInstallation
-}
-
-// ArgoSyncState is what a sync run needs to know before it reads.
-type ArgoSyncState struct {
-	// Generation numbers this run; rows it reads are marked with it.
-	Generation int64
-	// LastFull is when a run last re-read every metric successfully.
-	LastFull time.Time
-	// Newest is, per ARGO project, the start of the newest metric a
-	// successful sync read: the anchor of the next incremental window.
-	Newest map[string]time.Time
-}
-
 // BeginArgoSync starts a sync run: it takes the next generation number and
 // returns the state the run's windows are computed from.
-func (db *DB) BeginArgoSync(ctx context.Context) (ArgoSyncState, error) {
-	st := ArgoSyncState{Newest: map[string]time.Time{}}
+func (db *DB) BeginArgoSync(ctx context.Context) (metrics.SyncState, error) {
+	st := metrics.SyncState{Newest: map[string]time.Time{}}
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		var last int64
 		if err := tx.QueryRowContext(ctx, `UPDATE argo_sync_state SET generation = generation + 1 WHERE id = 1 RETURNING generation, last_full`).
@@ -113,7 +60,7 @@ func (db *DB) BeginArgoSync(ctx context.Context) (ArgoSyncState, error) {
 // removed here (see FinishArgoSync). An installation whose project or
 // provider the lists left out gets a placeholder row, so it is neither
 // dropped nor orphaned.
-func (db *DB) UpsertArgoEntities(ctx context.Context, gen int64, e ArgoEntities) (int64, error) {
+func (db *DB) UpsertArgoEntities(ctx context.Context, gen int64, e metrics.Entities) (int64, error) {
 	var n int64
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		for _, p := range e.Projects {
@@ -149,7 +96,7 @@ func (db *DB) UpsertArgoEntities(ctx context.Context, gen int64, e ArgoEntities)
 	return n, nil
 }
 
-func upsertDefinitions(ctx context.Context, tx *sql.Tx, gen int64, defs []ArgoMetricDefinition) error {
+func upsertDefinitions(ctx context.Context, tx *sql.Tx, gen int64, defs []metrics.Definition) error {
 	for _, d := range defs {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO argo_metric_definitions(id, name, description, unit_type, metric_type, seen_gen)
 			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name, description = excluded.description,
@@ -161,7 +108,7 @@ func upsertDefinitions(ctx context.Context, tx *sql.Tx, gen int64, defs []ArgoMe
 	return nil
 }
 
-func upsertInstallation(ctx context.Context, tx *sql.Tx, gen int64, in ArgoInstallation) error {
+func upsertInstallation(ctx context.Context, tx *sql.Tx, gen int64, in metrics.Installation) error {
 	// Placeholders keep seen_gen current, so the sweep keeps them while an
 	// installation refers to them; a later list that names them fills them.
 	if _, err := tx.ExecContext(ctx, `INSERT INTO argo_projects(id, acronym, title, seen_gen) VALUES (?, ?, ?, ?)
@@ -195,7 +142,7 @@ func upsertInstallation(ctx context.Context, tx *sql.Tx, gen int64, in ArgoInsta
 // cache may not know yet, then the metrics by id. A metric of an
 // installation the cache does not know is skipped (the next run, having
 // read the installation, stores it). It returns the metrics written.
-func (db *DB) UpsertArgoMetrics(ctx context.Context, gen int64, defs []ArgoMetricDefinition, ms []ArgoMetric) (int64, error) {
+func (db *DB) UpsertArgoMetrics(ctx context.Context, gen int64, defs []metrics.Definition, ms []metrics.Metric) (int64, error) {
 	var n int64
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		if err := upsertDefinitions(ctx, tx, gen, defs); err != nil {
@@ -226,26 +173,13 @@ func (db *DB) UpsertArgoMetrics(ctx context.Context, gen int64, defs []ArgoMetri
 	return n, nil
 }
 
-// ArgoSweep says what a successful sync run read completely.
-type ArgoSweep struct {
-	Generation int64
-	// Windows holds, per ARGO project read, the start of the window its
-	// metrics were read from; the zero time means all of them.
-	Windows map[string]time.Time
-	// Newest holds, per ARGO project, the start of the newest metric read.
-	Newest map[string]time.Time
-	// Full is set when every metric of every project was read.
-	Full bool
-	At   time.Time
-}
-
 // FinishArgoSync ends a successful run in one transaction: it removes the
 // entities the run did not see (their installations and metrics go with
 // them) and, within each project's window, the metrics ARGO no longer
 // has, then refreshes the weekly and monthly totals of the periods read.
 // Metrics written by a push and not read back yet are kept. It returns
 // the rows removed.
-func (db *DB) FinishArgoSync(ctx context.Context, s ArgoSweep) (int64, error) {
+func (db *DB) FinishArgoSync(ctx context.Context, s metrics.Sweep) (int64, error) {
 	var removed int64
 	exec := func(tx *sql.Tx, q string, args ...any) error {
 		res, err := tx.ExecContext(ctx, q, args...)

@@ -4,23 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"time"
 
+	"github.com/accounting-portal/portal/internal/metrics"
 	"github.com/accounting-portal/portal/internal/portal"
 )
-
-// Option is one choice of a filter: a value and what people read.
-type Option struct {
-	Value, Label string
-	// Group says what the option belongs to (an installation's project).
-	Group string
-}
-
-// MetricFilterOptions are the choices of the metrics pages' filters,
-// limited to what the user's scope can see.
-type MetricFilterOptions struct {
-	Projects, Providers, Installations, Definitions []Option
-}
 
 // scopedProjects is the SQL condition limiting column (an ARGO project id)
 // to the scope, as a list evaluated once.
@@ -34,11 +21,11 @@ func scopedProjects(scope portal.Scope, column string) (string, []any) {
 
 // ArgoFilterOptions returns the projects, providers and installations in
 // scope and every metric definition, sorted by label.
-func (db *DB) ArgoFilterOptions(ctx context.Context, scope portal.Scope) (MetricFilterOptions, error) {
-	var o MetricFilterOptions
+func (db *DB) ArgoFilterOptions(ctx context.Context, scope portal.Scope) (metrics.FilterOptions, error) {
+	var o metrics.FilterOptions
 	cond, args := scopedProjects(scope, "i.project_id")
 	queries := []struct {
-		dst  *[]Option
+		dst  *[]metrics.Option
 		sql  string
 		args []any
 	}{
@@ -59,7 +46,7 @@ func (db *DB) ArgoFilterOptions(ctx context.Context, scope portal.Scope) (Metric
 				return err
 			}
 			for rows.Next() {
-				var op Option
+				var op metrics.Option
 				if err := rows.Scan(&op.Value, &op.Label, &op.Group); err != nil {
 					rows.Close()
 					return err
@@ -79,30 +66,7 @@ func (db *DB) ArgoFilterOptions(ctx context.Context, scope portal.Scope) (Metric
 	return o, nil
 }
 
-// InstallationRow is an installation with its project, provider and what
-// the cache holds of its metrics.
-type InstallationRow struct {
-	ArgoInstallation
-	ProjectKey, ProjectName string
-	ProviderName            string
-	// UnitOfAccessName and UnitOfAccessUnit describe UnitOfAccess ("" if none or unknown).
-	UnitOfAccessName, UnitOfAccessUnit string
-	Metrics                            int64
-	First, Last                        time.Time // period starts of the oldest and newest metric
-}
-
-// InstallationQuery selects installations.
-type InstallationQuery struct {
-	Scope                 portal.Scope
-	ProjectID, ProviderID string
-	Sort                  string // one of InstallationSorts
-	Desc                  bool
-	Limit, Offset         int
-}
-
-// InstallationSorts lists the sort keys of InstallationQuery.
-var InstallationSorts = []string{"installation", "project", "provider", "infrastructure", "resource", "metrics", "last"}
-
+// installationSorts are the columns of metrics.InstallationSorts.
 var installationSorts = map[string]string{
 	"installation": "label", "project": "project_name", "provider": "provider_name", "infrastructure": "i.infrastructure",
 	"resource": "i.resource", "metrics": "metrics", "last": "last",
@@ -123,7 +87,7 @@ const installationTables = `argo_installations i
 	LEFT JOIN argo_providers pv ON pv.id = i.provider_id
 	LEFT JOIN argo_metric_definitions u ON u.id = i.unit_of_access`
 
-func (q InstallationQuery) where() (string, []any) {
+func installationWhere(q metrics.InstallationQuery) (string, []any) {
 	cond, args := scopedProjects(q.Scope, "i.project_id")
 	if q.ProjectID != "" {
 		cond += " AND i.project_id = ?"
@@ -136,8 +100,8 @@ func (q InstallationQuery) where() (string, []any) {
 	return cond, args
 }
 
-func scanInstallation(row rowScanner) (InstallationRow, error) {
-	var r InstallationRow
+func scanInstallation(row rowScanner) (metrics.InstallationRow, error) {
+	var r metrics.InstallationRow
 	var first, last int64
 	var label string
 	err := row.Scan(&r.ID, &r.ProjectID, &r.ProviderID, &r.Infrastructure, &r.Name, &r.Resource, &r.External, &r.UnitOfAccess,
@@ -148,16 +112,16 @@ func scanInstallation(row rowScanner) (InstallationRow, error) {
 
 // EachArgoInstallation calls fn for every installation q selects (Limit
 // and Offset apply when set), in order, one row at a time.
-func (db *DB) EachArgoInstallation(ctx context.Context, q InstallationQuery, fn func(InstallationRow) error) error {
-	if err := each(ctx, db, q.listQuery(), scanInstallation, fn); err != nil {
+func (db *DB) EachArgoInstallation(ctx context.Context, q metrics.InstallationQuery, fn func(metrics.InstallationRow) error) error {
+	if err := each(ctx, db, installationQuery(q), scanInstallation, fn); err != nil {
 		return fmt.Errorf("cache: installations: %w", err)
 	}
 	return nil
 }
 
 // ArgoInstallations returns one page of installations and how many q selects in all.
-func (db *DB) ArgoInstallations(ctx context.Context, q InstallationQuery) ([]InstallationRow, int64, error) {
-	out, total, err := list(ctx, db, q.listQuery(), scanInstallation)
+func (db *DB) ArgoInstallations(ctx context.Context, q metrics.InstallationQuery) ([]metrics.InstallationRow, int64, error) {
+	out, total, err := list(ctx, db, installationQuery(q), scanInstallation)
 	if err != nil {
 		return nil, 0, fmt.Errorf("cache: installations: %w", err)
 	}
@@ -167,8 +131,8 @@ func (db *DB) ArgoInstallations(ctx context.Context, q InstallationQuery) ([]Ins
 // ArgoInstallation returns one installation if it is in scope, and
 // ENOTFOUND otherwise: an installation of another project does not exist
 // for this user.
-func (db *DB) ArgoInstallation(ctx context.Context, id string, scope portal.Scope) (*InstallationRow, error) {
-	where, args := InstallationQuery{Scope: scope}.where()
+func (db *DB) ArgoInstallation(ctx context.Context, id string, scope portal.Scope) (*metrics.InstallationRow, error) {
+	where, args := installationWhere(metrics.InstallationQuery{Scope: scope})
 	r, err := one(ctx, db, `SELECT `+installationCols+` FROM `+installationTables+` WHERE i.id = ? AND `+where, append([]any{id}, args...), scanInstallation)
 	if err != nil {
 		return nil, notFound(err, fmt.Sprintf("There is no installation %q among your projects' installations.", id))
@@ -179,7 +143,7 @@ func (db *DB) ArgoInstallation(ctx context.Context, id string, scope portal.Scop
 // ArgoInstallationInScope reports whether the installation exists and its
 // project is in scope (e.g. a manage scope, for pushing metrics).
 func (db *DB) ArgoInstallationInScope(ctx context.Context, id string, scope portal.Scope) (bool, error) {
-	where, args := InstallationQuery{Scope: scope}.where()
+	where, args := installationWhere(metrics.InstallationQuery{Scope: scope})
 	n, err := one(ctx, db, `SELECT COUNT(*) FROM argo_installations i WHERE i.id = ? AND `+where, append([]any{id}, args...), scanValue[int])
 	if err != nil {
 		return false, fmt.Errorf("cache: installation scope: %w", err)
@@ -187,79 +151,46 @@ func (db *DB) ArgoInstallationInScope(ctx context.Context, id string, scope port
 	return n > 0, nil
 }
 
-// DefinitionRow is a metric definition with what the scope holds of it.
-type DefinitionRow struct {
-	ArgoMetricDefinition
-	Installations, Metrics int64
-	First, Last            time.Time // period starts of the oldest and newest metric in scope
-}
-
-// DefinitionQuery selects metric definitions.
-type DefinitionQuery struct {
-	Scope         portal.Scope
-	Sort          string // one of DefinitionSorts
-	Desc          bool
-	Limit, Offset int
-}
-
-// DefinitionSorts lists the sort keys of DefinitionQuery.
-var DefinitionSorts = []string{"name", "unit", "type", "installations", "metrics", "last"}
-
+// definitionSorts are the columns of metrics.DefinitionSorts.
 var definitionSorts = map[string]string{
 	"name": "d.name", "unit": "d.unit_type", "type": "d.metric_type", "installations": "insts", "metrics": "n", "last": "last",
 }
 
 // EachArgoDefinition calls fn for every metric definition, with the
 // installations and metrics of the scope that use it, in order.
-func (db *DB) EachArgoDefinition(ctx context.Context, q DefinitionQuery, fn func(DefinitionRow) error) error {
-	if err := each(ctx, db, q.listQuery(), scanDefinitionRow, fn); err != nil {
+func (db *DB) EachArgoDefinition(ctx context.Context, q metrics.DefinitionQuery, fn func(metrics.DefinitionRow) error) error {
+	if err := each(ctx, db, definitionQuery(q), scanDefinitionRow, fn); err != nil {
 		return fmt.Errorf("cache: metric definitions: %w", err)
 	}
 	return nil
 }
 
 // ArgoDefinitions returns one page of metric definitions and how many there are.
-func (db *DB) ArgoDefinitions(ctx context.Context, q DefinitionQuery) ([]DefinitionRow, int64, error) {
-	out, total, err := list(ctx, db, q.listQuery(), scanDefinitionRow)
+func (db *DB) ArgoDefinitions(ctx context.Context, q metrics.DefinitionQuery) ([]metrics.DefinitionRow, int64, error) {
+	out, total, err := list(ctx, db, definitionQuery(q), scanDefinitionRow)
 	if err != nil {
 		return nil, 0, fmt.Errorf("cache: metric definitions: %w", err)
 	}
 	return out, total, nil
 }
 
-// MetricRow is one cached metric with its definition.
-type MetricRow struct {
-	ArgoMetric
-	DefinitionName, UnitType, MetricType string
-}
-
-// MetricListQuery selects metrics one by one (not totals).
-type MetricListQuery struct {
-	MetricFilter
-	Sort          string // one of MetricListSorts
-	Desc          bool
-	Limit, Offset int
-}
-
-// MetricListSorts lists the sort keys of MetricListQuery.
-var MetricListSorts = []string{"start", "end", "definition", "value", "user", "group"}
-
+// metricListSorts are the columns of metrics.ListSorts.
 var metricListSorts = map[string]string{
 	"start": "m.start", "end": "m.end", "definition": "d.name", "value": "m.value", "user": "m.user_id", "group": "m.group_id",
 }
 
 // EachArgoMetric calls fn for every metric q selects (Limit and Offset
 // apply when set), in order, one at a time from one snapshot.
-func (db *DB) EachArgoMetric(ctx context.Context, q MetricListQuery, fn func(MetricRow) error) error {
-	if err := each(ctx, db, q.listQuery(), scanMetricRow, fn); err != nil {
+func (db *DB) EachArgoMetric(ctx context.Context, q metrics.ListQuery, fn func(metrics.Row) error) error {
+	if err := each(ctx, db, metricQuery(q), scanMetricRow, fn); err != nil {
 		return fmt.Errorf("cache: metrics: %w", err)
 	}
 	return nil
 }
 
 // ArgoMetrics returns one page of metrics and how many q selects in all.
-func (db *DB) ArgoMetrics(ctx context.Context, q MetricListQuery) ([]MetricRow, int64, error) {
-	out, total, err := list(ctx, db, q.listQuery(), scanMetricRow)
+func (db *DB) ArgoMetrics(ctx context.Context, q metrics.ListQuery) ([]metrics.Row, int64, error) {
+	out, total, err := list(ctx, db, metricQuery(q), scanMetricRow)
 	if err != nil {
 		return nil, 0, fmt.Errorf("cache: metrics: %w", err)
 	}
@@ -267,10 +198,10 @@ func (db *DB) ArgoMetrics(ctx context.Context, q MetricListQuery) ([]MetricRow, 
 }
 
 // ArgoDefinition returns one metric definition.
-func (db *DB) ArgoDefinition(ctx context.Context, id string) (*ArgoMetricDefinition, error) {
+func (db *DB) ArgoDefinition(ctx context.Context, id string) (*metrics.Definition, error) {
 	d, err := one(ctx, db, `SELECT id, name, description, unit_type, metric_type FROM argo_metric_definitions WHERE id = ?`, []any{id},
-		func(row rowScanner) (ArgoMetricDefinition, error) {
-			var d ArgoMetricDefinition
+		func(row rowScanner) (metrics.Definition, error) {
+			var d metrics.Definition
 			err := row.Scan(&d.ID, &d.Name, &d.Description, &d.UnitType, &d.MetricType)
 			return d, err
 		})
@@ -280,9 +211,9 @@ func (db *DB) ArgoDefinition(ctx context.Context, id string) (*ArgoMetricDefinit
 	return &d, nil
 }
 
-// listQuery is the list of installations q selects.
-func (q InstallationQuery) listQuery() listQuery {
-	where, args := q.where()
+// installationQuery is the list of installations q selects.
+func installationQuery(q metrics.InstallationQuery) listQuery {
+	where, args := installationWhere(q)
 	order, ok := installationSorts[q.Sort]
 	if !ok {
 		order = "label"
@@ -291,9 +222,9 @@ func (q InstallationQuery) listQuery() listQuery {
 		order: order + dir(q.Desc) + `, label, i.id`, limit: q.Limit, offset: q.Offset}
 }
 
-// listQuery is the list of metric definitions q selects, with what the
-// scope holds of each.
-func (q DefinitionQuery) listQuery() listQuery {
+// definitionQuery is the list of metric definitions q selects, with what
+// the scope holds of each.
+func definitionQuery(q metrics.DefinitionQuery) listQuery {
 	cond, args := scopedProjects(q.Scope, "m.project_id")
 	order, ok := definitionSorts[q.Sort]
 	if !ok {
@@ -313,17 +244,17 @@ func (q DefinitionQuery) listQuery() listQuery {
 	}
 }
 
-func scanDefinitionRow(row rowScanner) (DefinitionRow, error) {
-	var r DefinitionRow
+func scanDefinitionRow(row rowScanner) (metrics.DefinitionRow, error) {
+	var r metrics.DefinitionRow
 	var first, last int64
 	err := row.Scan(&r.ID, &r.Name, &r.Description, &r.UnitType, &r.MetricType, &r.Installations, &r.Metrics, &first, &last)
 	r.First, r.Last = unix(first), unix(last)
 	return r, err
 }
 
-// listQuery is the list of metrics q selects.
-func (q MetricListQuery) listQuery() listQuery {
-	where, args := q.where()
+// metricQuery is the list of metrics q selects.
+func metricQuery(q metrics.ListQuery) listQuery {
+	where, args := metricWhere(q.Filter)
 	order, ok := metricListSorts[q.Sort]
 	if !ok {
 		order = "m.start"
@@ -334,8 +265,8 @@ func (q MetricListQuery) listQuery() listQuery {
 		order: order + dir(q.Desc) + `, m.start DESC, d.name, m.id`, limit: q.Limit, offset: q.Offset}
 }
 
-func scanMetricRow(row rowScanner) (MetricRow, error) {
-	var r MetricRow
+func scanMetricRow(row rowScanner) (metrics.Row, error) {
+	var r metrics.Row
 	var start, end int64
 	err := row.Scan(&r.ID, &r.InstallationID, &r.DefinitionID, &r.ProjectID, &r.ProviderID, &start, &end, &r.Value,
 		&r.GroupID, &r.UserID, &r.DefinitionName, &r.UnitType, &r.MetricType)

@@ -5,75 +5,10 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strconv"
-	"strings"
-	"time"
 
-	"github.com/accounting-portal/portal/internal/decimal"
+	"github.com/accounting-portal/portal/internal/metrics"
 	"github.com/accounting-portal/portal/internal/portal"
 )
-
-// ArgoMetricPayload is the outbox payload of a metric push: what the
-// deliverer POSTs to ARGO.
-type ArgoMetricPayload struct {
-	PushID             int64     `json:"push_id"`
-	InstallationID     string    `json:"installation_id"`
-	MetricDefinitionID string    `json:"metric_definition_id"`
-	Start              time.Time `json:"time_period_start"`
-	End                time.Time `json:"time_period_end"`
-	// Value is the exact decimal (a JSON string; a number in payloads
-	// written before is read exactly too).
-	Value   decimal.Decimal `json:"value"`
-	GroupID string          `json:"group_id,omitempty"`
-	UserID  string          `json:"user_id,omitempty"`
-}
-
-// ArgoMetricResult is the outbox result of a delivered push: the metric
-// as ARGO created it (or as a look-up found it).
-type ArgoMetricResult struct {
-	MetricID           string    `json:"metric_id"`
-	MetricDefinitionID string    `json:"metric_definition_id"`
-	Start              time.Time `json:"time_period_start"`
-	End                time.Time `json:"time_period_end"`
-	Value              float64   `json:"value"` // ARGO keeps a double
-	GroupID            string    `json:"group_id,omitempty"`
-	UserID             string    `json:"user_id,omitempty"`
-}
-
-// NewMetricPush is a metric a manager asks to add to an installation.
-type NewMetricPush struct {
-	InstallationID, DefinitionID string
-	Start, End                   time.Time
-	Value                        decimal.Decimal
-	ValueText                    string // as entered
-	GroupID, UserID              string
-	Actor, ActorName             string
-}
-
-// MetricPush is a metric push with its delivery state.
-type MetricPush struct {
-	ID                                 int64
-	InstallationID, InstallationName   string
-	ProjectID, ProjectName, ProviderID string
-	DefinitionID, DefinitionName       string
-	UnitType, MetricType               string
-	Start, End                         time.Time
-	Value                              decimal.Decimal // exact, read from ValueText
-	ValueText                          string          // as entered
-	GroupID, UserID                    string
-	State                              string // the outbox item's state while it has one
-	MetricID, Error                    string
-	OutboxID                           int64
-	Result                             string // the outbox item's result (ARGO's answer, JSON)
-	CreatedBy, CreatedByName           string
-	Created, Updated                   time.Time
-}
-
-func pushSubject(id int64) string { return "metric_push:" + strconv.FormatInt(id, 10) }
-
-// pushActiveStates are the states in which a push holds its period: a
-// second push of the same period would be refused by ARGO.
-var pushActiveStates = []string{portal.OutboxQueued, portal.OutboxSending, portal.OutboxVerify, portal.OutboxUncertain, portal.OutboxDelivered}
 
 // CreateMetricPush records a push and its outbox item in one transaction
 // and returns the push's id. The installation must be in scope (the
@@ -81,14 +16,14 @@ var pushActiveStates = []string{portal.OutboxQueued, portal.OutboxSending, porta
 // (EINVALID). A period the installation already has a metric for, or a
 // push for, is ECONFLICT: ARGO keeps one metric per installation,
 // definition and period.
-func (db *DB) CreateMetricPush(ctx context.Context, scope portal.Scope, p NewMetricPush) (int64, error) {
+func (db *DB) CreateMetricPush(ctx context.Context, scope portal.Scope, p metrics.NewPush) (int64, error) {
 	var id int64
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		in, err := pushInstallation(ctx, tx, scope, p.InstallationID)
 		if err != nil {
 			return err
 		}
-		var def ArgoMetricDefinition
+		var def metrics.Definition
 		err = tx.QueryRowContext(ctx, `SELECT id, name, unit_type, metric_type FROM argo_metric_definitions WHERE id = ?`, p.DefinitionID).
 			Scan(&def.ID, &def.Name, &def.UnitType, &def.MetricType)
 		if err != nil {
@@ -97,8 +32,8 @@ func (db *DB) CreateMetricPush(ctx context.Context, scope portal.Scope, p NewMet
 		if err := checkPeriodFree(ctx, tx, p, def.Name); err != nil {
 			return err
 		}
-		if v, err := decimal.Parse(p.ValueText); err != nil || !v.Equal(p.Value) {
-			return fmt.Errorf("the value text %q is not the value %s", p.ValueText, p.Value)
+		if err := p.CheckValue(); err != nil {
+			return err
 		}
 		now := db.now()
 		// value_text is the exact value; value, a REAL SQLite makes of the
@@ -111,11 +46,9 @@ func (db *DB) CreateMetricPush(ctx context.Context, scope portal.Scope, p NewMet
 		if err != nil {
 			return err
 		}
-		payload, _ := json.Marshal(ArgoMetricPayload{PushID: id, InstallationID: in.ID, MetricDefinitionID: def.ID,
-			Start: p.Start.UTC(), End: p.End.UTC(), Value: p.Value, GroupID: p.GroupID, UserID: p.UserID})
-		summary := fmt.Sprintf("Metric %s = %s %s on installation %s for %s to %s", def.Name, p.ValueText, def.UnitType, in.Name,
-			p.Start.UTC().Format("2006-01-02 15:04"), p.End.UTC().Format("2006-01-02 15:04 UTC"))
-		oid, err := db.enqueue(ctx, tx, portal.OutboxItem{Kind: portal.KindARGOMetric, Upstream: portal.UpstreamArgo, Ref: pushSubject(id),
+		payload, _ := json.Marshal(p.Payload(id))
+		summary := p.Summary(def, in.Name)
+		oid, err := db.enqueue(ctx, tx, portal.OutboxItem{Kind: portal.KindARGOMetric, Upstream: portal.UpstreamArgo, Ref: metrics.PushRef(id),
 			Summary: summary, Payload: string(payload), CreatedBy: p.Actor})
 		if err != nil {
 			return err
@@ -123,7 +56,7 @@ func (db *DB) CreateMetricPush(ctx context.Context, scope portal.Scope, p NewMet
 		if _, err := tx.ExecContext(ctx, `UPDATE metric_pushes SET outbox_id = ? WHERE id = ?`, oid, id); err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, portal.AuditEntry{Actor: p.Actor, ActorName: p.ActorName, Subject: pushSubject(id), To: portal.OutboxQueued,
+		return db.audit(ctx, tx, portal.AuditEntry{Actor: p.Actor, ActorName: p.ActorName, Subject: metrics.PushRef(id), To: portal.OutboxQueued,
 			Reason: "pushed: " + summary})
 	})
 	if err != nil {
@@ -140,20 +73,20 @@ func notFoundAs(err error, code, msg string) error {
 	return err
 }
 
-func pushInstallation(ctx context.Context, tx *sql.Tx, scope portal.Scope, id string) (ArgoInstallation, error) {
+func pushInstallation(ctx context.Context, tx *sql.Tx, scope portal.Scope, id string) (metrics.Installation, error) {
 	cond, args := scopedProjects(scope, "i.project_id")
-	var in ArgoInstallation
+	var in metrics.Installation
 	err := tx.QueryRowContext(ctx, `SELECT i.id, i.project_id, i.provider_id, COALESCE(NULLIF(i.installation, ''), i.id)
 		FROM argo_installations i WHERE i.id = ? AND `+cond, append([]any{id}, args...)...).Scan(&in.ID, &in.ProjectID, &in.ProviderID, &in.Name)
 	return in, notFoundAs(err, portal.ENOTFOUND, fmt.Sprintf("There is no installation %q among the installations you manage.", id))
 }
 
-func checkPeriodFree(ctx context.Context, tx *sql.Tx, p NewMetricPush, defName string) error {
+func checkPeriodFree(ctx context.Context, tx *sql.Tx, p metrics.NewPush, defName string) error {
 	var metricID string
 	err := tx.QueryRowContext(ctx, `SELECT id FROM argo_metrics WHERE installation_id = ? AND start = ? AND definition_id = ? AND end = ?`,
 		p.InstallationID, secs(p.Start), p.DefinitionID, secs(p.End)).Scan(&metricID)
 	if err == nil {
-		return portal.Errorf(portal.ECONFLICT, "This installation already has a %s metric for exactly this period (ARGO metric %s); ARGO keeps one metric per definition and period.", defName, metricID)
+		return metrics.PeriodHasMetric(defName, metricID)
 	}
 	if err != sql.ErrNoRows {
 		return err
@@ -161,10 +94,10 @@ func checkPeriodFree(ctx context.Context, tx *sql.Tx, p NewMetricPush, defName s
 	var pushID int64
 	var state string
 	err = tx.QueryRowContext(ctx, `SELECT p.id, COALESCE(o.state, p.state) FROM metric_pushes p LEFT JOIN outbox o ON o.id = p.outbox_id
-		WHERE p.installation_id = ? AND p.definition_id = ? AND p.start = ? AND p.end = ? AND COALESCE(o.state, p.state) IN (`+placeholders(len(pushActiveStates))+`)
-		ORDER BY p.id DESC LIMIT 1`, append([]any{p.InstallationID, p.DefinitionID, secs(p.Start), secs(p.End)}, anys(pushActiveStates)...)...).Scan(&pushID, &state)
+		WHERE p.installation_id = ? AND p.definition_id = ? AND p.start = ? AND p.end = ? AND COALESCE(o.state, p.state) IN (`+placeholders(len(metrics.ActiveStates))+`)
+		ORDER BY p.id DESC LIMIT 1`, append([]any{p.InstallationID, p.DefinitionID, secs(p.Start), secs(p.End)}, anys(metrics.ActiveStates)...)...).Scan(&pushID, &state)
 	if err == nil {
-		return portal.Errorf(portal.ECONFLICT, "Push %d already adds a %s metric for exactly this period (it is %s).", pushID, defName, state)
+		return metrics.PeriodHasPush(pushID, defName, state)
 	}
 	if err != sql.ErrNoRows {
 		return err
@@ -172,25 +105,25 @@ func checkPeriodFree(ctx context.Context, tx *sql.Tx, p NewMetricPush, defName s
 	return nil
 }
 
-// SettleMetricPush keeps a push in step with its outbox item, in the
-// transaction that records the item's new state. A delivered push's
-// metric is written into the cached metrics at once, so the pages list it
-// before the next sync reads it back.
+// SettleMetricPush is the settler of portal.KindARGOMetric: it keeps a
+// push in step with its outbox item, in the transaction that records the
+// item's new state, as metrics.StateAfter says. A delivered push's metric
+// is written into the cached metrics at once, so the pages list it before
+// the next sync reads it back.
 func (db *DB) SettleMetricPush(ctx context.Context, tx *sql.Tx, it portal.OutboxItem, o portal.OutboxOutcome) error {
-	kind, idText, _ := strings.Cut(it.Ref, ":")
-	id, err := strconv.ParseInt(idText, 10, 64)
-	if kind != "metric_push" || err != nil {
+	id, ok := metrics.PushID(it.Ref)
+	if !ok {
 		return fmt.Errorf("cache: outbox item %d refers to %q, not a metric push", it.ID, it.Ref)
 	}
 	var prev, installation string
 	if err := tx.QueryRowContext(ctx, `SELECT state, installation_id FROM metric_pushes WHERE id = ?`, id).Scan(&prev, &installation); err != nil {
 		return notFound(err, fmt.Sprintf("metric push %d does not exist", id))
 	}
-	var res ArgoMetricResult
-	if o.State == portal.OutboxDelivered && o.Result != "" {
-		if err := json.Unmarshal([]byte(o.Result), &res); err != nil {
-			return fmt.Errorf("cache: metric push %d: result: %w", id, err)
-		}
+	res, delivered, err := metrics.DeliveredMetric(o)
+	if err != nil {
+		return fmt.Errorf("cache: metric push %d: %w", id, err)
+	}
+	if delivered {
 		if err := cacheDeliveredMetric(ctx, tx, installation, res); err != nil {
 			return err
 		}
@@ -198,32 +131,18 @@ func (db *DB) SettleMetricPush(ctx context.Context, tx *sql.Tx, it portal.Outbox
 			return err
 		}
 	}
-	errText := o.Error
-	if o.State == portal.OutboxDelivered {
-		errText = ""
-	}
+	s := metrics.StateAfter(prev, o, res)
 	if _, err := tx.ExecContext(ctx, `UPDATE metric_pushes SET state = ?, error = ?, metric_id = COALESCE(NULLIF(?, ''), metric_id), updated_at = ? WHERE id = ?`,
-		o.State, errText, res.MetricID, db.now(), id); err != nil {
+		s.To, s.Error, s.MetricID, db.now(), id); err != nil {
 		return err
 	}
-	actor := o.Actor
-	if actor == "" {
-		actor = portal.SystemActor
-	}
-	reason := o.Reason
-	if reason == "" {
-		reason = o.Error
-	}
-	if res.MetricID != "" && reason == "" {
-		reason = "ARGO metric " + res.MetricID
-	}
-	return db.audit(ctx, tx, portal.AuditEntry{Actor: actor, ActorName: o.ActorName, Subject: pushSubject(id), From: prev, To: o.State, Reason: reason})
+	return db.audit(ctx, tx, portal.AuditEntry{Actor: s.Actor, ActorName: s.ActorName, Subject: metrics.PushRef(id), From: s.From, To: s.To, Reason: s.Reason})
 }
 
 // cacheDeliveredMetric writes ARGO's answer into argo_metrics if the
 // installation and definition are cached. seen_gen stays NULL until a
 // sync reads it back.
-func cacheDeliveredMetric(ctx context.Context, tx *sql.Tx, installation string, m ArgoMetricResult) error {
+func cacheDeliveredMetric(ctx context.Context, tx *sql.Tx, installation string, m metrics.Result) error {
 	if m.MetricID == "" {
 		return nil
 	}

@@ -4,22 +4,11 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+
+	"github.com/accounting-portal/portal/internal/metrics"
 )
 
-// PushQuery selects metric pushes.
-type PushQuery struct {
-	// CreatedBy limits the list to one person's pushes; "" lists everyone's (admins).
-	CreatedBy string
-	State     string // the live state; "" for any
-	Sort      string // one of PushSorts
-	Desc      bool
-	Limit     int
-	Offset    int
-}
-
-// PushSorts lists the sort keys of PushQuery.
-var PushSorts = []string{"id", "installation", "definition", "start", "value", "state", "updated"}
-
+// pushSorts are the columns of metrics.PushSorts.
 var pushSorts = map[string]string{
 	"id": "p.id", "installation": "p.installation_name", "definition": "p.definition_name", "start": "p.start",
 	"value": "p.value", "state": "live", "updated": "updated",
@@ -39,8 +28,8 @@ const pushTables = `metric_pushes p LEFT JOIN outbox o ON o.id = p.outbox_id
 	LEFT JOIN project_ids pi ON pi.upstream = 'argo' AND pi.upstream_id = p.project_id
 	LEFT JOIN projects pp ON pp.key = pi.project_key`
 
-func scanPush(row rowScanner) (MetricPush, error) {
-	var p MetricPush
+func scanPush(row rowScanner) (metrics.Push, error) {
+	var p metrics.Push
 	var start, end, created, updated int64
 	err := row.Scan(&p.ID, &p.InstallationID, &p.InstallationName, &p.ProjectID, &p.ProjectName, &p.ProviderID,
 		&p.DefinitionID, &p.DefinitionName, &p.UnitType, &p.MetricType, &start, &end, &p.Value, &p.ValueText, &p.GroupID, &p.UserID,
@@ -49,7 +38,7 @@ func scanPush(row rowScanner) (MetricPush, error) {
 	return p, err
 }
 
-func (q PushQuery) where() (string, []any) {
+func pushWhere(q metrics.PushQuery) (string, []any) {
 	cond, args := "1=1", []any{}
 	if q.CreatedBy != "" {
 		cond += " AND p.created_by = ?"
@@ -64,16 +53,16 @@ func (q PushQuery) where() (string, []any) {
 
 // EachMetricPush calls fn for every push q selects (Limit and Offset apply
 // when set), in order, one at a time.
-func (db *DB) EachMetricPush(ctx context.Context, q PushQuery, fn func(MetricPush) error) error {
-	if err := each(ctx, db, q.listQuery(), scanPush, fn); err != nil {
+func (db *DB) EachMetricPush(ctx context.Context, q metrics.PushQuery, fn func(metrics.Push) error) error {
+	if err := each(ctx, db, pushQuery(q), scanPush, fn); err != nil {
 		return fmt.Errorf("cache: metric pushes: %w", err)
 	}
 	return nil
 }
 
 // MetricPushes returns one page of pushes and how many q selects in all.
-func (db *DB) MetricPushes(ctx context.Context, q PushQuery) ([]MetricPush, int64, error) {
-	out, total, err := list(ctx, db, q.listQuery(), scanPush)
+func (db *DB) MetricPushes(ctx context.Context, q metrics.PushQuery) ([]metrics.Push, int64, error) {
+	out, total, err := list(ctx, db, pushQuery(q), scanPush)
 	if err != nil {
 		return nil, 0, fmt.Errorf("cache: metric pushes: %w", err)
 	}
@@ -82,8 +71,8 @@ func (db *DB) MetricPushes(ctx context.Context, q PushQuery) ([]MetricPush, int6
 
 // MetricPushByID returns a push. createdBy "" finds anyone's (admins);
 // otherwise another person's push is ENOTFOUND.
-func (db *DB) MetricPushByID(ctx context.Context, id int64, createdBy string) (*MetricPush, error) {
-	where, args := PushQuery{CreatedBy: createdBy}.where()
+func (db *DB) MetricPushByID(ctx context.Context, id int64, createdBy string) (*metrics.Push, error) {
+	where, args := pushWhere(metrics.PushQuery{CreatedBy: createdBy})
 	p, err := one(ctx, db, `SELECT `+pushCols+` FROM `+pushTables+` WHERE p.id = ? AND `+where, append([]any{id}, args...), scanPush)
 	if err != nil {
 		return nil, notFound(err, "There is no metric push "+strconv.FormatInt(id, 10)+" of yours.")
@@ -91,9 +80,9 @@ func (db *DB) MetricPushByID(ctx context.Context, id int64, createdBy string) (*
 	return &p, nil
 }
 
-// listQuery is the list of pushes q selects.
-func (q PushQuery) listQuery() listQuery {
-	where, args := q.where()
+// pushQuery is the list of pushes q selects.
+func pushQuery(q metrics.PushQuery) listQuery {
+	where, args := pushWhere(q)
 	order, ok := pushSorts[q.Sort]
 	if !ok {
 		order = "p.id"

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/accounting-portal/portal/internal/decimal"
+	"github.com/accounting-portal/portal/internal/metrics"
 	"github.com/accounting-portal/portal/internal/portal"
 )
 
@@ -20,8 +21,8 @@ func TestMetricPush_CreateConflictSettle(t *testing.T) {
 	seedArgo(t, db, 3)
 	manageA := portal.Scope{Projects: []string{"a"}}
 	start := argoDay0.AddDate(0, 0, 10)
-	p := NewMetricPush{InstallationID: "iA1", DefinitionID: "cpu", Start: start, End: start.Add(time.Hour), Value: decimal.MustParse("4.5"), ValueText: "4.5", Actor: "sub-m", ActorName: "Max"}
-	if _, err := db.CreateMetricPush(ctx, manageA, NewMetricPush{InstallationID: "iB1", DefinitionID: "cpu", Start: start, End: start.Add(time.Hour)}); portal.ErrorCode(err) != portal.ENOTFOUND {
+	p := metrics.NewPush{InstallationID: "iA1", DefinitionID: "cpu", Start: start, End: start.Add(time.Hour), Value: decimal.MustParse("4.5"), ValueText: "4.5", Actor: "sub-m", ActorName: "Max"}
+	if _, err := db.CreateMetricPush(ctx, manageA, metrics.NewPush{InstallationID: "iB1", DefinitionID: "cpu", Start: start, End: start.Add(time.Hour)}); portal.ErrorCode(err) != portal.ENOTFOUND {
 		t.Fatalf("push to another project: %v", err)
 	}
 	bad := p
@@ -49,7 +50,7 @@ func TestMetricPush_CreateConflictSettle(t *testing.T) {
 		t.Fatalf("another person's push: %v", err)
 	}
 	it, _ := db.ClaimOutbox(ctx)
-	if it.Kind != portal.KindARGOMetric || it.Ref != pushSubject(id) || !strings.Contains(it.Payload, `"metric_definition_id":"cpu"`) {
+	if it.Kind != portal.KindARGOMetric || it.Ref != metrics.PushRef(id) || !strings.Contains(it.Payload, `"metric_definition_id":"cpu"`) {
 		t.Fatalf("outbox item %+v", it)
 	}
 	if got, _ := db.MetricPushByID(ctx, id, ""); got.State != portal.OutboxSending {
@@ -69,15 +70,15 @@ func TestMetricPush_CreateConflictSettle(t *testing.T) {
 	if err := db.r.QueryRow(`SELECT value, seen_gen FROM argo_metrics WHERE id = 'm-new' AND project_id = 'A'`).Scan(&value, &seen); err != nil || value != 4.5 || seen.Valid {
 		t.Fatalf("delivered metric in the cache: %v %v %v", value, seen, err)
 	}
-	trail, _ := db.AuditTrail(ctx, pushSubject(id))
+	trail, _ := db.AuditTrail(ctx, metrics.PushRef(id))
 	if len(trail) != 2 || trail[0].To != portal.OutboxQueued || trail[0].ActorName != "Max" || trail[1].From != portal.OutboxQueued || trail[1].To != portal.OutboxDelivered {
 		t.Fatalf("trail %+v", trail)
 	}
-	list, total, _ := db.MetricPushes(ctx, PushQuery{CreatedBy: "sub-m", Sort: "id", Desc: true})
+	list, total, _ := db.MetricPushes(ctx, metrics.PushQuery{CreatedBy: "sub-m", Sort: "id", Desc: true})
 	if total != 1 || len(list) != 1 || list[0].ID != id {
 		t.Fatalf("list %+v", list)
 	}
-	if _, total, _ := db.MetricPushes(ctx, PushQuery{CreatedBy: "sub-x"}); total != 0 {
+	if _, total, _ := db.MetricPushes(ctx, metrics.PushQuery{CreatedBy: "sub-x"}); total != 0 {
 		t.Fatal("someone else sees the push")
 	}
 	if got.Value.String() != "4.5" || got.ValueText != "4.5" {
@@ -95,7 +96,7 @@ func TestMetricPush_ValueIsExact(t *testing.T) {
 	var ids []int64
 	for i, v := range []string{"999999999999999.99", "1000000000000000", "999999999999999.98", "0.5"} {
 		at := start.Add(time.Duration(i) * time.Hour)
-		id, err := db.CreateMetricPush(ctx, portal.Scope{All: true}, NewMetricPush{InstallationID: "iA1", DefinitionID: "cpu", Start: at,
+		id, err := db.CreateMetricPush(ctx, portal.Scope{All: true}, metrics.NewPush{InstallationID: "iA1", DefinitionID: "cpu", Start: at,
 			End: at.Add(time.Hour), Value: decimal.MustParse(v), ValueText: v, Actor: "sub-m"})
 		if err != nil {
 			t.Fatal(err)
@@ -107,7 +108,7 @@ func TestMetricPush_ValueIsExact(t *testing.T) {
 		t.Fatalf("push %+v %v", got, err)
 	}
 	it, _ := db.ClaimOutbox(ctx)
-	var p ArgoMetricPayload
+	var p metrics.Payload
 	if err := json.Unmarshal([]byte(it.Payload), &p); err != nil || !strings.Contains(it.Payload, `"value":"999999999999999.99"`) || p.Value.String() != "999999999999999.99" {
 		t.Fatalf("payload %s: %v", it.Payload, err)
 	}
@@ -115,11 +116,11 @@ func TestMetricPush_ValueIsExact(t *testing.T) {
 	if err := json.Unmarshal([]byte(`{"value":12.50}`), &p); err != nil || p.Value.String() != "12.50" {
 		t.Fatalf("old payload: %v %v", p.Value, err)
 	}
-	list, _, err := db.MetricPushes(ctx, PushQuery{Sort: "value"})
+	list, _, err := db.MetricPushes(ctx, metrics.PushQuery{Sort: "value"})
 	if err != nil || len(list) != 4 || list[0].ValueText != "0.5" || list[3].Value.Cmp(decimal.MustParse("999999999999999.98")) < 0 {
 		t.Fatalf("by value: %+v %v", list, err)
 	}
-	if _, err := db.CreateMetricPush(ctx, portal.Scope{All: true}, NewMetricPush{InstallationID: "iA1", DefinitionID: "cpu", Start: start.Add(9 * time.Hour),
+	if _, err := db.CreateMetricPush(ctx, portal.Scope{All: true}, metrics.NewPush{InstallationID: "iA1", DefinitionID: "cpu", Start: start.Add(9 * time.Hour),
 		End: start.Add(10 * time.Hour), Value: decimal.MustParse("2"), ValueText: "3", Actor: "sub-m"}); err == nil {
 		t.Fatal("a push whose text is not its value was stored")
 	}
@@ -147,7 +148,7 @@ func assertRollupsMatch(t *testing.T, db *DB) {
 	}
 	kept := dump(`SELECT granularity, installation_id, definition_id, period, project_id, provider_id, s, n FROM argo_metric_rollups ORDER BY 1, 2, 3, 4`)
 	var fresh strings.Builder
-	for _, g := range []string{Monthly, Weekly} { // the order of the dump above
+	for _, g := range []string{metrics.Monthly, metrics.Weekly} { // the order of the dump above
 		b, _ := bucket(g)
 		fresh.WriteString(dump(`SELECT '` + g + `', m.installation_id, m.definition_id, ` + b + ` AS period, m.project_id, m.provider_id, SUM(m.value), COUNT(*)
 			FROM argo_metrics m GROUP BY m.installation_id, m.definition_id, period ORDER BY 2, 3, 4`))
@@ -167,30 +168,30 @@ func TestArgoRollups_FollowSyncsMovesAndPushes(t *testing.T) {
 	assertRollupsMatch(t, db)
 	// An incremental run changes a value, drops a metric and moves iA2 to project B.
 	st, _ := db.BeginArgoSync(ctx)
-	e := ArgoEntities{
-		Projects:      []ArgoProject{{ID: "A"}, {ID: "B"}},
-		Providers:     []ArgoProvider{{ID: "p1"}, {ID: "p2"}},
-		Definitions:   []ArgoMetricDefinition{{ID: "cpu", Name: "cpu_hours", MetricType: "aggregated"}, {ID: "users", Name: "active_users", MetricType: "count"}},
-		Installations: []ArgoInstallation{{ID: "iA1", ProjectID: "A", ProviderID: "p1"}, {ID: "iA2", ProjectID: "B", ProviderID: "p2"}, {ID: "iB1", ProjectID: "B", ProviderID: "p1"}},
+	e := metrics.Entities{
+		Projects:      []metrics.Project{{ID: "A"}, {ID: "B"}},
+		Providers:     []metrics.Provider{{ID: "p1"}, {ID: "p2"}},
+		Definitions:   []metrics.Definition{{ID: "cpu", Name: "cpu_hours", MetricType: "aggregated"}, {ID: "users", Name: "active_users", MetricType: "count"}},
+		Installations: []metrics.Installation{{ID: "iA1", ProjectID: "A", ProviderID: "p1"}, {ID: "iA2", ProjectID: "B", ProviderID: "p2"}, {ID: "iB1", ProjectID: "B", ProviderID: "p1"}},
 	}
 	db.UpsertArgoEntities(ctx, st.Generation, e)
 	from := argoDay0.AddDate(0, 0, 30)
-	var ms []ArgoMetric
+	var ms []metrics.Metric
 	for d := 30; d < 40; d++ {
 		s := argoDay0.AddDate(0, 0, d)
 		if d != 33 {
-			ms = append(ms, ArgoMetric{ID: fmt.Sprintf("iA1-cpu-%d", d), InstallationID: "iA1", DefinitionID: "cpu", Start: s, End: s.AddDate(0, 0, 1), Value: 1000})
+			ms = append(ms, metrics.Metric{ID: fmt.Sprintf("iA1-cpu-%d", d), InstallationID: "iA1", DefinitionID: "cpu", Start: s, End: s.AddDate(0, 0, 1), Value: 1000})
 		}
-		ms = append(ms, ArgoMetric{ID: fmt.Sprintf("iA1-users-%d", d), InstallationID: "iA1", DefinitionID: "users", Start: s, End: s.AddDate(0, 0, 1), Value: 5})
+		ms = append(ms, metrics.Metric{ID: fmt.Sprintf("iA1-users-%d", d), InstallationID: "iA1", DefinitionID: "users", Start: s, End: s.AddDate(0, 0, 1), Value: 5})
 	}
 	db.UpsertArgoMetrics(ctx, st.Generation, nil, ms)
-	if _, err := db.FinishArgoSync(ctx, ArgoSweep{Generation: st.Generation, Windows: map[string]time.Time{"A": from, "B": time.Time{}}}); err != nil {
+	if _, err := db.FinishArgoSync(ctx, metrics.Sweep{Generation: st.Generation, Windows: map[string]time.Time{"A": from, "B": time.Time{}}}); err != nil {
 		t.Fatal(err)
 	}
 	// B's window was everything and iA2's and iB1's metrics were not read again: they are gone.
 	assertRollupsMatch(t, db)
 	// A delivered push updates its periods.
-	id, err := db.CreateMetricPush(ctx, portal.Scope{All: true}, NewMetricPush{InstallationID: "iA1", DefinitionID: "cpu",
+	id, err := db.CreateMetricPush(ctx, portal.Scope{All: true}, metrics.NewPush{InstallationID: "iA1", DefinitionID: "cpu",
 		Start: argoDay0.AddDate(0, 0, 2).Add(time.Hour), End: argoDay0.AddDate(0, 0, 2).Add(2 * time.Hour), Value: decimal.NewFromInt(7), ValueText: "7", Actor: "x"})
 	if err != nil {
 		t.Fatal(err)

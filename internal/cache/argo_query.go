@@ -7,28 +7,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/accounting-portal/portal/internal/metrics"
 	"github.com/accounting-portal/portal/internal/portal"
 )
 
-// MetricFilter selects ARGO metrics for a page. Zero fields do not filter,
-// except Scope: an empty scope selects nothing.
-type MetricFilter struct {
-	Scope          portal.Scope
-	ProjectID      string // ARGO project id
-	ProviderID     string
-	InstallationID string
-	DefinitionID   string
-	// From and To bound the period start: From <= start < To.
-	From, To time.Time
-}
-
-// where returns the SQL condition on argo_metrics aliased m, with its
+// metricWhere returns the SQL condition on argo_metrics aliased m, with its
 // arguments. The scope becomes a list of ARGO project ids evaluated once,
 // so that the project index serves scoped queries.
-func (f MetricFilter) where() (string, []any) { return f.whereOn("m.start") }
+func metricWhere(f metrics.Filter) (string, []any) { return metricWhereOn(f, "m.start") }
 
-// whereOn is where with the period bounds on column.
-func (f MetricFilter) whereOn(column string) (string, []any) {
+// metricWhereOn is metricWhere with the period bounds on column.
+func metricWhereOn(f metrics.Filter, column string) (string, []any) {
 	scope, args := scopedProjects(f.Scope, "m.project_id")
 	conds := []string{scope}
 	add := func(cond string, v any) {
@@ -56,62 +45,41 @@ func (f MetricFilter) whereOn(column string) (string, []any) {
 	return strings.Join(conds, " AND "), args
 }
 
-// Granularities of the metric totals: the periods metrics are grouped in.
-const (
-	Daily   = "day"
-	Weekly  = "week" // weeks start on Monday (ISO 8601)
-	Monthly = "month"
-)
-
 // bucket returns the SQL expression of the start of the period m.start falls in.
 func bucket(granularity string) (string, error) {
 	switch granularity {
-	case Daily:
+	case metrics.Daily:
 		return "(m.start / 86400) * 86400", nil
-	case Weekly:
+	case metrics.Weekly:
 		// Day 0 (1970-01-01) was a Thursday; Mondays are days 4, 11, ... and -3.
 		return "((m.start / 86400 + 3) / 7 * 7 - 3) * 86400", nil
-	case Monthly:
+	case metrics.Monthly:
 		return sqlMonthStart("m.start"), nil
 	}
 	return "", portal.Errorf(portal.EINVALID, "granularity: %q is not day, week or month", granularity)
-}
-
-// MetricAggregation says how values of a metric type add up over a period
-// and over installations: "sum" for aggregated metrics (CPU time, requests:
-// amounts that accumulate), "mean" for every other type (counts at a
-// moment, averages, summaries: a month of daily "45 active users" is 45,
-// not 1,350). A mean is taken per installation and the installations'
-// means are summed, so a provider's storage is the sum of its
-// installations' average storage.
-func MetricAggregation(metricType string) string {
-	if metricType == "aggregated" {
-		return "sum"
-	}
-	return "mean"
 }
 
 // perInstallation is the first level of every total: one row per
 // installation, definition and period with the value the period gives it.
 // Weeks and months come from the rollups (a few rows per installation),
 // days from the metrics.
-func perInstallation(f MetricFilter, granularity string) (string, []any, error) {
+func perInstallation(f metrics.Filter, granularity string) (string, []any, error) {
 	b, err := bucket(granularity)
 	if err != nil {
 		return "", nil, err
 	}
 	var raw string
 	var args []any
-	if granularity == Daily {
+	if granularity == metrics.Daily {
 		var where string
-		where, args = f.where()
+		where, args = metricWhere(f)
 		raw = `SELECT m.project_id, m.provider_id, m.definition_id, m.installation_id, ` + b + ` AS period,
 			SUM(m.value) AS s, AVG(m.value) AS a, COUNT(*) AS n
 		FROM argo_metrics m
 		WHERE ` + where + `
 		GROUP BY m.project_id, m.provider_id, m.definition_id, m.installation_id, period`
 	} else {
-		where, wargs := f.whereOn("m.period")
+		where, wargs := metricWhereOn(f, "m.period")
 		args = append([]any{granularity}, wargs...)
 		raw = `SELECT m.project_id, m.provider_id, m.definition_id, m.installation_id, m.period, m.s, m.s / m.n AS a, m.n
 		FROM argo_metric_rollups m
@@ -125,43 +93,18 @@ func perInstallation(f MetricFilter, granularity string) (string, []any, error) 
 		FROM raw r JOIN argo_metric_definitions rd ON rd.id = r.definition_id)`, args, nil
 }
 
-// MetricTotal is the total of one metric definition for one project and
-// provider over one period.
-type MetricTotal struct {
-	Period time.Time
-	// ProjectID is ARGO's; ProjectKey is the portal's ("" if the catalogue
-	// does not name it); ProjectName is the portal's name, else ARGO's.
-	ProjectID, ProjectKey, ProjectName string
-	ProviderID, ProviderName           string
-	DefinitionID, DefinitionName       string
-	UnitType, MetricType               string
-	Installations, Metrics             int64
-	Total                              float64
-}
-
-// MetricTotalsQuery is a page of metric totals. From and To should be
-// period boundaries (see PeriodStart): weeks and months are counted whole.
-type MetricTotalsQuery struct {
-	MetricFilter
-	Granularity   string
-	Sort          string // one of MetricTotalSorts
-	Desc          bool
-	Limit, Offset int // Limit 0: every row
-}
-
-// metricTotalSorts maps the sort keys of the totals to SQL.
+// metricTotalSorts are the columns of metrics.TotalSorts.
 var metricTotalSorts = map[string]string{
 	"period": "g.period", "project": "project_name", "provider": "provider_name", "definition": "d.name",
 	"installations": "g.insts", "metrics": "g.n", "total": "g.total",
 }
 
-// MetricTotalSorts lists the sort keys of MetricTotalsQuery.
-var MetricTotalSorts = []string{"period", "project", "provider", "definition", "installations", "metrics", "total"}
-
 const projectNameSQL = `COALESCE(pp.name, NULLIF(ap.title, ''), NULLIF(ap.acronym, ''), g.project_id)`
 
-func (q MetricTotalsQuery) sql(counted bool) (string, []any, error) {
-	per, args, err := perInstallation(q.MetricFilter, q.Granularity)
+// totalsSQL is the query of the totals q selects, with their number in
+// each row when counted.
+func totalsSQL(q metrics.TotalsQuery, counted bool) (string, []any, error) {
+	per, args, err := perInstallation(q.Filter, q.Granularity)
 	if err != nil {
 		return "", nil, err
 	}
@@ -194,8 +137,8 @@ func (q MetricTotalsQuery) sql(counted bool) (string, []any, error) {
 	return s, args, nil
 }
 
-func scanMetricTotal(rows *sql.Rows, count *int64) (MetricTotal, error) {
-	var t MetricTotal
+func scanMetricTotal(rows *sql.Rows, count *int64) (metrics.Total, error) {
+	var t metrics.Total
 	var period int64
 	err := rows.Scan(&period, &t.ProjectID, &t.ProjectKey, &t.ProjectName, &t.ProviderID, &t.ProviderName,
 		&t.DefinitionID, &t.DefinitionName, &t.UnitType, &t.MetricType, &t.Installations, &t.Metrics, &t.Total, count)
@@ -204,12 +147,12 @@ func scanMetricTotal(rows *sql.Rows, count *int64) (MetricTotal, error) {
 }
 
 // MetricTotals returns one page of totals and how many there are in all.
-func (db *DB) MetricTotals(ctx context.Context, q MetricTotalsQuery) ([]MetricTotal, int64, error) {
-	s, args, err := q.sql(true)
+func (db *DB) MetricTotals(ctx context.Context, q metrics.TotalsQuery) ([]metrics.Total, int64, error) {
+	s, args, err := totalsSQL(q, true)
 	if err != nil {
 		return nil, 0, err
 	}
-	var out []MetricTotal
+	var out []metrics.Total
 	var total int64
 	err = db.read(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, s, args...)
@@ -228,7 +171,7 @@ func (db *DB) MetricTotals(ctx context.Context, q MetricTotalsQuery) ([]MetricTo
 			return err
 		}
 		// A page past the end has no row to carry the count.
-		cs, cargs, _ := q.sql(false)
+		cs, cargs, _ := totalsSQL(q, false)
 		return tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (`+strings.TrimSuffix(cs, ` LIMIT ? OFFSET ?`)+`)`, cargs[:len(cargs)-2]...).Scan(&total)
 	})
 	if err != nil {
@@ -240,9 +183,9 @@ func (db *DB) MetricTotals(ctx context.Context, q MetricTotalsQuery) ([]MetricTo
 // EachMetricTotal calls fn for every total q selects (Limit and Offset
 // are ignored), in order, reading them one at a time from one snapshot:
 // memory stays flat however many there are. An error from fn stops it.
-func (db *DB) EachMetricTotal(ctx context.Context, q MetricTotalsQuery, fn func(MetricTotal) error) error {
+func (db *DB) EachMetricTotal(ctx context.Context, q metrics.TotalsQuery, fn func(metrics.Total) error) error {
 	q.Limit, q.Offset = 0, 0
-	s, args, err := q.sql(false)
+	s, args, err := totalsSQL(q, false)
 	if err != nil {
 		return err
 	}
@@ -266,16 +209,6 @@ func (db *DB) EachMetricTotal(ctx context.Context, q MetricTotalsQuery, fn func(
 	})
 }
 
-// PeriodValue is one point of a chart: the total of one series in one period.
-type PeriodValue struct {
-	Period     time.Time
-	Key, Label string
-	// UnitType and MetricType are the definition's when the series are
-	// definitions (MetricSeries by "definition").
-	UnitType, MetricType string
-	Total                float64
-}
-
 // seriesKeys maps what a chart's series can be to SQL: the key and the label.
 var seriesKeys = map[string][2]string{
 	"project":      {"per.project_id", "COALESCE(pp.name, NULLIF(ap.title, ''), NULLIF(ap.acronym, ''), per.project_id)"},
@@ -288,12 +221,12 @@ var seriesKeys = map[string][2]string{
 // series is a project, provider, installation or metric definition (by),
 // ordered by series then period. Unless by is "definition", q should name
 // one metric definition: totals in different units do not add up.
-func (db *DB) MetricSeries(ctx context.Context, q MetricTotalsQuery, by string) ([]PeriodValue, error) {
+func (db *DB) MetricSeries(ctx context.Context, q metrics.TotalsQuery, by string) ([]metrics.PeriodValue, error) {
 	key, ok := seriesKeys[by]
 	if !ok {
 		return nil, portal.Errorf(portal.EINVALID, "series: %q is not project, provider, installation or definition", by)
 	}
-	per, args, err := perInstallation(q.MetricFilter, q.Granularity)
+	per, args, err := perInstallation(q.Filter, q.Granularity)
 	if err != nil {
 		return nil, err
 	}
@@ -307,7 +240,7 @@ func (db *DB) MetricSeries(ctx context.Context, q MetricTotalsQuery, by string) 
 	LEFT JOIN argo_installations i ON i.id = per.installation_id
 	GROUP BY per.period, ` + key[0] + `
 	ORDER BY 3, 2, 1`
-	var out []PeriodValue
+	var out []metrics.PeriodValue
 	err = db.read(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, s, args...)
 		if err != nil {
@@ -315,7 +248,7 @@ func (db *DB) MetricSeries(ctx context.Context, q MetricTotalsQuery, by string) 
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var p PeriodValue
+			var p metrics.PeriodValue
 			var period int64
 			if err := rows.Scan(&period, &p.Key, &p.Label, &p.UnitType, &p.MetricType, &p.Total); err != nil {
 				return err

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"github.com/accounting-portal/portal/internal/metrics"
 )
 
 // Weekly and monthly totals are kept in argo_metric_rollups: one row per
@@ -12,32 +14,7 @@ import (
 // of its metrics. Daily totals are computed from the metrics themselves.
 
 // rolledUp lists the granularities kept in argo_metric_rollups.
-var rolledUp = []string{Weekly, Monthly}
-
-// PeriodStart returns the start of the period of granularity g that t is
-// in (UTC): its day, its week's Monday or its month's first day.
-func PeriodStart(t time.Time, g string) time.Time {
-	t = t.UTC()
-	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
-	switch g {
-	case Weekly:
-		return day.AddDate(0, 0, -((int(day.Weekday()) + 6) % 7))
-	case Monthly:
-		return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
-	}
-	return day
-}
-
-// NextPeriod returns the start of the period after the one starting at p.
-func NextPeriod(p time.Time, g string) time.Time {
-	switch g {
-	case Weekly:
-		return p.AddDate(0, 0, 7)
-	case Monthly:
-		return p.AddDate(0, 1, 0)
-	}
-	return p.AddDate(0, 0, 1)
-}
+var rolledUp = []string{metrics.Weekly, metrics.Monthly}
 
 // refreshRollups recomputes, inside tx, the rolled-up periods from the
 // one that from falls in onwards, for the metrics that cond (on
@@ -45,7 +22,7 @@ func NextPeriod(p time.Time, g string) time.Time {
 func refreshRollups(ctx context.Context, tx *sql.Tx, cond string, args []any, from time.Time) error {
 	for _, g := range rolledUp {
 		b, _ := bucket(g)
-		start := secs(PeriodStart(from, g))
+		start := secs(metrics.PeriodStart(from, g))
 		if from.IsZero() {
 			start = 0
 		}

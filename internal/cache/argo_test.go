@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accounting-portal/portal/internal/metrics"
 	"github.com/accounting-portal/portal/internal/portal"
 )
 
@@ -30,31 +31,31 @@ func seedArgo(tb testing.TB, db *DB, days int) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	e := ArgoEntities{
-		Projects:  []ArgoProject{{ID: "A", Acronym: "ALPHA", Title: "Alpha project"}, {ID: "B", Acronym: "BETA"}},
-		Providers: []ArgoProvider{{ID: "p1", Name: "Provider One"}, {ID: "p2", Name: "Provider Two"}},
-		Definitions: []ArgoMetricDefinition{{ID: "cpu", Name: "cpu_hours", UnitType: "CPU Time", MetricType: "aggregated"},
+	e := metrics.Entities{
+		Projects:  []metrics.Project{{ID: "A", Acronym: "ALPHA", Title: "Alpha project"}, {ID: "B", Acronym: "BETA"}},
+		Providers: []metrics.Provider{{ID: "p1", Name: "Provider One"}, {ID: "p2", Name: "Provider Two"}},
+		Definitions: []metrics.Definition{{ID: "cpu", Name: "cpu_hours", UnitType: "CPU Time", MetricType: "aggregated"},
 			{ID: "users", Name: "active_users", UnitType: "#", MetricType: "count"}},
-		Installations: []ArgoInstallation{{ID: "iA1", ProjectID: "A", ProviderID: "p1", Name: "alpha-hpc", UnitOfAccess: "cpu"},
+		Installations: []metrics.Installation{{ID: "iA1", ProjectID: "A", ProviderID: "p1", Name: "alpha-hpc", UnitOfAccess: "cpu"},
 			{ID: "iA2", ProjectID: "A", ProviderID: "p2", Name: "alpha-cloud"}, {ID: "iB1", ProjectID: "B", ProviderID: "p1", Name: "beta-hpc"}},
 	}
 	if _, err := db.UpsertArgoEntities(ctx, st.Generation, e); err != nil {
 		tb.Fatal(err)
 	}
 	users := map[string]float64{"iA1": 5, "iA2": 7, "iB1": 100}
-	var ms []ArgoMetric
+	var ms []metrics.Metric
 	for _, in := range e.Installations {
 		for d := range days {
 			s := argoDay0.AddDate(0, 0, d)
 			ms = append(ms,
-				ArgoMetric{ID: fmt.Sprintf("%s-cpu-%d", in.ID, d), InstallationID: in.ID, DefinitionID: "cpu", Start: s, End: s.AddDate(0, 0, 1), Value: float64(10 + d), UserID: "u1"},
-				ArgoMetric{ID: fmt.Sprintf("%s-users-%d", in.ID, d), InstallationID: in.ID, DefinitionID: "users", Start: s, End: s.AddDate(0, 0, 1), Value: users[in.ID]})
+				metrics.Metric{ID: fmt.Sprintf("%s-cpu-%d", in.ID, d), InstallationID: in.ID, DefinitionID: "cpu", Start: s, End: s.AddDate(0, 0, 1), Value: float64(10 + d), UserID: "u1"},
+				metrics.Metric{ID: fmt.Sprintf("%s-users-%d", in.ID, d), InstallationID: in.ID, DefinitionID: "users", Start: s, End: s.AddDate(0, 0, 1), Value: users[in.ID]})
 		}
 	}
 	if n, err := db.UpsertArgoMetrics(ctx, st.Generation, nil, ms); err != nil || n != int64(len(ms)) {
 		tb.Fatalf("upsert metrics: %d %v", n, err)
 	}
-	if _, err := db.FinishArgoSync(ctx, ArgoSweep{Generation: st.Generation, Full: true, At: db.Now()}); err != nil {
+	if _, err := db.FinishArgoSync(ctx, metrics.Sweep{Generation: st.Generation, Full: true, At: db.Now()}); err != nil {
 		tb.Fatal(err)
 	}
 }
@@ -82,29 +83,29 @@ func TestArgoSync_SweepRemovesOnlyWhatARunDidNotSee(t *testing.T) {
 	if st.Generation != 2 || st.LastFull.IsZero() {
 		t.Fatalf("state %+v", st)
 	}
-	e := ArgoEntities{
-		Projects:      []ArgoProject{{ID: "A", Acronym: "ALPHA"}},
-		Providers:     []ArgoProvider{{ID: "p1", Name: "Provider One"}},
-		Definitions:   []ArgoMetricDefinition{{ID: "cpu", Name: "cpu_hours", UnitType: "CPU Time", MetricType: "aggregated"}, {ID: "users", Name: "active_users", UnitType: "#", MetricType: "count"}},
-		Installations: []ArgoInstallation{{ID: "iA1", ProjectID: "A", ProviderID: "p1"}, {ID: "iB1", ProjectID: "B", ProviderID: "p1"}},
+	e := metrics.Entities{
+		Projects:      []metrics.Project{{ID: "A", Acronym: "ALPHA"}},
+		Providers:     []metrics.Provider{{ID: "p1", Name: "Provider One"}},
+		Definitions:   []metrics.Definition{{ID: "cpu", Name: "cpu_hours", UnitType: "CPU Time", MetricType: "aggregated"}, {ID: "users", Name: "active_users", UnitType: "#", MetricType: "count"}},
+		Installations: []metrics.Installation{{ID: "iA1", ProjectID: "A", ProviderID: "p1"}, {ID: "iB1", ProjectID: "B", ProviderID: "p1"}},
 	}
 	if _, err := db.UpsertArgoEntities(ctx, st.Generation, e); err != nil {
 		t.Fatal(err)
 	}
-	var ms []ArgoMetric
+	var ms []metrics.Metric
 	for d := 5; d < 10; d++ {
 		s := argoDay0.AddDate(0, 0, d)
 		if d != 7 {
-			ms = append(ms, ArgoMetric{ID: fmt.Sprintf("iA1-cpu-%d", d), InstallationID: "iA1", DefinitionID: "cpu", Start: s, End: s.AddDate(0, 0, 1), Value: 1})
+			ms = append(ms, metrics.Metric{ID: fmt.Sprintf("iA1-cpu-%d", d), InstallationID: "iA1", DefinitionID: "cpu", Start: s, End: s.AddDate(0, 0, 1), Value: 1})
 		}
-		ms = append(ms, ArgoMetric{ID: fmt.Sprintf("iA1-users-%d", d), InstallationID: "iA1", DefinitionID: "users", Start: s, End: s.AddDate(0, 0, 1), Value: 5})
+		ms = append(ms, metrics.Metric{ID: fmt.Sprintf("iA1-users-%d", d), InstallationID: "iA1", DefinitionID: "users", Start: s, End: s.AddDate(0, 0, 1), Value: 5})
 	}
 	// A metric of an installation the cache does not know is skipped.
-	ms = append(ms, ArgoMetric{ID: "ghost", InstallationID: "nope", DefinitionID: "cpu", Start: argoDay0, End: argoDay0.Add(time.Hour)})
+	ms = append(ms, metrics.Metric{ID: "ghost", InstallationID: "nope", DefinitionID: "cpu", Start: argoDay0, End: argoDay0.Add(time.Hour)})
 	if n, err := db.UpsertArgoMetrics(ctx, st.Generation, nil, ms); err != nil || n != int64(len(ms)-1) {
 		t.Fatalf("upsert: %d %v", n, err)
 	}
-	removed, err := db.FinishArgoSync(ctx, ArgoSweep{Generation: st.Generation, Windows: map[string]time.Time{"A": argoDay0.AddDate(0, 0, 5)},
+	removed, err := db.FinishArgoSync(ctx, metrics.Sweep{Generation: st.Generation, Windows: map[string]time.Time{"A": argoDay0.AddDate(0, 0, 5)},
 		Newest: map[string]time.Time{"A": argoDay0.AddDate(0, 0, 9)}})
 	if err != nil {
 		t.Fatal(err)
@@ -142,7 +143,7 @@ func TestMetricTotals_GranularityAggregationScope(t *testing.T) {
 	ctx := context.Background()
 	seedArgo(t, db, 14) // two weeks from a Monday
 	all := portal.Scope{All: true}
-	q := MetricTotalsQuery{MetricFilter: MetricFilter{Scope: all}, Granularity: Weekly, Sort: "period"}
+	q := metrics.TotalsQuery{Filter: metrics.Filter{Scope: all}, Granularity: metrics.Weekly, Sort: "period"}
 	rows, total, err := db.MetricTotals(ctx, q)
 	if err != nil {
 		t.Fatal(err)
@@ -151,14 +152,14 @@ func TestMetricTotals_GranularityAggregationScope(t *testing.T) {
 	if total != 12 || len(rows) != 12 {
 		t.Fatalf("total %d rows %d", total, len(rows))
 	}
-	find := func(rows []MetricTotal, period time.Time, project, provider, def string) MetricTotal {
+	find := func(rows []metrics.Total, period time.Time, project, provider, def string) metrics.Total {
 		for _, r := range rows {
 			if r.Period.Equal(period) && r.ProjectID == project && r.ProviderID == provider && r.DefinitionID == def {
 				return r
 			}
 		}
 		t.Fatalf("no total %v %s %s %s", period, project, provider, def)
-		return MetricTotal{}
+		return metrics.Total{}
 	}
 	w1 := find(rows, argoDay0, "A", "p1", "cpu")
 	// cpu is aggregated: the sum of days 0..6 = 7*10 + 21.
@@ -170,7 +171,7 @@ func TestMetricTotals_GranularityAggregationScope(t *testing.T) {
 		t.Errorf("week 2 users A/p1: %+v", u)
 	}
 	// Per project over both providers: the installations' means add up (5 + 7).
-	byProject, _, _ := db.MetricTotals(ctx, MetricTotalsQuery{MetricFilter: MetricFilter{Scope: all, DefinitionID: "users", ProjectID: "A"}, Granularity: Monthly})
+	byProject, _, _ := db.MetricTotals(ctx, metrics.TotalsQuery{Filter: metrics.Filter{Scope: all, DefinitionID: "users", ProjectID: "A"}, Granularity: metrics.Monthly})
 	var sum float64
 	for _, r := range byProject {
 		sum += r.Total
@@ -179,18 +180,18 @@ func TestMetricTotals_GranularityAggregationScope(t *testing.T) {
 		t.Errorf("month users of A: %+v", byProject)
 	}
 	// Daily, time-ranged and sorted by total.
-	daily, total, _ := db.MetricTotals(ctx, MetricTotalsQuery{MetricFilter: MetricFilter{Scope: all, DefinitionID: "cpu",
-		From: argoDay0.AddDate(0, 0, 2), To: argoDay0.AddDate(0, 0, 4)}, Granularity: Daily, Sort: "total", Desc: true, Limit: 2})
+	daily, total, _ := db.MetricTotals(ctx, metrics.TotalsQuery{Filter: metrics.Filter{Scope: all, DefinitionID: "cpu",
+		From: argoDay0.AddDate(0, 0, 2), To: argoDay0.AddDate(0, 0, 4)}, Granularity: metrics.Daily, Sort: "total", Desc: true, Limit: 2})
 	if total != 6 || len(daily) != 2 || daily[0].Total != 13 || !daily[0].Period.Equal(argoDay0.AddDate(0, 0, 3)) {
 		t.Errorf("daily page %+v (total %d)", daily, total)
 	}
 	// A page past the end still knows the total.
-	if rows, total, _ := db.MetricTotals(ctx, MetricTotalsQuery{MetricFilter: MetricFilter{Scope: all}, Granularity: Weekly, Limit: 50, Offset: 100}); len(rows) != 0 || total != 12 {
+	if rows, total, _ := db.MetricTotals(ctx, metrics.TotalsQuery{Filter: metrics.Filter{Scope: all}, Granularity: metrics.Weekly, Limit: 50, Offset: 100}); len(rows) != 0 || total != 12 {
 		t.Errorf("past the end: %d rows, total %d", len(rows), total)
 	}
 	// Scope: a user of b sees only B, even when filtering for A.
-	bOnly := MetricFilter{Scope: portal.Scope{Projects: []string{"b"}}}
-	rows, total, _ = db.MetricTotals(ctx, MetricTotalsQuery{MetricFilter: bOnly, Granularity: Weekly})
+	bOnly := metrics.Filter{Scope: portal.Scope{Projects: []string{"b"}}}
+	rows, total, _ = db.MetricTotals(ctx, metrics.TotalsQuery{Filter: bOnly, Granularity: metrics.Weekly})
 	for _, r := range rows {
 		if r.ProjectID != "B" {
 			t.Fatalf("scope b sees %s", r.ProjectID)
@@ -200,20 +201,20 @@ func TestMetricTotals_GranularityAggregationScope(t *testing.T) {
 		t.Errorf("scope b: %d totals", total)
 	}
 	bOnly.ProjectID = "A"
-	if rows, _, _ := db.MetricTotals(ctx, MetricTotalsQuery{MetricFilter: bOnly, Granularity: Weekly}); len(rows) != 0 {
+	if rows, _, _ := db.MetricTotals(ctx, metrics.TotalsQuery{Filter: bOnly, Granularity: metrics.Weekly}); len(rows) != 0 {
 		t.Error("scope b filtering for A saw A")
 	}
-	if rows, _, _ := db.MetricTotals(ctx, MetricTotalsQuery{MetricFilter: MetricFilter{}, Granularity: Weekly}); len(rows) != 0 {
+	if rows, _, _ := db.MetricTotals(ctx, metrics.TotalsQuery{Filter: metrics.Filter{}, Granularity: metrics.Weekly}); len(rows) != 0 {
 		t.Error("an empty scope saw totals")
 	}
 	// The stream gives the same rows in the same order as the pages.
-	var streamed []MetricTotal
-	db.EachMetricTotal(ctx, q, func(r MetricTotal) error { streamed = append(streamed, r); return nil })
+	var streamed []metrics.Total
+	db.EachMetricTotal(ctx, q, func(r metrics.Total) error { streamed = append(streamed, r); return nil })
 	paged, _, _ := db.MetricTotals(ctx, q)
 	if fmt.Sprint(streamed) != fmt.Sprint(paged) {
 		t.Error("stream and page differ")
 	}
-	if _, _, err := db.MetricTotals(ctx, MetricTotalsQuery{MetricFilter: MetricFilter{Scope: all}, Granularity: "hour"}); portal.ErrorCode(err) != portal.EINVALID {
+	if _, _, err := db.MetricTotals(ctx, metrics.TotalsQuery{Filter: metrics.Filter{Scope: all}, Granularity: "hour"}); portal.ErrorCode(err) != portal.EINVALID {
 		t.Errorf("hour granularity: %v", err)
 	}
 }
@@ -222,7 +223,7 @@ func TestMetricSeries_PerProjectAndPerDefinition(t *testing.T) {
 	db, _ := MustOpen(t)
 	ctx := context.Background()
 	seedArgo(t, db, 14)
-	q := MetricTotalsQuery{MetricFilter: MetricFilter{Scope: portal.Scope{All: true}, DefinitionID: "users"}, Granularity: Weekly}
+	q := metrics.TotalsQuery{Filter: metrics.Filter{Scope: portal.Scope{All: true}, DefinitionID: "users"}, Granularity: metrics.Weekly}
 	pts, err := db.MetricSeries(ctx, q, "project")
 	if err != nil {
 		t.Fatal(err)
@@ -249,7 +250,7 @@ func TestArgoLists_InstallationsDefinitionsMetrics(t *testing.T) {
 	if len(opts.Projects) != 1 || opts.Projects[0].Label != "Alpha" || len(opts.Installations) != 2 || len(opts.Providers) != 2 || len(opts.Definitions) != 2 {
 		t.Fatalf("options %+v", opts)
 	}
-	rows, total, err := db.ArgoInstallations(ctx, InstallationQuery{Scope: a, Sort: "installation"})
+	rows, total, err := db.ArgoInstallations(ctx, metrics.InstallationQuery{Scope: a, Sort: "installation"})
 	if err != nil || total != 2 || rows[0].Name != "alpha-cloud" || rows[1].Metrics != 6 || rows[1].UnitOfAccessName != "cpu_hours" ||
 		!rows[1].Last.Equal(argoDay0.AddDate(0, 0, 2)) || rows[1].ProjectKey != "a" {
 		t.Fatalf("installations %+v %d %v", rows, total, err)
@@ -263,11 +264,11 @@ func TestArgoLists_InstallationsDefinitionsMetrics(t *testing.T) {
 	if ok, _ := db.ArgoInstallationInScope(ctx, "iA1", a); !ok {
 		t.Error("iA1 not in scope a")
 	}
-	defs, _, err := db.ArgoDefinitions(ctx, DefinitionQuery{Scope: a, Sort: "name"})
+	defs, _, err := db.ArgoDefinitions(ctx, metrics.DefinitionQuery{Scope: a, Sort: "name"})
 	if err != nil || len(defs) != 2 || defs[0].Name != "active_users" || defs[0].Metrics != 6 || defs[0].Installations != 2 {
 		t.Fatalf("definitions %+v %v", defs, err)
 	}
-	ms, total, err := db.ArgoMetrics(ctx, MetricListQuery{MetricFilter: MetricFilter{Scope: a, InstallationID: "iA1", DefinitionID: "cpu"}, Sort: "value", Desc: true})
+	ms, total, err := db.ArgoMetrics(ctx, metrics.ListQuery{Filter: metrics.Filter{Scope: a, InstallationID: "iA1", DefinitionID: "cpu"}, Sort: "value", Desc: true})
 	if err != nil || total != 3 || ms[0].Value != 12 || ms[0].DefinitionName != "cpu_hours" || ms[0].UserID != "u1" {
 		t.Fatalf("metrics %+v %d %v", ms, total, err)
 	}
@@ -292,24 +293,45 @@ func TestArgoQueries_UseTheirIndexes(t *testing.T) {
 		}
 		return b.String()
 	}
-	scoped := MetricTotalsQuery{MetricFilter: MetricFilter{Scope: portal.Scope{Projects: []string{"a"}}, From: argoDay0, To: argoDay0.AddDate(0, 1, 0)}, Granularity: Daily}
-	s, args, _ := scoped.sql(true)
+	scoped := metrics.TotalsQuery{Filter: metrics.Filter{Scope: portal.Scope{Projects: []string{"a"}}, From: argoDay0, To: argoDay0.AddDate(0, 1, 0)}, Granularity: metrics.Daily}
+	s, args, _ := totalsSQL(scoped, true)
 	if p := plan(s, args...); !strings.Contains(p, "COVERING INDEX argo_metrics_by_project") {
 		t.Errorf("scoped daily totals do not use the covering project index:\n%s", p)
 	}
-	scoped.Granularity = Weekly
-	s, args, _ = scoped.sql(true)
+	scoped.Granularity = metrics.Weekly
+	s, args, _ = totalsSQL(scoped, true)
 	if p := plan(s, args...); !strings.Contains(p, "COVERING INDEX argo_metric_rollups_by_project") {
 		t.Errorf("scoped weekly totals do not use the rollups' project index:\n%s", p)
 	}
-	scoped.Scope, scoped.Granularity = portal.Scope{All: true}, Monthly
-	s, args, _ = scoped.sql(true)
+	scoped.Scope, scoped.Granularity = portal.Scope{All: true}, metrics.Monthly
+	s, args, _ = totalsSQL(scoped, true)
 	if p := plan(s, args...); !strings.Contains(p, "COVERING INDEX argo_metric_rollups_by_period") {
 		t.Errorf("monthly totals of every project do not use the rollups' period index:\n%s", p)
 	}
-	list := MetricListQuery{MetricFilter: MetricFilter{Scope: portal.Scope{All: true}, InstallationID: "iA1"}, Sort: "start", Limit: 50}
-	s, args = list.listQuery().selectSQL()
+	list := metrics.ListQuery{Filter: metrics.Filter{Scope: portal.Scope{All: true}, InstallationID: "iA1"}, Sort: "start", Limit: 50}
+	s, args = metricQuery(list).selectSQL()
 	if p := plan(s, args...); !strings.Contains(p, "argo_metrics_by_installation") {
 		t.Errorf("installation metrics do not use the installation index:\n%s", p)
+	}
+}
+
+// TestMetricSorts_EveryKeyHasAColumn holds the sort keys the metrics pages
+// offer (internal/metrics) and their columns here together.
+func TestMetricSorts_EveryKeyHasAColumn(t *testing.T) {
+	for name, c := range map[string]struct {
+		keys    []string
+		columns map[string]string
+	}{
+		"installations": {metrics.InstallationSorts, installationSorts}, "definitions": {metrics.DefinitionSorts, definitionSorts},
+		"metrics": {metrics.ListSorts, metricListSorts}, "totals": {metrics.TotalSorts, metricTotalSorts}, "pushes": {metrics.PushSorts, pushSorts},
+	} {
+		if len(c.keys) != len(c.columns) {
+			t.Errorf("%s: %d sort keys, %d columns", name, len(c.keys), len(c.columns))
+		}
+		for _, k := range c.keys {
+			if c.columns[k] == "" {
+				t.Errorf("%s: sort key %q has no column", name, k)
+			}
+		}
 	}
 }

@@ -12,8 +12,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/accounting-portal/portal/internal/budgets"
-	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/decimal"
+	"github.com/accounting-portal/portal/internal/metrics"
 	"github.com/accounting-portal/portal/internal/portal"
 )
 
@@ -65,7 +65,7 @@ func FuzzParseMetricParams(f *testing.F) {
 			return
 		}
 		g := mp.Granularity
-		if g != cache.Daily && g != cache.Weekly && g != cache.Monthly {
+		if g != metrics.Daily && g != metrics.Weekly && g != metrics.Monthly {
 			t.Fatalf("%q gave granularity %q", raw, g)
 		}
 		from, to := mp.Range.From, mp.Range.To
@@ -73,11 +73,11 @@ func FuzzParseMetricParams(f *testing.F) {
 			t.Fatalf("%q gave the range %v..%v, filter %v..%v", raw, from, to, mp.Filter.From, mp.Filter.To)
 		}
 		// Whole periods: the range starts and ends on period boundaries.
-		if !cache.PeriodStart(from, g).Equal(from) || !cache.PeriodStart(to, g).Equal(to) {
+		if !metrics.PeriodStart(from, g).Equal(from) || !metrics.PeriodStart(to, g).Equal(to) {
 			t.Fatalf("%q gave %v..%v, not whole %ss", raw, from, to, g)
 		}
 		// Daily rows stay bounded (widening adds at most a day at each end).
-		if g == cache.Daily && to.Sub(from) > maxDailySpan+48*time.Hour {
+		if g == metrics.Daily && to.Sub(from) > maxDailySpan+48*time.Hour {
 			t.Fatalf("%q gave %v of daily rows", raw, to.Sub(from))
 		}
 		// The filters stay the user's: the URL cannot widen the scope.
@@ -111,7 +111,7 @@ func FuzzMetricPushForm(f *testing.F) {
 		f.Add(s.value, s.start, s.end, s.count)
 	}
 	f.Fuzz(func(t *testing.T, value, start, end string, count bool) {
-		def := &cache.ArgoMetricDefinition{ID: "d", Name: "cpu_hours", UnitType: "CPU Time", MetricType: "aggregated"}
+		def := &metrics.Definition{ID: "d", Name: "cpu_hours", UnitType: "CPU Time", MetricType: "aggregated"}
 		if count {
 			def.MetricType = "count"
 		}

@@ -8,30 +8,30 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/metrics"
 	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/web/templates"
 )
 
 // MetricStore is what the metrics pages (ARGO metrics and metric pushes) need from the cache.
 type MetricStore interface {
-	ArgoFilterOptions(ctx context.Context, scope portal.Scope) (cache.MetricFilterOptions, error)
-	MetricTotals(ctx context.Context, q cache.MetricTotalsQuery) ([]cache.MetricTotal, int64, error)
-	EachMetricTotal(ctx context.Context, q cache.MetricTotalsQuery, fn func(cache.MetricTotal) error) error
-	MetricSeries(ctx context.Context, q cache.MetricTotalsQuery, by string) ([]cache.PeriodValue, error)
-	ArgoInstallations(ctx context.Context, q cache.InstallationQuery) ([]cache.InstallationRow, int64, error)
-	EachArgoInstallation(ctx context.Context, q cache.InstallationQuery, fn func(cache.InstallationRow) error) error
-	ArgoInstallation(ctx context.Context, id string, scope portal.Scope) (*cache.InstallationRow, error)
+	ArgoFilterOptions(ctx context.Context, scope portal.Scope) (metrics.FilterOptions, error)
+	MetricTotals(ctx context.Context, q metrics.TotalsQuery) ([]metrics.Total, int64, error)
+	EachMetricTotal(ctx context.Context, q metrics.TotalsQuery, fn func(metrics.Total) error) error
+	MetricSeries(ctx context.Context, q metrics.TotalsQuery, by string) ([]metrics.PeriodValue, error)
+	ArgoInstallations(ctx context.Context, q metrics.InstallationQuery) ([]metrics.InstallationRow, int64, error)
+	EachArgoInstallation(ctx context.Context, q metrics.InstallationQuery, fn func(metrics.InstallationRow) error) error
+	ArgoInstallation(ctx context.Context, id string, scope portal.Scope) (*metrics.InstallationRow, error)
 	ArgoInstallationInScope(ctx context.Context, id string, scope portal.Scope) (bool, error)
-	ArgoDefinition(ctx context.Context, id string) (*cache.ArgoMetricDefinition, error)
-	ArgoDefinitions(ctx context.Context, q cache.DefinitionQuery) ([]cache.DefinitionRow, int64, error)
-	EachArgoDefinition(ctx context.Context, q cache.DefinitionQuery, fn func(cache.DefinitionRow) error) error
-	ArgoMetrics(ctx context.Context, q cache.MetricListQuery) ([]cache.MetricRow, int64, error)
-	EachArgoMetric(ctx context.Context, q cache.MetricListQuery, fn func(cache.MetricRow) error) error
-	CreateMetricPush(ctx context.Context, scope portal.Scope, p cache.NewMetricPush) (int64, error)
-	MetricPushes(ctx context.Context, q cache.PushQuery) ([]cache.MetricPush, int64, error)
-	EachMetricPush(ctx context.Context, q cache.PushQuery, fn func(cache.MetricPush) error) error
-	MetricPushByID(ctx context.Context, id int64, createdBy string) (*cache.MetricPush, error)
+	ArgoDefinition(ctx context.Context, id string) (*metrics.Definition, error)
+	ArgoDefinitions(ctx context.Context, q metrics.DefinitionQuery) ([]metrics.DefinitionRow, int64, error)
+	EachArgoDefinition(ctx context.Context, q metrics.DefinitionQuery, fn func(metrics.DefinitionRow) error) error
+	ArgoMetrics(ctx context.Context, q metrics.ListQuery) ([]metrics.Row, int64, error)
+	EachArgoMetric(ctx context.Context, q metrics.ListQuery, fn func(metrics.Row) error) error
+	CreateMetricPush(ctx context.Context, scope portal.Scope, p metrics.NewPush) (int64, error)
+	MetricPushes(ctx context.Context, q metrics.PushQuery) ([]metrics.Push, int64, error)
+	EachMetricPush(ctx context.Context, q metrics.PushQuery, fn func(metrics.Push) error) error
+	MetricPushByID(ctx context.Context, id int64, createdBy string) (*metrics.Push, error)
 }
 
 // registerMetrics mounts the metrics pages. Every page is scoped to the
@@ -74,7 +74,7 @@ func metricsTabs(u *portal.User, current string) []templates.Tab {
 }
 
 // granularities are the periods totals can be grouped in, in order.
-var granularities = []struct{ Key, Label string }{{cache.Daily, "Day"}, {cache.Weekly, "Week"}, {cache.Monthly, "Month"}}
+var granularities = []struct{ Key, Label string }{{metrics.Daily, "Day"}, {metrics.Weekly, "Week"}, {metrics.Monthly, "Month"}}
 
 // maxDailySpan is the longest range shown per day: beyond it, daily rows
 // and bars are too many to read (XDMoD draws the same line).
@@ -82,7 +82,7 @@ const maxDailySpan = 2 * 366 * 24 * time.Hour
 
 // metricParams are the filters every metrics page reads from its URL.
 type metricParams struct {
-	Filter      cache.MetricFilter
+	Filter      metrics.Filter
 	Range       TimeRange
 	Granularity string
 }
@@ -103,19 +103,19 @@ func (h *Handler) parseMetricParams(c echo.Context, defRange string) (metricPara
 	span := tr.To.Sub(tr.From)
 	switch {
 	case g == "" && span <= 32*24*time.Hour:
-		g = cache.Daily
+		g = metrics.Daily
 	case g == "" && span <= 190*24*time.Hour:
-		g = cache.Weekly
+		g = metrics.Weekly
 	case g == "":
-		g = cache.Monthly
-	case g != cache.Daily && g != cache.Weekly && g != cache.Monthly:
+		g = metrics.Monthly
+	case g != metrics.Daily && g != metrics.Weekly && g != metrics.Monthly:
 		return metricParams{}, portal.Errorf(portal.EINVALID, "granularity: %q is not day, week or month", g)
-	case g == cache.Daily && span > maxDailySpan:
+	case g == metrics.Daily && span > maxDailySpan:
 		return metricParams{}, portal.Errorf(portal.EINVALID, "granularity: a range longer than two years cannot be shown per day; choose week or month")
 	}
-	tr.From = cache.PeriodStart(tr.From, g)
-	tr.To = cache.NextPeriod(cache.PeriodStart(tr.To.Add(-time.Nanosecond), g), g)
-	return metricParams{Range: tr, Granularity: g, Filter: cache.MetricFilter{
+	tr.From = metrics.PeriodStart(tr.From, g)
+	tr.To = metrics.NextPeriod(metrics.PeriodStart(tr.To.Add(-time.Nanosecond), g), g)
+	return metricParams{Range: tr, Granularity: g, Filter: metrics.Filter{
 		Scope: user(c).Scope(), ProjectID: q.Get("project"), ProviderID: q.Get("provider"),
 		InstallationID: q.Get("installation"), DefinitionID: q.Get("definition"), From: tr.From, To: tr.To,
 	}}, nil
@@ -125,9 +125,9 @@ func (h *Handler) parseMetricParams(c echo.Context, defRange string) (metricPara
 // month is drawn 28 days wide, so bars never overlap).
 func periodSpan(g string) time.Duration {
 	switch g {
-	case cache.Weekly:
+	case metrics.Weekly:
 		return 7 * 24 * time.Hour
-	case cache.Monthly:
+	case metrics.Monthly:
 		return 28 * 24 * time.Hour
 	}
 	return 24 * time.Hour
@@ -140,7 +140,7 @@ func rangeNote(p metricParams) string {
 }
 
 // options turns filter options into select options with the current value selected.
-func options(opts []cache.Option, current string) []templates.SelectOption {
+func options(opts []metrics.Option, current string) []templates.SelectOption {
 	out := make([]templates.SelectOption, 0, len(opts))
 	for _, o := range opts {
 		out = append(out, templates.SelectOption{Value: o.Value, Label: o.Label, Selected: o.Value == current})

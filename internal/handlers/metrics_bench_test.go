@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/metrics"
 	"github.com/accounting-portal/portal/internal/portal"
 )
 
@@ -60,22 +61,22 @@ func benchDB(b *testing.B) *cache.DB {
 
 func seedBench(ctx context.Context, db *cache.DB) error {
 	var cat portal.Catalog
-	var e cache.ArgoEntities
+	var e metrics.Entities
 	for p := range benchProjects {
 		id := fmt.Sprintf("P%03d", p)
 		cat.Projects = append(cat.Projects, portal.CatalogProject{Key: fmt.Sprintf("p%03d", p), Name: fmt.Sprintf("Project %03d", p), ArgoID: id})
-		e.Projects = append(e.Projects, cache.ArgoProject{ID: id, Acronym: id})
+		e.Projects = append(e.Projects, metrics.Project{ID: id, Acronym: id})
 	}
 	for v := range benchProviders {
-		e.Providers = append(e.Providers, cache.ArgoProvider{ID: fmt.Sprintf("prov-%d", v), Name: fmt.Sprintf("Provider %d", v)})
+		e.Providers = append(e.Providers, metrics.Provider{ID: fmt.Sprintf("prov-%d", v), Name: fmt.Sprintf("Provider %d", v)})
 	}
 	types := []string{"aggregated", "averaged", "count", "summarised"}
 	for d := range 10 {
-		e.Definitions = append(e.Definitions, cache.ArgoMetricDefinition{ID: fmt.Sprintf("def-%d", d), Name: fmt.Sprintf("metric_%d", d),
+		e.Definitions = append(e.Definitions, metrics.Definition{ID: fmt.Sprintf("def-%d", d), Name: fmt.Sprintf("metric_%d", d),
 			UnitType: "unit", MetricType: types[d%len(types)]})
 	}
 	for i := range benchInstallations {
-		e.Installations = append(e.Installations, cache.ArgoInstallation{ID: fmt.Sprintf("inst-%04d", i),
+		e.Installations = append(e.Installations, metrics.Installation{ID: fmt.Sprintf("inst-%04d", i),
 			ProjectID: fmt.Sprintf("P%03d", i%benchProjects), ProviderID: fmt.Sprintf("prov-%d", i%benchProviders), Name: fmt.Sprintf("installation-%04d", i)})
 	}
 	if err := db.ReplaceCatalog(ctx, &cat); err != nil {
@@ -88,12 +89,12 @@ func seedBench(ctx context.Context, db *cache.DB) error {
 	if _, err := db.UpsertArgoEntities(ctx, st.Generation, e); err != nil {
 		return err
 	}
-	var batch []cache.ArgoMetric
+	var batch []metrics.Metric
 	for i := range benchInstallations {
 		for day := range benchDays {
 			s := benchEnd.AddDate(0, 0, day-benchDays)
 			for k := range 4 {
-				batch = append(batch, cache.ArgoMetric{ID: fmt.Sprintf("m-%04d-%03d-%d", i, day, k), InstallationID: fmt.Sprintf("inst-%04d", i),
+				batch = append(batch, metrics.Metric{ID: fmt.Sprintf("m-%04d-%03d-%d", i, day, k), InstallationID: fmt.Sprintf("inst-%04d", i),
 					DefinitionID: fmt.Sprintf("def-%d", (i+k)%10), Start: s, End: s.AddDate(0, 0, 1), Value: float64((i*31+day*7+k)%1000) + 0.25})
 			}
 		}
@@ -104,7 +105,7 @@ func seedBench(ctx context.Context, db *cache.DB) error {
 			batch = batch[:0]
 		}
 	}
-	_, err = db.FinishArgoSync(ctx, cache.ArgoSweep{Generation: st.Generation, Full: true, At: benchEnd})
+	_, err = db.FinishArgoSync(ctx, metrics.Sweep{Generation: st.Generation, Full: true, At: benchEnd})
 	return err
 }
 
@@ -122,11 +123,11 @@ func BenchmarkMetricsOverviewQuery(b *testing.B) {
 	for _, g := range []struct {
 		granularity string
 		days        int
-	}{{cache.Weekly, 90}, {cache.Daily, 30}} {
+	}{{metrics.Weekly, 90}, {metrics.Daily, 30}} {
 		for _, u := range []*portal.User{benchAdmin, benchManager} {
 			b.Run(fmt.Sprintf("%s-%dd/admin=%v", g.granularity, g.days, u.Admin), func(b *testing.B) {
-				q := cache.MetricTotalsQuery{MetricFilter: cache.MetricFilter{Scope: u.Scope(),
-					From: cache.PeriodStart(benchEnd.AddDate(0, 0, -g.days), g.granularity), To: benchEnd},
+				q := metrics.TotalsQuery{Filter: metrics.Filter{Scope: u.Scope(),
+					From: metrics.PeriodStart(benchEnd.AddDate(0, 0, -g.days), g.granularity), To: benchEnd},
 					Granularity: g.granularity, Sort: "period", Desc: true, Limit: 50}
 				var total int64
 				for b.Loop() {

@@ -8,14 +8,14 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/metrics"
 	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/web/templates"
 )
 
 func installationHref(id string) string { return "/metrics/installations/" + url.PathEscape(id) }
 
-func installationFacts(r cache.InstallationRow) templates.InstallationFacts {
+func installationFacts(r metrics.InstallationRow) templates.InstallationFacts {
 	f := templates.InstallationFacts{ID: r.ID, Name: r.Name, ProjectID: r.ProjectID, Project: r.ProjectName, ProjectKey: r.ProjectKey,
 		ProviderID: r.ProviderID, Provider: r.ProviderName, Infrastructure: r.Infrastructure, Resource: r.Resource, External: r.External,
 		Metrics: r.Metrics, First: r.First, Last: r.Last}
@@ -36,12 +36,12 @@ func installationFacts(r cache.InstallationRow) templates.InstallationFacts {
 func (h *Handler) handleMetricInstallations(c echo.Context) error {
 	ctx := c.Request().Context()
 	q := c.QueryParams()
-	lp, err := parseList(q, cache.InstallationSorts, "installation", false)
+	lp, err := parseList(q, metrics.InstallationSorts, "installation", false)
 	if err != nil {
 		return err
 	}
 	u := user(c)
-	iq := cache.InstallationQuery{Scope: u.Scope(), ProjectID: q.Get("project"), ProviderID: q.Get("provider"), Sort: lp.Sort, Desc: lp.Desc}
+	iq := metrics.InstallationQuery{Scope: u.Scope(), ProjectID: q.Get("project"), ProviderID: q.Get("provider"), Sort: lp.Sort, Desc: lp.Desc}
 	if wantsCSV(c) {
 		return h.installationsCSV(c, iq)
 	}
@@ -73,13 +73,13 @@ func (h *Handler) handleMetricInstallations(c echo.Context) error {
 	return render(c, http.StatusOK, templates.MetricsInstallations(v))
 }
 
-func (h *Handler) installationsCSV(c echo.Context, q cache.InstallationQuery) error {
+func (h *Handler) installationsCSV(c echo.Context, q metrics.InstallationQuery) error {
 	w, err := streamCSV(c, "argo-installations.csv", []string{"installation", "argo_installation_id", "project", "argo_project_id", "project_key",
 		"provider", "provider_id", "infrastructure", "resource", "external_id", "unit_of_access", "metrics", "first_period_start_utc", "last_period_start_utc"})
 	if err != nil {
 		return err
 	}
-	return w.finish(h.Metrics.EachArgoInstallation(c.Request().Context(), q, func(r cache.InstallationRow) error {
+	return w.finish(h.Metrics.EachArgoInstallation(c.Request().Context(), q, func(r metrics.InstallationRow) error {
 		f := installationFacts(r)
 		return w.row([]string{f.Name, r.ID, f.Project, r.ProjectID, r.ProjectKey, f.Provider, r.ProviderID, r.Infrastructure, r.Resource,
 			r.External, f.UnitOfAccess, strconv.FormatInt(r.Metrics, 10), csvTime(r.First), csvTime(r.Last)})
@@ -102,11 +102,11 @@ func (h *Handler) handleMetricInstallation(c echo.Context) error {
 		return err
 	}
 	mp.Filter.InstallationID, mp.Filter.ProjectID, mp.Filter.ProviderID = id, "", ""
-	lp, err := parseList(c.QueryParams(), cache.MetricListSorts, "start", true)
+	lp, err := parseList(c.QueryParams(), metrics.ListSorts, "start", true)
 	if err != nil {
 		return err
 	}
-	lq := cache.MetricListQuery{MetricFilter: mp.Filter, Sort: lp.Sort, Desc: lp.Desc}
+	lq := metrics.ListQuery{Filter: mp.Filter, Sort: lp.Sort, Desc: lp.Desc}
 	if wantsCSV(c) {
 		return h.installationMetricsCSV(c, lq, *in, mp)
 	}
@@ -162,7 +162,7 @@ func (h *Handler) installationFilters(c echo.Context, v *templates.MetricsInstal
 // installationCharts draws one chart per metric definition (their units
 // differ): summed metrics as bars, the others as a line.
 func (h *Handler) installationCharts(c echo.Context, mp metricParams) ([]templates.ChartView, error) {
-	pts, err := h.Metrics.MetricSeries(c.Request().Context(), cache.MetricTotalsQuery{MetricFilter: mp.Filter, Granularity: mp.Granularity}, "definition")
+	pts, err := h.Metrics.MetricSeries(c.Request().Context(), metrics.TotalsQuery{Filter: mp.Filter, Granularity: mp.Granularity}, "definition")
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +174,7 @@ func (h *Handler) installationCharts(c echo.Context, mp metricParams) ([]templat
 			s.Points = append(s.Points, templates.TimePoint{T: pts[j].Period, V: pts[j].Total})
 		}
 		s.Name = pts[i].Label
-		agg := cache.MetricAggregation(pts[i].MetricType)
+		agg := metrics.Aggregation(pts[i].MetricType)
 		title := pts[i].Label + " per " + mp.Granularity
 		if agg == "mean" {
 			title = pts[i].Label + ", mean per " + mp.Granularity
@@ -186,7 +186,7 @@ func (h *Handler) installationCharts(c echo.Context, mp metricParams) ([]templat
 	return out, nil
 }
 
-func (h *Handler) installationMetricsCSV(c echo.Context, q cache.MetricListQuery, in cache.InstallationRow, mp metricParams) error {
+func (h *Handler) installationMetricsCSV(c echo.Context, q metrics.ListQuery, in metrics.InstallationRow, mp metricParams) error {
 	valueHead := "value"
 	if q.DefinitionID != "" {
 		if d, err := h.Metrics.ArgoDefinition(c.Request().Context(), q.DefinitionID); err == nil {
@@ -200,7 +200,7 @@ func (h *Handler) installationMetricsCSV(c echo.Context, q cache.MetricListQuery
 	if err != nil {
 		return err
 	}
-	return w.finish(h.Metrics.EachArgoMetric(c.Request().Context(), q, func(r cache.MetricRow) error {
+	return w.finish(h.Metrics.EachArgoMetric(c.Request().Context(), q, func(r metrics.Row) error {
 		return w.row([]string{r.ID, f.Name, r.InstallationID, f.Project, r.ProjectID, f.Provider, r.ProviderID, r.DefinitionName,
 			r.DefinitionID, r.UnitType, r.MetricType, csvTime(r.Start), csvTime(r.End), csvNumber(r.Value), r.UserID, r.GroupID})
 	}))

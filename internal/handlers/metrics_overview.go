@@ -7,7 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/metrics"
 	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/web/templates"
 )
@@ -20,11 +20,11 @@ func (h *Handler) handleMetrics(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	lp, err := parseList(c.QueryParams(), cache.MetricTotalSorts, "period", true)
+	lp, err := parseList(c.QueryParams(), metrics.TotalSorts, "period", true)
 	if err != nil {
 		return err
 	}
-	q := cache.MetricTotalsQuery{MetricFilter: mp.Filter, Granularity: mp.Granularity, Sort: lp.Sort, Desc: lp.Desc}
+	q := metrics.TotalsQuery{Filter: mp.Filter, Granularity: mp.Granularity, Sort: lp.Sort, Desc: lp.Desc}
 	if wantsCSV(c) {
 		return h.metricTotalsCSV(c, q, mp)
 	}
@@ -50,7 +50,7 @@ func (h *Handler) handleMetrics(c echo.Context) error {
 		Granularities: granularityOptions(mp.Granularity), ResetHref: "/metrics",
 		Hidden: hiddenFields(u.Query(), "project", "provider", "installation", "definition", "granularity", "page"),
 	}
-	v.PeriodHead = map[string]string{cache.Daily: "Day", cache.Weekly: "Week", cache.Monthly: "Month"}[mp.Granularity]
+	v.PeriodHead = map[string]string{metrics.Daily: "Day", metrics.Weekly: "Week", metrics.Monthly: "Month"}[mp.Granularity]
 	v.Headers = []templates.SortHeader{
 		sortHeader(c, lp, v.PeriodHead, "period", false), sortHeader(c, lp, "Project", "project", false),
 		sortHeader(c, lp, "Provider", "provider", false), sortHeader(c, lp, "Metric", "definition", false),
@@ -66,11 +66,11 @@ func (h *Handler) handleMetrics(c echo.Context) error {
 	return render(c, http.StatusOK, templates.MetricsOverview(v))
 }
 
-func totalRow(r cache.MetricTotal, g, projectHref string) templates.MetricTotalRow {
+func totalRow(r metrics.Total, g, projectHref string) templates.MetricTotalRow {
 	return templates.MetricTotalRow{Period: templates.PeriodLabel(r.Period, g), PeriodStart: r.Period.Format("2006-01-02"),
 		ProjectID: r.ProjectID, Project: r.ProjectName, ProjectHref: projectHref, ProviderID: r.ProviderID, Provider: r.ProviderName,
 		DefinitionID: r.DefinitionID, Definition: r.DefinitionName, Unit: r.UnitType, MetricType: r.MetricType,
-		Aggregation: cache.MetricAggregation(r.MetricType), Installations: r.Installations, Metrics: r.Metrics,
+		Aggregation: metrics.Aggregation(r.MetricType), Installations: r.Installations, Metrics: r.Metrics,
 		Total: templates.MetricNumber(templates.RoundMetric(r.Total))}
 }
 
@@ -81,7 +81,7 @@ const maxSeries = 6
 // by project (or provider, or installation, as the filters narrow down).
 // Definitions differ in unit, so one chart shows one definition: the
 // filtered one, the one chosen with ?chart=, or the first on the page.
-func (h *Handler) overviewChart(c echo.Context, v *templates.MetricsOverviewView, q cache.MetricTotalsQuery, rows []cache.MetricTotal, opts cache.MetricFilterOptions) error {
+func (h *Handler) overviewChart(c echo.Context, v *templates.MetricsOverviewView, q metrics.TotalsQuery, rows []metrics.Total, opts metrics.FilterOptions) error {
 	names := map[string]string{}
 	for _, o := range opts.Definitions {
 		names[o.Value] = o.Label // "name (unit)": for a definition not on the page
@@ -133,7 +133,7 @@ func (h *Handler) overviewChart(c echo.Context, v *templates.MetricsOverviewView
 	mean := false
 	for _, r := range rows {
 		if r.DefinitionID == key {
-			mean = cache.MetricAggregation(r.MetricType) == "mean"
+			mean = metrics.Aggregation(r.MetricType) == "mean"
 			break
 		}
 	}
@@ -147,7 +147,7 @@ func (h *Handler) overviewChart(c echo.Context, v *templates.MetricsOverviewView
 
 // topSeries turns points into chart series: the n-1 largest by total and
 // one "other" series adding up the rest.
-func topSeries(pts []cache.PeriodValue, n int) []templates.TimeSeries {
+func topSeries(pts []metrics.PeriodValue, n int) []templates.TimeSeries {
 	type agg struct {
 		key, label string
 		total      float64
@@ -190,7 +190,7 @@ func topSeries(pts []cache.PeriodValue, n int) []templates.TimeSeries {
 
 // metricTotalsCSV streams the overview's totals: every row the filters
 // select, in the table's order, one at a time.
-func (h *Handler) metricTotalsCSV(c echo.Context, q cache.MetricTotalsQuery, mp metricParams) error {
+func (h *Handler) metricTotalsCSV(c echo.Context, q metrics.TotalsQuery, mp metricParams) error {
 	totalHead := "total"
 	if q.DefinitionID != "" {
 		// One definition: one unit for the whole column.
@@ -204,10 +204,10 @@ func (h *Handler) metricTotalsCSV(c echo.Context, q cache.MetricTotalsQuery, mp 
 	if err != nil {
 		return err
 	}
-	return w.finish(h.Metrics.EachMetricTotal(c.Request().Context(), q, func(r cache.MetricTotal) error {
+	return w.finish(h.Metrics.EachMetricTotal(c.Request().Context(), q, func(r metrics.Total) error {
 		return w.row([]string{templates.PeriodLabel(r.Period, mp.Granularity), csvTime(r.Period), mp.Granularity,
 			r.ProjectName, r.ProjectID, r.ProjectKey, r.ProviderName, r.ProviderID, r.DefinitionName, r.DefinitionID,
-			r.UnitType, r.MetricType, cache.MetricAggregation(r.MetricType), strconv.FormatInt(r.Installations, 10),
+			r.UnitType, r.MetricType, metrics.Aggregation(r.MetricType), strconv.FormatInt(r.Installations, 10),
 			strconv.FormatInt(r.Metrics, 10), csvNumber(templates.RoundMetric(r.Total))})
 	}))
 }

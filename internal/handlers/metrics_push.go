@@ -13,8 +13,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/decimal"
+	"github.com/accounting-portal/portal/internal/metrics"
 	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/web/templates"
 )
@@ -79,7 +79,7 @@ type pushInput struct {
 
 // validate checks the form against the definition (nil when unknown) and
 // returns the problem of each field.
-func (f pushForm) validate(def *cache.ArgoMetricDefinition, now time.Time) (pushInput, map[string]string) {
+func (f pushForm) validate(def *metrics.Definition, now time.Time) (pushInput, map[string]string) {
 	errs := map[string]string{}
 	var in pushInput
 	if def == nil {
@@ -116,7 +116,7 @@ func (f pushForm) validate(def *cache.ArgoMetricDefinition, now time.Time) (push
 
 // parsePushValue reads a value typed for def (nil when unknown), or
 // returns what is wrong with it.
-func parsePushValue(text string, def *cache.ArgoMetricDefinition) (decimal.Decimal, string) {
+func parsePushValue(text string, def *metrics.Definition) (decimal.Decimal, string) {
 	if text == "" {
 		return decimal.Zero, "Enter the value."
 	}
@@ -155,7 +155,7 @@ func clipValue(s string) string {
 }
 
 // counts reports whether a definition's values are numbers of things.
-func counts(d *cache.ArgoMetricDefinition) bool {
+func counts(d *metrics.Definition) bool {
 	return d.MetricType == "count" || slices.Contains(countingUnits, d.UnitType)
 }
 
@@ -171,7 +171,7 @@ func parseFormTime(s string) (time.Time, bool) {
 // pushTarget returns the installation if the user may push to it: not
 // found when it is outside the user's projects, forbidden when the user
 // reads but does not manage its project.
-func (h *Handler) pushTarget(c echo.Context) (*cache.InstallationRow, error) {
+func (h *Handler) pushTarget(c echo.Context) (*metrics.InstallationRow, error) {
 	ctx := c.Request().Context()
 	u := user(c)
 	in, err := h.Metrics.ArgoInstallation(ctx, c.Param("id"), u.Scope())
@@ -197,7 +197,7 @@ func (h *Handler) handlePushForm(c echo.Context) error {
 	// unit of access. Collectors report whole past days, so a part of today
 	// is the period least likely to have a metric already.
 	now := h.nowUTC()
-	start, end := cache.PeriodStart(now, cache.Daily), now.Truncate(time.Hour)
+	start, end := metrics.PeriodStart(now, metrics.Daily), now.Truncate(time.Hour)
 	if !end.After(start) {
 		start = start.AddDate(0, 0, -1)
 	}
@@ -205,14 +205,14 @@ func (h *Handler) handlePushForm(c echo.Context) error {
 	return h.renderPushForm(c, http.StatusOK, in, f, nil, "")
 }
 
-func (h *Handler) renderPushForm(c echo.Context, status int, in *cache.InstallationRow, f pushForm, errs map[string]string, formErr string) error {
+func (h *Handler) renderPushForm(c echo.Context, status int, in *metrics.InstallationRow, f pushForm, errs map[string]string, formErr string) error {
 	facts := installationFacts(*in)
 	p, err := h.page(c, "Push a metric to "+facts.Name, "metrics", portal.UpstreamArgo)
 	if err != nil {
 		return err
 	}
 	// Every definition; the empty scope spares counting anyone's metrics.
-	defs, _, err := h.Metrics.ArgoDefinitions(c.Request().Context(), cache.DefinitionQuery{Scope: portal.Scope{}, Sort: "name"})
+	defs, _, err := h.Metrics.ArgoDefinitions(c.Request().Context(), metrics.DefinitionQuery{Scope: portal.Scope{}, Sort: "name"})
 	if err != nil {
 		return err
 	}
@@ -232,7 +232,7 @@ func (h *Handler) handlePushSubmit(c echo.Context) error {
 		return err
 	}
 	f := readPushForm(c)
-	var def *cache.ArgoMetricDefinition
+	var def *metrics.Definition
 	if f.Definition != "" {
 		if def, err = h.Metrics.ArgoDefinition(ctx, f.Definition); err != nil && portal.ErrorCode(err) != portal.ENOTFOUND {
 			return err
@@ -243,7 +243,7 @@ func (h *Handler) handlePushSubmit(c echo.Context) error {
 		return h.renderPushForm(c, http.StatusUnprocessableEntity, in, f, errs, "The metric was not pushed: please correct the fields marked below.")
 	}
 	u := user(c)
-	id, err := h.Metrics.CreateMetricPush(ctx, u.ManageScope(), cache.NewMetricPush{InstallationID: in.ID, DefinitionID: def.ID,
+	id, err := h.Metrics.CreateMetricPush(ctx, u.ManageScope(), metrics.NewPush{InstallationID: in.ID, DefinitionID: def.ID,
 		Start: input.Start, End: input.End, Value: input.Value, ValueText: f.Value, UserID: f.UserID, GroupID: f.GroupID,
 		Actor: u.Subject, ActorName: u.DisplayName()})
 	switch portal.ErrorCode(err) {

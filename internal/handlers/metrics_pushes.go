@@ -8,7 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/metrics"
 	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/web/templates"
 )
@@ -21,7 +21,7 @@ func pushOwner(u *portal.User) string {
 	return u.Subject
 }
 
-func pushRow(p cache.MetricPush) templates.PushRowView {
+func pushRow(p metrics.Push) templates.PushRowView {
 	who := p.CreatedByName
 	if who == "" {
 		who = p.CreatedBy
@@ -37,7 +37,7 @@ func pushRow(p cache.MetricPush) templates.PushRowView {
 func (h *Handler) handlePushes(c echo.Context) error {
 	ctx := c.Request().Context()
 	q := c.QueryParams()
-	lp, err := parseList(q, cache.PushSorts, "id", true)
+	lp, err := parseList(q, metrics.PushSorts, "id", true)
 	if err != nil {
 		return err
 	}
@@ -46,7 +46,7 @@ func (h *Handler) handlePushes(c echo.Context) error {
 		return portal.Errorf(portal.EINVALID, "state: %q is not one of %s", state, strings.Join(portal.OutboxStates, ", "))
 	}
 	u := user(c)
-	pq := cache.PushQuery{CreatedBy: pushOwner(u), State: state, Sort: lp.Sort, Desc: lp.Desc}
+	pq := metrics.PushQuery{CreatedBy: pushOwner(u), State: state, Sort: lp.Sort, Desc: lp.Desc}
 	if wantsCSV(c) {
 		return h.pushesCSV(c, pq)
 	}
@@ -81,14 +81,14 @@ func (h *Handler) handlePushes(c echo.Context) error {
 	return render(c, http.StatusOK, templates.Pushes(v))
 }
 
-func (h *Handler) pushesCSV(c echo.Context, q cache.PushQuery) error {
+func (h *Handler) pushesCSV(c echo.Context, q metrics.PushQuery) error {
 	w, err := streamCSV(c, "argo-metric-pushes.csv", []string{"push_id", "created_utc", "created_by", "installation", "argo_installation_id",
 		"project", "argo_project_id", "metric_definition", "metric_definition_id", "unit", "metric_type", "period_start_utc", "period_end_utc",
 		"value", "user_id", "group_id", "state", "argo_metric_id", "error", "updated_utc"})
 	if err != nil {
 		return err
 	}
-	return w.finish(h.Metrics.EachMetricPush(c.Request().Context(), q, func(p cache.MetricPush) error {
+	return w.finish(h.Metrics.EachMetricPush(c.Request().Context(), q, func(p metrics.Push) error {
 		return w.row([]string{strconv.FormatInt(p.ID, 10), csvTime(p.Created), pushRow(p).CreatedBy, p.InstallationName, p.InstallationID,
 			p.ProjectName, p.ProjectID, p.DefinitionName, p.DefinitionID, p.UnitType, p.MetricType, csvTime(p.Start), csvTime(p.End),
 			p.ValueText, p.UserID, p.GroupID, p.State, p.MetricID, p.Error, csvTime(p.Updated)})
@@ -108,7 +108,7 @@ func (h *Handler) handlePush(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	trail, err := h.Store.AuditTrail(ctx, "metric_push:"+strconv.FormatInt(id, 10))
+	trail, err := h.Store.AuditTrail(ctx, metrics.PushRef(id))
 	if err != nil {
 		return err
 	}

@@ -8,19 +8,19 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/metrics"
 	"github.com/accounting-portal/portal/internal/portal"
 )
 
 func TestPushForm_Validate(t *testing.T) {
 	now := time.Date(2026, 3, 10, 12, 30, 0, 0, time.UTC)
-	count := &cache.ArgoMetricDefinition{ID: "u", Name: "active_users", UnitType: "#", MetricType: "count"}
-	requests := &cache.ArgoMetricDefinition{ID: "r", Name: "api_requests", UnitType: "API reqs", MetricType: "aggregated"}
-	cpu := &cache.ArgoMetricDefinition{ID: "c", Name: "cpu_hours", UnitType: "CPU Time", MetricType: "aggregated"}
+	count := &metrics.Definition{ID: "u", Name: "active_users", UnitType: "#", MetricType: "count"}
+	requests := &metrics.Definition{ID: "r", Name: "api_requests", UnitType: "API reqs", MetricType: "aggregated"}
+	cpu := &metrics.Definition{ID: "c", Name: "cpu_hours", UnitType: "CPU Time", MetricType: "aggregated"}
 	ok := pushForm{Definition: "c", Value: "1843.25", Start: "2026-03-09T00:00", End: "2026-03-10T00:00"}
 	cases := []struct {
 		name  string
-		def   *cache.ArgoMetricDefinition
+		def   *metrics.Definition
 		edit  func(*pushForm)
 		field string // "" means valid
 		says  string
@@ -99,11 +99,11 @@ func TestParseMetricParams_GranularityAndWholePeriods(t *testing.T) {
 		query, granularity string
 		from, to           string
 	}{
-		{"range=7d", cache.Daily, "2026-03-04", "2026-03-12"},
-		{"", cache.Weekly, "2025-12-08", "2026-03-16"},
-		{"range=1y", cache.Monthly, "2025-03-01", "2026-04-01"},
-		{"range=1y&granularity=week", cache.Weekly, "2025-03-10", "2026-03-16"},
-		{"from=2026-01-15&to=2026-02-10&granularity=month", cache.Monthly, "2026-01-01", "2026-03-01"},
+		{"range=7d", metrics.Daily, "2026-03-04", "2026-03-12"},
+		{"", metrics.Weekly, "2025-12-08", "2026-03-16"},
+		{"range=1y", metrics.Monthly, "2025-03-01", "2026-04-01"},
+		{"range=1y&granularity=week", metrics.Weekly, "2025-03-10", "2026-03-16"},
+		{"from=2026-01-15&to=2026-02-10&granularity=month", metrics.Monthly, "2026-01-01", "2026-03-01"},
 	}
 	for _, tc := range cases {
 		mp, err := parse(tc.query)
@@ -126,10 +126,10 @@ func TestParseMetricParams_GranularityAndWholePeriods(t *testing.T) {
 
 func TestTopSeries_KeepsTheLargestAndAddsUpTheRest(t *testing.T) {
 	day := func(n int) time.Time { return time.Date(2026, 1, 1+n, 0, 0, 0, 0, time.UTC) }
-	var pts []cache.PeriodValue
+	var pts []metrics.PeriodValue
 	for k := range 8 {
 		for d := range 2 {
-			pts = append(pts, cache.PeriodValue{Key: string(rune('a' + k)), Label: "P" + string(rune('a'+k)), Period: day(d), Total: float64(k + 1)})
+			pts = append(pts, metrics.PeriodValue{Key: string(rune('a' + k)), Label: "P" + string(rune('a'+k)), Period: day(d), Total: float64(k + 1)})
 		}
 	}
 	s := topSeries(pts, 6)

@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/clients/argo"
+	"github.com/accounting-portal/portal/internal/metrics"
 	"github.com/accounting-portal/portal/internal/portal"
 )
 
@@ -30,8 +30,8 @@ var (
 	_ Checker   = ArgoMetric{}
 )
 
-func argoPayload(it portal.OutboxItem) (cache.ArgoMetricPayload, error) {
-	var p cache.ArgoMetricPayload
+func argoPayload(it portal.OutboxItem) (metrics.Payload, error) {
+	var p metrics.Payload
 	if err := json.Unmarshal([]byte(it.Payload), &p); err != nil {
 		// Nothing was sent; sending it again would not help.
 		return p, portal.WrapError(portal.EINVALID, err, "the metric push could not be read back from the outbox")
@@ -42,7 +42,7 @@ func argoPayload(it portal.OutboxItem) (cache.ArgoMetricPayload, error) {
 // argoResult is what the outbox keeps of ARGO's metric and the settler
 // caches: ARGO's own field names.
 func argoResult(m *argo.Metric) string {
-	b, _ := json.Marshal(cache.ArgoMetricResult{MetricID: m.ID, MetricDefinitionID: m.MetricDefinitionID,
+	b, _ := json.Marshal(metrics.Result{MetricID: m.ID, MetricDefinitionID: m.MetricDefinitionID,
 		Start: m.Start.UTC(), End: m.End.UTC(), Value: m.Value, GroupID: m.GroupID, UserID: m.UserID})
 	return string(b)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/clients/argo"
 	"github.com/accounting-portal/portal/internal/decimal"
+	"github.com/accounting-portal/portal/internal/metrics"
 	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/internal/sim"
 	"github.com/accounting-portal/portal/internal/sim/fault"
@@ -33,18 +34,18 @@ func argoSetup(t *testing.T, timeout time.Duration) (*cache.DB, *Dispatcher, *si
 	}
 	d.register(portal.KindARGOMetric, ArgoMetric{Client: c})
 	d.VerifyDelay = 0
-	var e cache.ArgoEntities
+	var e metrics.Entities
 	for _, p := range r.Argo.Projects() {
-		e.Projects = append(e.Projects, cache.ArgoProject{ID: p.ID, Acronym: p.Acronym})
+		e.Projects = append(e.Projects, metrics.Project{ID: p.ID, Acronym: p.Acronym})
 	}
 	for _, p := range r.Argo.Providers() {
-		e.Providers = append(e.Providers, cache.ArgoProvider{ID: p.ID, Name: p.Name})
+		e.Providers = append(e.Providers, metrics.Provider{ID: p.ID, Name: p.Name})
 	}
 	for _, m := range r.Argo.MetricDefinitions() {
-		e.Definitions = append(e.Definitions, cache.ArgoMetricDefinition{ID: m.ID, Name: m.Name, UnitType: m.UnitType, MetricType: m.MetricType})
+		e.Definitions = append(e.Definitions, metrics.Definition{ID: m.ID, Name: m.Name, UnitType: m.UnitType, MetricType: m.MetricType})
 	}
 	for _, in := range r.Argo.Installations() {
-		e.Installations = append(e.Installations, cache.ArgoInstallation{ID: in.ID, ProjectID: in.ProjectID, ProviderID: in.ProviderID, Name: in.Name})
+		e.Installations = append(e.Installations, metrics.Installation{ID: in.ID, ProjectID: in.ProjectID, ProviderID: in.ProviderID, Name: in.Name})
 	}
 	if _, err := db.UpsertArgoEntities(ctx, 1, e); err != nil {
 		t.Fatal(err)
@@ -60,7 +61,7 @@ func push(t *testing.T, db *cache.DB, r *sim.Running, start, end time.Time) int6
 func pushValue(t *testing.T, db *cache.DB, r *sim.Running, start, end time.Time, value string) int64 {
 	t.Helper()
 	in := r.Argo.Installations()[0]
-	id, err := db.CreateMetricPush(ctx, portal.Scope{All: true}, cache.NewMetricPush{InstallationID: in.ID, DefinitionID: in.MetricDefinitionIDs[0],
+	id, err := db.CreateMetricPush(ctx, portal.Scope{All: true}, metrics.NewPush{InstallationID: in.ID, DefinitionID: in.MetricDefinitionIDs[0],
 		Start: start, End: end, Value: decimal.MustParse(value), ValueText: value, UserID: "asmith", Actor: "sub-1"})
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +107,7 @@ func TestArgoMetric_DeliveredAndCached(t *testing.T) {
 	if p.State != portal.OutboxDelivered || len(posted) != 1 || p.MetricID != posted[0].ID || posted[0].Value != 12.5 || posted[0].UserID != "asmith" {
 		t.Fatalf("push %+v, posted %+v", p, posted)
 	}
-	ms, _, _ := db.ArgoMetrics(ctx, cache.MetricListQuery{MetricFilter: cache.MetricFilter{Scope: portal.Scope{All: true}, InstallationID: posted[0].InstallationID}})
+	ms, _, _ := db.ArgoMetrics(ctx, metrics.ListQuery{Filter: metrics.Filter{Scope: portal.Scope{All: true}, InstallationID: posted[0].InstallationID}})
 	if len(ms) != 1 || ms[0].ID != p.MetricID {
 		t.Fatalf("the delivered metric is not cached: %+v", ms)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/accounting-portal/portal/internal/clients/obi"
 	"github.com/accounting-portal/portal/internal/clients/vergeos"
 	"github.com/accounting-portal/portal/internal/decimal"
+	"github.com/accounting-portal/portal/internal/metrics"
 	"github.com/accounting-portal/portal/internal/portal"
 	simamie "github.com/accounting-portal/portal/internal/sim/amie"
 	simargo "github.com/accounting-portal/portal/internal/sim/argo"
@@ -295,7 +296,7 @@ type eoArgo struct {
 	sim    *simargo.Server
 	db     *cache.DB
 	ids    []int64
-	pushes map[int64]cache.NewMetricPush
+	pushes map[int64]metrics.NewPush
 }
 
 func newEOArgo(t *testing.T, db *cache.DB, d *Dispatcher, w *world.World) *eoArgo {
@@ -307,23 +308,23 @@ func newEOArgo(t *testing.T, db *cache.DB, d *Dispatcher, w *world.World) *eoArg
 		t.Fatal(err)
 	}
 	d.register(portal.KindARGOMetric, ArgoMetric{Client: c})
-	var e cache.ArgoEntities
+	var e metrics.Entities
 	for _, p := range sim.Projects() {
-		e.Projects = append(e.Projects, cache.ArgoProject{ID: p.ID, Acronym: p.Acronym})
+		e.Projects = append(e.Projects, metrics.Project{ID: p.ID, Acronym: p.Acronym})
 	}
 	for _, p := range sim.Providers() {
-		e.Providers = append(e.Providers, cache.ArgoProvider{ID: p.ID, Name: p.Name})
+		e.Providers = append(e.Providers, metrics.Provider{ID: p.ID, Name: p.Name})
 	}
 	for _, m := range sim.MetricDefinitions() {
-		e.Definitions = append(e.Definitions, cache.ArgoMetricDefinition{ID: m.ID, Name: m.Name, UnitType: m.UnitType, MetricType: m.MetricType})
+		e.Definitions = append(e.Definitions, metrics.Definition{ID: m.ID, Name: m.Name, UnitType: m.UnitType, MetricType: m.MetricType})
 	}
 	for _, in := range sim.Installations() {
-		e.Installations = append(e.Installations, cache.ArgoInstallation{ID: in.ID, ProjectID: in.ProjectID, ProviderID: in.ProviderID, Name: in.Name})
+		e.Installations = append(e.Installations, metrics.Installation{ID: in.ID, ProjectID: in.ProjectID, ProviderID: in.ProviderID, Name: in.Name})
 	}
 	if _, err := db.UpsertArgoEntities(context.Background(), 1, e); err != nil {
 		t.Fatal(err)
 	}
-	return &eoArgo{sim: sim, db: db, pushes: map[int64]cache.NewMetricPush{}}
+	return &eoArgo{sim: sim, db: db, pushes: map[int64]metrics.NewPush{}}
 }
 
 // enqueue pushes 200 metrics of one-hour periods (at 7 past the hour, so
@@ -334,7 +335,7 @@ func (a *eoArgo) enqueue(t *testing.T, ctx context.Context) {
 	for i := range eoWrites {
 		in := insts[i%len(insts)]
 		from := start.Add(time.Duration(i)*time.Hour + 7*time.Minute)
-		p := cache.NewMetricPush{InstallationID: in.ID, DefinitionID: in.MetricDefinitionIDs[0], Start: from, End: from.Add(time.Hour),
+		p := metrics.NewPush{InstallationID: in.ID, DefinitionID: in.MetricDefinitionIDs[0], Start: from, End: from.Add(time.Hour),
 			Value: decimal.New(int64(i)*10+5, -1), ValueText: fmt.Sprint(float64(i) + 0.5), Actor: "m"}
 		id, err := a.db.CreateMetricPush(ctx, portal.Scope{All: true}, p)
 		if err != nil {

@@ -9,8 +9,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/clients/argo"
+	"github.com/accounting-portal/portal/internal/metrics"
 	"github.com/accounting-portal/portal/internal/portal"
 	"golang.org/x/sync/errgroup"
 )
@@ -43,10 +43,10 @@ type ArgoSource interface {
 
 // ArgoStore is where the ARGO sync writes; *cache.DB implements it.
 type ArgoStore interface {
-	BeginArgoSync(ctx context.Context) (cache.ArgoSyncState, error)
-	UpsertArgoEntities(ctx context.Context, gen int64, e cache.ArgoEntities) (int64, error)
-	UpsertArgoMetrics(ctx context.Context, gen int64, defs []cache.ArgoMetricDefinition, ms []cache.ArgoMetric) (int64, error)
-	FinishArgoSync(ctx context.Context, s cache.ArgoSweep) (int64, error)
+	BeginArgoSync(ctx context.Context) (metrics.SyncState, error)
+	UpsertArgoEntities(ctx context.Context, gen int64, e metrics.Entities) (int64, error)
+	UpsertArgoMetrics(ctx context.Context, gen int64, defs []metrics.Definition, ms []metrics.Metric) (int64, error)
+	FinishArgoSync(ctx context.Context, s metrics.Sweep) (int64, error)
 }
 
 // ArgoOptions tune the ARGO sync; zero values take the defaults.
@@ -135,7 +135,7 @@ func SyncArgo(ctx context.Context, src ArgoSource, store ArgoStore, o ArgoOption
 	if err != nil {
 		return rows, err
 	}
-	removed, err := store.FinishArgoSync(ctx, cache.ArgoSweep{Generation: st.Generation, Windows: windows, Newest: r.newest, Full: full, At: now})
+	removed, err := store.FinishArgoSync(ctx, metrics.Sweep{Generation: st.Generation, Windows: windows, Newest: r.newest, Full: full, At: now})
 	if err != nil {
 		return rows, err
 	}
@@ -146,8 +146,8 @@ func SyncArgo(ctx context.Context, src ArgoSource, store ArgoStore, o ArgoOption
 // readArgoEntities reads the entity lists. Listing every installation may
 // need a system administrator's token; without one, each project's
 // installations are listed instead.
-func readArgoEntities(ctx context.Context, src ArgoSource) (cache.ArgoEntities, error) {
-	var e cache.ArgoEntities
+func readArgoEntities(ctx context.Context, src ArgoSource) (metrics.Entities, error) {
+	var e metrics.Entities
 	projects, err := src.Projects(ctx)
 	if err != nil {
 		return e, err
@@ -174,18 +174,18 @@ func readArgoEntities(ctx context.Context, src ArgoSource) (cache.ArgoEntities, 
 		return e, err
 	}
 	for _, p := range projects {
-		e.Projects = append(e.Projects, cache.ArgoProject{ID: p.ID, Acronym: p.Acronym, Title: p.Title,
+		e.Projects = append(e.Projects, metrics.Project{ID: p.ID, Acronym: p.Acronym, Title: p.Title,
 			StartDate: p.StartDate, EndDate: p.EndDate, CallID: p.CallIdentifier})
 	}
 	for _, p := range providers {
-		e.Providers = append(e.Providers, cache.ArgoProvider{ID: p.ID, Name: p.Name, Website: p.Website,
+		e.Providers = append(e.Providers, metrics.Provider{ID: p.ID, Name: p.Name, Website: p.Website,
 			Abbreviation: p.Abbreviation, Logo: p.Logo, ExternalID: p.ExternalID})
 	}
 	for _, d := range defs {
 		e.Definitions = append(e.Definitions, argoDefinition(d))
 	}
 	for _, in := range insts {
-		e.Installations = append(e.Installations, cache.ArgoInstallation{ID: in.ID, ProjectID: in.ProjectID, ProviderID: in.ProviderID,
+		e.Installations = append(e.Installations, metrics.Installation{ID: in.ID, ProjectID: in.ProjectID, ProviderID: in.ProviderID,
 			Infrastructure: in.Infrastructure, Name: in.Installation, Resource: in.Resource, External: in.ExternalID,
 			UnitOfAccess: in.UnitOfAccess.MetricDefinitionID})
 		if d := in.UnitOfAccess.Definition; d != nil && !hasDefinition(e.Definitions, d.ID) {
@@ -195,11 +195,11 @@ func readArgoEntities(ctx context.Context, src ArgoSource) (cache.ArgoEntities, 
 	return e, nil
 }
 
-func argoDefinition(d argo.MetricDefinition) cache.ArgoMetricDefinition {
-	return cache.ArgoMetricDefinition{ID: d.ID, Name: d.Name, Description: d.Description, UnitType: d.UnitType, MetricType: d.MetricType}
+func argoDefinition(d argo.MetricDefinition) metrics.Definition {
+	return metrics.Definition{ID: d.ID, Name: d.Name, Description: d.Description, UnitType: d.UnitType, MetricType: d.MetricType}
 }
 
-func hasDefinition(defs []cache.ArgoMetricDefinition, id string) bool {
+func hasDefinition(defs []metrics.Definition, id string) bool {
 	for _, d := range defs {
 		if d.ID == id {
 			return true
@@ -210,7 +210,7 @@ func hasDefinition(defs []cache.ArgoMetricDefinition, id string) bool {
 
 // projectsWithInstallations lists the projects whose metrics to read, in
 // order: a project without installations has none.
-func projectsWithInstallations(e cache.ArgoEntities) []string {
+func projectsWithInstallations(e metrics.Entities) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, in := range e.Installations {
@@ -266,7 +266,7 @@ func (r *argoMetricReader) readAll(ctx context.Context, windows map[string]time.
 // readProject reads one project's metrics from the window's start and
 // upserts them in batches.
 func (r *argoMetricReader) readProject(ctx context.Context, project string, from time.Time) error {
-	var buf []cache.ArgoMetric
+	var buf []metrics.Metric
 	var newest time.Time
 	flush := func() error {
 		if len(buf) == 0 {
@@ -287,7 +287,7 @@ func (r *argoMetricReader) readProject(ctx context.Context, project string, from
 			if err := r.ensureDefinition(ctx, m); err != nil {
 				return err
 			}
-			buf = append(buf, cache.ArgoMetric{ID: m.ID, InstallationID: m.InstallationID, DefinitionID: m.MetricDefinitionID,
+			buf = append(buf, metrics.Metric{ID: m.ID, InstallationID: m.InstallationID, DefinitionID: m.MetricDefinitionID,
 				Start: m.Start, End: m.End, Value: m.Value, GroupID: m.GroupID, UserID: m.UserID})
 			if m.Start.After(newest) {
 				newest = m.Start
@@ -322,11 +322,11 @@ func (r *argoMetricReader) ensureDefinition(ctx context.Context, m argo.Metric) 
 	if r.knownDefs[m.MetricDefinitionID] {
 		return nil
 	}
-	d := cache.ArgoMetricDefinition{ID: m.MetricDefinitionID, Name: m.MetricDefinitionID}
+	d := metrics.Definition{ID: m.MetricDefinitionID, Name: m.MetricDefinitionID}
 	if m.Definition != nil {
 		d = argoDefinition(*m.Definition)
 	}
-	if _, err := r.store.UpsertArgoMetrics(ctx, r.gen, []cache.ArgoMetricDefinition{d}, nil); err != nil {
+	if _, err := r.store.UpsertArgoMetrics(ctx, r.gen, []metrics.Definition{d}, nil); err != nil {
 		return err
 	}
 	r.knownDefs[m.MetricDefinitionID] = true

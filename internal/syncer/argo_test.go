@@ -14,6 +14,7 @@ import (
 	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/clients/argo"
 	"github.com/accounting-portal/portal/internal/decimal"
+	"github.com/accounting-portal/portal/internal/metrics"
 	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/internal/sim"
 	simargo "github.com/accounting-portal/portal/internal/sim/argo"
@@ -190,7 +191,7 @@ func TestSyncArgo_LateMetricsInTheWindow(t *testing.T) {
 	if _, err := SyncArgo(ctx, client, db, o); err != nil {
 		t.Fatal(err)
 	}
-	ms, _, _ := db.ArgoMetrics(ctx, cache.MetricListQuery{MetricFilter: cache.MetricFilter{Scope: allScope, InstallationID: in.ID, From: end.AddDate(0, 0, -201)}, Limit: 5000})
+	ms, _, _ := db.ArgoMetrics(ctx, metrics.ListQuery{Filter: metrics.Filter{Scope: allScope, InstallationID: in.ID, From: end.AddDate(0, 0, -201)}, Limit: 5000})
 	has := func(id string) bool {
 		for _, m := range ms {
 			if m.ID == id {
@@ -207,7 +208,7 @@ func TestSyncArgo_LateMetricsInTheWindow(t *testing.T) {
 	}
 	now = now.Add(24 * time.Hour)
 	SyncArgo(ctx, client, db, o)
-	ms, _, _ = db.ArgoMetrics(ctx, cache.MetricListQuery{MetricFilter: cache.MetricFilter{Scope: allScope, InstallationID: in.ID, From: end.AddDate(0, 0, -201)}, Limit: 5000})
+	ms, _, _ = db.ArgoMetrics(ctx, metrics.ListQuery{Filter: metrics.Filter{Scope: allScope, InstallationID: in.ID, From: end.AddDate(0, 0, -201)}, Limit: 5000})
 	if !has(mo.ID) {
 		t.Error("the daily full run did not read an old metric")
 	}
