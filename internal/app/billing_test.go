@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/accounting-portal/portal/internal/app/apptest"
-	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/billing"
 	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/internal/sim/fault"
 	"github.com/accounting-portal/portal/web/templates"
@@ -35,7 +35,7 @@ func startBilling(t *testing.T, env map[string]string) *apptest.Portal {
 // generateRequests counts the generate requests in the cache.
 func generateRequests(t *testing.T, p *apptest.Portal) int64 {
 	t.Helper()
-	_, n, err := p.App.DB.GenerateRequests(context.Background(), cache.GenerateRequestFilter{})
+	_, n, err := p.App.DB.GenerateRequests(context.Background(), billing.GenerateRequestFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +249,7 @@ func TestBilling_GenerateUncertainIsLeftToAnAdmin(t *testing.T) {
 func TestBilling_GenerateFormValidation(t *testing.T) {
 	p := startBilling(t, nil)
 	admin := p.Login(t, "admin")
-	long := strings.Repeat("n", cache.MaxGenerateNote+1)
+	long := strings.Repeat("n", billing.MaxGenerateNote+1)
 	r := admin.Post("/billing/generate", url.Values{"note": {long}, "range": {"90d"}})
 	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, `data-testid="note-error"`) ||
 		!strings.Contains(r.Body, ">"+long+"</textarea>") || !strings.Contains(r.Body, `aria-current="true">Last 90 days`) {

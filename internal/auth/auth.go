@@ -22,7 +22,6 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/oauth2"
 
-	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/portal"
 )
 
@@ -52,7 +51,7 @@ const (
 // has not signed in writes nothing.
 type Store interface {
 	CreateSession(ctx context.Context, u portal.User, idToken string, maxAge time.Duration) (string, error)
-	SessionByToken(ctx context.Context, token string, idle time.Duration) (*cache.Session, error)
+	SessionByToken(ctx context.Context, token string, idle time.Duration) (*portal.Session, error)
 	TouchSession(ctx context.Context, token string, lastSeen time.Time) error
 	DeleteSession(ctx context.Context, token string) error
 }
@@ -222,7 +221,7 @@ func (a *Auth) handleLogin(c echo.Context) error {
 	if err := a.throttle(ctx, c.Request()); err != nil {
 		return err
 	}
-	at := attempt{State: cache.NewToken(), Nonce: cache.NewToken(), Verifier: oauth2.GenerateVerifier(),
+	at := attempt{State: portal.NewToken(), Nonce: portal.NewToken(), Verifier: oauth2.GenerateVerifier(),
 		ReturnTo: SafeReturnTo(c.QueryParam("return_to")), Created: a.cfg.Now().Unix()}
 	if len(at.ReturnTo) > maxReturnTo {
 		at.ReturnTo = "/"

@@ -15,7 +15,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/portal"
 )
 
@@ -236,7 +235,7 @@ func TestSealer(t *testing.T) {
 // TestCSRF_TokenOnlyFromBodyOrHeader sends the session's token in each
 // place: the body and the header are read, the query string is not.
 func TestCSRF_TokenOnlyFromBodyOrHeader(t *testing.T) {
-	sess := &cache.Session{CSRFToken: "tok"}
+	sess := &portal.Session{CSRFToken: "tok"}
 	e := echo.New()
 	h := CSRF()(func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })
 	for _, tc := range []struct {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/portal"
 )
 
@@ -17,8 +16,8 @@ type sessionKey struct{}
 type tokenKey struct{}
 
 // SessionFromContext returns the request's session, or nil.
-func SessionFromContext(ctx context.Context) *cache.Session {
-	s, _ := ctx.Value(sessionKey{}).(*cache.Session)
+func SessionFromContext(ctx context.Context) *portal.Session {
+	s, _ := ctx.Value(sessionKey{}).(*portal.Session)
 	return s
 }
 
@@ -42,7 +41,7 @@ func (a *Auth) Sessions() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			req := c.Request()
-			var sess *cache.Session
+			var sess *portal.Session
 			var token string
 			if ck, err := c.Cookie(SessionCookie); err == nil && ck.Value != "" {
 				s, err := a.store.SessionByToken(req.Context(), ck.Value, a.cfg.Idle)

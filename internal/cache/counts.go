@@ -4,13 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-)
 
-// RowCount is the number of cached rows of one kind.
-type RowCount struct {
-	Label string
-	Rows  int64
-}
+	"github.com/accounting-portal/portal/internal/portal"
+)
 
 type countedTable struct{ label, table string }
 
@@ -23,8 +19,8 @@ func registerCountedTable(upstream, label, table string) {
 }
 
 // CachedRowCounts counts the cached rows of an upstream's tables, in one snapshot.
-func (db *DB) CachedRowCounts(ctx context.Context, upstream string) ([]RowCount, error) {
-	var out []RowCount
+func (db *DB) CachedRowCounts(ctx context.Context, upstream string) ([]portal.RowCount, error) {
+	var out []portal.RowCount
 	err := db.read(ctx, func(tx *sql.Tx) error {
 		for _, t := range countedTables[upstream] {
 			var n int64
@@ -32,7 +28,7 @@ func (db *DB) CachedRowCounts(ctx context.Context, upstream string) ([]RowCount,
 			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+t.table).Scan(&n); err != nil {
 				return fmt.Errorf("cache: count %s: %w", t.table, err)
 			}
-			out = append(out, RowCount{Label: t.label, Rows: n})
+			out = append(out, portal.RowCount{Label: t.label, Rows: n})
 		}
 		return nil
 	})

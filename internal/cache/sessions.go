@@ -2,34 +2,14 @@ package cache
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/accounting-portal/portal/internal/portal"
 )
-
-// Session is a signed-in browser session.
-type Session struct {
-	User      portal.User
-	CSRFToken string
-	IDToken   string
-	Flash     string
-	Created   time.Time
-	LastSeen  time.Time
-	Expires   time.Time
-}
-
-// NewToken returns 32 random bytes, base64url-encoded.
-func NewToken() string {
-	b := make([]byte, 32)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
 
 func hashToken(token string) []byte {
 	h := sha256.Sum256([]byte(token))
@@ -40,7 +20,7 @@ func hashToken(token string) []byte {
 // Only a hash of the value is stored, so a copy of the database cannot be
 // used to sign in.
 func (db *DB) CreateSession(ctx context.Context, u portal.User, idToken string, maxAge time.Duration) (string, error) {
-	token := NewToken()
+	token := portal.NewToken()
 	userJSON, err := json.Marshal(u)
 	if err != nil {
 		return "", fmt.Errorf("cache: create session: %w", err)
@@ -48,7 +28,7 @@ func (db *DB) CreateSession(ctx context.Context, u portal.User, idToken string, 
 	now := db.now()
 	err = db.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO sessions(token_hash, subject, user_json, csrf_token, id_token, created_at, last_seen, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, hashToken(token), u.Subject, string(userJSON), NewToken(), idToken, now, now, now+int64(maxAge/time.Second))
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, hashToken(token), u.Subject, string(userJSON), portal.NewToken(), idToken, now, now, now+int64(maxAge/time.Second))
 		return err
 	})
 	if err != nil {
@@ -60,8 +40,8 @@ func (db *DB) CreateSession(ctx context.Context, u portal.User, idToken string, 
 // SessionByToken returns the live session for a cookie value. A session
 // idle for longer than idle, or past its absolute end, is deleted and
 // reported as EUNAUTHORIZED.
-func (db *DB) SessionByToken(ctx context.Context, token string, idle time.Duration) (*Session, error) {
-	var s Session
+func (db *DB) SessionByToken(ctx context.Context, token string, idle time.Duration) (*portal.Session, error) {
+	var s portal.Session
 	var userJSON string
 	var created, lastSeen, expires int64
 	err := db.read(ctx, func(tx *sql.Tx) error {

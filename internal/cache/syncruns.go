@@ -4,39 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"time"
+
+	"github.com/accounting-portal/portal/internal/portal"
 )
-
-// SyncRun is one run of an upstream's sync.
-type SyncRun struct {
-	ID       int64
-	Upstream string
-	Started  time.Time
-	Finished time.Time // zero while running
-	Rows     int64
-	Error    string
-}
-
-// SourceStatus is what the pages say about an upstream's data.
-type SourceStatus struct {
-	Upstream    string
-	LastSuccess *SyncRun // the newest run that finished without error
-	LastRun     *SyncRun // the newest run, finished or not
-	LastError   *SyncRun // the newest run that failed
-}
-
-// DataAsOf is the finish time of the last successful sync (zero if none).
-func (s SourceStatus) DataAsOf() time.Time {
-	if s.LastSuccess == nil {
-		return time.Time{}
-	}
-	return s.LastSuccess.Finished
-}
-
-// Failing reports whether the newest finished run failed.
-func (s SourceStatus) Failing() bool {
-	return s.LastError != nil && (s.LastSuccess == nil || s.LastError.ID > s.LastSuccess.ID)
-}
 
 // StartSyncRun records the start of a sync run and returns its id.
 func (db *DB) StartSyncRun(ctx context.Context, upstream string) (int64, error) {
@@ -75,8 +45,8 @@ func (db *DB) AbandonSyncRuns(ctx context.Context) error {
 
 const syncRunCols = `id, upstream, started_ms, COALESCE(finished_ms, 0), rows, error`
 
-func scanSyncRun(row interface{ Scan(...any) error }) (*SyncRun, error) {
-	var r SyncRun
+func scanSyncRun(row interface{ Scan(...any) error }) (*portal.SyncRun, error) {
+	var r portal.SyncRun
 	var started, finished int64
 	if err := row.Scan(&r.ID, &r.Upstream, &started, &finished, &r.Rows, &r.Error); err != nil {
 		return nil, err
@@ -86,11 +56,11 @@ func scanSyncRun(row interface{ Scan(...any) error }) (*SyncRun, error) {
 }
 
 // SourceStatuses returns the status of each named upstream.
-func (db *DB) SourceStatuses(ctx context.Context, upstreams []string) (map[string]SourceStatus, error) {
-	out := make(map[string]SourceStatus, len(upstreams))
+func (db *DB) SourceStatuses(ctx context.Context, upstreams []string) (map[string]portal.SourceStatus, error) {
+	out := make(map[string]portal.SourceStatus, len(upstreams))
 	err := db.read(ctx, func(tx *sql.Tx) error {
 		for _, u := range upstreams {
-			s := SourceStatus{Upstream: u}
+			s := portal.SourceStatus{Upstream: u}
 			var err error
 			if s.LastRun, err = oneRun(ctx, tx, `WHERE upstream = ? ORDER BY started_ms DESC, id DESC LIMIT 1`, u); err != nil {
 				return err
@@ -111,7 +81,7 @@ func (db *DB) SourceStatuses(ctx context.Context, upstreams []string) (map[strin
 	return out, nil
 }
 
-func oneRun(ctx context.Context, tx *sql.Tx, where string, args ...any) (*SyncRun, error) {
+func oneRun(ctx context.Context, tx *sql.Tx, where string, args ...any) (*portal.SyncRun, error) {
 	r, err := scanSyncRun(tx.QueryRowContext(ctx, `SELECT `+syncRunCols+` FROM sync_runs `+where, args...))
 	if err == sql.ErrNoRows {
 		return nil, nil
@@ -120,12 +90,12 @@ func oneRun(ctx context.Context, tx *sql.Tx, where string, args ...any) (*SyncRu
 }
 
 // RecentSyncRuns lists the newest runs of an upstream, newest first.
-func (db *DB) RecentSyncRuns(ctx context.Context, upstream string, limit int) ([]SyncRun, error) {
+func (db *DB) RecentSyncRuns(ctx context.Context, upstream string, limit int) ([]portal.SyncRun, error) {
 	out, err := all(ctx, db, `SELECT `+syncRunCols+` FROM sync_runs WHERE upstream = ? ORDER BY started_ms DESC, id DESC LIMIT ?`,
-		[]any{upstream, limit}, func(row rowScanner) (SyncRun, error) {
+		[]any{upstream, limit}, func(row rowScanner) (portal.SyncRun, error) {
 			r, err := scanSyncRun(row)
 			if err != nil {
-				return SyncRun{}, err
+				return portal.SyncRun{}, err
 			}
 			return *r, nil
 		})

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/accounting-portal/portal/internal/billing"
 	"github.com/accounting-portal/portal/internal/portal"
 )
 
@@ -20,56 +21,6 @@ func init() {
 	registerCountedTable(portal.UpstreamVergeOS, "generate requests", "vergeos_generate_requests")
 }
 
-// BillingTiers is the number of VergeOS vSAN storage tiers (0 = fastest).
-const BillingTiers = 6
-
-// BillingRecord is one cached VergeOS billing record, in the upstream's
-// units: Unix seconds, MB for the *RAM fields, bytes for PhysRAMUsed,
-// PhysVRAMUsed and the tiers, percent for PhysTotalCPU.
-type BillingRecord struct {
-	Key                                string
-	Created, From, To                  int64
-	Sent                               int64 // 0: not reported
-	Description                        string
-	UsedCores, TotalCores, OnlineCores int64
-	TotalNodes, OnlineNodes            int64
-	RunningMachines                    int64
-	UsedRAM, TotalRAM, OnlineRAM       int64 // MB
-	PhysRAMUsed, PhysVRAMUsed          int64 // bytes
-	PhysTotalCPU                       int64 // percent
-	Tiers                              [BillingTiers]BillingTier
-	GPUsTotal, GPUs, GPUsIdle          int64
-	VGPUsTotal, VGPUs, VGPUsIdle       int64
-	WorkloadDatapoints                 int64
-	StorageDatapoints                  int64
-	// SyncedAt is when the portal last wrote the row.
-	SyncedAt int64
-}
-
-// BillingTier is one storage tier's use and capacity in bytes.
-type BillingTier struct{ Used, Total int64 }
-
-// StorageUsed returns the bytes used over all tiers.
-func (r *BillingRecord) StorageUsed() int64 {
-	var n int64
-	for _, t := range r.Tiers {
-		n += t.Used
-	}
-	return n
-}
-
-// StorageTotal returns the capacity in bytes over all tiers.
-func (r *BillingRecord) StorageTotal() int64 {
-	var n int64
-	for _, t := range r.Tiers {
-		n += t.Total
-	}
-	return n
-}
-
-// Reported reports whether VergeOS has sent the record (sent is set).
-func (r *BillingRecord) Reported() bool { return r.Sent != 0 }
-
 // billingCols lists the columns in the order scanBilling reads them.
 const billingCols = `record_key, created, period_from, period_to, sent, description,
 	used_cores, total_cores, online_cores, total_nodes, online_nodes, running_machines,
@@ -80,7 +31,7 @@ const billingCols = `record_key, created, period_from, period_to, sent, descript
 	workload_datapoints, storage_datapoints, synced_at`
 
 // billingFields returns pointers to r's fields in billingCols order.
-func billingFields(r *BillingRecord) []any {
+func billingFields(r *billing.Record) []any {
 	f := []any{&r.Key, &r.Created, &r.From, &r.To, &r.Sent, &r.Description,
 		&r.UsedCores, &r.TotalCores, &r.OnlineCores, &r.TotalNodes, &r.OnlineNodes, &r.RunningMachines,
 		&r.UsedRAM, &r.TotalRAM, &r.OnlineRAM, &r.PhysRAMUsed, &r.PhysVRAMUsed, &r.PhysTotalCPU}
@@ -91,8 +42,8 @@ func billingFields(r *BillingRecord) []any {
 		&r.WorkloadDatapoints, &r.StorageDatapoints, &r.SyncedAt)
 }
 
-func scanBilling(row rowScanner) (BillingRecord, error) {
-	var r BillingRecord
+func scanBilling(row rowScanner) (billing.Record, error) {
+	var r billing.Record
 	err := row.Scan(billingFields(&r)...)
 	return r, err
 }
@@ -115,7 +66,7 @@ var upsertBillingSQL = func() string {
 
 // UpsertBillingRecords stores records by key in one transaction and
 // returns how many were new or changed. A failure writes nothing.
-func (db *DB) UpsertBillingRecords(ctx context.Context, records []BillingRecord) (int64, error) {
+func (db *DB) UpsertBillingRecords(ctx context.Context, records []billing.Record) (int64, error) {
 	var changed int64
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		stmt, err := tx.PrepareContext(ctx, upsertBillingSQL)
@@ -158,7 +109,7 @@ func (db *DB) BillingHighWater(ctx context.Context) (int64, bool, error) {
 }
 
 // BillingRecordByKey returns one record, or ENOTFOUND.
-func (db *DB) BillingRecordByKey(ctx context.Context, key string) (BillingRecord, error) {
+func (db *DB) BillingRecordByKey(ctx context.Context, key string) (billing.Record, error) {
 	r, err := one(ctx, db, `SELECT `+billingCols+` FROM vergeos_billing WHERE record_key = ?`, []any{key}, scanBilling)
 	if err != nil {
 		return r, notFound(err, fmt.Sprintf("There is no VergeOS billing record %q in the portal's copy.", key))
@@ -168,7 +119,7 @@ func (db *DB) BillingRecordByKey(ctx context.Context, key string) (BillingRecord
 
 // BillingRecordsCreated returns up to limit records created in [from, to]
 // (Unix seconds), oldest first: what VergeOS wrote around a generate request.
-func (db *DB) BillingRecordsCreated(ctx context.Context, from, to int64, limit int) ([]BillingRecord, error) {
+func (db *DB) BillingRecordsCreated(ctx context.Context, from, to int64, limit int) ([]billing.Record, error) {
 	out, err := all(ctx, db, `SELECT `+billingCols+` FROM vergeos_billing
 		WHERE created >= ? AND created <= ? ORDER BY created, record_key LIMIT ?`, []any{from, to, limit}, scanBilling)
 	if err != nil {

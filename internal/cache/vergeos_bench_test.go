@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/accounting-portal/portal/internal/billing"
 )
 
 // benchBilling caches years of hourly records (hourly() values) and
@@ -55,7 +57,7 @@ func BenchmarkBillingSeries_Year(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := db.BillingSeries(ctx, end.AddDate(-1, 0, 0), end, BucketWeek); err != nil {
+		if _, err := db.BillingSeries(ctx, end.AddDate(-1, 0, 0), end, billing.BucketWeek); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -3,47 +3,15 @@ package cache
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
-	"strconv"
-	"time"
 
+	"github.com/accounting-portal/portal/internal/billing"
 	"github.com/accounting-portal/portal/internal/portal"
 )
 
-// GenerateRequest is an admin's request to generate a VergeOS billing
-// record, with the state of its delivery.
-type GenerateRequest struct {
-	ID              int64
-	RequestedBy     string // subject
-	RequestedByName string
-	RequestedAt     time.Time
-	Note            string
-	State           string // an outbox state
-	OutboxID        int64
-	// SentAt is when the last attempt started; SettledAt when the request
-	// reached its state.
-	SentAt, SettledAt time.Time
-	// ActionKey is the billing_actions row VergeOS created (from its reply).
-	ActionKey string
-	Error     string
-	// Attempts and NextAttempt come from the outbox item.
-	Attempts    int
-	NextAttempt time.Time
-}
-
-// Subject is the request's audit subject.
-func (g GenerateRequest) Subject() string { return generateSubject(g.ID) }
-
-func generateSubject(id int64) string { return "vergeos_generate:" + strconv.FormatInt(id, 10) }
-
-// Pending reports whether the request is still on its way (not settled).
-func (g GenerateRequest) Pending() bool {
-	return g.State == portal.OutboxQueued || g.State == portal.OutboxSending || g.State == portal.OutboxVerify
-}
-
-// MaxGenerateNote bounds a request's note.
-const MaxGenerateNote = 500
+// generatePendingStates are the outbox states of a request on its way
+// (billing.Pending), as SQL.
+const generatePendingStates = `('queued','sending','verify')`
 
 // RequestBillingGenerate records an admin's request to generate a billing
 // record and its outbox item in one transaction, and returns the request's
@@ -56,9 +24,9 @@ func (db *DB) RequestBillingGenerate(ctx context.Context, actor, actorName, note
 		// The outbox row is the truth about delivery: an item an admin sent
 		// again is queued there before its request row hears of it.
 		err := tx.QueryRowContext(ctx, `SELECT r.id FROM vergeos_generate_requests r JOIN outbox o ON o.id = r.outbox_id
-			WHERE o.state IN ('queued','sending','verify') ORDER BY r.id LIMIT 1`).Scan(&pending)
+			WHERE o.state IN `+generatePendingStates+` ORDER BY r.id LIMIT 1`).Scan(&pending)
 		if err == nil {
-			return portal.Errorf(portal.ECONFLICT, "Request %d to generate a billing record is still on its way; wait until it is delivered.", pending)
+			return billing.OnItsWay(pending)
 		}
 		if err != sql.ErrNoRows {
 			return err
@@ -68,16 +36,14 @@ func (db *DB) RequestBillingGenerate(ctx context.Context, actor, actorName, note
 			VALUES (?, ?, ?, ?, 'queued', 0, ?) RETURNING id`, actor, actorName, now, note, now).Scan(&id); err != nil {
 			return err
 		}
-		payload, _ := json.Marshal(map[string]any{"action": "generate", "request_id": id})
-		oid, err := db.enqueue(ctx, tx, portal.OutboxItem{Kind: portal.KindVergeOSGenerate, Upstream: portal.UpstreamVergeOS, Ref: generateSubject(id),
-			Summary: "Generate a VergeOS billing record (request " + strconv.FormatInt(id, 10) + ")", Payload: string(payload), CreatedBy: actor})
+		oid, err := db.enqueue(ctx, tx, billing.GenerateItem(id, actor))
 		if err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE vergeos_generate_requests SET outbox_id = ? WHERE id = ?`, oid, id); err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, portal.AuditEntry{Actor: actor, ActorName: actorName, Subject: generateSubject(id), To: portal.OutboxQueued, Reason: note})
+		return db.audit(ctx, tx, portal.AuditEntry{Actor: actor, ActorName: actorName, Subject: billing.GenerateRef(id), To: portal.OutboxQueued, Reason: note})
 	})
 	if err != nil {
 		return 0, fmt.Errorf("cache: request billing generate: %w", err)
@@ -86,7 +52,8 @@ func (db *DB) RequestBillingGenerate(ctx context.Context, actor, actorName, note
 }
 
 // SettleGenerateRequest applies an outbox state change to its request, in the
-// transaction that records it.
+// transaction that records it: it loads the request's state, asks
+// billing.Settle what the request becomes, and writes that.
 func (db *DB) SettleGenerateRequest(ctx context.Context, tx *sql.Tx, it portal.OutboxItem, o portal.OutboxOutcome) error {
 	var id int64
 	var prev string
@@ -97,29 +64,18 @@ func (db *DB) SettleGenerateRequest(ctx context.Context, tx *sql.Tx, it portal.O
 	if err != nil {
 		return fmt.Errorf("cache: settle generate request: %w", err)
 	}
-	var reply struct {
-		Key string `json:"key"`
-	}
-	json.Unmarshal([]byte(it.Result), &reply) // best effort: the key is shown, not relied on
+	s := billing.Settle(id, prev, it.Result, o)
 	_, err = tx.ExecContext(ctx, `UPDATE vergeos_generate_requests SET state = ?, error = ?, settled_at = ?,
 		action_key = CASE WHEN ? <> '' THEN ? ELSE action_key END,
 		sent_at = COALESCE((SELECT started_ms / 1000 FROM outbox_attempts WHERE outbox_id = ? ORDER BY id DESC LIMIT 1), sent_at)
-		WHERE id = ?`, o.State, o.Error, db.now(), reply.Key, reply.Key, it.ID, id)
+		WHERE id = ?`, s.State, s.Error, db.now(), s.ActionKey, s.ActionKey, it.ID, id)
 	if err != nil {
 		return fmt.Errorf("cache: settle generate request: %w", err)
 	}
-	if prev == o.State && o.Error == "" {
+	if s.History == nil {
 		return nil
 	}
-	reason := o.Reason
-	if reason == "" {
-		reason = o.Error
-	}
-	actor := o.Actor
-	if actor == "" {
-		actor = portal.SystemActor
-	}
-	return db.audit(ctx, tx, portal.AuditEntry{Actor: actor, ActorName: o.ActorName, Subject: generateSubject(id), From: prev, To: o.State, Reason: reason})
+	return db.audit(ctx, tx, *s.History)
 }
 
 // generateCols reads the state from the outbox row when there is one: it
@@ -128,8 +84,8 @@ func (db *DB) SettleGenerateRequest(ctx context.Context, tx *sql.Tx, it portal.O
 const generateCols = `r.id, r.requested_by, r.requested_by_name, r.requested_at, r.note, COALESCE(o.state, r.state), r.outbox_id,
 	r.sent_at, r.settled_at, r.action_key, r.error, COALESCE(o.attempts, 0), COALESCE(o.next_attempt_at, 0)`
 
-func scanGenerate(row rowScanner) (GenerateRequest, error) {
-	var g GenerateRequest
+func scanGenerate(row rowScanner) (billing.GenerateRequest, error) {
+	var g billing.GenerateRequest
 	var at, sent, settled, next int64
 	err := row.Scan(&g.ID, &g.RequestedBy, &g.RequestedByName, &at, &g.Note, &g.State, &g.OutboxID,
 		&sent, &settled, &g.ActionKey, &g.Error, &g.Attempts, &next)
@@ -137,19 +93,12 @@ func scanGenerate(row rowScanner) (GenerateRequest, error) {
 	return g, err
 }
 
-// GenerateRequestSorts maps the requests table's sort keys to SQL.
-var GenerateRequestSorts = map[string]string{"id": "r.id", "state": "COALESCE(o.state, r.state)", "settled": "r.settled_at"}
-
-// GenerateRequestFilter pages the generate requests.
-type GenerateRequestFilter struct {
-	Sort          string // a key of GenerateRequestSorts ("" means id)
-	Desc          bool
-	Limit, Offset int // Limit 0 means all
-}
+// generateSortColumns are the columns of billing.GenerateRequestSorts.
+var generateSortColumns = map[string]string{"id": "r.id", "state": "COALESCE(o.state, r.state)", "settled": "r.settled_at"}
 
 // GenerateRequests returns a page of the requests and how many there are.
-func (db *DB) GenerateRequests(ctx context.Context, f GenerateRequestFilter) ([]GenerateRequest, int64, error) {
-	expr, ok := GenerateRequestSorts[f.Sort]
+func (db *DB) GenerateRequests(ctx context.Context, f billing.GenerateRequestFilter) ([]billing.GenerateRequest, int64, error) {
+	expr, ok := generateSortColumns[f.Sort]
 	if f.Sort == "" {
 		expr, ok = "r.id", true
 	}
@@ -166,7 +115,7 @@ func (db *DB) GenerateRequests(ctx context.Context, f GenerateRequestFilter) ([]
 }
 
 // GenerateRequestByID returns one request, or ENOTFOUND.
-func (db *DB) GenerateRequestByID(ctx context.Context, id int64) (GenerateRequest, error) {
+func (db *DB) GenerateRequestByID(ctx context.Context, id int64) (billing.GenerateRequest, error) {
 	g, err := one(ctx, db, `SELECT `+generateCols+` FROM vergeos_generate_requests r
 		LEFT JOIN outbox o ON o.id = r.outbox_id WHERE r.id = ?`, []any{id}, scanGenerate)
 	if err != nil {

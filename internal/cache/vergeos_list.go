@@ -3,14 +3,14 @@ package cache
 import (
 	"context"
 	"fmt"
-	"time"
 
+	"github.com/accounting-portal/portal/internal/billing"
 	"github.com/accounting-portal/portal/internal/portal"
 )
 
-// BillingSorts maps the records table's sort keys to SQL. Only these keys
+// recordSortColumns are the columns of billing.RecordSorts. Only these keys
 // reach a query; each ends in a unique tie-break so pages never overlap.
-var BillingSorts = map[string]string{
+var recordSortColumns = map[string]string{
 	"created": "created",
 	"from":    "period_from",
 	"cpu":     pctCPU,
@@ -21,21 +21,8 @@ var BillingSorts = map[string]string{
 	"sent":    "sent",
 }
 
-// BillingFilter selects billing records of a period for the records table
-// and its CSV.
-type BillingFilter struct {
-	// From and To bound the start of the billed period: [From, To).
-	From, To time.Time
-	// Unsent keeps only records VergeOS has not reported (sent absent or 0).
-	Unsent bool
-	// Sort is a key of BillingSorts ("" means from); Desc reverses it.
-	Sort string
-	Desc bool
-	// Limit and Offset page the rows; Limit 0 means all.
-	Limit, Offset int
-}
-
-func (f BillingFilter) where() (string, []any) {
+// recordWhere is the condition of the records f selects.
+func recordWhere(f billing.RecordFilter) (string, []any) {
 	lo, hi := unixRange(f.From, f.To)
 	w := periodWhere
 	if f.Unsent {
@@ -44,12 +31,13 @@ func (f BillingFilter) where() (string, []any) {
 	return w, []any{lo, hi}
 }
 
-func (f BillingFilter) order() (string, error) {
+// recordOrder is the ORDER BY of f's sort.
+func recordOrder(f billing.RecordFilter) (string, error) {
 	key := f.Sort
 	if key == "" {
 		key = "from"
 	}
-	expr, ok := BillingSorts[key]
+	expr, ok := recordSortColumns[key]
 	if !ok {
 		return "", portal.Errorf(portal.EINVALID, "sort: %q is not a column of the billing records", key)
 	}
@@ -63,8 +51,8 @@ func (f BillingFilter) order() (string, error) {
 }
 
 // BillingRecords returns a page of the filter's records and how many match.
-func (db *DB) BillingRecords(ctx context.Context, f BillingFilter) ([]BillingRecord, int64, error) {
-	q, err := f.listQuery()
+func (db *DB) BillingRecords(ctx context.Context, f billing.RecordFilter) ([]billing.Record, int64, error) {
+	q, err := recordQuery(f)
 	if err != nil {
 		return nil, 0, fmt.Errorf("cache: billing records: %w", err)
 	}
@@ -78,12 +66,12 @@ func (db *DB) BillingRecords(ctx context.Context, f BillingFilter) ([]BillingRec
 // EachBillingRecord calls fn with each of the filter's records in order,
 // one row at a time, so a CSV of years of records streams in constant
 // memory. fn must not keep r: it is scanned into again for the next row.
-func (db *DB) EachBillingRecord(ctx context.Context, f BillingFilter, fn func(r *BillingRecord) error) error {
-	q, err := f.listQuery()
+func (db *DB) EachBillingRecord(ctx context.Context, f billing.RecordFilter, fn func(r *billing.Record) error) error {
+	q, err := recordQuery(f)
 	if err == nil {
-		var r BillingRecord
+		var r billing.Record
 		dest := billingFields(&r)
-		err = each(ctx, db, q, func(row rowScanner) (*BillingRecord, error) { return &r, row.Scan(dest...) }, fn)
+		err = each(ctx, db, q, func(row rowScanner) (*billing.Record, error) { return &r, row.Scan(dest...) }, fn)
 	}
 	if err != nil {
 		return fmt.Errorf("cache: billing records: %w", err)
@@ -91,10 +79,10 @@ func (db *DB) EachBillingRecord(ctx context.Context, f BillingFilter, fn func(r 
 	return nil
 }
 
-// listQuery is the list of records f selects.
-func (f BillingFilter) listQuery() (listQuery, error) {
-	where, args := f.where()
-	order, err := f.order()
+// recordQuery is the list of records f selects.
+func recordQuery(f billing.RecordFilter) (listQuery, error) {
+	where, args := recordWhere(f)
+	order, err := recordOrder(f)
 	if err != nil {
 		return listQuery{}, err
 	}

@@ -5,32 +5,9 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"github.com/accounting-portal/portal/internal/billing"
 )
-
-// BillingReconciliation checks the period's records against themselves
-// (PEERS.md §3.4): records VergeOS has not reported yet, stretches of time
-// no record covers, and records whose periods overlap (a record generated
-// on request covers part of an hour that the hourly record covers again).
-type BillingReconciliation struct {
-	Records int64
-	// Unsent counts records with sent absent or 0.
-	Unsent int64
-	// Gaps counts holes between one record's end and the next record's
-	// start; Missing is their total length; First lists the earliest.
-	Gaps    int64
-	Missing time.Duration
-	First   []BillingGap
-	// Overlaps counts records that start before an earlier record ended.
-	Overlaps int64
-	// LastTo is the end of the latest billed period in the range.
-	LastTo time.Time
-}
-
-// BillingGap is a stretch [From, To) that no record covers.
-type BillingGap struct{ From, To time.Time }
-
-// MaxListedGaps bounds BillingReconciliation.First.
-const MaxListedGaps = 10
 
 // coverageSQL pairs each record of the period (in period order, which the
 // period index gives without sorting) with the latest end of the records
@@ -40,9 +17,9 @@ const coverageSQL = `SELECT period_from, prev_to FROM (
 	FROM vergeos_billing WHERE ` + periodWhere + `) WHERE prev_to IS NOT NULL`
 
 // BillingReconciliation checks the records whose period starts in [from, to).
-func (db *DB) BillingReconciliation(ctx context.Context, from, to time.Time) (BillingReconciliation, error) {
+func (db *DB) BillingReconciliation(ctx context.Context, from, to time.Time) (billing.Reconciliation, error) {
 	lo, hi := unixRange(from, to)
-	var rc BillingReconciliation
+	var rc billing.Reconciliation
 	err := db.read(ctx, func(tx *sql.Tx) error {
 		var lastTo sql.NullInt64
 		err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN sent = 0 THEN 1 ELSE 0 END), 0), MAX(period_to) FROM vergeos_billing WHERE `+periodWhere, lo, hi).
@@ -72,19 +49,19 @@ func (db *DB) BillingReconciliation(ctx context.Context, from, to time.Time) (Bi
 	return rc, nil
 }
 
-func firstGaps(ctx context.Context, tx *sql.Tx, lo, hi int64) ([]BillingGap, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT prev_to, period_from FROM (`+coverageSQL+`) WHERE period_from > prev_to LIMIT ?`, lo, hi, MaxListedGaps)
+func firstGaps(ctx context.Context, tx *sql.Tx, lo, hi int64) ([]billing.Gap, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT prev_to, period_from FROM (`+coverageSQL+`) WHERE period_from > prev_to LIMIT ?`, lo, hi, billing.MaxListedGaps)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []BillingGap
+	var out []billing.Gap
 	for rows.Next() {
 		var a, b int64
 		if err := rows.Scan(&a, &b); err != nil {
 			return nil, err
 		}
-		out = append(out, BillingGap{From: time.Unix(a, 0).UTC(), To: time.Unix(b, 0).UTC()})
+		out = append(out, billing.Gap{From: time.Unix(a, 0).UTC(), To: time.Unix(b, 0).UTC()})
 	}
 	return out, rows.Err()
 }

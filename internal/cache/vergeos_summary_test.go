@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accounting-portal/portal/internal/billing"
 	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/clients/vergeos"
 	"github.com/accounting-portal/portal/internal/sim/simtls"
@@ -24,7 +25,7 @@ const gib = int64(1) << 30
 // then key, descending): the order the summary's "newest" tie-break uses.
 func store(t testing.TB, db *cache.DB, recs []vergeos.BillingRecord) {
 	t.Helper()
-	batch := make([]cache.BillingRecord, len(recs))
+	batch := make([]billing.Record, len(recs))
 	for i := range recs {
 		batch[i] = syncer.BillingRecordFromVergeOS(&recs[i])
 	}
@@ -157,7 +158,7 @@ func TestBillingSummary_EqualsSDKSummary(t *testing.T) {
 }
 
 // compareSummary fails t where the cache's summary differs from the SDK's.
-func compareSummary(t testing.TB, got cache.BillingSummary, sdk vergeos.Summary) {
+func compareSummary(t testing.TB, got billing.Summary, sdk vergeos.Summary) {
 	t.Helper()
 	if got.RecordCount != int64(sdk.RecordCount) {
 		t.Fatalf("%d records, Summarize counted %d", got.RecordCount, sdk.RecordCount)
@@ -176,7 +177,7 @@ func compareSummary(t testing.TB, got cache.BillingSummary, sdk vergeos.Summary)
 		"avg storage GiB": {got.AvgStorageUsedGiB, sdk.AvgStorageUsedGiB}, "avg storage %": {got.AvgStorageUtilization, sdk.AvgStorageUtilization},
 		"avg GPU %": {got.AvgGPUUtilization, sdk.AvgGPUUtilization}, "avg vGPU %": {got.AvgVGPUUtilization, sdk.AvgVGPUUtilization},
 	}
-	for tier := range cache.BillingTiers {
+	for tier := range billing.Tiers {
 		n := "tier " + strconv.Itoa(tier)
 		g, w := got.Tiers[tier], sdk.Tiers[tier]
 		exact[n+" used"] = [2]float64{float64(g.Used), float64(w.Used)}

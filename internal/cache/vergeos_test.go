@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accounting-portal/portal/internal/billing"
 	"github.com/accounting-portal/portal/internal/portal"
 )
 
@@ -14,19 +15,19 @@ const gib = int64(1) << 30
 
 // hourly returns n contiguous hourly records starting at start (Unix
 // seconds), keys 1..n, each written 5 s after its period and reported.
-func hourly(start int64, n int) []BillingRecord {
-	out := make([]BillingRecord, n)
+func hourly(start int64, n int) []billing.Record {
+	out := make([]billing.Record, n)
 	for i := range out {
 		from := start + int64(i)*3600
-		out[i] = BillingRecord{Key: strconv.Itoa(i + 1), From: from, To: from + 3600, Created: from + 3605, Sent: from + 3606,
+		out[i] = billing.Record{Key: strconv.Itoa(i + 1), From: from, To: from + 3600, Created: from + 3605, Sent: from + 3606,
 			Description: "Hourly billing report", UsedCores: int64(8 + i%8), TotalCores: 16, UsedRAM: 1024, TotalRAM: 4096,
 			GPUs: 1, GPUsTotal: 4, VGPUs: 2, VGPUsTotal: 8}
-		out[i].Tiers[0] = BillingTier{Used: gib * int64(1+i%3), Total: 4 * gib}
+		out[i].Tiers[0] = billing.Tier{Used: gib * int64(1+i%3), Total: 4 * gib}
 	}
 	return out
 }
 
-func mustUpsert(t testing.TB, db *DB, recs []BillingRecord) int64 {
+func mustUpsert(t testing.TB, db *DB, recs []billing.Record) int64 {
 	t.Helper()
 	n, err := db.UpsertBillingRecords(context.Background(), recs)
 	if err != nil {
@@ -46,12 +47,12 @@ func TestBilling_UpsertIsIdempotentAndCountsChanges(t *testing.T) {
 		t.Fatalf("the same records again wrote %d, want 0", n)
 	}
 	recs[2].Sent = 0 // VergeOS changed one record
-	recs[2].Tiers[5] = BillingTier{Used: 7, Total: 9}
+	recs[2].Tiers[5] = billing.Tier{Used: 7, Total: 9}
 	if n := mustUpsert(t, db, recs); n != 1 {
 		t.Fatalf("one changed record wrote %d, want 1", n)
 	}
 	got, err := db.BillingRecordByKey(ctx, "3")
-	if err != nil || got.Sent != 0 || got.Tiers[5] != (BillingTier{7, 9}) || got.Description != "Hourly billing report" {
+	if err != nil || got.Sent != 0 || got.Tiers[5] != (billing.Tier{Used: 7, Total: 9}) || got.Description != "Hourly billing report" {
 		t.Fatalf("record 3: %+v %v", got, err)
 	}
 	if hw, ok, err := db.BillingHighWater(ctx); err != nil || !ok || hw != recs[4].Created {
@@ -81,7 +82,7 @@ func TestBilling_RecordsFilterSortPage(t *testing.T) {
 	recs := hourly(start, 48)
 	recs[10].Sent, recs[20].Sent = 0, 0
 	mustUpsert(t, db, recs)
-	f := BillingFilter{From: time.Unix(start+3600*24, 0), To: time.Unix(start+3600*48, 0), Desc: true, Limit: 10}
+	f := billing.RecordFilter{From: time.Unix(start+3600*24, 0), To: time.Unix(start+3600*48, 0), Desc: true, Limit: 10}
 	page, total, err := db.BillingRecords(ctx, f)
 	if err != nil || total != 24 || len(page) != 10 || page[0].Key != "48" || page[9].Key != "39" {
 		t.Fatalf("page 1: total %d, %d rows, %v", total, len(page), err)
@@ -91,19 +92,19 @@ func TestBilling_RecordsFilterSortPage(t *testing.T) {
 	if len(page) != 4 || page[3].Key != "25" {
 		t.Fatalf("last page: %+v", page)
 	}
-	unsent, total, _ := db.BillingRecords(ctx, BillingFilter{From: time.Unix(start, 0), To: time.Unix(start+3600*48, 0), Unsent: true})
+	unsent, total, _ := db.BillingRecords(ctx, billing.RecordFilter{From: time.Unix(start, 0), To: time.Unix(start+3600*48, 0), Unsent: true})
 	if total != 2 || unsent[0].Key != "11" || unsent[1].Key != "21" {
 		t.Fatalf("unsent: %d %+v", total, unsent)
 	}
-	byCPU, _, _ := db.BillingRecords(ctx, BillingFilter{From: time.Unix(start, 0), To: time.Unix(start+3600*8, 0), Sort: "cpu", Desc: true})
+	byCPU, _, _ := db.BillingRecords(ctx, billing.RecordFilter{From: time.Unix(start, 0), To: time.Unix(start+3600*8, 0), Sort: "cpu", Desc: true})
 	if byCPU[0].UsedCores != 15 || byCPU[len(byCPU)-1].UsedCores != 8 {
 		t.Fatalf("sorted by CPU: first %d, last %d", byCPU[0].UsedCores, byCPU[len(byCPU)-1].UsedCores)
 	}
-	if _, _, err := db.BillingRecords(ctx, BillingFilter{Sort: "1; DROP TABLE x"}); portal.ErrorCode(err) != portal.EINVALID {
+	if _, _, err := db.BillingRecords(ctx, billing.RecordFilter{Sort: "1; DROP TABLE x"}); portal.ErrorCode(err) != portal.EINVALID {
 		t.Fatalf("unknown sort key: %v", err)
 	}
 	var streamed int
-	db.EachBillingRecord(ctx, BillingFilter{From: time.Unix(start, 0), To: time.Unix(start+3600*48, 0)}, func(r *BillingRecord) error {
+	db.EachBillingRecord(ctx, billing.RecordFilter{From: time.Unix(start, 0), To: time.Unix(start+3600*48, 0)}, func(r *billing.Record) error {
 		streamed++
 		return nil
 	})
@@ -152,14 +153,14 @@ func TestBilling_SeriesBuckets(t *testing.T) {
 	mustUpsert(t, db, hourly(start.Unix(), 15*24))
 	from, to := start, start.Add(15*24*time.Hour)
 	cases := []struct {
-		b     Bucket
+		b     billing.Bucket
 		n     int
 		first time.Time
 	}{
-		{BucketHour, 360, start},
-		{BucketDay, 15, start},
-		{BucketWeek, 3, time.Date(2026, 2, 23, 0, 0, 0, 0, time.UTC)},
-		{BucketMonth, 1, start},
+		{billing.BucketHour, 360, start},
+		{billing.BucketDay, 15, start},
+		{billing.BucketWeek, 3, time.Date(2026, 2, 23, 0, 0, 0, 0, time.UTC)},
+		{billing.BucketMonth, 1, start},
 	}
 	for _, tc := range cases {
 		pts, err := db.BillingSeries(ctx, from, to, tc.b)
@@ -173,15 +174,9 @@ func TestBilling_SeriesBuckets(t *testing.T) {
 		if len(pts) != tc.n || !pts[0].Start.Equal(tc.first) || sum != 360 {
 			t.Errorf("%s: %d points from %v holding %d records", tc.b, len(pts), pts[0].Start, sum)
 		}
-		if tc.b == BucketWeek && (pts[1].Start.Weekday() != time.Monday || pts[0].Records != 24) {
+		if tc.b == billing.BucketWeek && (pts[1].Start.Weekday() != time.Monday || pts[0].Records != 24) {
 			t.Errorf("weeks: %v holds %d", pts[1].Start, pts[0].Records)
 		}
-	}
-	if got := BucketFor(from, from.Add(365*24*time.Hour)); got != BucketWeek {
-		t.Errorf("a year is drawn by %s", got)
-	}
-	if got := BucketFor(from, from.Add(20*365*24*time.Hour)); got != BucketMonth {
-		t.Errorf("twenty years are drawn by %s", got)
 	}
 }
 
@@ -248,7 +243,7 @@ func TestGenerateRequest_Lifecycle(t *testing.T) {
 	if _, err := db.RequestBillingGenerate(ctx, "sub-admin", "Ada Admin", ""); portal.ErrorCode(err) != portal.ECONFLICT {
 		t.Fatalf("second request: %v", err)
 	}
-	if _, total, _ := db.GenerateRequests(ctx, GenerateRequestFilter{}); total != 1 {
+	if _, total, _ := db.GenerateRequests(ctx, billing.GenerateRequestFilter{}); total != 1 {
 		t.Fatalf("%d requests after a refused one", total)
 	}
 	// No effect: still queued, with the error; then delivered.
@@ -278,11 +273,40 @@ func TestGenerateRequest_Lifecycle(t *testing.T) {
 	if _, err := db.RequestBillingGenerate(ctx, "sub-admin", "Ada Admin", ""); err != nil {
 		t.Fatalf("request after delivery: %v", err)
 	}
-	list, total, err := db.GenerateRequests(ctx, GenerateRequestFilter{Desc: true, Limit: 1})
+	list, total, err := db.GenerateRequests(ctx, billing.GenerateRequestFilter{Desc: true, Limit: 1})
 	if err != nil || total != 2 || len(list) != 1 || list[0].ID != id+1 {
 		t.Fatalf("list: %d %+v %v", total, list, err)
 	}
 	if _, err := db.GenerateRequestByID(ctx, 99); portal.ErrorCode(err) != portal.ENOTFOUND {
 		t.Fatalf("missing request: %v", err)
+	}
+}
+
+// Every sort key the billing pages offer has a column, and no column
+// waits for a key the pages do not offer.
+func TestBillingSorts_EveryKeyHasAColumn(t *testing.T) {
+	for name, c := range map[string]struct {
+		keys    []string
+		columns map[string]string
+	}{"records": {billing.RecordSorts, recordSortColumns}, "generate requests": {billing.GenerateRequestSorts, generateSortColumns}} {
+		if len(c.keys) != len(c.columns) {
+			t.Errorf("%s: %d sort keys, %d columns", name, len(c.keys), len(c.columns))
+		}
+		for _, k := range c.keys {
+			if c.columns[k] == "" {
+				t.Errorf("%s: sort key %q has no column", name, k)
+			}
+		}
+	}
+}
+
+// The SQL that refuses a second request while one is on its way knows
+// the same states as billing.Pending.
+func TestGeneratePendingStates_AreTheDomains(t *testing.T) {
+	for _, st := range []string{portal.OutboxQueued, portal.OutboxSending, portal.OutboxVerify, portal.OutboxDelivered,
+		portal.OutboxFailed, portal.OutboxDead, portal.OutboxUncertain} {
+		if inSQL := strings.Contains(generatePendingStates, "'"+st+"'"); inSQL != billing.Pending(st) {
+			t.Errorf("%s: in the SQL %v, pending %v", st, inSQL, billing.Pending(st))
+		}
 	}
 }

@@ -9,23 +9,23 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/billing"
 	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/web/templates"
 )
 
 // BillingStore is what the billing pages (VergeOS billing summaries and records) need from the cache.
 type BillingStore interface {
-	BillingSummary(ctx context.Context, from, to time.Time) (cache.BillingSummary, error)
-	BillingSeries(ctx context.Context, from, to time.Time, b cache.Bucket) ([]cache.BillingBucket, error)
-	BillingReconciliation(ctx context.Context, from, to time.Time) (cache.BillingReconciliation, error)
-	BillingRecords(ctx context.Context, f cache.BillingFilter) ([]cache.BillingRecord, int64, error)
-	EachBillingRecord(ctx context.Context, f cache.BillingFilter, fn func(r *cache.BillingRecord) error) error
-	BillingRecordByKey(ctx context.Context, key string) (cache.BillingRecord, error)
-	BillingRecordsCreated(ctx context.Context, from, to int64, limit int) ([]cache.BillingRecord, error)
+	BillingSummary(ctx context.Context, from, to time.Time) (billing.Summary, error)
+	BillingSeries(ctx context.Context, from, to time.Time, b billing.Bucket) ([]billing.Point, error)
+	BillingReconciliation(ctx context.Context, from, to time.Time) (billing.Reconciliation, error)
+	BillingRecords(ctx context.Context, f billing.RecordFilter) ([]billing.Record, int64, error)
+	EachBillingRecord(ctx context.Context, f billing.RecordFilter, fn func(r *billing.Record) error) error
+	BillingRecordByKey(ctx context.Context, key string) (billing.Record, error)
+	BillingRecordsCreated(ctx context.Context, from, to int64, limit int) ([]billing.Record, error)
 	RequestBillingGenerate(ctx context.Context, actor, actorName, note string) (int64, error)
-	GenerateRequests(ctx context.Context, f cache.GenerateRequestFilter) ([]cache.GenerateRequest, int64, error)
-	GenerateRequestByID(ctx context.Context, id int64) (cache.GenerateRequest, error)
+	GenerateRequests(ctx context.Context, f billing.GenerateRequestFilter) ([]billing.GenerateRequest, int64, error)
+	GenerateRequestByID(ctx context.Context, id int64) (billing.GenerateRequest, error)
 }
 
 // VergeOS billing is system-wide: its records name no project or tenant, so
@@ -45,7 +45,8 @@ func (h *Handler) registerBilling(e *echo.Echo) {
 	h.add(e, "GET", "/billing/requests/:id", h.handleGenerateItem, Admin)
 }
 
-// billingSorts are the records table's sortable columns, in page order.
+// billingSorts label the records table's sortable columns
+// (billing.RecordSorts), in page order.
 var billingSorts = []struct{ Key, Label string }{
 	{"from", "Period (UTC)"}, {"created", "Written (UTC)"}, {"cpu", "CPU"}, {"ram", "RAM"},
 	{"storage", "Storage used"}, {"gpu", "GPUs in use"}, {"vgpu", "vGPUs in use"}, {"sent", "Reported (UTC)"},
@@ -65,11 +66,7 @@ func (h *Handler) parseBillingQuery(q url.Values) (billingQuery, error) {
 	if err != nil {
 		problems = append(problems, portal.ErrorMessage(err))
 	}
-	keys := make([]string, len(billingSorts))
-	for i, s := range billingSorts {
-		keys[i] = s.Key
-	}
-	lp, err := parseList(q, keys, "from", true)
+	lp, err := parseList(q, billing.RecordSorts, "from", true)
 	if err != nil {
 		problems = append(problems, portal.ErrorMessage(err))
 	}
@@ -87,8 +84,8 @@ func (h *Handler) parseBillingQuery(q url.Values) (billingQuery, error) {
 	return bq, nil
 }
 
-func (bq billingQuery) filter() cache.BillingFilter {
-	return cache.BillingFilter{From: bq.Range.From, To: bq.Range.To, Unsent: bq.Unsent, Sort: bq.List.Sort, Desc: bq.List.Desc,
+func (bq billingQuery) filter() billing.RecordFilter {
+	return billing.RecordFilter{From: bq.Range.From, To: bq.Range.To, Unsent: bq.Unsent, Sort: bq.List.Sort, Desc: bq.List.Desc,
 		Limit: bq.List.Size, Offset: bq.List.Offset()}
 }
 
@@ -136,7 +133,7 @@ func (h *Handler) billingView(c echo.Context, bq billingQuery) (templates.Billin
 	}
 	if v.CanGenerate = p.User.Admin; v.CanGenerate {
 		v.Generate.Hidden = hiddenFields(c.Request().URL.Query())
-		reqs, _, err := h.Billing.GenerateRequests(ctx, cache.GenerateRequestFilter{Desc: true, Limit: 5})
+		reqs, _, err := h.Billing.GenerateRequests(ctx, billing.GenerateRequestFilter{Desc: true, Limit: 5})
 		if err != nil {
 			return v, err
 		}
@@ -150,7 +147,7 @@ func (h *Handler) billingView(c echo.Context, bq billingQuery) (templates.Billin
 }
 
 func (h *Handler) billingChartsView(c echo.Context, v *templates.BillingView) error {
-	b := cache.BucketFor(v.From, v.To)
+	b := billing.BucketFor(v.From, v.To)
 	series, err := h.Billing.BillingSeries(c.Request().Context(), v.From, v.To, b)
 	if err != nil {
 		return err
@@ -184,9 +181,9 @@ func (h *Handler) billingRecordsView(c echo.Context, bq billingQuery, v *templat
 	return nil
 }
 
-var bucketLabels = map[cache.Bucket]templates.BucketLabel{
-	cache.BucketHour: {Noun: "hour", Title: "Hour", Adjective: "hourly"}, cache.BucketDay: {Noun: "day", Title: "Day", Adjective: "daily"},
-	cache.BucketWeek: {Noun: "week", Title: "Week", Adjective: "weekly"}, cache.BucketMonth: {Noun: "month", Title: "Month", Adjective: "monthly"},
+var bucketLabels = map[billing.Bucket]templates.BucketLabel{
+	billing.BucketHour: {Noun: "hour", Title: "Hour", Adjective: "hourly"}, billing.BucketDay: {Noun: "day", Title: "Day", Adjective: "daily"},
+	billing.BucketWeek: {Noun: "week", Title: "Week", Adjective: "weekly"}, billing.BucketMonth: {Noun: "month", Title: "Month", Adjective: "monthly"},
 }
 
 // csvQuery is the current query for a CSV link: the same filters, no page.

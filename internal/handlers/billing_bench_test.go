@@ -13,6 +13,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/accounting-portal/portal/internal/billing"
 	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/portal"
 )
@@ -31,10 +32,10 @@ func billingBenchDB(b *testing.B, years int) *cache.DB {
 	b.Cleanup(func() { db.Close() })
 	n := years * 365 * 24
 	start := benchNow.Add(-time.Duration(n) * time.Hour).Unix()
-	batch := make([]cache.BillingRecord, 0, 5000)
+	batch := make([]billing.Record, 0, 5000)
 	for i := 0; i < n; i++ {
 		from := start + int64(i)*3600
-		r := cache.BillingRecord{Key: strconv.Itoa(i + 1), From: from, To: from + 3600, Created: from + 3605, Sent: from + 3606,
+		r := billing.Record{Key: strconv.Itoa(i + 1), From: from, To: from + 3600, Created: from + 3605, Sent: from + 3606,
 			Description: "Hourly billing report", UsedCores: int64(40 + i*7%200), TotalCores: 256, OnlineCores: 256, TotalNodes: 4, OnlineNodes: 4,
 			RunningMachines: 30, UsedRAM: int64(900000 + i*13%800000), TotalRAM: 2097152, OnlineRAM: 2097152, PhysRAMUsed: 1 << 40,
 			GPUs: int64(i % 5), GPUsTotal: 4, VGPUs: int64(i % 17), VGPUsTotal: 16, WorkloadDatapoints: 1440, StorageDatapoints: 240}
@@ -42,7 +43,7 @@ func billingBenchDB(b *testing.B, years int) *cache.DB {
 			r.Sent = 0
 		}
 		for t := 0; t < 4; t++ {
-			r.Tiers[t] = cache.BillingTier{Used: int64(t+1)<<42 + int64(i)<<20, Total: int64(t+1) << 44}
+			r.Tiers[t] = billing.Tier{Used: int64(t+1)<<42 + int64(i)<<20, Total: int64(t+1) << 44}
 		}
 		batch = append(batch, r)
 		if len(batch) == cap(batch) || i == n-1 {

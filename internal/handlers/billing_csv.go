@@ -5,7 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/billing"
 )
 
 // The billing CSVs take the billing page's query (range, from/to, sort,
@@ -76,7 +76,7 @@ func (h *Handler) handleBillingUsageCSV(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	b := cache.BucketFor(bq.Range.From, bq.Range.To)
+	b := billing.BucketFor(bq.Range.From, bq.Range.To)
 	series, err := h.Billing.BillingSeries(c.Request().Context(), bq.Range.From, bq.Range.To, b)
 	if err != nil {
 		return err
@@ -102,7 +102,7 @@ var recordsCSVHeader = func() []string {
 	h := []string{"key", "created_utc", "period_from_utc", "period_to_utc", "sent_utc", "description",
 		"used_cores", "total_cores", "online_cores", "total_nodes", "online_nodes", "running_machines",
 		"used_ram_mb", "total_ram_mb", "online_ram_mb", "phys_ram_used_bytes", "phys_vram_used_bytes", "phys_total_cpu_percent"}
-	for i := range cache.BillingTiers {
+	for i := range billing.Tiers {
 		n := strconv.Itoa(i)
 		h = append(h, "tier_"+n+"_used_bytes", "tier_"+n+"_total_bytes")
 	}
@@ -112,7 +112,7 @@ var recordsCSVHeader = func() []string {
 		"vgpu_utilisation_percent", "reported")
 }()
 
-func recordCSVRow(r *cache.BillingRecord, cells []string) []string {
+func recordCSVRow(r *billing.Record, cells []string) []string {
 	cells = append(cells[:0], r.Key, csvUnix(r.Created), csvUnix(r.From), csvUnix(r.To), csvUnix(r.Sent), r.Description,
 		csvInt(r.UsedCores), csvInt(r.TotalCores), csvInt(r.OnlineCores), csvInt(r.TotalNodes), csvInt(r.OnlineNodes), csvInt(r.RunningMachines),
 		csvInt(r.UsedRAM), csvInt(r.TotalRAM), csvInt(r.OnlineRAM), csvInt(r.PhysRAMUsed), csvInt(r.PhysVRAMUsed), csvInt(r.PhysTotalCPU))
@@ -121,9 +121,9 @@ func recordCSVRow(r *cache.BillingRecord, cells []string) []string {
 	}
 	return append(cells, csvInt(r.GPUsTotal), csvInt(r.GPUs), csvInt(r.GPUsIdle), csvInt(r.VGPUsTotal), csvInt(r.VGPUs), csvInt(r.VGPUsIdle),
 		csvInt(r.WorkloadDatapoints), csvInt(r.StorageDatapoints), csvInt(r.StorageUsed()), csvInt(r.StorageTotal()),
-		csvFloat(percentOf(r.UsedCores, r.TotalCores)), csvFloat(percentOf(r.UsedRAM, r.TotalRAM)),
-		csvFloat(percentOf(r.StorageUsed(), r.StorageTotal())), csvFloat(percentOf(r.GPUs, r.GPUsTotal)),
-		csvFloat(percentOf(r.VGPUs, r.VGPUsTotal)), strconv.FormatBool(r.Reported()))
+		csvFloat(billing.Percent(r.UsedCores, r.TotalCores)), csvFloat(billing.Percent(r.UsedRAM, r.TotalRAM)),
+		csvFloat(billing.Percent(r.StorageUsed(), r.StorageTotal())), csvFloat(billing.Percent(r.GPUs, r.GPUsTotal)),
+		csvFloat(billing.Percent(r.VGPUs, r.VGPUsTotal)), strconv.FormatBool(r.Reported()))
 }
 
 // handleBillingRecordsCSV streams every record of the page's filters, in
@@ -144,7 +144,7 @@ func (h *Handler) handleBillingRecordsCSV(c echo.Context) error {
 		return err
 	}
 	cells := make([]string, 0, len(recordsCSVHeader))
-	return w.finish(h.Billing.EachBillingRecord(c.Request().Context(), f, func(r *cache.BillingRecord) error {
+	return w.finish(h.Billing.EachBillingRecord(c.Request().Context(), f, func(r *billing.Record) error {
 		cells = recordCSVRow(r, cells)
 		return w.row(cells)
 	}))

@@ -5,11 +5,10 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/billing"
 	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/web/templates"
 )
@@ -45,9 +44,7 @@ func (h *Handler) handleBillingRecord(c echo.Context) error {
 func (h *Handler) handleBillingGenerate(c echo.Context) error {
 	note := strings.TrimSpace(c.FormValue("note"))
 	form := templates.GenerateForm{Note: note}
-	if utf8.RuneCountInString(note) > cache.MaxGenerateNote {
-		form.NoteError = "The note is " + strconv.Itoa(utf8.RuneCountInString(note)) + " characters long; keep it to " +
-			strconv.Itoa(cache.MaxGenerateNote) + "."
+	if form.NoteError = billing.NoteProblem(note); form.NoteError != "" {
 		return h.rerenderBilling(c, http.StatusUnprocessableEntity, form)
 	}
 	u := user(c)
@@ -88,18 +85,16 @@ func (h *Handler) rerenderBilling(c echo.Context, status int, form templates.Gen
 	return render(c, status, templates.Billing(v))
 }
 
+// generateSorts label the requests table's sortable columns
+// (billing.GenerateRequestSorts), in page order.
 var generateSorts = []struct{ Key, Label string }{{"id", "Request"}, {"state", "State"}, {"settled", "State since"}}
 
 func (h *Handler) handleGenerateList(c echo.Context) error {
-	keys := make([]string, len(generateSorts))
-	for i, s := range generateSorts {
-		keys[i] = s.Key
-	}
-	lp, err := parseList(c.QueryParams(), keys, "id", true)
+	lp, err := parseList(c.QueryParams(), billing.GenerateRequestSorts, "id", true)
 	if err != nil {
 		return err
 	}
-	f := cache.GenerateRequestFilter{Sort: lp.Sort, Desc: lp.Desc}
+	f := billing.GenerateRequestFilter{Sort: lp.Sort, Desc: lp.Desc}
 	if wantsCSV(c) {
 		return h.generateCSV(c, f)
 	}
@@ -122,7 +117,7 @@ func (h *Handler) handleGenerateList(c echo.Context) error {
 	return render(c, http.StatusOK, templates.GenerateList(v))
 }
 
-func (h *Handler) generateCSV(c echo.Context, f cache.GenerateRequestFilter) error {
+func (h *Handler) generateCSV(c echo.Context, f billing.GenerateRequestFilter) error {
 	reqs, _, err := h.Billing.GenerateRequests(c.Request().Context(), f)
 	if err != nil {
 		return err
@@ -181,7 +176,7 @@ func (h *Handler) handleGenerateItem(c echo.Context) error {
 // sending and a few minutes after the answer: VergeOS's records carry no
 // trace of the request, so this is shown as "the first record written
 // after", never used to decide the delivery.
-func (h *Handler) generateRecords(c echo.Context, g cache.GenerateRequest, v *templates.GenerateItemView) error {
+func (h *Handler) generateRecords(c echo.Context, g billing.GenerateRequest, v *templates.GenerateItemView) error {
 	if g.SentAt.IsZero() {
 		return nil
 	}

@@ -5,21 +5,13 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/billing"
 	"github.com/accounting-portal/portal/web/templates"
 )
 
-// percentOf is part/whole×100, 0 without a whole (the SDKs' rule).
-func percentOf(part, whole int64) float64 {
-	if whole == 0 {
-		return 0
-	}
-	return float64(part) / float64(whole) * 100
-}
-
 func recordHref(key string) string { return "/billing/records/" + url.PathEscape(key) }
 
-func recordRow(r *cache.BillingRecord) templates.BillingRecordRow {
+func recordRow(r *billing.Record) templates.BillingRecordRow {
 	row := templates.BillingRecordRow{
 		Key: r.Key, Href: recordHref(r.Key), Created: r.Created, From: r.From, To: r.To, Sent: r.Sent, Description: r.Description,
 		UsedCores: r.UsedCores, TotalCores: r.TotalCores, OnlineCores: r.OnlineCores,
@@ -29,18 +21,18 @@ func recordRow(r *cache.BillingRecord) templates.BillingRecordRow {
 		StorageUsed: r.StorageUsed(), StorageTotal: r.StorageTotal(),
 		GPUsTotal: r.GPUsTotal, GPUs: r.GPUs, GPUsIdle: r.GPUsIdle, VGPUsTotal: r.VGPUsTotal, VGPUs: r.VGPUs, VGPUsIdle: r.VGPUsIdle,
 		WorkloadDatapoints: r.WorkloadDatapoints, StorageDatapoints: r.StorageDatapoints,
-		CPUPercent: percentOf(r.UsedCores, r.TotalCores), RAMPercent: percentOf(r.UsedRAM, r.TotalRAM),
-		StoragePercent: percentOf(r.StorageUsed(), r.StorageTotal()),
-		GPUPercent:     percentOf(r.GPUs, r.GPUsTotal), VGPUPercent: percentOf(r.VGPUs, r.VGPUsTotal),
+		CPUPercent: billing.Percent(r.UsedCores, r.TotalCores), RAMPercent: billing.Percent(r.UsedRAM, r.TotalRAM),
+		StoragePercent: billing.Percent(r.StorageUsed(), r.StorageTotal()),
+		GPUPercent:     billing.Percent(r.GPUs, r.GPUsTotal), VGPUPercent: billing.Percent(r.VGPUs, r.VGPUsTotal),
 		SyncedAt: time.Unix(r.SyncedAt, 0).UTC(),
 	}
 	for i, t := range r.Tiers {
-		row.Tiers[i] = templates.BillingTierRow{Tier: i, Used: t.Used, Total: t.Total, Percent: percentOf(t.Used, t.Total)}
+		row.Tiers[i] = templates.BillingTierRow{Tier: i, Used: t.Used, Total: t.Total, Percent: billing.Percent(t.Used, t.Total)}
 	}
 	return row
 }
 
-func summaryView(s cache.BillingSummary) templates.BillingSummaryView {
+func summaryView(s billing.Summary) templates.BillingSummaryView {
 	return templates.BillingSummaryView{
 		Records: s.RecordCount, AvgCPU: s.AvgCPUUtilization, PeakCPU: s.PeakCPUUtilization, PeakCores: s.PeakCPUCores,
 		AvgRAM: s.AvgRAMUtilization, PeakRAM: s.PeakRAMUtilization, PeakRAMGiB: s.PeakRAMGiB,
@@ -52,15 +44,15 @@ func summaryView(s cache.BillingSummary) templates.BillingSummaryView {
 	}
 }
 
-func tierRows(s cache.BillingSummary) []templates.BillingTierRow {
-	out := make([]templates.BillingTierRow, cache.BillingTiers)
+func tierRows(s billing.Summary) []templates.BillingTierRow {
+	out := make([]templates.BillingTierRow, billing.Tiers)
 	for i, t := range s.Tiers {
 		out[i] = templates.BillingTierRow{Tier: i, Used: t.Used, Total: t.Total, Percent: t.Percent, AvgUsed: t.AvgUsed, PeakUsed: t.PeakUsed}
 	}
 	return out
 }
 
-func reconcileView(rc cache.BillingReconciliation, unsentHref string, now time.Time) templates.BillingReconcileView {
+func reconcileView(rc billing.Reconciliation, unsentHref string, now time.Time) templates.BillingReconcileView {
 	v := templates.BillingReconcileView{Unsent: rc.Unsent, UnsentHref: unsentHref, Gaps: rc.Gaps, Missing: rc.Missing,
 		Overlaps: rc.Overlaps, LastTo: rc.LastTo, Now: now}
 	for _, g := range rc.First {
@@ -71,7 +63,7 @@ func reconcileView(rc cache.BillingReconciliation, unsentHref string, now time.T
 
 // billingCharts draws the utilisation and storage charts of the buckets
 // and the table of the same numbers.
-func billingCharts(series []cache.BillingBucket, from, to time.Time) ([]templates.ChartView, []templates.BillingChartRow) {
+func billingCharts(series []billing.Point, from, to time.Time) ([]templates.ChartView, []templates.BillingChartRow) {
 	names := []string{"CPU", "RAM", "GPU", "vGPU"}
 	util := make([]templates.TimeSeries, len(names))
 	for i, n := range names {
@@ -95,7 +87,7 @@ func billingCharts(series []cache.BillingBucket, from, to time.Time) ([]template
 	return charts, rows
 }
 
-func generateRow(g cache.GenerateRequest) templates.GenerateRow {
+func generateRow(g billing.GenerateRequest) templates.GenerateRow {
 	who := g.RequestedByName
 	if who == "" {
 		who = g.RequestedBy

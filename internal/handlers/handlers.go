@@ -14,7 +14,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/accounting-portal/portal/internal/auth"
-	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/config"
 	"github.com/accounting-portal/portal/internal/portal"
 )
@@ -23,9 +22,9 @@ import (
 type Store interface {
 	Ping(ctx context.Context) error
 	SchemaCurrent(ctx context.Context) error
-	SourceStatuses(ctx context.Context, upstreams []string) (map[string]cache.SourceStatus, error)
-	RecentSyncRuns(ctx context.Context, upstream string, limit int) ([]cache.SyncRun, error)
-	CachedRowCounts(ctx context.Context, upstream string) ([]cache.RowCount, error)
+	SourceStatuses(ctx context.Context, upstreams []string) (map[string]portal.SourceStatus, error)
+	RecentSyncRuns(ctx context.Context, upstream string, limit int) ([]portal.SyncRun, error)
+	CachedRowCounts(ctx context.Context, upstream string) ([]portal.RowCount, error)
 	ProjectNames(ctx context.Context, keys []string) (map[string]string, error)
 	TakeFlash(ctx context.Context, token string) (string, error)
 	SetFlash(ctx context.Context, token, msg string) error

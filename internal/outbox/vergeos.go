@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/accounting-portal/portal/internal/billing"
 	"github.com/accounting-portal/portal/internal/clients/vergeos"
 	"github.com/accounting-portal/portal/internal/portal"
 )
@@ -50,28 +51,6 @@ var (
 	_ Checker   = (*VergeOSGenerate)(nil)
 )
 
-// generateReply is the result kept with an item: VergeOS's reply, the
-// records that existed before the first POST, and the record a look-up
-// found.
-type generateReply struct {
-	Status   int    `json:"status,omitempty"`
-	Key      string `json:"key,omitempty"`
-	Location string `json:"location,omitempty"`
-	DBPath   string `json:"dbpath,omitempty"`
-	Row      int64  `json:"row,omitempty"`
-	// Existing are the keys of the records created since the first send
-	// that were there before the first POST (nil: not listed yet).
-	Existing []string `json:"existing,omitempty"`
-	Listed   bool     `json:"listed,omitempty"`
-	// Record is the key of the record a look-up found.
-	Record string `json:"record,omitempty"`
-}
-
-func (r generateReply) String() string {
-	b, _ := json.Marshal(r) // marshalling this struct cannot fail
-	return string(b)
-}
-
 // since is where a look-up starts: the first send, to the second (records
 // carry whole seconds). An item sent before the portal kept that time
 // starts from when it was queued.
@@ -85,13 +64,13 @@ func since(it portal.OutboxItem) time.Time {
 
 // Deliver notes the records already there, then sends the generate action.
 func (d *VergeOSGenerate) Deliver(ctx context.Context, it portal.OutboxItem) (string, error) {
-	var rep generateReply
+	var rep billing.GenerateResult
 	if json.Unmarshal([]byte(it.Result), &rep) != nil || !rep.Listed {
 		recs, err := d.Client.ListCreated(ctx, vergeos.Window{Since: since(it), Order: vergeos.OldestFirst})
 		if err != nil {
 			return "", portal.WrapError(portal.ErrorCode(err), err, "listing the billing records before sending (nothing was sent): %s", portal.ErrorMessage(err))
 		}
-		rep = generateReply{Listed: true}
+		rep = billing.GenerateResult{Listed: true}
 		for _, r := range recs {
 			rep.Existing = append(rep.Existing, string(r.Key))
 		}
@@ -99,10 +78,10 @@ func (d *VergeOSGenerate) Deliver(ctx context.Context, it portal.OutboxItem) (st
 	res, err := d.Client.Generate(ctx)
 	if err != nil {
 		// Whatever happened, later attempts and the look-up need the list.
-		return generateReply{Existing: rep.Existing, Listed: true}.String(), err
+		return billing.GenerateResult{Existing: rep.Existing, Listed: true}.String(), err
 	}
 	// Once VergeOS has acted, nothing here may turn the outcome into an error.
-	out := generateReply{Status: res.Status, Key: string(res.Key), Location: res.Location, DBPath: res.DBPath, Row: res.Row,
+	out := billing.GenerateResult{Status: res.Status, Key: string(res.Key), Location: res.Location, DBPath: res.DBPath, Row: res.Row,
 		Existing: rep.Existing, Listed: true}
 	if d.OnDelivered != nil {
 		d.OnDelivered()
@@ -118,7 +97,7 @@ func hourly(r vergeos.BillingRecord) bool {
 
 // Check looks for the record the generate wrote (see VergeOSGenerate).
 func (d *VergeOSGenerate) Check(ctx context.Context, it portal.OutboxItem) (bool, string, error) {
-	var rep generateReply
+	var rep billing.GenerateResult
 	if json.Unmarshal([]byte(it.Result), &rep) != nil || !rep.Listed {
 		// The portal stopped while sending the first attempt, before it
 		// kept the list: a record of a generate made just before (in the

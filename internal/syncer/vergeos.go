@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/billing"
 	"github.com/accounting-portal/portal/internal/clients/vergeos"
 	"github.com/accounting-portal/portal/internal/portal"
 )
@@ -18,7 +18,7 @@ type VergeOSSource interface {
 // VergeOSStore is where the VergeOS sync writes; *cache.DB implements it.
 type VergeOSStore interface {
 	BillingHighWater(ctx context.Context) (int64, bool, error)
-	UpsertBillingRecords(ctx context.Context, records []cache.BillingRecord) (int64, error)
+	UpsertBillingRecords(ctx context.Context, records []billing.Record) (int64, error)
 }
 
 // VergeOSRefresh is how far before the high-water mark each run reads
@@ -54,7 +54,7 @@ func SyncVergeOS(ctx context.Context, src VergeOSSource, store VergeOSStore) (in
 		q.Filter = "created ge " + strconv.FormatInt(hw-int64(VergeOSRefresh/time.Second), 10)
 	}
 	var rows int64
-	batch := make([]cache.BillingRecord, 0, 1000)
+	batch := make([]billing.Record, 0, 1000)
 	err = src.Each(ctx, q, func(page []vergeos.BillingRecord) error {
 		batch = batch[:0]
 		for i := range page {
@@ -69,8 +69,8 @@ func SyncVergeOS(ctx context.Context, src VergeOSSource, store VergeOSStore) (in
 
 // BillingRecordFromVergeOS converts a record from the client to the
 // cache's form; both keep the upstream's units.
-func BillingRecordFromVergeOS(r *vergeos.BillingRecord) cache.BillingRecord {
-	c := cache.BillingRecord{
+func BillingRecordFromVergeOS(r *vergeos.BillingRecord) billing.Record {
+	c := billing.Record{
 		Key: string(r.Key), Created: r.Created, From: r.From, To: r.To, Sent: r.Sent, Description: r.Description,
 		UsedCores: r.UsedCores, TotalCores: r.TotalCores, OnlineCores: r.OnlineCores,
 		TotalNodes: r.TotalNodes, OnlineNodes: r.OnlineNodes, RunningMachines: r.RunningMachines,
@@ -81,7 +81,7 @@ func BillingRecordFromVergeOS(r *vergeos.BillingRecord) cache.BillingRecord {
 		WorkloadDatapoints: r.WorkloadDatapoints, StorageDatapoints: r.StorageDatapoints,
 	}
 	for i := range c.Tiers {
-		c.Tiers[i] = cache.BillingTier{Used: r.Tiers[i].Used, Total: r.Tiers[i].Total}
+		c.Tiers[i] = billing.Tier{Used: r.Tiers[i].Used, Total: r.Tiers[i].Total}
 	}
 	return c
 }

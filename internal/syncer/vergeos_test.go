@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accounting-portal/portal/internal/billing"
 	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/clients/vergeos"
 	"github.com/accounting-portal/portal/internal/portal"
@@ -57,7 +58,7 @@ func startVergeOS(tb testing.TB, scale float64, now func() time.Time, cfg vergeo
 func dump(t testing.TB, db *cache.DB) []string {
 	t.Helper()
 	var out []string
-	err := db.EachBillingRecord(context.Background(), cache.BillingFilter{From: time.Unix(0, 0), To: time.Unix(1<<40, 0), Sort: "created"}, func(r *cache.BillingRecord) error {
+	err := db.EachBillingRecord(context.Background(), billing.RecordFilter{From: time.Unix(0, 0), To: time.Unix(1<<40, 0), Sort: "created"}, func(r *billing.Record) error {
 		c := *r
 		c.SyncedAt = 0
 		out = append(out, fmt.Sprintf("%+v", c))
