@@ -16,10 +16,10 @@ import (
 
 	"github.com/accounting-portal/portal/internal/app/apptest"
 	"github.com/accounting-portal/portal/internal/budgets"
-	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/internal/sectest"
 	"github.com/accounting-portal/portal/internal/sim/argo"
+	"github.com/accounting-portal/portal/internal/usage"
 )
 
 // plantHostileArgo adds, for every payload, an ARGO project, provider,
@@ -126,12 +126,12 @@ func TestSecurity_EveryCSVTwinHoldsSafeCells(t *testing.T) {
 	p.WaitSynced(t, "argo", "obi", "amie", "vergeos")
 	ctx := context.Background()
 	plantHostileArgo(t, p)
-	day := cache.DayStart(time.Now()).AddDate(0, 0, -1)
-	var status []cache.AMIEStatusDay
-	var failed []cache.AMIEFailedRecord
+	day := usage.DayStart(time.Now()).AddDate(0, 0, -1)
+	var status []usage.StatusDay
+	var failed []usage.FailedRecord
 	for i, pl := range sectest.Payloads {
-		status = append(status, cache.AMIEStatusDay{Day: day, Resource: pl.Raw, Loaded: 1, Failed: 1, TotalCharge: "1"})
-		failed = append(failed, cache.AMIEFailedRecord{FailedID: int64(900000 + i), UsageType: "Compute", Error: pl.Raw, Resource: pl.Raw,
+		status = append(status, usage.StatusDay{Day: day, Resource: pl.Raw, Loaded: 1, Failed: 1, TotalCharge: "1"})
+		failed = append(failed, usage.FailedRecord{FailedID: int64(900000 + i), UsageType: "Compute", Error: pl.Raw, Resource: pl.Raw,
 			LocalProjectID: pl.Raw, LocalRecordID: pl.Raw, Username: pl.Raw, Charge: "1", LocalReference: pl.Raw, Problems: pl.Raw, Raw: "{}"})
 		if _, err := p.App.DB.Enqueue(ctx, portal.OutboxItem{Kind: "probe.xss", Upstream: portal.UpstreamArgo,
 			Ref: fmt.Sprintf("probe:%d", i), Summary: pl.Raw, Payload: "{}", MaxAttempts: 1, CreatedBy: pl.Raw}); err != nil {

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/accounting-portal/portal/internal/app/apptest"
-	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/usage"
 )
 
 // TestUsage_BadFilesRefusedWhole uploads bad files through the form: each
@@ -82,7 +82,7 @@ func TestUsage_BadFilesRefusedWhole(t *testing.T) {
 			t.Fatalf("a 65 MB upload answered %d", resp.StatusCode)
 		}
 	})
-	ups, total, _ := p.App.DB.ListUsageUploads(context.Background(), cache.UploadFilter{})
+	ups, total, _ := p.App.DB.ListUsageUploads(context.Background(), usage.UploadFilter{})
 	counts, _ := p.App.DB.OutboxCounts(context.Background())
 	if total != 0 || len(ups) != 0 || len(counts) != 0 {
 		t.Errorf("refused files left %d uploads and outbox items %v", total, counts)
@@ -188,7 +188,7 @@ func TestUsage_CSVTwinsMatchTables(t *testing.T) {
 	a := p.Login(t, "admin")
 	res := p.Sims.AMIE.Resources()[1]
 	// Past days only, so a sync between the two requests cannot change them.
-	q := "from=" + cache.FormatDay(time.Now().AddDate(0, 0, -30)) + "&to=" + cache.FormatDay(time.Now().AddDate(0, 0, -1)) +
+	q := "from=" + usage.FormatDay(time.Now().AddDate(0, 0, -30)) + "&to=" + usage.FormatDay(time.Now().AddDate(0, 0, -1)) +
 		"&resource=" + url.QueryEscape(res) + "&sort=-loaded&size=500"
 	var page []string
 	for _, m := range usageStatusRowRE.FindAllStringSubmatch(a.Get("/usage?"+q).Body, -1) {
@@ -229,7 +229,7 @@ func TestUsage_CSVTwinsMatchTables(t *testing.T) {
 
 	// An upload's records, and the uploads list.
 	id := usageUploadID(t, postUsageUpload(t, a, "compute", "twin.csv", usageJobs(p, "twin", 30, time.Now().Add(-2*time.Hour))))
-	usageWaitUpload(t, p, id, cache.UploadDelivered)
+	usageWaitUpload(t, p, id, usage.UploadDelivered)
 	lineRE := regexp.MustCompile(`<tr data-line="(\d+)">`)
 	var lines []string
 	for _, m := range lineRE.FindAllStringSubmatch(a.Get(fmt.Sprintf("/usage/uploads/%d?sort=-charge&size=500", id)).Body, -1) {
@@ -238,7 +238,7 @@ func TestUsage_CSVTwinsMatchTables(t *testing.T) {
 	var csvLines []string
 	for _, r := range usageReadCSV(t, a.Get(fmt.Sprintf("/usage/uploads/%d.csv?sort=-charge", id)))[1:] {
 		csvLines = append(csvLines, r[0])
-		if r[9] != cache.RecordAccepted {
+		if r[9] != usage.RecordAccepted {
 			t.Errorf("record on line %s: %s", r[0], r[9])
 		}
 	}
@@ -246,7 +246,7 @@ func TestUsage_CSVTwinsMatchTables(t *testing.T) {
 		t.Errorf("upload page lines %v, CSV %v", lines, csvLines)
 	}
 	ups := usageReadCSV(t, a.Get("/usage/uploads.csv"))
-	if len(ups) != 2 || ups[1][0] != fmt.Sprint(id) || ups[1][5] != "30" || ups[1][13] != cache.UploadDelivered {
+	if len(ups) != 2 || ups[1][0] != fmt.Sprint(id) || ups[1][5] != "30" || ups[1][13] != usage.UploadDelivered {
 		t.Errorf("uploads CSV %v", ups)
 	}
 	if !strings.Contains(a.Get("/usage/uploads").Body, `<tr data-id="`+fmt.Sprint(id)+`">`) {
@@ -273,10 +273,10 @@ func TestUsage_Upload100k(t *testing.T) {
 	r := postUsageUpload(t, m, "compute", "big.csv", file)
 	checked := time.Since(start)
 	id := usageUploadID(t, r)
-	var up *cache.UsageUpload
+	var up *usage.Upload
 	usageWaitFor(t, 5*time.Minute, "the 100,000 records to be delivered", func() bool {
 		up, _ = p.App.DB.UsageUploadByID(context.Background(), id)
-		return up.State == cache.UploadDelivered
+		return up.State == usage.UploadDelivered
 	})
 	delivered := time.Since(start)
 	runtime.ReadMemStats(&ms)

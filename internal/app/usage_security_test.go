@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/accounting-portal/portal/internal/app/apptest"
-	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/sectest"
+	"github.com/accounting-portal/portal/internal/usage"
 )
 
 // TestUsage_UpstreamTextIsEscaped plants hostile text where AMIE's own
@@ -17,12 +17,12 @@ import (
 func TestUsage_UpstreamTextIsEscaped(t *testing.T) {
 	p := startUsagePortal(t, apptest.Options{})
 	ctx := context.Background()
-	day := cache.DayStart(time.Now()).AddDate(0, 0, -1)
-	var status []cache.AMIEStatusDay
-	var failed []cache.AMIEFailedRecord
+	day := usage.DayStart(time.Now()).AddDate(0, 0, -1)
+	var status []usage.StatusDay
+	var failed []usage.FailedRecord
 	for i, pl := range sectest.Payloads {
-		status = append(status, cache.AMIEStatusDay{Day: day, Resource: pl.Raw, Loaded: 1, Failed: 1, TotalCharge: "1"})
-		failed = append(failed, cache.AMIEFailedRecord{FailedID: int64(900000 + i), UsageType: "Compute", Error: pl.Raw, Resource: pl.Raw,
+		status = append(status, usage.StatusDay{Day: day, Resource: pl.Raw, Loaded: 1, Failed: 1, TotalCharge: "1"})
+		failed = append(failed, usage.FailedRecord{FailedID: int64(900000 + i), UsageType: "Compute", Error: pl.Raw, Resource: pl.Raw,
 			LocalProjectID: pl.Raw, LocalRecordID: pl.Raw, Username: pl.Raw, Charge: "1", LocalReference: pl.Raw, Problems: pl.Raw, Raw: "{}"})
 	}
 	if _, err := p.App.DB.SaveAMIEStatus(ctx, status, day, day.AddDate(0, 0, 1), time.Now(), false); err != nil {

@@ -18,10 +18,10 @@ import (
 	"time"
 
 	"github.com/accounting-portal/portal/internal/app/apptest"
-	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/clients/amie"
 	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/internal/sim/fault"
+	"github.com/accounting-portal/portal/internal/usage"
 )
 
 // startUsagePortal starts a portal with the AMIE simulator only and waits for
@@ -117,9 +117,9 @@ func usageProblems(body string) []string {
 	return out
 }
 
-func usageWaitUpload(t *testing.T, p *apptest.Portal, id int64, state string) *cache.UsageUpload {
+func usageWaitUpload(t *testing.T, p *apptest.Portal, id int64, state string) *usage.Upload {
 	t.Helper()
-	var up *cache.UsageUpload
+	var up *usage.Upload
 	usageWaitFor(t, 60*time.Second, "upload "+fmt.Sprint(id)+" "+state, func() bool {
 		up, _ = p.App.DB.UsageUploadByID(context.Background(), id)
 		return up != nil && up.State == state
@@ -159,7 +159,7 @@ func TestUsage_ManagerUploadIsDeliveredAndCountsMove(t *testing.T) {
 	p := startUsagePortal(t, apptest.Options{})
 	m := p.Login(t, "manager")
 	res := p.Sims.AMIE.Resources()[0]
-	today := cache.FormatDay(time.Now())
+	today := usage.FormatDay(time.Now())
 	before := usageStatusCSV(t, m, "range=24h&resource="+url.QueryEscape(res))[today+"|"+res]
 
 	id := usageUploadID(t, postUsageUpload(t, m, "compute", "jobs.csv", usageJobs(p, "t1", 25, time.Now().Add(-3*time.Hour))))
@@ -167,7 +167,7 @@ func TestUsage_ManagerUploadIsDeliveredAndCountsMove(t *testing.T) {
 	if page.Status != 200 || !strings.Contains(page.Body, "all 25 records were checked") {
 		t.Fatalf("upload page %d", page.Status)
 	}
-	up := usageWaitUpload(t, p, id, cache.UploadDelivered)
+	up := usageWaitUpload(t, p, id, usage.UploadDelivered)
 	if up.Accepted != 25 || up.Refused != 0 || up.ChunksDelivered != up.Chunks {
 		t.Fatalf("delivered upload %+v", up)
 	}
@@ -211,7 +211,7 @@ func TestUsage_UnansweredUploadIsSentAgainAndCountedOnce(t *testing.T) {
 	// The look-up is due after the dispatcher's verify delay.
 	skew.Store(int64(p.App.Outbox.VerifyDelay + time.Second))
 	p.App.Outbox.Notify()
-	up := usageWaitUpload(t, p, id, cache.UploadDelivered)
+	up := usageWaitUpload(t, p, id, usage.UploadDelivered)
 	items, _ := p.App.DB.OutboxByRef(context.Background(), ref)
 	if items[0].Attempts != 2 || !strings.Contains(items[0].Result, "4 already received, not counted again") {
 		t.Fatalf("item %+v", items[0])
@@ -245,7 +245,7 @@ func TestUsage_AdminClearsFailedRecords(t *testing.T) {
 		t.Fatalf("failed page lists %d records", len(ids))
 	}
 	// Past days only: today's counts grow while the simulator's day goes on.
-	days := "from=" + cache.FormatDay(time.Now().AddDate(0, 0, -90)) + "&to=" + cache.FormatDay(time.Now().AddDate(0, 0, -1))
+	days := "from=" + usage.FormatDay(time.Now().AddDate(0, 0, -90)) + "&to=" + usage.FormatDay(time.Now().AddDate(0, 0, -1))
 	before := usageFailedTotal(t, a, days)
 	form := url.Values{"csrf_token": {a.CSRF()}, "id": {ids[0][1], ids[1][1]}}
 	r := a.PostRaw("/usage/failed/clear?sort=id", form, nil)

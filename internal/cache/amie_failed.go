@@ -7,31 +7,9 @@ import (
 	"hash/fnv"
 	"strconv"
 	"strings"
-	"time"
-)
 
-// AMIEFailedRecord is a record that failed processing upstream and is not
-// cleared yet.
-type AMIEFailedRecord struct {
-	FailedID       int64  // the upstream's FailedRecordID; 0 when it gave none
-	UsageType      string // Compute, Storage, Adjustment
-	Error          string
-	Resource       string
-	LocalProjectID string
-	LocalRecordID  string
-	Username       string
-	Start          time.Time // StartTime, or CollectionTime for storage
-	End            time.Time // EndTime of compute records
-	Charge         string
-	LocalReference string
-	// Problems lists fields the portal could not read; Raw is the record
-	// exactly as the upstream sent it.
-	Problems string
-	Raw      string
-	// ProjectKey and ProjectName are the portal project of LocalProjectID
-	// (empty when the catalogue does not know it); filled by queries.
-	ProjectKey, ProjectName string
-}
+	"github.com/accounting-portal/portal/internal/usage"
+)
 
 // amieFailedBatch is how many failed records one multi-row insert carries.
 const amieFailedBatch = 200
@@ -42,7 +20,7 @@ const amieFailedBatch = 200
 // in place. A record listed before with the same FailedRecordID and
 // content is not rewritten (the list is read every few minutes and rarely
 // changes). It returns the rows written.
-func (db *DB) ReplaceAMIEFailed(ctx context.Context, recs []AMIEFailedRecord) (int64, error) {
+func (db *DB) ReplaceAMIEFailed(ctx context.Context, recs []usage.FailedRecord) (int64, error) {
 	var written int64
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		have, err := amieStoredDigests(ctx, tx)
@@ -54,7 +32,7 @@ func (db *DB) ReplaceAMIEFailed(ctx context.Context, recs []AMIEFailedRecord) (i
 			return err
 		}
 		seen := map[int64]bool{}
-		var ins []AMIEFailedRecord
+		var ins []usage.FailedRecord
 		var del []int64
 		resources := map[string]bool{}
 		var names []string
@@ -74,7 +52,7 @@ func (db *DB) ReplaceAMIEFailed(ctx context.Context, recs []AMIEFailedRecord) (i
 			}
 			seen[r.FailedID] = true
 			d, ok := have[r.FailedID]
-			if ok && d == r.digest() {
+			if ok && d == failedDigest(&r) {
 				continue
 			}
 			if ok {
@@ -102,8 +80,8 @@ func (db *DB) ReplaceAMIEFailed(ctx context.Context, recs []AMIEFailedRecord) (i
 	return written, nil
 }
 
-// digest hashes every stored field (FNV-1a), to tell a changed record.
-func (r *AMIEFailedRecord) digest() int64 {
+// failedDigest hashes every stored field (FNV-1a), to tell a changed record.
+func failedDigest(r *usage.FailedRecord) int64 {
 	h := fnv.New64a()
 	for _, s := range []string{strconv.FormatInt(r.FailedID, 10), r.UsageType, r.Error, r.Resource, r.LocalProjectID, r.LocalRecordID,
 		r.Username, strconv.FormatInt(secs(r.Start), 10), strconv.FormatInt(secs(r.End), 10), r.Charge, r.LocalReference, r.Problems, r.Raw} {
@@ -140,14 +118,14 @@ func deleteAMIEFailed(ctx context.Context, tx *sql.Tx, ids []int64) error {
 	return nil
 }
 
-func insertAMIEFailed(ctx context.Context, tx *sql.Tx, recs []AMIEFailedRecord) error {
+func insertAMIEFailed(ctx context.Context, tx *sql.Tx, recs []usage.FailedRecord) error {
 	for i := 0; i < len(recs); i += amieFailedBatch {
 		part := recs[i:min(i+amieFailedBatch, len(recs))]
 		args := make([]any, 0, len(part)*14)
 		for j := range part {
 			r := &part[j]
 			args = append(args, r.FailedID, r.UsageType, r.Error, r.Resource, r.LocalProjectID, r.LocalRecordID, r.Username,
-				secs(r.Start), secs(r.End), r.Charge, r.LocalReference, r.Problems, r.Raw, r.digest())
+				secs(r.Start), secs(r.End), r.Charge, r.LocalReference, r.Problems, r.Raw, failedDigest(r))
 		}
 		q := `INSERT INTO amie_failed(failed_id, usage_type, error, resource, local_project_id, local_record_id, username,
 			start_time, end_time, charge, local_reference, problems, raw, digest) VALUES ` +

@@ -6,30 +6,18 @@ import (
 	"fmt"
 
 	"github.com/accounting-portal/portal/internal/portal"
+	"github.com/accounting-portal/portal/internal/usage"
 )
 
-// FailedFilter selects failed records. Records name projects, users and
-// charges, so every query takes the user's scope: a record is visible when
-// its LocalProjectID belongs to one of the scope's projects.
-type FailedFilter struct {
-	Scope portal.Scope
-	// Resource, Error, Project (a LocalProjectID) and Type narrow the list.
-	Resource, Error, Project, Type string
-	Sort                           string // one of FailedSorts; records are grouped by error first
-	Desc                           bool
-	Limit, Offset                  int
-}
-
-var amieFailedOrder = map[string]string{
+// failedSortColumns are the columns of usage.FailedSorts.
+var failedSortColumns = map[string]string{
 	"id": "f.failed_id", "type": "f.usage_type", "resource": "f.resource", "project": "f.local_project_id",
 	"record": "f.local_record_id", "user": "f.username", "start": "f.start_time", "end": "f.end_time",
 	"charge": "CAST(f.charge AS REAL)",
 }
 
-// FailedSorts lists the sort keys of the failed-records table.
-func FailedSorts() []string { return amieSortKeys(amieFailedOrder) }
-
-func (f FailedFilter) where() (string, []any) {
+// failedWhere is the condition of the failed records f selects.
+func failedWhere(f usage.FailedFilter) (string, []any) {
 	w, args := ScopeFilter(f.Scope, portal.UpstreamAMIE, "f.local_project_id")
 	for _, c := range []struct{ col, v string }{
 		{"f.resource", f.Resource}, {"f.error", f.Error}, {"f.local_project_id", f.Project}, {"f.usage_type", f.Type},
@@ -42,8 +30,8 @@ func (f FailedFilter) where() (string, []any) {
 	return w, args
 }
 
-func (f FailedFilter) orderBy() string {
-	col, ok := amieFailedOrder[f.Sort]
+func failedOrder(f usage.FailedFilter) string {
+	col, ok := failedSortColumns[f.Sort]
 	if !ok {
 		col = "f.failed_id"
 	}
@@ -57,8 +45,8 @@ const amieFailedTables = `amie_failed f
 	LEFT JOIN project_ids pi ON pi.upstream = 'amie' AND pi.upstream_id = f.local_project_id
 	LEFT JOIN projects p ON p.key = pi.project_key`
 
-func scanAMIEFailed(rows rowScanner) (AMIEFailedRecord, error) {
-	var r AMIEFailedRecord
+func scanAMIEFailed(rows rowScanner) (usage.FailedRecord, error) {
+	var r usage.FailedRecord
 	var start, end int64
 	err := rows.Scan(&r.FailedID, &r.UsageType, &r.Error, &r.Resource, &r.LocalProjectID, &r.LocalRecordID, &r.Username,
 		&start, &end, &r.Charge, &r.LocalReference, &r.Problems, &r.Raw, &r.ProjectKey, &r.ProjectName)
@@ -67,11 +55,11 @@ func scanAMIEFailed(rows rowScanner) (AMIEFailedRecord, error) {
 }
 
 // ListFailed returns one page of failed records, grouped by error, and how many match.
-func (db *DB) ListFailed(ctx context.Context, f FailedFilter) ([]AMIEFailedRecord, int64, error) {
+func (db *DB) ListFailed(ctx context.Context, f usage.FailedFilter) ([]usage.FailedRecord, int64, error) {
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
-	out, total, err := list(ctx, db, f.listQuery(), scanAMIEFailed)
+	out, total, err := list(ctx, db, failedQuery(f), scanAMIEFailed)
 	if err != nil {
 		return nil, 0, fmt.Errorf("cache: list failed records: %w", err)
 	}
@@ -80,32 +68,24 @@ func (db *DB) ListFailed(ctx context.Context, f FailedFilter) ([]AMIEFailedRecor
 
 // EachFailed calls fn for every matching failed record in the table's
 // order, one row at a time (for CSV downloads).
-func (db *DB) EachFailed(ctx context.Context, f FailedFilter, fn func(AMIEFailedRecord) error) error {
+func (db *DB) EachFailed(ctx context.Context, f usage.FailedFilter, fn func(usage.FailedRecord) error) error {
 	f.Limit, f.Offset = 0, 0
-	if err := each(ctx, db, f.listQuery(), scanAMIEFailed, fn); err != nil {
+	if err := each(ctx, db, failedQuery(f), scanAMIEFailed, fn); err != nil {
 		return fmt.Errorf("cache: failed records: %w", err)
 	}
 	return nil
 }
 
-// FailedGroup is one error's share of the matching failed records.
-type FailedGroup struct {
-	Error   string
-	Records int64
-	// Charge is the exact sum of the records' charges.
-	Charge string
-}
-
 // FailedGroups counts the matching failed records per error, by error.
-func (db *DB) FailedGroups(ctx context.Context, f FailedFilter) ([]FailedGroup, error) {
-	w, args := f.where()
-	var out []FailedGroup
-	var sum ChargeSum
+func (db *DB) FailedGroups(ctx context.Context, f usage.FailedFilter) ([]usage.FailedGroup, error) {
+	w, args := failedWhere(f)
+	var out []usage.FailedGroup
+	var sum usage.ChargeSum
 	flush := func() {
 		if n := len(out); n > 0 {
 			out[n-1].Charge = sum.String()
 		}
-		sum = ChargeSum{}
+		sum = usage.ChargeSum{}
 	}
 	type row struct{ err, charge string }
 	err := db.read(ctx, func(tx *sql.Tx) error {
@@ -116,7 +96,7 @@ func (db *DB) FailedGroups(ctx context.Context, f FailedFilter) ([]FailedGroup, 
 		}, func(r row) error {
 			if n := len(out); n == 0 || out[n-1].Error != r.err {
 				flush()
-				out = append(out, FailedGroup{Error: r.err})
+				out = append(out, usage.FailedGroup{Error: r.err})
 			}
 			out[len(out)-1].Records++
 			// A charge the portal cannot read is left out of the sum, not fatal:
@@ -133,32 +113,20 @@ func (db *DB) FailedGroups(ctx context.Context, f FailedFilter) ([]FailedGroup, 
 }
 
 // FailedIDs returns the FailedRecordIDs of the matching records, in order.
-func (db *DB) FailedIDs(ctx context.Context, f FailedFilter) ([]int64, error) {
-	w, args := f.where()
-	out, err := all(ctx, db, `SELECT f.failed_id FROM amie_failed f WHERE `+w+` AND f.failed_id > 0 ORDER BY `+f.orderBy(), args, scanValue[int64])
+func (db *DB) FailedIDs(ctx context.Context, f usage.FailedFilter) ([]int64, error) {
+	w, args := failedWhere(f)
+	out, err := all(ctx, db, `SELECT f.failed_id FROM amie_failed f WHERE `+w+` AND f.failed_id > 0 ORDER BY `+failedOrder(f), args, scanValue[int64])
 	if err != nil {
 		return nil, fmt.Errorf("cache: failed ids: %w", err)
 	}
 	return out, nil
 }
 
-// ProjectOption is a LocalProjectID offered in a filter, with its portal
-// project when the catalogue knows it.
-type ProjectOption struct {
-	ID, Key, Name string
-}
-
-// FailedOptions are the values the failed-records filters offer.
-type FailedOptions struct {
-	Resources, Errors, Types []string
-	Projects                 []ProjectOption
-}
-
 // FailedOptions lists the distinct resources, errors, types and projects
 // of the failed records the scope may see.
-func (db *DB) FailedOptions(ctx context.Context, scope portal.Scope) (FailedOptions, error) {
-	var o FailedOptions
-	w, args := FailedFilter{Scope: scope}.where()
+func (db *DB) FailedOptions(ctx context.Context, scope portal.Scope) (usage.FailedOptions, error) {
+	var o usage.FailedOptions
+	w, args := failedWhere(usage.FailedFilter{Scope: scope})
 	err := db.read(ctx, func(tx *sql.Tx) error {
 		for _, c := range []struct {
 			col string
@@ -180,7 +148,7 @@ func (db *DB) FailedOptions(ctx context.Context, scope portal.Scope) (FailedOpti
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var p ProjectOption
+			var p usage.ProjectOption
 			if err := rows.Scan(&p.ID, &p.Key, &p.Name); err != nil {
 				return err
 			}
@@ -211,9 +179,9 @@ func amieDistinct(ctx context.Context, tx *sql.Tx, q string, args []any) ([]stri
 	return out, rows.Err()
 }
 
-// listQuery is the list of failed records f selects.
-func (f FailedFilter) listQuery() listQuery {
-	w, args := f.where()
-	return listQuery{cols: amieFailedCols, from: amieFailedTables, countFrom: `amie_failed f`, where: w, args: args, order: f.orderBy(),
+// failedQuery is the list of failed records f selects.
+func failedQuery(f usage.FailedFilter) listQuery {
+	w, args := failedWhere(f)
+	return listQuery{cols: amieFailedCols, from: amieFailedTables, countFrom: `amie_failed f`, where: w, args: args, order: failedOrder(f),
 		limit: f.Limit, offset: f.Offset}
 }

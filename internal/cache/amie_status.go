@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/accounting-portal/portal/internal/portal"
+	"github.com/accounting-portal/portal/internal/usage"
 )
 
 func init() {
@@ -16,42 +17,15 @@ func init() {
 	registerCountedTable(portal.UpstreamAMIE, "uploads", "usage_uploads")
 }
 
-// AMIEStatusDay is the upstream's processing status of one resource for
-// one UTC day.
-type AMIEStatusDay struct {
-	Day      time.Time // 00:00 UTC
-	Resource string
-	Loaded   int64
-	Failed   int64
-	// TotalCharge is the exact decimal sum of the loaded records' charges.
-	TotalCharge string
-}
-
-// AMIESyncState is what the AMIE sync remembers between runs.
-type AMIESyncState struct {
-	// LastFull is the start of the last run that re-read the whole window.
-	LastFull time.Time
-	// LastRun is the start of the last run that saved status.
-	LastRun time.Time
-	// FullRequested is when a change to past days (a clear of failed
-	// records) asked for the whole window to be read again.
-	FullRequested time.Time
-}
-
-// NeedsFull reports whether a run starting now must re-read the whole window.
-func (s AMIESyncState) NeedsFull(now time.Time, every time.Duration) bool {
-	return s.LastFull.IsZero() || now.Sub(s.LastFull) >= every || s.FullRequested.After(s.LastFull)
-}
-
 // AMIESyncState returns the sync's memory.
-func (db *DB) AMIESyncState(ctx context.Context) (AMIESyncState, error) {
-	s, err := one(ctx, db, `SELECT last_full_ms, last_run_ms, full_requested_ms FROM amie_sync_state WHERE id = 1`, nil, func(row rowScanner) (AMIESyncState, error) {
+func (db *DB) AMIESyncState(ctx context.Context) (usage.SyncState, error) {
+	s, err := one(ctx, db, `SELECT last_full_ms, last_run_ms, full_requested_ms FROM amie_sync_state WHERE id = 1`, nil, func(row rowScanner) (usage.SyncState, error) {
 		var full, run, req int64
 		err := row.Scan(&full, &run, &req)
-		return AMIESyncState{LastFull: unixMS(full), LastRun: unixMS(run), FullRequested: unixMS(req)}, err
+		return usage.SyncState{LastFull: unixMS(full), LastRun: unixMS(run), FullRequested: unixMS(req)}, err
 	})
 	if err != nil {
-		return AMIESyncState{}, fmt.Errorf("cache: amie sync state: %w", err)
+		return usage.SyncState{}, fmt.Errorf("cache: amie sync state: %w", err)
 	}
 	return s, nil
 }
@@ -72,14 +46,14 @@ const amieStatusBatch = 500
 // say) are removed; unchanged rows are not rewritten, so a sync that finds
 // nothing new writes nothing. started is the run's start; full says it
 // re-read the whole window. It returns the rows written.
-func (db *DB) SaveAMIEStatus(ctx context.Context, rows []AMIEStatusDay, from, to, started time.Time, full bool) (int64, error) {
+func (db *DB) SaveAMIEStatus(ctx context.Context, rows []usage.StatusDay, from, to, started time.Time, full bool) (int64, error) {
 	var written int64
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		have, err := amieStoredStatus(ctx, tx, from, to)
 		if err != nil {
 			return err
 		}
-		var changed []AMIEStatusDay
+		var changed []usage.StatusDay
 		for _, r := range rows {
 			k := amieStatusKey{secs(r.Day), r.Resource}
 			if old, ok := have[k]; !ok || old.Loaded != r.Loaded || old.Failed != r.Failed || old.TotalCharge != r.TotalCharge {
@@ -118,13 +92,13 @@ type amieStatusKey struct {
 }
 
 // amieStoredStatus reads the stored rows of the days [from, to).
-func amieStoredStatus(ctx context.Context, tx *sql.Tx, from, to time.Time) (map[amieStatusKey]AMIEStatusDay, error) {
+func amieStoredStatus(ctx context.Context, tx *sql.Tx, from, to time.Time) (map[amieStatusKey]usage.StatusDay, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT `+amieStatusCols+` FROM amie_status_days WHERE day >= ? AND day < ?`, secs(from), secs(to))
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := map[amieStatusKey]AMIEStatusDay{}
+	out := map[amieStatusKey]usage.StatusDay{}
 	for rows.Next() {
 		r, err := scanAMIEStatus(rows)
 		if err != nil {
@@ -135,7 +109,7 @@ func amieStoredStatus(ctx context.Context, tx *sql.Tx, from, to time.Time) (map[
 	return out, rows.Err()
 }
 
-func amieUpsertStatus(ctx context.Context, tx *sql.Tx, rows []AMIEStatusDay, stamp int64) error {
+func amieUpsertStatus(ctx context.Context, tx *sql.Tx, rows []usage.StatusDay, stamp int64) error {
 	for i := 0; i < len(rows); i += amieStatusBatch {
 		part := rows[i:min(i+amieStatusBatch, len(rows))]
 		args := make([]any, 0, len(part)*7)
@@ -153,7 +127,7 @@ func amieUpsertStatus(ctx context.Context, tx *sql.Tx, rows []AMIEStatusDay, sta
 	return nil
 }
 
-func amieStatusResources(rows []AMIEStatusDay) []string {
+func amieStatusResources(rows []usage.StatusDay) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, r := range rows {

@@ -10,15 +10,16 @@ import (
 	"time"
 
 	"github.com/accounting-portal/portal/internal/portal"
+	"github.com/accounting-portal/portal/internal/usage"
 )
 
 var amieCtx = context.Background()
 
 func amieDay(d int) time.Time { return time.Date(2026, 11, d, 0, 0, 0, 0, time.UTC) }
 
-func amieTestStatusRows(t *testing.T, db *DB) []AMIEStatusDay {
+func amieTestStatusRows(t *testing.T, db *DB) []usage.StatusDay {
 	t.Helper()
-	rows, _, err := db.ListUsageStatus(amieCtx, UsageStatusFilter{From: amieDay(1), To: amieDay(30), Sort: "day", Limit: 1000})
+	rows, _, err := db.ListUsageStatus(amieCtx, usage.StatusFilter{From: amieDay(1), To: amieDay(30), Sort: "day", Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,7 +28,7 @@ func amieTestStatusRows(t *testing.T, db *DB) []AMIEStatusDay {
 
 func TestSaveAMIEStatus_UpsertsReReadDaysAndDropsVanishedRows(t *testing.T) {
 	db, now := MustOpen(t)
-	rows := []AMIEStatusDay{
+	rows := []usage.StatusDay{
 		{Day: amieDay(18), Resource: "a", Loaded: 10, Failed: 1, TotalCharge: "10.50"},
 		{Day: amieDay(19), Resource: "a", Loaded: 5, Failed: 2, TotalCharge: "5"},
 		{Day: amieDay(19), Resource: "b", Loaded: 1, Failed: 1, TotalCharge: "0.25"},
@@ -45,12 +46,12 @@ func TestSaveAMIEStatus_UpsertsReReadDaysAndDropsVanishedRows(t *testing.T) {
 	}
 	// Re-reading day 19 only: b's failure was cleared and it had nothing
 	// else, so the upstream no longer lists b; day 18 is not touched.
-	if _, err := db.SaveAMIEStatus(amieCtx, []AMIEStatusDay{{Day: amieDay(19), Resource: "a", Loaded: 6, Failed: 0, TotalCharge: "6"}},
+	if _, err := db.SaveAMIEStatus(amieCtx, []usage.StatusDay{{Day: amieDay(19), Resource: "a", Loaded: 6, Failed: 0, TotalCharge: "6"}},
 		amieDay(19), amieDay(20), *now, false); err != nil {
 		t.Fatal(err)
 	}
 	got := amieTestStatusRows(t, db)
-	want := []AMIEStatusDay{{Day: amieDay(18), Resource: "a", Loaded: 10, Failed: 1, TotalCharge: "10.50"},
+	want := []usage.StatusDay{{Day: amieDay(18), Resource: "a", Loaded: 10, Failed: 1, TotalCharge: "10.50"},
 		{Day: amieDay(19), Resource: "a", Loaded: 6, Failed: 0, TotalCharge: "6"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("after partial re-read:\n got %v\nwant %v", got, want)
@@ -87,7 +88,7 @@ func TestAMIESyncState_FullOncePerDayOrWhenAsked(t *testing.T) {
 
 func TestUsageStatusSummary_SumsPerDayExactly(t *testing.T) {
 	db, now := MustOpen(t)
-	rows := []AMIEStatusDay{
+	rows := []usage.StatusDay{
 		{Day: amieDay(18), Resource: "a", Loaded: 1, Failed: 0, TotalCharge: "0.1"},
 		{Day: amieDay(18), Resource: "b", Loaded: 2, Failed: 1, TotalCharge: "0.2"},
 		{Day: amieDay(19), Resource: "a", Loaded: 3, Failed: 2, TotalCharge: "1E+20"},
@@ -95,7 +96,7 @@ func TestUsageStatusSummary_SumsPerDayExactly(t *testing.T) {
 	if _, err := db.SaveAMIEStatus(amieCtx, rows, amieDay(18), amieDay(20), *now, true); err != nil {
 		t.Fatal(err)
 	}
-	s, err := db.UsageStatusSummary(amieCtx, UsageStatusFilter{From: amieDay(18).Add(5 * time.Hour), To: amieDay(20)})
+	s, err := db.UsageStatusSummary(amieCtx, usage.StatusFilter{From: amieDay(18).Add(5 * time.Hour), To: amieDay(20)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,34 +106,19 @@ func TestUsageStatusSummary_SumsPerDayExactly(t *testing.T) {
 	if s.Days[0].TotalCharge != "0.3" || s.Days[0].Loaded != 3 || s.Charge != "100000000000000000000.3" {
 		t.Errorf("charges: day %s total %s", s.Days[0].TotalCharge, s.Charge)
 	}
-	s, _ = db.UsageStatusSummary(amieCtx, UsageStatusFilter{From: amieDay(18), To: amieDay(20), Resource: "b"})
+	s, _ = db.UsageStatusSummary(amieCtx, usage.StatusFilter{From: amieDay(18), To: amieDay(20), Resource: "b"})
 	if s.Loaded != 2 || s.Charge != "0.2" {
 		t.Errorf("resource b: %+v", s)
 	}
 	// Charges whose millionths overflow an int64 when summed.
-	big := []AMIEStatusDay{{Day: amieDay(21), Resource: "a", Loaded: 1, TotalCharge: "9000000000000.5"},
+	big := []usage.StatusDay{{Day: amieDay(21), Resource: "a", Loaded: 1, TotalCharge: "9000000000000.5"},
 		{Day: amieDay(21), Resource: "b", Loaded: 1, TotalCharge: "9000000000000.25"}}
 	if _, err := db.SaveAMIEStatus(amieCtx, big, amieDay(21), amieDay(22), *now, false); err != nil {
 		t.Fatal(err)
 	}
-	s, err = db.UsageStatusSummary(amieCtx, UsageStatusFilter{From: amieDay(21), To: amieDay(22)})
+	s, err = db.UsageStatusSummary(amieCtx, usage.StatusFilter{From: amieDay(21), To: amieDay(22)})
 	if err != nil || s.Charge != "18000000000000.75" || s.Days[0].TotalCharge != "18000000000000.75" {
 		t.Errorf("overflowing sum: %+v %v", s, err)
-	}
-}
-
-func TestChargeSum_Exact(t *testing.T) {
-	var s ChargeSum
-	for _, v := range []string{"0.1", "0.2", "-0.3", "92233720368547758.07", "0.01", "0.0000000001", "1.5E+2"} {
-		if err := s.Add(v); err != nil {
-			t.Fatal(v, err)
-		}
-	}
-	if got := s.String(); got != "92233720368547908.0800000001" {
-		t.Fatalf("sum %s", got)
-	}
-	if err := s.Add("abc"); err == nil {
-		t.Error("abc was added")
 	}
 }
 
@@ -155,28 +141,28 @@ func TestQueryPlans_UseIndexes(t *testing.T) {
 		}
 		return strings.Join(out, "; ")
 	}
-	f := UsageStatusFilter{From: amieDay(1), To: amieDay(30), Sort: "day", Desc: true}
-	q, args := f.listQuery().selectSQL()
+	f := usage.StatusFilter{From: amieDay(1), To: amieDay(30), Sort: "day", Desc: true}
+	q, args := statusQuery(f).selectSQL()
 	if p := plan(q, args...); !strings.Contains(p, "USING PRIMARY KEY") {
 		t.Errorf("status page: %s", p)
 	}
 	f.Resource = "a"
-	q, args = f.listQuery().selectSQL()
+	q, args = statusQuery(f).selectSQL()
 	if p := plan(q, args...); !strings.Contains(p, "USING INDEX amie_status_days_by_resource") && !strings.Contains(p, "PRIMARY KEY") {
 		t.Errorf("status page of a resource: %s", p)
 	}
-	ff := FailedFilter{Scope: portal.Scope{Projects: []string{"neuro-sim"}}}
-	q, args = ff.listQuery().selectSQL()
+	ff := usage.FailedFilter{Scope: portal.Scope{Projects: []string{"neuro-sim"}}}
+	q, args = failedQuery(ff).selectSQL()
 	if p := plan(q, args...); !strings.Contains(p, "amie_failed_by_project") {
 		t.Errorf("failed page of a manager: %s", p)
 	}
-	ff = FailedFilter{Scope: portal.Scope{All: true}, Limit: 50}
-	q, args = ff.listQuery().selectSQL()
+	ff = usage.FailedFilter{Scope: portal.Scope{All: true}, Limit: 50}
+	q, args = failedQuery(ff).selectSQL()
 	if p := plan(q, args...); !strings.Contains(p, "amie_failed_by_error") {
 		t.Errorf("failed page of an admin: %s", p)
 	}
-	rf := UploadRecordFilter{Upload: 1, UsageType: "Compute", Outcome: RecordRefused, Limit: 50}
-	q, args = rf.listQuery().selectSQL()
+	rf := usage.UploadRecordFilter{Upload: 1, UsageType: "Compute", Outcome: usage.RecordRefused, Limit: 50}
+	q, args = uploadRecordQuery(rf).selectSQL()
 	if p := plan(q, args...); !strings.Contains(p, "SEARCH r USING") || !strings.Contains(p, "amie_failed_by_record") || strings.Contains(p, "TEMP B-TREE") {
 		t.Errorf("upload records: %s", p)
 	}
@@ -189,18 +175,18 @@ func TestQueryPlans_UseIndexes(t *testing.T) {
 func BenchmarkUsageStatusPage_Year(b *testing.B) {
 	db, now := MustOpen(b)
 	const resources, days = 300, 365
-	rows := make([]AMIEStatusDay, 0, resources*days)
-	start := DayStart(now.AddDate(-1, 0, 0))
+	rows := make([]usage.StatusDay, 0, resources*days)
+	start := usage.DayStart(now.AddDate(-1, 0, 0))
 	for d := range days {
 		for r := range resources {
-			rows = append(rows, AMIEStatusDay{Day: start.AddDate(0, 0, d), Resource: fmt.Sprintf("res%03d.example.org", r),
+			rows = append(rows, usage.StatusDay{Day: start.AddDate(0, 0, d), Resource: fmt.Sprintf("res%03d.example.org", r),
 				Loaded: int64(60 + (d*r)%80), Failed: int64((d + r) % 3), TotalCharge: fmt.Sprintf("%d.%02d", 1000+d*r%9000, (d+r)%100)})
 		}
 	}
 	if _, err := db.SaveAMIEStatus(amieCtx, rows, start, now.AddDate(0, 0, 1), *now, true); err != nil {
 		b.Fatal(err)
 	}
-	f := UsageStatusFilter{From: start, To: *now, Sort: "charge", Desc: true, Limit: 50}
+	f := usage.StatusFilter{From: start, To: *now, Sort: "charge", Desc: true, Limit: 50}
 	b.Run("summary", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
@@ -232,7 +218,7 @@ func BenchmarkUsageStatusPage_Year(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			n := 0
-			if err := db.EachUsageStatus(amieCtx, f, func(AMIEStatusDay) error { n++; return nil }); err != nil || n != len(rows) {
+			if err := db.EachUsageStatus(amieCtx, f, func(usage.StatusDay) error { n++; return nil }); err != nil || n != len(rows) {
 				b.Fatal(err, n)
 			}
 		}

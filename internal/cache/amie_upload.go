@@ -5,109 +5,19 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/accounting-portal/portal/internal/portal"
+	"github.com/accounting-portal/portal/internal/usage"
 )
 
-// States of a usage upload, derived from the states of its requests.
-const (
-	UploadQueued    = "queued"    // nothing sent yet
-	UploadSending   = "sending"   // some requests are out, some delivered
-	UploadDelivered = "delivered" // every request delivered
-	UploadFailed    = "failed"    // every request settled, at least one refused or given up
-	UploadUncertain = "uncertain" // every request settled, at least one waiting for an admin
-)
-
-// Outcomes of an uploaded record.
-const (
-	RecordPending  = "pending"  // its request is not delivered yet
-	RecordAccepted = "accepted" // the upstream validated and queued it
-	RecordRefused  = "refused"  // the upstream refused it in validation (see its error)
-	RecordSent     = "sent"     // its request was settled as delivered by an admin; no per-record answer
-	RecordNotSent  = "not sent" // its request was refused as a whole or given up
-)
-
-// UsageRecord is one validated record of an uploaded usage file. Fields a
-// record type does not have stay empty.
-type UsageRecord struct {
-	// Seq is the record's 0-based position in the upload; Line its line in the file.
-	Seq, Line                                         int
-	LocalRecordID, Resource, LocalProjectID, Username string
-	SubmitTime, StartTime, EndTime, CollectionTime    time.Time
-	// Charge is an exact decimal literal.
-	Charge                                  string
-	AdjustmentType, Comment, LocalReference string
-	ParentRecordID, JobName, Queue          string
-	MediaType                               string
-	// Ints holds the optional integer attributes by column name
-	// (NodeCount, BytesStored, ...).
-	Ints map[string]int64
-}
-
-// When returns the record's time as listed: StartTime, or CollectionTime
-// for storage records.
-func (r *UsageRecord) When() time.Time {
-	if r.StartTime.IsZero() {
-		return r.CollectionTime
-	}
-	return r.StartTime
-}
-
-// UsageChunk is one planned request of an upload: the records with Seq in
-// [First, First+Count), encoded as Body.
-type UsageChunk struct {
-	Index, First, Count int
-	Body                []byte
-}
-
-// UsageUpload is an uploaded usage file.
-type UsageUpload struct {
-	ID          int64
-	UsageType   string // Compute, Storage, Adjustment
-	Filename    string
-	Records     int
-	TotalCharge string
-	Projects    []string // LocalProjectIDs
-	// Chunks is the number of requests, ChunksDelivered those delivered.
-	Chunks, ChunksDelivered  int
-	Accepted, Refused        int
-	NotSent                  int
-	State                    string
-	CreatedBy, CreatedByName string
-	Created, Updated         time.Time
-}
-
-// UsageChunkPayload is the outbox payload of one request of an upload.
-type UsageChunkPayload struct {
-	Upload    int64  `json:"upload"`
-	Chunk     int    `json:"chunk"`
-	First     int    `json:"first"`
-	Count     int    `json:"count"`
-	UsageType string `json:"usage_type"`
-}
-
-// UsageChunkResult is what the deliverer keeps of the upstream's answer.
-type UsageChunkResult struct {
-	Message string          `json:"message"`
-	Refused []RefusedRecord `json:"refused,omitempty"`
-}
-
-// RefusedRecord is a record the upstream refused in validation.
-type RefusedRecord struct {
-	Resource      string `json:"resource"`
-	LocalRecordID string `json:"local_record_id"`
-	Error         string `json:"error"`
-}
-
-// UploadWriter adds an upload's planned requests inside its transaction.
-type UploadWriter struct {
+// uploadWriter adds an upload's planned requests inside its transaction;
+// it is the usage.Writer CreateUsageUpload gives its fill function.
+type uploadWriter struct {
 	db     *DB
 	ctx    context.Context
 	tx     *sql.Tx
-	upload *UsageUpload
+	upload *usage.Upload
 	chunks int
 	next   int // the Seq the next record must have
 }
@@ -118,7 +28,7 @@ const usageRecordBatch = 200
 // Add stores one planned request and its records (recs[i].Seq must run
 // from chunk.First on, with no gap since the previous request) and queues
 // the request in the outbox.
-func (w *UploadWriter) Add(chunk UsageChunk, recs []UsageRecord) error {
+func (w *uploadWriter) Add(chunk usage.Chunk, recs []usage.Record) error {
 	if chunk.Index != w.chunks || chunk.First != w.next || chunk.Count != len(recs) || chunk.Count == 0 {
 		return fmt.Errorf("cache: upload request %d (records %d+%d) does not follow request %d (next record %d)",
 			chunk.Index, chunk.First, chunk.Count, w.chunks-1, w.next)
@@ -140,12 +50,12 @@ func (w *UploadWriter) Add(chunk UsageChunk, recs []UsageRecord) error {
 			return fmt.Errorf("cache: store upload records: %w", err)
 		}
 	}
-	payload, err := json.Marshal(UsageChunkPayload{Upload: w.upload.ID, Chunk: chunk.Index, First: chunk.First, Count: chunk.Count, UsageType: w.upload.UsageType})
+	payload, err := json.Marshal(usage.ChunkPayload{Upload: w.upload.ID, Chunk: chunk.Index, First: chunk.First, Count: chunk.Count, UsageType: w.upload.UsageType})
 	if err != nil {
 		return err
 	}
 	oid, err := w.db.enqueue(w.ctx, w.tx, portal.OutboxItem{Kind: portal.KindAMIEUsage, Upstream: portal.UpstreamAMIE,
-		Ref: usageUploadSubject(w.upload.ID), Payload: string(payload), CreatedBy: w.upload.CreatedBy,
+		Ref: usage.UploadRef(w.upload.ID), Payload: string(payload), CreatedBy: w.upload.CreatedBy,
 		Summary: fmt.Sprintf("AMIE usage upload %d: %s records %d–%d", w.upload.ID, w.upload.UsageType, chunk.First+1, chunk.First+chunk.Count)})
 	if err != nil {
 		return err
@@ -159,22 +69,20 @@ func (w *UploadWriter) Add(chunk UsageChunk, recs []UsageRecord) error {
 	return nil
 }
 
-func usageUploadSubject(id int64) string { return "usage_upload:" + strconv.FormatInt(id, 10) }
-
 // CreateUsageUpload stores an upload in one transaction: the upload row,
 // then whatever fill adds through the writer (its records and planned
 // requests, each request an outbox item). If fill fails nothing is stored.
 // u.Records must be the number of records fill adds.
-func (db *DB) CreateUsageUpload(ctx context.Context, u UsageUpload, fill func(w *UploadWriter) error) (int64, error) {
+func (db *DB) CreateUsageUpload(ctx context.Context, u usage.Upload, fill func(w usage.Writer) error) (int64, error) {
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		now := db.now()
-		u.State = UploadQueued
+		u.State = usage.UploadQueued
 		if err := tx.QueryRowContext(ctx, `INSERT INTO usage_uploads(usage_type, filename, records, total_charge, projects, state,
 			created_by, created_by_name, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			u.UsageType, u.Filename, u.Records, u.TotalCharge, strings.Join(u.Projects, ","), u.State, u.CreatedBy, u.CreatedByName, now, now).Scan(&u.ID); err != nil {
 			return err
 		}
-		w := &UploadWriter{db: db, ctx: ctx, tx: tx, upload: &u}
+		w := &uploadWriter{db: db, ctx: ctx, tx: tx, upload: &u}
 		if err := fill(w); err != nil {
 			return err
 		}
@@ -184,7 +92,7 @@ func (db *DB) CreateUsageUpload(ctx context.Context, u UsageUpload, fill func(w 
 		if _, err := tx.ExecContext(ctx, `UPDATE usage_uploads SET chunks = ? WHERE id = ?`, w.chunks, u.ID); err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, portal.AuditEntry{Actor: u.CreatedBy, ActorName: u.CreatedByName, Subject: usageUploadSubject(u.ID), To: UploadQueued,
+		return db.audit(ctx, tx, portal.AuditEntry{Actor: u.CreatedBy, ActorName: u.CreatedByName, Subject: usage.UploadRef(u.ID), To: usage.UploadQueued,
 			Reason: fmt.Sprintf("%s records uploaded from %s: %d records in %d requests", u.UsageType, u.Filename, u.Records, w.chunks)})
 	})
 	if err != nil {
@@ -193,18 +101,9 @@ func (db *DB) CreateUsageUpload(ctx context.Context, u UsageUpload, fill func(w 
 	return u.ID, nil
 }
 
-// UsageChunkData is a stored request, as the deliverer sends it.
-type UsageChunkData struct {
-	UsageType    string
-	Chunk        int
-	Chunks       int
-	First, Count int
-	Body         []byte
-}
-
 // UsageChunk returns request chunk of upload id.
-func (db *DB) UsageChunk(ctx context.Context, id int64, chunk int) (*UsageChunkData, error) {
-	d := &UsageChunkData{Chunk: chunk}
+func (db *DB) UsageChunk(ctx context.Context, id int64, chunk int) (*usage.ChunkData, error) {
+	d := &usage.ChunkData{Chunk: chunk}
 	err := db.read(ctx, func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, `SELECT u.usage_type, u.chunks, c.first_seq, c.count, c.body
 		FROM usage_upload_chunks c JOIN usage_uploads u ON u.id = c.upload_id WHERE c.upload_id = ? AND c.chunk = ?`, id, chunk).

@@ -5,14 +5,15 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
-	"time"
+
+	"github.com/accounting-portal/portal/internal/usage"
 )
 
 const usageUploadCols = `id, usage_type, filename, records, total_charge, projects, chunks, chunks_delivered, accepted, refused, not_sent,
 	state, created_by, created_by_name, created_at, updated_at`
 
-func scanUsageUpload(row rowScanner) (*UsageUpload, error) {
-	var u UsageUpload
+func scanUsageUpload(row rowScanner) (*usage.Upload, error) {
+	var u usage.Upload
 	var projects string
 	var created, updated int64
 	if err := row.Scan(&u.ID, &u.UsageType, &u.Filename, &u.Records, &u.TotalCharge, &projects, &u.Chunks, &u.ChunksDelivered,
@@ -27,7 +28,7 @@ func scanUsageUpload(row rowScanner) (*UsageUpload, error) {
 }
 
 // UsageUploadByID returns one upload.
-func (db *DB) UsageUploadByID(ctx context.Context, id int64) (*UsageUpload, error) {
+func (db *DB) UsageUploadByID(ctx context.Context, id int64) (*usage.Upload, error) {
 	u, err := one(ctx, db, `SELECT `+usageUploadCols+` FROM usage_uploads WHERE id = ?`, []any{id}, scanUsageUpload)
 	if err != nil {
 		return nil, notFound(err, fmt.Sprintf("There is no upload %d.", id))
@@ -35,22 +36,11 @@ func (db *DB) UsageUploadByID(ctx context.Context, id int64) (*UsageUpload, erro
 	return u, nil
 }
 
-// UploadFilter selects uploads: those of one person, or everyone's.
-type UploadFilter struct {
-	// CreatedBy is the uploader's subject; "" means every upload (admins).
-	CreatedBy     string
-	State         string
-	Sort          string // one of UploadSorts
-	Desc          bool
-	Limit, Offset int
-}
+// uploadSortColumns are the columns of usage.UploadSorts.
+var uploadSortColumns = map[string]string{"id": "id", "records": "records", "state": "state", "type": "usage_type", "file": "filename", "by": "created_by_name"}
 
-var usageUploadOrder = map[string]string{"id": "id", "records": "records", "state": "state", "type": "usage_type", "file": "filename", "by": "created_by_name"}
-
-// UploadSorts lists the sort keys of the uploads table.
-func UploadSorts() []string { return amieSortKeys(usageUploadOrder) }
-
-func (f UploadFilter) where() (string, []any) {
+// uploadWhere is the condition of the uploads f selects.
+func uploadWhere(f usage.UploadFilter) (string, []any) {
 	w, args := "1=1", []any{}
 	if f.CreatedBy != "" {
 		w += " AND created_by = ?"
@@ -63,8 +53,8 @@ func (f UploadFilter) where() (string, []any) {
 	return w, args
 }
 
-func (f UploadFilter) orderBy() string {
-	col, ok := usageUploadOrder[f.Sort]
+func uploadOrder(f usage.UploadFilter) string {
+	col, ok := uploadSortColumns[f.Sort]
 	if !ok {
 		col, f.Desc = "id", true
 	}
@@ -72,11 +62,11 @@ func (f UploadFilter) orderBy() string {
 }
 
 // ListUsageUploads returns one page of uploads and how many match.
-func (db *DB) ListUsageUploads(ctx context.Context, f UploadFilter) ([]UsageUpload, int64, error) {
+func (db *DB) ListUsageUploads(ctx context.Context, f usage.UploadFilter) ([]usage.Upload, int64, error) {
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
-	out, total, err := list(ctx, db, f.listQuery(), scanUsageUploadValue)
+	out, total, err := list(ctx, db, uploadQuery(f), scanUsageUploadValue)
 	if err != nil {
 		return nil, 0, fmt.Errorf("cache: list uploads: %w", err)
 	}
@@ -84,9 +74,9 @@ func (db *DB) ListUsageUploads(ctx context.Context, f UploadFilter) ([]UsageUplo
 }
 
 // EachUsageUpload calls fn for every matching upload in the table's order.
-func (db *DB) EachUsageUpload(ctx context.Context, f UploadFilter, fn func(UsageUpload) error) error {
+func (db *DB) EachUsageUpload(ctx context.Context, f usage.UploadFilter, fn func(usage.Upload) error) error {
 	f.Limit, f.Offset = 0, 0
-	if err := each(ctx, db, f.listQuery(), scanUsageUploadValue, fn); err != nil {
+	if err := each(ctx, db, uploadQuery(f), scanUsageUploadValue, fn); err != nil {
 		return fmt.Errorf("cache: uploads: %w", err)
 	}
 	return nil
@@ -97,7 +87,7 @@ func (db *DB) UploadProgress(ctx context.Context, id int64) (map[string]int, err
 	var m map[string]int
 	err := db.read(ctx, func(tx *sql.Tx) error {
 		var err error
-		m, err = amieOutboxStates(ctx, tx, usageUploadSubject(id))
+		m, err = amieOutboxStates(ctx, tx, usage.UploadRef(id))
 		return err
 	})
 	if err != nil {
@@ -106,47 +96,20 @@ func (db *DB) UploadProgress(ctx context.Context, id int64) (map[string]int, err
 	return m, nil
 }
 
-// UploadRecord is an uploaded record with its outcome.
-type UploadRecord struct {
-	Seq, Line, Chunk                                  int
-	LocalRecordID, Resource, LocalProjectID, Username string
-	Start, End                                        time.Time
-	Charge                                            string
-	Outcome, Error                                    string
-	// Processing is the upstream's error when the record later failed
-	// processing and is listed among the failed records ("" otherwise).
-	Processing string
-}
-
-// RecordOutcomeFailedProcessing filters records that were accepted but
-// are listed among the failed records.
-const RecordOutcomeFailedProcessing = "failed processing"
-
-// UploadRecordFilter selects an upload's records.
-type UploadRecordFilter struct {
-	Upload        int64
-	UsageType     string
-	Outcome       string // a Record* outcome or RecordOutcomeFailedProcessing; "" means all
-	Sort          string // one of UploadRecordSorts
-	Desc          bool
-	Limit, Offset int
-}
-
-var usageUploadRecordOrder = map[string]string{"line": "r.seq", "record": "r.local_record_id", "resource": "r.resource",
+// uploadRecordSortColumns are the columns of usage.UploadRecordSorts.
+var uploadRecordSortColumns = map[string]string{"line": "r.seq", "record": "r.local_record_id", "resource": "r.resource",
 	"project": "r.local_project_id", "user": "r.username", "start": "r.start_time", "charge": "CAST(r.charge AS REAL)", "outcome": "r.outcome"}
-
-// UploadRecordSorts lists the sort keys of an upload's records table.
-func UploadRecordSorts() []string { return amieSortKeys(usageUploadRecordOrder) }
 
 // usageProcessingError finds a record's current processing failure upstream.
 const usageProcessingError = `(SELECT af.error FROM amie_failed af WHERE af.resource = r.resource AND af.local_record_id = r.local_record_id
 	AND af.usage_type = ? ORDER BY af.failed_id DESC LIMIT 1)`
 
-func (f UploadRecordFilter) where() (string, []any) {
+// uploadRecordWhere is the condition of the records f selects.
+func uploadRecordWhere(f usage.UploadRecordFilter) (string, []any) {
 	w, args := "r.upload_id = ?", []any{f.Upload}
 	switch f.Outcome {
 	case "":
-	case RecordOutcomeFailedProcessing:
+	case usage.RecordOutcomeFailedProcessing:
 		w += " AND r.outcome = 'accepted' AND " + usageProcessingError + " IS NOT NULL"
 		args = append(args, f.UsageType)
 	default:
@@ -156,8 +119,8 @@ func (f UploadRecordFilter) where() (string, []any) {
 	return w, args
 }
 
-func scanUsageUploadRecord(rows rowScanner) (UploadRecord, error) {
-	var r UploadRecord
+func scanUsageUploadRecord(rows rowScanner) (usage.UploadRecord, error) {
+	var r usage.UploadRecord
 	var start, end int64
 	err := rows.Scan(&r.Seq, &r.Line, &r.Chunk, &r.LocalRecordID, &r.Resource, &r.LocalProjectID, &r.Username, &start, &end,
 		&r.Charge, &r.Outcome, &r.Error, &r.Processing)
@@ -166,11 +129,11 @@ func scanUsageUploadRecord(rows rowScanner) (UploadRecord, error) {
 }
 
 // ListUploadRecords returns one page of an upload's records and how many match.
-func (db *DB) ListUploadRecords(ctx context.Context, f UploadRecordFilter) ([]UploadRecord, int64, error) {
+func (db *DB) ListUploadRecords(ctx context.Context, f usage.UploadRecordFilter) ([]usage.UploadRecord, int64, error) {
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
-	out, total, err := list(ctx, db, f.listQuery(), scanUsageUploadRecord)
+	out, total, err := list(ctx, db, uploadRecordQuery(f), scanUsageUploadRecord)
 	if err != nil {
 		return nil, 0, fmt.Errorf("cache: upload records: %w", err)
 	}
@@ -178,19 +141,19 @@ func (db *DB) ListUploadRecords(ctx context.Context, f UploadRecordFilter) ([]Up
 }
 
 // EachUploadRecord calls fn for every matching record in the table's order.
-func (db *DB) EachUploadRecord(ctx context.Context, f UploadRecordFilter, fn func(UploadRecord) error) error {
+func (db *DB) EachUploadRecord(ctx context.Context, f usage.UploadRecordFilter, fn func(usage.UploadRecord) error) error {
 	f.Limit, f.Offset = 0, 0
-	if err := each(ctx, db, f.listQuery(), scanUsageUploadRecord, fn); err != nil {
+	if err := each(ctx, db, uploadRecordQuery(f), scanUsageUploadRecord, fn); err != nil {
 		return fmt.Errorf("cache: upload records: %w", err)
 	}
 	return nil
 }
 
 // UploadRefusals counts an upload's refused records per reason, most first.
-func (db *DB) UploadRefusals(ctx context.Context, id int64) ([]FailedGroup, error) {
+func (db *DB) UploadRefusals(ctx context.Context, id int64) ([]usage.FailedGroup, error) {
 	out, err := all(ctx, db, `SELECT error, COUNT(*) FROM usage_upload_records WHERE upload_id = ? AND outcome = 'refused'
-		GROUP BY error ORDER BY 2 DESC, 1`, []any{id}, func(row rowScanner) (FailedGroup, error) {
-		var g FailedGroup
+		GROUP BY error ORDER BY 2 DESC, 1`, []any{id}, func(row rowScanner) (usage.FailedGroup, error) {
+		var g usage.FailedGroup
 		err := row.Scan(&g.Error, &g.Records)
 		return g, err
 	})
@@ -212,24 +175,24 @@ func (db *DB) UploadProcessingFailures(ctx context.Context, id int64, usageType 
 	return n, nil
 }
 
-// listQuery is the list of uploads f selects.
-func (f UploadFilter) listQuery() listQuery {
-	w, args := f.where()
-	return listQuery{cols: usageUploadCols, from: `usage_uploads`, where: w, args: args, order: f.orderBy(), limit: f.Limit, offset: f.Offset}
+// uploadQuery is the list of uploads f selects.
+func uploadQuery(f usage.UploadFilter) listQuery {
+	w, args := uploadWhere(f)
+	return listQuery{cols: usageUploadCols, from: `usage_uploads`, where: w, args: args, order: uploadOrder(f), limit: f.Limit, offset: f.Offset}
 }
 
-func scanUsageUploadValue(row rowScanner) (UsageUpload, error) {
+func scanUsageUploadValue(row rowScanner) (usage.Upload, error) {
 	u, err := scanUsageUpload(row)
 	if err != nil {
-		return UsageUpload{}, err
+		return usage.Upload{}, err
 	}
 	return *u, nil
 }
 
-// listQuery is the list of an upload's records f selects.
-func (f UploadRecordFilter) listQuery() listQuery {
-	w, args := f.where()
-	col, ok := usageUploadRecordOrder[f.Sort]
+// uploadRecordQuery is the list of an upload's records f selects.
+func uploadRecordQuery(f usage.UploadRecordFilter) listQuery {
+	w, args := uploadRecordWhere(f)
+	col, ok := uploadRecordSortColumns[f.Sort]
 	if !ok {
 		col = "r.seq"
 	}

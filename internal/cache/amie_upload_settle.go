@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/accounting-portal/portal/internal/portal"
+	"github.com/accounting-portal/portal/internal/usage"
 )
 
 // SettleUsageChunk applies a request's new outbox state to its upload, in
@@ -15,7 +16,7 @@ import (
 // and requests (so an admin's "send again" is picked up by the next
 // settle), and the upload's history says what happened.
 func (db *DB) SettleUsageChunk(ctx context.Context, tx *sql.Tx, it portal.OutboxItem, o portal.OutboxOutcome) error {
-	var p UsageChunkPayload
+	var p usage.ChunkPayload
 	if err := json.Unmarshal([]byte(it.Payload), &p); err != nil {
 		return fmt.Errorf("cache: usage request %d: payload: %w", it.ID, err)
 	}
@@ -40,49 +41,31 @@ func (db *DB) SettleUsageChunk(ctx context.Context, tx *sql.Tx, it portal.Outbox
 	if actor == "" {
 		actor = portal.SystemActor
 	}
-	reason := fmt.Sprintf("request %d of %d (records %d–%d) %s", p.Chunk+1, chunks, p.First+1, p.First+p.Count, o.State)
-	if detail != "" {
-		reason += ": " + detail
-	}
-	return db.audit(ctx, tx, portal.AuditEntry{Actor: actor, ActorName: o.ActorName, Subject: usageUploadSubject(p.Upload), From: from, To: state, Reason: reason})
+	return db.audit(ctx, tx, portal.AuditEntry{Actor: actor, ActorName: o.ActorName, Subject: usage.UploadRef(p.Upload), From: from, To: state,
+		Reason: usage.ChunkReason(p, chunks, o.State, detail)})
 }
 
-// applyChunkOutcome sets the outcome of the request's records and returns
-// a line for the history.
-func applyChunkOutcome(ctx context.Context, tx *sql.Tx, p UsageChunkPayload, o portal.OutboxOutcome) (string, error) {
-	inChunk := `upload_id = ? AND seq >= ? AND seq < ?`
-	args := []any{p.Upload, p.First, p.First + p.Count}
-	// Records not yet settled, or settled as not sent by an attempt an
-	// admin has since sent again.
-	open := ` AND outcome IN ('pending', 'not sent')`
-	switch o.State {
-	case portal.OutboxDelivered:
-		if o.Result == "" {
-			// An admin said it arrived; there is no per-record answer.
-			_, err := tx.ExecContext(ctx, `UPDATE usage_upload_records SET outcome = ?, error = '' WHERE `+inChunk+open, append([]any{RecordSent}, args...)...)
-			return o.Reason, err
-		}
-		var res UsageChunkResult
-		if err := json.Unmarshal([]byte(o.Result), &res); err != nil {
-			return "", fmt.Errorf("result: %w", err)
-		}
-		for _, r := range res.Refused {
-			if _, err := tx.ExecContext(ctx, `UPDATE usage_upload_records SET outcome = ?, error = ? WHERE `+inChunk+open+` AND resource = ? AND local_record_id = ?`,
-				append(append([]any{RecordRefused, r.Error}, args...), r.Resource, r.LocalRecordID)...); err != nil {
-				return "", err
-			}
-		}
-		_, err := tx.ExecContext(ctx, `UPDATE usage_upload_records SET outcome = ?, error = '' WHERE `+inChunk+open, append([]any{RecordAccepted}, args...)...)
-		detail := res.Message
-		if n := len(res.Refused); n > 0 {
-			detail += fmt.Sprintf(" (%d refused)", n)
-		}
-		return detail, err
-	case portal.OutboxFailed, portal.OutboxDead:
-		_, err := tx.ExecContext(ctx, `UPDATE usage_upload_records SET outcome = ?, error = ? WHERE `+inChunk+open, append([]any{RecordNotSent, o.Error}, args...)...)
-		return o.Error, err
+// applyChunkOutcome sets the outcome of the request's open records, as
+// usage.RecordsAfter says, and returns a line for the history.
+func applyChunkOutcome(ctx context.Context, tx *sql.Tx, p usage.ChunkPayload, o portal.OutboxOutcome) (string, error) {
+	c, err := usage.RecordsAfter(o)
+	if err != nil {
+		return "", err
 	}
-	return o.Error, nil
+	open := `upload_id = ? AND seq >= ? AND seq < ? AND outcome IN (` + placeholders(len(usage.OpenOutcomes)) + `)`
+	args := append([]any{p.Upload, p.First, p.First + p.Count}, anys(usage.OpenOutcomes)...)
+	for _, r := range c.Refused {
+		if _, err := tx.ExecContext(ctx, `UPDATE usage_upload_records SET outcome = ?, error = ? WHERE `+open+` AND resource = ? AND local_record_id = ?`,
+			append(append([]any{usage.RecordRefused, r.Error}, args...), r.Resource, r.LocalRecordID)...); err != nil {
+			return "", err
+		}
+	}
+	if c.To != "" {
+		if _, err := tx.ExecContext(ctx, `UPDATE usage_upload_records SET outcome = ?, error = ? WHERE `+open, append([]any{c.To, c.Error}, args...)...); err != nil {
+			return "", err
+		}
+	}
+	return c.Detail, nil
 }
 
 // refreshUpload recomputes an upload's counters and state and returns the state.
@@ -102,13 +85,14 @@ func (db *DB) refreshUpload(ctx context.Context, tx *sql.Tx, id int64) (string, 
 		outcomes[k] = n
 	}
 	rows.Close()
-	states, err := amieOutboxStates(ctx, tx, usageUploadSubject(id))
+	states, err := amieOutboxStates(ctx, tx, usage.UploadRef(id))
 	if err != nil {
 		return "", err
 	}
-	state := usageUploadState(states)
+	state := usage.UploadState(states)
+	accepted, refused, notSent := usage.UploadCounts(outcomes)
 	_, err = tx.ExecContext(ctx, `UPDATE usage_uploads SET state = ?, chunks_delivered = ?, accepted = ?, refused = ?, not_sent = ?, updated_at = ? WHERE id = ?`,
-		state, states[portal.OutboxDelivered], outcomes[RecordAccepted]+outcomes[RecordSent], outcomes[RecordRefused], outcomes[RecordNotSent], db.now(), id)
+		state, states[portal.OutboxDelivered], accepted, refused, notSent, db.now(), id)
 	return state, err
 }
 
@@ -117,52 +101,13 @@ func amieOutboxStates(ctx context.Context, q querier, ref string) (map[string]in
 	return countByState(ctx, q, `SELECT state, COUNT(*) FROM outbox WHERE ref = ? GROUP BY state`, ref)
 }
 
-// usageUploadState derives an upload's state from its requests' states.
-func usageUploadState(states map[string]int) string {
-	inFlight := states[portal.OutboxQueued] + states[portal.OutboxSending] + states[portal.OutboxVerify]
-	total := 0
-	for _, n := range states {
-		total += n
-	}
-	switch {
-	case total > 0 && states[portal.OutboxDelivered] == total:
-		return UploadDelivered
-	case inFlight > 0 && inFlight == states[portal.OutboxQueued] && total == inFlight:
-		return UploadQueued
-	case inFlight > 0:
-		return UploadSending
-	case states[portal.OutboxFailed]+states[portal.OutboxDead] > 0:
-		return UploadFailed
-	case states[portal.OutboxUncertain] > 0:
-		return UploadUncertain
-	}
-	return UploadQueued
-}
-
-// UploadStateText explains an upload state to people.
-func UploadStateText(state string) string {
-	return map[string]string{
-		UploadQueued:    "waiting to be sent",
-		UploadSending:   "being sent",
-		UploadDelivered: "every request delivered",
-		UploadFailed:    "some requests were refused or given up",
-		UploadUncertain: "some requests may or may not have arrived; an admin decides",
-	}[state]
-}
-
-// UsageRecordKey is how AMIE keys a record: its resource and LocalRecordID
-// (within the upload's usage type).
-type UsageRecordKey struct {
-	Resource, LocalRecordID string
-}
-
 // UsageChunkKeys returns the keys of the records of upload id with Seq in
 // [first, first+count) (one request's), in order: what a look-up after an
 // unknown outcome searches for.
-func (db *DB) UsageChunkKeys(ctx context.Context, id int64, first, count int) ([]UsageRecordKey, error) {
+func (db *DB) UsageChunkKeys(ctx context.Context, id int64, first, count int) ([]usage.RecordKey, error) {
 	out, err := all(ctx, db, `SELECT resource, local_record_id FROM usage_upload_records WHERE upload_id = ? AND seq >= ? AND seq < ? ORDER BY seq`,
-		[]any{id, first, first + count}, func(row rowScanner) (UsageRecordKey, error) {
-			var k UsageRecordKey
+		[]any{id, first, first + count}, func(row rowScanner) (usage.RecordKey, error) {
+			var k usage.RecordKey
 			err := row.Scan(&k.Resource, &k.LocalRecordID)
 			return k, err
 		})

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/accounting-portal/portal/internal/portal"
+	"github.com/accounting-portal/portal/internal/usage"
 )
 
 func amieTestCatalog(t *testing.T, db *DB) {
@@ -22,15 +23,15 @@ func amieTestCatalog(t *testing.T, db *DB) {
 	}
 }
 
-func amieTestFailed(id int64, project, errText string) AMIEFailedRecord {
-	return AMIEFailedRecord{FailedID: id, UsageType: "Compute", Error: errText, Resource: "lynx", LocalProjectID: project,
+func amieTestFailed(id int64, project, errText string) usage.FailedRecord {
+	return usage.FailedRecord{FailedID: id, UsageType: "Compute", Error: errText, Resource: "lynx", LocalProjectID: project,
 		LocalRecordID: fmt.Sprint(id * 10), Username: "u", Start: amieDay(3), End: amieDay(3).Add(3600e9), Charge: "1.5", Raw: "{}"}
 }
 
 func TestReplaceAMIEFailed_ReplacesTheSetAndScopes(t *testing.T) {
 	db, _ := MustOpen(t)
 	amieTestCatalog(t, db)
-	first := []AMIEFailedRecord{amieTestFailed(1, "TG-NEU1", "Unknown user"), amieTestFailed(2, "TG-CLI3", "Unknown user"),
+	first := []usage.FailedRecord{amieTestFailed(1, "TG-NEU1", "Unknown user"), amieTestFailed(2, "TG-CLI3", "Unknown user"),
 		amieTestFailed(3, "TG-NEU1", "Insufficient allocation"), amieTestFailed(3, "TG-NEU1", "listed twice")}
 	if n, err := db.ReplaceAMIEFailed(amieCtx, first); err != nil || n != 3 {
 		t.Fatalf("first replace: %d rows, %v", n, err)
@@ -42,12 +43,12 @@ func TestReplaceAMIEFailed_ReplacesTheSetAndScopes(t *testing.T) {
 	// The upstream cleared 2: the next sync's list no longer has it.
 	changed := amieTestFailed(3, "TG-NEU1", "Insufficient allocation")
 	changed.Charge = "2.5"
-	if n, err := db.ReplaceAMIEFailed(amieCtx, []AMIEFailedRecord{amieTestFailed(1, "TG-NEU1", "Unknown user"), changed,
+	if n, err := db.ReplaceAMIEFailed(amieCtx, []usage.FailedRecord{amieTestFailed(1, "TG-NEU1", "Unknown user"), changed,
 		amieTestFailed(4, "TG-OTHER", "Unknown user")}); err != nil || n != 4 { // 2 gone, 3 changed (delete and insert), 4 new
 		t.Fatalf("second list: %d rows written, %v", n, err)
 	}
 	ids := func(scope portal.Scope) string {
-		recs, total, err := db.ListFailed(amieCtx, FailedFilter{Scope: scope})
+		recs, total, err := db.ListFailed(amieCtx, usage.FailedFilter{Scope: scope})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -73,7 +74,7 @@ func TestReplaceAMIEFailed_ReplacesTheSetAndScopes(t *testing.T) {
 	if got := ids(portal.Scope{}); got != "" {
 		t.Errorf("no projects sees %s", got)
 	}
-	groups, _ := db.FailedGroups(amieCtx, FailedFilter{Scope: portal.Scope{All: true}})
+	groups, _ := db.FailedGroups(amieCtx, usage.FailedFilter{Scope: portal.Scope{All: true}})
 	if len(groups) != 2 || groups[1].Error != "Unknown user" || groups[1].Records != 2 || groups[1].Charge != "3.0" || groups[0].Charge != "2.5" {
 		t.Errorf("groups %+v", groups)
 	}
@@ -86,15 +87,15 @@ func TestReplaceAMIEFailed_ReplacesTheSetAndScopes(t *testing.T) {
 // amieTestUpload stores an upload of n records in requests of per records.
 func amieTestUpload(t *testing.T, db *DB, n, per int) int64 {
 	t.Helper()
-	id, err := db.CreateUsageUpload(amieCtx, UsageUpload{UsageType: "Compute", Filename: "jobs.csv", Records: n, TotalCharge: "1",
-		Projects: []string{"TG-NEU1"}, CreatedBy: "sub-m", CreatedByName: "Max"}, func(w *UploadWriter) error {
+	id, err := db.CreateUsageUpload(amieCtx, usage.Upload{UsageType: "Compute", Filename: "jobs.csv", Records: n, TotalCharge: "1",
+		Projects: []string{"TG-NEU1"}, CreatedBy: "sub-m", CreatedByName: "Max"}, func(w usage.Writer) error {
 		for c := 0; c*per < n; c++ {
-			var recs []UsageRecord
+			var recs []usage.Record
 			for s := c * per; s < min(n, (c+1)*per); s++ {
-				recs = append(recs, UsageRecord{Seq: s, Line: s + 2, LocalRecordID: fmt.Sprint("job-", s), Resource: "lynx",
+				recs = append(recs, usage.Record{Seq: s, Line: s + 2, LocalRecordID: fmt.Sprint("job-", s), Resource: "lynx",
 					LocalProjectID: "TG-NEU1", Username: "u", StartTime: amieDay(3), EndTime: amieDay(4), Charge: "0.5"})
 			}
-			if err := w.Add(UsageChunk{Index: c, First: c * per, Count: len(recs), Body: []byte(fmt.Sprintf(`{"chunk":%d}`, c))}, recs); err != nil {
+			if err := w.Add(usage.Chunk{Index: c, First: c * per, Count: len(recs), Body: []byte(fmt.Sprintf(`{"chunk":%d}`, c))}, recs); err != nil {
 				return err
 			}
 		}
@@ -113,7 +114,7 @@ func TestCreateUsageUpload_StoresRequestsAsOutboxItems(t *testing.T) {
 	if err != nil || len(items) != 3 {
 		t.Fatalf("outbox items %d %v", len(items), err)
 	}
-	var p UsageChunkPayload
+	var p usage.ChunkPayload
 	json.Unmarshal([]byte(items[2].Payload), &p)
 	if items[2].Kind != portal.KindAMIEUsage || p.Chunk != 2 || p.First != 4 || p.Count != 1 || p.Upload != id {
 		t.Errorf("last item %+v payload %+v", items[2], p)
@@ -123,15 +124,15 @@ func TestCreateUsageUpload_StoresRequestsAsOutboxItems(t *testing.T) {
 		t.Fatalf("stored request %+v %v", ch, err)
 	}
 	up, _ := db.UsageUploadByID(amieCtx, id)
-	if up.State != UploadQueued || up.Chunks != 3 || up.Records != 5 {
+	if up.State != usage.UploadQueued || up.Chunks != 3 || up.Records != 5 {
 		t.Errorf("upload %+v", up)
 	}
 }
 
 func TestCreateUsageUpload_NothingStoredWhenFillFails(t *testing.T) {
 	db, _ := MustOpen(t)
-	_, err := db.CreateUsageUpload(amieCtx, UsageUpload{UsageType: "Compute", Filename: "x.csv", Records: 2, CreatedBy: "s"}, func(w *UploadWriter) error {
-		if err := w.Add(UsageChunk{First: 0, Count: 1, Body: []byte("{}")}, []UsageRecord{{Seq: 0, Charge: "1"}}); err != nil {
+	_, err := db.CreateUsageUpload(amieCtx, usage.Upload{UsageType: "Compute", Filename: "x.csv", Records: 2, CreatedBy: "s"}, func(w usage.Writer) error {
+		if err := w.Add(usage.Chunk{First: 0, Count: 1, Body: []byte("{}")}, []usage.Record{{Seq: 0, Charge: "1"}}); err != nil {
 			return err
 		}
 		return errors.New("the planning failed")
@@ -140,8 +141,8 @@ func TestCreateUsageUpload_NothingStoredWhenFillFails(t *testing.T) {
 		t.Fatal("no error")
 	}
 	// A request out of order is refused too.
-	_, err = db.CreateUsageUpload(amieCtx, UsageUpload{UsageType: "Compute", Filename: "x.csv", Records: 2, CreatedBy: "s"}, func(w *UploadWriter) error {
-		return w.Add(UsageChunk{First: 1, Count: 1, Body: []byte("{}")}, []UsageRecord{{Seq: 1, Charge: "1"}})
+	_, err = db.CreateUsageUpload(amieCtx, usage.Upload{UsageType: "Compute", Filename: "x.csv", Records: 2, CreatedBy: "s"}, func(w usage.Writer) error {
+		return w.Add(usage.Chunk{First: 1, Count: 1, Body: []byte("{}")}, []usage.Record{{Seq: 1, Charge: "1"}})
 	})
 	if err == nil {
 		t.Fatal("a gap was accepted")
@@ -170,20 +171,20 @@ func TestSettleUsageChunk_RecordsOutcomesAndUploadState(t *testing.T) {
 	db, _ := MustOpen(t)
 	id := amieTestUpload(t, db, 5, 2)
 	items, _ := db.OutboxByRef(amieCtx, "usage_upload:"+fmt.Sprint(id))
-	res, _ := json.Marshal(UsageChunkResult{Message: "2 records validated and queued, 1 failed validation",
-		Refused: []RefusedRecord{{Resource: "lynx", LocalRecordID: "job-1", Error: "Unknown LocalProjectID"}}})
+	res, _ := json.Marshal(usage.ChunkResult{Message: "2 records validated and queued, 1 failed validation",
+		Refused: []usage.RefusedRecord{{Resource: "lynx", LocalRecordID: "job-1", Error: "Unknown LocalProjectID"}}})
 	amieTestSettle(t, db, items[0].ID, portal.OutboxOutcome{State: portal.OutboxDelivered, Result: string(res)})
 	up, _ := db.UsageUploadByID(amieCtx, id)
-	if up.State != UploadSending || up.ChunksDelivered != 1 || up.Accepted != 1 || up.Refused != 1 {
+	if up.State != usage.UploadSending || up.ChunksDelivered != 1 || up.Accepted != 1 || up.Refused != 1 {
 		t.Fatalf("after the first request: %+v", up)
 	}
 	amieTestSettle(t, db, items[1].ID, portal.OutboxOutcome{State: portal.OutboxFailed, Error: "AMIE answered 400: bad envelope"})
 	amieTestSettle(t, db, items[2].ID, portal.OutboxOutcome{State: portal.OutboxDelivered, Result: `{"message":"1 records validated and queued"}`})
 	up, _ = db.UsageUploadByID(amieCtx, id)
-	if up.State != UploadFailed || up.Accepted != 2 || up.Refused != 1 || up.NotSent != 2 || up.ChunksDelivered != 2 {
+	if up.State != usage.UploadFailed || up.Accepted != 2 || up.Refused != 1 || up.NotSent != 2 || up.ChunksDelivered != 2 {
 		t.Fatalf("after all: %+v", up)
 	}
-	recs, _, _ := db.ListUploadRecords(amieCtx, UploadRecordFilter{Upload: id, UsageType: "Compute"})
+	recs, _, _ := db.ListUploadRecords(amieCtx, usage.UploadRecordFilter{Upload: id, UsageType: "Compute"})
 	var got []string
 	for _, r := range recs {
 		got = append(got, r.Outcome+":"+r.Error)
@@ -198,23 +199,23 @@ func TestSettleUsageChunk_RecordsOutcomesAndUploadState(t *testing.T) {
 	}
 	amieTestSettle(t, db, items[1].ID, portal.OutboxOutcome{State: portal.OutboxDelivered, Result: `{"message":"2 records validated and queued"}`})
 	up, _ = db.UsageUploadByID(amieCtx, id)
-	if up.State != UploadDelivered || up.Accepted != 4 || up.NotSent != 0 {
+	if up.State != usage.UploadDelivered || up.Accepted != 4 || up.NotSent != 0 {
 		t.Fatalf("after sending again: %+v", up)
 	}
 	trail, _ := db.AuditTrail(amieCtx, "usage_upload:"+fmt.Sprint(id))
-	if len(trail) != 6 || trail[len(trail)-1].To != UploadDelivered || !strings.Contains(trail[1].Reason, "request 1 of 3 (records 1–2) delivered: 2 records validated") {
+	if len(trail) != 6 || trail[len(trail)-1].To != usage.UploadDelivered || !strings.Contains(trail[1].Reason, "request 1 of 3 (records 1–2) delivered: 2 records validated") {
 		t.Errorf("history %+v", trail)
 	}
 	// The re-send itself is in the history, by the admin who asked for it.
-	if re := trail[4]; re.ActorName != "Ada" || re.From != UploadFailed || !strings.Contains(re.Reason, "queued") {
+	if re := trail[4]; re.ActorName != "Ada" || re.From != usage.UploadFailed || !strings.Contains(re.Reason, "queued") {
 		t.Errorf("re-send in the history: %+v", re)
 	}
 	// A record accepted and later failing processing shows as such.
-	if _, err := db.ReplaceAMIEFailed(amieCtx, []AMIEFailedRecord{{FailedID: 9, UsageType: "Compute", Error: "Unknown user", Resource: "lynx",
+	if _, err := db.ReplaceAMIEFailed(amieCtx, []usage.FailedRecord{{FailedID: 9, UsageType: "Compute", Error: "Unknown user", Resource: "lynx",
 		LocalProjectID: "TG-NEU1", LocalRecordID: "job-4", Charge: "0.5", Raw: "{}"}}); err != nil {
 		t.Fatal(err)
 	}
-	fp, _, _ := db.ListUploadRecords(amieCtx, UploadRecordFilter{Upload: id, UsageType: "Compute", Outcome: RecordOutcomeFailedProcessing})
+	fp, _, _ := db.ListUploadRecords(amieCtx, usage.UploadRecordFilter{Upload: id, UsageType: "Compute", Outcome: usage.RecordOutcomeFailedProcessing})
 	if n, _ := db.UploadProcessingFailures(amieCtx, id, "Compute"); n != 1 || len(fp) != 1 || fp[0].Processing != "Unknown user" {
 		t.Errorf("processing failures %d %+v", n, fp)
 	}
@@ -222,7 +223,7 @@ func TestSettleUsageChunk_RecordsOutcomesAndUploadState(t *testing.T) {
 
 func TestUsageClear_RequestThenConfirmedClearLeavesCache(t *testing.T) {
 	db, now := MustOpen(t)
-	if _, err := db.ReplaceAMIEFailed(amieCtx, []AMIEFailedRecord{amieTestFailed(1, "TG-NEU1", "e"), amieTestFailed(2, "TG-NEU1", "e"), amieTestFailed(3, "TG-NEU1", "e")}); err != nil {
+	if _, err := db.ReplaceAMIEFailed(amieCtx, []usage.FailedRecord{amieTestFailed(1, "TG-NEU1", "e"), amieTestFailed(2, "TG-NEU1", "e"), amieTestFailed(3, "TG-NEU1", "e")}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.CreateUsageClear(amieCtx, []int64{1, 99}, "admin", "Ada"); portal.ErrorCode(err) != portal.ECONFLICT {
@@ -246,7 +247,7 @@ func TestUsageClear_RequestThenConfirmedClearLeavesCache(t *testing.T) {
 	if c.State != portal.OutboxDelivered || c.Result != `{"cleared":2}` || len(c.FailedIDs) != 2 {
 		t.Errorf("clear %+v", c)
 	}
-	left, _, _ := db.ListFailed(amieCtx, FailedFilter{Scope: portal.Scope{All: true}})
+	left, _, _ := db.ListFailed(amieCtx, usage.FailedFilter{Scope: portal.Scope{All: true}})
 	if len(left) != 1 || left[0].FailedID != 3 {
 		t.Errorf("left %+v", left)
 	}

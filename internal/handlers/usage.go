@@ -5,8 +5,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/portal"
+	"github.com/accounting-portal/portal/internal/usage"
 )
 
 // The usage pages show what the ACCESS AMIE Usage API says about the
@@ -26,35 +26,35 @@ import (
 // UsageStore is what the usage pages need: the cache (*cache.DB) and the
 // AMIE client's planning of requests (see app.usageStore).
 type UsageStore interface {
-	ListUsageStatus(ctx context.Context, f cache.UsageStatusFilter) ([]cache.AMIEStatusDay, int64, error)
-	EachUsageStatus(ctx context.Context, f cache.UsageStatusFilter, fn func(cache.AMIEStatusDay) error) error
-	UsageStatusSummary(ctx context.Context, f cache.UsageStatusFilter) (cache.UsageStatusSummary, error)
+	ListUsageStatus(ctx context.Context, f usage.StatusFilter) ([]usage.StatusDay, int64, error)
+	EachUsageStatus(ctx context.Context, f usage.StatusFilter, fn func(usage.StatusDay) error) error
+	UsageStatusSummary(ctx context.Context, f usage.StatusFilter) (usage.StatusSummary, error)
 	AMIEResources(ctx context.Context) ([]string, error)
 
-	ListFailed(ctx context.Context, f cache.FailedFilter) ([]cache.AMIEFailedRecord, int64, error)
-	EachFailed(ctx context.Context, f cache.FailedFilter, fn func(cache.AMIEFailedRecord) error) error
-	FailedGroups(ctx context.Context, f cache.FailedFilter) ([]cache.FailedGroup, error)
-	FailedIDs(ctx context.Context, f cache.FailedFilter) ([]int64, error)
-	FailedOptions(ctx context.Context, scope portal.Scope) (cache.FailedOptions, error)
+	ListFailed(ctx context.Context, f usage.FailedFilter) ([]usage.FailedRecord, int64, error)
+	EachFailed(ctx context.Context, f usage.FailedFilter, fn func(usage.FailedRecord) error) error
+	FailedGroups(ctx context.Context, f usage.FailedFilter) ([]usage.FailedGroup, error)
+	FailedIDs(ctx context.Context, f usage.FailedFilter) ([]int64, error)
+	FailedOptions(ctx context.Context, scope portal.Scope) (usage.FailedOptions, error)
 
 	CreateUsageClear(ctx context.Context, ids []int64, actor, actorName string) (int64, error)
-	UsageClearByID(ctx context.Context, id int64) (*cache.UsageClear, error)
-	ListUsageClears(ctx context.Context, f cache.ClearFilter) ([]cache.UsageClear, int64, error)
+	UsageClearByID(ctx context.Context, id int64) (*usage.Clear, error)
+	ListUsageClears(ctx context.Context, f usage.ClearFilter) ([]usage.Clear, int64, error)
 
 	AMIEProjectIDs(ctx context.Context, scope portal.Scope) (map[string]string, bool, error)
-	CreateUsageUpload(ctx context.Context, u cache.UsageUpload, fill func(w *cache.UploadWriter) error) (int64, error)
-	UsageUploadByID(ctx context.Context, id int64) (*cache.UsageUpload, error)
-	ListUsageUploads(ctx context.Context, f cache.UploadFilter) ([]cache.UsageUpload, int64, error)
-	EachUsageUpload(ctx context.Context, f cache.UploadFilter, fn func(cache.UsageUpload) error) error
+	CreateUsageUpload(ctx context.Context, u usage.Upload, fill func(w usage.Writer) error) (int64, error)
+	UsageUploadByID(ctx context.Context, id int64) (*usage.Upload, error)
+	ListUsageUploads(ctx context.Context, f usage.UploadFilter) ([]usage.Upload, int64, error)
+	EachUsageUpload(ctx context.Context, f usage.UploadFilter, fn func(usage.Upload) error) error
 	UploadProgress(ctx context.Context, id int64) (map[string]int, error)
-	ListUploadRecords(ctx context.Context, f cache.UploadRecordFilter) ([]cache.UploadRecord, int64, error)
-	EachUploadRecord(ctx context.Context, f cache.UploadRecordFilter, fn func(cache.UploadRecord) error) error
-	UploadRefusals(ctx context.Context, id int64) ([]cache.FailedGroup, error)
+	ListUploadRecords(ctx context.Context, f usage.UploadRecordFilter) ([]usage.UploadRecord, int64, error)
+	EachUploadRecord(ctx context.Context, f usage.UploadRecordFilter, fn func(usage.UploadRecord) error) error
+	UploadRefusals(ctx context.Context, id int64) ([]usage.FailedGroup, error)
 	UploadProcessingFailures(ctx context.Context, id int64, usageType string) (int64, error)
 
 	// PlanUsage splits records of one type into the requests the AMIE
 	// client will send (each under its body limit, no record split).
-	PlanUsage(usageType string, recs []cache.UsageRecord) ([]cache.UsageChunk, error)
+	PlanUsage(usageType string, recs []usage.Record) ([]usage.Chunk, error)
 }
 
 // registerUsage mounts the usage pages.

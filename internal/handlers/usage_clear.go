@@ -8,8 +8,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/portal"
+	"github.com/accounting-portal/portal/internal/usage"
 	"github.com/accounting-portal/portal/web/templates"
 )
 
@@ -83,7 +83,7 @@ func (h *Handler) confirmGroupClear(c echo.Context, group string, n int) error {
 }
 
 // usageClearRows lists clear requests for pages.
-func (h *Handler) usageClearRows(c echo.Context, f cache.ClearFilter) ([]templates.UsageClearRow, int64, error) {
+func (h *Handler) usageClearRows(c echo.Context, f usage.ClearFilter) ([]templates.UsageClearRow, int64, error) {
 	clears, total, err := h.Usage.ListUsageClears(c.Request().Context(), f)
 	if err != nil {
 		return nil, 0, err
@@ -95,7 +95,7 @@ func (h *Handler) usageClearRows(c echo.Context, f cache.ClearFilter) ([]templat
 	return out, total, nil
 }
 
-func usageClearRow(cl cache.UsageClear) templates.UsageClearRow {
+func usageClearRow(cl usage.Clear) templates.UsageClearRow {
 	by := cl.CreatedByName
 	if by == "" {
 		by = cl.CreatedBy
@@ -105,11 +105,11 @@ func usageClearRow(cl cache.UsageClear) templates.UsageClearRow {
 
 // handleUsageClears (admin) lists the clear requests, or their CSV.
 func (h *Handler) handleUsageClears(c echo.Context) error {
-	lp, err := parseList(c.QueryParams(), cache.ClearSorts(), "id", true)
+	lp, err := parseList(c.QueryParams(), usage.ClearSorts, "id", true)
 	if err != nil {
 		return err
 	}
-	f := cache.ClearFilter{Sort: lp.Sort, Desc: lp.Desc, Limit: lp.Size, Offset: lp.Offset()}
+	f := usage.ClearFilter{Sort: lp.Sort, Desc: lp.Desc, Limit: lp.Size, Offset: lp.Offset()}
 	if wantsCSV(c) {
 		return h.clearsCSV(c, f)
 	}
@@ -131,7 +131,7 @@ func (h *Handler) handleUsageClears(c echo.Context) error {
 	return render(c, http.StatusOK, templates.UsageClears(v))
 }
 
-func (h *Handler) clearsCSV(c echo.Context, f cache.ClearFilter) error {
+func (h *Handler) clearsCSV(c echo.Context, f usage.ClearFilter) error {
 	w, err := streamCSV(c, "usage_clear_requests.csv", []string{"id", "requested_utc", "requested_by", "records", "state", "updated_utc", "failed_record_ids"})
 	if err != nil {
 		return err
@@ -167,7 +167,7 @@ func (h *Handler) handleUsageClearItem(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	trail, err := h.Store.AuditTrail(ctx, "usage_clear:"+strconv.FormatInt(id, 10))
+	trail, err := h.Store.AuditTrail(ctx, usage.ClearRef(id))
 	if err != nil {
 		return err
 	}
@@ -187,7 +187,7 @@ func usageClearResult(result string) string {
 	if result == "" {
 		return ""
 	}
-	var r cache.UsageClearResult
+	var r usage.ClearResult
 	if err := json.Unmarshal([]byte(result), &r); err != nil {
 		return result
 	}

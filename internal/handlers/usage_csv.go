@@ -13,7 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/usage"
 )
 
 // Reading an uploaded usage file. The file is read as a stream, one row at
@@ -59,7 +59,7 @@ type uploadReport struct {
 	More int
 	// Projects are the LocalProjectIDs of the records, sorted.
 	Projects []string
-	Charge   cache.ChargeSum
+	Charge   usage.ChargeSum
 }
 
 // Clean reports whether the file can be sent.
@@ -94,7 +94,7 @@ type usageReader struct {
 // set (the second pass), it is called with each row's record in file
 // order; the record is reused, so emit must copy what it keeps. Reading
 // stops at the first error emit returns.
-func readUsageCSV(in io.Reader, s *usageSchema, chk *usageCheck, emit func(*cache.UsageRecord) error) (*uploadReport, error) {
+func readUsageCSV(in io.Reader, s *usageSchema, chk *usageCheck, emit func(*usage.Record) error) (*uploadReport, error) {
 	ur := &usageReader{s: s, chk: chk, rep: &uploadReport{}, seen: map[string]int{}, proj: map[string]bool{},
 		fields: make([]string, len(s.Columns)), line: make([]int, len(s.Columns))}
 	br := bufio.NewReaderSize(in, 64<<10)
@@ -107,7 +107,7 @@ func readUsageCSV(in io.Reader, s *usageSchema, chk *usageCheck, emit func(*cach
 	if !ur.header() {
 		return ur.rep, nil
 	}
-	var rec cache.UsageRecord
+	var rec usage.Record
 	for {
 		row, err := ur.r.Read()
 		if errors.Is(err, io.EOF) {
@@ -122,7 +122,7 @@ func readUsageCSV(in io.Reader, s *usageSchema, chk *usageCheck, emit func(*cach
 			ur.rep.add(line, "", "the file has more than %s records; split it into files of at most %s records", usageInt(maxUploadRows), usageInt(maxUploadRows))
 			break
 		}
-		rec = cache.UsageRecord{Seq: ur.rep.Rows}
+		rec = usage.Record{Seq: ur.rep.Rows}
 		ur.rep.Rows++
 		if ur.row(row, &rec) && emit != nil && ur.rep.Clean() {
 			if err := emit(&rec); err != nil {
@@ -213,7 +213,7 @@ func usageIsText(row []string) bool {
 }
 
 // row checks one data row and fills rec; it reports whether the row is clean.
-func (ur *usageReader) row(row []string, rec *cache.UsageRecord) bool {
+func (ur *usageReader) row(row []string, rec *usage.Record) bool {
 	first, _ := ur.r.FieldPos(0)
 	rec.Line = first
 	before := ur.rep.Total()

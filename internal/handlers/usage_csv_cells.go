@@ -9,7 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/usage"
 )
 
 // The checks of an uploaded file's cells: each cell against its column's
@@ -26,7 +26,7 @@ func (ur *usageReader) problem(c int, format string, args ...any) {
 }
 
 // cell checks one cell and stores its value in rec.
-func (ur *usageReader) cell(c int, rec *cache.UsageRecord) {
+func (ur *usageReader) cell(c int, rec *usage.Record) {
 	col := &ur.s.Columns[c]
 	v := ur.fields[c]
 	switch {
@@ -81,7 +81,7 @@ func (ur *usageReader) cell(c int, rec *cache.UsageRecord) {
 	}
 }
 
-func (ur *usageReader) setTime(name string, rec *cache.UsageRecord, t time.Time) {
+func (ur *usageReader) setTime(name string, rec *usage.Record, t time.Time) {
 	switch name {
 	case "SubmitTime":
 		rec.SubmitTime = t
@@ -94,7 +94,7 @@ func (ur *usageReader) setTime(name string, rec *cache.UsageRecord, t time.Time)
 	}
 }
 
-func (ur *usageReader) setText(name string, rec *cache.UsageRecord, v string) {
+func (ur *usageReader) setText(name string, rec *usage.Record, v string) {
 	switch name {
 	case "Username":
 		rec.Username = v
@@ -120,7 +120,7 @@ func (ur *usageReader) setText(name string, rec *cache.UsageRecord, v string) {
 }
 
 // crossChecks are the checks that involve more than one cell or earlier rows.
-func (ur *usageReader) crossChecks(rec *cache.UsageRecord) {
+func (ur *usageReader) crossChecks(rec *usage.Record) {
 	s := ur.s
 	if !rec.StartTime.IsZero() && !rec.EndTime.IsZero() && rec.EndTime.Before(rec.StartTime) {
 		ur.problem(s.column("EndTime"), "the job ends (%s) before it starts (%s)", rec.EndTime.Format(time.RFC3339), rec.StartTime.Format(time.RFC3339))

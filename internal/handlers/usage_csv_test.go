@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/usage"
 )
 
 var usageNow = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
@@ -29,14 +29,14 @@ func usageComputeRow(id string) string {
 
 // read reads a file as an upload does: a first pass checks it, and only
 // a clean file is read again for its records.
-func readUsage(t *testing.T, key, file string, chk *usageCheck) (*uploadReport, []cache.UsageRecord) {
+func readUsage(t *testing.T, key, file string, chk *usageCheck) (*uploadReport, []usage.Record) {
 	t.Helper()
 	rep, err := readUsageCSV(strings.NewReader(file), usageSchemaByKey(key), chk, nil)
 	if err != nil || !rep.Clean() {
 		return rep, nil
 	}
-	var recs []cache.UsageRecord
-	again, err := readUsageCSV(strings.NewReader(file), usageSchemaByKey(key), chk, func(r *cache.UsageRecord) error {
+	var recs []usage.Record
+	again, err := readUsageCSV(strings.NewReader(file), usageSchemaByKey(key), chk, func(r *usage.Record) error {
 		recs = append(recs, *r)
 		return nil
 	})
@@ -209,7 +209,7 @@ func FuzzReadUsageCSV(f *testing.F) {
 			s = usageSchemas[len(data)%len(usageSchemas)]
 		}
 		seq := 0
-		rep, err := readUsageCSV(bytes.NewReader(data), s, usageTestCheck(), func(r *cache.UsageRecord) error {
+		rep, err := readUsageCSV(bytes.NewReader(data), s, usageTestCheck(), func(r *usage.Record) error {
 			if r.Seq != seq || r.Line < 2 || r.LocalRecordID == "" || r.Charge == "" {
 				t.Fatalf("record %d: %+v", seq, r)
 			}

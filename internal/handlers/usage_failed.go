@@ -9,20 +9,20 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/portal"
+	"github.com/accounting-portal/portal/internal/usage"
 	"github.com/accounting-portal/portal/web/templates"
 )
 
 var usageTypes = []string{"Compute", "Storage", "Adjustment"}
 
 // usageFailedQuery reads the failed page's filters; the scope is the user's.
-func usageFailedQuery(c echo.Context, q url.Values) (cache.FailedFilter, ListParams, error) {
-	lp, err := parseList(q, cache.FailedSorts(), "id", false)
+func usageFailedQuery(c echo.Context, q url.Values) (usage.FailedFilter, ListParams, error) {
+	lp, err := parseList(q, usage.FailedSorts, "id", false)
 	if err != nil {
-		return cache.FailedFilter{}, lp, err
+		return usage.FailedFilter{}, lp, err
 	}
-	f := cache.FailedFilter{Scope: user(c).Scope(), Resource: q.Get("resource"), Error: q.Get("error"), Project: q.Get("project"),
+	f := usage.FailedFilter{Scope: user(c).Scope(), Resource: q.Get("resource"), Error: q.Get("error"), Project: q.Get("project"),
 		Type: q.Get("type"), Sort: lp.Sort, Desc: lp.Desc, Limit: lp.Size, Offset: lp.Offset()}
 	if f.Type != "" && !slices.Contains(usageTypes, f.Type) {
 		return f, lp, portal.Errorf(portal.EINVALID, "type: %q is not one of %s", f.Type, strings.Join(usageTypes, ", "))
@@ -45,7 +45,7 @@ func (h *Handler) handleUsageFailed(c echo.Context) error {
 
 // renderFailed renders the failed page; a refused clear re-renders it
 // with its selection and the reason.
-func (h *Handler) renderFailed(c echo.Context, status int, f cache.FailedFilter, lp ListParams, selected map[int64]bool, formErr string) error {
+func (h *Handler) renderFailed(c echo.Context, status int, f usage.FailedFilter, lp ListParams, selected map[int64]bool, formErr string) error {
 	ctx := c.Request().Context()
 	rows, total, err := h.Usage.ListFailed(ctx, f)
 	if err != nil {
@@ -86,7 +86,7 @@ func (h *Handler) renderFailed(c echo.Context, status int, f cache.FailedFilter,
 	}
 	v.Groups, v.Charge = usageFailedGroups(rows, groups)
 	if u.Admin {
-		if v.Clears, _, err = h.usageClearRows(c, cache.ClearFilter{Limit: 5}); err != nil {
+		if v.Clears, _, err = h.usageClearRows(c, usage.ClearFilter{Limit: 5}); err != nil {
 			return err
 		}
 	}
@@ -95,9 +95,9 @@ func (h *Handler) renderFailed(c echo.Context, status int, f cache.FailedFilter,
 
 // usageFailedGroups puts a page of records under their errors, with each
 // error's totals over all pages.
-func usageFailedGroups(rows []cache.AMIEFailedRecord, groups []cache.FailedGroup) ([]templates.FailedGroupView, string) {
-	totals := map[string]cache.FailedGroup{}
-	var sum cache.ChargeSum
+func usageFailedGroups(rows []usage.FailedRecord, groups []usage.FailedGroup) ([]templates.FailedGroupView, string) {
+	totals := map[string]usage.FailedGroup{}
+	var sum usage.ChargeSum
 	for _, g := range groups {
 		totals[g.Error] = g
 		_ = sum.Add(g.Charge)
@@ -116,7 +116,7 @@ func usageFailedGroups(rows []cache.AMIEFailedRecord, groups []cache.FailedGroup
 }
 
 // usageFailedFilterQuery is the query string of a filter, for links and forms.
-func usageFailedFilterQuery(f cache.FailedFilter, lp ListParams) url.Values {
+func usageFailedFilterQuery(f usage.FailedFilter, lp ListParams) url.Values {
 	q := url.Values{}
 	for _, kv := range [][2]string{{"resource", f.Resource}, {"error", f.Error}, {"project", f.Project}, {"type", f.Type}} {
 		if kv[1] != "" {
@@ -136,13 +136,13 @@ func usageFailedFilterQuery(f cache.FailedFilter, lp ListParams) url.Values {
 }
 
 // failedCSV streams the failed records the user may see, with the page's filters.
-func (h *Handler) failedCSV(c echo.Context, f cache.FailedFilter) error {
+func (h *Handler) failedCSV(c echo.Context, f usage.FailedFilter) error {
 	w, err := streamCSV(c, "usage_failed_records.csv", []string{"error", "failed_record_id", "usage_type", "resource", "local_project_id",
 		"project", "local_record_id", "username", "start_utc", "end_utc", "charge_allocation_units", "local_reference", "problems"})
 	if err != nil {
 		return err
 	}
-	return w.finish(h.Usage.EachFailed(c.Request().Context(), f, func(r cache.AMIEFailedRecord) error {
+	return w.finish(h.Usage.EachFailed(c.Request().Context(), f, func(r usage.FailedRecord) error {
 		return w.row([]string{r.Error, strconv.FormatInt(r.FailedID, 10), r.UsageType, r.Resource, r.LocalProjectID, r.ProjectKey,
 			r.LocalRecordID, r.Username, csvTime(r.Start), csvTime(r.End), r.Charge, r.LocalReference, r.Problems})
 	}))

@@ -8,31 +8,31 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/portal"
+	"github.com/accounting-portal/portal/internal/usage"
 	"github.com/accounting-portal/portal/web/templates"
 )
 
 // usageStatusQuery reads the status page's filters from the query string.
-func (h *Handler) usageStatusQuery(c echo.Context) (cache.UsageStatusFilter, ListParams, TimeRange, []string, error) {
+func (h *Handler) usageStatusQuery(c echo.Context) (usage.StatusFilter, ListParams, TimeRange, []string, error) {
 	q := c.QueryParams()
-	lp, err := parseList(q, cache.UsageStatusSorts(), "day", true)
+	lp, err := parseList(q, usage.StatusSorts, "day", true)
 	if err != nil {
-		return cache.UsageStatusFilter{}, lp, TimeRange{}, nil, err
+		return usage.StatusFilter{}, lp, TimeRange{}, nil, err
 	}
 	tr, err := parseTimeRange(q, h.nowUTC(), "30d")
 	if err != nil {
-		return cache.UsageStatusFilter{}, lp, tr, nil, err
+		return usage.StatusFilter{}, lp, tr, nil, err
 	}
 	resources, err := h.Usage.AMIEResources(c.Request().Context())
 	if err != nil {
-		return cache.UsageStatusFilter{}, lp, tr, nil, err
+		return usage.StatusFilter{}, lp, tr, nil, err
 	}
 	res := q.Get("resource")
 	if res != "" && !slices.Contains(resources, res) {
-		return cache.UsageStatusFilter{}, lp, tr, nil, portal.Errorf(portal.EINVALID, "resource: %q is not a resource AMIE has reported", res)
+		return usage.StatusFilter{}, lp, tr, nil, portal.Errorf(portal.EINVALID, "resource: %q is not a resource AMIE has reported", res)
 	}
-	return cache.UsageStatusFilter{From: tr.From, To: tr.To, Resource: res, Sort: lp.Sort, Desc: lp.Desc, Limit: lp.Size, Offset: lp.Offset()},
+	return usage.StatusFilter{From: tr.From, To: tr.To, Resource: res, Sort: lp.Sort, Desc: lp.Desc, Limit: lp.Size, Offset: lp.Offset()},
 		lp, tr, resources, nil
 }
 
@@ -86,7 +86,7 @@ func usageFailedHref(resource string) string {
 }
 
 // usageStatusChart draws loaded and failed records per day as stacked bars.
-func usageStatusChart(sum cache.UsageStatusSummary, tr TimeRange) templates.ChartSpec {
+func usageStatusChart(sum usage.StatusSummary, tr TimeRange) templates.ChartSpec {
 	loaded := templates.TimeSeries{Name: "Loaded"}
 	failed := templates.TimeSeries{Name: "Failed"}
 	for _, d := range sum.Days {
@@ -95,11 +95,11 @@ func usageStatusChart(sum cache.UsageStatusSummary, tr TimeRange) templates.Char
 	}
 	return templates.ChartSpec{Title: "Records processed per day", Unit: "records", Bars: true, BarWidth: 24 * time.Hour,
 		Series: []templates.TimeSeries{loaded, failed},
-		From:   cache.DayStart(tr.From), To: cache.DayStart(tr.To.Add(-time.Nanosecond))}
+		From:   usage.DayStart(tr.From), To: usage.DayStart(tr.To.Add(-time.Nanosecond))}
 }
 
 // usageStatusCSV streams the status table with the page's filters.
-func (h *Handler) usageStatusCSV(c echo.Context, f cache.UsageStatusFilter, tr TimeRange) error {
+func (h *Handler) usageStatusCSV(c echo.Context, f usage.StatusFilter, tr TimeRange) error {
 	name := "usage_status"
 	if f.Resource != "" {
 		name += "_" + f.Resource
@@ -108,7 +108,7 @@ func (h *Handler) usageStatusCSV(c echo.Context, f cache.UsageStatusFilter, tr T
 	if err != nil {
 		return err
 	}
-	return w.finish(h.Usage.EachUsageStatus(c.Request().Context(), f, func(r cache.AMIEStatusDay) error {
-		return w.row([]string{cache.FormatDay(r.Day), r.Resource, strconv.FormatInt(r.Loaded, 10), strconv.FormatInt(r.Failed, 10), r.TotalCharge})
+	return w.finish(h.Usage.EachUsageStatus(c.Request().Context(), f, func(r usage.StatusDay) error {
+		return w.row([]string{usage.FormatDay(r.Day), r.Resource, strconv.FormatInt(r.Loaded, 10), strconv.FormatInt(r.Failed, 10), r.TotalCharge})
 	}))
 }

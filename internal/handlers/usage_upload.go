@@ -14,8 +14,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/portal"
+	"github.com/accounting-portal/portal/internal/usage"
 	"github.com/accounting-portal/portal/web/templates"
 )
 
@@ -158,7 +158,7 @@ func (h *Handler) refuseUpload(c echo.Context, v templates.UsageUploadView, rep 
 	return render(c, http.StatusUnprocessableEntity, templates.UsageUpload(v))
 }
 
-func readUploadFile(fh *multipart.FileHeader, s *usageSchema, chk *usageCheck, emit func(*cache.UsageRecord) error) (*uploadReport, error) {
+func readUploadFile(fh *multipart.FileHeader, s *usageSchema, chk *usageCheck, emit func(*usage.Record) error) (*uploadReport, error) {
 	f, err := fh.Open()
 	if err != nil {
 		return nil, fmt.Errorf("handlers: open upload: %w", err)
@@ -172,10 +172,10 @@ func readUploadFile(fh *multipart.FileHeader, s *usageSchema, chk *usageCheck, e
 // how many requests it has.
 func (h *Handler) storeUpload(ctx context.Context, u *portal.User, s *usageSchema, fh *multipart.FileHeader, name string,
 	rep *uploadReport, chk *usageCheck) (int64, int, error) {
-	up := cache.UsageUpload{UsageType: s.Type, Filename: name, Records: rep.Rows, TotalCharge: rep.Charge.String(),
+	up := usage.Upload{UsageType: s.Type, Filename: name, Records: rep.Rows, TotalCharge: rep.Charge.String(),
 		Projects: rep.Projects, CreatedBy: u.Subject, CreatedByName: u.DisplayName()}
 	var chunks int
-	id, err := h.Usage.CreateUsageUpload(ctx, up, func(w *cache.UploadWriter) error {
+	id, err := h.Usage.CreateUsageUpload(ctx, up, func(w usage.Writer) error {
 		p := &uploadPlanner{plan: h.Usage.PlanUsage, typ: s.Type, w: w, flushAt: uploadPlanBatch}
 		again, err := readUploadFile(fh, s, chk, p.add)
 		if err != nil {
@@ -203,20 +203,15 @@ const uploadPlanBatch = 8192
 // been planned at once (the planning fills requests greedily in order),
 // while only a batch of records is held in memory.
 type uploadPlanner struct {
-	plan    func(usageType string, recs []cache.UsageRecord) ([]cache.UsageChunk, error)
+	plan    func(usageType string, recs []usage.Record) ([]usage.Chunk, error)
 	typ     string
-	w       chunkAdder
-	pending []cache.UsageRecord
+	w       usage.Writer
+	pending []usage.Record
 	flushAt int
 	next    int // index of the next request
 }
 
-// chunkAdder stores planned requests; *cache.UploadWriter is one.
-type chunkAdder interface {
-	Add(chunk cache.UsageChunk, recs []cache.UsageRecord) error
-}
-
-func (p *uploadPlanner) add(rec *cache.UsageRecord) error {
+func (p *uploadPlanner) add(rec *usage.Record) error {
 	p.pending = append(p.pending, *rec)
 	if len(p.pending) >= p.flushAt {
 		return p.flush(false)
@@ -281,7 +276,7 @@ func (h *Handler) handleUsageTemplate(s *usageSchema) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		day := cache.DayStart(h.nowUTC()).AddDate(0, 0, -1)
+		day := usage.DayStart(h.nowUTC()).AddDate(0, 0, -1)
 		header := make([]string, len(s.Columns))
 		example := make([]string, len(s.Columns))
 		for i, col := range s.Columns {
@@ -319,7 +314,7 @@ func usageTemplateExample(col usageColumn, day time.Time, chk *usageCheck) strin
 	}
 	if col.Kind == usageKindTime {
 		t, _ := parseUsageTime(col.Example)
-		return day.Add(t.Sub(cache.DayStart(t))).Format(time.RFC3339)
+		return day.Add(t.Sub(usage.DayStart(t))).Format(time.RFC3339)
 	}
 	return col.Example
 }

@@ -6,20 +6,20 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/usage"
 )
 
 // usageGreedyPlan packs records into requests of at most limit bytes, each
 // record weighing len(LocalRecordID)+100, the way the AMIE client fills
 // requests: in order, greedily.
-func usageGreedyPlan(limit int) func(string, []cache.UsageRecord) ([]cache.UsageChunk, error) {
-	return func(_ string, recs []cache.UsageRecord) ([]cache.UsageChunk, error) {
-		var out []cache.UsageChunk
+func usageGreedyPlan(limit int) func(string, []usage.Record) ([]usage.Chunk, error) {
+	return func(_ string, recs []usage.Record) ([]usage.Chunk, error) {
+		var out []usage.Chunk
 		size := 0
 		for _, r := range recs {
 			w := len(r.LocalRecordID) + 100
 			if len(out) == 0 || size+w > limit {
-				out = append(out, cache.UsageChunk{Index: len(out), First: r.Seq})
+				out = append(out, usage.Chunk{Index: len(out), First: r.Seq})
 				size = 0
 			}
 			out[len(out)-1].Count++
@@ -29,9 +29,9 @@ func usageGreedyPlan(limit int) func(string, []cache.UsageRecord) ([]cache.Usage
 	}
 }
 
-type usageChunkLog struct{ chunks []cache.UsageChunk }
+type usageChunkLog struct{ chunks []usage.Chunk }
 
-func (l *usageChunkLog) Add(ch cache.UsageChunk, recs []cache.UsageRecord) error {
+func (l *usageChunkLog) Add(ch usage.Chunk, recs []usage.Record) error {
 	if len(recs) != ch.Count || recs[0].Seq != ch.First {
 		return fmt.Errorf("request %d: %d records from %d, records %d from %d", ch.Index, ch.Count, ch.First, len(recs), recs[0].Seq)
 	}
@@ -45,9 +45,9 @@ func (l *usageChunkLog) Add(ch cache.UsageChunk, recs []cache.UsageRecord) error
 func TestUploadPlanner_BatchesPlanLikeTheWholeFile(t *testing.T) {
 	for _, n := range []int{1, 99, uploadPlanBatch - 1, uploadPlanBatch, uploadPlanBatch + 1, 3*uploadPlanBatch + 17} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
-			recs := make([]cache.UsageRecord, n)
+			recs := make([]usage.Record, n)
 			for i := range recs {
-				recs[i] = cache.UsageRecord{Seq: i, LocalRecordID: fmt.Sprintf("job-%d", i*7919%100003)}
+				recs[i] = usage.Record{Seq: i, LocalRecordID: fmt.Sprintf("job-%d", i*7919%100003)}
 			}
 			plan := usageGreedyPlan(20000)
 			whole, _ := plan("Compute", recs)
@@ -74,9 +74,9 @@ func TestUploadPlanner_BatchesPlanLikeTheWholeFile(t *testing.T) {
 // TestUploadPlanner_OneRequestHoldingABatch keeps planning when a whole
 // batch fits one request.
 func TestUploadPlanner_OneRequestHoldingABatch(t *testing.T) {
-	recs := make([]cache.UsageRecord, 2*uploadPlanBatch+5)
+	recs := make([]usage.Record, 2*uploadPlanBatch+5)
 	for i := range recs {
-		recs[i] = cache.UsageRecord{Seq: i, LocalRecordID: "x"}
+		recs[i] = usage.Record{Seq: i, LocalRecordID: "x"}
 	}
 	log := &usageChunkLog{}
 	p := &uploadPlanner{plan: usageGreedyPlan(1 << 30), typ: "Compute", w: log, flushAt: uploadPlanBatch}
@@ -107,7 +107,7 @@ func TestCleanFilename(t *testing.T) {
 // is a valid record of its type for the user who downloads it.
 func TestUsageTemplates_ExampleRowsPassTheChecks(t *testing.T) {
 	chk := usageTestCheck()
-	day := cache.DayStart(usageNow).AddDate(0, 0, -1)
+	day := usage.DayStart(usageNow).AddDate(0, 0, -1)
 	for _, s := range usageSchemas {
 		header := make([]string, len(s.Columns))
 		example := make([]string, len(s.Columns))

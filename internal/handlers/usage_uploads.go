@@ -7,8 +7,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/portal"
+	"github.com/accounting-portal/portal/internal/usage"
 	"github.com/accounting-portal/portal/web/templates"
 )
 
@@ -18,12 +18,12 @@ const uploadRefresh = 3
 // handleUploads lists the user's uploads (an admin's: everyone's), or their CSV.
 func (h *Handler) handleUploads(c echo.Context) error {
 	ctx := c.Request().Context()
-	lp, err := parseList(c.QueryParams(), cache.UploadSorts(), "id", true)
+	lp, err := parseList(c.QueryParams(), usage.UploadSorts, "id", true)
 	if err != nil {
 		return err
 	}
 	u := user(c)
-	f := cache.UploadFilter{Sort: lp.Sort, Desc: lp.Desc, Limit: lp.Size, Offset: lp.Offset()}
+	f := usage.UploadFilter{Sort: lp.Sort, Desc: lp.Desc, Limit: lp.Size, Offset: lp.Offset()}
 	if !u.Admin {
 		f.CreatedBy = u.Subject
 	}
@@ -52,7 +52,7 @@ func (h *Handler) handleUploads(c echo.Context) error {
 	return render(c, http.StatusOK, templates.UsageUploads(v))
 }
 
-func usageUploadRow(u cache.UsageUpload) templates.UploadRow {
+func usageUploadRow(u usage.Upload) templates.UploadRow {
 	by := u.CreatedByName
 	if by == "" {
 		by = u.CreatedBy
@@ -61,13 +61,13 @@ func usageUploadRow(u cache.UsageUpload) templates.UploadRow {
 		Refused: u.Refused, NotSent: u.NotSent, Chunks: u.Chunks, ChunksDelivered: u.ChunksDelivered, State: u.State, Created: u.Created}
 }
 
-func (h *Handler) uploadsCSV(c echo.Context, f cache.UploadFilter) error {
+func (h *Handler) uploadsCSV(c echo.Context, f usage.UploadFilter) error {
 	w, err := streamCSV(c, "usage_uploads.csv", []string{"id", "uploaded_utc", "uploaded_by", "usage_type", "file", "records",
 		"total_charge_allocation_units", "projects", "requests", "requests_delivered", "accepted", "refused", "not_sent", "state"})
 	if err != nil {
 		return err
 	}
-	return w.finish(h.Usage.EachUsageUpload(c.Request().Context(), f, func(u cache.UsageUpload) error {
+	return w.finish(h.Usage.EachUsageUpload(c.Request().Context(), f, func(u usage.Upload) error {
 		r := usageUploadRow(u)
 		return w.row([]string{strconv.FormatInt(u.ID, 10), csvTime(u.Created), r.By, u.UsageType, u.Filename, strconv.Itoa(u.Records),
 			u.TotalCharge, strings.Join(u.Projects, " "), strconv.Itoa(u.Chunks), strconv.Itoa(u.ChunksDelivered),
@@ -77,14 +77,14 @@ func (h *Handler) uploadsCSV(c echo.Context, f cache.UploadFilter) error {
 
 // uploadOutcomes are the record filters of an upload's page.
 var uploadOutcomes = []struct{ key, label string }{
-	{"", "all"}, {cache.RecordPending, "pending"}, {cache.RecordAccepted, "accepted"}, {cache.RecordRefused, "refused by AMIE"},
-	{cache.RecordOutcomeFailedProcessing, "failed processing"}, {cache.RecordNotSent, "not sent"}, {cache.RecordSent, "sent"},
+	{"", "all"}, {usage.RecordPending, "pending"}, {usage.RecordAccepted, "accepted"}, {usage.RecordRefused, "refused by AMIE"},
+	{usage.RecordOutcomeFailedProcessing, "failed processing"}, {usage.RecordNotSent, "not sent"}, {usage.RecordSent, "sent"},
 }
 
 // upload returns the upload of the :id parameter ("<id>" or "<id>.csv")
 // if the user may see it: their own, or any for admins. Others get 404,
 // as for an upload that does not exist.
-func (h *Handler) usageUpload(c echo.Context) (*cache.UsageUpload, error) {
+func (h *Handler) usageUpload(c echo.Context) (*usage.Upload, error) {
 	raw := strings.TrimSuffix(c.Param("id"), ".csv")
 	id, err := strconv.ParseInt(raw, 10, 64)
 	notFound := portal.Errorf(portal.ENOTFOUND, "There is no upload %q.", raw)
@@ -112,11 +112,11 @@ func (h *Handler) handleUploadItem(c echo.Context) error {
 		return err
 	}
 	q := c.QueryParams()
-	lp, err := parseList(q, cache.UploadRecordSorts(), "line", false)
+	lp, err := parseList(q, usage.UploadRecordSorts, "line", false)
 	if err != nil {
 		return err
 	}
-	f := cache.UploadRecordFilter{Upload: up.ID, UsageType: up.UsageType, Outcome: q.Get("outcome"), Sort: lp.Sort, Desc: lp.Desc,
+	f := usage.UploadRecordFilter{Upload: up.ID, UsageType: up.UsageType, Outcome: q.Get("outcome"), Sort: lp.Sort, Desc: lp.Desc,
 		Limit: lp.Size, Offset: lp.Offset()}
 	if !validUploadOutcome(f.Outcome) {
 		return portal.Errorf(portal.EINVALID, "outcome: %q is not a record outcome", f.Outcome)
@@ -143,7 +143,7 @@ func validUploadOutcome(o string) bool {
 	return false
 }
 
-func (h *Handler) uploadItemView(c echo.Context, up *cache.UsageUpload, f cache.UploadRecordFilter, lp ListParams) (templates.UsageUploadItemView, error) {
+func (h *Handler) uploadItemView(c echo.Context, up *usage.Upload, f usage.UploadRecordFilter, lp ListParams) (templates.UsageUploadItemView, error) {
 	ctx := c.Request().Context()
 	var v templates.UsageUploadItemView
 	recs, total, err := h.Usage.ListUploadRecords(ctx, f)
@@ -162,7 +162,7 @@ func (h *Handler) uploadItemView(c echo.Context, up *cache.UsageUpload, f cache.
 	if err != nil {
 		return v, err
 	}
-	trail, err := h.Store.AuditTrail(ctx, "usage_upload:"+strconv.FormatInt(up.ID, 10))
+	trail, err := h.Store.AuditTrail(ctx, usage.UploadRef(up.ID))
 	if err != nil {
 		return v, err
 	}
@@ -170,7 +170,7 @@ func (h *Handler) uploadItemView(c echo.Context, up *cache.UsageUpload, f cache.
 	if err != nil {
 		return v, err
 	}
-	v = templates.UsageUploadItemView{Page: p, Upload: usageUploadRow(*up), StateText: cache.UploadStateText(up.State), Charge: up.TotalCharge,
+	v = templates.UsageUploadItemView{Page: p, Upload: usageUploadRow(*up), StateText: usage.UploadStateText(up.State), Charge: up.TotalCharge,
 		Projects: up.Projects, Refresh: uploadRefresh, Processing: processing, Outcome: f.Outcome, Pager: pager(c, lp, total), Total: total,
 		CSVHref: uploadCSVHref(c, up.ID), Trail: auditRows(trail)}
 	inFlight := progress[portal.OutboxQueued] + progress[portal.OutboxSending] + progress[portal.OutboxVerify]
@@ -216,7 +216,7 @@ func uploadCSVHref(c echo.Context, id int64) string {
 	return u.RequestURI()
 }
 
-func (h *Handler) uploadRecordsCSV(c echo.Context, up *cache.UsageUpload, f cache.UploadRecordFilter) error {
+func (h *Handler) uploadRecordsCSV(c echo.Context, up *usage.Upload, f usage.UploadRecordFilter) error {
 	name := "usage_upload_" + strconv.FormatInt(up.ID, 10) + "_records"
 	if f.Outcome != "" {
 		name += "_" + f.Outcome
@@ -226,7 +226,7 @@ func (h *Handler) uploadRecordsCSV(c echo.Context, up *cache.UsageUpload, f cach
 	if err != nil {
 		return err
 	}
-	return w.finish(h.Usage.EachUploadRecord(c.Request().Context(), f, func(r cache.UploadRecord) error {
+	return w.finish(h.Usage.EachUploadRecord(c.Request().Context(), f, func(r usage.UploadRecord) error {
 		return w.row([]string{strconv.Itoa(r.Line), r.LocalRecordID, r.Resource, r.LocalProjectID, r.Username, csvTime(r.Start),
 			csvTime(r.End), r.Charge, strconv.Itoa(r.Chunk + 1), r.Outcome, r.Error, r.Processing})
 	}))

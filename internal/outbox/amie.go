@@ -8,9 +8,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/clients/amie"
 	"github.com/accounting-portal/portal/internal/portal"
+	"github.com/accounting-portal/portal/internal/usage"
 )
 
 // AMIESender sends one planned request and looks records up; *amie.Client implements it.
@@ -21,8 +21,8 @@ type AMIESender interface {
 
 // AMIEUsageStore gives the deliverer the stored requests; *cache.DB implements it.
 type AMIEUsageStore interface {
-	UsageChunk(ctx context.Context, id int64, chunk int) (*cache.UsageChunkData, error)
-	UsageChunkKeys(ctx context.Context, id int64, first, count int) ([]cache.UsageRecordKey, error)
+	UsageChunk(ctx context.Context, id int64, chunk int) (*usage.ChunkData, error)
+	UsageChunkKeys(ctx context.Context, id int64, first, count int) ([]usage.RecordKey, error)
 }
 
 // AMIEUsage delivers the requests of usage uploads (kind "amie.usage"):
@@ -40,7 +40,7 @@ type AMIEUsage struct {
 // Deliver sends the item's request once. The upstream's answer lists the
 // records it refused in validation; the others were queued.
 func (d *AMIEUsage) Deliver(ctx context.Context, it portal.OutboxItem) (string, error) {
-	var p cache.UsageChunkPayload
+	var p usage.ChunkPayload
 	if err := json.Unmarshal([]byte(it.Payload), &p); err != nil {
 		return "", portal.WrapError(portal.EINVALID, err, "the outbox item's payload cannot be read")
 	}
@@ -54,11 +54,11 @@ func (d *AMIEUsage) Deliver(ctx context.Context, it portal.OutboxItem) (string, 
 	if err != nil {
 		return "", err
 	}
-	out := cache.UsageChunkResult{Message: res.Message}
+	out := usage.ChunkResult{Message: res.Message}
 	for i := range res.Failed {
 		f := &res.Failed[i]
 		k := f.Key()
-		out.Refused = append(out.Refused, cache.RefusedRecord{Resource: k.Resource, LocalRecordID: k.LocalRecordID, Error: f.Error})
+		out.Refused = append(out.Refused, usage.RefusedRecord{Resource: k.Resource, LocalRecordID: k.LocalRecordID, Error: f.Error})
 	}
 	b, err := json.Marshal(out)
 	if err != nil {
@@ -82,7 +82,7 @@ func (d *AMIEUsage) Deliver(ctx context.Context, it portal.OutboxItem) (string, 
 // received" and does not count it twice (API.md §8, and the simulator),
 // and the new answer says what became of each record.
 func (d *AMIEUsage) Check(ctx context.Context, it portal.OutboxItem) (bool, string, error) {
-	var p cache.UsageChunkPayload
+	var p usage.ChunkPayload
 	if err := json.Unmarshal([]byte(it.Payload), &p); err != nil {
 		return false, "", portal.WrapError(portal.EINVALID, err, "the outbox item's payload cannot be read")
 	}
@@ -99,7 +99,7 @@ func (d *AMIEUsage) Check(ctx context.Context, it portal.OutboxItem) (bool, stri
 		return false, "", err
 	}
 	if len(keys) > 0 && len(found) == len(keys) {
-		b, err := json.Marshal(cache.UsageChunkResult{Message: fmt.Sprintf(
+		b, err := json.Marshal(usage.ChunkResult{Message: fmt.Sprintf(
 			"confirmed by a look-up: AMIE has received all %d records (it lists them as failed in processing)", len(keys))})
 		if err != nil {
 			return false, "", err
@@ -131,7 +131,7 @@ type AMIEClear struct {
 
 // Deliver clears the records and confirms it by a re-read.
 func (d *AMIEClear) Deliver(ctx context.Context, it portal.OutboxItem) (string, error) {
-	var p cache.UsageClearPayload
+	var p usage.ClearPayload
 	if err := json.Unmarshal([]byte(it.Payload), &p); err != nil {
 		return "", portal.WrapError(portal.EINVALID, err, "the outbox item's payload cannot be read")
 	}
@@ -153,7 +153,7 @@ func (d *AMIEClear) Deliver(ctx context.Context, it portal.OutboxItem) (string, 
 // its records is listed. Otherwise the dispatcher sends it again, which is
 // safe: clearing only unmarks records, so clearing twice is clearing once.
 func (d *AMIEClear) Check(ctx context.Context, it portal.OutboxItem) (bool, string, error) {
-	var p cache.UsageClearPayload
+	var p usage.ClearPayload
 	if err := json.Unmarshal([]byte(it.Payload), &p); err != nil {
 		return false, "", portal.WrapError(portal.EINVALID, err, "the outbox item's payload cannot be read")
 	}
@@ -166,7 +166,7 @@ func (d *AMIEClear) Check(ctx context.Context, it portal.OutboxItem) (bool, stri
 }
 
 func (d *AMIEClear) confirmed(n int) (string, error) {
-	b, err := json.Marshal(cache.UsageClearResult{Cleared: n})
+	b, err := json.Marshal(usage.ClearResult{Cleared: n})
 	if err != nil {
 		return "", err
 	}

@@ -1,10 +1,10 @@
 package outbox
 
 import (
-	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/clients/amie"
 	"github.com/accounting-portal/portal/internal/decimal"
 	"github.com/accounting-portal/portal/internal/portal"
+	"github.com/accounting-portal/portal/internal/usage"
 )
 
 // AMIEPlanner splits validated usage records into the requests the AMIE
@@ -17,7 +17,7 @@ type AMIEPlanner struct {
 // PlanUsage plans recs (records of one type: "Compute", "Storage" or
 // "Adjustment"). Each chunk's First is the Seq of its first record and
 // its Index counts from 0 within this call.
-func (p AMIEPlanner) PlanUsage(usageType string, recs []cache.UsageRecord) ([]cache.UsageChunk, error) {
+func (p AMIEPlanner) PlanUsage(usageType string, recs []usage.Record) ([]usage.Chunk, error) {
 	if p.Client == nil {
 		return nil, portal.Errorf(portal.EUNAVAILABLE, "ACCESS AMIE usage is not configured, so usage records cannot be sent.")
 	}
@@ -54,14 +54,14 @@ func (p AMIEPlanner) PlanUsage(usageType string, recs []cache.UsageRecord) ([]ca
 	if err != nil {
 		return nil, err
 	}
-	res := make([]cache.UsageChunk, len(chunks))
+	res := make([]usage.Chunk, len(chunks))
 	for i, ch := range chunks {
-		res[i] = cache.UsageChunk{Index: i, First: recs[ch.First].Seq, Count: ch.Count, Body: ch.Body}
+		res[i] = usage.Chunk{Index: i, First: recs[ch.First].Seq, Count: ch.Count, Body: ch.Body}
 	}
 	return res, nil
 }
 
-func amieCharge(r *cache.UsageRecord) (decimal.Decimal, error) {
+func amieCharge(r *usage.Record) (decimal.Decimal, error) {
 	d, err := decimal.Parse(r.Charge)
 	if err != nil {
 		return d, portal.WrapError(portal.EINVALID, err, "line %d: Charge %q is not a number", r.Line, r.Charge)
@@ -69,14 +69,14 @@ func amieCharge(r *cache.UsageRecord) (decimal.Decimal, error) {
 	return d, nil
 }
 
-func amieIntAttr(r *cache.UsageRecord, name string) *int64 {
+func amieIntAttr(r *usage.Record, name string) *int64 {
 	if v, ok := r.Ints[name]; ok {
 		return amie.Int(v)
 	}
 	return nil
 }
 
-func amieComputeRecord(r *cache.UsageRecord) (amie.ComputeRecord, error) {
+func amieComputeRecord(r *usage.Record) (amie.ComputeRecord, error) {
 	c, err := amieCharge(r)
 	return amie.ComputeRecord{Username: r.Username, LocalProjectID: r.LocalProjectID, LocalRecordID: r.LocalRecordID,
 		Resource: r.Resource, SubmitTime: r.SubmitTime, StartTime: r.StartTime, EndTime: r.EndTime, Charge: c,
@@ -85,7 +85,7 @@ func amieComputeRecord(r *cache.UsageRecord) (amie.ComputeRecord, error) {
 		ParentRecordID: r.ParentRecordID, LocalReference: r.LocalReference}, err
 }
 
-func amieStorageRecord(r *cache.UsageRecord) (amie.StorageRecord, error) {
+func amieStorageRecord(r *usage.Record) (amie.StorageRecord, error) {
 	c, err := amieCharge(r)
 	return amie.StorageRecord{Charge: c, CollectionTime: r.CollectionTime, LocalProjectID: r.LocalProjectID,
 		LocalRecordID: r.LocalRecordID, Resource: r.Resource, Username: r.Username, LocalReference: r.LocalReference,
@@ -95,7 +95,7 @@ func amieStorageRecord(r *cache.UsageRecord) (amie.StorageRecord, error) {
 			MediaType: r.MediaType, SystemCopies: amieIntAttr(r, "SystemCopies"), UserCopies: amieIntAttr(r, "UserCopies")}}, err
 }
 
-func amieAdjustmentRecord(r *cache.UsageRecord) (amie.AdjustmentRecord, error) {
+func amieAdjustmentRecord(r *usage.Record) (amie.AdjustmentRecord, error) {
 	c, err := amieCharge(r)
 	return amie.AdjustmentRecord{AdjustmentType: amie.AdjustmentType(r.AdjustmentType), Charge: c, StartTime: r.StartTime,
 		LocalProjectID: r.LocalProjectID, LocalRecordID: r.LocalRecordID, Resource: r.Resource, Username: r.Username,

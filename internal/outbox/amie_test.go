@@ -17,6 +17,7 @@ import (
 	simamie "github.com/accounting-portal/portal/internal/sim/amie"
 	"github.com/accounting-portal/portal/internal/sim/fault"
 	"github.com/accounting-portal/portal/internal/sim/world"
+	"github.com/accounting-portal/portal/internal/usage"
 )
 
 // amieSetup is a simulator without history (so its counts are exactly
@@ -75,31 +76,31 @@ func newAMIESetup(t *testing.T, timeout time.Duration) *amieSetup {
 
 // records returns n compute records of the simulator's first project by
 // one of its members; with bad set, every third names an unknown project.
-func (s *amieSetup) records(n int, bad bool) []cache.UsageRecord {
+func (s *amieSetup) records(n int, bad bool) []usage.Record {
 	p := s.sim.Projects()[0]
 	res := s.sim.Resources()[0]
 	start := s.clock.Now().Add(-2 * time.Hour)
-	out := make([]cache.UsageRecord, n)
+	out := make([]usage.Record, n)
 	for i := range out {
 		proj := p.LocalProjectID
 		if bad && i%3 == 2 {
 			proj = "TG-NOSUCH"
 		}
-		out[i] = cache.UsageRecord{Seq: i, Line: i + 2, LocalRecordID: fmt.Sprintf("job-%d", i), Resource: res, LocalProjectID: proj,
+		out[i] = usage.Record{Seq: i, Line: i + 2, LocalRecordID: fmt.Sprintf("job-%d", i), Resource: res, LocalProjectID: proj,
 			Username: p.Members[0], SubmitTime: start, StartTime: start, EndTime: start.Add(time.Hour), Charge: "1.25"}
 	}
 	return out
 }
 
 // upload plans recs with the client and stores them as an upload.
-func (s *amieSetup) upload(t *testing.T, recs []cache.UsageRecord) int64 {
+func (s *amieSetup) upload(t *testing.T, recs []usage.Record) int64 {
 	t.Helper()
 	chunks, err := AMIEPlanner{Client: s.client}.PlanUsage("Compute", recs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, err := s.db.CreateUsageUpload(context.Background(), cache.UsageUpload{UsageType: "Compute", Filename: "jobs.csv", Records: len(recs),
-		TotalCharge: "0", CreatedBy: "sub"}, func(w *cache.UploadWriter) error {
+	id, err := s.db.CreateUsageUpload(context.Background(), usage.Upload{UsageType: "Compute", Filename: "jobs.csv", Records: len(recs),
+		TotalCharge: "0", CreatedBy: "sub"}, func(w usage.Writer) error {
 		for _, ch := range chunks {
 			if err := w.Add(ch, recs[ch.First:ch.First+ch.Count]); err != nil {
 				return err
@@ -155,10 +156,10 @@ func TestAMIEUsage_PlannedRequestsStoredAndDelivered(t *testing.T) {
 	}
 	up, _ = s.db.UsageUploadByID(ctx, id)
 	refused := 40 / 3
-	if up.State != cache.UploadDelivered || up.Refused != refused || up.Accepted != 40-refused || s.synced != up.Chunks {
+	if up.State != usage.UploadDelivered || up.Refused != refused || up.Accepted != 40-refused || s.synced != up.Chunks {
 		t.Fatalf("upload after delivery: %+v (syncs %d)", up, s.synced)
 	}
-	bad, _, _ := s.db.ListUploadRecords(ctx, cache.UploadRecordFilter{Upload: id, UsageType: "Compute", Outcome: cache.RecordRefused})
+	bad, _, _ := s.db.ListUploadRecords(ctx, usage.UploadRecordFilter{Upload: id, UsageType: "Compute", Outcome: usage.RecordRefused})
 	if len(bad) != refused || bad[0].LocalRecordID != "job-2" || !strings.Contains(bad[0].Error, "LocalProjectID") {
 		t.Errorf("refused records %+v", bad)
 	}
@@ -201,7 +202,7 @@ func TestAMIEUsage_UnansweredSendIsSentAgainAndCountedOnce(t *testing.T) {
 		t.Errorf("the simulator counts %d records, want 5: a resend was counted twice", got)
 	}
 	up, _ := s.db.UsageUploadByID(ctx, id)
-	if up.State != cache.UploadDelivered || up.Accepted != 5 {
+	if up.State != usage.UploadDelivered || up.Accepted != 5 {
 		t.Errorf("upload %+v", up)
 	}
 }
@@ -222,7 +223,7 @@ func TestAMIEUsage_RefusedRequestFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	up, _ := s.db.UsageUploadByID(ctx, id)
-	if up.State != cache.UploadFailed || up.NotSent != 2 {
+	if up.State != usage.UploadFailed || up.NotSent != 2 {
 		t.Errorf("upload %+v", up)
 	}
 }
@@ -246,7 +247,7 @@ func TestAMIEUsage_ArrivalConfirmedBeforeResending(t *testing.T) {
 		t.Fatalf("after the look-up: %+v", items[0])
 	}
 	up, _ := s.db.UsageUploadByID(ctx, id)
-	if up.State != cache.UploadDelivered || up.Accepted != 3 {
+	if up.State != usage.UploadDelivered || up.Accepted != 3 {
 		t.Errorf("upload %+v", up)
 	}
 }
@@ -266,9 +267,9 @@ func TestAMIEClear_ConfirmedByReRead(t *testing.T) {
 	if err != nil || len(failed) != 3 {
 		t.Fatalf("failed records %d %v", len(failed), err)
 	}
-	rows := make([]cache.AMIEFailedRecord, len(failed))
+	rows := make([]usage.FailedRecord, len(failed))
 	for i, f := range failed {
-		rows[i] = cache.AMIEFailedRecord{FailedID: f.FailedRecordID, UsageType: "Compute", Error: f.Error, Raw: "{}"}
+		rows[i] = usage.FailedRecord{FailedID: f.FailedRecordID, UsageType: "Compute", Error: f.Error, Raw: "{}"}
 	}
 	if _, err := s.db.ReplaceAMIEFailed(ctx, rows); err != nil {
 		t.Fatal(err)
@@ -294,7 +295,7 @@ func TestAMIEClear_ConfirmedByReRead(t *testing.T) {
 		t.Fatalf("clear %+v, attempts %d, syncs %d", c, items[0].Attempts, s.synced)
 	}
 	left, _ := s.reader.FailedRecords(ctx)
-	cached, _, _ := s.db.ListFailed(ctx, cache.FailedFilter{Scope: portal.Scope{All: true}})
+	cached, _, _ := s.db.ListFailed(ctx, usage.FailedFilter{Scope: portal.Scope{All: true}})
 	if len(left) != 1 || len(cached) != 1 || cached[0].FailedID != failed[2].FailedRecordID {
 		t.Errorf("left upstream %d, cached %+v", len(left), cached)
 	}

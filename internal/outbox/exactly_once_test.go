@@ -27,6 +27,7 @@ import (
 	simobi "github.com/accounting-portal/portal/internal/sim/obi"
 	simvergeos "github.com/accounting-portal/portal/internal/sim/vergeos"
 	"github.com/accounting-portal/portal/internal/sim/world"
+	"github.com/accounting-portal/portal/internal/usage"
 )
 
 // The exactly-once test: 200 writes per upstream under about 30% mixed
@@ -423,18 +424,18 @@ func (m *eoAMIE) enqueue(t *testing.T, ctx context.Context) {
 		if i%5 == 4 {
 			user = "nobody"
 		}
-		recs := make([]cache.UsageRecord, 3)
+		recs := make([]usage.Record, 3)
 		for j := range recs {
 			at := start.Add(time.Duration(i*3+j) * time.Minute)
-			recs[j] = cache.UsageRecord{Seq: j, Line: j + 2, LocalRecordID: fmt.Sprintf("eo-%d-%d", i, j), Resource: res, LocalProjectID: p.LocalProjectID,
+			recs[j] = usage.Record{Seq: j, Line: j + 2, LocalRecordID: fmt.Sprintf("eo-%d-%d", i, j), Resource: res, LocalProjectID: p.LocalProjectID,
 				Username: user, SubmitTime: at, StartTime: at, EndTime: at.Add(time.Minute), Charge: "0.25"}
 		}
 		chunks, err := AMIEPlanner{Client: m.client}.PlanUsage("Compute", recs)
 		if err != nil || len(chunks) != 1 {
 			t.Fatalf("planned %d requests: %v", len(chunks), err)
 		}
-		id, err := m.db.CreateUsageUpload(ctx, cache.UsageUpload{UsageType: "Compute", Filename: "eo.csv", Records: len(recs), TotalCharge: "0.75", CreatedBy: "m"},
-			func(w *cache.UploadWriter) error { return w.Add(chunks[0], recs) })
+		id, err := m.db.CreateUsageUpload(ctx, usage.Upload{UsageType: "Compute", Filename: "eo.csv", Records: len(recs), TotalCharge: "0.75", CreatedBy: "m"},
+			func(w usage.Writer) error { return w.Add(chunks[0], recs) })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -455,7 +456,7 @@ func (m *eoAMIE) check(t *testing.T, ctx context.Context) *eoTally {
 		if err != nil {
 			t.Fatal(err)
 		}
-		recs, _, err := m.db.ListUploadRecords(ctx, cache.UploadRecordFilter{Upload: id, UsageType: "Compute"})
+		recs, _, err := m.db.ListUploadRecords(ctx, usage.UploadRecordFilter{Upload: id, UsageType: "Compute"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -470,19 +471,19 @@ func (m *eoAMIE) check(t *testing.T, ctx context.Context) *eoTally {
 			if ok {
 				have++
 			}
-			shownSent := rec.Outcome == cache.RecordAccepted || rec.Outcome == cache.RecordSent
-			if ok != shownSent && rec.Outcome != cache.RecordPending {
+			shownSent := rec.Outcome == usage.RecordAccepted || rec.Outcome == usage.RecordSent
+			if ok != shownSent && rec.Outcome != usage.RecordPending {
 				t.Errorf("upload %d record %s: AMIE has it %v, the portal shows %s (%s)", id, rec.LocalRecordID, ok, rec.Outcome, rec.Error)
 			}
 		}
 		present += have
 		switch {
-		case up.State == cache.UploadUncertain:
+		case up.State == usage.UploadUncertain:
 			r.flagged++
 			t.Errorf("upload %d waits for an admin although AMIE is looked up", id)
-		case have == len(recs) && up.State == cache.UploadDelivered:
+		case have == len(recs) && up.State == usage.UploadDelivered:
 			r.once++
-		case have == 0 && (up.State == cache.UploadFailed || up.State == cache.UploadQueued):
+		case have == 0 && (up.State == usage.UploadFailed || up.State == usage.UploadQueued):
 			r.notApplied++
 		default:
 			t.Errorf("upload %d: AMIE has %d of its %d records, the portal shows it %s", id, have, len(recs), up.State)

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/clients/amie"
 	"github.com/accounting-portal/portal/internal/portal"
+	"github.com/accounting-portal/portal/internal/usage"
 )
 
 // AMIEReader is what the AMIE sync reads; *amie.Client implements it.
@@ -21,9 +21,9 @@ type AMIEReader interface {
 
 // AMIEStore is where the AMIE sync writes; *cache.DB implements it.
 type AMIEStore interface {
-	AMIESyncState(ctx context.Context) (cache.AMIESyncState, error)
-	SaveAMIEStatus(ctx context.Context, rows []cache.AMIEStatusDay, from, to, started time.Time, full bool) (int64, error)
-	ReplaceAMIEFailed(ctx context.Context, recs []cache.AMIEFailedRecord) (int64, error)
+	AMIESyncState(ctx context.Context) (usage.SyncState, error)
+	SaveAMIEStatus(ctx context.Context, rows []usage.StatusDay, from, to, started time.Time, full bool) (int64, error)
+	ReplaceAMIEFailed(ctx context.Context, recs []usage.FailedRecord) (int64, error)
 }
 
 // AMIEOptions tune the AMIE sync; zero values take the defaults.
@@ -66,7 +66,7 @@ func (o *AMIEOptions) defaults() {
 //     failed records lowers their failed counts, a re-sent record with the
 //     same LocalRecordID replaces the earlier one, and the upstream may
 //     correct itself. A clear delivered by the portal asks for a full read
-//     at once (cache.AMIESyncState.FullRequested).
+//     at once (usage.SyncState.FullRequested).
 //   - every other run, the last RecentDays days plus today, and any days
 //     since the last run: records arrive and are processed continuously,
 //     a record received just before midnight is processed (and counted)
@@ -88,20 +88,20 @@ func syncAMIE(ctx context.Context, c AMIEReader, st AMIEStore, o AMIEOptions) (i
 	if err != nil {
 		return 0, err
 	}
-	today := cache.DayStart(started)
+	today := usage.DayStart(started)
 	full := state.NeedsFull(started, o.FullEvery)
 	from := today.AddDate(0, 0, -o.RecentDays)
 	if full {
 		from = today.AddDate(0, 0, -o.WindowDays)
-	} else if last := cache.DayStart(state.LastRun); !state.LastRun.IsZero() && last.Before(from) {
+	} else if last := usage.DayStart(state.LastRun); !state.LastRun.IsZero() && last.Before(from) {
 		from = last
 	}
 	to := today.AddDate(0, 0, 1)
-	var rows []cache.AMIEStatusDay
+	var rows []usage.StatusDay
 	for day := from; day.Before(to); day = day.AddDate(0, 0, 1) {
 		got, err := c.Status(ctx, day, day.AddDate(0, 0, 1))
 		if err != nil {
-			return 0, fmt.Errorf("AMIE status of %s: %w", cache.FormatDay(day), err)
+			return 0, fmt.Errorf("AMIE status of %s: %w", usage.FormatDay(day), err)
 		}
 		rows = append(rows, amieStatusRows(day, got)...)
 	}
@@ -119,9 +119,9 @@ func syncAMIE(ctx context.Context, c AMIEReader, st AMIEStore, o AMIEOptions) (i
 
 // amieStatusRows turns one day's answer into rows; a resource listed twice
 // (which the API does not promise against) is summed.
-func amieStatusRows(day time.Time, got []amie.ResourceStatus) []cache.AMIEStatusDay {
+func amieStatusRows(day time.Time, got []amie.ResourceStatus) []usage.StatusDay {
 	idx := map[string]int{}
-	var out []cache.AMIEStatusDay
+	var out []usage.StatusDay
 	for _, s := range got {
 		if i, ok := idx[s.Resource]; ok {
 			r := &out[i]
@@ -131,25 +131,25 @@ func amieStatusRows(day time.Time, got []amie.ResourceStatus) []cache.AMIEStatus
 			continue
 		}
 		idx[s.Resource] = len(out)
-		out = append(out, cache.AMIEStatusDay{Day: day, Resource: s.Resource, Loaded: s.LoadedRecordCount,
+		out = append(out, usage.StatusDay{Day: day, Resource: s.Resource, Loaded: s.LoadedRecordCount,
 			Failed: s.FailedJobCount, TotalCharge: s.TotalCharge.String()})
 	}
 	return out
 }
 
 func amieAddCharge(a, b string) string {
-	var s cache.ChargeSum
+	var s usage.ChargeSum
 	_ = s.Add(a)
 	_ = s.Add(b)
 	return s.String()
 }
 
 // amieFailedRows turns the upstream's failed records into cache rows.
-func amieFailedRows(failed []amie.FailedRecord) []cache.AMIEFailedRecord {
-	out := make([]cache.AMIEFailedRecord, 0, len(failed))
+func amieFailedRows(failed []amie.FailedRecord) []usage.FailedRecord {
+	out := make([]usage.FailedRecord, 0, len(failed))
 	for i := range failed {
 		f := &failed[i]
-		r := cache.AMIEFailedRecord{FailedID: f.FailedRecordID, UsageType: string(f.UsageType), Error: f.Error,
+		r := usage.FailedRecord{FailedID: f.FailedRecordID, UsageType: string(f.UsageType), Error: f.Error,
 			LocalReference: f.LocalReference(), Problems: strings.Join(f.Problems, "; "), Raw: amieCompactJSON(f.Raw)}
 		switch {
 		case f.Compute != nil:

@@ -16,6 +16,7 @@ import (
 	simamie "github.com/accounting-portal/portal/internal/sim/amie"
 	"github.com/accounting-portal/portal/internal/sim/fault"
 	"github.com/accounting-portal/portal/internal/sim/world"
+	"github.com/accounting-portal/portal/internal/usage"
 )
 
 // amieFixture is a simulator with 10 days of history, its client (with
@@ -69,9 +70,9 @@ func (f *amieFixture) run(t testing.TB) int64 {
 	return n
 }
 
-func (f *amieFixture) rows(t testing.TB) []cache.AMIEStatusDay {
+func (f *amieFixture) rows(t testing.TB) []usage.StatusDay {
 	t.Helper()
-	rows, _, err := f.db.ListUsageStatus(context.Background(), cache.UsageStatusFilter{From: f.now.AddDate(0, 0, -30), To: f.now.AddDate(0, 0, 1), Limit: 10000})
+	rows, _, err := f.db.ListUsageStatus(context.Background(), usage.StatusFilter{From: f.now.AddDate(0, 0, -30), To: f.now.AddDate(0, 0, 1), Limit: 10000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,11 +90,11 @@ func TestAMIESync_FullWindowThenRecentDays_SameRowsTwice(t *testing.T) {
 		t.Fatalf("%d status rows", len(first))
 	}
 	// The cache's days equal the upstream's own answer for the window.
-	st, err := f.client.Status(context.Background(), cache.DayStart(f.now.AddDate(0, 0, -10)), f.now.AddDate(0, 0, 1))
+	st, err := f.client.Status(context.Background(), usage.DayStart(f.now.AddDate(0, 0, -10)), f.now.AddDate(0, 0, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum, _ := f.db.UsageStatusSummary(context.Background(), cache.UsageStatusFilter{From: f.now.AddDate(0, 0, -10), To: f.now.AddDate(0, 0, 1)})
+	sum, _ := f.db.UsageStatusSummary(context.Background(), usage.StatusFilter{From: f.now.AddDate(0, 0, -10), To: f.now.AddDate(0, 0, 1)})
 	var loaded, failed int64
 	for _, r := range st {
 		loaded += r.LoadedRecordCount
@@ -102,7 +103,7 @@ func TestAMIESync_FullWindowThenRecentDays_SameRowsTwice(t *testing.T) {
 	if sum.Loaded != loaded || sum.Failed != failed {
 		t.Errorf("cache %d/%d, upstream %d/%d", sum.Loaded, sum.Failed, loaded, failed)
 	}
-	failedRecs, _, _ := f.db.ListFailed(context.Background(), cache.FailedFilter{Scope: portal.Scope{All: true}, Limit: 1000})
+	failedRecs, _, _ := f.db.ListFailed(context.Background(), usage.FailedFilter{Scope: portal.Scope{All: true}, Limit: 1000})
 	if int64(len(failedRecs)) != failed || failed == 0 {
 		t.Errorf("%d failed records cached, status says %d", len(failedRecs), failed)
 	}
@@ -137,7 +138,7 @@ func TestAMIESync_FailedRunKeepsData(t *testing.T) {
 	f := newAMIEFixture(t, 1, 5)
 	f.run(t)
 	before := f.rows(t)
-	failedBefore, _, _ := f.db.ListFailed(context.Background(), cache.FailedFilter{Scope: portal.Scope{All: true}, Limit: 1000})
+	failedBefore, _, _ := f.db.ListFailed(context.Background(), usage.FailedFilter{Scope: portal.Scope{All: true}, Limit: 1000})
 	for _, path := range []string{"/api/v1/usage/status", "/api/v1/usage/failed"} {
 		f.sim.Faults().Set(fault.Fault{Mode: fault.Outage, PathPrefix: path})
 		if _, err := AMIEJob(f.calls, f.db, time.Minute, f.opts).Run(context.Background()); portal.ErrorCode(err) != portal.EUNAVAILABLE {
@@ -147,7 +148,7 @@ func TestAMIESync_FailedRunKeepsData(t *testing.T) {
 		if after := f.rows(t); !reflect.DeepEqual(before, after) {
 			t.Errorf("%s down: status rows changed", path)
 		}
-		failedAfter, _, _ := f.db.ListFailed(context.Background(), cache.FailedFilter{Scope: portal.Scope{All: true}, Limit: 1000})
+		failedAfter, _, _ := f.db.ListFailed(context.Background(), usage.FailedFilter{Scope: portal.Scope{All: true}, Limit: 1000})
 		if len(failedAfter) != len(failedBefore) {
 			t.Errorf("%s down: %d failed records, had %d", path, len(failedAfter), len(failedBefore))
 		}
@@ -158,13 +159,13 @@ func TestAMIESync_ClearedRecordsDisappearAndPastDaysMove(t *testing.T) {
 	f := newAMIEFixture(t, 1, 5)
 	f.run(t)
 	ctx := context.Background()
-	all := cache.FailedFilter{Scope: portal.Scope{All: true}, Limit: 1000}
+	all := usage.FailedFilter{Scope: portal.Scope{All: true}, Limit: 1000}
 	recs, _, _ := f.db.ListFailed(ctx, all)
 	if len(recs) < 2 {
 		t.Fatalf("only %d failed records", len(recs))
 	}
 	old := recs[0] // a failure of a past day
-	sumBefore, _ := f.db.UsageStatusSummary(ctx, cache.UsageStatusFilter{From: f.now.AddDate(0, 0, -5), To: f.now.AddDate(0, 0, 1)})
+	sumBefore, _ := f.db.UsageStatusSummary(ctx, usage.StatusFilter{From: f.now.AddDate(0, 0, -5), To: f.now.AddDate(0, 0, 1)})
 	if _, err := f.client.ClearFailed(ctx, []int64{old.FailedID}); err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +190,7 @@ func TestAMIESync_ClearedRecordsDisappearAndPastDaysMove(t *testing.T) {
 	if len(after) != len(recs)-1 {
 		t.Errorf("%d failed records after clearing one of %d", len(after), len(recs))
 	}
-	sumAfter, _ := f.db.UsageStatusSummary(ctx, cache.UsageStatusFilter{From: f.now.AddDate(0, 0, -5), To: f.now.AddDate(0, 0, 1)})
+	sumAfter, _ := f.db.UsageStatusSummary(ctx, usage.StatusFilter{From: f.now.AddDate(0, 0, -5), To: f.now.AddDate(0, 0, 1)})
 	if sumAfter.Failed != sumBefore.Failed-1 {
 		t.Errorf("failed count %d → %d", sumBefore.Failed, sumAfter.Failed)
 	}
