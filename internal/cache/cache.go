@@ -1,11 +1,11 @@
 // Package cache is the portal's storage, and only that: the schema and its
 // migrations, and the SQL that stores and reads the domain types of
-// internal/portal and the area packages (internal/budgets, ...): the
+// internal/portal and the area packages (internal/budgets, metrics, usage,
+// billing): the
 // upstream data that sync writes and pages read, sessions, requests and
 // approvals, the outbox and the audit trail. State machines, payloads and
 // page rows belong to the area packages; what a request's state becomes
-// is theirs to say, and the cache writes it. (The metrics, usage and
-// billing areas still keep their types here until they move.)
+// is theirs to say, and the cache writes it.
 //
 // There is one database file in WAL mode, written through a single
 // connection (SQLite allows one writer; queuing writers in Go beats
