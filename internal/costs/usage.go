@@ -286,3 +286,21 @@ func OBIUsage(project string, ss []OBISpend) []Usage {
 	}
 	return out
 }
+
+// AMIESent is a usage record a project sent through the portal, with what
+// became of it: Outcome is the portal's record of AMIE's answer (pending,
+// accepted, refused, sent, not sent; Error says why it was refused) and
+// Failed is AMIE's error when it lists the record among those that failed
+// processing (a failed record is not charged until it is fixed).
+type AMIESent struct {
+	Upload        int64
+	LocalRecordID string
+	Resource      string
+	Username      string
+	UsageType     string
+	Start, End    time.Time
+	Charge        decimal.Decimal
+	Outcome       string
+	Error         string
+	Failed        string
+}

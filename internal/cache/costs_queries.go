@@ -1,0 +1,501 @@
+package cache
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/accounting-portal/portal/internal/costs"
+	"github.com/accounting-portal/portal/internal/decimal"
+	"github.com/accounting-portal/portal/internal/portal"
+)
+
+// CostProject returns a project of the user's scope with its upstream
+// ids; ENOTFOUND when it is not one of theirs.
+func (db *DB) CostProject(ctx context.Context, scope portal.Scope, key string) (*costs.ProjectRef, error) {
+	var p costs.ProjectRef
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		name, err := projectAllowed(ctx, tx, scope, key)
+		if err != nil {
+			return err
+		}
+		p.Key, p.Name = key, name
+		rows, err := tx.QueryContext(ctx, `SELECT pi.upstream, pi.upstream_id, COALESCE(pi.vlab_id, ''), COALESCE(l.name, ''),
+			COALESCE((SELECT MAX(t.tenant_key) FROM vergeos_tenants t WHERE t.name = pi.upstream_id), 0)
+			FROM project_ids pi LEFT JOIN virtual_labs l ON l.id = pi.vlab_id WHERE pi.project_key = ?`, key)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var u, id, lab, labName string
+			var tk int64
+			if err := rows.Scan(&u, &id, &lab, &labName, &tk); err != nil {
+				return err
+			}
+			switch u {
+			case portal.UpstreamArgo:
+				p.ArgoID = id
+			case portal.UpstreamOBI:
+				p.OBIID, p.VlabID, p.LabName = id, lab, labName
+			case portal.UpstreamAMIE:
+				p.AMIEID = id
+			case portal.UpstreamVergeOS:
+				p.Tenant, p.TenantKey = id, tk
+			}
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	// As the pages do, a project without an ARGO or AMIE id in the file is
+	// known there by its key.
+	if p.ArgoID == "" {
+		p.ArgoID = key
+	}
+	if p.AMIEID == "" {
+		p.AMIEID = key
+	}
+	return &p, nil
+}
+
+// CostProjects lists the catalogued projects of scope, by name.
+func (db *DB) CostProjects(ctx context.Context, scope portal.Scope) ([]costs.ProjectRef, error) {
+	cond, args := scopeKeys(scope, "p.key")
+	rows, err := db.r.QueryContext(ctx, `SELECT p.key, p.name,
+		COALESCE((SELECT upstream_id FROM project_ids WHERE project_key = p.key AND upstream = 'vergeos'), '')
+		FROM projects p WHERE `+cond+` ORDER BY p.name, p.key`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("cache: cost projects: %w", err)
+	}
+	defer rows.Close()
+	var out []costs.ProjectRef
+	for rows.Next() {
+		var p costs.ProjectRef
+		if err := rows.Scan(&p.Key, &p.Name, &p.Tenant); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// scopeKeys limits a project-key column to scope.
+func scopeKeys(scope portal.Scope, column string) (string, []any) {
+	if scope.All {
+		return "1=1", nil
+	}
+	if len(scope.Projects) == 0 {
+		return "0=1", nil
+	}
+	return column + " IN (" + placeholders(len(scope.Projects)) + ")", anys(scope.Projects)
+}
+
+// ProjectOBI reads a project's OBI balance and its spend in [from, to).
+func (db *DB) ProjectOBI(ctx context.Context, obiID string, from, to, now time.Time) (costs.OBISummary, error) {
+	var s costs.OBISummary
+	if obiID == "" {
+		return s, nil
+	}
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		var bal, rsv decimal.Null
+		switch err := tx.QueryRowContext(ctx, `SELECT balance, reservation FROM obi_project_balances WHERE proj_id = ?`, obiID).Scan(&bal, &rsv); {
+		case err == sql.ErrNoRows:
+		case err != nil:
+			return err
+		default:
+			s.Known, s.Balance, s.Reservation = bal.Valid, bal.Decimal, rsv.Decimal
+		}
+		spent, jobs, err := obiSpend(ctx, tx, obiID, from, to)
+		if err != nil {
+			return err
+		}
+		s.Spent, s.Jobs = spent, jobs
+		today := costs.Day(now)
+		last30, _, err := obiSpend(ctx, tx, obiID, today.AddDate(0, 0, -30), today)
+		if err != nil {
+			return err
+		}
+		s.Burn, _ = last30.DivRound(decimal.NewFromInt(30), 6)
+		if s.Known && s.Burn.Sign() > 0 && s.Balance.Sign() > 0 {
+			days, _ := s.Balance.DivRound(s.Burn, 0)
+			if n, err := strconv.Atoi(days.String()); err == nil && n < 100*365 {
+				s.RunOut = today.AddDate(0, 0, n)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return s, fmt.Errorf("cache: project OBI: %w", err)
+	}
+	return s, nil
+}
+
+func obiSpend(ctx context.Context, q querier, obiID string, from, to time.Time) (decimal.Decimal, int64, error) {
+	rows, err := q.QueryContext(ctx, `SELECT s.amount, COALESCE((SELECT SUM(jobs) FROM obi_spend_daily d WHERE d.proj_id = s.proj_id AND d.day = s.day), 0)
+		FROM obi_spend_total s WHERE s.proj_id = ? AND s.day >= ? AND s.day < ?`, obiID, from.Unix(), to.Unix())
+	if err != nil {
+		return decimal.Zero, 0, err
+	}
+	defer rows.Close()
+	sum, jobs := decimal.Zero, int64(0)
+	for rows.Next() {
+		var a decimal.Decimal
+		var n int64
+		if err := rows.Scan(&a, &n); err != nil {
+			return sum, jobs, err
+		}
+		sum, jobs = sum.Add(a), jobs+n
+	}
+	return sum, jobs, rows.Err()
+}
+
+// ProjectArgoTotals returns a project's totals per metric definition for
+// metrics that start in [from, to): "aggregated" ones summed, the others
+// averaged per installation and the installations' averages summed, as
+// the metrics overview adds them up.
+func (db *DB) ProjectArgoTotals(ctx context.Context, argoID string, from, to time.Time) ([]costs.ArgoTotal, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT d.name, d.unit_type, d.metric_type, m.installation_id, m.value
+		FROM argo_metrics m JOIN argo_metric_definitions d ON d.id = m.definition_id
+		WHERE m.project_id = ? AND m.start >= ? AND m.start < ? ORDER BY d.name, m.installation_id`, argoID, from.Unix(), to.Unix())
+	if err != nil {
+		return nil, fmt.Errorf("cache: project ARGO totals: %w", err)
+	}
+	defer rows.Close()
+	type inst struct {
+		sum decimal.Decimal
+		n   int64
+	}
+	var out []costs.ArgoTotal
+	var insts map[string]*inst
+	flush := func() {
+		if len(out) == 0 {
+			return
+		}
+		t := &out[len(out)-1]
+		for _, in := range insts {
+			if t.MetricType == "aggregated" {
+				t.Total = t.Total.Add(in.sum)
+			} else {
+				t.Total = t.Total.Add(costs.Divide(in.sum, decimal.NewFromInt(in.n)))
+			}
+		}
+		t.Installations = len(insts)
+	}
+	for rows.Next() {
+		var name, unit, typ, id string
+		var v float64
+		if err := rows.Scan(&name, &unit, &typ, &id, &v); err != nil {
+			return nil, err
+		}
+		if len(out) == 0 || out[len(out)-1].Definition != name {
+			flush()
+			out = append(out, costs.ArgoTotal{Definition: name, Unit: unit, MetricType: typ})
+			insts = map[string]*inst{}
+		}
+		d, err := decimal.Parse(strconv.FormatFloat(v, 'f', -1, 64))
+		if err != nil {
+			return nil, err
+		}
+		in := insts[id]
+		if in == nil {
+			in = &inst{}
+			insts[id] = in
+		}
+		in.sum, in.n = in.sum.Add(d), in.n+1
+		out[len(out)-1].Metrics++
+	}
+	flush()
+	return out, rows.Err()
+}
+
+// ProjectAMIERecords returns the records a project sent that start in
+// [from, to), at most limit of them (oldest first), and how many there are
+// by state: "charged", "failed" (AMIE failed to process them), and the
+// portal's outcomes otherwise ("pending", "refused", "not sent").
+func (db *DB) ProjectAMIERecords(ctx context.Context, amieID string, from, to time.Time, limit int) ([]costs.AMIESent, map[string]int, error) {
+	var rs []costs.AMIESent
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		rs, err = amieRecords(ctx, tx, amieID, from.Unix(), to.Unix(), false)
+		return err
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("cache: project AMIE records: %w", err)
+	}
+	counts := map[string]int{}
+	for _, r := range rs {
+		counts[AMIEState(r)]++
+	}
+	if len(rs) > limit {
+		rs = rs[:limit]
+	}
+	return rs, counts, nil
+}
+
+// AMIEState says what became of a record a project sent.
+func AMIEState(r costs.AMIESent) string {
+	switch {
+	case r.Failed != "":
+		return "failed"
+	case r.Outcome == RecordAccepted || r.Outcome == RecordSent:
+		return "charged"
+	}
+	return r.Outcome
+}
+
+// LedgerLines returns a project's ledger lines for days in [from, to),
+// oldest first; ENOTFOUND when the project is not one of the user's.
+func (db *DB) LedgerLines(ctx context.Context, scope portal.Scope, key string, from, to time.Time) (string, []costs.Line, error) {
+	var name string
+	var lines []costs.Line
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		if name, err = projectAllowed(ctx, tx, scope, key); err != nil {
+			return err
+		}
+		lines, err = ledgerLines(ctx, tx, "project_key = ? AND day >= ? AND day < ?", key, from.Unix(), to.Unix())
+		return err
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	return name, lines, nil
+}
+
+// CostsByProject sums the ledger of every project of scope for days in
+// [from, to): per source in the base currency, with the unpriced lines.
+func (db *DB) CostsByProject(ctx context.Context, scope portal.Scope, from, to time.Time) ([]costs.ProjectCosts, error) {
+	cond, args := scopeKeys(scope, "p.key")
+	args = append([]any{from.Unix(), to.Unix()}, args...)
+	rows, err := db.r.QueryContext(ctx, `SELECT p.key, p.name, l.source, l.amount_base, l.unpriced, l.day
+		FROM projects p LEFT JOIN cost_ledger l ON l.project_key = p.key AND l.day >= ? AND l.day < ?
+		WHERE `+cond+` ORDER BY p.name, p.key`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("cache: costs by project: %w", err)
+	}
+	defer rows.Close()
+	var out []costs.ProjectCosts
+	for rows.Next() {
+		var key, name string
+		var source, base, unpriced sql.NullString
+		var day sql.NullInt64
+		if err := rows.Scan(&key, &name, &source, &base, &unpriced, &day); err != nil {
+			return nil, err
+		}
+		if len(out) == 0 || out[len(out)-1].Project != key {
+			out = append(out, costs.ProjectCosts{Project: key, Name: name, BySource: map[string]decimal.Decimal{}})
+		}
+		pc := &out[len(out)-1]
+		if !source.Valid {
+			continue
+		}
+		pc.Lines++
+		if d := time.Unix(day.Int64, 0).UTC(); d.After(pc.LastDay) {
+			pc.LastDay = d
+		}
+		if unpriced.String != "" {
+			pc.UnpricedLines++
+			continue
+		}
+		a, err := decimal.Parse(base.String)
+		if err != nil {
+			return nil, err
+		}
+		pc.BySource[source.String] = pc.BySource[source.String].Add(a)
+		pc.Total = pc.Total.Add(a)
+	}
+	return out, rows.Err()
+}
+
+// SpentBetween sums a project's priced ledger lines for days in [from,
+// to), in the base currency, and counts its unpriced lines.
+func (db *DB) SpentBetween(ctx context.Context, key string, from, to time.Time) (decimal.Decimal, int, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT amount_base, unpriced FROM cost_ledger WHERE project_key = ? AND day >= ? AND day < ?`,
+		key, from.Unix(), to.Unix())
+	if err != nil {
+		return decimal.Zero, 0, fmt.Errorf("cache: spent: %w", err)
+	}
+	defer rows.Close()
+	sum, unpriced := decimal.Zero, 0
+	for rows.Next() {
+		var a, u string
+		if err := rows.Scan(&a, &u); err != nil {
+			return sum, 0, err
+		}
+		if u != "" {
+			unpriced++
+			continue
+		}
+		d, err := decimal.Parse(a)
+		if err != nil {
+			return sum, 0, err
+		}
+		sum = sum.Add(d)
+	}
+	return sum, unpriced, rows.Err()
+}
+
+// SetBudget stores a project's budget for a period, replacing the one set
+// before (the audit trail keeps what it was).
+func (db *DB) SetBudget(ctx context.Context, b costs.Budget) error {
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		var old string
+		switch err := tx.QueryRowContext(ctx, `SELECT amount FROM cost_budgets WHERE project_key = ? AND kind = ? AND start = ?`,
+			b.Project, b.Period.Kind, b.Period.Start.Unix()).Scan(&old); {
+		case err == sql.ErrNoRows:
+		case err != nil:
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO cost_budgets(project_key, kind, start, amount, note, set_by, set_by_name, set_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(project_key, kind, start) DO UPDATE SET amount = excluded.amount, note = excluded.note,
+			set_by = excluded.set_by, set_by_name = excluded.set_by_name, set_at = excluded.set_at`,
+			b.Project, b.Period.Kind, b.Period.Start.Unix(), b.Amount, b.Note, b.SetBy, b.SetByName, db.now()); err != nil {
+			return err
+		}
+		return db.audit(ctx, tx, AuditEntry{Actor: b.SetBy, ActorName: b.SetByName, Subject: "cost_budget:" + b.Project + ":" + b.Period.Kind + ":" + b.Period.Label(),
+			From: old, To: b.Amount.String(), Reason: b.Note})
+	})
+	if err != nil {
+		return fmt.Errorf("cache: set budget: %w", err)
+	}
+	return nil
+}
+
+// Budgets returns the budgets of the projects of scope (one project when
+// key is set), by project and period.
+func (db *DB) Budgets(ctx context.Context, scope portal.Scope, key string) ([]costs.Budget, error) {
+	cond, args := scopeKeys(scope, "b.project_key")
+	if key != "" {
+		cond += " AND b.project_key = ?"
+		args = append(args, key)
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT b.id, b.project_key, b.kind, b.start, b.amount, b.note, b.set_by, b.set_by_name, b.set_at
+		FROM cost_budgets b JOIN projects p ON p.key = b.project_key WHERE `+cond+` ORDER BY p.name, b.project_key, b.start DESC, b.kind`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("cache: budgets: %w", err)
+	}
+	defer rows.Close()
+	var out []costs.Budget
+	for rows.Next() {
+		var b costs.Budget
+		var start, at int64
+		if err := rows.Scan(&b.ID, &b.Project, &b.Period.Kind, &start, &b.Amount, &b.Note, &b.SetBy, &b.SetByName, &at); err != nil {
+			return nil, err
+		}
+		b.Period.Start, b.SetAt = time.Unix(start, 0).UTC(), unix(at)
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// CostScopes lists what rates can be narrowed to: the catalogued tenants,
+// ARGO installations, AMIE resources and virtual labs.
+func (db *DB) CostScopes(ctx context.Context) ([]costs.ScopeOption, error) {
+	rows, err := db.r.QueryContext(ctx, `
+		SELECT 'vergeos', upstream_id, upstream_id || ' (' || project_key || ')' FROM project_ids WHERE upstream = 'vergeos'
+		UNION ALL SELECT 'argo', id, installation || ' (' || project_id || ')' FROM argo_installations
+		UNION ALL SELECT 'amie', name, name FROM amie_resources
+		UNION ALL SELECT 'obi', id, name FROM virtual_labs
+		ORDER BY 1, 3`)
+	if err != nil {
+		return nil, fmt.Errorf("cache: cost scopes: %w", err)
+	}
+	defer rows.Close()
+	var out []costs.ScopeOption
+	for rows.Next() {
+		var o costs.ScopeOption
+		if err := rows.Scan(&o.Source, &o.ID, &o.Label); err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// SourceChecks compares, for each project of scope and each month in
+// [from, to), the SUs of the records it sent to AMIE (accepted or sent,
+// by the start of the record) with the cpu_hours ARGO reports for its
+// installations (by the start of the metric).
+func (db *DB) SourceChecks(ctx context.Context, scope portal.Scope, from, to time.Time, tolerancePct decimal.Decimal) ([]costs.Check, error) {
+	projects, err := db.CostProjects(ctx, scope)
+	if err != nil {
+		return nil, err
+	}
+	var out []costs.Check
+	err = db.read(ctx, func(tx *sql.Tx) error {
+		argoIDs, err := projectIDs(ctx, tx, portal.UpstreamArgo, true)
+		if err != nil {
+			return err
+		}
+		amieIDs, err := projectIDs(ctx, tx, portal.UpstreamAMIE, true)
+		if err != nil {
+			return err
+		}
+		for _, p := range projects {
+			for m := costs.Month(from); m.Before(to); m = m.AddDate(0, 1, 0) {
+				end := m.AddDate(0, 1, 0)
+				c := costs.Check{Project: p.Key, ProjectName: p.Name, Month: m}
+				rs, err := amieRecords(ctx, tx, amieIDs[p.Key], m.Unix(), end.Unix(), false)
+				if err != nil {
+					return err
+				}
+				for _, r := range rs {
+					if r.Outcome == RecordAccepted || r.Outcome == RecordSent {
+						c.AMIE, c.HasAMIE = c.AMIE.Add(r.Charge), true
+					}
+				}
+				vals, err := tx.QueryContext(ctx, `SELECT m.value FROM argo_metrics m JOIN argo_metric_definitions d ON d.id = m.definition_id
+					WHERE m.project_id = ? AND d.name = 'cpu_hours' AND m.start >= ? AND m.start < ?`, argoIDs[p.Key], m.Unix(), end.Unix())
+				if err != nil {
+					return err
+				}
+				for vals.Next() {
+					var v float64
+					if err := vals.Scan(&v); err != nil {
+						vals.Close()
+						return err
+					}
+					d, err := decimal.Parse(strconv.FormatFloat(v, 'f', -1, 64))
+					if err != nil {
+						vals.Close()
+						return err
+					}
+					c.Argo, c.HasArgo = c.Argo.Add(d), true
+				}
+				vals.Close()
+				if err := vals.Err(); err != nil {
+					return err
+				}
+				out = append(out, costs.Compare(c, tolerancePct))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cache: source checks: %w", err)
+	}
+	return out, nil
+}
+
+// LedgerState says when each source's ledger was last brought up to date.
+func (db *DB) LedgerState(ctx context.Context) (map[string]time.Time, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT source, maintained_at FROM cost_state`)
+	if err != nil {
+		return nil, fmt.Errorf("cache: ledger state: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]time.Time{}
+	for rows.Next() {
+		var s string
+		var at int64
+		if err := rows.Scan(&s, &at); err != nil {
+			return nil, err
+		}
+		out[s] = unix(at)
+	}
+	return out, rows.Err()
+}
