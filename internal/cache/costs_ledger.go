@@ -29,26 +29,13 @@ const (
 	obiLedgerMargin  = 4 * 24 * time.Hour
 )
 
-// LedgerUpdate is what a maintenance did.
-type LedgerUpdate struct {
-	Source string
-	// From is the first day recomputed; zero means every day (a full
-	// recomputation: the first, after a full re-read upstream, or after
-	// the projects file changed).
-	From     time.Time
-	Skipped  bool  // nothing could have changed
-	Written  int64 // lines added or changed
-	Removed  int64 // lines whose usage is gone
-	Examined int   // usage lines computed
-}
-
 // MaintainLedger brings the ledger lines of source up to date after its
 // sync. hint is the oldest time the sync changed for sources that report
 // it (VergeOS: the oldest tenant sample written; zero: none).
-func (db *DB) MaintainLedger(ctx context.Context, source, base string, hint time.Time) (LedgerUpdate, error) {
-	up := LedgerUpdate{Source: source}
+func (db *DB) MaintainLedger(ctx context.Context, source, base string, hint time.Time) (costs.LedgerUpdate, error) {
+	up := costs.LedgerUpdate{Source: source}
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		up = LedgerUpdate{Source: source}
+		up = costs.LedgerUpdate{Source: source}
 		mark, err := ledgerMark(ctx, tx, source)
 		if err != nil {
 			return err
@@ -88,7 +75,7 @@ func (db *DB) MaintainLedger(ctx context.Context, source, base string, hint time
 		return err
 	})
 	if err != nil {
-		return LedgerUpdate{}, fmt.Errorf("cache: ledger of %s: %w", source, err)
+		return costs.LedgerUpdate{}, fmt.Errorf("cache: ledger of %s: %w", source, err)
 	}
 	return up, nil
 }
@@ -381,7 +368,7 @@ func obiUsage(ctx context.Context, tx *sql.Tx, from time.Time) ([]costs.Usage, e
 // applyUsage writes the usage of source from from on into the ledger:
 // lines whose usage or pricing changed are written, lines no longer in
 // the usage are removed, and the rest are left alone.
-func (db *DB) applyUsage(ctx context.Context, tx *sql.Tx, t *costs.Table, source string, from time.Time, usage []costs.Usage, up *LedgerUpdate) error {
+func (db *DB) applyUsage(ctx context.Context, tx *sql.Tx, t *costs.Table, source string, from time.Time, usage []costs.Usage, up *costs.LedgerUpdate) error {
 	old, err := ledgerLines(ctx, tx, "source = ? AND day >= ?", source, from.Unix())
 	if err != nil {
 		return err

@@ -82,44 +82,23 @@ func (db *DB) ArgoDefinitionNames(ctx context.Context) (map[string]string, error
 	return out, rows.Err()
 }
 
-// RateChange is what adding rate or FX versions did.
-type RateChange struct {
-	Rates, FX int   // versions added
-	Skipped   int   // versions of an import that were already there
-	Repriced  int64 // ledger lines whose pricing changed
-	// FirstDay and LastDay are the first and last day of a changed line
-	// (zero when none changed).
-	FirstDay, LastDay time.Time
-	IDs               []int64 // the new rate versions' ids
-}
-
-func (c *RateChange) saw(day int64) {
-	t := time.Unix(day, 0).UTC()
-	if c.FirstDay.IsZero() || t.Before(c.FirstDay) {
-		c.FirstDay = t
-	}
-	if t.After(c.LastDay) {
-		c.LastDay = t
-	}
-}
-
 // AddRate stores a rate version and, in the same transaction, prices again
 // exactly the ledger lines it can decide: its source and measure (its
 // scope only, unless it is for *), from its ValidFrom up to the next later
 // version of the same scope. Lines whose pricing does not change are not
 // written.
-func (db *DB) AddRate(ctx context.Context, base string, r costs.NewRate, by, byName string) (RateChange, error) {
-	var ch RateChange
+func (db *DB) AddRate(ctx context.Context, base string, r costs.NewRate, by, byName string) (costs.RateChange, error) {
+	var ch costs.RateChange
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		return db.addRate(ctx, tx, base, r, by, byName, &ch)
 	})
 	if err != nil {
-		return RateChange{}, fmt.Errorf("cache: add rate: %w", err)
+		return costs.RateChange{}, fmt.Errorf("cache: add rate: %w", err)
 	}
 	return ch, nil
 }
 
-func (db *DB) addRate(ctx context.Context, tx *sql.Tx, base string, r costs.NewRate, by, byName string, ch *RateChange) error {
+func (db *DB) addRate(ctx context.Context, tx *sql.Tx, base string, r costs.NewRate, by, byName string, ch *costs.RateChange) error {
 	res, err := tx.ExecContext(ctx, `INSERT INTO cost_rates(source, measure, scope, price, currency, valid_from, created_by, created_by_name, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.Source, r.Measure, r.Scope, r.Price, r.Currency, r.ValidFrom.Unix(), by, byName, db.now())
 	if err != nil {
@@ -152,18 +131,18 @@ func (db *DB) addRate(ctx context.Context, tx *sql.Tx, base string, r costs.NewR
 // AddFX stores an FX version and prices again the ledger lines of its days
 // (up to the currency's next later version) that are in its currency or
 // unpriced.
-func (db *DB) AddFX(ctx context.Context, base string, f costs.NewFX, by, byName string) (RateChange, error) {
-	var ch RateChange
+func (db *DB) AddFX(ctx context.Context, base string, f costs.NewFX, by, byName string) (costs.RateChange, error) {
+	var ch costs.RateChange
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		return db.addFX(ctx, tx, base, f, by, byName, &ch)
 	})
 	if err != nil {
-		return RateChange{}, fmt.Errorf("cache: add FX: %w", err)
+		return costs.RateChange{}, fmt.Errorf("cache: add FX: %w", err)
 	}
 	return ch, nil
 }
 
-func (db *DB) addFX(ctx context.Context, tx *sql.Tx, base string, f costs.NewFX, by, byName string, ch *RateChange) error {
+func (db *DB) addFX(ctx context.Context, tx *sql.Tx, base string, f costs.NewFX, by, byName string, ch *costs.RateChange) error {
 	res, err := tx.ExecContext(ctx, `INSERT INTO cost_fx(currency, per_base, valid_from, created_by, created_by_name, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		f.Currency, f.PerBase, f.ValidFrom.Unix(), by, byName, db.now())
 	if err != nil {
@@ -192,8 +171,8 @@ func (db *DB) addFX(ctx context.Context, tx *sql.Tx, base string, f costs.NewFX,
 // a version identical to one stored (superseded or not) is skipped, so
 // importing an export again changes nothing. FX versions go first, so the
 // rates of the same card are priced with them.
-func (db *DB) ImportCard(ctx context.Context, base string, rates []costs.NewRate, fx []costs.NewFX, by, byName string) (RateChange, error) {
-	var ch RateChange
+func (db *DB) ImportCard(ctx context.Context, base string, rates []costs.NewRate, fx []costs.NewFX, by, byName string) (costs.RateChange, error) {
+	var ch costs.RateChange
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		for _, f := range fx {
 			var n int
@@ -226,14 +205,14 @@ func (db *DB) ImportCard(ctx context.Context, base string, rates []costs.NewRate
 		return nil
 	})
 	if err != nil {
-		return RateChange{}, fmt.Errorf("cache: import rate card: %w", err)
+		return costs.RateChange{}, fmt.Errorf("cache: import rate card: %w", err)
 	}
 	return ch, nil
 }
 
 // reprice prices the ledger lines that match cond again with t and
 // writes those whose pricing changed.
-func (db *DB) reprice(ctx context.Context, tx *sql.Tx, t *costs.Table, cond string, args []any, ch *RateChange) error {
+func (db *DB) reprice(ctx context.Context, tx *sql.Tx, t *costs.Table, cond string, args []any, ch *costs.RateChange) error {
 	lines, err := ledgerLines(ctx, tx, cond, args...)
 	if err != nil {
 		return err
@@ -248,7 +227,7 @@ func (db *DB) reprice(ctx context.Context, tx *sql.Tx, t *costs.Table, cond stri
 			return err
 		}
 		ch.Repriced++
-		ch.saw(nl.Day.Unix())
+		ch.Saw(nl.Day.Unix())
 	}
 	return nil
 }

@@ -82,9 +82,9 @@ func seedCosts(t *testing.T, db *DB) {
 
 func itoa(n int64) string { return decimal.NewFromInt(n).String() }
 
-func maintainAll(t *testing.T, db *DB, hint time.Time) map[string]LedgerUpdate {
+func maintainAll(t *testing.T, db *DB, hint time.Time) map[string]costs.LedgerUpdate {
 	t.Helper()
-	out := map[string]LedgerUpdate{}
+	out := map[string]costs.LedgerUpdate{}
 	for _, s := range costs.Sources {
 		h := time.Time{}
 		if s == portal.UpstreamVergeOS {

@@ -248,3 +248,38 @@ func (t *Table) Price(u Usage) Line {
 	}
 	return l
 }
+
+// RateChange is what adding rate or FX versions did.
+type RateChange struct {
+	Rates, FX int   // versions added
+	Skipped   int   // versions of an import that were already there
+	Repriced  int64 // ledger lines whose pricing changed
+	// FirstDay and LastDay are the first and last day of a changed line
+	// (zero when none changed).
+	FirstDay, LastDay time.Time
+	IDs               []int64 // the new rate versions' ids
+}
+
+// Saw notes a changed line of day (Unix seconds).
+func (c *RateChange) Saw(day int64) {
+	t := time.Unix(day, 0).UTC()
+	if c.FirstDay.IsZero() || t.Before(c.FirstDay) {
+		c.FirstDay = t
+	}
+	if t.After(c.LastDay) {
+		c.LastDay = t
+	}
+}
+
+// LedgerUpdate is what a maintenance did.
+type LedgerUpdate struct {
+	Source string
+	// From is the first day recomputed; zero means every day (a full
+	// recomputation: the first, after a full re-read upstream, or after
+	// the projects file changed).
+	From     time.Time
+	Skipped  bool  // nothing could have changed
+	Written  int64 // lines added or changed
+	Removed  int64 // lines whose usage is gone
+	Examined int   // usage lines computed
+}
