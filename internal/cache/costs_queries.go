@@ -266,77 +266,74 @@ func (db *DB) LedgerLines(ctx context.Context, scope portal.Scope, key string, f
 	return name, lines, nil
 }
 
-// CostsByProject sums the ledger of every project of scope for days in
-// [from, to): per source in the base currency, with the unpriced lines.
-func (db *DB) CostsByProject(ctx context.Context, scope portal.Scope, from, to time.Time) ([]costs.ProjectCosts, error) {
-	cond, args := scopeKeys(scope, "p.key")
-	args = append([]any{from.Unix(), to.Unix()}, args...)
-	rows, err := db.r.QueryContext(ctx, `SELECT p.key, p.name, l.source, l.amount_base, l.unpriced, l.day
-		FROM projects p LEFT JOIN cost_ledger l ON l.project_key = p.key AND l.day >= ? AND l.day < ?
-		WHERE `+cond+` ORDER BY p.name, p.key`, args...)
+// CostsByProject returns what every project of scope cost in the month
+// that starts at month, per source, as its statement adds it up (each
+// line rounded to the cent once, the totals adding the rounded lines), so
+// that every page shows the statement's figures.
+func (db *DB) CostsByProject(ctx context.Context, scope portal.Scope, month time.Time) ([]costs.ProjectCosts, error) {
+	projects, err := db.CostProjects(ctx, scope)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]costs.ProjectCosts, 0, len(projects))
+	err = db.read(ctx, func(tx *sql.Tx) error {
+		for _, p := range projects {
+			pc, err := monthCosts(ctx, tx, p.Key, p.Name, month)
+			if err != nil {
+				return err
+			}
+			out = append(out, pc)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("cache: costs by project: %w", err)
 	}
-	defer rows.Close()
-	var out []costs.ProjectCosts
-	for rows.Next() {
-		var key, name string
-		var source, base, unpriced sql.NullString
-		var day sql.NullInt64
-		if err := rows.Scan(&key, &name, &source, &base, &unpriced, &day); err != nil {
-			return nil, err
-		}
-		if len(out) == 0 || out[len(out)-1].Project != key {
-			out = append(out, costs.ProjectCosts{Project: key, Name: name, BySource: map[string]decimal.Decimal{}})
-		}
-		pc := &out[len(out)-1]
-		if !source.Valid {
-			continue
-		}
-		pc.Lines++
-		if d := time.Unix(day.Int64, 0).UTC(); d.After(pc.LastDay) {
-			pc.LastDay = d
-		}
-		if unpriced.String != "" {
-			pc.UnpricedLines++
-			continue
-		}
-		a, err := decimal.Parse(base.String)
-		if err != nil {
-			return nil, err
-		}
-		pc.BySource[source.String] = pc.BySource[source.String].Add(a)
-		pc.Total = pc.Total.Add(a)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
-// SpentBetween sums a project's priced ledger lines for days in [from,
-// to), in the base currency, and counts its unpriced lines.
-func (db *DB) SpentBetween(ctx context.Context, key string, from, to time.Time) (decimal.Decimal, int, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT amount_base, unpriced FROM cost_ledger WHERE project_key = ? AND day >= ? AND day < ?`,
-		key, from.Unix(), to.Unix())
+// monthCosts adds up a project's month as its statement does.
+func monthCosts(ctx context.Context, q querier, key, name string, month time.Time) (costs.ProjectCosts, error) {
+	month = costs.Month(month)
+	lines, err := ledgerLines(ctx, q, "project_key = ? AND day >= ? AND day < ?", key, month.Unix(), month.AddDate(0, 1, 0).Unix())
 	if err != nil {
-		return decimal.Zero, 0, fmt.Errorf("cache: spent: %w", err)
+		return costs.ProjectCosts{}, err
 	}
-	defer rows.Close()
-	sum, unpriced := decimal.Zero, 0
-	for rows.Next() {
-		var a, u string
-		if err := rows.Scan(&a, &u); err != nil {
-			return sum, 0, err
-		}
-		if u != "" {
-			unpriced++
-			continue
-		}
-		d, err := decimal.Parse(a)
-		if err != nil {
-			return sum, 0, err
-		}
-		sum = sum.Add(d)
+	st := costs.BuildStatement(key, name, month, "", lines)
+	pc := costs.ProjectCosts{Project: key, Name: name, BySource: map[string]decimal.Decimal{}, Total: st.Total, Lines: len(lines)}
+	for _, t := range st.Totals {
+		pc.BySource[t.Source] = t.Total
 	}
-	return sum, unpriced, rows.Err()
+	for _, l := range lines {
+		if !l.Priced() {
+			pc.UnpricedLines++
+		}
+		if l.Day.After(pc.LastDay) {
+			pc.LastDay = l.Day
+		}
+	}
+	return pc, nil
+}
+
+// SpentBetween returns what a project spent in the whole months of [from,
+// to), in the base currency, as its monthly statements add it up, and how
+// many of its ledger lines in them have no price.
+func (db *DB) SpentBetween(ctx context.Context, key string, from, to time.Time) (decimal.Decimal, int, error) {
+	sum, unpriced := decimal.Zero.Round(costs.MoneyPlaces), 0
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		for m := costs.Month(from); m.Before(to); m = m.AddDate(0, 1, 0) {
+			pc, err := monthCosts(ctx, tx, key, "", m)
+			if err != nil {
+				return err
+			}
+			sum, unpriced = sum.Add(pc.Total), unpriced+pc.UnpricedLines
+		}
+		return nil
+	})
+	if err != nil {
+		return sum, 0, fmt.Errorf("cache: spent: %w", err)
+	}
+	return sum, unpriced, nil
 }
 
 // SetBudget stores a project's budget for a period, replacing the one set
@@ -393,13 +390,14 @@ func (db *DB) Budgets(ctx context.Context, scope portal.Scope, key string) ([]co
 }
 
 // CostScopes lists what rates can be narrowed to: the catalogued tenants,
-// ARGO installations, AMIE resources and virtual labs.
+// ARGO installations, AMIE resources and virtual labs, each with the name
+// people know it by and where it belongs.
 func (db *DB) CostScopes(ctx context.Context) ([]costs.ScopeOption, error) {
 	rows, err := db.r.QueryContext(ctx, `
-		SELECT 'vergeos', upstream_id, upstream_id || ' (' || project_key || ')' FROM project_ids WHERE upstream = 'vergeos'
-		UNION ALL SELECT 'argo', id, installation || ' (' || project_id || ')' FROM argo_installations
-		UNION ALL SELECT 'amie', name, name FROM amie_resources
-		UNION ALL SELECT 'obi', id, name FROM virtual_labs
+		SELECT 'vergeos', upstream_id, upstream_id, 'project ' || project_key FROM project_ids WHERE upstream = 'vergeos'
+		UNION ALL SELECT 'argo', id, CASE WHEN installation = '' THEN id ELSE installation END, 'ARGO project ' || project_id FROM argo_installations
+		UNION ALL SELECT 'amie', name, name, '' FROM amie_resources
+		UNION ALL SELECT 'obi', id, name, 'virtual lab' FROM virtual_labs
 		ORDER BY 1, 3`)
 	if err != nil {
 		return nil, fmt.Errorf("cache: cost scopes: %w", err)
@@ -408,7 +406,7 @@ func (db *DB) CostScopes(ctx context.Context) ([]costs.ScopeOption, error) {
 	var out []costs.ScopeOption
 	for rows.Next() {
 		var o costs.ScopeOption
-		if err := rows.Scan(&o.Source, &o.ID, &o.Label); err != nil {
+		if err := rows.Scan(&o.Source, &o.ID, &o.Label, &o.Detail); err != nil {
 			return nil, err
 		}
 		out = append(out, o)

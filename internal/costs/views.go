@@ -49,7 +49,32 @@ type ProjectCosts struct {
 	LastDay time.Time
 }
 
-// ScopeOption is something a rate can be narrowed to, for the form.
+// ScopeOption is something a rate can be narrowed to: its id in the
+// ledger and on the rate card, the name people know it by, and where it
+// belongs ("ARGO project NEURO-SIM").
 type ScopeOption struct {
-	Source, ID, Label string
+	Source, ID, Label, Detail string
+}
+
+// ScopeNames maps "source|id" to the name of a scope.
+type ScopeNames map[string]string
+
+// NewScopeNames indexes scope options by source and id.
+func NewScopeNames(os []ScopeOption) ScopeNames {
+	n := ScopeNames{}
+	for _, o := range os {
+		n[o.Source+"|"+o.ID] = o.Label
+	}
+	return n
+}
+
+// Name returns a scope's name, or its id when it has none ("*" reads "all").
+func (n ScopeNames) Name(source, id string) string {
+	if id == AnyScope {
+		return "all"
+	}
+	if l, ok := n[source+"|"+id]; ok && l != "" {
+		return l
+	}
+	return id
 }

@@ -25,7 +25,7 @@ type CostStore interface {
 	ProjectAMIERecords(ctx context.Context, amieID string, from, to time.Time, limit int) ([]costs.AMIESent, map[string]int, error)
 	TenantLatest(ctx context.Context, tenantKey int64, history string) (costs.TenantReading, bool, costs.TenantCurrent, error)
 	LedgerLines(ctx context.Context, scope portal.Scope, key string, from, to time.Time) (string, []costs.Line, error)
-	CostsByProject(ctx context.Context, scope portal.Scope, from, to time.Time) ([]costs.ProjectCosts, error)
+	CostsByProject(ctx context.Context, scope portal.Scope, month time.Time) ([]costs.ProjectCosts, error)
 	SpentBetween(ctx context.Context, key string, from, to time.Time) (decimal.Decimal, int, error)
 	Budgets(ctx context.Context, scope portal.Scope, key string) ([]costs.Budget, error)
 	SetBudget(ctx context.Context, b costs.Budget) error
@@ -86,8 +86,10 @@ func quantity(d decimal.Decimal) string {
 	return d.StringFixed(3)
 }
 
-// exact writes a decimal in full, in plain notation (for CSV and JSON).
+// exact writes a decimal in full, in plain notation and without trailing
+// fractional zeros (for CSV and JSON).
 func exact(d decimal.Decimal) string {
+	d = costs.Reduce(d)
 	s := d.String()
 	if strings.ContainsAny(s, "Ee") {
 		return d.StringFixed(max(d.Places(), 0))

@@ -25,7 +25,7 @@ func (h *Handler) handleCosts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	pcs, err := h.Costs.CostsByProject(ctx, u.Scope(), month, month.AddDate(0, 1, 0))
+	pcs, err := h.Costs.CostsByProject(ctx, u.Scope(), month)
 	if err != nil {
 		return err
 	}
@@ -194,7 +194,7 @@ func (h *Handler) handleSetBudget(c echo.Context) error {
 		blank := h.budgetForm(c, refs, f.Project, f.Back, now)
 		f.Projects, f.Kinds = blank.Projects, blank.Kinds
 		month := costs.Month(now)
-		pcs, err := h.Costs.CostsByProject(ctx, u.Scope(), month, month.AddDate(0, 1, 0))
+		pcs, err := h.Costs.CostsByProject(ctx, u.Scope(), month)
 		if err != nil {
 			return err
 		}

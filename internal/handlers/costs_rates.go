@@ -123,7 +123,11 @@ func (h *Handler) renderRates(c echo.Context, status int, form templates.RateFor
 		v.Sources = append(v.Sources, templates.Option{Value: s, Label: costs.SourceTitle(s) + " (" + s + ")"})
 	}
 	for _, s := range scopes {
-		v.Scopes = append(v.Scopes, templates.Option{Value: s.ID, Label: s.Source + ": " + s.Label})
+		label := s.Source + ": " + s.Label
+		if s.Detail != "" {
+			label += " (" + s.Detail + ")"
+		}
+		v.Scopes = append(v.Scopes, templates.Option{Value: s.ID, Label: label})
 	}
 	for _, m := range costs.FixedMeasures() {
 		v.Measures = append(v.Measures, templates.MeasureRowView{Source: m.Source, Measure: m.Name, Title: m.Title, PerUnit: m.PerUnit(base), Scope: costs.ScopeKind(m.Source)})

@@ -30,7 +30,7 @@ func (h *Handler) handleProjects(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	pcs, err := h.Costs.CostsByProject(ctx, u.Scope(), month, month.AddDate(0, 1, 0))
+	pcs, err := h.Costs.CostsByProject(ctx, u.Scope(), month)
 	if err != nil {
 		return err
 	}
@@ -170,11 +170,15 @@ func (h *Handler) handleProject(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// What the statement charges, so both show the same figures.
+	st := costs.BuildStatement(ref.Key, ref.Name, month, base, lines)
 	bySource := map[string]decimal.Decimal{}
+	for _, t := range st.Totals {
+		bySource[t.Source] = t.Total
+	}
 	unpriced := map[string]int{}
 	vergeosQty := map[string]decimal.Decimal{}
 	units := map[string]string{}
-	total := decimal.Zero
 	for _, l := range lines {
 		if l.Source == portal.UpstreamVergeOS {
 			vergeosQty[l.Measure] = vergeosQty[l.Measure].Add(l.Quantity)
@@ -183,15 +187,12 @@ func (h *Handler) handleProject(c echo.Context) error {
 		if !l.Priced() {
 			unpriced[l.Source]++
 			v.UnpricedLines++
-			continue
 		}
-		bySource[l.Source] = bySource[l.Source].Add(l.AmountBase)
-		total = total.Add(l.AmountBase)
 	}
 	for _, s := range costs.Sources {
 		v.Costs = append(v.Costs, templates.SourceCostView{Source: s, Title: costs.SourceTitle(s), Amount: money(bySource[s]), Unpriced: unpriced[s]})
 	}
-	v.CostTotal = money(total)
+	v.CostTotal = money(st.Total)
 	if len(lines) == 0 {
 		v.LedgerNote = "No usage of this project in this month is in the ledger yet: it is brought up to date after each upstream's sync."
 	}

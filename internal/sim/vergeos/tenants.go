@@ -147,6 +147,9 @@ type TenantInfo struct {
 	Project string // the world project it was made for
 }
 
+// TenantName is the name of the tenant seeded for a world project.
+func TenantName(projectKey string) string { return projectKey + "-vdc" }
+
 // tenantGen computes the tenants' usage at any instant from the seed.
 type tenantGen struct {
 	g       *generator
@@ -165,7 +168,7 @@ func newTenantGen(w *world.World, g *generator) *tenantGen {
 	for i := range n {
 		p := w.Projects[i]
 		t := tenant{
-			key: int64(i + 1), name: p.Key + "-vdc", description: "Virtual data centre of " + p.Name,
+			key: int64(i + 1), name: TenantName(p.Key), description: "Virtual data centre of " + p.Name,
 			uid: w.UUID("vergeos/tenant", i), created: g.start - int64(200+30*i)*86400,
 			cores: []int64{16, 32, 24, 8, 48, 12}[i%6], ramPerCoreMB: []int64{4096, 8192, 4096, 2048, 4096, 6144}[i%6],
 			busy: []float64{0.35, 0.2, 0.45, 0.1, 0.3, 0.25}[i%6], ips: int64(2 + i),
