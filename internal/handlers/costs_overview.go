@@ -43,13 +43,13 @@ func (h *Handler) handleCosts(c echo.Context) error {
 		for _, pc := range pcs {
 			row := []string{pc.Project, pc.Name, month.Format("2006-01")}
 			for _, s := range costs.Sources {
-				row = append(row, exact(pc.BySource[s]))
+				row = append(row, money(pc.BySource[s]))
 			}
 			newest := ""
 			if !pc.LastDay.IsZero() {
 				newest = pc.LastDay.Format(costs.DateLayout)
 			}
-			row = append(row, exact(pc.Total), strconv.Itoa(pc.UnpricedLines), strconv.Itoa(pc.Lines), newest)
+			row = append(row, money(pc.Total), strconv.Itoa(pc.UnpricedLines), strconv.Itoa(pc.Lines), newest)
 			if err := w.row(row); err != nil {
 				return w.finish(err)
 			}
@@ -145,8 +145,8 @@ func (h *Handler) handleBudgetsCSV(c echo.Context) error {
 			runOut = st.RunOut.Format(costs.DateLayout)
 		}
 		if err := w.row([]string{b.Project, names[b.Project], b.Period.Kind, b.Period.Label(), b.Period.Start.Format(costs.DateLayout),
-			b.Period.End().AddDate(0, 0, -1).Format(costs.DateLayout), exact(b.Amount), exact(st.Spent), exact(st.Remaining), st.UsedPct.String(),
-			money(st.Burn), exact(st.Projected), runOut, st.Level, strconv.Itoa(unpriced), b.Note, b.SetByName, csvTime(b.SetAt)}); err != nil {
+			b.Period.End().AddDate(0, 0, -1).Format(costs.DateLayout), money(b.Amount), money(st.Spent), money(st.Remaining), st.UsedPct.String(),
+			money(st.Burn), money(st.Projected), runOut, st.Level, strconv.Itoa(unpriced), b.Note, b.SetByName, csvTime(b.SetAt)}); err != nil {
 			return w.finish(err)
 		}
 	}

@@ -47,7 +47,7 @@ func (h *Handler) handleProjects(c echo.Context) error {
 		}
 		for _, r := range refs {
 			pc := byKey[r.Key]
-			if err := w.row([]string{r.Key, r.Name, r.Tenant, month.Format("2006-01"), exact(pc.Total), strconv.Itoa(pc.UnpricedLines)}); err != nil {
+			if err := w.row([]string{r.Key, r.Name, r.Tenant, month.Format("2006-01"), money(pc.Total), strconv.Itoa(pc.UnpricedLines)}); err != nil {
 				return w.finish(err)
 			}
 		}
