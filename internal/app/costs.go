@@ -29,12 +29,14 @@ func (a *App) withLedger(j syncer.Job, tenants syncer.TenantSource) syncer.Job {
 				errs = append(errs, err)
 			}
 		}
+		start := time.Now()
 		up, err := a.DB.MaintainLedger(ctx, j.Upstream, a.Config.Costs.BaseCurrency, hint)
 		if err != nil {
 			errs = append(errs, err)
 		} else if !up.Skipped {
 			a.Log.Info("ledger maintained", slog.String("source", up.Source), slog.Bool("full", up.From.IsZero()),
-				slog.Int64("written", up.Written), slog.Int64("removed", up.Removed), slog.Int("usage_lines", up.Examined))
+				slog.Int64("written", up.Written), slog.Int64("removed", up.Removed), slog.Int("usage_lines", up.Examined),
+				slog.Duration("took", time.Since(start)))
 		}
 		return rows, errors.Join(errs...)
 	})

@@ -214,7 +214,7 @@ func TestCosts_StatementRecomputedByHandToTheCent(t *testing.T) {
 
 	// Before the change, last month's core-hours are one line at 0.012.
 	before := getStatement(t, manager, "/projects/neuro-sim/statements/"+ym+".json")
-	ledgerBefore := apptest.CSVRecords(t, manager.Get("/projects/neuro-sim/ledger.csv?month="+ym))
+	ledgerBefore := apptest.CSVRecords(t, manager.Get("/projects/neuro-sim.csv?month="+ym))
 	// The admin changes the core-hour price from the 15th, and the CHF rate from the 20th.
 	r := admin.Post("/costs/rates", url.Values{"source": {"vergeos"}, "measure": {"cpu_core_hours"}, "scope": {"*"}, "price": {"0.015"},
 		"currency": {"CHF"}, "valid_from": {mid.Format("2006-01-02")}})
@@ -224,7 +224,7 @@ func TestCosts_StatementRecomputedByHandToTheCent(t *testing.T) {
 	if r := admin.Get("/costs/rates"); !strings.Contains(r.Body, "ledger lines priced again, from "+mid.Format("2006-01-02")) {
 		t.Fatalf("the new rate did not price again from the 15th: %s", flashOf(r.Body))
 	}
-	ledgerMid := apptest.CSVRecords(t, manager.Get("/projects/neuro-sim/ledger.csv?month="+ym))
+	ledgerMid := apptest.CSVRecords(t, manager.Get("/projects/neuro-sim.csv?month="+ym))
 	r = admin.Post("/costs/fx", url.Values{"currency": {"CHF"}, "per_base": {"0.96"}, "valid_from": {fxDay.Format("2006-01-02")}})
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("new FX: %d %s", r.Status, r.Body)
@@ -424,7 +424,7 @@ func TestCosts_StatementRecomputedByHandToTheCent(t *testing.T) {
 	}
 	// A manager of another project sees none of it; the viewer neither.
 	for _, b := range []*apptest.Browser{managerB, p.Login(t, "viewer")} {
-		for _, u := range []string{"/projects/neuro-sim", "/projects/neuro-sim/statements/" + ym + ".json", "/projects/neuro-sim/ledger.csv"} {
+		for _, u := range []string{"/projects/neuro-sim", "/projects/neuro-sim/statements/" + ym + ".json", "/projects/neuro-sim.csv"} {
 			if r := b.Get(u); r.Status != http.StatusNotFound || strings.Contains(r.Body, after.Total) {
 				t.Errorf("%s as another project's person: %d", u, r.Status)
 			}

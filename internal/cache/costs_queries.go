@@ -478,22 +478,3 @@ func (db *DB) SourceChecks(ctx context.Context, scope portal.Scope, from, to tim
 	}
 	return out, nil
 }
-
-// LedgerState says when each source's ledger was last brought up to date.
-func (db *DB) LedgerState(ctx context.Context) (map[string]time.Time, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT source, maintained_at FROM cost_state`)
-	if err != nil {
-		return nil, fmt.Errorf("cache: ledger state: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]time.Time{}
-	for rows.Next() {
-		var s string
-		var at int64
-		if err := rows.Scan(&s, &at); err != nil {
-			return nil, err
-		}
-		out[s] = unix(at)
-	}
-	return out, rows.Err()
-}

@@ -55,8 +55,8 @@ func (h *Handler) registerCosts(e *echo.Echo) {
 	}
 	h.add(e, "GET", "/projects", h.handleProjects, Member)
 	h.add(e, "GET", "/projects.csv", h.handleProjects, Member)
+	// The page's CSV twin, /projects/<key>.csv, is its ledger lines.
 	h.add(e, "GET", "/projects/:key", h.handleProject, Member)
-	h.add(e, "GET", "/projects/:key/ledger.csv", h.handleLedgerCSV, Member)
 	// :month is "2026-03", with ".csv" or ".json" for the twins.
 	h.add(e, "GET", "/projects/:key/statements/:month", h.handleStatement, Member)
 	h.add(e, "GET", "/costs", h.handleCosts, Member)

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -66,12 +67,18 @@ func (h *Handler) handleProjects(c echo.Context) error {
 	return render(c, http.StatusOK, templates.Projects(v))
 }
 
-// handleProject is one project across all sources for a month.
+// handleProject is one project across all sources for a month; its CSV
+// twin (/projects/<key>.csv) is the month's ledger lines.
 func (h *Handler) handleProject(c echo.Context) error {
 	ctx := c.Request().Context()
 	u := user(c)
 	now := h.nowUTC()
-	ref, err := h.Costs.CostProject(ctx, u.Scope(), c.Param("key"))
+	key := c.Param("key")
+	ref, err := h.Costs.CostProject(ctx, u.Scope(), key)
+	if pe, ok := err.(*portal.Error); ok && pe.Code == portal.ENOTFOUND && strings.HasSuffix(key, ".csv") {
+		// A project key may hold dots, so a project named like a CSV wins.
+		return h.handleLedgerCSV(c, strings.TrimSuffix(key, ".csv"))
+	}
 	if err != nil {
 		return err
 	}
@@ -94,7 +101,7 @@ func (h *Handler) handleProject(c echo.Context) error {
 		PrevHref: projectHref(ref.Key, month.AddDate(0, -1, 0)), NextHref: projectHref(ref.Key, month.AddDate(0, 1, 0)), Base: base,
 		StatementHref: statementHref(ref.Key, month, ""), StatementCSV: statementHref(ref.Key, month, ".csv"),
 		StatementJSON: statementHref(ref.Key, month, ".json"),
-		LedgerCSV:     "/projects/" + url.PathEscape(ref.Key) + "/ledger.csv?month=" + month.Format("2006-01")}
+		LedgerCSV:     csvHref(c)}
 	if ref.OBIID != "" {
 		v.Links = append(v.Links, templates.Link{Label: "Budget (OBI)", Href: "/budgets/projects/" + url.PathEscape(ref.Key)})
 	}
@@ -253,14 +260,13 @@ func gb(bytes int64) string {
 }
 
 // handleLedgerCSV streams a project's ledger lines of a month (?month=).
-func (h *Handler) handleLedgerCSV(c echo.Context) error {
+func (h *Handler) handleLedgerCSV(c echo.Context, key string) error {
 	ctx := c.Request().Context()
 	u := user(c)
 	month, err := parseMonthParam(c.QueryParam("month"), h.nowUTC())
 	if err != nil {
 		return err
 	}
-	key := c.Param("key")
 	_, lines, err := h.Costs.LedgerLines(ctx, u.Scope(), key, month, month.AddDate(0, 1, 0))
 	if err != nil {
 		return err

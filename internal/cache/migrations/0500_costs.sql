@@ -125,7 +125,6 @@ CREATE TABLE cost_ledger (
 ) WITHOUT ROWID;
 -- A new rate version re-prices the days of its measure; a sync the days of its source.
 CREATE INDEX cost_ledger_by_measure ON cost_ledger(source, measure, day);
-CREATE INDEX cost_ledger_by_day ON cost_ledger(day, project_key);
 
 -- Budgets: what a project may spend in a month, quarter or year, in the
 -- base currency. Setting one again replaces it (the audit trail keeps the old).
