@@ -153,6 +153,9 @@ func (a *App) handlerDeps() handlers.Deps {
 		Budgets: a.DB, Metrics: a.DB, Usage: a.usageStore(), Billing: a.DB,
 		Issuer: cfg.OIDC.Issuer, Secure: cfg.Secure(), Now: a.now, ProjectsFile: a.CatalogStatus,
 		AllowSelfApproval: !cfg.FourEyes,
+		Costs:             a.DB,
+		CostSettings: handlers.CostSettings{Base: cfg.Costs.BaseCurrency, WarnPercent: cfg.Costs.WarnPercent,
+			TolerancePercent: cfg.Costs.TolerancePercent},
 		Sources: []handlers.Source{
 			{Upstream: portal.UpstreamOBI, Configured: cfg.OBI.Configured(), Interval: cfg.OBI.Interval},
 			{Upstream: portal.UpstreamArgo, Configured: cfg.Argo.Configured(), Interval: cfg.Argo.Interval},

@@ -12,11 +12,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/accounting-portal/portal/internal/devoidc"
 	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/internal/sim"
+	"github.com/accounting-portal/portal/internal/sim/vergeos"
 	"github.com/accounting-portal/portal/internal/sim/world"
 )
 
@@ -66,18 +68,27 @@ func StartIdP(host, publicURL string, w *world.World) (*devoidc.Provider, func()
 }
 
 // Catalog is the projects file of the demo: the world's virtual labs
-// and projects with their ids in each simulator.
+// and projects with their ids in each simulator. Two projects have a
+// VergeOS tenant (TenantProjects).
 func Catalog(w *world.World) *portal.Catalog {
 	c := &portal.Catalog{}
 	for _, l := range w.VirtualLabs {
 		c.VirtualLabs = append(c.VirtualLabs, portal.VirtualLab{ID: l.ID, Name: l.Name})
 	}
-	for _, p := range w.Projects {
-		c.Projects = append(c.Projects, portal.CatalogProject{Key: p.Key, Name: p.Name, ArgoID: p.ArgoID,
-			OBIID: p.OBIID, OBIVlabID: p.VlabID, AMIEID: p.AMIEID})
+	for i, p := range w.Projects {
+		cp := portal.CatalogProject{Key: p.Key, Name: p.Name, ArgoID: p.ArgoID,
+			OBIID: p.OBIID, OBIVlabID: p.VlabID, AMIEID: p.AMIEID}
+		if slices.Contains(TenantProjects, i) {
+			cp.VergeOSTenant = vergeos.TenantName(p.Key)
+		}
+		c.Projects = append(c.Projects, cp)
 	}
 	return c
 }
+
+// TenantProjects are the world projects (by index) whose VergeOS tenant the
+// demo's projects file names: the manager's first project and manager-b's.
+var TenantProjects = []int{0, 2}
 
 // Env is the demo's configuration, as PORTAL_* variables, so it goes
 // through the same checks as a real deployment's.

@@ -80,6 +80,11 @@ type Deps struct {
 	// AllowSelfApproval lets an admin approve a budget request they made
 	// themselves (PORTAL_FOUR_EYES=false). The zero value refuses it.
 	AllowSelfApproval bool
+
+	// Costs is the project pages' and costs pages' store (nil: not mounted),
+	// CostSettings their settings.
+	Costs        CostStore
+	CostSettings CostSettings
 }
 
 // Handler serves the portal's pages.

@@ -70,6 +70,7 @@ func (h *Handler) Echo() *echo.Echo {
 	h.registerMetrics(e)
 	h.registerUsage(e)
 	h.registerBilling(e)
+	h.registerCosts(e)
 	return e
 }
 

@@ -75,6 +75,7 @@ type FailedRow struct {
 	FailedID             int64
 	Type, Resource       string
 	Project, ProjectName string
+	ProjectKey           string // the portal project, "" when the catalogue names none
 	RecordID, User       string
 	Start, End           time.Time
 	Charge, Problems     string
