@@ -35,6 +35,7 @@ type BudgetStore interface {
 	DenyBudgetRequest(ctx context.Context, id int64, actor, actorName, reason string) error
 	CancelBudgetRequest(ctx context.Context, id int64, actor, actorName string) error
 	ReconcileBudgetRequest(ctx context.Context, id int64, applied bool, actor, actorName, reason string) error
+	BudgetJobExtent(ctx context.Context, projID string) (portal.Extent, error)
 }
 
 // registerBudgets mounts the budgets pages, the budget requests and the
