@@ -36,6 +36,7 @@ type BudgetStore interface {
 	CancelBudgetRequest(ctx context.Context, id int64, actor, actorName string) error
 	ReconcileBudgetRequest(ctx context.Context, id int64, applied bool, actor, actorName, reason string) error
 	BudgetJobExtent(ctx context.Context, projID string) (portal.Extent, error)
+	SimilarBudgetRequests(ctx context.Context, n budgets.NewRequest, since time.Time) ([]budgets.Request, error)
 }
 
 // registerBudgets mounts the budgets pages, the budget requests and the

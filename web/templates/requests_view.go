@@ -145,6 +145,13 @@ type RequestFormView struct {
 	Errors        map[string]string
 	Warning       string
 	Acknowledge   bool
+	// Banner is the red message above a refused form: it points at the
+	// fields marked below, or says what is wrong when no field is marked.
+	Banner string
+	// Duplicate warns that the same request was sent recently; it must be
+	// confirmed (ConfirmDuplicate) to send this one as well.
+	Duplicate        string
+	ConfirmDuplicate bool
 }
 
 // OptionGroup is a labelled group of options.
