@@ -32,6 +32,7 @@ type BudgetStore interface {
 	BudgetRequestCounts(ctx context.Context, requestedBy string) (map[string]int, error)
 	TakeBudgetOutcomes(ctx context.Context, subject string) ([]budgets.Request, error)
 	ApproveBudgetRequest(ctx context.Context, id int64, actor, actorName string) (*budgets.Request, error)
+	ApproveBudgetRequestWith(ctx context.Context, id int64, a budgets.Approval) (*budgets.Request, error)
 	DenyBudgetRequest(ctx context.Context, id int64, actor, actorName, reason string) error
 	CancelBudgetRequest(ctx context.Context, id int64, actor, actorName string) error
 	ReconcileBudgetRequest(ctx context.Context, id int64, applied bool, actor, actorName, reason string) error
@@ -64,6 +65,7 @@ func (h *Handler) registerBudgets(e *echo.Echo) {
 
 	h.add(e, "GET", "/approvals", h.handleApprovals, Admin)
 	h.add(e, "GET", "/approvals.csv", h.handleApprovals, Admin)
+	h.add(e, "POST", "/approvals/approve", h.handleApproveSelected, Admin)
 }
 
 // credits formats an amount of credits for people: exactly 2 decimals,

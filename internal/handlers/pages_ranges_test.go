@@ -65,11 +65,16 @@ func serveAs(t *testing.T, h *Handler, fn echo.HandlerFunc, u *portal.User, req 
 		req = req.WithContext(portal.NewContextWithUser(req.Context(), u))
 	}
 	w := httptest.NewRecorder()
-	c := echo.New().NewContext(req, w)
+	e := echo.New()
+	// A route with parameters makes room for them in the context.
+	e.GET("/:a/:b/:c", func(echo.Context) error { return nil })
+	c := e.NewContext(req, w)
+	var names, values []string
 	for i := 0; i+1 < len(params); i += 2 {
-		c.SetParamNames(append(c.ParamNames(), params[i])...)
-		c.SetParamValues(append(c.ParamValues(), params[i+1])...)
+		names, values = append(names, params[i]), append(values, params[i+1])
 	}
+	c.SetParamNames(names...)
+	c.SetParamValues(values...)
 	if err := fn(c); err != nil {
 		h.handleError(err, c)
 	}
