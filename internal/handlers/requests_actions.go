@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -52,11 +53,101 @@ func (h *Handler) handleRequestApprove(c echo.Context) error {
 	if why := h.approvalBlocked(u, r); why != "" {
 		return portal.Errorf(portal.EFORBIDDEN, "Request %d: %s", r.ID, why)
 	}
-	if _, err := h.Budgets.ApproveBudgetRequest(c.Request().Context(), r.ID, u.Subject, u.DisplayName()); err != nil {
+	a := budgets.Approval{Actor: u.Subject, ActorName: u.DisplayName(), Note: c.FormValue("note")}
+	typed := strings.TrimSpace(c.FormValue("approved_amount"))
+	refuse := func(msg string) error {
+		return h.rerenderRequest(c, r, func(v *templates.RequestView) {
+			v.ApproveError, v.ApproveAmount, v.ApproveNoteInput = msg, typed, c.FormValue("note")
+		})
+	}
+	if typed != "" {
+		amt, msg := parseAmount(typed)
+		if msg != "" {
+			return refuse(msg)
+		}
+		a.Amount = amt
+	}
+	done, err := h.Budgets.ApproveBudgetRequestWith(c.Request().Context(), r.ID, a)
+	switch portal.ErrorCode(err) {
+	case "":
+	case portal.ECONFLICT:
+		// Another admin was first: back to the inbox, told who and when.
+		return h.flashRedirect(c, portal.ErrorMessage(err), "/approvals")
+	case portal.EINVALID:
+		return refuse(portal.ErrorMessage(err))
+	default:
 		return err
 	}
 	h.Outbox.Notify()
-	return h.flashRedirect(c, "Request "+strconv.FormatInt(r.ID, 10)+" approved: "+r.Summary()+". It is being sent to OBI.", afterDecision(c, r.ID))
+	return h.flashRedirect(c, "Request "+strconv.FormatInt(r.ID, 10)+" approved: "+approvedText(done)+". It is being sent to OBI.", afterDecision(c, r.ID))
+}
+
+// approvedText describes what an approval moves, with the amount asked
+// when less was approved.
+func approvedText(r *budgets.Request) string {
+	if r.Reduced() {
+		return r.OutboxSummary() + " (of the " + credits(r.Amount) + " asked)"
+	}
+	return r.Summary()
+}
+
+// maxBulkApprove bounds the requests one bulk approval decides.
+const maxBulkApprove = 100
+
+// handleApproveSelected approves the requests ticked in the inbox, each
+// on its own: the same checks as one approval (four eyes, still pending),
+// each in its own transaction, so one refused request does not hold back
+// the others. The inbox then lists what became of each.
+func (h *Handler) handleApproveSelected(c echo.Context) error {
+	ctx := c.Request().Context()
+	u := user(c)
+	form, err := c.FormParams()
+	if err != nil {
+		return err
+	}
+	ids := form["ids"]
+	if len(ids) == 0 {
+		return h.flashRedirect(c, "No request was approved: tick the requests to approve first.", "/approvals")
+	}
+	if len(ids) > maxBulkApprove {
+		return portal.Errorf(portal.EINVALID, "Approve at most %d requests at once.", maxBulkApprove)
+	}
+	note := c.FormValue("note")
+	var results []string
+	approved := 0
+	for _, s := range ids {
+		id, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			results = append(results, fmt.Sprintf("%q is not a request number.", s))
+			continue
+		}
+		r, err := h.Budgets.BudgetRequestByID(ctx, id)
+		if portal.ErrorCode(err) == portal.ENOTFOUND {
+			results = append(results, fmt.Sprintf("Request %d: there is no such request.", id))
+			continue
+		} else if err != nil {
+			return err
+		}
+		if why := h.approvalBlocked(u, r); why != "" {
+			results = append(results, fmt.Sprintf("Request %d: not approved: %s", id, why))
+			continue
+		}
+		done, err := h.Budgets.ApproveBudgetRequestWith(ctx, id, budgets.Approval{Actor: u.Subject, ActorName: u.DisplayName(), Note: note})
+		switch code := portal.ErrorCode(err); code {
+		case "":
+			approved++
+			results = append(results, fmt.Sprintf("Request %d approved: %s.", id, approvedText(done)))
+		case portal.ECONFLICT, portal.EINVALID:
+			results = append(results, "Not approved: "+portal.ErrorMessage(err))
+		default:
+			return err
+		}
+	}
+	if approved > 0 {
+		h.Outbox.Notify()
+	}
+	head := fmt.Sprintf("%d of %d requests approved and being sent to OBI.", approved, len(ids))
+	return h.flashRedirect(c, head+" "+strings.Join(results, " "), "/approvals")
 }
 
 func (h *Handler) handleRequestDeny(c echo.Context) error {
@@ -134,6 +225,9 @@ func (h *Handler) handleApprovals(c echo.Context) error {
 		return err
 	}
 	v.Inbox = true
+	for _, r := range v.Rows {
+		v.CanBulk = v.CanBulk || (r.Pending && r.ApproveBlocked == "")
+	}
 	v.Intro = "Budget requests waiting for a decision come first, oldest first. Approving sends the change to OBI at once; denying needs a reason, which the requester sees."
 	return render(c, http.StatusOK, templates.Requests(v))
 }

@@ -9,6 +9,9 @@ import (
 // what AMIE loaded and failed.
 type UsageStatusView struct {
 	Page
+	// NoData, when set, says the range holds no status and where it is;
+	// the page then shows no totals.
+	NoData    string
 	Range     TimeRangeView
 	Resource  string
 	Resources []string
