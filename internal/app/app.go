@@ -154,6 +154,7 @@ func (a *App) handlerDeps() handlers.Deps {
 		Issuer: cfg.OIDC.Issuer, Secure: cfg.Secure(), Now: a.now, ProjectsFile: a.CatalogStatus,
 		AllowSelfApproval: !cfg.FourEyes,
 		Costs:             a.DB,
+		Tokens:            a.DB,
 		CostSettings: handlers.CostSettings{Base: cfg.Costs.BaseCurrency, WarnPercent: cfg.Costs.WarnPercent,
 			TolerancePercent: cfg.Costs.TolerancePercent},
 		Sources: []handlers.Source{

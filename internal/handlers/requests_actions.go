@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -48,14 +49,9 @@ func (h *Handler) handleRequestApprove(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	u := user(c)
-	if why := h.approvalBlocked(u, r); why != "" {
-		return portal.Errorf(portal.EFORBIDDEN, "Request %d: %s", r.ID, why)
-	}
-	if _, err := h.Budgets.ApproveBudgetRequest(c.Request().Context(), r.ID, u.Subject, u.DisplayName()); err != nil {
+	if _, err := h.approveRequest(c.Request().Context(), user(c), r, readApproval(c.FormValue)); err != nil {
 		return err
 	}
-	h.Outbox.Notify()
 	return h.flashRedirect(c, "Request "+strconv.FormatInt(r.ID, 10)+" approved: "+r.Summary()+". It is being sent to OBI.", afterDecision(c, r.ID))
 }
 
@@ -64,17 +60,62 @@ func (h *Handler) handleRequestDeny(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	reason := strings.TrimSpace(c.FormValue("reason"))
-	if reason == "" {
-		return h.rerenderRequest(c, r, func(v *templates.RequestView) {
-			v.DenyReasonInput, v.DenyError = c.FormValue("reason"), "Say why the request is denied; the requester sees it."
-		})
-	}
-	u := user(c)
-	if err := h.Budgets.DenyBudgetRequest(c.Request().Context(), r.ID, u.Subject, u.DisplayName(), reason); err != nil {
+	errs, err := h.denyRequest(c.Request().Context(), user(c), r, readDenial(c.FormValue))
+	if err != nil {
 		return err
 	}
+	if len(errs) > 0 {
+		return h.rerenderRequest(c, r, func(v *templates.RequestView) {
+			v.DenyReasonInput, v.DenyError = c.FormValue("reason"), errs["reason"]
+		})
+	}
 	return h.flashRedirect(c, "Request "+strconv.FormatInt(r.ID, 10)+" denied.", afterDecision(c, r.ID))
+}
+
+// approval is an admin's decision to approve, as the form (or the API,
+// with the same fields: approvalFields) sends it.
+type approval struct{}
+
+// approvalFields are the approval form's fields; the API's approve body
+// takes the same, so a field added here (and read in readApproval) is
+// the API's too, and its OpenAPI schema lists it.
+var approvalFields = []string{}
+
+func readApproval(get func(string) string) approval { return approval{} }
+
+// approveRequest approves r for u: refused (403) when four eyes forbid it,
+// refused (409) when it was decided already; the OBI call is queued in
+// the same transaction and the dispatcher woken. The form and the API
+// both approve through here.
+func (h *Handler) approveRequest(ctx context.Context, u *portal.User, r *budgets.Request, a approval) (*budgets.Request, error) {
+	if why := h.approvalBlocked(u, r); why != "" {
+		return nil, portal.Errorf(portal.EFORBIDDEN, "Request %d: %s", r.ID, why)
+	}
+	done, err := h.Budgets.ApproveBudgetRequest(ctx, r.ID, u.Subject, u.DisplayName())
+	if err != nil {
+		return nil, err
+	}
+	h.Outbox.Notify()
+	return done, nil
+}
+
+// denial is an admin's decision to deny, with the reason the requester reads.
+type denial struct{ Reason string }
+
+// denialFields are the deny form's fields, which the API's deny body takes.
+var denialFields = []string{"reason"}
+
+func readDenial(get func(string) string) denial {
+	return denial{Reason: strings.TrimSpace(get("reason"))}
+}
+
+// denyRequest denies r for u, or returns the problem of each field. The
+// form and the API both deny through here.
+func (h *Handler) denyRequest(ctx context.Context, u *portal.User, r *budgets.Request, d denial) (map[string]string, error) {
+	if d.Reason == "" {
+		return map[string]string{"reason": "Say why the request is denied; the requester sees it."}, nil
+	}
+	return nil, h.Budgets.DenyBudgetRequest(ctx, r.ID, u.Subject, u.DisplayName(), d.Reason)
 }
 
 // handleRequestReconcile records what an admin found in OBI about a call

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -21,6 +22,9 @@ type requestForm struct {
 	Amount, Justification          string
 	Acknowledge                    bool
 }
+
+// requestFields are the request form's fields, which the API's body takes.
+var requestFields = []string{"kind", "vlab", "project", "to_project", "amount", "justification", "acknowledge"}
 
 func readRequestForm(get func(string) string) requestForm {
 	return requestForm{Kind: get("kind"), Vlab: get("vlab"), Project: get("project"), ToProject: get("to_project"),
@@ -197,23 +201,33 @@ func (h *Handler) handleRequestForm(c echo.Context) error {
 }
 
 func (h *Handler) handleRequestCreate(c echo.Context) error {
-	ctx := c.Request().Context()
-	u := user(c)
-	labs, err := h.Budgets.BudgetAccounts(ctx, u.ManageScope())
+	f := readRequestForm(c.FormValue)
+	id, errs, warn, err := h.createBudgetRequest(c.Request().Context(), user(c), &f)
 	if err != nil {
 		return err
 	}
-	f := readRequestForm(c.FormValue)
-	n, errs, warn := f.validate(indexAccounts(labs))
 	if len(errs) > 0 {
 		return h.renderRequestForm(c, http.StatusUnprocessableEntity, f, errs, warn)
 	}
+	return h.flashRedirect(c, "Request "+strconv.FormatInt(id, 10)+" sent. An admin will review it; its state shows here and in your requests.", "/requests/"+strconv.FormatInt(id, 10))
+}
+
+// createBudgetRequest checks a request (the form's, or the API's with the
+// same fields) against what u may request for and stores it. It returns
+// the new request's id, or the problem of each field and the warning the
+// form shows; nothing is stored then.
+func (h *Handler) createBudgetRequest(ctx context.Context, u *portal.User, f *requestForm) (int64, map[string]string, string, error) {
+	labs, err := h.Budgets.BudgetAccounts(ctx, u.ManageScope())
+	if err != nil {
+		return 0, nil, "", err
+	}
+	n, errs, warn := f.validate(indexAccounts(labs))
+	if len(errs) > 0 {
+		return 0, errs, warn, nil
+	}
 	n.Actor, n.ActorName = u.Subject, u.DisplayName()
 	id, err := h.Budgets.CreateBudgetRequest(ctx, n)
-	if err != nil {
-		return err
-	}
-	return h.flashRedirect(c, "Request "+strconv.FormatInt(id, 10)+" sent. An admin will review it; its state shows here and in your requests.", "/requests/"+strconv.FormatInt(id, 10))
+	return id, nil, warn, err
 }
 
 // renderRequestForm shows the form with what the user may request for.
