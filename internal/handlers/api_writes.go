@@ -104,7 +104,7 @@ func refuseFields(c echo.Context, msg string, errs map[string]string) error {
 	sort.Strings(keys)
 	parts := make([]string, 0, len(keys))
 	for _, k := range keys {
-		parts = append(parts, k+": "+errs[k])
+		parts = append(parts, k+": "+strings.TrimSuffix(errs[k], "."))
 	}
 	if msg == "" {
 		msg = "Nothing was written"
