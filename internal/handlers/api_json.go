@@ -118,7 +118,7 @@ func streamJSON(c echo.Context, header []string) (*jsonTable, error) {
 	}
 	t := &jsonTable{c: c, skip: offset, limit: limit, offset: offset}
 	for _, h := range header {
-		t.fields = append(t.fields, jsonField(h))
+		t.fields = append(t.fields, JSONField(h))
 	}
 	c.Response().Header().Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
 	c.Response().WriteHeader(http.StatusOK)
@@ -200,11 +200,11 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, js...)
 }
 
-// jsonField names a CSV column as a JSON field: lower case, words joined
+// JSONField names a CSV column as a JSON field: lower case, words joined
 // by underscores, a unit in brackets kept as the name's end
 // ("balance (credits)" → balance_credits, "burn (credits/day)" →
 // burn_credits_per_day, "used (%)" → used_percent).
-func jsonField(header string) string {
+func JSONField(header string) string {
 	s := strings.ToLower(header)
 	s = strings.NewReplacer("/", " per ", "%", " percent ", "#", " count ", "(", " ", ")", " ").Replace(s)
 	var b strings.Builder

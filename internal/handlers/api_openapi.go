@@ -167,11 +167,11 @@ func OpenAPI(base string) map[string]any {
 		props, required := obj{}, []string{}
 		for _, col := range t.Columns {
 			col = strings.ReplaceAll(col, "{base}", base)
-			props[jsonField(col)] = obj{"type": []string{"string", "null"}, "description": "CSV column " + col}
-			required = append(required, jsonField(col))
+			props[JSONField(col)] = obj{"type": []string{"string", "null"}, "description": "CSV column " + col}
+			required = append(required, JSONField(col))
 		}
 		for _, col := range t.Optional {
-			props[jsonField(col)] = obj{"type": []string{"string", "null"}, "description": "CSV column " + col + " (present when the range is folded into these buckets)"}
+			props[JSONField(col)] = obj{"type": []string{"string", "null"}, "description": "CSV column " + col + " (present when the range is folded into these buckets)"}
 		}
 		schemas[name+"Row"] = obj{"type": "object", "additionalProperties": false, "required": required, "properties": props}
 		schemas[name+"Page"] = obj{"type": "object", "additionalProperties": false, "required": []string{"data", "next"},

@@ -92,14 +92,14 @@ func TestJSONField(t *testing.T) {
 		"runs_out_30d_rate (date)": "runs_out_30d_rate_date", "cost_EUR": "cost_eur", "discount (fraction)": "discount_fraction",
 		"used (%)": "used_percent", "  odd -- name  ": "odd_name",
 	} {
-		if got := jsonField(in); got != want {
-			t.Errorf("jsonField(%q) = %q, want %q", in, got, want)
+		if got := JSONField(in); got != want {
+			t.Errorf("JSONField(%q) = %q, want %q", in, got, want)
 		}
 	}
 	for _, tb := range apiTables {
 		seen := map[string]bool{}
 		for _, col := range append(slices.Clone(tb.Columns), tb.Optional...) {
-			f := jsonField(strings.ReplaceAll(col, "{base}", "EUR"))
+			f := JSONField(strings.ReplaceAll(col, "{base}", "EUR"))
 			if f == "" || seen[f] {
 				t.Errorf("%s: column %q gives the field %q twice or empty", tb.Path, col, f)
 			}
