@@ -133,9 +133,8 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	a.Auth, err = auth.New(ctx, auth.Config{
 		Issuer: cfg.OIDC.Issuer, ClientID: cfg.OIDC.ClientID, ClientSecret: cfg.OIDC.ClientSecret, Scopes: cfg.OIDC.Scopes,
 		PublicURL: cfg.PublicURL, Idle: cfg.Sessions.Idle, MaxAge: cfg.Sessions.Absolute, Secure: cfg.Secure(),
-		HTTPClient: opts.OIDCClient, Now: a.now, TrustedProxies: cfg.TrustedProxies,
+		HTTPClient: opts.OIDCClient, Now: a.now, Slowdown: opts.LoginSlowdown, TrustedProxies: cfg.TrustedProxies, SignInFailed: a.Telemetry.SignInFailed,
 		Roles: auth.RoleMapping{RolesClaim: cfg.OIDC.RolesClaim, NameClaim: cfg.OIDC.NameClaim, AdminGroups: cfg.OIDC.AdminGroups, Manager: manager, Member: member},
-		Slowdown: opts.LoginSlowdown, SignInFailed: a.Telemetry.SignInFailed,
 	}, a.DB, a.Log)
 	if err != nil {
 		return err
