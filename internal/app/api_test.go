@@ -16,6 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
 	"github.com/accounting-portal/portal/internal/app/apptest"
 	"github.com/accounting-portal/portal/internal/handlers"
 	"github.com/accounting-portal/portal/internal/portal"
@@ -25,7 +28,7 @@ import (
 // simulators, with tokens made on the tokens page and in the database.
 func TestAPI_WholeStack(t *testing.T) {
 	t.Parallel()
-	p := apptest.Start(t, apptest.Options{})
+	p := apptest.Start(t, apptest.Options{Env: map[string]string{"PORTAL_METRICS_ADDR": "127.0.0.1:0"}})
 	manager := p.Login(t, "manager")
 	admin := p.Login(t, "admin")
 	p.Login(t, "manager-b")
@@ -248,6 +251,43 @@ func TestAPI_WholeStack(t *testing.T) {
 					t.Errorf("the document describes %s %s, which is not a route", strings.ToUpper(m), path)
 				}
 			}
+		}
+	})
+	t.Run("the operators' metrics parse as Prometheus text", func(t *testing.T) {
+		resp, err := http.Get("http://" + p.App.MetricsAddr() + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		parser := expfmt.NewTextParser(model.UTF8Validation)
+		fams, err := parser.TextToMetricFamilies(resp.Body)
+		if resp.StatusCode != 200 || err != nil {
+			t.Fatalf("/metrics: %d, %v", resp.StatusCode, err)
+		}
+		series := map[string]bool{}
+		for name, f := range fams {
+			for _, m := range f.Metric {
+				key := name
+				for _, l := range m.Label {
+					key += " " + l.GetName() + "=" + l.GetValue()
+				}
+				series[key] = true
+			}
+		}
+		for _, want := range []string{"portal_sync_runs_total upstream=obi", "portal_sync_last_success_age_seconds upstream=vergeos",
+			"portal_outbox_items kind=obi.budget state=delivered", "portal_outbox_oldest_open_age_seconds kind=argo.metric",
+			"portal_http_request_duration_seconds method=GET route=/api/v1/budgets status=200", "portal_database_size_bytes",
+			"portal_signin_failures_total"} {
+			if !series[want] {
+				t.Errorf("no series %q", want)
+			}
+		}
+		if age := fams["portal_sync_last_success_age_seconds"].Metric[0].Gauge.GetValue(); age > 3600 {
+			t.Errorf("a synced upstream's age is %v s", age)
+		}
+		// /metrics on the portal's own address is still the ARGO page.
+		if r := p.Anonymous(t).Get("/metrics"); r.Status != http.StatusFound {
+			t.Errorf("/metrics on the main address: %d, want the sign-in", r.Status)
 		}
 	})
 	t.Logf("%d API answers validated against the OpenAPI document", validatedAPIAnswers.Load()-before)
