@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -248,5 +249,21 @@ func TestOpenAPI_ValidatorCatchesDrift(t *testing.T) {
 	ok, errs := openAPIValidator(t).ValidateHttpResponse(req, &http.Response{StatusCode: 200, Header: h, Body: io.NopCloser(strings.NewReader(good)), Request: req})
 	if !ok {
 		t.Fatalf("a right answer failed: %v", errs[0].Message)
+	}
+}
+
+// TestREADME_PythonExampleIsTheOneCIRuns keeps the README's Python example
+// the file .ci/run runs against the demo.
+func TestREADME_PythonExampleIsTheOneCIRuns(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	example, err := os.ReadFile("../../examples/budgets.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(readme, []byte("```python\n"+string(example)+"```")) {
+		t.Fatal("README.md's Python example is not examples/budgets.py: copy the file into its python block")
 	}
 }
