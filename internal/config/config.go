@@ -63,6 +63,10 @@ type Config struct {
 
 	// Costs configures the rate card, budgets and cross-source checks.
 	Costs Costs
+
+	// MetricsAddr is the address of the operators' Prometheus listener
+	// (empty: none).
+	MetricsAddr string
 }
 
 // OIDC configures login.
@@ -258,6 +262,7 @@ var Settings = []Setting{
 	{Flag: "base-currency", Env: "PORTAL_BASE_CURRENCY", Default: "EUR", Help: "the site's base currency (a three-letter code): budgets, statements and totals are in it, and other currencies are converted to it with the dated FX table", set: currency(func(c *Config) *string { return &c.Costs.BaseCurrency })},
 	{Flag: "budget-warn-percent", Env: "PORTAL_BUDGET_WARN_PERCENT", Default: "80", Help: "a budget is flagged once this percentage of it is spent (or when it would run out before its period ends at the burn rate)", set: percent(func(c *Config) *decimal.Decimal { return &c.Costs.WarnPercent })},
 	{Flag: "reconcile-tolerance-percent", Env: "PORTAL_RECONCILE_TOLERANCE_PERCENT", Default: "5", Help: "the cross-source checks flag a project and month whose AMIE SUs and ARGO cpu_hours differ by more than this percentage", set: percent(func(c *Config) *decimal.Decimal { return &c.Costs.TolerancePercent })},
+	{Flag: "metrics-addr", Env: "PORTAL_METRICS_ADDR", Help: "listen address of the operators' Prometheus metrics (/metrics there), apart from the pages; empty: off", set: str(func(c *Config) *string { return &c.MetricsAddr })},
 }
 
 // Load reads the configuration from args (without the program and command
