@@ -551,14 +551,14 @@ func generateOutcome(v GenerateItemView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		case "uncertain":
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 44, "<section class=\"panel\" aria-labelledby=\"check-h\" data-testid=\"generate-uncertain\"><h2 id=\"check-h\">Did VergeOS write a record?</h2><p>VergeOS did not answer this request, so it is not known whether it wrote a record. The portal does not send it again by itself, because that could bill the same time twice. VergeOS's records carry no mark of the request that made them, so check the records written since it was sent (below, once synced) or VergeOS itself, then settle the <a href=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 44, "<section class=\"panel\" aria-labelledby=\"check-h\" data-testid=\"generate-uncertain\"><h2 id=\"check-h\">Did VergeOS write a record?</h2><p>VergeOS did not answer this request, so it is not yet known whether it wrote a record. The portal looks in VergeOS for a record generated since the request was sent that was not there before: if one is there, the request is done; if none is, the request is sent again, so the same time is never billed twice. When the look-up cannot decide (for example, the portal stopped before it noted the records already there), check the records written since the request was sent (below, once synced) or VergeOS itself, then settle the <a href=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var29 templ.SafeURL
 			templ_7745c5c3_Var29, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(v.OutboxHref))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/billing_requests.templ`, Line: 101, Col: 383}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/billing_requests.templ`, Line: 101, Col: 570}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var29))
 			if templ_7745c5c3_Err != nil {
