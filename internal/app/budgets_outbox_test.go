@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/accounting-portal/portal/internal/app/apptest"
 	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/decimal"
 	"github.com/accounting-portal/portal/internal/sim/fault"
@@ -44,6 +45,16 @@ func TestBudgetRequest_AppliedThen502AfterARetryIsShownWithEveryAttempt(t *testi
 	each := between(page, `data-testid="attempt-readings-table"`, "</table>")
 	if strings.Count(each, "<tr data-row") != 2 || !strings.Contains(each, "429") || !strings.Contains(each, "502") || !strings.Contains(each, "+100.00") {
 		t.Errorf("the attempts table does not show both attempts: %s", each)
+	}
+	// Its CSV twin gives the same attempts with plain numbers, and only to
+	// those who may read the request.
+	attempts := apptest.CSVRecords(t, manager.Get("/requests/"+strconv.FormatInt(id, 10)+"/attempts.csv"))
+	if len(attempts) != 2 || attempts[0]["attempt"] != "1" || !strings.Contains(attempts[0]["error"], "429") || attempts[1]["attempt"] != "2" ||
+		attempts[1]["change_seen (credits)"] != "100.00" || attempts[1]["before (credits)"] != before.StringFixed(2) {
+		t.Errorf("the attempts CSV: %q", attempts)
+	}
+	if r := p.Login(t, "manager-b").Get("/requests/" + strconv.FormatInt(id, 10) + "/attempts.csv"); r.Status != 404 {
+		t.Errorf("another manager reads the attempts: %d", r.Status)
 	}
 	if !strings.Contains(page, "does not send it again") || !strings.Contains(page, "an admin") {
 		t.Error("the request does not say that an admin settles it")

@@ -38,6 +38,7 @@ func init() {
 		api("GET", "/budgets/projects/:key/balances", "/budgets/projects/neuro-sim/balances", own),
 		api("GET", "/requests", "/requests", managers),
 		api("GET", "/requests/:id/readings", "/requests/999999/readings", statuses{401, 403, 404, 404, 404}),
+		api("GET", "/requests/:id/attempts", "/requests/999999/attempts", statuses{401, 403, 404, 404, 404}),
 		api("GET", "/approvals", "/approvals", admins(200)),
 		api("GET", "/projects", "/projects", all),
 		api("GET", "/projects/:key/ledger", "/projects/neuro-sim/ledger", own),

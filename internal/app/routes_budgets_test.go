@@ -43,6 +43,7 @@ func init() {
 		routeCase{Method: "GET", Route: "/requests/:id", URL: "/requests/999999", Want: page(403, 404, 404, 404)},
 		routeCase{Method: "GET", Route: "/requests/:id", URL: "/requests/999999.csv", Want: page(403, 404, 404, 404)},
 		routeCase{Method: "GET", Route: "/requests/:id", URL: "/requests/not-a-number", Want: page(403, 404, 404, 404)},
+		routeCase{Method: "GET", Route: "/requests/:id/attempts.csv", URL: "/requests/999999/attempts.csv", Want: page(403, 404, 404, 404)},
 		routeCase{Method: "POST", Route: "/requests/:id/cancel", URL: "/requests/999999/cancel", Want: statuses{http.StatusUnauthorized, 403, 404, 404, 404}},
 		routeCase{Method: "POST", Route: "/requests/:id/approve", URL: "/requests/999999/approve", Want: adminPost(404)},
 		routeCase{Method: "POST", Route: "/requests/:id/deny", URL: "/requests/999999/deny", Want: adminPost(404)},

@@ -58,6 +58,7 @@ func (h *Handler) registerBudgets(e *echo.Echo) {
 	h.add(e, "GET", "/requests/new", h.handleRequestForm, Manager)
 	h.add(e, "POST", "/requests", h.handleRequestCreate, Manager)
 	h.add(e, "GET", "/requests/:id", h.handleRequest, Manager)
+	h.add(e, "GET", "/requests/:id/attempts.csv", h.handleRequestAttempts, Manager)
 	h.add(e, "POST", "/requests/:id/cancel", h.handleRequestCancel, Manager)
 	h.add(e, "POST", "/requests/:id/approve", h.handleRequestApprove, Admin)
 	h.add(e, "POST", "/requests/:id/deny", h.handleRequestDeny, Admin)

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -70,37 +69,6 @@ func (h *Handler) requestView(c echo.Context, r *budgets.Request) (templates.Req
 	v.Readings, v.ReadBefore, v.ReadAfter = readingRows(r)
 	v.AfterError = r.Delivery.AfterError
 	return v, nil
-}
-
-// attemptReadingRows lists, for every attempt of the request's OBI call,
-// the balances it read just before and just after the call, so an admin
-// sees what moved at each one.
-func attemptReadingRows(r *budgets.Request, attempts []portal.OutboxAttempt) []templates.AttemptReadingRow {
-	p := r.Payload()
-	var rows []templates.AttemptReadingRow
-	for i, a := range attempts {
-		var d budgets.Delivery
-		if a.Result == "" || json.Unmarshal([]byte(a.Result), &d) != nil || (d.Before == nil && d.After == nil) {
-			continue
-		}
-		for _, acc := range p.Accounts() {
-			row := templates.AttemptReadingRow{Attempt: i + 1, Started: a.Started, Outcome: a.Outcome, Error: a.Error,
-				Account: accountName(r, acc), Before: "—", After: "—", Observed: "—"}
-			before, okB := d.Before.Find(acc)
-			after, okA := d.After.Find(acc)
-			if okB {
-				row.Before = credits(before.Balance)
-			}
-			if okA {
-				row.After = credits(after.Balance)
-			}
-			if okA && okB {
-				row.Observed = signed(credits(after.Balance.Sub(before.Balance)))
-			}
-			rows = append(rows, row)
-		}
-	}
-	return rows
 }
 
 // accountName names an account of the request for people.
