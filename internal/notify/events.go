@@ -18,12 +18,12 @@ func RequestLink(id int64) string { return "/requests/" + strconv.FormatInt(id, 
 // RequestCreated is the event of a new budget request, for the admins.
 func RequestCreated(r *budgets.Request) Event {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s asked for budget on %s:\n%s.\n", who(r.RequestedByName, r.RequestedBy), r.Created.UTC().Format(stamp), r.Summary())
+	fmt.Fprintf(&b, "%s asked for budget on %s:\n%s.\n", who(r.RequestedByName, r.RequestedBy), r.Created.UTC().Format(stamp), OneLine(r.Summary()))
 	fmt.Fprintf(&b, "Justification: %s\n", OneLine(r.Justification))
 	b.WriteString("It waits for an admin's approval.")
 	return Event{Kind: KindRequestCreated, At: r.Created, Actor: r.RequestedBy, ActorName: r.RequestedByName,
 		Subject: budgets.RequestRef(r.ID), Project: requestProject(r),
-		Title: fmt.Sprintf("Budget request %d from %s: %s", r.ID, who(r.RequestedByName, r.RequestedBy), r.Summary()),
+		Title: fmt.Sprintf("Budget request %d from %s: %s", r.ID, who(r.RequestedByName, r.RequestedBy), OneLine(r.Summary())),
 		Body:  b.String(), Link: RequestLink(r.ID)}
 }
 
@@ -31,9 +31,9 @@ func RequestCreated(r *budgets.Request) Event {
 func RequestPending(r *budgets.Request, now time.Time) Event {
 	days := int(now.Sub(r.Created) / (24 * time.Hour))
 	return Event{Kind: KindRequestPending, At: now, Actor: "system", Subject: budgets.RequestRef(r.ID), Project: requestProject(r),
-		Title: fmt.Sprintf("Budget request %d has waited %s for a decision: %s", r.ID, plural(days, "day"), r.Summary()),
+		Title: fmt.Sprintf("Budget request %d has waited %s for a decision: %s", r.ID, plural(days, "day"), OneLine(r.Summary())),
 		Body: fmt.Sprintf("%s asked on %s:\n%s.\nJustification: %s\nIt is still pending.", who(r.RequestedByName, r.RequestedBy),
-			r.Created.UTC().Format(stamp), r.Summary(), OneLine(r.Justification)),
+			r.Created.UTC().Format(stamp), OneLine(r.Summary()), OneLine(r.Justification)),
 		Link: RequestLink(r.ID)}
 }
 
@@ -63,16 +63,16 @@ func RequestDecided(r *budgets.Request, to, actor, actorName string, at time.Tim
 		return Event{}, false
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Your request of %s (%s) was %s", r.Created.UTC().Format(stamp), r.Summary(), what)
+	fmt.Fprintf(&b, "Your request of %s (%s) was %s", r.Created.UTC().Format(stamp), OneLine(r.Summary()), what)
 	if actorName != "" && actor != "system" {
-		fmt.Fprintf(&b, " by %s", actorName)
+		fmt.Fprintf(&b, " by %s", OneLine(actorName))
 	}
 	fmt.Fprintf(&b, " on %s.\n%s", at.UTC().Format(stamp), detail)
 	if to == budgets.Approved && r.ApproveNote != "" {
 		fmt.Fprintf(&b, "\nNote: %s", OneLine(r.ApproveNote))
 	}
 	return Event{Kind: KindRequestDecided, At: at, Actor: actor, ActorName: actorName, Subject: budgets.RequestRef(r.ID),
-		Project: requestProject(r), Title: fmt.Sprintf("Budget request %d %s: %s", r.ID, what, r.Summary()),
+		Project: requestProject(r), Title: fmt.Sprintf("Budget request %d %s: %s", r.ID, what, OneLine(r.Summary())),
 		Body: b.String(), Link: RequestLink(r.ID)}, true
 }
 
