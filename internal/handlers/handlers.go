@@ -85,6 +85,15 @@ type Deps struct {
 	// CostSettings their settings.
 	Costs        CostStore
 	CostSettings CostSettings
+
+	// Notify is the notifications pages' store (nil: not mounted),
+	// NotifySettings what they say about mail; MailStatus reports the
+	// SMTP server on the data-sources page (nil: not shown); DemoMail is
+	// the demo's SMTP catcher (nil outside `portal demo`).
+	Notify         NotifyStore
+	NotifySettings NotifySettings
+	MailStatus     MailStatus
+	DemoMail       DemoMailbox
 }
 
 // Handler serves the portal's pages.

@@ -71,6 +71,7 @@ func (h *Handler) Echo() *echo.Echo {
 	h.registerUsage(e)
 	h.registerBilling(e)
 	h.registerCosts(e)
+	h.registerNotify(e)
 	return e
 }
 

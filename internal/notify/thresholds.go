@@ -231,7 +231,7 @@ func crossingEvent(m Measure, pct decimal.Decimal, hasPct bool, level, left, day
 		parts = append(parts, fmt.Sprintf("spent %s of %s (%d%% threshold)", used, m.What, level))
 	}
 	if dayLevel >= 0 {
-		parts = append(parts, fmt.Sprintf("%s run out %s (%d-day threshold)", m.What, inDays(left), dayLevel))
+		parts = append(parts, fmt.Sprintf("runs out %s at the current burn rate (%d-day threshold)", inDays(left), dayLevel))
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s, %s, as of %s:\n", name, m.Period, now.UTC().Format(stamp))
