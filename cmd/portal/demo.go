@@ -85,6 +85,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := demo.SeedCosts(ctx, a, sims, time.Now()); err != nil {
 		return err
 	}
+	if err := demo.RememberPeople(ctx, a, sims.World); err != nil {
+		return err
+	}
 	if err := demo.SeedNotifications(ctx, a, sims.World, log); err != nil {
 		return err
 	}

@@ -17,10 +17,10 @@ import (
 // (RememberUser): admins, a project's managers and members, a request's
 // requester.
 
-// rememberUser records a person as their sign-in described them: name,
-// e-mail and roles. CreateSession calls it in its transaction, so every
-// signed-in person is known; nobody else is.
-func (db *DB) rememberUser(ctx context.Context, tx *sql.Tx, u portal.User) error {
+// rememberPerson records a person as their sign-in described them: name,
+// e-mail and roles. CreateSession (and RememberUser) call it in their
+// transaction, so every signed-in person is known; nobody else is.
+func (db *DB) rememberPerson(ctx context.Context, tx *sql.Tx, u portal.User) error {
 	now := db.now()
 	if _, err := tx.ExecContext(ctx, `INSERT INTO users(subject, name, email, admin, first_seen, last_sign_in) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT(subject) DO UPDATE SET name = excluded.name, email = excluded.email, admin = excluded.admin, last_sign_in = excluded.last_sign_in`,
@@ -40,12 +40,6 @@ func (db *DB) rememberUser(ctx context.Context, tx *sql.Tx, u portal.User) error
 		}
 	}
 	return nil
-}
-
-// RememberUser records a person as if they had signed in (the demo's
-// people, whose addresses the demo knows).
-func (db *DB) RememberUser(ctx context.Context, u portal.User) error {
-	return db.write(ctx, func(tx *sql.Tx) error { return db.rememberUser(ctx, tx, u) })
 }
 
 // raise writes e and a notification for each recipient whose mode for

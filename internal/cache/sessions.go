@@ -32,7 +32,12 @@ func (db *DB) CreateSession(ctx context.Context, u portal.User, idToken string, 
 		if err != nil {
 			return err
 		}
-		return db.rememberUser(ctx, tx, u)
+		if err := db.rememberPerson(ctx, tx, u); err != nil {
+			return err
+		}
+		// The roles of this sign-in are those the person's API tokens act
+		// with from now on (fewer roles now: their tokens get fewer too).
+		return rememberUser(ctx, tx, u, now)
 	})
 	if err != nil {
 		return "", fmt.Errorf("cache: create session: %w", err)

@@ -64,6 +64,10 @@ type Config struct {
 	// Costs configures the rate card, budgets and cross-source checks.
 	Costs Costs
 
+	// MetricsAddr is the address of the operators' Prometheus listener
+	// (empty: none).
+	MetricsAddr string
+
 	// Notify configures notifications and their e-mail.
 	Notify Notify
 }
@@ -261,6 +265,7 @@ var Settings = []Setting{
 	{Flag: "base-currency", Env: "PORTAL_BASE_CURRENCY", Default: "EUR", Help: "the site's base currency (a three-letter code): budgets, statements and totals are in it, and other currencies are converted to it with the dated FX table", set: currency(func(c *Config) *string { return &c.Costs.BaseCurrency })},
 	{Flag: "budget-warn-percent", Env: "PORTAL_BUDGET_WARN_PERCENT", Default: "80", Help: "a budget is flagged once this percentage of it is spent (or when it would run out before its period ends at the burn rate)", set: percent(func(c *Config) *decimal.Decimal { return &c.Costs.WarnPercent })},
 	{Flag: "reconcile-tolerance-percent", Env: "PORTAL_RECONCILE_TOLERANCE_PERCENT", Default: "5", Help: "the cross-source checks flag a project and month whose AMIE SUs and ARGO cpu_hours differ by more than this percentage", set: percent(func(c *Config) *decimal.Decimal { return &c.Costs.TolerancePercent })},
+	{Flag: "metrics-addr", Env: "PORTAL_METRICS_ADDR", Help: "listen address of the operators' Prometheus metrics (/metrics there), apart from the pages; empty: off", set: str(func(c *Config) *string { return &c.MetricsAddr })},
 	{Flag: "smtp-url", Env: "PORTAL_SMTP_URL", Secret: true, Help: "SMTP server for notification e-mail: smtp://user:pass@host:port (STARTTLS when the server offers it) or smtps://user:pass@host:port (TLS); empty: notifications stay in the portal", set: str(func(c *Config) *string { return &c.Notify.SMTPURL })},
 	{Flag: "smtp-ca-file", Env: "PORTAL_SMTP_CA_FILE", Help: "extra CA certificate (PEM) to trust for the SMTP server", set: str(func(c *Config) *string { return &c.Notify.SMTPCAFile })},
 	{Flag: "mail-from", Env: "PORTAL_MAIL_FROM", Help: "sender of notification e-mail, e.g. Accounting portal <portal@example.org> (required with PORTAL_SMTP_URL)", set: str(func(c *Config) *string { return &c.Notify.From })},

@@ -7,9 +7,7 @@ import (
 	"time"
 
 	"github.com/accounting-portal/portal/internal/app"
-	"github.com/accounting-portal/portal/internal/auth"
 	"github.com/accounting-portal/portal/internal/budgets"
-	"github.com/accounting-portal/portal/internal/config"
 	"github.com/accounting-portal/portal/internal/costs"
 	"github.com/accounting-portal/portal/internal/decimal"
 	"github.com/accounting-portal/portal/internal/mailcatch"
@@ -27,45 +25,17 @@ func MailEnv(env map[string]string, c *mailcatch.Catcher, now time.Time) {
 	env["PORTAL_DIGEST_HOUR"] = fmt.Sprint(now.UTC().Hour())
 }
 
-// RememberUsers records the demo's people as if each had signed in once,
-// so they can be mailed before they do (the portal learns addresses at
-// sign-in).
-func RememberUsers(ctx context.Context, a *app.App, w *world.World) error {
-	cfg := a.Config.OIDC
-	manager, err := config.CompilePattern(cfg.ManagerPattern)
-	if err != nil {
-		return err
-	}
-	member, err := config.CompilePattern(cfg.MemberPattern)
-	if err != nil {
-		return err
-	}
-	m := auth.RoleMapping{RolesClaim: cfg.RolesClaim, NameClaim: cfg.NameClaim, AdminGroups: cfg.AdminGroups, Manager: manager, Member: member}
-	for _, u := range Users(w) {
-		groups := make([]any, len(u.Groups))
-		for i, g := range u.Groups {
-			groups[i] = g
-		}
-		pu := m.MapUser(map[string]any{"sub": u.Subject, "name": u.Name, "email": u.Email, "groups": groups})
-		if err := a.DB.RememberUser(ctx, pu); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // SeedNotifications gives a fresh demo what its mail shows: a pending
 // top-up the manager asked for (the admins hear of it), and one an admin
 // approved for less than was asked, with a note (the manager hears of
 // the decision and of OBI applying it). Once the ledger holds this
 // month's spend, brain-atlas gets a monthly budget 85% spent, so its
 // managers hear of a threshold crossed. An existing demo is left as it is.
+// The demo's people must be known first (RememberPeople), so they have
+// addresses.
 func SeedNotifications(ctx context.Context, a *app.App, w *world.World, log *slog.Logger) error {
 	reqs, total, err := a.DB.ListBudgetRequests(ctx, budgets.RequestFilter{Limit: 1})
 	if err != nil || total > 0 || len(reqs) > 0 {
-		return err
-	}
-	if err := RememberUsers(ctx, a, w); err != nil {
 		return err
 	}
 	p := w.Projects[0]
