@@ -76,7 +76,7 @@ func (h *Handler) handleNotifications(c echo.Context) error {
 		return portal.Errorf(portal.EINVALID, "unread: %q must be 1 (or left out)", v)
 	}
 	if wantsCSV(c) {
-		w, err := streamCSV(c, "notifications.csv", []string{"id", "at_utc", "kind", "title", "by", "link", "read_utc", "delivery", "mail"})
+		w, err := streamCSV(c, "notifications.csv", notificationColumns)
 		if err != nil {
 			return err
 		}
