@@ -352,6 +352,10 @@ func TestNotify_APIWritesRaiseEvents(t *testing.T) {
 		}
 		ids = append(ids, w.ID)
 	}
+	// The admin's navigation counts the two waiting for approval.
+	if body := admin.Get("/").Body; !strings.Contains(body, `data-testid="count-approvals">2<`) {
+		t.Errorf("the admin's navigation does not count 2 pending approvals")
+	}
 	if r := admAPI.post(fmt.Sprintf("/api/v1/requests/%d/approve", ids[0]), map[string]any{}); r.Status != 200 {
 		t.Fatalf("approve: %d %s", r.Status, r.Body)
 	}
