@@ -1397,7 +1397,7 @@ func MailSource(v MailSourceView, csrf string) templ.Component {
 			templ_7745c5c3_Var67 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 117, "<section class=\"panel\" data-testid=\"source-smtp\" aria-labelledby=\"h-smtp\"><div class=\"page-head\"><h2 id=\"h-smtp\">Mail (SMTP)</h2></div>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 117, "<section class=\"panel\" data-testid=\"mail-server\" aria-labelledby=\"h-smtp\"><div class=\"page-head\"><h2 id=\"h-smtp\">Mail (SMTP)</h2></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
