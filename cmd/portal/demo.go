@@ -15,6 +15,7 @@ import (
 	"github.com/accounting-portal/portal/internal/app"
 	"github.com/accounting-portal/portal/internal/config"
 	"github.com/accounting-portal/portal/internal/demo"
+	"github.com/accounting-portal/portal/internal/mailcatch"
 	"github.com/accounting-portal/portal/internal/sim"
 )
 
@@ -65,13 +66,19 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := demo.WriteCatalog(projectsFile, demo.Catalog(sims.World)); err != nil {
 		return err
 	}
+	catcher, err := mailcatch.Start("127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer catcher.Close()
 	env := demo.Env(*dataDir, publicURL, idp.Issuer(), projectsFile, sims.Info)
+	demo.MailEnv(env, catcher, time.Now())
 	cfg, err := config.Load(nil, func(k string) string { return env[k] }, stderr)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
 	cfg.LogLevel = level
-	a, err := app.New(ctx, cfg, app.Options{Logger: log})
+	a, err := app.New(ctx, cfg, app.Options{Logger: log, DemoMail: catcher})
 	if err != nil {
 		return err
 	}
@@ -81,8 +88,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := demo.RememberPeople(ctx, a, sims.World); err != nil {
 		return err
 	}
+	if err := demo.SeedNotifications(ctx, a, sims.World, log); err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "Accounting portal demo: open %s and sign in as admin, manager, manager-b or viewer.\n", publicURL)
 	fmt.Fprintf(stdout, "Data in %s; simulators: %s\n", *dataDir, simSummary(sims.Info))
+	fmt.Fprintf(stdout, "Mail goes to the demo's SMTP catcher (%s): sign in as admin and open %s/demo/mail.\n", catcher.Addr(), publicURL)
 	hupCtx, stopHUP := context.WithCancel(ctx)
 	defer stopHUP()
 	go reloadOnHUP(hupCtx, hup, a)

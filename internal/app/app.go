@@ -24,6 +24,7 @@ import (
 	"github.com/accounting-portal/portal/internal/cache"
 	"github.com/accounting-portal/portal/internal/config"
 	"github.com/accounting-portal/portal/internal/handlers"
+	"github.com/accounting-portal/portal/internal/mailcatch"
 	"github.com/accounting-portal/portal/internal/outbox"
 	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/internal/syncer"
@@ -41,6 +42,9 @@ type Options struct {
 	// sign-ins (nil: a real wait). Tests that fail many sign-ins on purpose
 	// set a no-op.
 	LoginSlowdown func(ctx context.Context, d time.Duration)
+	// DemoMail is the demo's SMTP catcher, whose messages /demo/mail
+	// shows (nil: the page does not exist).
+	DemoMail *mailcatch.Catcher
 }
 
 // App is an assembled portal.
@@ -58,6 +62,10 @@ type App struct {
 	// deliverers are the outbox deliverers of the configured upstreams,
 	// which wireUpstreams builds for the outbox table.
 	deliverers outbox.Deliverers
+
+	// notifier plans notification mail; demoMail is the demo's catcher.
+	notifier *notifier
+	demoMail *mailcatch.Catcher
 
 	// catalog is the projects file, reloaded on SIGHUP and when it changes.
 	catalog *config.CatalogFile
@@ -107,7 +115,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		return nil, err
 	}
 	db.Now = now
-	a := &App{Config: cfg, Log: log, DB: db, catalog: catalog, now: now}
+	a := &App{Config: cfg, Log: log, DB: db, catalog: catalog, now: now, demoMail: opts.DemoMail}
 	a.cert.Store(cert)
 	if err := a.build(ctx, opts); err != nil {
 		db.Close()
@@ -144,6 +152,9 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	if err := a.wireUpstreams(); err != nil {
 		return err
 	}
+	if err := a.wireMail(); err != nil {
+		return err
+	}
 	if err := a.newOutbox(); err != nil {
 		return err
 	}
@@ -156,6 +167,12 @@ func (a *App) build(ctx context.Context, opts Options) error {
 }
 
 func (a *App) handlerDeps() handlers.Deps {
+	d := a.coreDeps()
+	a.notifyDeps(&d)
+	return d
+}
+
+func (a *App) coreDeps() handlers.Deps {
 	cfg := a.Config
 	return handlers.Deps{
 		Logger: a.Log, Store: a.DB, Auth: a.Auth, Sync: a.Sync, Outbox: a.Outbox,
@@ -188,7 +205,11 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	a.Sync.Start(bg)
-	wg.Add(3)
+	wg.Add(4)
+	go func() {
+		defer wg.Done()
+		a.notifier.run(bg)
+	}()
 	go func() {
 		defer wg.Done()
 		if err := a.Outbox.Run(bg); err != nil {

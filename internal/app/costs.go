@@ -38,6 +38,8 @@ func (a *App) withLedger(j syncer.Job, tenants syncer.TenantSource) syncer.Job {
 				slog.Int64("written", up.Written), slog.Int64("removed", up.Removed), slog.Int("usage_lines", up.Examined),
 				slog.Duration("took", time.Since(start)))
 		}
+		// New data: the budget thresholds are evaluated now, never on page views.
+		a.thresholds(ctx)
 		return rows, errors.Join(errs...)
 	})
 }

@@ -32,7 +32,7 @@ func (db *DB) ReplaceAMIEFailed(ctx context.Context, recs []usage.FailedRecord) 
 			return err
 		}
 		seen := map[int64]bool{}
-		var ins []usage.FailedRecord
+		var ins, fresh []usage.FailedRecord
 		var del []int64
 		resources := map[string]bool{}
 		var names []string
@@ -57,6 +57,8 @@ func (db *DB) ReplaceAMIEFailed(ctx context.Context, recs []usage.FailedRecord) 
 			}
 			if ok {
 				del = append(del, r.FailedID)
+			} else {
+				fresh = append(fresh, r)
 			}
 			ins = append(ins, r)
 		}
@@ -72,6 +74,9 @@ func (db *DB) ReplaceAMIEFailed(ctx context.Context, recs []usage.FailedRecord) 
 			return err
 		}
 		written = int64(len(ins) + len(del))
+		if err := db.noteAMIEFailed(ctx, tx, fresh); err != nil {
+			return err
+		}
 		return touchAMIEResources(ctx, tx, names, db.now())
 	})
 	if err != nil {

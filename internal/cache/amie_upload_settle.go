@@ -41,8 +41,11 @@ func (db *DB) SettleUsageChunk(ctx context.Context, tx *sql.Tx, it portal.Outbox
 	if actor == "" {
 		actor = portal.SystemActor
 	}
-	return db.audit(ctx, tx, portal.AuditEntry{Actor: actor, ActorName: o.ActorName, Subject: usage.UploadRef(p.Upload), From: from, To: state,
-		Reason: usage.ChunkReason(p, chunks, o.State, detail)})
+	if err := db.audit(ctx, tx, portal.AuditEntry{Actor: actor, ActorName: o.ActorName, Subject: usage.UploadRef(p.Upload), From: from, To: state,
+		Reason: usage.ChunkReason(p, chunks, o.State, detail)}); err != nil {
+		return err
+	}
+	return db.noteUpload(ctx, tx, p.Upload, prev, state)
 }
 
 // applyChunkOutcome sets the outcome of the request's open records, as

@@ -26,9 +26,15 @@ func rememberUser(ctx context.Context, tx *sql.Tx, u portal.User, now int64) err
 }
 
 // RememberUser records the roles u has now, as a sign-in does: the roles
-// their tokens act with from now on. The demo records its people this way.
+// their tokens act with from now on, and the name and e-mail address
+// notifications use. The demo records its people this way.
 func (db *DB) RememberUser(ctx context.Context, u portal.User) error {
-	return db.write(ctx, func(tx *sql.Tx) error { return rememberUser(ctx, tx, u, db.now()) })
+	return db.write(ctx, func(tx *sql.Tx) error {
+		if err := db.rememberPerson(ctx, tx, u); err != nil {
+			return err
+		}
+		return rememberUser(ctx, tx, u, db.now())
+	})
 }
 
 // CreateAPIToken stores a new token and returns its secret, which is not

@@ -136,7 +136,10 @@ func (db *DB) SettleMetricPush(ctx context.Context, tx *sql.Tx, it portal.Outbox
 		s.To, s.Error, s.MetricID, db.now(), id); err != nil {
 		return err
 	}
-	return db.audit(ctx, tx, portal.AuditEntry{Actor: s.Actor, ActorName: s.ActorName, Subject: metrics.PushRef(id), From: s.From, To: s.To, Reason: s.Reason})
+	if err := db.audit(ctx, tx, portal.AuditEntry{Actor: s.Actor, ActorName: s.ActorName, Subject: metrics.PushRef(id), From: s.From, To: s.To, Reason: s.Reason}); err != nil {
+		return err
+	}
+	return db.notePush(ctx, tx, id, s.From, s.To, s.Error)
 }
 
 // cacheDeliveredMetric writes ARGO's answer into argo_metrics if the

@@ -28,8 +28,11 @@ func (db *DB) CreateBudgetRequest(ctx context.Context, n budgets.NewRequest) (in
 		if err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, portal.AuditEntry{Actor: n.Actor, ActorName: n.ActorName, Subject: budgets.RequestRef(id), To: budgets.Pending,
-			Reason: n.Justification})
+		if err := db.audit(ctx, tx, portal.AuditEntry{Actor: n.Actor, ActorName: n.ActorName, Subject: budgets.RequestRef(id), To: budgets.Pending,
+			Reason: n.Justification}); err != nil {
+			return err
+		}
+		return db.noteRequest(ctx, tx, id, budgets.Pending, n.Actor, n.ActorName)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("cache: create budget request: %w", err)

@@ -76,8 +76,11 @@ func (db *DB) ApproveBudgetRequestWith(ctx context.Context, id int64, a budgets.
 		if r.ApproveNote != "" {
 			reason += ". Note: " + r.ApproveNote
 		}
-		return db.audit(ctx, tx, portal.AuditEntry{Actor: actor, ActorName: actorName, Subject: budgets.RequestRef(id), From: budgets.Pending,
-			To: budgets.Approved, Reason: reason})
+		if err := db.audit(ctx, tx, portal.AuditEntry{Actor: actor, ActorName: actorName, Subject: budgets.RequestRef(id), From: budgets.Pending,
+			To: budgets.Approved, Reason: reason}); err != nil {
+			return err
+		}
+		return db.noteRequest(ctx, tx, id, budgets.Approved, actor, actorName)
 	})
 	if err != nil {
 		return nil, wrapRequestErr("approve", err)
@@ -115,8 +118,11 @@ func (db *DB) DenyBudgetRequest(ctx context.Context, id int64, actor, actorName,
 			}
 			return budgets.DecidedConflict(r, "denied")
 		}
-		return db.audit(ctx, tx, portal.AuditEntry{Actor: actor, ActorName: actorName, Subject: budgets.RequestRef(id), From: budgets.Pending,
-			To: budgets.Denied, Reason: reason})
+		if err := db.audit(ctx, tx, portal.AuditEntry{Actor: actor, ActorName: actorName, Subject: budgets.RequestRef(id), From: budgets.Pending,
+			To: budgets.Denied, Reason: reason}); err != nil {
+			return err
+		}
+		return db.noteRequest(ctx, tx, id, budgets.Denied, actor, actorName)
 	})
 	return wrapRequestErr("deny", err)
 }
@@ -218,6 +224,9 @@ func (db *DB) SettleBudgetRequest(ctx context.Context, tx *sql.Tx, it portal.Out
 	if actor == "" {
 		actor = portal.SystemActor
 	}
-	return db.audit(ctx, tx, portal.AuditEntry{Actor: actor, ActorName: o.ActorName, Subject: budgets.RequestRef(id), From: from, To: to,
-		Reason: budgets.SettleReason(to, o)})
+	if err := db.audit(ctx, tx, portal.AuditEntry{Actor: actor, ActorName: o.ActorName, Subject: budgets.RequestRef(id), From: from, To: to,
+		Reason: budgets.SettleReason(to, o)}); err != nil {
+		return err
+	}
+	return db.noteRequest(ctx, tx, id, to, actor, o.ActorName)
 }

@@ -32,6 +32,9 @@ func (db *DB) CreateSession(ctx context.Context, u portal.User, idToken string, 
 		if err != nil {
 			return err
 		}
+		if err := db.rememberPerson(ctx, tx, u); err != nil {
+			return err
+		}
 		// The roles of this sign-in are those the person's API tokens act
 		// with from now on (fewer roles now: their tokens get fewer too).
 		return rememberUser(ctx, tx, u, now)

@@ -67,6 +67,9 @@ type Config struct {
 	// MetricsAddr is the address of the operators' Prometheus listener
 	// (empty: none).
 	MetricsAddr string
+
+	// Notify configures notifications and their e-mail.
+	Notify Notify
 }
 
 // OIDC configures login.
@@ -263,6 +266,12 @@ var Settings = []Setting{
 	{Flag: "budget-warn-percent", Env: "PORTAL_BUDGET_WARN_PERCENT", Default: "80", Help: "a budget is flagged once this percentage of it is spent (or when it would run out before its period ends at the burn rate)", set: percent(func(c *Config) *decimal.Decimal { return &c.Costs.WarnPercent })},
 	{Flag: "reconcile-tolerance-percent", Env: "PORTAL_RECONCILE_TOLERANCE_PERCENT", Default: "5", Help: "the cross-source checks flag a project and month whose AMIE SUs and ARGO cpu_hours differ by more than this percentage", set: percent(func(c *Config) *decimal.Decimal { return &c.Costs.TolerancePercent })},
 	{Flag: "metrics-addr", Env: "PORTAL_METRICS_ADDR", Help: "listen address of the operators' Prometheus metrics (/metrics there), apart from the pages; empty: off", set: str(func(c *Config) *string { return &c.MetricsAddr })},
+	{Flag: "smtp-url", Env: "PORTAL_SMTP_URL", Secret: true, Help: "SMTP server for notification e-mail: smtp://user:pass@host:port (STARTTLS when the server offers it) or smtps://user:pass@host:port (TLS); empty: notifications stay in the portal", set: str(func(c *Config) *string { return &c.Notify.SMTPURL })},
+	{Flag: "smtp-ca-file", Env: "PORTAL_SMTP_CA_FILE", Help: "extra CA certificate (PEM) to trust for the SMTP server", set: str(func(c *Config) *string { return &c.Notify.SMTPCAFile })},
+	{Flag: "mail-from", Env: "PORTAL_MAIL_FROM", Help: "sender of notification e-mail, e.g. Accounting portal <portal@example.org> (required with PORTAL_SMTP_URL)", set: str(func(c *Config) *string { return &c.Notify.From })},
+	{Flag: "digest-hour", Env: "PORTAL_DIGEST_HOUR", Default: "7", Help: "hour of the day (0-23, UTC) the daily digest of notifications is sent", set: intIn(0, 23, func(c *Config) *int { return &c.Notify.DigestHour })},
+	{Flag: "pending-reminder-days", Env: "PORTAL_PENDING_REMINDER_DAYS", Default: "3", Help: "admins are reminded of a budget request pending this many days (and again after as many more)", set: intIn(1, 365, func(c *Config) *int { return &c.Notify.ReminderDays })},
+	{Flag: "source-failing-after", Env: "PORTAL_SOURCE_FAILING_AFTER", Default: "1h", Help: "admins are told when an upstream's syncs have failed for this long", set: dur(func(c *Config) *time.Duration { return &c.Notify.FailingAfter })},
 }
 
 // Load reads the configuration from args (without the program and command
@@ -371,6 +380,7 @@ func (c *Config) validate() []string {
 	}
 	p = append(p, c.validateUpstreams()...)
 	p = append(p, c.validateOperations()...)
+	p = append(p, c.validateNotify()...)
 	return p
 }
 

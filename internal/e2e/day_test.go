@@ -86,6 +86,12 @@ func TestDay_TopUpRequestedApprovedAndApplied(t *testing.T) {
 	// waits for OBI.
 	b.SignIn("admin", "/")
 	before := b.OpenBudgets().LabBalance(managersLab)
+	// The navigation counts the requests waiting. (Whether the admin also
+	// has a notification of it depends on whether they had signed in
+	// before it was made: the portal knows people from their sign-ins.)
+	if n := b.NavCount("approvals"); n < 1 {
+		t.Errorf("the admin's navigation counts %d requests waiting, want at least 1", n)
+	}
 	if st := b.GoTo("Approvals"); st != 200 {
 		t.Fatalf("approvals: %d", st)
 	}

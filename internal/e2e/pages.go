@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -55,8 +56,31 @@ func (b *Browser) SignedIn() bool { return b.Has(`[data-testid="whoami"]`) }
 // Heading is the page's h1.
 func (b *Browser) Heading() string { return b.Text("main h1") }
 
-// Nav is the labels of the main navigation's links, in order.
-func (b *Browser) Nav() []string { return b.Texts(`nav[aria-label="Main"] a`) }
+// Nav is the labels of the main navigation's links, in order, without
+// the counts some carry (NavCount).
+func (b *Browser) Nav() []string {
+	b.t.Helper()
+	out, err := run(b, evalStrings(`Array.from(document.querySelectorAll('nav[aria-label="Main"] a'), a => {
+		const c = a.cloneNode(true);
+		c.querySelectorAll('.count').forEach(e => e.remove());
+		return c.textContent.replace(/\s+/g, ' ').trim();
+	})`))
+	b.must(err, "read the navigation")
+	return out
+}
+
+// NavCount is the count a navigation link shows ("notifications":
+// unread ones; "approvals": requests waiting), 0 when it shows none.
+func (b *Browser) NavCount(key string) int {
+	b.t.Helper()
+	sel := fmt.Sprintf(`nav[aria-label="Main"] [data-testid="count-%s"]`, key)
+	if !b.Has(sel) {
+		return 0
+	}
+	n, err := strconv.Atoi(strings.Fields(b.Text(sel))[0])
+	b.must(err, "read the count of %s", key)
+	return n
+}
 
 // GoTo follows the main navigation's link with this label and returns
 // the status of the page it opens.
@@ -68,7 +92,7 @@ func (b *Browser) GoTo(label string) int {
 
 func (b *Browser) navHref(label string) string {
 	b.t.Helper()
-	hrefs := b.Texts(`nav[aria-label="Main"] a`)
+	hrefs := b.Nav()
 	for i, l := range hrefs {
 		if l == label {
 			all, err := run(b, evalStrings(`Array.from(document.querySelectorAll('nav[aria-label="Main"] a'), a => a.getAttribute("href"))`))

@@ -122,6 +122,9 @@ var apiTables = []apiTable{
 		Handler: withCSVParam("id", func(h *Handler) echo.HandlerFunc { return h.handleOutboxItem }),
 		Columns: []string{"started_utc", "finished_utc", "outcome", "error", "result_json"}},
 
+	// Notifications: the person's own (apiNotifications, api_tables_notify.go).
+	apiNotifications,
+
 	// Budgets (OBI).
 	{Path: "/budgets", Twin: "/budgets", CSV: "/budgets.csv", Summary: "Each project's balance, spend, burn rate and run-out date", Access: Member,
 		Handler: func(h *Handler) echo.HandlerFunc { return h.handleBudgets },

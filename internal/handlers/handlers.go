@@ -94,6 +94,15 @@ type Deps struct {
 	// Observe, when set, is told of every answer: the route's pattern,
 	// the method, the status and how long it took (operators' metrics).
 	Observe func(route, method string, status int, took time.Duration)
+
+	// Notify is the notifications pages' store (nil: not mounted),
+	// NotifySettings what they say about mail; MailStatus reports the
+	// SMTP server on the data-sources page (nil: not shown); DemoMail is
+	// the demo's SMTP catcher (nil outside `portal demo`).
+	Notify         NotifyStore
+	NotifySettings NotifySettings
+	MailStatus     MailStatus
+	DemoMail       DemoMailbox
 }
 
 // Handler serves the portal's pages.

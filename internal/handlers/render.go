@@ -38,6 +38,9 @@ func (h *Handler) page(c echo.Context, title, section string, upstreams ...strin
 			p.Flash = flash
 		}
 	}
+	if err := h.navCounts(ctx, &p); err != nil {
+		return p, err
+	}
 	if len(upstreams) > 0 {
 		f, err := h.freshness(c, upstreams...)
 		if err != nil {

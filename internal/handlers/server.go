@@ -74,6 +74,7 @@ func (h *Handler) Echo() *echo.Echo {
 	h.registerCosts(e)
 	h.registerTokens(e)
 	h.registerAPI(e)
+	h.registerNotify(e)
 	return e
 }
 

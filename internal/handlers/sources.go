@@ -54,6 +54,13 @@ func (h *Handler) handleSources(c echo.Context) error {
 		}
 		v.Rows = append(v.Rows, row)
 	}
+	if h.MailStatus != nil {
+		m, err := h.MailStatus(ctx)
+		if err != nil {
+			return err
+		}
+		v.Mail = &m
+	}
 	return render(c, http.StatusOK, templates.Sources(v))
 }
 

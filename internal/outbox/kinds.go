@@ -58,6 +58,7 @@ type Settlers interface {
 	SettleUsageChunk(ctx context.Context, tx *sql.Tx, item portal.OutboxItem, o portal.OutboxOutcome) error
 	SettleUsageClear(ctx context.Context, tx *sql.Tx, item portal.OutboxItem, o portal.OutboxOutcome) error
 	SettleGenerateRequest(ctx context.Context, tx *sql.Tx, item portal.OutboxItem, o portal.OutboxOutcome) error
+	SettleMailMessage(ctx context.Context, tx *sql.Tx, item portal.OutboxItem, o portal.OutboxOutcome) error
 }
 
 // Deliverers are the deliverers of the kinds, built by the app from its
@@ -68,6 +69,7 @@ type Deliverers struct {
 	AMIEUsage       Deliverer // *AMIEUsage
 	AMIEClear       Deliverer // *AMIEClear
 	VergeOSGenerate Deliverer // *VergeOSGenerate
+	Mail            Deliverer // Mail
 }
 
 // Table is the outbox table: for each kind, which upstream it writes to,
@@ -89,5 +91,9 @@ func Table(s Settlers, d Deliverers) []Kind {
 		{Name: portal.KindAMIEClear, Upstream: portal.UpstreamAMIE, Deliver: d.AMIEClear, Unknown: LookUp, Settle: s.SettleUsageClear},
 		// The record a generate wrote is looked for among those created since.
 		{Name: portal.KindVergeOSGenerate, Upstream: portal.UpstreamVergeOS, Deliver: d.VergeOSGenerate, Unknown: LookUp, Settle: s.SettleGenerateRequest},
+		// SMTP has no way to ask whether a message arrived: a connection
+		// lost after DATA goes to an admin, and is never sent again by
+		// itself (a reader would get it twice).
+		{Name: portal.KindMailMessage, Upstream: portal.UpstreamSMTP, Deliver: d.Mail, Unknown: AskAdmin, Settle: s.SettleMailMessage},
 	}
 }

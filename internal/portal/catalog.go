@@ -6,6 +6,9 @@ const (
 	UpstreamOBI     = "obi"
 	UpstreamAMIE    = "amie"
 	UpstreamVergeOS = "vergeos"
+	// UpstreamSMTP is where mail goes: the outbox delivers to it like to
+	// an upstream, but nothing is synced from it (it is not in Upstreams).
+	UpstreamSMTP = "smtp"
 )
 
 // Upstreams lists every upstream in page order.
@@ -22,6 +25,8 @@ func UpstreamTitle(u string) string {
 		return "ACCESS AMIE usage"
 	case UpstreamVergeOS:
 		return "VergeOS billing"
+	case UpstreamSMTP:
+		return "Mail (SMTP)"
 	}
 	return u
 }

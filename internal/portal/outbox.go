@@ -2,8 +2,8 @@ package portal
 
 import "time"
 
-// The five kinds of outbox item: one per write the portal makes to an
-// upstream, named Kind<upstream><what>. The values are stored with each
+// The kinds of outbox item: one per write the portal makes to an
+// upstream (or to the SMTP server), named Kind<upstream><what>. The values are stored with each
 // item and must never change. internal/outbox/kinds.go has the table that
 // says, for each, who delivers it and what its outcome changes.
 const (
@@ -12,10 +12,11 @@ const (
 	KindAMIEUsage       = "amie.usage"       // one request of a usage upload
 	KindAMIEClear       = "amie.clear"       // a request to clear failed records
 	KindVergeOSGenerate = "vergeos.generate" // a request to generate a billing record
+	KindMailMessage     = "smtp.message"     // an e-mail to one person (internal/notify)
 )
 
 // OutboxKinds lists every outbox kind.
-var OutboxKinds = []string{KindOBIBudget, KindARGOMetric, KindAMIEUsage, KindAMIEClear, KindVergeOSGenerate}
+var OutboxKinds = []string{KindOBIBudget, KindARGOMetric, KindAMIEUsage, KindAMIEClear, KindVergeOSGenerate, KindMailMessage}
 
 // Outbox states. A write is recorded (queued) in the same transaction as
 // the request it delivers, then the dispatcher moves it along:

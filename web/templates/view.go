@@ -22,6 +22,9 @@ type Page struct {
 	// Refresh, when positive, reloads the page every so many seconds (for
 	// pages that follow a delivery in progress; no JavaScript needed).
 	Refresh int
+	// Unread is the person's unread notifications; PendingApprovals, for
+	// admins, the budget requests waiting for a decision (navigation counts).
+	Unread, PendingApprovals int
 }
 
 // NavItem is one entry of the main navigation.
@@ -43,7 +46,21 @@ var Nav = []NavItem{
 	{Key: "approvals", Label: "Approvals", Href: "/approvals", Admin: true},
 	{Key: "sources", Label: "Data sources", Href: "/sources", Admin: true},
 	{Key: "outbox", Label: "Outbox", Href: "/outbox", Admin: true},
+	{Key: "notifications", Label: "Notifications", Href: "/notifications"},
 }
+
+// NavCount is the count a navigation entry shows (0: none).
+func NavCount(p Page, key string) int {
+	switch key {
+	case "notifications":
+		return p.Unread
+	case "approvals":
+		return p.PendingApprovals
+	}
+	return 0
+}
+
+func joinComma(s []string) string { return strings.Join(s, ", ") }
 
 // VisibleNav returns the navigation items u may see.
 func VisibleNav(u *portal.User) []NavItem {
@@ -198,4 +215,12 @@ func RoleLabel(manager bool) string {
 		return "manager"
 	}
 	return "member"
+}
+
+// navCountText says what a navigation count counts, for screen readers.
+func navCountText(key string) string {
+	if key == "approvals" {
+		return " waiting for approval"
+	}
+	return " unread"
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/accounting-portal/portal/internal/config"
 	"github.com/accounting-portal/portal/internal/demo"
 	"github.com/accounting-portal/portal/internal/devoidc"
+	"github.com/accounting-portal/portal/internal/mailcatch"
 	"github.com/accounting-portal/portal/internal/sim"
 )
 
@@ -46,6 +47,8 @@ type Options struct {
 	// RealLoginSlowdown keeps the wait after failed sign-ins; without it the
 	// wait is skipped, so tests of refused sign-ins do not sleep.
 	RealLoginSlowdown bool
+	// DemoMail mounts /demo/mail on the catcher, as `portal demo` does.
+	DemoMail bool
 }
 
 // Portal is a running portal.
@@ -55,6 +58,9 @@ type Portal struct {
 	IdP  *devoidc.Provider
 	Sims *sim.Running
 	Dir  string
+	// Mail is the SMTP catcher the portal mails to, as the demo's does
+	// (unless Options.Env names another server).
+	Mail *mailcatch.Catcher
 	// tls is the client configuration that trusts the portal (TLS only).
 	tls *tls.Config
 }
@@ -102,6 +108,12 @@ func Start(t testing.TB, o Options) *Portal {
 		t.Fatal(err)
 	}
 	env := demo.Env(dir, publicURL, idp.Issuer(), projects, sims.Info)
+	catcher, err := mailcatch.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { catcher.Close() })
+	demo.MailEnv(env, catcher, time.Now())
 	for k, v := range o.Env {
 		env[k] = v
 	}
@@ -116,6 +128,9 @@ func Start(t testing.TB, o Options) *Portal {
 	opts := app.Options{Logger: slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug})), Now: o.Now}
 	if !o.RealLoginSlowdown {
 		opts.LoginSlowdown = func(context.Context, time.Duration) {}
+	}
+	if o.DemoMail {
+		opts.DemoMail = catcher
 	}
 	a, err := app.New(context.Background(), cfg, opts)
 	if err != nil {
@@ -135,7 +150,7 @@ func Start(t testing.TB, o Options) *Portal {
 			t.Errorf("portal stopped with %v", err)
 		}
 	})
-	return &Portal{URL: publicURL, App: a, IdP: idp, Sims: sims, Dir: dir, tls: clientTLS}
+	return &Portal{URL: publicURL, App: a, IdP: idp, Sims: sims, Dir: dir, tls: clientTLS, Mail: catcher}
 }
 
 // Browser is an HTTP client with cookies, signed in or not.
