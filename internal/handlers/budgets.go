@@ -29,7 +29,8 @@ type BudgetStore interface {
 	BudgetRequestByID(ctx context.Context, id int64) (*budgets.Request, error)
 	ListBudgetRequests(ctx context.Context, f budgets.RequestFilter) ([]budgets.Request, int64, error)
 	EachBudgetRequest(ctx context.Context, f budgets.RequestFilter, fn func(budgets.Request) error) error
-	BudgetRequestCounts(ctx context.Context, requestedBy string) (map[string]int, error)
+	BudgetRequestCounts(ctx context.Context, f budgets.RequestFilter) (map[string]int, error)
+	BudgetRequestInScope(ctx context.Context, scope portal.Scope, id int64) (*budgets.Request, error)
 	TakeBudgetOutcomes(ctx context.Context, subject string) ([]budgets.Request, error)
 	ApproveBudgetRequest(ctx context.Context, id int64, actor, actorName string) (*budgets.Request, error)
 	ApproveBudgetRequestWith(ctx context.Context, id int64, a budgets.Approval) (*budgets.Request, error)
@@ -53,11 +54,12 @@ func (h *Handler) registerBudgets(e *echo.Echo) {
 	h.add(e, "GET", "/budgets/projects/:key/balances", h.handleBudgetBalances, Member)
 	h.add(e, "GET", "/budgets/projects/:key/balances.csv", h.handleBudgetBalances, Member)
 
-	h.add(e, "GET", "/requests", h.handleRequests, Manager)
-	h.add(e, "GET", "/requests.csv", h.handleRequests, Manager)
+	// Members read their projects' requests; only managers ask and cancel.
+	h.add(e, "GET", "/requests", h.handleRequests, Member)
+	h.add(e, "GET", "/requests.csv", h.handleRequests, Member)
 	h.add(e, "GET", "/requests/new", h.handleRequestForm, Manager)
 	h.add(e, "POST", "/requests", h.handleRequestCreate, Manager)
-	h.add(e, "GET", "/requests/:id", h.handleRequest, Manager)
+	h.add(e, "GET", "/requests/:id", h.handleRequest, Member)
 	h.add(e, "POST", "/requests/:id/cancel", h.handleRequestCancel, Manager)
 	h.add(e, "POST", "/requests/:id/approve", h.handleRequestApprove, Admin)
 	h.add(e, "POST", "/requests/:id/deny", h.handleRequestDeny, Admin)

@@ -213,7 +213,7 @@ func (h *Handler) rerenderRequest(c echo.Context, r *budgets.Request, set func(*
 // handleApprovals is the admins' inbox: pending requests first, oldest
 // first, with the cached balances of the accounts involved.
 func (h *Handler) handleApprovals(c echo.Context) error {
-	f, lp, err := requestList(c, "")
+	f, lp, err := requestList(c)
 	if err != nil {
 		return err
 	}

@@ -39,7 +39,7 @@ var Nav = []NavItem{
 	{Key: "usage", Label: "Usage", Href: "/usage"},
 	{Key: "billing", Label: "Billing", Href: "/billing"},
 	{Key: "costs", Label: "Costs", Href: "/costs"},
-	{Key: "requests", Label: "Requests", Href: "/requests", Manager: true},
+	{Key: "requests", Label: "Requests", Href: "/requests"},
 	{Key: "approvals", Label: "Approvals", Href: "/approvals", Admin: true},
 	{Key: "sources", Label: "Data sources", Href: "/sources", Admin: true},
 	{Key: "outbox", Label: "Outbox", Href: "/outbox", Admin: true},
