@@ -171,7 +171,7 @@ func (h *Handler) budgetRows(ctx context.Context, bs []costs.Budget, names map[s
 		r := templates.BudgetRowView{Project: b.Project, ProjectName: names[b.Project], ProjectHref: projectHref(b.Project, time.Time{}),
 			Kind: b.Period.Kind, Period: b.Period.Label(), Budget: money(b.Amount), Spent: money(st.Spent), Remaining: money(st.Remaining),
 			UsedPct: st.UsedPct.String() + "%", Burn: money(st.Burn), Projected: money(st.Projected), Level: st.Level,
-			Note: b.Note, SetBy: b.SetByName, Unpriced: unpriced}
+			Note: b.Note, SetBy: orName(b.SetByName, b.SetBy), Unpriced: unpriced}
 		if r.ProjectName == "" {
 			r.ProjectName = b.Project
 		}

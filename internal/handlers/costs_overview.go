@@ -146,7 +146,7 @@ func (h *Handler) handleBudgetsCSV(c echo.Context) error {
 		}
 		if err := w.row([]string{b.Project, names[b.Project], b.Period.Kind, b.Period.Label(), b.Period.Start.Format(costs.DateLayout),
 			b.Period.End().AddDate(0, 0, -1).Format(costs.DateLayout), money(b.Amount), money(st.Spent), money(st.Remaining), st.UsedPct.String(),
-			money(st.Burn), money(st.Projected), runOut, st.Level, strconv.Itoa(unpriced), b.Note, b.SetByName, csvTime(b.SetAt)}); err != nil {
+			money(st.Burn), money(st.Projected), runOut, st.Level, strconv.Itoa(unpriced), b.Note, orName(b.SetByName, b.SetBy), csvTime(b.SetAt)}); err != nil {
 			return w.finish(err)
 		}
 	}

@@ -35,6 +35,8 @@ type Store interface {
 	AuditTrail(ctx context.Context, subjects ...string) ([]portal.AuditEntry, error)
 	SettleOutbox(ctx context.Context, id int64, from []string, o portal.OutboxOutcome) (*portal.OutboxItem, error)
 	RequeueOutbox(ctx context.Context, id int64, actor, actorName string) error
+	RecordAudit(ctx context.Context, e portal.AuditEntry) error
+	LatestAudit(ctx context.Context, subject string, limit int) ([]portal.AuditEntry, error)
 }
 
 // SyncControl is the scheduler, as the data-sources page sees it.
