@@ -153,6 +153,7 @@ func (a *App) handlerDeps() handlers.Deps {
 		Budgets: a.DB, Metrics: a.DB, Usage: a.usageStore(), Billing: a.DB,
 		Issuer: cfg.OIDC.Issuer, Secure: cfg.Secure(), Now: a.now, ProjectsFile: a.CatalogStatus,
 		AllowSelfApproval: !cfg.FourEyes,
+		ConfirmOlderThan:  cfg.ConfirmOlderThan,
 		Costs:             a.DB,
 		CostSettings: handlers.CostSettings{Base: cfg.Costs.BaseCurrency, WarnPercent: cfg.Costs.WarnPercent,
 			TolerancePercent: cfg.Costs.TolerancePercent},

@@ -83,6 +83,11 @@ type Deps struct {
 	// themselves (PORTAL_FOUR_EYES=false). The zero value refuses it.
 	AllowSelfApproval bool
 
+	// ConfirmOlderThan is the age beyond which a usage upload's records or
+	// a metric push's period are sent only once confirmed
+	// (PORTAL_CONFIRM_OLDER_THAN; 0: never asked).
+	ConfirmOlderThan time.Duration
+
 	// Costs is the project pages' and costs pages' store (nil: not mounted),
 	// CostSettings their settings.
 	Costs        CostStore

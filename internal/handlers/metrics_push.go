@@ -60,11 +60,15 @@ var maxPushValue = decimal.MustParse("1000000000000000")
 // pushForm is the form's input.
 type pushForm struct {
 	Definition, Value, Start, End, UserID, GroupID string
+	// ConfirmOld is the box that confirms a period older than the portal
+	// pushes unasked.
+	ConfirmOld bool
 }
 
 func readPushForm(c echo.Context) pushForm {
 	t := func(k string) string { return strings.TrimSpace(c.FormValue(k)) }
-	return pushForm{Definition: t("definition"), Value: t("value"), Start: t("start"), End: t("end"), UserID: t("user_id"), GroupID: t("group_id")}
+	return pushForm{Definition: t("definition"), Value: t("value"), Start: t("start"), End: t("end"), UserID: t("user_id"), GroupID: t("group_id"),
+		ConfirmOld: c.FormValue("confirm_old") == "1"}
 }
 
 func (f pushForm) values() map[string]string {
@@ -217,7 +221,11 @@ func (h *Handler) renderPushForm(c echo.Context, status int, in *metrics.Install
 		return err
 	}
 	v := templates.PushFormView{Page: p, Tabs: metricsTabs(p.User, "installations"), Inst: facts, Action: installationHref(in.ID) + "/push",
-		Values: f.values(), Errors: errs, FormError: formErr, Now: h.nowUTC().Format("2006-01-02 15:04")}
+		Values: f.values(), Errors: errs, FormError: formErr, Now: h.nowUTC().Format("2006-01-02 15:04"), ConfirmOld: f.ConfirmOld}
+	if start, ok := parseFormTime(f.Start); ok && h.isOld(start) {
+		v.OldWarning = "The period starts " + templates.FormatTime(start) + ", more than " + h.confirmAge() + " ago. A metric this old " +
+			"changes totals people have already read: push it only if it is meant."
+	}
 	for _, d := range defs {
 		v.Definitions = append(v.Definitions, templates.SelectOption{Value: d.ID, Label: d.Name + " (" + d.UnitType + ", " + d.MetricType + ")",
 			Selected: d.ID == f.Definition})
@@ -239,8 +247,15 @@ func (h *Handler) handlePushSubmit(c echo.Context) error {
 		}
 	}
 	input, errs := f.validate(def, h.nowUTC())
+	if errs["start"] == "" && h.isOld(input.Start) && !f.ConfirmOld {
+		errs["confirm_old"] = "Tick the box to push a metric for a period this old."
+	}
 	if len(errs) > 0 {
-		return h.renderPushForm(c, http.StatusUnprocessableEntity, in, f, errs, "The metric was not pushed: please correct the fields marked below.")
+		msg := "The metric was not pushed: please correct the fields marked below."
+		if len(errs) == 1 && errs["confirm_old"] != "" {
+			msg = "The metric was not pushed: its period starts more than " + h.confirmAge() + " ago. Tick the box below to push it anyway."
+		}
+		return h.renderPushForm(c, http.StatusUnprocessableEntity, in, f, errs, msg)
 	}
 	u := user(c)
 	id, err := h.Metrics.CreateMetricPush(ctx, u.ManageScope(), metrics.NewPush{InstallationID: in.ID, DefinitionID: def.ID,

@@ -89,7 +89,7 @@ func (h *Handler) usageCheck(ctx context.Context, u *portal.User) (*usageCheck, 
 	for _, r := range res {
 		known[r] = true
 	}
-	return &usageCheck{Projects: ids, AnyProject: all, Resources: known, Now: h.nowUTC()}, nil
+	return &usageCheck{Projects: ids, AnyProject: all, Resources: known, Now: h.nowUTC(), OldBefore: h.oldBefore()}, nil
 }
 
 // handleUpload checks an uploaded file whole and, only if every row is
@@ -137,6 +137,9 @@ func (h *Handler) handleUpload(c echo.Context) error {
 	if !rep.Clean() {
 		return h.refuseUpload(c, v, rep)
 	}
+	if rep.Old > 0 && !confirmedOld(c.FormValue("confirm_old"), rep.Oldest.When()) {
+		return h.askOldUpload(c, v, rep)
+	}
 	id, chunks, err := h.storeUpload(ctx, u, s, fh, v.Filename, rep, chk)
 	if err != nil {
 		if code := portal.ErrorCode(err); code == portal.EINVALID || code == portal.ETOOLARGE {
@@ -147,6 +150,35 @@ func (h *Handler) handleUpload(c echo.Context) error {
 	}
 	h.Outbox.Notify()
 	return h.flashRedirect(c, fmt.Sprintf("Upload %d: all %s records were checked and are being sent in %d requests.", id, templates.Int(int64(rep.Rows)), chunks), "/usage/uploads/"+strconv.FormatInt(id, 10))
+}
+
+// askOldUpload re-renders the form with a warning naming the file's
+// oldest record and a box to confirm records that old; nothing is stored.
+// The box carries the oldest record's time, so that it confirms this file
+// (or one no older), not whatever file is chosen next.
+func (h *Handler) askOldUpload(c echo.Context, v templates.UsageUploadView, rep *uploadReport) error {
+	o := rep.Oldest
+	id := ""
+	if o.LocalRecordID != "" {
+		id = ", LocalRecordID " + o.LocalRecordID
+	}
+	records := "record that starts"
+	if rep.Old > 1 {
+		records = "records that start"
+	}
+	v.OldWarning = fmt.Sprintf("%s has %s %s more than %s ago; the oldest (line %d%s) starts %s. Records this old change totals "+
+		"people have already read: send them only if they are meant.", v.Filename, templates.Int(int64(rep.Old)), records, h.confirmAge(),
+		o.Line, id, templates.FormatSeconds(o.When()))
+	v.ConfirmOld = o.When().UTC().Format(time.RFC3339)
+	v.Errors["confirm_old"] = "Tick the box and choose the file again to send it."
+	return render(c, http.StatusUnprocessableEntity, templates.UsageUpload(v))
+}
+
+// confirmedOld reports whether the confirm box (its value the time of the
+// oldest record confirmed) covers records back to oldest.
+func confirmedOld(box string, oldest time.Time) bool {
+	t, err := time.Parse(time.RFC3339, box)
+	return err == nil && !oldest.Before(t)
 }
 
 // refuseUpload re-renders the form with the file's problems.

@@ -153,6 +153,10 @@ type PushFormView struct {
 	Errors    map[string]string
 	FormError string
 	Now       string // the current time in the form's format, as a hint
+	// OldWarning says the period is older than the portal pushes unasked;
+	// ConfirmOld is whether its confirm box is ticked.
+	OldWarning string
+	ConfirmOld bool
 }
 
 // PushRowView is one metric push.

@@ -142,6 +142,10 @@ type UsageUploadView struct {
 	Filename     string
 	MaxRows      string
 	MaxSize      string
+	// OldWarning names the file's oldest record when it is older than
+	// the portal sends unasked; ConfirmOld is the confirm box's value.
+	OldWarning string
+	ConfirmOld string
 }
 
 // UploadSchema documents a record type's columns.
