@@ -78,6 +78,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := demo.SeedCosts(ctx, a, sims, time.Now()); err != nil {
 		return err
 	}
+	if err := demo.RememberPeople(ctx, a, sims.World); err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "Accounting portal demo: open %s and sign in as admin, manager, manager-b or viewer.\n", publicURL)
 	fmt.Fprintf(stdout, "Data in %s; simulators: %s\n", *dataDir, simSummary(sims.Info))
 	hupCtx, stopHUP := context.WithCancel(ctx)

@@ -67,6 +67,10 @@ type Config struct {
 	// ConfirmOlderThan is the age beyond which usage records and metric
 	// pushes are sent only once the person confirms them (0: never asked).
 	ConfirmOlderThan time.Duration
+
+	// MetricsAddr is the address of the operators' Prometheus listener
+	// (empty: none).
+	MetricsAddr string
 }
 
 // OIDC configures login.
@@ -263,6 +267,7 @@ var Settings = []Setting{
 	{Flag: "budget-warn-percent", Env: "PORTAL_BUDGET_WARN_PERCENT", Default: "80", Help: "a budget is flagged once this percentage of it is spent (or when it would run out before its period ends at the burn rate)", set: percent(func(c *Config) *decimal.Decimal { return &c.Costs.WarnPercent })},
 	{Flag: "reconcile-tolerance-percent", Env: "PORTAL_RECONCILE_TOLERANCE_PERCENT", Default: "5", Help: "the cross-source checks flag a project and month whose AMIE SUs and ARGO cpu_hours differ by more than this percentage", set: percent(func(c *Config) *decimal.Decimal { return &c.Costs.TolerancePercent })},
 	{Flag: "confirm-older-than", Env: "PORTAL_CONFIRM_OLDER_THAN", Default: "365d", Help: "usage records (AMIE uploads) that start, and metric pushes whose period starts, longer ago than this many days are sent only after the person confirms them (0d: never asked)", set: days(func(c *Config) *time.Duration { return &c.ConfirmOlderThan })},
+	{Flag: "metrics-addr", Env: "PORTAL_METRICS_ADDR", Help: "listen address of the operators' Prometheus metrics (/metrics there), apart from the pages; empty: off", set: str(func(c *Config) *string { return &c.MetricsAddr })},
 }
 
 // days reads a number of whole days, written "365d" (or just "365").

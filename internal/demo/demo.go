@@ -6,6 +6,7 @@
 package demo
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -15,6 +16,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/accounting-portal/portal/internal/app"
 	"github.com/accounting-portal/portal/internal/devoidc"
 	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/internal/sim"
@@ -124,4 +126,21 @@ func WriteCatalog(path string, c *portal.Catalog) error {
 		return err
 	}
 	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// RememberPeople records the roles of the demo's people as a sign-in
+// would, so that an API token can be made for any of them before they
+// first sign in (`portal token create -user demo-manager …`).
+func RememberPeople(ctx context.Context, a *app.App, w *world.World) error {
+	for _, p := range Users(w) {
+		groups := make([]any, len(p.Groups))
+		for i, g := range p.Groups {
+			groups[i] = g
+		}
+		u := a.Auth.MapUser(map[string]any{"sub": p.Subject, "name": p.Name, "email": p.Email, a.Config.OIDC.RolesClaim: groups})
+		if err := a.DB.RememberUser(ctx, u); err != nil {
+			return err
+		}
+	}
+	return nil
 }

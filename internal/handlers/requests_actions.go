@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -49,36 +50,19 @@ func (h *Handler) handleRequestApprove(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	u := user(c)
-	if why := h.approvalBlocked(u, r); why != "" {
-		return portal.Errorf(portal.EFORBIDDEN, "Request %d: %s", r.ID, why)
-	}
-	a := budgets.Approval{Actor: u.Subject, ActorName: u.DisplayName(), Note: c.FormValue("note")}
-	typed := strings.TrimSpace(c.FormValue("approved_amount"))
-	refuse := func(msg string) error {
-		return h.rerenderRequest(c, r, func(v *templates.RequestView) {
-			v.ApproveError, v.ApproveAmount, v.ApproveNoteInput = msg, typed, c.FormValue("note")
-		})
-	}
-	if typed != "" {
-		amt, msg := parseAmount(typed)
-		if msg != "" {
-			return refuse(msg)
-		}
-		a.Amount = amt
-	}
-	done, err := h.Budgets.ApproveBudgetRequestWith(c.Request().Context(), r.ID, a)
-	switch portal.ErrorCode(err) {
-	case "":
-	case portal.ECONFLICT:
+	a := readApproval(c.FormValue)
+	done, errs, err := h.approveRequest(c.Request().Context(), user(c), r, a)
+	switch {
+	case portal.ErrorCode(err) == portal.ECONFLICT:
 		// Another admin was first: back to the inbox, told who and when.
 		return h.flashRedirect(c, portal.ErrorMessage(err), "/approvals")
-	case portal.EINVALID:
-		return refuse(portal.ErrorMessage(err))
-	default:
+	case err != nil:
 		return err
+	case len(errs) > 0:
+		return h.rerenderRequest(c, r, func(v *templates.RequestView) {
+			v.ApproveError, v.ApproveAmount, v.ApproveNoteInput = errs["approved_amount"], a.Amount, a.Note
+		})
 	}
-	h.Outbox.Notify()
 	return h.flashRedirect(c, "Request "+strconv.FormatInt(r.ID, 10)+" approved: "+approvedText(done)+". It is being sent to OBI.", afterDecision(c, r.ID))
 }
 
@@ -132,19 +116,18 @@ func (h *Handler) handleApproveSelected(c echo.Context) error {
 			results = append(results, fmt.Sprintf("Request %d: not approved: %s", id, why))
 			continue
 		}
-		done, err := h.Budgets.ApproveBudgetRequestWith(ctx, id, budgets.Approval{Actor: u.Subject, ActorName: u.DisplayName(), Note: note})
-		switch code := portal.ErrorCode(err); code {
-		case "":
+		done, errs, err := h.approveRequest(ctx, u, r, approval{Note: note})
+		switch code := portal.ErrorCode(err); {
+		case err == nil && len(errs) == 0:
 			approved++
 			results = append(results, fmt.Sprintf("Request %d approved: %s.", id, approvedText(done)))
-		case portal.ECONFLICT, portal.EINVALID:
+		case err == nil:
+			results = append(results, fmt.Sprintf("Request %d: not approved: %s", id, errs["approved_amount"]))
+		case code == portal.ECONFLICT:
 			results = append(results, "Not approved: "+portal.ErrorMessage(err))
 		default:
 			return err
 		}
-	}
-	if approved > 0 {
-		h.Outbox.Notify()
 	}
 	head := fmt.Sprintf("%d of %d requests approved and being sent to OBI.", approved, len(ids))
 	return h.flashRedirect(c, head+" "+strings.Join(results, " "), "/approvals")
@@ -155,17 +138,78 @@ func (h *Handler) handleRequestDeny(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	reason := strings.TrimSpace(c.FormValue("reason"))
-	if reason == "" {
-		return h.rerenderRequest(c, r, func(v *templates.RequestView) {
-			v.DenyReasonInput, v.DenyError = c.FormValue("reason"), "Say why the request is denied; the requester sees it."
-		})
-	}
-	u := user(c)
-	if err := h.Budgets.DenyBudgetRequest(c.Request().Context(), r.ID, u.Subject, u.DisplayName(), reason); err != nil {
+	errs, err := h.denyRequest(c.Request().Context(), user(c), r, readDenial(c.FormValue))
+	if err != nil {
 		return err
 	}
+	if len(errs) > 0 {
+		return h.rerenderRequest(c, r, func(v *templates.RequestView) {
+			v.DenyReasonInput, v.DenyError = c.FormValue("reason"), errs["reason"]
+		})
+	}
 	return h.flashRedirect(c, "Request "+strconv.FormatInt(r.ID, 10)+" denied.", afterDecision(c, r.ID))
+}
+
+// approval is an admin's decision to approve, as the form (or the API,
+// with the same fields: approvalFields) sends it: optionally a smaller
+// amount than asked, and a note the requester reads.
+type approval struct{ Amount, Note string }
+
+// approvalFields are the approval form's fields; the API's approve body
+// takes the same, so a field added here (and read in readApproval) is
+// the API's too, and its OpenAPI schema lists it.
+var approvalFields = []string{"approved_amount", "note"}
+
+func readApproval(get func(string) string) approval {
+	return approval{Amount: strings.TrimSpace(get("approved_amount")), Note: get("note")}
+}
+
+// approveRequest approves r for u: refused (403) when four eyes forbid it,
+// refused (409) when it was decided already, and sent back with the
+// problem of the amount field when the amount typed is not a number or
+// more than asked. The OBI call is queued in the same transaction and the
+// dispatcher woken. The form, the inbox's bulk approval and the API all
+// approve through here.
+func (h *Handler) approveRequest(ctx context.Context, u *portal.User, r *budgets.Request, a approval) (*budgets.Request, map[string]string, error) {
+	if why := h.approvalBlocked(u, r); why != "" {
+		return nil, nil, portal.Errorf(portal.EFORBIDDEN, "Request %d: %s", r.ID, why)
+	}
+	ba := budgets.Approval{Actor: u.Subject, ActorName: u.DisplayName(), Note: a.Note}
+	if a.Amount != "" {
+		amt, msg := parseAmount(a.Amount)
+		if msg != "" {
+			return nil, map[string]string{"approved_amount": msg}, nil
+		}
+		ba.Amount = amt
+	}
+	done, err := h.Budgets.ApproveBudgetRequestWith(ctx, r.ID, ba)
+	if portal.ErrorCode(err) == portal.EINVALID {
+		return nil, map[string]string{"approved_amount": portal.ErrorMessage(err)}, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	h.Outbox.Notify()
+	return done, nil, nil
+}
+
+// denial is an admin's decision to deny, with the reason the requester reads.
+type denial struct{ Reason string }
+
+// denialFields are the deny form's fields, which the API's deny body takes.
+var denialFields = []string{"reason"}
+
+func readDenial(get func(string) string) denial {
+	return denial{Reason: strings.TrimSpace(get("reason"))}
+}
+
+// denyRequest denies r for u, or returns the problem of each field. The
+// form and the API both deny through here.
+func (h *Handler) denyRequest(ctx context.Context, u *portal.User, r *budgets.Request, d denial) (map[string]string, error) {
+	if d.Reason == "" {
+		return map[string]string{"reason": "Say why the request is denied; the requester sees it."}, nil
+	}
+	return nil, h.Budgets.DenyBudgetRequest(ctx, r.ID, u.Subject, u.DisplayName(), d.Reason)
 }
 
 // handleRequestReconcile records what an admin found in OBI about a call
@@ -225,9 +269,6 @@ func (h *Handler) handleApprovals(c echo.Context) error {
 		return err
 	}
 	v.Inbox = true
-	for _, r := range v.Rows {
-		v.CanBulk = v.CanBulk || (r.Pending && r.ApproveBlocked == "")
-	}
 	v.Intro = "Budget requests waiting for a decision come first, oldest first. Approving sends the change to OBI at once; denying needs a reason, which the requester sees."
 	return render(c, http.StatusOK, templates.Requests(v))
 }

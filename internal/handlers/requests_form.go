@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -21,6 +22,9 @@ type requestForm struct {
 	Amount, Justification          string
 	Acknowledge, ConfirmDuplicate  bool
 }
+
+// requestFields are the request form's fields, which the API's body takes.
+var requestFields = []string{"kind", "vlab", "project", "to_project", "amount", "justification", "acknowledge", "confirm_duplicate"}
 
 func readRequestForm(get func(string) string) requestForm {
 	return requestForm{Kind: get("kind"), Vlab: get("vlab"), Project: get("project"), ToProject: get("to_project"),
@@ -198,32 +202,42 @@ func (h *Handler) handleRequestForm(c echo.Context) error {
 }
 
 func (h *Handler) handleRequestCreate(c echo.Context) error {
-	ctx := c.Request().Context()
-	u := user(c)
-	labs, err := h.Budgets.BudgetAccounts(ctx, u.ManageScope())
+	f := readRequestForm(c.FormValue)
+	id, errs, warn, dup, err := h.createBudgetRequest(c.Request().Context(), user(c), &f)
 	if err != nil {
 		return err
 	}
-	f := readRequestForm(c.FormValue)
+	if len(errs) > 0 {
+		return h.renderRequestForm(c, http.StatusUnprocessableEntity, f, errs, warn, dup)
+	}
+	return h.flashRedirect(c, "Request "+strconv.FormatInt(id, 10)+" sent. An admin will review it; its state shows here and in your requests.", "/requests/"+strconv.FormatInt(id, 10))
+}
+
+// createBudgetRequest checks a request (the form's, or the API's with the
+// same fields) against what u may request for, and against the requests
+// of the last day it likely repeats, and stores it. It returns the new
+// request's id, or the problem of each field with the over-balance warning
+// and the likely duplicate the form shows; nothing is stored then.
+func (h *Handler) createBudgetRequest(ctx context.Context, u *portal.User, f *requestForm) (id int64, errs map[string]string, warn, dup string, err error) {
+	labs, err := h.Budgets.BudgetAccounts(ctx, u.ManageScope())
+	if err != nil {
+		return 0, nil, "", "", err
+	}
 	n, errs, warn := f.validate(indexAccounts(labs))
-	dup := ""
 	if !hasFieldError(errs) {
-		if dup, err = h.duplicateWarning(c, n); err != nil {
-			return err
+		if dup, err = h.duplicateWarning(ctx, n); err != nil {
+			return 0, nil, "", "", err
 		}
 		if dup != "" && !f.ConfirmDuplicate {
 			errs["confirm_duplicate"] = "Tick the box to send this request as well."
 		}
 	}
 	if len(errs) > 0 {
-		return h.renderRequestForm(c, http.StatusUnprocessableEntity, f, errs, warn, dup)
+		return 0, errs, warn, dup, nil
 	}
 	n.Actor, n.ActorName = u.Subject, u.DisplayName()
-	id, err := h.Budgets.CreateBudgetRequest(ctx, n)
-	if err != nil {
-		return err
-	}
-	return h.flashRedirect(c, "Request "+strconv.FormatInt(id, 10)+" sent. An admin will review it; its state shows here and in your requests.", "/requests/"+strconv.FormatInt(id, 10))
+	id, err = h.Budgets.CreateBudgetRequest(ctx, n)
+	return id, nil, warn, dup, err
 }
 
 // confirmFields are the form's confirm boxes: an error about one of them
@@ -264,9 +278,9 @@ func formBanner(errs map[string]string) string {
 }
 
 // duplicateWarning says which recent request n likely repeats, or "".
-func (h *Handler) duplicateWarning(c echo.Context, n budgets.NewRequest) (string, error) {
+func (h *Handler) duplicateWarning(ctx context.Context, n budgets.NewRequest) (string, error) {
 	now := h.nowUTC()
-	similar, err := h.Budgets.SimilarBudgetRequests(c.Request().Context(), n, now.Add(-budgets.DuplicateWindow))
+	similar, err := h.Budgets.SimilarBudgetRequests(ctx, n, now.Add(-budgets.DuplicateWindow))
 	if err != nil {
 		return "", err
 	}
