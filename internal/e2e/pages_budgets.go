@@ -303,7 +303,7 @@ func requestCols() []Col {
 	return []Col{
 		{Screen: "#", Show: Field("id")},
 		{Screen: "Request", Show: func(r CSVRow) string { return kindLabels[r["kind"]] }, Suffix: true},
-		{Screen: "Amount (credits)", Show: Field("amount (credits)"), Prefix: true}, // the inbox may add a warning
+		{Screen: "Amount (credits)", Show: Credits("amount (credits)"), Prefix: true}, // the inbox may add a warning
 		{Screen: "State", Show: Field("state")},
 		{Screen: "Requested", Show: UTC("requested_utc", Minute), Prefix: true}, // then its age
 		{Screen: "Requested by", Show: Field("requested_by")},

@@ -9,6 +9,7 @@ import (
 	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/decimal"
 	"github.com/accounting-portal/portal/internal/portal"
+	"github.com/accounting-portal/portal/web/templates"
 )
 
 // BudgetStore is what the budgets pages (OBI budgets: balances, reports,
@@ -70,14 +71,16 @@ func (h *Handler) registerBudgets(e *echo.Echo) {
 	h.add(e, "POST", "/approvals/approve", h.handleApproveSelected, Admin)
 }
 
-// credits formats an amount of credits for people: exactly 2 decimals,
-// the precision OBI shows balances with.
+// credits writes an amount of credits for CSVs and JSON: exactly 2
+// decimals, the precision OBI shows balances with, and no separators
+// (pages print it with templates.Credits).
 func credits(d decimal.Decimal) string { return d.StringFixed(2) }
 
-// creditsOr formats a cached balance, or a dash when no sync has read it yet.
+// creditsOr prints a cached balance for people, or a dash when no sync
+// has read it yet.
 func creditsOr(d decimal.Decimal, known bool) string {
 	if !known {
 		return "—"
 	}
-	return credits(d)
+	return templates.Credits(d)
 }

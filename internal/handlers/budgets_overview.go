@@ -200,8 +200,8 @@ func runOutText(t, now time.Time) string {
 func projectRow(r budgetRow, now time.Time) templates.BudgetProjectRow {
 	kind, text := r.status()
 	row := templates.BudgetProjectRow{Key: r.Key, Name: r.Name, Href: "/budgets/projects/" + url.PathEscape(r.Key), Lab: r.LabName,
-		Balance: creditsOr(r.Balance, r.HasBalance), Reserved: creditsOr(r.Reservation, r.HasBalance), Spend7: credits(r.Spend7),
-		Spend30: credits(r.Spend30), Burn: credits(r.f.Burn30), RunOut: "—", StatusKind: kind, Status: text}
+		Balance: creditsOr(r.Balance, r.HasBalance), Reserved: creditsOr(r.Reservation, r.HasBalance), Spend7: templates.Credits(r.Spend7),
+		Spend30: templates.Credits(r.Spend30), Burn: templates.Credits(r.f.Burn30), RunOut: "—", StatusKind: kind, Status: text}
 	if r.HasBalance {
 		row.RunOut = runOutText(r.runOut(), now)
 		if t := r.runOut(); !t.IsZero() && t.After(now) {
@@ -221,7 +221,7 @@ func labRow(l budgets.Lab, now time.Time) templates.BudgetLabRow {
 			row.Warnings++
 		}
 	}
-	row.Assigned, row.Reserved = credits(assigned), credits(reserved)
+	row.Assigned, row.Reserved = templates.Credits(assigned), templates.Credits(reserved)
 	if l.Discount != nil {
 		row.Discount = discountText(*l.Discount)
 	}

@@ -70,7 +70,7 @@ func (h *Handler) handleRequestApprove(c echo.Context) error {
 // when less was approved.
 func approvedText(r *budgets.Request) string {
 	if r.Reduced() {
-		return r.OutboxSummary() + " (of the " + credits(r.Amount) + " asked)"
+		return r.OutboxSummary() + " (of the " + templates.Credits(r.Amount) + " asked)"
 	}
 	return r.Summary()
 }

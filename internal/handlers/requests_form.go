@@ -182,13 +182,13 @@ func coverWarning(n budgets.NewRequest, lab budgets.Lab, from *budgets.Project) 
 	var name, bal string
 	switch {
 	case n.Kind == budgets.Assign && lab.HasBalance && lab.Balance.Cmp(n.Amount) < 0:
-		name, bal = lab.Name+" has", credits(lab.Balance)+" credits unassigned"
+		name, bal = lab.Name+" has", templates.Credits(lab.Balance)+" credits unassigned"
 	case (n.Kind == budgets.Reverse || n.Kind == budgets.Move) && from != nil && from.HasBalance && from.Balance.Cmp(n.Amount) < 0:
-		name, bal = from.Name+" has", credits(from.Balance)+" credits"
+		name, bal = from.Name+" has", templates.Credits(from.Balance)+" credits"
 	default:
 		return ""
 	}
-	return name + " " + bal + " at the last sync, less than the " + credits(n.Amount) +
+	return name + " " + bal + " at the last sync, less than the " + templates.Credits(n.Amount) +
 		" asked for. OBI will refuse the request unless the balance grows before it is approved."
 }
 

@@ -88,13 +88,13 @@ func attemptReadingRows(r *budgets.Request, accounts []budgets.Account, attempts
 			before, okB := d.Before.Find(acc)
 			after, okA := d.After.Find(acc)
 			if okB {
-				row.Before = credits(before.Balance)
+				row.Before = templates.Credits(before.Balance)
 			}
 			if okA {
-				row.After = credits(after.Balance)
+				row.After = templates.Credits(after.Balance)
 			}
 			if okA && okB {
-				row.Observed = signed(credits(after.Balance.Sub(before.Balance)))
+				row.Observed = signed(templates.Credits(after.Balance.Sub(before.Balance)))
 			}
 			rows = append(rows, row)
 		}
@@ -174,15 +174,15 @@ func readingRows(r *budgets.Request, accounts []budgets.Account) ([]templates.Re
 	rds, before, after := readings(r, accounts)
 	var rows []templates.ReadingRow
 	for _, rd := range rds {
-		row := templates.ReadingRow{Account: rd.account, Before: "—", After: "—", Observed: "—", Expected: signed(credits(rd.change)), Matches: rd.matches}
+		row := templates.ReadingRow{Account: rd.account, Before: "—", After: "—", Observed: "—", Expected: signed(templates.Credits(rd.change)), Matches: rd.matches}
 		if rd.knownBefore {
-			row.Before = credits(rd.before)
+			row.Before = templates.Credits(rd.before)
 		}
 		if rd.knownAfter {
-			row.After = credits(rd.after)
+			row.After = templates.Credits(rd.after)
 		}
 		if rd.knownBefore && rd.knownAfter {
-			row.Observed = signed(credits(rd.observed))
+			row.Observed = signed(templates.Credits(rd.observed))
 		}
 		rows = append(rows, row)
 	}

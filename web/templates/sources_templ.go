@@ -502,9 +502,9 @@ func Sources(v SourcesView) templ.Component {
 								return templ_7745c5c3_Err
 							}
 							var templ_7745c5c3_Var23 string
-							templ_7745c5c3_Var23, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.FormatInt(run.Rows, 10))
+							templ_7745c5c3_Var23, templ_7745c5c3_Err = templ.JoinStringErrs(Int(run.Rows))
 							if templ_7745c5c3_Err != nil {
-								return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/sources.templ`, Line: 158, Col: 60}
+								return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/sources.templ`, Line: 158, Col: 42}
 							}
 							_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var23))
 							if templ_7745c5c3_Err != nil {

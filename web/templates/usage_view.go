@@ -247,5 +247,5 @@ func UsagePercent(part, whole int64) string {
 	if whole <= 0 {
 		return "—"
 	}
-	return strconv.FormatFloat(float64(part)*100/float64(whole), 'f', 1, 64) + " %"
+	return Percent(float64(part) * 100 / float64(whole))
 }

@@ -3,7 +3,6 @@ package templates
 import (
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/accounting-portal/portal/internal/portal"
@@ -166,23 +165,8 @@ func span(d time.Duration) string {
 	return plural(int(d.Hours()/24), "day")
 }
 
-// Int formats an integer with thin grouping.
-func Int(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteRune(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
+// Int prints a count with thousands separators: "6,238".
+func Int(n int64) string { return Group(strconv.FormatInt(n, 10)) }
 
 // Duration prints a short duration.
 func Duration(d time.Duration) string {
