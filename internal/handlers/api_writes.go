@@ -15,6 +15,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/internal/usage"
 )
@@ -186,6 +187,7 @@ func (h *Handler) handleAPIRequestCreate(c echo.Context) error {
 		return err
 	}
 	f := readRequestForm(get)
+	f.Plain = true
 	id, errs, warn, dup, err := h.createBudgetRequest(c.Request().Context(), user(c), &f)
 	if err != nil {
 		return err
@@ -223,7 +225,7 @@ func (h *Handler) handleAPIApprove(c echo.Context) error {
 	if len(errs) > 0 {
 		return refuseFields(c, "The request was not approved", errs)
 	}
-	return writeAPI(c, http.StatusOK, APIWritten{ID: done.ID, State: done.State, Page: "/requests/" + strconv.FormatInt(done.ID, 10), Summary: approvedText(done)})
+	return writeAPI(c, http.StatusOK, APIWritten{ID: done.ID, State: done.State, Page: "/requests/" + strconv.FormatInt(done.ID, 10), Summary: approvedText(done, budgets.PlainCredits)})
 }
 
 func (h *Handler) handleAPIDeny(c echo.Context) error {

@@ -302,7 +302,7 @@ func (h *Handler) outcomeNotices(c echo.Context) ([]templates.Notice, error) {
 	var out []templates.Notice
 	for _, r := range done {
 		n := templates.Notice{Href: "/requests/" + strconv.FormatInt(r.ID, 10), Kind: "info",
-			Text: "Your request " + strconv.FormatInt(r.ID, 10) + " (" + r.Summary() + ") "}
+			Text: "Your request " + strconv.FormatInt(r.ID, 10) + " (" + r.SummaryWith(templates.Credits) + ") "}
 		switch r.State {
 		case budgets.Applied:
 			n.Kind, n.Text = "ok", n.Text+"was applied in OBI."

@@ -2,9 +2,11 @@ package handlers
 
 import (
 	"context"
+	"encoding/json"
 	"html"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -80,5 +82,40 @@ func TestNumbers_PagesGroupCSVsPlain(t *testing.T) {
 				t.Errorf("%s has the grouped figure %q\n%s", c.target, grouped, body)
 			}
 		}
+	}
+}
+
+// TestNumbers_APIWarningsPlain: the request form's over-balance warning
+// groups its figures as the page does; the same warning in the API's
+// JSON keeps them plain, as the API's figures are everywhere.
+func TestNumbers_APIWarningsPlain(t *testing.T) {
+	ctx := context.Background()
+	h, db := pagesHandler(t)
+	if _, err := db.SaveOBIBalances(ctx, pagesNow, []budgets.LabReading{{VlabID: formLab, Balance: decimal.MustParse("1234567.891"),
+		Projects: []budgets.ProjectReading{{ProjID: formProj, Balance: decimal.MustParse("5")}}}}); err != nil {
+		t.Fatal(err)
+	}
+	st, body := postRequest(t, h, formManager, url.Values{"kind": {"assign"}, "project": {"neuro-sim"}, "amount": {"2000000"}, "justification": {"more"}})
+	if want := "has 1,234,567.89 credits unassigned at the last sync, less than the 2,000,000.00 asked for"; st != http.StatusUnprocessableEntity ||
+		!strings.Contains(body, want) {
+		t.Errorf("the form: %d, want %q in\n%s", st, want, body)
+	}
+	req := httptest.NewRequest(http.MethodPost, APIBase+"/requests",
+		strings.NewReader(`{"kind": "assign", "project": "neuro-sim", "amount": "2000000", "justification": "more"}`))
+	req.Header.Set("Content-Type", "application/json")
+	w := serveHandler(t, h, h.handleAPIRequestCreate, formManager, req)
+	var out APIInvalid
+	if w.Code != http.StatusUnprocessableEntity || json.Unmarshal(w.Body.Bytes(), &out) != nil {
+		t.Fatalf("the API: %d %s", w.Code, w.Body)
+	}
+	if want := "has 1234567.89 credits unassigned at the last sync, less than the 2000000.00 asked for"; !strings.Contains(out.Error.Fields["acknowledge"], want) {
+		t.Errorf("the API's warning %q, want %q", out.Error.Fields["acknowledge"], want)
+	}
+	req = httptest.NewRequest(http.MethodPost, APIBase+"/requests",
+		strings.NewReader(`{"kind": "assign", "project": "neuro-sim", "amount": "2000000", "justification": "more", "acknowledge": true}`))
+	w = serveHandler(t, h, h.handleAPIRequestCreate, formManager, req)
+	var made APIWritten
+	if w.Code != http.StatusCreated || json.Unmarshal(w.Body.Bytes(), &made) != nil || !strings.Contains(made.Summary, "Assign 2000000.00 credits") {
+		t.Errorf("the API's summary: %d %s", w.Code, w.Body)
 	}
 }

@@ -107,7 +107,7 @@ func (h *Handler) requestsView(c echo.Context, f budgets.RequestFilter, lp ListP
 
 func requestRow(r budgets.Request, now time.Time) templates.RequestRow {
 	row := templates.RequestRow{ID: r.ID, Href: "/requests/" + strconv.FormatInt(r.ID, 10), Kind: templates.KindLabel(r.Kind),
-		What: r.Summary(), Amount: templates.Credits(r.Amount), State: r.State, Requester: orName(r.RequestedByName, r.RequestedBy),
+		What: r.SummaryWith(templates.Credits), Amount: templates.Credits(r.Amount), State: r.State, Requester: orName(r.RequestedByName, r.RequestedBy),
 		Created: r.Created, Age: templates.Ago(now, r.Created), Justification: r.Justification, Pending: r.State == budgets.Pending,
 		ApproveNote: r.ApproveNote}
 	if r.Reduced() {
