@@ -175,7 +175,7 @@ func jobRow(j budgets.Job) templates.JobRow {
 	}
 	switch j.Type {
 	case "oneshot":
-		r.Usage, r.Duration = strconv.FormatInt(j.Count, 10)+" units", "—"
+		r.Usage, r.Duration = templates.Int(j.Count)+" units", "—"
 	case "longrun":
 		r.Usage = "reserved " + seconds(j.ReservedDuration)
 	case "storage":

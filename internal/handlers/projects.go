@@ -153,7 +153,7 @@ func (h *Handler) handleProject(c echo.Context) error {
 	}
 	sort.Strings(states)
 	for _, s := range states {
-		v.AMIE.Counts = append(v.AMIE.Counts, templates.Link{Label: s + ": " + strconv.Itoa(counts[s])})
+		v.AMIE.Counts = append(v.AMIE.Counts, templates.Link{Label: s + ": " + templates.Int(int64(counts[s]))})
 	}
 	for _, r := range recs {
 		state := cache.AMIEState(r)
