@@ -162,7 +162,7 @@ func (h *Handler) handleBudgets(c echo.Context) error {
 		return err
 	}
 	for _, l := range labs {
-		v.Labs = append(v.Labs, labRow(l, now))
+		v.Labs = append(v.Labs, labRow(l, now, templates.Credits))
 		v.LabOptions = append(v.LabOptions, templates.Option{Value: l.VlabID, Label: l.Name})
 	}
 	for _, col := range []struct {
@@ -211,8 +211,10 @@ func projectRow(r budgetRow, now time.Time) templates.BudgetProjectRow {
 	return row
 }
 
-func labRow(l budgets.Lab, now time.Time) templates.BudgetLabRow {
-	row := templates.BudgetLabRow{ID: l.VlabID, Name: l.Name, Balance: creditsOr(l.Balance, l.HasBalance), Projects: len(l.Projects),
+// labRow is a lab's row; credits writes its amounts (grouped on the
+// page, plain in the CSV).
+func labRow(l budgets.Lab, now time.Time, credits func(decimal.Decimal) string) templates.BudgetLabRow {
+	row := templates.BudgetLabRow{ID: l.VlabID, Name: l.Name, Balance: "—", Projects: len(l.Projects),
 		Discount: "none", Href: "/budgets?lab=" + url.QueryEscape(l.VlabID)}
 	assigned, reserved := decimal.Zero, decimal.Zero
 	for _, p := range l.Projects {
@@ -221,7 +223,10 @@ func labRow(l budgets.Lab, now time.Time) templates.BudgetLabRow {
 			row.Warnings++
 		}
 	}
-	row.Assigned, row.Reserved = templates.Credits(assigned), templates.Credits(reserved)
+	if l.HasBalance {
+		row.Balance = credits(l.Balance)
+	}
+	row.Assigned, row.Reserved = credits(assigned), credits(reserved)
 	if l.Discount != nil {
 		row.Discount = discountText(*l.Discount)
 	}
@@ -281,7 +286,10 @@ func (h *Handler) handleBudgetLabsCSV(c echo.Context) error {
 		return err
 	}
 	for _, l := range labs {
-		r := labRow(l, now)
+		r := labRow(l, now, credits)
+		if !l.HasBalance {
+			r.Balance = "" // no sync has read it: an empty cell, not the page's dash
+		}
 		if err := w.row([]string{r.Name, r.ID, r.Balance, strconv.Itoa(r.Projects), r.Assigned, r.Reserved, r.Discount, strconv.Itoa(r.Warnings)}); err != nil {
 			return w.finish(err)
 		}

@@ -68,6 +68,7 @@ func TestNumbers_PagesGroupCSVsPlain(t *testing.T) {
 	}{
 		{"/budgets.csv", h.handleBudgets, []string{"721732.07"}},
 		{"/requests.csv", h.handleRequests, []string{"6238.50"}},
+		{"/budgets/labs.csv", h.handleBudgetLabsCSV, []string{"1234567.89", "721732.07"}},
 	} {
 		body := get(c.fn, c.target)
 		for _, w := range c.want {
