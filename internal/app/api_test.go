@@ -215,8 +215,8 @@ func TestAPI_WholeStack(t *testing.T) {
 		if err := p.App.DB.RememberUser(ctx, portal.User{Subject: "demo-manager", Name: "Max Manager"}); err != nil {
 			t.Fatal(err)
 		}
-		if r := c.get("/api/v1/requests"); r.Status != 403 {
-			t.Fatalf("a manager's list with no roles left: %d, want 403", r.Status)
+		if r := c.post("/api/v1/requests", nil); r.Status != 403 {
+			t.Fatalf("a manager's request with no roles left: %d, want 403", r.Status)
 		}
 		// Signing in again records the provider's roles: both projects are back.
 		p.Login(t, "manager")
