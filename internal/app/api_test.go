@@ -225,8 +225,8 @@ func TestAPI_WholeStack(t *testing.T) {
 		if err := p.App.DB.RememberUser(ctx, portal.User{Subject: "demo-manager", Name: "Max Manager"}); err != nil {
 			t.Fatal(err)
 		}
-		if r := c.get("/api/v1/requests"); r.Status != 403 {
-			t.Fatalf("a manager's list with no roles left: %d, want 403", r.Status)
+		if r := c.post("/api/v1/requests", nil); r.Status != 403 {
+			t.Fatalf("a manager's request with no roles left: %d, want 403", r.Status)
 		}
 		// Signing in again records the provider's roles: both projects are back.
 		p.Login(t, "manager")
@@ -387,7 +387,15 @@ func apiWrites(t *testing.T, p *apptest.Portal, installation, definition string)
 	if r := m.post(pushes, map[string]string{"definition": definition, "value": "-1", "start": "x", "end": "2001-02-04T00:00"}); r.Status != 422 {
 		t.Fatalf("a wrong push: %d %s", r.Status, r.Body)
 	}
-	if r := m.post(pushes, push); r.Status != 201 {
+	// A period this old is pushed only when the body confirms it.
+	if r := m.post(pushes, push); r.Status != 422 || !strings.Contains(r.Body, `"confirm_old":"The period starts more than 365 days ago.`) {
+		t.Fatalf("pushing an old period unconfirmed: %d %s", r.Status, r.Body)
+	}
+	confirmed := map[string]any{"confirm_old": true}
+	for k, v := range push {
+		confirmed[k] = v
+	}
+	if r := m.post(pushes, confirmed); r.Status != 201 {
 		t.Fatalf("pushing: %d %s", r.Status, r.Body)
 	}
 

@@ -179,6 +179,7 @@ func (a *App) coreDeps() handlers.Deps {
 		Budgets: a.DB, Metrics: a.DB, Usage: a.usageStore(), Billing: a.DB,
 		Issuer: cfg.OIDC.Issuer, Secure: cfg.Secure(), Now: a.now, ProjectsFile: a.CatalogStatus,
 		AllowSelfApproval: !cfg.FourEyes,
+		ConfirmOlderThan:  cfg.ConfirmOlderThan,
 		Costs:             a.DB,
 		Tokens:            a.DB,
 		Observe:           a.Telemetry.ObserveHTTP,

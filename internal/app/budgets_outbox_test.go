@@ -10,6 +10,7 @@ import (
 	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/decimal"
 	"github.com/accounting-portal/portal/internal/sim/fault"
+	"github.com/accounting-portal/portal/web/templates"
 )
 
 // An approved change OBI refused unread (429) is sent again; the second
@@ -37,7 +38,7 @@ func TestBudgetRequest_AppliedThen502AfterARetryIsShownWithEveryAttempt(t *testi
 	}
 	page := manager.Get("/requests/" + strconv.FormatInt(id, 10)).Body
 	readings := between(page, `data-testid="readings-table"`, "</table>")
-	for _, s := range []string{before.StringFixed(2), after.StringFixed(2), "+100.00", "matches"} {
+	for _, s := range []string{templates.Credits(before), templates.Credits(after), "+100.00", "matches"} {
 		if !strings.Contains(readings, s) {
 			t.Errorf("readings lack %q: %s", s, readings)
 		}

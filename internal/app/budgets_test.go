@@ -16,6 +16,7 @@ import (
 	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/internal/sim/fault"
 	"github.com/accounting-portal/portal/internal/sim/world"
+	"github.com/accounting-portal/portal/web/templates"
 )
 
 // obiPortal starts a portal with only the OBI simulator and waits for its
@@ -125,7 +126,7 @@ func TestBudgetRequest_ApprovedAndAppliedInOBI(t *testing.T) {
 	inbox := admin.Get("/approvals")
 	row := between(inbox.Body, `data-request="`+strconv.FormatInt(id, 10)+`"`, "</tr>")
 	if !strings.Contains(row, "Max Manager") || !strings.Contains(row, "125.50") || !strings.Contains(row, "two more weeks") ||
-		!strings.Contains(row, "Cortex Lab: "+labBefore.StringFixed(2)) || !strings.Contains(row, "Approve") {
+		!strings.Contains(row, "Cortex Lab: "+templates.Credits(labBefore)) || !strings.Contains(row, "Approve") {
 		t.Fatalf("inbox row: %s", row)
 	}
 	r := admin.Post("/requests/"+strconv.FormatInt(id, 10)+"/approve", url.Values{"back": {"approvals"}})
@@ -158,7 +159,7 @@ func TestBudgetRequest_ApprovedAndAppliedInOBI(t *testing.T) {
 	proj, _, _ := p.Sims.OBI.ProjectBalance(ns.OBIID)
 	waitFor(t, "the new balance on the budget page", func() bool {
 		b := manager.Get("/budgets/projects/neuro-sim")
-		return strings.Contains(b.Body, `data-testid="balance">`+proj.StringFixed(2)+"<")
+		return strings.Contains(b.Body, `data-testid="balance">`+templates.Credits(proj)+"<")
 	})
 	trail := between(page.Body, `data-testid="timeline"`, "</ol>")
 	for _, s := range []string{"pending", "approved", "applied", "Ada Admin", "Max Manager"} {
@@ -319,7 +320,7 @@ func TestBudgetRequest_UnknownOutcomeNeedsReconciliation(t *testing.T) {
 	u := "/requests/" + strconv.FormatInt(id, 10)
 	page := admin.Get(u)
 	readings := between(page.Body, `data-testid="readings-table"`, "</table>")
-	for _, s := range []string{before.StringFixed(2), before.Add(decimal.MustParse("300")).StringFixed(2), "+300.00", "matches"} {
+	for _, s := range []string{templates.Credits(before), templates.Credits(before.Add(decimal.MustParse("300"))), "+300.00", "matches"} {
 		if !strings.Contains(readings, s) {
 			t.Errorf("readings lack %q: %s", s, readings)
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/accounting-portal/portal/internal/app/apptest"
 	"github.com/accounting-portal/portal/internal/clients/obi"
 	"github.com/accounting-portal/portal/internal/portal"
+	"github.com/accounting-portal/portal/web/templates"
 )
 
 // The whole flow: the upstreams are synced, a manager sends usage records,
@@ -419,7 +420,7 @@ func TestCosts_StatementRecomputedByHandToTheCent(t *testing.T) {
 	if csvTotal != after.Total {
 		t.Errorf("CSV total %s, JSON %s", csvTotal, after.Total)
 	}
-	if page := manager.Get("/projects/neuro-sim/statements/" + ym); page.Status != 200 || !strings.Contains(page.Body, `data-testid="statement-total">`+after.Total+`<`) {
+	if page := manager.Get("/projects/neuro-sim/statements/" + ym); page.Status != 200 || !strings.Contains(page.Body, `data-testid="statement-total">`+templates.Group(after.Total)+`<`) {
 		t.Errorf("statement page: %d", page.Status)
 	}
 	// A manager of another project sees none of it; the viewer neither.

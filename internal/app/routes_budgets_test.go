@@ -1,14 +1,21 @@
 package app_test
 
-import "net/http"
+import (
+	"net/http"
+	"testing"
+
+	"github.com/accounting-portal/portal/internal/app/apptest"
+)
 
 // Budgets routes. The manager manages neuro-sim and brain-atlas (Cortex
 // Lab); manager-b manages climate-ml and the viewer is a member of it
 // (Earth Systems Lab). A project's budget pages answer 404 to anyone
-// outside it; requests are for managers, and their pages for their
-// requester and admins; only admins decide.
+// outside it; the requests of a project are read by its members (a
+// top-up by the members of its lab's projects), made by its managers;
+// only admins decide.
 func init() {
 	syncedBeforeRoutes = append(syncedBeforeRoutes, "obi")
+	plantedBeforeRoutes = append(plantedBeforeRoutes, plantBudgetRequests)
 	neuro, climate := "/budgets/projects/neuro-sim", "/budgets/projects/climate-ml"
 	routeTable = append(routeTable,
 		routeCase{Method: "GET", Route: "/budgets", Want: page(200, 200, 200, 200)},
@@ -33,17 +40,24 @@ func init() {
 		routeCase{Method: "GET", Route: "/budgets/projects/:key/balances.csv", URL: neuro + "/balances.csv", Want: page(404, 200, 404, 200)},
 		routeCase{Method: "GET", Route: "/budgets/projects/:key/jobs.csv", URL: "/budgets/projects/no-such-project/jobs.csv", Want: page(404, 404, 404, 404)},
 
-		routeCase{Method: "GET", Route: "/requests", Want: page(403, 200, 200, 200)},
-		routeCase{Method: "GET", Route: "/requests", URL: "/requests?state=pending,denied&sort=-amount", Want: page(403, 200, 200, 200)},
-		routeCase{Method: "GET", Route: "/requests", URL: "/requests?state=nonsense", Want: page(403, 400, 400, 400)},
-		routeCase{Method: "GET", Route: "/requests.csv", Want: page(403, 200, 200, 200)},
+		routeCase{Method: "GET", Route: "/requests", Want: page(200, 200, 200, 200)},
+		routeCase{Method: "GET", Route: "/requests", URL: "/requests?state=pending,denied&sort=-amount", Want: page(200, 200, 200, 200)},
+		routeCase{Method: "GET", Route: "/requests", URL: "/requests?state=nonsense", Want: page(400, 400, 400, 400)},
+		routeCase{Method: "GET", Route: "/requests.csv", Want: page(200, 200, 200, 200)},
 		routeCase{Method: "GET", Route: "/requests/new", Want: page(403, 200, 200, 200)},
 		// An empty request form comes back with its field errors.
 		routeCase{Method: "POST", Route: "/requests", Want: statuses{http.StatusUnauthorized, 403, 422, 422, 422}},
-		routeCase{Method: "GET", Route: "/requests/:id", URL: "/requests/999999", Want: page(403, 404, 404, 404)},
-		routeCase{Method: "GET", Route: "/requests/:id", URL: "/requests/999999.csv", Want: page(403, 404, 404, 404)},
-		routeCase{Method: "GET", Route: "/requests/:id", URL: "/requests/not-a-number", Want: page(403, 404, 404, 404)},
-		routeCase{Method: "GET", Route: "/requests/:id/attempts.csv", URL: "/requests/999999/attempts.csv", Want: page(403, 404, 404, 404)},
+		routeCase{Method: "GET", Route: "/requests/:id", URL: "/requests/999999", Want: page(404, 404, 404, 404)},
+		routeCase{Method: "GET", Route: "/requests/:id", URL: "/requests/999999.csv", Want: page(404, 404, 404, 404)},
+		routeCase{Method: "GET", Route: "/requests/:id", URL: "/requests/not-a-number", Want: page(404, 404, 404, 404)},
+		// Request 1 is of climate-ml (the viewer's), request 2 of neuro-sim.
+		routeCase{Method: "GET", Route: "/requests/:id", URL: "/requests/1", Want: page(200, 404, 200, 200)},
+		routeCase{Method: "GET", Route: "/requests/:id", URL: "/requests/1.csv", Want: page(200, 404, 200, 200)},
+		routeCase{Method: "GET", Route: "/requests/:id", URL: "/requests/2", Want: page(404, 200, 404, 200)},
+		routeCase{Method: "GET", Route: "/requests/:id", URL: "/requests/2.csv", Want: page(404, 200, 404, 200)},
+		routeCase{Method: "GET", Route: "/requests/:id/attempts.csv", URL: "/requests/999999/attempts.csv", Want: page(404, 404, 404, 404)},
+		routeCase{Method: "GET", Route: "/requests/:id/attempts.csv", URL: "/requests/1/attempts.csv", Want: page(200, 404, 200, 200)},
+		routeCase{Method: "GET", Route: "/requests/:id/attempts.csv", URL: "/requests/2/attempts.csv", Want: page(404, 200, 404, 200)},
 		routeCase{Method: "POST", Route: "/requests/:id/cancel", URL: "/requests/999999/cancel", Want: statuses{http.StatusUnauthorized, 403, 404, 404, 404}},
 		routeCase{Method: "POST", Route: "/requests/:id/approve", URL: "/requests/999999/approve", Want: adminPost(404)},
 		routeCase{Method: "POST", Route: "/requests/:id/deny", URL: "/requests/999999/deny", Want: adminPost(404)},
@@ -54,4 +68,16 @@ func init() {
 		// Nothing ticked: back to the inbox, told so.
 		routeCase{Method: "POST", Route: "/approvals/approve", Want: adminPost(http.StatusSeeOther)},
 	)
+}
+
+// plantBudgetRequests makes the requests the rows read: 1, manager-b's
+// for climate-ml; 2, the manager's for neuro-sim.
+func plantBudgetRequests(t *testing.T, _ *apptest.Portal, b map[string]*apptest.Browser) {
+	t.Helper()
+	if id := request(t, b["manager-b"], assignForm("climate-ml", "4")); id != 1 {
+		t.Fatalf("climate-ml's request is %d, the rows read 1", id)
+	}
+	if id := request(t, b["manager"], assignForm("neuro-sim", "3")); id != 2 {
+		t.Fatalf("neuro-sim's request is %d, the rows read 2", id)
+	}
 }

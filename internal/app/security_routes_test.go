@@ -57,6 +57,11 @@ func adminPost(s int) statuses { return statuses{http.StatusUnauthorized, 403, 4
 // for, because some rows ask for real upstream objects; areas append theirs.
 var syncedBeforeRoutes []string
 
+// plantedBeforeRoutes create what some rows read (a request of the
+// viewer's project, say), once the upstreams are synced; areas append
+// theirs.
+var plantedBeforeRoutes []func(t *testing.T, p *apptest.Portal, browsers map[string]*apptest.Browser)
+
 // routeTable holds the core's routes; areas append theirs.
 var routeTable = []routeCase{
 	{Method: "GET", Route: "/static/*", URL: static.URL("css/portal.css"), Want: everyone(200)},
@@ -101,6 +106,9 @@ func TestSecurity_EveryRouteEveryRole(t *testing.T) {
 	p := apptest.Start(t, apptest.Options{})
 	browsers := secBrowsers(t, p)
 	p.WaitSynced(t, syncedBeforeRoutes...)
+	for _, plant := range plantedBeforeRoutes {
+		plant(t, p, browsers)
+	}
 	covered := map[string]bool{}
 	for _, rc := range routeTable {
 		covered[rc.Method+" "+rc.Route] = true

@@ -192,7 +192,7 @@ func TestUsage_CSVTwinsMatchTables(t *testing.T) {
 		"&resource=" + url.QueryEscape(res) + "&sort=-loaded&size=500"
 	var page []string
 	for _, m := range usageStatusRowRE.FindAllStringSubmatch(a.Get("/usage?"+q).Body, -1) {
-		page = append(page, strings.Join([]string{m[1], m[2], strings.ReplaceAll(m[3], ",", ""), strings.ReplaceAll(m[4], ",", ""), m[5]}, "|"))
+		page = append(page, strings.Join([]string{m[1], m[2], strings.ReplaceAll(m[3], ",", ""), strings.ReplaceAll(m[4], ",", ""), strings.ReplaceAll(m[5], ",", "")}, "|"))
 	}
 	rows := usageReadCSV(t, a.Get("/usage.csv?"+q))
 	if strings.Join(rows[0], ",") != "day_utc,resource,loaded_records,failed_records,total_charge_allocation_units" {

@@ -89,11 +89,12 @@ type GeneratePayload struct {
 	RequestID int64  `json:"request_id"`
 }
 
-// GenerateItem is the outbox item that delivers request id, made by actor.
-func GenerateItem(id int64, actor string) portal.OutboxItem {
+// GenerateItem is the outbox item that delivers request id, made by actor
+// (actorName: their name at the time).
+func GenerateItem(id int64, actor, actorName string) portal.OutboxItem {
 	payload, _ := json.Marshal(GeneratePayload{Action: "generate", RequestID: id}) // cannot fail
 	return portal.OutboxItem{Kind: portal.KindVergeOSGenerate, Upstream: portal.UpstreamVergeOS, Ref: GenerateRef(id),
-		Summary: "Generate a VergeOS billing record (request " + strconv.FormatInt(id, 10) + ")", Payload: string(payload), CreatedBy: actor}
+		Summary: "Generate a VergeOS billing record (request " + strconv.FormatInt(id, 10) + ")", Payload: string(payload), CreatedBy: actor, CreatedByName: actorName}
 }
 
 // GenerateResult is what the deliverer keeps with the outbox item:

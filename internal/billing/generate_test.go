@@ -112,9 +112,9 @@ func TestNoteProblem_CountsCharacters(t *testing.T) {
 }
 
 func TestGenerateItem(t *testing.T) {
-	it := GenerateItem(12, "sub-admin")
+	it := GenerateItem(12, "sub-admin", "Ada Admin")
 	if it.Kind != portal.KindVergeOSGenerate || it.Upstream != portal.UpstreamVergeOS || it.Ref != "vergeos_generate:12" ||
-		it.CreatedBy != "sub-admin" || it.Summary != "Generate a VergeOS billing record (request 12)" {
+		it.CreatedBy != "sub-admin" || it.CreatedByName != "Ada Admin" || it.Summary != "Generate a VergeOS billing record (request 12)" {
 		t.Fatalf("%+v", it)
 	}
 	// The payload stored with items made before GeneratePayload existed.

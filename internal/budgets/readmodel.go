@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/accounting-portal/portal/internal/decimal"
+	"github.com/accounting-portal/portal/internal/portal"
 )
 
 // The read model: what the OBI sync stores (readings of balances,
@@ -165,8 +166,13 @@ var RequestSorts = []string{"id", "created", "updated", "amount", "kind", "state
 
 // RequestFilter selects requests for a list page.
 type RequestFilter struct {
-	// RequestedBy limits the list to one person's requests ("" for all:
-	// admins only).
+	// Scope limits the list to the requests about the scope's projects:
+	// an assignment to, a reversal from or a move involving one of them,
+	// and a top-up of a virtual lab that holds one. The zero Scope
+	// selects nothing; admins pass Scope{All: true}.
+	Scope portal.Scope
+	// RequestedBy further limits the list to one person's requests ("":
+	// anyone's).
 	RequestedBy string
 	States      []string
 	// Sort is one of RequestSorts; "" is the inbox order: pending first

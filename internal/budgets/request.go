@@ -103,10 +103,19 @@ type Request struct {
 // RequestRef is a request's outbox ref and audit subject.
 func RequestRef(id int64) string { return "budget_request:" + strconv.FormatInt(id, 10) }
 
-// Summary describes the request in one line, e.g. "Assign 500.00 credits
-// from Cortex Lab to Neural Circuit Simulation".
-func (r *Request) Summary() string {
-	amt := r.Amount.StringFixed(2) + " credits"
+// Summary describes the request in one line with its amount plain, e.g.
+// "Assign 1500.00 credits from Cortex Lab to Neural Circuit Simulation"
+// (for CSVs, JSON and the outbox's stored summary).
+func (r *Request) Summary() string { return r.SummaryWith(PlainCredits) }
+
+// PlainCredits writes an amount of credits with 2 decimals and no
+// separators ("1500.00").
+func PlainCredits(d decimal.Decimal) string { return d.StringFixed(2) }
+
+// SummaryWith is Summary with the amount written by amount: pages write
+// it as their figures ("1,500.00").
+func (r *Request) SummaryWith(amount func(decimal.Decimal) string) string {
+	amt := amount(r.Amount) + " credits"
 	lab, proj, to := orID(r.VlabName, r.VlabID), orID(r.ProjName, r.ProjectKey), orID(r.ToName, r.ToProjectKey)
 	switch r.Kind {
 	case TopUp:

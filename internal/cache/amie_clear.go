@@ -38,7 +38,7 @@ func (db *DB) CreateUsageClear(ctx context.Context, ids []int64, actor, actorNam
 			return err
 		}
 		if _, err := db.enqueue(ctx, tx, portal.OutboxItem{Kind: portal.KindAMIEClear, Upstream: portal.UpstreamAMIE, Ref: usage.ClearRef(id),
-			Summary: summary, Payload: string(payload), CreatedBy: actor}); err != nil {
+			Summary: summary, Payload: string(payload), CreatedBy: actor, CreatedByName: actorName}); err != nil {
 			return err
 		}
 		return db.audit(ctx, tx, portal.AuditEntry{Actor: actor, ActorName: actorName, Subject: usage.ClearRef(id), To: portal.OutboxQueued, Reason: summary})

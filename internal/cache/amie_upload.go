@@ -55,7 +55,7 @@ func (w *uploadWriter) Add(chunk usage.Chunk, recs []usage.Record) error {
 		return err
 	}
 	oid, err := w.db.enqueue(w.ctx, w.tx, portal.OutboxItem{Kind: portal.KindAMIEUsage, Upstream: portal.UpstreamAMIE,
-		Ref: usage.UploadRef(w.upload.ID), Payload: string(payload), CreatedBy: w.upload.CreatedBy,
+		Ref: usage.UploadRef(w.upload.ID), Payload: string(payload), CreatedBy: w.upload.CreatedBy, CreatedByName: w.upload.CreatedByName,
 		Summary: fmt.Sprintf("AMIE usage upload %d: %s records %d–%d", w.upload.ID, w.upload.UsageType, chunk.First+1, chunk.First+chunk.Count)})
 	if err != nil {
 		return err

@@ -49,7 +49,7 @@ func (db *DB) CreateMetricPush(ctx context.Context, scope portal.Scope, p metric
 		payload, _ := json.Marshal(p.Payload(id))
 		summary := p.Summary(def, in.Name)
 		oid, err := db.enqueue(ctx, tx, portal.OutboxItem{Kind: portal.KindARGOMetric, Upstream: portal.UpstreamArgo, Ref: metrics.PushRef(id),
-			Summary: summary, Payload: string(payload), CreatedBy: p.Actor})
+			Summary: summary, Payload: string(payload), CreatedBy: p.Actor, CreatedByName: p.ActorName})
 		if err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/accounting-portal/portal/internal/budgets"
+	"github.com/accounting-portal/portal/internal/portal"
 )
 
 // queryPlan returns SQLite's plan of a query, one step per line.
@@ -51,7 +52,7 @@ func TestOBIQueries_UseTheirIndexes(t *testing.T) {
 	if !strings.Contains(plan, "COVERING INDEX obi_spend_total_by_day") {
 		t.Errorf("spend of every project, plan:\n%s", plan)
 	}
-	fr := budgets.RequestFilter{States: []string{budgets.Pending}}
+	fr := budgets.RequestFilter{Scope: portal.Scope{All: true}, States: []string{budgets.Pending}}
 	w, args = requestWhere(fr)
 	plan = queryPlan(t, db, `SELECT r.id FROM budget_requests r WHERE `+w+` ORDER BY `+requestOrder(fr), args...)
 	if !strings.Contains(plan, "budget_requests_by_state") {

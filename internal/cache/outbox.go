@@ -47,13 +47,14 @@ func (db *DB) enqueue(ctx context.Context, tx *sql.Tx, it portal.OutboxItem) (in
 	}
 	now := db.now()
 	var id int64
-	err := tx.QueryRowContext(ctx, `INSERT INTO outbox(kind, upstream, ref, summary, payload, state, max_attempts, next_attempt_at, created_by, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?) RETURNING id`,
-		it.Kind, it.Upstream, it.Ref, it.Summary, it.Payload, it.MaxAttempts, now, it.CreatedBy, now, now).Scan(&id)
+	err := tx.QueryRowContext(ctx, `INSERT INTO outbox(kind, upstream, ref, summary, payload, state, max_attempts, next_attempt_at, created_by,
+		created_by_name, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?) RETURNING id`,
+		it.Kind, it.Upstream, it.Ref, it.Summary, it.Payload, it.MaxAttempts, now, it.CreatedBy, it.CreatedByName, now, now).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("cache: enqueue: %w", err)
 	}
-	return id, db.audit(ctx, tx, portal.AuditEntry{Actor: it.CreatedBy, Subject: outboxSubject(id), To: portal.OutboxQueued, Reason: it.Summary})
+	return id, db.audit(ctx, tx, portal.AuditEntry{Actor: it.CreatedBy, ActorName: it.CreatedByName, Subject: outboxSubject(id), To: portal.OutboxQueued,
+		Reason: it.Summary})
 }
 
 // Enqueue records a stand-alone outbox item (one with no request row of
@@ -98,7 +99,7 @@ func (db *DB) RequeueOutbox(ctx context.Context, id int64, actor, actorName stri
 func outboxSubject(id int64) string { return "outbox:" + strconv.FormatInt(id, 10) }
 
 const outboxCols = `id, kind, upstream, ref, summary, payload, state, attempts, max_attempts, next_attempt_at, last_error, result, created_by, created_at, updated_at,
-	first_sent_ms, unknown_attempts`
+	first_sent_ms, unknown_attempts, created_by_name`
 
 func scanOutbox(row rowScanner) (*portal.OutboxItem, error) {
 	it, err := scanOutboxItem(row)
@@ -297,7 +298,7 @@ func scanOutboxItem(row rowScanner) (portal.OutboxItem, error) {
 	var it portal.OutboxItem
 	var next, created, updated, firstSent int64
 	if err := row.Scan(&it.ID, &it.Kind, &it.Upstream, &it.Ref, &it.Summary, &it.Payload, &it.State, &it.Attempts, &it.MaxAttempts,
-		&next, &it.LastError, &it.Result, &it.CreatedBy, &created, &updated, &firstSent, &it.UnknownAttempts); err != nil {
+		&next, &it.LastError, &it.Result, &it.CreatedBy, &created, &updated, &firstSent, &it.UnknownAttempts, &it.CreatedByName); err != nil {
 		return it, err
 	}
 	it.NextAttemptAt, it.Created, it.Updated, it.FirstSent = unix(next), unix(created), unix(updated), unixMS(firstSent)

@@ -20,7 +20,7 @@ const inboxOrder = `CASE r.state WHEN 'pending' THEN 0 WHEN 'needs-reconciliatio
 	CASE WHEN r.state IN ('pending', 'needs-reconciliation') THEN r.id END ASC, r.created_at DESC, r.id DESC`
 
 func requestWhere(f budgets.RequestFilter) (string, []any) {
-	w, args := "1=1", []any{}
+	w, args := requestScope(f.Scope)
 	if f.RequestedBy != "" {
 		w += " AND r.requested_by = ?"
 		args = append(args, f.RequestedBy)
@@ -30,6 +30,23 @@ func requestWhere(f budgets.RequestFilter) (string, []any) {
 		args = append(args, anys(f.States)...)
 	}
 	return w, args
+}
+
+// requestScope is the SQL condition of budgets.RequestFilter.Scope: the
+// request names one of the scope's projects, or tops up a lab that holds
+// one (a top-up names no project, and its lab's balance is on every
+// member's budgets page).
+func requestScope(scope portal.Scope) (string, []any) {
+	if scope.All {
+		return "1=1", []any{}
+	}
+	if len(scope.Projects) == 0 {
+		return "0=1", []any{}
+	}
+	ph, keys := placeholders(len(scope.Projects)), anys(scope.Projects)
+	args := append(append(append([]any{}, keys...), keys...), keys...)
+	return `(r.project_key IN (` + ph + `) OR r.to_project_key IN (` + ph + `) OR (r.kind = 'top-up' AND r.vlab_id IN
+		(SELECT pi.vlab_id FROM project_ids pi WHERE pi.upstream = 'obi' AND pi.project_key IN (` + ph + `))))`, args
 }
 
 func requestOrder(f budgets.RequestFilter) string {
@@ -56,9 +73,11 @@ func (db *DB) EachBudgetRequest(ctx context.Context, f budgets.RequestFilter, fn
 	return each(ctx, db, requestQuery(f), scanRequestValue, fn)
 }
 
-// BudgetRequestCounts counts requests per state (of one person, or all).
-func (db *DB) BudgetRequestCounts(ctx context.Context, requestedBy string) (map[string]int, error) {
-	w, args := requestWhere(budgets.RequestFilter{RequestedBy: requestedBy})
+// BudgetRequestCounts counts the requests f selects per state (whatever
+// states f names).
+func (db *DB) BudgetRequestCounts(ctx context.Context, f budgets.RequestFilter) (map[string]int, error) {
+	f.States = nil
+	w, args := requestWhere(f)
 	out, err := db.readCounts(ctx, `SELECT r.state, COUNT(*) FROM budget_requests r WHERE `+w+` GROUP BY r.state`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("cache: budget request counts: %w", err)
@@ -142,6 +161,17 @@ func (db *DB) BudgetAccounts(ctx context.Context, manage portal.Scope) ([]budget
 		return nil, fmt.Errorf("cache: budget accounts: %w", err)
 	}
 	return labs, nil
+}
+
+// BudgetRequestInScope returns one request if scope covers it, and
+// ENOTFOUND (as for a request that does not exist) if not.
+func (db *DB) BudgetRequestInScope(ctx context.Context, scope portal.Scope, id int64) (*budgets.Request, error) {
+	w, args := requestScope(scope)
+	r, err := one(ctx, db, `SELECT `+requestCols+requestFrom+` WHERE r.id = ? AND `+w, append([]any{id}, args...), scanRequestValue)
+	if err != nil {
+		return nil, notFound(err, fmt.Sprintf("There is no budget request %d.", id))
+	}
+	return &r, nil
 }
 
 // requestQuery is the list of requests f selects.

@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -245,12 +246,12 @@ func TestBudgetRequest_OutcomesToldOnce_ListsScopedToRequester(t *testing.T) {
 	if out, _ := db.TakeBudgetOutcomes(ctx, "demo-manager"); len(out) != 0 {
 		t.Fatalf("told twice: %+v", out)
 	}
-	mine, total, err := db.ListBudgetRequests(ctx, budgets.RequestFilter{RequestedBy: "demo-manager", Limit: 10})
+	mine, total, err := db.ListBudgetRequests(ctx, budgets.RequestFilter{Scope: portal.Scope{All: true}, RequestedBy: "demo-manager", Limit: 10})
 	if err != nil || total != 2 || len(mine) != 2 {
 		t.Fatalf("mine: %d %v", total, err)
 	}
 	// Inbox order: pending first, oldest first.
-	all, _, _ := db.ListBudgetRequests(ctx, budgets.RequestFilter{Limit: 10})
+	all, _, _ := db.ListBudgetRequests(ctx, budgets.RequestFilter{Scope: portal.Scope{All: true}, Limit: 10})
 	if all[0].ID != b || all[0].State != budgets.Pending {
 		t.Fatalf("inbox order: %d %s first", all[0].ID, all[0].State)
 	}
@@ -325,5 +326,66 @@ func TestBudgetRequest_CachedBalancesAbsentIsNotZero(t *testing.T) {
 	}
 	if !r.LabBalance.Known || r.LabBalance.Value.String() != "-0.00" || !r.ProjBalance.Known || !r.ProjBalance.Value.IsZero() || r.ToBalance.Known {
 		t.Fatalf("after a sync: %+v %+v %+v", r.LabBalance, r.ProjBalance, r.ToBalance)
+	}
+}
+
+// TestBudgetRequest_ScopeSelectsItsProjectsRequests: a member of one
+// project reads the requests that name it (an assignment, either side of
+// a move) and the top-ups of its lab, not another project's or another
+// lab's; the counts and the single request agree with the list.
+func TestBudgetRequest_ScopeSelectsItsProjectsRequests(t *testing.T) {
+	db, _ := MustOpen(t)
+	withBudgetCatalog(t, db)
+	ctx := context.Background()
+	create := func(n budgets.NewRequest) int64 {
+		t.Helper()
+		n.Amount, n.Justification, n.Actor, n.ActorName = decimal.MustParse("5"), "x", "demo-manager", "Max Manager"
+		id, err := db.CreateBudgetRequest(ctx, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	mine := create(budgets.NewRequest{Kind: budgets.Assign, VlabID: testLab, ProjID: testProj, ProjectKey: "neuro-sim"})
+	other := create(budgets.NewRequest{Kind: budgets.Assign, VlabID: testLab, ProjID: testProj2, ProjectKey: "brain-atlas"})
+	moveIn := create(budgets.NewRequest{Kind: budgets.Move, VlabID: testLab, ProjID: testProj2, ProjectKey: "brain-atlas",
+		ToProjID: testProj, ToProjectKey: "neuro-sim"})
+	topUp := create(budgets.NewRequest{Kind: budgets.TopUp, VlabID: testLab})
+	otherLab := create(budgets.NewRequest{Kind: budgets.TopUp, VlabID: "another-lab"})
+	db.DenyBudgetRequest(ctx, mine, "demo-admin", "Ada Admin", "no")
+
+	ids := func(scope portal.Scope) []int64 {
+		t.Helper()
+		rows, total, err := db.ListBudgetRequests(ctx, budgets.RequestFilter{Scope: scope, Sort: "id", Limit: 10})
+		if err != nil || int(total) != len(rows) {
+			t.Fatalf("list: %d rows, total %d, %v", len(rows), total, err)
+		}
+		var out []int64
+		for _, r := range rows {
+			out = append(out, r.ID)
+		}
+		return out
+	}
+	neuro := portal.Scope{Projects: []string{"neuro-sim"}}
+	if got, want := ids(neuro), []int64{mine, moveIn, topUp}; !slices.Equal(got, want) {
+		t.Errorf("neuro-sim's member reads %v, want %v", got, want)
+	}
+	if got := ids(portal.Scope{}); len(got) != 0 {
+		t.Errorf("nobody's scope reads %v", got)
+	}
+	if got, want := ids(portal.Scope{All: true}), []int64{mine, other, moveIn, topUp, otherLab}; !slices.Equal(got, want) {
+		t.Errorf("everything: %v, want %v", got, want)
+	}
+	counts, err := db.BudgetRequestCounts(ctx, budgets.RequestFilter{Scope: neuro, States: []string{budgets.Denied}})
+	if err != nil || counts[budgets.Denied] != 1 || counts[budgets.Pending] != 2 {
+		t.Errorf("counts %v (%v), want 1 denied and 2 pending whatever the state filter", counts, err)
+	}
+	if r, err := db.BudgetRequestInScope(ctx, neuro, moveIn); err != nil || r.ID != moveIn {
+		t.Errorf("the move into neuro-sim: %+v %v", r, err)
+	}
+	for _, id := range []int64{other, otherLab} {
+		if _, err := db.BudgetRequestInScope(ctx, neuro, id); portal.ErrorCode(err) != portal.ENOTFOUND {
+			t.Errorf("request %d outside the scope: %v, want not found", id, err)
+		}
 	}
 }

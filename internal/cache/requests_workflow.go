@@ -61,7 +61,7 @@ func (db *DB) ApproveBudgetRequestWith(ctx context.Context, id int64, a budgets.
 			return err
 		}
 		oid, err := db.enqueue(ctx, tx, portal.OutboxItem{Kind: portal.KindOBIBudget, Upstream: portal.UpstreamOBI, Ref: budgets.RequestRef(id),
-			Summary: r.OutboxSummary(), Payload: string(payload), CreatedBy: actor})
+			Summary: r.OutboxSummary(), Payload: string(payload), CreatedBy: actor, CreatedByName: actorName})
 		if err != nil {
 			return err
 		}

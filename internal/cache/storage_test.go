@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -167,6 +168,20 @@ func TestMigrations_DatabaseOfThePreviousLayoutOpens(t *testing.T) {
 	items, err := db.OutboxByRef(ctx, budgets.RequestRef(1))
 	if err != nil || len(items) != 1 || items[0].Kind != portal.KindOBIBudget || items[0].State != portal.OutboxQueued {
 		t.Fatalf("its outbox item: %+v %v", items, err)
+	}
+	// Queued before names were kept with items: it and its history take
+	// the name its admin approved under.
+	if items[0].CreatedBy != "demo-admin" || items[0].CreatedByName != "Ada Admin" {
+		t.Errorf("the item was queued by %q named %q, want demo-admin named Ada Admin", items[0].CreatedBy, items[0].CreatedByName)
+	}
+	trail, err := db.AuditTrail(ctx, "outbox:"+strconv.FormatInt(items[0].ID, 10))
+	if err != nil || len(trail) == 0 {
+		t.Fatalf("the item's history: %+v %v", trail, err)
+	}
+	for _, e := range trail {
+		if e.Actor == "demo-admin" && e.ActorName != "Ada Admin" {
+			t.Errorf("a history entry of demo-admin is named %q", e.ActorName)
+		}
 	}
 	runs, err := db.RecentSyncRuns(ctx, portal.UpstreamOBI, 5)
 	if err != nil || len(runs) != 1 || runs[0].Rows != 4 {

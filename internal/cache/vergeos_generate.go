@@ -36,7 +36,7 @@ func (db *DB) RequestBillingGenerate(ctx context.Context, actor, actorName, note
 			VALUES (?, ?, ?, ?, 'queued', 0, ?) RETURNING id`, actor, actorName, now, note, now).Scan(&id); err != nil {
 			return err
 		}
-		oid, err := db.enqueue(ctx, tx, billing.GenerateItem(id, actor))
+		oid, err := db.enqueue(ctx, tx, billing.GenerateItem(id, actor, actorName))
 		if err != nil {
 			return err
 		}

@@ -64,6 +64,10 @@ type Config struct {
 	// Costs configures the rate card, budgets and cross-source checks.
 	Costs Costs
 
+	// ConfirmOlderThan is the age beyond which usage records and metric
+	// pushes are sent only once the person confirms them (0: never asked).
+	ConfirmOlderThan time.Duration
+
 	// MetricsAddr is the address of the operators' Prometheus listener
 	// (empty: none).
 	MetricsAddr string
@@ -265,6 +269,7 @@ var Settings = []Setting{
 	{Flag: "base-currency", Env: "PORTAL_BASE_CURRENCY", Default: "EUR", Help: "the site's base currency (a three-letter code): budgets, statements and totals are in it, and other currencies are converted to it with the dated FX table", set: currency(func(c *Config) *string { return &c.Costs.BaseCurrency })},
 	{Flag: "budget-warn-percent", Env: "PORTAL_BUDGET_WARN_PERCENT", Default: "80", Help: "a budget is flagged once this percentage of it is spent (or when it would run out before its period ends at the burn rate)", set: percent(func(c *Config) *decimal.Decimal { return &c.Costs.WarnPercent })},
 	{Flag: "reconcile-tolerance-percent", Env: "PORTAL_RECONCILE_TOLERANCE_PERCENT", Default: "5", Help: "the cross-source checks flag a project and month whose AMIE SUs and ARGO cpu_hours differ by more than this percentage", set: percent(func(c *Config) *decimal.Decimal { return &c.Costs.TolerancePercent })},
+	{Flag: "confirm-older-than", Env: "PORTAL_CONFIRM_OLDER_THAN", Default: "365d", Help: "usage records (AMIE uploads) that start, and metric pushes whose period starts, longer ago than this many days are sent only after the person confirms them (0d: never asked)", set: days(func(c *Config) *time.Duration { return &c.ConfirmOlderThan })},
 	{Flag: "metrics-addr", Env: "PORTAL_METRICS_ADDR", Help: "listen address of the operators' Prometheus metrics (/metrics there), apart from the pages; empty: off", set: str(func(c *Config) *string { return &c.MetricsAddr })},
 	{Flag: "smtp-url", Env: "PORTAL_SMTP_URL", Secret: true, Help: "SMTP server for notification e-mail: smtp://user:pass@host:port (STARTTLS when the server offers it) or smtps://user:pass@host:port (TLS); empty: notifications stay in the portal", set: str(func(c *Config) *string { return &c.Notify.SMTPURL })},
 	{Flag: "smtp-ca-file", Env: "PORTAL_SMTP_CA_FILE", Help: "extra CA certificate (PEM) to trust for the SMTP server", set: str(func(c *Config) *string { return &c.Notify.SMTPCAFile })},
@@ -272,6 +277,18 @@ var Settings = []Setting{
 	{Flag: "digest-hour", Env: "PORTAL_DIGEST_HOUR", Default: "7", Help: "hour of the day (0-23, UTC) the daily digest of notifications is sent", set: intIn(0, 23, func(c *Config) *int { return &c.Notify.DigestHour })},
 	{Flag: "pending-reminder-days", Env: "PORTAL_PENDING_REMINDER_DAYS", Default: "3", Help: "admins are reminded of a budget request pending this many days (and again after as many more)", set: intIn(1, 365, func(c *Config) *int { return &c.Notify.ReminderDays })},
 	{Flag: "source-failing-after", Env: "PORTAL_SOURCE_FAILING_AFTER", Default: "1h", Help: "admins are told when an upstream's syncs have failed for this long", set: dur(func(c *Config) *time.Duration { return &c.Notify.FailingAfter })},
+}
+
+// days reads a number of whole days, written "365d" (or just "365").
+func days(p func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), "d"))
+		if err != nil || n < 0 || n > 100*366 {
+			return fmt.Errorf("%q is not a number of days such as 365d (0d: never)", v)
+		}
+		*p(c) = time.Duration(n) * 24 * time.Hour
+		return nil
+	}
 }
 
 // Load reads the configuration from args (without the program and command

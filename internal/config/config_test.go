@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -208,5 +209,28 @@ func TestLoad_TrustedProxies(t *testing.T) {
 	_, err = Load(nil, env(e), io.Discard)
 	if err == nil || !strings.Contains(err.Error(), `PORTAL_TRUSTED_PROXIES: "10.0.0.0/33", "proxy.example.org": not an address or a CIDR`) {
 		t.Fatalf("bad proxies: %v", err)
+	}
+}
+
+// TestLoad_ConfirmOlderThan is a year unless set, in days, and refuses
+// anything that is not a number of days.
+func TestLoad_ConfirmOlderThan(t *testing.T) {
+	c, err := Load(nil, env(minimal()), io.Discard)
+	if err != nil || c.ConfirmOlderThan != 365*24*time.Hour {
+		t.Fatalf("default: %v %v", err, c.ConfirmOlderThan)
+	}
+	for v, want := range map[string]time.Duration{"30d": 30 * 24 * time.Hour, "90": 90 * 24 * time.Hour, "0d": 0} {
+		e := minimal()
+		e["PORTAL_CONFIRM_OLDER_THAN"] = v
+		if c, err := Load(nil, env(e), io.Discard); err != nil || c.ConfirmOlderThan != want {
+			t.Errorf("%q: %v %v, want %v", v, err, c, want)
+		}
+	}
+	for _, v := range []string{"1y", "-5d", "8760h", "d"} {
+		e := minimal()
+		e["PORTAL_CONFIRM_OLDER_THAN"] = v
+		if _, err := Load(nil, env(e), io.Discard); err == nil || !strings.Contains(err.Error(), "PORTAL_CONFIRM_OLDER_THAN: "+strconv.Quote(v)+" is not a number of days") {
+			t.Errorf("%q: %v", v, err)
+		}
 	}
 }

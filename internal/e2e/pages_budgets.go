@@ -299,27 +299,24 @@ func (b *Browser) Flash() string {
 var kindLabels = map[string]string{"top-up": "Top-up of a virtual lab", "assign": "Assignment to a project",
 	"reverse": "Reversal from a project", "move": "Move between projects"}
 
-func requestCols(admin bool) []Col {
-	cols := []Col{
+func requestCols() []Col {
+	return []Col{
 		{Screen: "#", Show: Field("id")},
 		{Screen: "Request", Show: func(r CSVRow) string { return kindLabels[r["kind"]] }, Suffix: true},
-		{Screen: "Amount (credits)", Show: Field("amount (credits)"), Prefix: true}, // the inbox may add a warning
+		{Screen: "Amount (credits)", Show: Credits("amount (credits)"), Prefix: true}, // the inbox may add a warning
 		{Screen: "State", Show: Field("state")},
 		{Screen: "Requested", Show: UTC("requested_utc", Minute), Prefix: true}, // then its age
+		{Screen: "Requested by", Show: Field("requested_by")},
 	}
-	if admin {
-		cols = append(cols, Col{Screen: "Requested by", Show: Field("requested_by")})
-	}
-	return cols
 }
 
-// The request lists and their downloads: a manager's own list, and the
-// admins' inbox (with the requester and the justification).
+// The request lists and their downloads: the requests of a person's
+// projects, and the admins' inbox (with the justification).
 var (
 	MyRequestsCSV = CSVTable{Table: `[data-testid="requests-table"]`, Link: `[data-testid="csv-link"]`, Count: `[data-testid="row-count"]`,
-		File: "budget_requests_", Cols: requestCols(false)}
+		File: "budget_requests_", Cols: requestCols()}
 	ApprovalsCSV = CSVTable{Table: `[data-testid="requests-table"]`, Link: `[data-testid="csv-link"]`, Count: `[data-testid="row-count"]`,
-		File: "approvals_", Cols: append(requestCols(true), Col{Screen: "Justification", Show: Field("justification")})}
+		File: "approvals_", Cols: append(requestCols(), Col{Screen: "Justification", Show: Field("justification")})}
 )
 
 // WaitLabBalance reloads the overview until a lab's balance is want (a

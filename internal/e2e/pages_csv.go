@@ -48,8 +48,9 @@ type CSVTable struct {
 // Field shows a CSV column as it is.
 func Field(name string) func(CSVRow) string { return func(r CSVRow) string { return r[name] } }
 
-// Credits shows an exact amount rounded to the hundredth, as pages print
-// credits (an empty cell, an amount not known, as "—").
+// Credits shows an exact amount rounded to the hundredth with thousands
+// separators, as pages print credits ("721732.07" as "721,732.07"; an
+// empty cell, an amount not known, as "—").
 func Credits(name string) func(CSVRow) string {
 	return func(r CSVRow) string {
 		if r[name] == "" {
@@ -59,7 +60,7 @@ func Credits(name string) func(CSVRow) string {
 		if err != nil {
 			return "(not a decimal: " + r[name] + ")"
 		}
-		return d.StringFixed(2)
+		return group(d.StringFixed(2))
 	}
 }
 

@@ -62,7 +62,7 @@ var UsageStatusCSV = CSVTable{Table: `[data-testid="usage-status-table"]`, Link:
 		{Screen: "Resource", Show: Field("resource")},
 		{Screen: "Loaded records", Show: Grouped("loaded_records")},
 		{Screen: "Failed records", Show: Grouped("failed_records")},
-		{Screen: "Total charge (allocation units)", Show: Field("total_charge_allocation_units")},
+		{Screen: "Total charge (allocation units)", Show: Grouped("total_charge_allocation_units")},
 	}}
 
 // FailedRecordsCSV is the failed records table (grouped by error) and its download.
@@ -76,5 +76,5 @@ var FailedRecordsCSV = CSVTable{Table: `[data-testid="failed-table"]`, Link: `[d
 		{Screen: "User", Show: Field("username")},
 		{Screen: "Start (UTC)", Show: UTC("start_utc", Second)},
 		{Screen: "End (UTC)", Show: UTC("end_utc", Second)},
-		{Screen: "Charge (allocation units)", Show: Field("charge_allocation_units"), Prefix: true}, // then its problems
+		{Screen: "Charge (allocation units)", Show: Grouped("charge_allocation_units"), Prefix: true}, // then its problems
 	}}

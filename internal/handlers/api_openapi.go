@@ -215,18 +215,24 @@ func OpenAPI(base string) map[string]any {
 	}}
 	paths[APIBase+"/metrics/installations/{id}/pushes"] = obj{"post": obj{
 		"operationId": "pushMetric", "summary": "Push a metric of an installation to ARGO (as the push form does)",
-		"description": "Times are UTC, YYYY-MM-DDTHH:MM[:SS]; the value is a plain decimal string. " + accessText[Manager],
+		"description": "Times are UTC, YYYY-MM-DDTHH:MM[:SS]; the value is a plain decimal string. " +
+			"A period that starts longer ago than the site's PORTAL_CONFIRM_OLDER_THAN (365 days unless set otherwise) is refused " +
+			"with 422 and the field confirm_old until the body has confirm_old: true. " + accessText[Manager],
 		"parameters":  pathParams("/metrics/installations/:id"),
 		"requestBody": obj{"required": true, "content": jsonContent(fieldsSchema(pushFields, "definition", "value", "start", "end"))},
 		"responses":   merge(errorResponses(), invalid, written("201", "The push is queued for ARGO.")),
 	}}
 	paths[APIBase+"/usage/uploads"].(obj)["post"] = obj{
 		"operationId": "uploadUsageRecords", "summary": "Send usage records to AMIE (as the upload form does)",
-		"description": "A CSV file of one record type, checked whole first. " + accessText[Manager],
+		"description": "A CSV file of one record type, checked whole first. A clean file with records that start longer ago than the site's " +
+			"PORTAL_CONFIRM_OLDER_THAN (365 days unless set otherwise) is refused with 422 and the field confirm_old, naming the oldest record, " +
+			"until it is sent with confirm_old=true. " + accessText[Manager],
 		"requestBody": obj{"required": true, "content": obj{"multipart/form-data": obj{"schema": obj{
 			"type": "object", "required": []string{"type", "file"},
 			"properties": obj{"type": obj{"type": "string", "enum": []string{"compute", "storage", "adjustment"}},
-				"file": obj{"type": "string", "contentMediaType": "text/csv"}}}}}},
+				"file": obj{"type": "string", "contentMediaType": "text/csv"},
+				"confirm_old": obj{"type": "string", "enum": []string{"true", "false", "1", "0"},
+					"description": "true: send records older than PORTAL_CONFIRM_OLDER_THAN as well."}}}}}},
 		"responses": merge(errorResponses("413"), written("201", "Stored; its requests are being sent."),
 			obj{"422": obj{"description": "The file (or a field) was refused; nothing was stored or sent.",
 				"content": jsonContent(obj{"oneOf": []any{ref("UploadRefused"), ref("InvalidFields")}})}}),

@@ -11,9 +11,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/internal/usage"
 )
@@ -160,6 +162,12 @@ func readAPIFields(c echo.Context, fields []string) (func(string) string, error)
 	return func(k string) string { return vals[k] }, nil
 }
 
+// apiTrue reads a multipart field that says yes: "true" or "1".
+func apiTrue(v string) bool {
+	v = strings.ToLower(strings.TrimSpace(v))
+	return v == "true" || v == "1"
+}
+
 // jsonProblem says where a body stopped being JSON, without echoing it.
 func jsonProblem(err error) string {
 	var se *json.SyntaxError
@@ -179,6 +187,7 @@ func (h *Handler) handleAPIRequestCreate(c echo.Context) error {
 		return err
 	}
 	f := readRequestForm(get)
+	f.Plain = true
 	id, errs, warn, dup, err := h.createBudgetRequest(c.Request().Context(), user(c), &f)
 	if err != nil {
 		return err
@@ -216,7 +225,7 @@ func (h *Handler) handleAPIApprove(c echo.Context) error {
 	if len(errs) > 0 {
 		return refuseFields(c, "The request was not approved", errs)
 	}
-	return writeAPI(c, http.StatusOK, APIWritten{ID: done.ID, State: done.State, Page: "/requests/" + strconv.FormatInt(done.ID, 10), Summary: approvedText(done)})
+	return writeAPI(c, http.StatusOK, APIWritten{ID: done.ID, State: done.State, Page: "/requests/" + strconv.FormatInt(done.ID, 10), Summary: approvedText(done, budgets.PlainCredits)})
 }
 
 func (h *Handler) handleAPIDeny(c echo.Context) error {
@@ -256,6 +265,11 @@ func (h *Handler) handleAPIPush(c echo.Context) error {
 		return err
 	}
 	if len(errs) > 0 {
+		if _, ok := errs["confirm_old"]; ok {
+			// The form's words speak of its box; the API's of its field.
+			errs["confirm_old"] = "The period starts more than " + h.confirmAge() + " ago. Send confirm_old: true to push it anyway."
+			formErr = "The metric was not pushed"
+		}
 		return refuseFields(c, formErr, errs)
 	}
 	page := "/metrics/pushes/" + strconv.FormatInt(id, 10)
@@ -286,7 +300,8 @@ type APIUploadProblem struct {
 }
 
 // handleAPIUpload takes a file of usage records as the form does
-// (multipart/form-data with the fields type and file).
+// (multipart/form-data with the fields type and file, and confirm_old
+// for a file with records older than PORTAL_CONFIRM_OLDER_THAN).
 func (h *Handler) handleAPIUpload(c echo.Context) error {
 	if c.Request().ContentLength > uploadMaxBytes {
 		return portal.Errorf(portal.ETOOLARGE, "The file is larger than the portal accepts (%sB); split it into smaller files.", UploadBodyLimit)
@@ -310,7 +325,13 @@ func (h *Handler) handleAPIUpload(c echo.Context) error {
 	if len(errs) > 0 {
 		return refuseFields(c, "Nothing was uploaded", errs)
 	}
-	id, chunks, rep, err := h.acceptUpload(c.Request().Context(), user(c), s, fh, uploadFilename(fh.Filename))
+	confirm := c.FormValue("confirm_old")
+	name := uploadFilename(fh.Filename)
+	id, chunks, rep, err := h.acceptUpload(c.Request().Context(), user(c), s, fh, name, func(time.Time) bool { return apiTrue(confirm) })
+	if errors.Is(err, errOldUnconfirmed) {
+		return refuseFields(c, "Nothing was uploaded", map[string]string{
+			"confirm_old": h.oldRecordsText(name, rep, func(n int64) string { return strconv.FormatInt(n, 10) }) + " Send confirm_old=true with the file to upload it anyway."})
+	}
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/decimal"
 	"github.com/accounting-portal/portal/internal/portal"
+	"github.com/accounting-portal/portal/web/templates"
 )
 
 // BudgetStore is what the budgets pages (OBI budgets: balances, reports,
@@ -29,7 +30,8 @@ type BudgetStore interface {
 	BudgetRequestByID(ctx context.Context, id int64) (*budgets.Request, error)
 	ListBudgetRequests(ctx context.Context, f budgets.RequestFilter) ([]budgets.Request, int64, error)
 	EachBudgetRequest(ctx context.Context, f budgets.RequestFilter, fn func(budgets.Request) error) error
-	BudgetRequestCounts(ctx context.Context, requestedBy string) (map[string]int, error)
+	BudgetRequestCounts(ctx context.Context, f budgets.RequestFilter) (map[string]int, error)
+	BudgetRequestInScope(ctx context.Context, scope portal.Scope, id int64) (*budgets.Request, error)
 	TakeBudgetOutcomes(ctx context.Context, subject string) ([]budgets.Request, error)
 	ApproveBudgetRequest(ctx context.Context, id int64, actor, actorName string) (*budgets.Request, error)
 	ApproveBudgetRequestWith(ctx context.Context, id int64, a budgets.Approval) (*budgets.Request, error)
@@ -53,12 +55,13 @@ func (h *Handler) registerBudgets(e *echo.Echo) {
 	h.add(e, "GET", "/budgets/projects/:key/balances", h.handleBudgetBalances, Member)
 	h.add(e, "GET", "/budgets/projects/:key/balances.csv", h.handleBudgetBalances, Member)
 
-	h.add(e, "GET", "/requests", h.handleRequests, Manager)
-	h.add(e, "GET", "/requests.csv", h.handleRequests, Manager)
+	// Members read their projects' requests; only managers ask and cancel.
+	h.add(e, "GET", "/requests", h.handleRequests, Member)
+	h.add(e, "GET", "/requests.csv", h.handleRequests, Member)
 	h.add(e, "GET", "/requests/new", h.handleRequestForm, Manager)
 	h.add(e, "POST", "/requests", h.handleRequestCreate, Manager)
-	h.add(e, "GET", "/requests/:id", h.handleRequest, Manager)
-	h.add(e, "GET", "/requests/:id/attempts.csv", h.handleRequestAttempts, Manager)
+	h.add(e, "GET", "/requests/:id", h.handleRequest, Member)
+	h.add(e, "GET", "/requests/:id/attempts.csv", h.handleRequestAttempts, Member)
 	h.add(e, "POST", "/requests/:id/cancel", h.handleRequestCancel, Manager)
 	h.add(e, "POST", "/requests/:id/approve", h.handleRequestApprove, Admin)
 	h.add(e, "POST", "/requests/:id/deny", h.handleRequestDeny, Admin)
@@ -69,14 +72,16 @@ func (h *Handler) registerBudgets(e *echo.Echo) {
 	h.add(e, "POST", "/approvals/approve", h.handleApproveSelected, Admin)
 }
 
-// credits formats an amount of credits for people: exactly 2 decimals,
-// the precision OBI shows balances with.
+// credits writes an amount of credits for CSVs and JSON: exactly 2
+// decimals, the precision OBI shows balances with, and no separators
+// (pages print it with templates.Credits).
 func credits(d decimal.Decimal) string { return d.StringFixed(2) }
 
-// creditsOr formats a cached balance, or a dash when no sync has read it yet.
+// creditsOr prints a cached balance for people, or a dash when no sync
+// has read it yet.
 func creditsOr(d decimal.Decimal, known bool) string {
 	if !known {
 		return "—"
 	}
-	return credits(d)
+	return templates.Credits(d)
 }

@@ -121,7 +121,7 @@ func (h *Handler) handleBudgetBalances(c echo.Context) error {
 	v := templates.BalanceHistoryView{Page: p, Key: d.Key, Name: d.Name, Range: timeRangeView(c, tr), Total: total,
 		CSVHref: csvHref(c), Pager: pager(c, lp, total), Header: sortHeader(c, lp, "Recorded at", "at", true)}
 	for _, pt := range pts {
-		v.Rows = append(v.Rows, templates.BalanceRow{At: templates.FormatSeconds(pt.At), Balance: credits(pt.Balance), Reserved: credits(pt.Reservation)})
+		v.Rows = append(v.Rows, templates.BalanceRow{At: templates.FormatSeconds(pt.At), Balance: templates.Credits(pt.Balance), Reserved: templates.Credits(pt.Reservation)})
 	}
 	return render(c, tr.Status(), templates.BalanceHistory(v))
 }

@@ -162,7 +162,7 @@ func (h *Handler) handleBudgets(c echo.Context) error {
 		return err
 	}
 	for _, l := range labs {
-		v.Labs = append(v.Labs, labRow(l, now))
+		v.Labs = append(v.Labs, labRow(l, now, templates.Credits))
 		v.LabOptions = append(v.LabOptions, templates.Option{Value: l.VlabID, Label: l.Name})
 	}
 	for _, col := range []struct {
@@ -200,8 +200,8 @@ func runOutText(t, now time.Time) string {
 func projectRow(r budgetRow, now time.Time) templates.BudgetProjectRow {
 	kind, text := r.status()
 	row := templates.BudgetProjectRow{Key: r.Key, Name: r.Name, Href: "/budgets/projects/" + url.PathEscape(r.Key), Lab: r.LabName,
-		Balance: creditsOr(r.Balance, r.HasBalance), Reserved: creditsOr(r.Reservation, r.HasBalance), Spend7: credits(r.Spend7),
-		Spend30: credits(r.Spend30), Burn: credits(r.f.Burn30), RunOut: "—", StatusKind: kind, Status: text}
+		Balance: creditsOr(r.Balance, r.HasBalance), Reserved: creditsOr(r.Reservation, r.HasBalance), Spend7: templates.Credits(r.Spend7),
+		Spend30: templates.Credits(r.Spend30), Burn: templates.Credits(r.f.Burn30), RunOut: "—", StatusKind: kind, Status: text}
 	if r.HasBalance {
 		row.RunOut = runOutText(r.runOut(), now)
 		if t := r.runOut(); !t.IsZero() && t.After(now) {
@@ -211,8 +211,10 @@ func projectRow(r budgetRow, now time.Time) templates.BudgetProjectRow {
 	return row
 }
 
-func labRow(l budgets.Lab, now time.Time) templates.BudgetLabRow {
-	row := templates.BudgetLabRow{ID: l.VlabID, Name: l.Name, Balance: creditsOr(l.Balance, l.HasBalance), Projects: len(l.Projects),
+// labRow is a lab's row; credits writes its amounts (grouped on the
+// page, plain in the CSV).
+func labRow(l budgets.Lab, now time.Time, credits func(decimal.Decimal) string) templates.BudgetLabRow {
+	row := templates.BudgetLabRow{ID: l.VlabID, Name: l.Name, Balance: "—", Projects: len(l.Projects),
 		Discount: "none", Href: "/budgets?lab=" + url.QueryEscape(l.VlabID)}
 	assigned, reserved := decimal.Zero, decimal.Zero
 	for _, p := range l.Projects {
@@ -220,6 +222,9 @@ func labRow(l budgets.Lab, now time.Time) templates.BudgetLabRow {
 		if k, _ := (budgetRow{Project: p, f: p.Forecast(now)}).status(); k == "bad" || k == "warn" {
 			row.Warnings++
 		}
+	}
+	if l.HasBalance {
+		row.Balance = credits(l.Balance)
 	}
 	row.Assigned, row.Reserved = credits(assigned), credits(reserved)
 	if l.Discount != nil {
@@ -281,7 +286,10 @@ func (h *Handler) handleBudgetLabsCSV(c echo.Context) error {
 		return err
 	}
 	for _, l := range labs {
-		r := labRow(l, now)
+		r := labRow(l, now, credits)
+		if !l.HasBalance {
+			r.Balance = "" // no sync has read it: an empty cell, not the page's dash
+		}
 		if err := w.row([]string{r.Name, r.ID, r.Balance, strconv.Itoa(r.Projects), r.Assigned, r.Reserved, r.Discount, strconv.Itoa(r.Warnings)}); err != nil {
 			return w.finish(err)
 		}
@@ -302,7 +310,7 @@ func (h *Handler) outcomeNotices(c echo.Context) ([]templates.Notice, error) {
 	var out []templates.Notice
 	for _, r := range done {
 		n := templates.Notice{Href: "/requests/" + strconv.FormatInt(r.ID, 10), Kind: "info",
-			Text: "Your request " + strconv.FormatInt(r.ID, 10) + " (" + r.Summary() + ") "}
+			Text: "Your request " + strconv.FormatInt(r.ID, 10) + " (" + r.SummaryWith(templates.Credits) + ") "}
 		switch r.State {
 		case budgets.Applied:
 			n.Kind, n.Text = "ok", n.Text+"was applied in OBI."

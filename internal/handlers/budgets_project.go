@@ -125,7 +125,7 @@ func projectView(c echo.Context, p templates.Page, d *budgets.ProjectDetail, now
 	kind, text := r.status()
 	v := templates.BudgetProjectView{Page: p, Key: d.Key, Name: d.Name, Lab: d.LabName, ProjID: d.ProjID,
 		Balance: creditsOr(d.Balance, d.HasBalance), Reserved: creditsOr(d.Reservation, d.HasBalance), LabBalance: creditsOr(d.LabBalance, d.LabHasBalance),
-		Spend7: credits(d.Spend7), Spend30: credits(d.Spend30), Burn7: credits(f.Burn7), Burn30: credits(f.Burn30),
+		Spend7: templates.Credits(d.Spend7), Spend30: templates.Credits(d.Spend30), Burn7: templates.Credits(f.Burn7), Burn30: templates.Credits(f.Burn30),
 		RunOut7: runOutText(f.RunOut7, now), RunOut30: runOutText(f.RunOut30, now), StatusKind: kind, Status: text,
 		FirstSnapshot: d.FirstSnapshot, LastSnapshot: d.LastSnapshot, Now: now}
 	if !d.HasBalance {
@@ -166,16 +166,16 @@ func discountPercent(d decimal.Decimal) string {
 func jobRow(j budgets.Job) templates.JobRow {
 	r := templates.JobRow{ID: j.ID, Started: templates.FormatTime(j.StartedAt), Finished: templates.FormatTime(j.FinishedAt),
 		Type: j.Type, Subtype: j.Subtype, Status: j.Status, Name: j.Name, Duration: seconds(j.Duration),
-		Cost: credits(j.Amount), CostExact: j.Amount.String(), Reserved: "—"}
+		Cost: templates.Credits(j.Amount), CostExact: j.Amount.String(), Reserved: "—"}
 	if j.Status == budgets.JobExpired {
 		r.StatusKind = "warn"
 	}
 	if j.HasReservation {
-		r.Reserved = credits(j.ReservedAmount)
+		r.Reserved = templates.Credits(j.ReservedAmount)
 	}
 	switch j.Type {
 	case "oneshot":
-		r.Usage, r.Duration = strconv.FormatInt(j.Count, 10)+" units", "—"
+		r.Usage, r.Duration = templates.Int(j.Count)+" units", "—"
 	case "longrun":
 		r.Usage = "reserved " + seconds(j.ReservedDuration)
 	case "storage":
@@ -210,7 +210,7 @@ func bytesText(n int64) string {
 func spendRows(spend []budgets.DailySpend) []templates.SpendRow {
 	var out []templates.SpendRow
 	for _, s := range spend {
-		out = append(out, templates.SpendRow{Day: templates.FormatDate(s.Day), Type: s.Type, Jobs: s.Jobs, Cost: credits(s.Amount)})
+		out = append(out, templates.SpendRow{Day: templates.FormatDate(s.Day), Type: s.Type, Jobs: s.Jobs, Cost: templates.Credits(s.Amount)})
 	}
 	return out
 }

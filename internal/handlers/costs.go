@@ -73,17 +73,18 @@ func (h *Handler) registerCosts(e *echo.Echo) {
 	h.add(e, "GET", "/costs/reconciliation.csv", h.handleReconcile, Member)
 }
 
-// money writes an amount of money to the cent (half to even).
+// money writes an amount of money to the cent (half to even), plain, for
+// CSVs and JSON (pages print it with templates.Money).
 func money(d decimal.Decimal) string { return d.StringFixed(costs.MoneyPlaces) }
 
 // quantity writes a quantity for people: exact up to 3 decimals, else
-// rounded to 3 (the CSVs keep every digit).
+// rounded to 3, grouped (the CSVs keep every digit, plain).
 func quantity(d decimal.Decimal) string {
 	r := costs.Reduce(d)
 	if r.Places() <= 3 {
-		return r.StringFixed(r.Places())
+		return templates.Fixed(r, r.Places())
 	}
-	return d.StringFixed(3)
+	return templates.Fixed(d, 3)
 }
 
 // exact writes a decimal in full, in plain notation and without trailing
@@ -169,9 +170,9 @@ func (h *Handler) budgetRows(ctx context.Context, bs []costs.Budget, names map[s
 		}
 		st := costs.EvaluateBudget(b, spent, now, h.CostSettings.WarnPercent)
 		r := templates.BudgetRowView{Project: b.Project, ProjectName: names[b.Project], ProjectHref: projectHref(b.Project, time.Time{}),
-			Kind: b.Period.Kind, Period: b.Period.Label(), Budget: money(b.Amount), Spent: money(st.Spent), Remaining: money(st.Remaining),
-			UsedPct: st.UsedPct.String() + "%", Burn: money(st.Burn), Projected: money(st.Projected), Level: st.Level,
-			Note: b.Note, SetBy: b.SetByName, Unpriced: unpriced}
+			Kind: b.Period.Kind, Period: b.Period.Label(), Budget: templates.Money(b.Amount), Spent: templates.Money(st.Spent), Remaining: templates.Money(st.Remaining),
+			UsedPct: templates.PercentOf(st.UsedPct), Burn: templates.Money(st.Burn), Projected: templates.Money(st.Projected), Level: st.Level,
+			Note: b.Note, SetBy: orName(b.SetByName, b.SetBy), Unpriced: unpriced}
 		if r.ProjectName == "" {
 			r.ProjectName = b.Project
 		}

@@ -83,14 +83,14 @@ func (h *Handler) renderCosts(c echo.Context, status int, month time.Time, pcs [
 		names[pc.Project] = pc.Name
 		refs = append(refs, costs.ProjectRef{Key: pc.Project, Name: pc.Name})
 		r := templates.CostRowView{Key: pc.Project, Name: pc.Name, Href: projectHref(pc.Project, month), StatementHref: statementHref(pc.Project, month, ""),
-			Total: money(pc.Total), Unpriced: pc.UnpricedLines}
+			Total: templates.Money(pc.Total), Unpriced: pc.UnpricedLines}
 		for _, s := range costs.Sources {
-			r.BySource = append(r.BySource, money(pc.BySource[s]))
+			r.BySource = append(r.BySource, templates.Money(pc.BySource[s]))
 		}
 		total = total.Add(pc.Total)
 		v.Rows = append(v.Rows, r)
 	}
-	v.Total = money(total)
+	v.Total = templates.Money(total)
 	bs, err := h.Costs.Budgets(ctx, u.Scope(), "")
 	if err != nil {
 		return err
@@ -146,7 +146,7 @@ func (h *Handler) handleBudgetsCSV(c echo.Context) error {
 		}
 		if err := w.row([]string{b.Project, names[b.Project], b.Period.Kind, b.Period.Label(), b.Period.Start.Format(costs.DateLayout),
 			b.Period.End().AddDate(0, 0, -1).Format(costs.DateLayout), money(b.Amount), money(st.Spent), money(st.Remaining), st.UsedPct.String(),
-			money(st.Burn), money(st.Projected), runOut, st.Level, strconv.Itoa(unpriced), b.Note, b.SetByName, csvTime(b.SetAt)}); err != nil {
+			money(st.Burn), money(st.Projected), runOut, st.Level, strconv.Itoa(unpriced), b.Note, orName(b.SetByName, b.SetBy), csvTime(b.SetAt)}); err != nil {
 			return w.finish(err)
 		}
 	}
@@ -204,7 +204,7 @@ func (h *Handler) handleSetBudget(c echo.Context) error {
 	if err := h.Costs.SetBudget(ctx, b); err != nil {
 		return err
 	}
-	msg := "Budget of " + ref.Name + " for the " + period.Kind + " " + period.Label() + " set to " + money(amount) + " " + f.Base + "."
+	msg := "Budget of " + ref.Name + " for the " + period.Kind + " " + period.Label() + " set to " + templates.Money(amount) + " " + f.Base + "."
 	if f.Back == "project" {
 		return h.flashRedirect(c, msg, projectHref(ref.Key, period.Start)+"#budgets")
 	}

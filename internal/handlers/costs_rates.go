@@ -47,14 +47,14 @@ func (h *Handler) ratesCSV(c echo.Context) error {
 	for _, r := range t.SortedRates() {
 		state, _ := rateState(t, r, now)
 		if err := w.row([]string{"rate", strconv.FormatInt(r.ID, 10), r.Source, r.Measure, r.Scope, exact(r.Price), ratePerUnit(r, units),
-			r.Currency, "", r.ValidFrom.Format(costs.DateLayout), state, r.CreatedByName, csvTime(r.CreatedAt)}); err != nil {
+			r.Currency, "", r.ValidFrom.Format(costs.DateLayout), state, orName(r.CreatedByName, r.CreatedBy), csvTime(r.CreatedAt)}); err != nil {
 			return w.finish(err)
 		}
 	}
 	for _, f := range t.SortedFX() {
 		state, _ := fxState(t, f, now)
 		if err := w.row([]string{"fx", strconv.FormatInt(f.ID, 10), "", "", "", "", "", f.Currency, exact(f.PerBase),
-			f.ValidFrom.Format(costs.DateLayout), state, f.CreatedByName, csvTime(f.CreatedAt)}); err != nil {
+			f.ValidFrom.Format(costs.DateLayout), state, orName(f.CreatedByName, f.CreatedBy), csvTime(f.CreatedAt)}); err != nil {
 			return w.finish(err)
 		}
 	}
@@ -146,14 +146,14 @@ func (h *Handler) renderRates(c echo.Context, status int, form templates.RateFor
 	for _, r := range t.SortedRates() {
 		state, kind := rateState(t, r, now)
 		v.Rates = append(v.Rates, templates.RateRowView{ID: strconv.FormatInt(r.ID, 10), Source: r.Source, Measure: r.Measure, Scope: r.Scope,
-			Price: exact(r.Price), PerUnit: ratePerUnit(r, units), ValidFrom: r.ValidFrom.Format(costs.DateLayout), EnteredBy: r.CreatedByName,
+			Price: exact(r.Price), PerUnit: ratePerUnit(r, units), ValidFrom: r.ValidFrom.Format(costs.DateLayout), EnteredBy: orName(r.CreatedByName, r.CreatedBy),
 			EnteredAt: templates.FormatTime(r.CreatedAt), State: state, StateKind: kind})
 	}
 	for _, f := range t.SortedFX() {
 		state, kind := fxState(t, f, now)
 		v.FX = append(v.FX, templates.FXRowView{ID: strconv.FormatInt(f.ID, 10), Currency: f.Currency, PerBase: exact(f.PerBase),
 			Reads: "1 " + base + " = " + exact(f.PerBase) + " " + f.Currency, ValidFrom: f.ValidFrom.Format(costs.DateLayout),
-			EnteredBy: f.CreatedByName, EnteredAt: templates.FormatTime(f.CreatedAt), State: state, StateKind: kind})
+			EnteredBy: orName(f.CreatedByName, f.CreatedBy), EnteredAt: templates.FormatTime(f.CreatedAt), State: state, StateKind: kind})
 	}
 	return render(c, status, templates.Rates(v))
 }

@@ -80,7 +80,7 @@ func (h *Handler) handleReconcile(c echo.Context) error {
 		r := templates.ReconcileRowView{Project: k.Project, Name: k.ProjectName, Href: projectHref(k.Project, k.Month), Month: k.Month.Format("2006-01"),
 			AMIE: quantity(k.AMIE), Argo: quantity(k.Argo), Diff: quantity(k.Diff), DiffPct: "—", Flagged: k.Flagged}
 		if k.DiffPct.Valid {
-			r.DiffPct = k.DiffPct.Decimal.String() + "%"
+			r.DiffPct = templates.PercentOf(k.DiffPct.Decimal)
 		}
 		switch {
 		case !k.HasAMIE && !k.HasArgo:

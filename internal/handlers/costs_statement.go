@@ -69,7 +69,7 @@ func (h *Handler) handleStatement(c echo.Context) error {
 	}
 	p.Sources = fs
 	v := templates.StatementView{Page: p, Key: key, Name: name, Month: monthLabel(month), MonthValue: month.Format("2006-01"), Base: base,
-		Issued: templates.FormatTime(now), Total: money(st.Total), CSVHref: statementHref(key, month, ".csv"),
+		Issued: templates.FormatTime(now), Total: templates.Money(st.Total), CSVHref: statementHref(key, month, ".csv"),
 		JSONHref: statementHref(key, month, ".json"), ProjectHref: projectHref(key, month),
 		PrevHref: statementHref(key, month.AddDate(0, -1, 0), ""), NextHref: statementHref(key, month.AddDate(0, 1, 0), "")}
 	for _, s := range costs.Sources {
@@ -78,11 +78,11 @@ func (h *Handler) handleStatement(c echo.Context) error {
 	for _, l := range st.Lines {
 		v.Lines = append(v.Lines, templates.StatementLineView{Source: costs.SourceTitle(l.Source), Measure: l.Measure, Scope: names.Name(l.Source, l.Scope),
 			Days: daysText(l.First, l.Last, l.Days), Quantity: quantity(l.Quantity), Unit: l.Unit, Rate: exact(l.Price), PerUnit: l.PerUnit,
-			RateVersion: strconv.FormatInt(l.RateID, 10), FX: fxText(base, l.Currency, l.FXRate, l.FXID), Amount: money(l.Amount),
-			Currency: l.Currency, Charged: money(l.Charged)})
+			RateVersion: strconv.FormatInt(l.RateID, 10), FX: fxText(base, l.Currency, l.FXRate, l.FXID), Amount: templates.Money(l.Amount),
+			Currency: l.Currency, Charged: templates.Money(l.Charged)})
 	}
 	for _, t := range st.Totals {
-		v.Totals = append(v.Totals, templates.Link{Label: costs.SourceTitle(t.Source), Href: money(t.Total)})
+		v.Totals = append(v.Totals, templates.Link{Label: costs.SourceTitle(t.Source), Href: templates.Money(t.Total)})
 	}
 	for _, un := range st.Unpriced {
 		v.Unpriced = append(v.Unpriced, templates.UnpricedLineView{Source: costs.SourceTitle(un.Source), Measure: un.Measure, Scope: names.Name(un.Source, un.Scope),

@@ -211,7 +211,8 @@ func FuzzBudgetFilters(f *testing.F) {
 		// The request lists' state filter.
 		req := httptest.NewRequest("GET", "/requests", nil)
 		req.URL.RawQuery = q.Encode()
-		rf, _, err := requestList(echo.New().NewContext(req, httptest.NewRecorder()), "someone")
+		req = req.WithContext(portal.NewContextWithUser(req.Context(), &portal.User{Subject: "someone", Member: []string{"neuro-sim"}}))
+		rf, _, err := requestList(echo.New().NewContext(req, httptest.NewRecorder()))
 		if err != nil {
 			mustBeInvalid(t, raw, err)
 			return
@@ -221,7 +222,7 @@ func FuzzBudgetFilters(f *testing.F) {
 				t.Fatalf("%q gave the state %q", raw, s)
 			}
 		}
-		if rf.RequestedBy != "someone" || rf.Limit < 1 || rf.Limit > MaxPageSize || rf.Offset < 0 {
+		if rf.Scope.All || len(rf.Scope.Projects) != 1 || rf.Scope.Projects[0] != "neuro-sim" || rf.RequestedBy != "" || rf.Limit < 1 || rf.Limit > MaxPageSize || rf.Offset < 0 {
 			t.Fatalf("%q gave the request filter %+v", raw, rf)
 		}
 	})

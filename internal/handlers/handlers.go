@@ -35,6 +35,8 @@ type Store interface {
 	AuditTrail(ctx context.Context, subjects ...string) ([]portal.AuditEntry, error)
 	SettleOutbox(ctx context.Context, id int64, from []string, o portal.OutboxOutcome) (*portal.OutboxItem, error)
 	RequeueOutbox(ctx context.Context, id int64, actor, actorName string) error
+	RecordAudit(ctx context.Context, e portal.AuditEntry) error
+	LatestAudit(ctx context.Context, subject string, limit int) ([]portal.AuditEntry, error)
 }
 
 // SyncControl is the scheduler, as the data-sources page sees it.
@@ -80,6 +82,11 @@ type Deps struct {
 	// AllowSelfApproval lets an admin approve a budget request they made
 	// themselves (PORTAL_FOUR_EYES=false). The zero value refuses it.
 	AllowSelfApproval bool
+
+	// ConfirmOlderThan is the age beyond which a usage upload's records or
+	// a metric push's period are sent only once confirmed
+	// (PORTAL_CONFIRM_OLDER_THAN; 0: never asked).
+	ConfirmOlderThan time.Duration
 
 	// Costs is the project pages' and costs pages' store (nil: not mounted),
 	// CostSettings their settings.

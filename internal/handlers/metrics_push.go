@@ -61,14 +61,18 @@ var maxPushValue = decimal.MustParse("1000000000000000")
 // pushForm is the form's input.
 type pushForm struct {
 	Definition, Value, Start, End, UserID, GroupID string
+	// ConfirmOld is the box that confirms a period older than the portal
+	// pushes unasked.
+	ConfirmOld bool
 }
 
 // pushFields are the push form's fields, which the API's push body takes.
-var pushFields = []string{"definition", "value", "start", "end", "user_id", "group_id"}
+var pushFields = []string{"definition", "value", "start", "end", "user_id", "group_id", "confirm_old"}
 
 func readPushForm(get func(string) string) pushForm {
 	t := func(k string) string { return strings.TrimSpace(get(k)) }
-	return pushForm{Definition: t("definition"), Value: t("value"), Start: t("start"), End: t("end"), UserID: t("user_id"), GroupID: t("group_id")}
+	return pushForm{Definition: t("definition"), Value: t("value"), Start: t("start"), End: t("end"), UserID: t("user_id"), GroupID: t("group_id"),
+		ConfirmOld: get("confirm_old") == "1"}
 }
 
 func (f pushForm) values() map[string]string {
@@ -221,7 +225,11 @@ func (h *Handler) renderPushForm(c echo.Context, status int, in *metrics.Install
 		return err
 	}
 	v := templates.PushFormView{Page: p, Tabs: metricsTabs(p.User, "installations"), Inst: facts, Action: installationHref(in.ID) + "/push",
-		Values: f.values(), Errors: errs, FormError: formErr, Now: h.nowUTC().Format("2006-01-02 15:04")}
+		Values: f.values(), Errors: errs, FormError: formErr, Now: h.nowUTC().Format("2006-01-02 15:04"), ConfirmOld: f.ConfirmOld}
+	if start, ok := parseFormTime(f.Start); ok && h.isOld(start) {
+		v.OldWarning = "The period starts " + templates.FormatTime(start) + ", more than " + h.confirmAge() + " ago. A metric this old " +
+			"changes totals people have already read: push it only if it is meant."
+	}
 	for _, d := range defs {
 		v.Definitions = append(v.Definitions, templates.SelectOption{Value: d.ID, Label: d.Name + " (" + d.UnitType + ", " + d.MetricType + ")",
 			Selected: d.ID == f.Definition})
@@ -243,8 +251,15 @@ func (h *Handler) pushMetric(ctx context.Context, u *portal.User, in *metrics.In
 		}
 	}
 	input, errs := f.validate(def, h.nowUTC())
+	if errs["start"] == "" && h.isOld(input.Start) && !f.ConfirmOld {
+		errs["confirm_old"] = "Tick the box to push a metric for a period this old."
+	}
 	if len(errs) > 0 {
-		return 0, errs, "The metric was not pushed: please correct the fields marked below.", nil
+		msg := "The metric was not pushed: please correct the fields marked below."
+		if len(errs) == 1 && errs["confirm_old"] != "" {
+			msg = "The metric was not pushed: its period starts more than " + h.confirmAge() + " ago. Tick the box below to push it anyway."
+		}
+		return 0, errs, msg, nil
 	}
 	id, err := h.Metrics.CreateMetricPush(ctx, u.ManageScope(), metrics.NewPush{InstallationID: in.ID, DefinitionID: def.ID,
 		Start: input.Start, End: input.End, Value: input.Value, ValueText: f.Value, UserID: f.UserID, GroupID: f.GroupID,

@@ -28,7 +28,7 @@ func pushRow(p metrics.Push) templates.PushRowView {
 	}
 	return templates.PushRowView{ID: p.ID, Href: "/metrics/pushes/" + strconv.FormatInt(p.ID, 10), Installation: p.InstallationName,
 		InstallationHref: installationHref(p.InstallationID), Project: p.ProjectName, Definition: p.DefinitionName, Unit: p.UnitType,
-		Value: p.ValueText, Start: p.Start, End: p.End, State: p.State, MetricID: p.MetricID, Error: p.Error, CreatedBy: who,
+		Value: templates.ExactText(p.ValueText), Start: p.Start, End: p.End, State: p.State, MetricID: p.MetricID, Error: p.Error, CreatedBy: who,
 		Created: p.Created, Updated: p.Updated}
 }
 

@@ -58,7 +58,7 @@ func (h *Handler) handleOutboxList(c echo.Context) error {
 func outboxRow(it portal.OutboxItem) templates.OutboxRow {
 	return templates.OutboxRow{ID: it.ID, Kind: it.Kind, Upstream: portal.UpstreamTitle(it.Upstream), Summary: it.Summary,
 		State: it.State, Attempts: it.Attempts, MaxAttempts: it.MaxAttempts, LastError: it.LastError, Created: it.Created,
-		Updated: it.Updated, Next: it.NextAttemptAt, Ref: it.Ref, RefHref: refHref(it.Ref)}
+		Updated: it.Updated, Next: it.NextAttemptAt, Ref: it.Ref, RefHref: refHref(it.Ref), CreatedBy: orName(it.CreatedByName, it.CreatedBy)}
 }
 
 // refHref links an outbox item to the page of the request it delivers.
@@ -98,7 +98,7 @@ func (h *Handler) outboxCSV(c echo.Context, states []string) error {
 		for _, it := range items {
 			if err := w.row([]string{strconv.FormatInt(it.ID, 10), it.Kind, it.Upstream, it.Summary, it.State,
 				strconv.Itoa(it.Attempts), strconv.Itoa(it.MaxAttempts), it.LastError, templates.FormatSeconds(it.Created),
-				templates.FormatSeconds(it.Updated), templates.FormatSeconds(it.NextAttemptAt), it.CreatedBy}); err != nil {
+				templates.FormatSeconds(it.Updated), templates.FormatSeconds(it.NextAttemptAt), orName(it.CreatedByName, it.CreatedBy)}); err != nil {
 				return w.finish(err)
 			}
 		}
@@ -148,14 +148,12 @@ func (h *Handler) handleOutboxItem(c echo.Context) error {
 	return render(c, http.StatusOK, templates.OutboxItem(v))
 }
 
+// auditRows are a history as pages show it: each change by the name its
+// person had then (the subject only for entries recorded without one).
 func auditRows(trail []portal.AuditEntry) []templates.AuditRow {
 	out := make([]templates.AuditRow, 0, len(trail))
 	for _, e := range trail {
-		who := e.ActorName
-		if who == "" {
-			who = e.Actor
-		}
-		out = append(out, templates.AuditRow{At: e.At, Who: who, From: e.From, To: e.To, Reason: e.Reason})
+		out = append(out, templates.AuditRow{At: e.At, Who: orName(e.ActorName, e.Actor), From: e.From, To: e.To, Reason: e.Reason})
 	}
 	return out
 }

@@ -63,7 +63,7 @@ func (h *Handler) handleProjects(c echo.Context) error {
 	for _, r := range refs {
 		pc := byKey[r.Key]
 		v.Rows = append(v.Rows, templates.ProjectRowView{Key: r.Key, Name: r.Name, Href: projectHref(r.Key, time.Time{}), Tenant: r.Tenant,
-			Cost: money(pc.Total), Unpriced: pc.UnpricedLines, StatementHref: statementHref(r.Key, month, "")})
+			Cost: templates.Money(pc.Total), Unpriced: pc.UnpricedLines, StatementHref: statementHref(r.Key, month, "")})
 	}
 	return render(c, http.StatusOK, templates.Projects(v))
 }
@@ -117,7 +117,7 @@ func (h *Handler) handleProject(c echo.Context) error {
 	}
 	v.OBI = templates.ProjectOBIView{Note: notes[portal.UpstreamOBI], Configured: ref.OBIID != "", Known: obi.Known, ProjID: ref.OBIID,
 		Lab: ref.LabName, Balance: creditsOr(obi.Balance, obi.Known), Reserved: creditsOr(obi.Reservation, obi.Known),
-		Spent: credits(obi.Spent), Jobs: strconv.FormatInt(obi.Jobs, 10), Burn: credits(obi.Burn), RunOut: "—",
+		Spent: templates.Credits(obi.Spent), Jobs: templates.Int(obi.Jobs), Burn: templates.Credits(obi.Burn), RunOut: "—",
 		Href: "/budgets/projects/" + url.PathEscape(ref.Key)}
 	if !obi.RunOut.IsZero() {
 		v.OBI.RunOut = templates.FormatDate(obi.RunOut)
@@ -153,7 +153,7 @@ func (h *Handler) handleProject(c echo.Context) error {
 	}
 	sort.Strings(states)
 	for _, s := range states {
-		v.AMIE.Counts = append(v.AMIE.Counts, templates.Link{Label: s + ": " + strconv.Itoa(counts[s])})
+		v.AMIE.Counts = append(v.AMIE.Counts, templates.Link{Label: s + ": " + templates.Int(int64(counts[s]))})
 	}
 	for _, r := range recs {
 		state := cache.AMIEState(r)
@@ -198,9 +198,9 @@ func (h *Handler) handleProject(c echo.Context) error {
 		}
 	}
 	for _, s := range costs.Sources {
-		v.Costs = append(v.Costs, templates.SourceCostView{Source: s, Title: costs.SourceTitle(s), Amount: money(bySource[s]), Unpriced: unpriced[s]})
+		v.Costs = append(v.Costs, templates.SourceCostView{Source: s, Title: costs.SourceTitle(s), Amount: templates.Money(bySource[s]), Unpriced: unpriced[s]})
 	}
-	v.CostTotal = money(st.Total)
+	v.CostTotal = templates.Money(st.Total)
 	if len(lines) == 0 {
 		v.LedgerNote = "No usage of this project in this month is in the ledger yet: it is brought up to date after each upstream's sync."
 	}

@@ -15,14 +15,15 @@ import (
 )
 
 // requestList reads a request list's filters: states (comma-separated)
-// and the sort; "" sorts in inbox order.
-func requestList(c echo.Context, requestedBy string) (budgets.RequestFilter, ListParams, error) {
+// and the sort; "" sorts in inbox order. The list holds the requests of
+// the user's projects (every one for admins).
+func requestList(c echo.Context) (budgets.RequestFilter, ListParams, error) {
 	q := c.QueryParams()
 	lp, err := parseList(q, budgets.RequestSorts, "", false)
 	if err != nil {
 		return budgets.RequestFilter{}, lp, err
 	}
-	f := budgets.RequestFilter{RequestedBy: requestedBy, Sort: lp.Sort, Desc: lp.Desc, Limit: lp.Size, Offset: lp.Offset()}
+	f := budgets.RequestFilter{Scope: user(c).Scope(), Sort: lp.Sort, Desc: lp.Desc, Limit: lp.Size, Offset: lp.Offset()}
 	if s := q.Get("state"); s != "" {
 		for _, st := range strings.Split(s, ",") {
 			if !slices.Contains(budgets.States, st) {
@@ -34,14 +35,11 @@ func requestList(c echo.Context, requestedBy string) (budgets.RequestFilter, Lis
 	return f, lp, nil
 }
 
-// handleRequests lists the user's requests (admins: everyone's).
+// handleRequests lists the requests of the user's projects (admins:
+// everyone's). Viewers read them; only managers ask for budget.
 func (h *Handler) handleRequests(c echo.Context) error {
 	u := user(c)
-	who := u.Subject
-	if u.Admin {
-		who = ""
-	}
-	f, lp, err := requestList(c, who)
+	f, lp, err := requestList(c)
 	if err != nil {
 		return err
 	}
@@ -55,11 +53,15 @@ func (h *Handler) handleRequests(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v.Intro = "Your requests for budget and what became of them."
-	if u.Admin {
+	switch {
+	case u.Admin:
 		v.Intro = "Every budget request. Admins decide on pending ones in the approvals inbox."
+	case u.IsManager():
+		v.Intro = "The requests for budget of your projects and their virtual labs, and what became of them."
+	default:
+		v.Intro = "The requests for budget of your projects and their virtual labs, and what became of them. Their managers ask for budget; admins decide."
 	}
-	v.CanCreate = true
+	v.CanCreate = u.IsManager()
 	if v.Notices, err = h.outcomeNotices(c); err != nil {
 		return err
 	}
@@ -73,7 +75,7 @@ func (h *Handler) requestsView(c echo.Context, f budgets.RequestFilter, lp ListP
 	if err != nil {
 		return templates.RequestsView{}, err
 	}
-	counts, err := h.Budgets.BudgetRequestCounts(ctx, f.RequestedBy)
+	counts, err := h.Budgets.BudgetRequestCounts(ctx, f)
 	if err != nil {
 		return templates.RequestsView{}, err
 	}
@@ -83,7 +85,7 @@ func (h *Handler) requestsView(c echo.Context, f budgets.RequestFilter, lp ListP
 	}
 	u := c.Request().URL
 	v := templates.RequestsView{Page: p, Title: title, State: c.QueryParam("state"), Total: total, CSVHref: csvHref(c),
-		Pager: pager(c, lp, total), ShowRequester: f.RequestedBy == "", AllHref: withQuery(u, "state", "", "page", "")}
+		Pager: pager(c, lp, total), ShowRequester: true, AllHref: withQuery(u, "state", "", "page", "")}
 	for _, s := range budgets.States {
 		v.Filters = append(v.Filters, templates.StateLink{State: s, Count: counts[s], Href: withQuery(u, "state", s, "page", "")})
 	}
@@ -95,6 +97,7 @@ func (h *Handler) requestsView(c echo.Context, f budgets.RequestFilter, lp ListP
 		v.Headers = append(v.Headers, sortHeader(c, lp, col.label, col.key, col.num))
 	}
 	for _, r := range rows {
+		hideOutside(&r, f.Scope)
 		row := requestRow(r, h.nowUTC())
 		row.ApproveBlocked = h.approvalBlocked(user(c), &r)
 		v.Rows = append(v.Rows, row)
@@ -104,15 +107,15 @@ func (h *Handler) requestsView(c echo.Context, f budgets.RequestFilter, lp ListP
 
 func requestRow(r budgets.Request, now time.Time) templates.RequestRow {
 	row := templates.RequestRow{ID: r.ID, Href: "/requests/" + strconv.FormatInt(r.ID, 10), Kind: templates.KindLabel(r.Kind),
-		What: r.Summary(), Amount: credits(r.Amount), State: r.State, Requester: orName(r.RequestedByName, r.RequestedBy),
+		What: r.SummaryWith(templates.Credits), Amount: templates.Credits(r.Amount), State: r.State, Requester: orName(r.RequestedByName, r.RequestedBy),
 		Created: r.Created, Age: templates.Ago(now, r.Created), Justification: r.Justification, Pending: r.State == budgets.Pending,
 		ApproveNote: r.ApproveNote}
 	if r.Reduced() {
-		row.Approved = credits(r.Granted())
+		row.Approved = templates.Credits(r.Granted())
 	}
 	lab := orName(r.VlabName, r.VlabID)
 	if pays := payingBalance(r); pays.Known && pays.Value.Cmp(r.Amount) < 0 {
-		row.Exceeds = "more than the " + credits(pays.Value) + " available"
+		row.Exceeds = "more than the " + templates.Credits(pays.Value) + " available"
 	}
 	switch r.Kind {
 	case budgets.TopUp:
@@ -156,9 +159,10 @@ func (h *Handler) requestsCSV(c echo.Context, f budgets.RequestFilter, name stri
 		return err
 	}
 	err = h.Budgets.EachBudgetRequest(c.Request().Context(), f, func(r budgets.Request) error {
+		hideOutside(&r, f.Scope)
 		return w.row([]string{strconv.FormatInt(r.ID, 10), r.Kind, orName(r.VlabName, r.VlabID), r.ProjectKey, r.ToProjectKey,
 			credits(r.Amount), r.State, orName(r.RequestedByName, r.RequestedBy), csvTime(r.Created), r.Justification,
-			r.DecidedByName, csvTime(r.Decided), r.DenyReason, r.UpstreamError, cachedCSV(r.LabBalance), cachedCSV(r.ProjBalance), cachedCSV(r.ToBalance)})
+			orName(r.DecidedByName, r.DecidedBy), csvTime(r.Decided), r.DenyReason, r.UpstreamError, cachedCSV(r.LabBalance), cachedCSV(r.ProjBalance), cachedCSV(r.ToBalance)})
 	})
 	return w.finish(err)
 }
@@ -171,20 +175,53 @@ func cachedCSV(b budgets.CachedBalance) string {
 }
 
 // visibleRequest returns the request of the URL if the user may see it:
-// its requester and admins. Anyone else is told it does not exist.
+// a request about one of their projects (see budgets.RequestFilter.Scope),
+// any for admins. Anyone else is told it does not exist. What it shows of
+// a project outside the user's scope (a move's other side) is blanked.
 func (h *Handler) visibleRequest(c echo.Context) (*budgets.Request, error) {
 	id, err := strconv.ParseInt(strings.TrimSuffix(c.Param("id"), ".csv"), 10, 64)
 	if err != nil {
 		return nil, portal.Errorf(portal.ENOTFOUND, "There is no budget request %q.", c.Param("id"))
 	}
-	r, err := h.Budgets.BudgetRequestByID(c.Request().Context(), id)
+	scope := user(c).Scope()
+	r, err := h.Budgets.BudgetRequestInScope(c.Request().Context(), scope, id)
 	if err != nil {
 		return nil, err
 	}
-	if u := user(c); !u.Admin && r.RequestedBy != u.Subject {
-		return nil, portal.Errorf(portal.ENOTFOUND, "There is no budget request %d.", id)
-	}
+	hideOutside(r, scope)
 	return r, nil
+}
+
+// hideOutside blanks the cached balance of a project of r that scope does
+// not cover: a member of one side of a move reads the request, not the
+// other project's balance. (Readings around the OBI call are limited by
+// shownAccounts.)
+func hideOutside(r *budgets.Request, scope portal.Scope) {
+	if r.ProjectKey != "" && !scope.Allows(r.ProjectKey) {
+		r.ProjBalance = budgets.CachedBalance{}
+	}
+	if r.ToProjectKey != "" && !scope.Allows(r.ToProjectKey) {
+		r.ToBalance = budgets.CachedBalance{}
+	}
+}
+
+// shownAccounts lists the accounts r changes whose readings scope may
+// see: a project outside it is left out.
+func shownAccounts(r *budgets.Request, scope portal.Scope) []budgets.Account {
+	var out []budgets.Account
+	for _, a := range r.Payload().Accounts() {
+		if a.Kind == "project" {
+			key := r.ProjectKey
+			if a.ID == r.ToProjID {
+				key = r.ToProjectKey
+			}
+			if !scope.Allows(key) {
+				continue
+			}
+		}
+		out = append(out, a)
+	}
+	return out
 }
 
 func (h *Handler) handleRequest(c echo.Context) error {

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/accounting-portal/portal/internal/budgets"
+	"github.com/accounting-portal/portal/internal/decimal"
 	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/web/templates"
 )
@@ -63,16 +64,17 @@ func (h *Handler) handleRequestApprove(c echo.Context) error {
 			v.ApproveError, v.ApproveAmount, v.ApproveNoteInput = errs["approved_amount"], a.Amount, a.Note
 		})
 	}
-	return h.flashRedirect(c, "Request "+strconv.FormatInt(r.ID, 10)+" approved: "+approvedText(done)+". It is being sent to OBI.", afterDecision(c, r.ID))
+	return h.flashRedirect(c, "Request "+strconv.FormatInt(r.ID, 10)+" approved: "+approvedText(done, templates.Credits)+". It is being sent to OBI.", afterDecision(c, r.ID))
 }
 
 // approvedText describes what an approval moves, with the amount asked
-// when less was approved.
-func approvedText(r *budgets.Request) string {
+// when less was approved; amount writes the amounts (grouped on pages,
+// plain in the API's JSON).
+func approvedText(r *budgets.Request, amount func(decimal.Decimal) string) string {
 	if r.Reduced() {
-		return r.OutboxSummary() + " (of the " + credits(r.Amount) + " asked)"
+		return r.SummaryWith(amount) + ", approved for " + amount(r.Granted()) + " credits (of the " + amount(r.Amount) + " asked)"
 	}
-	return r.Summary()
+	return r.SummaryWith(amount)
 }
 
 // maxBulkApprove bounds the requests one bulk approval decides.
@@ -120,7 +122,7 @@ func (h *Handler) handleApproveSelected(c echo.Context) error {
 		switch code := portal.ErrorCode(err); {
 		case err == nil && len(errs) == 0:
 			approved++
-			results = append(results, fmt.Sprintf("Request %d approved: %s.", id, approvedText(done)))
+			results = append(results, fmt.Sprintf("Request %d approved: %s.", id, approvedText(done, templates.Credits)))
 		case err == nil:
 			results = append(results, fmt.Sprintf("Request %d: not approved: %s", id, errs["approved_amount"]))
 		case code == portal.ECONFLICT:
@@ -257,7 +259,7 @@ func (h *Handler) rerenderRequest(c echo.Context, r *budgets.Request, set func(*
 // handleApprovals is the admins' inbox: pending requests first, oldest
 // first, with the cached balances of the accounts involved.
 func (h *Handler) handleApprovals(c echo.Context) error {
-	f, lp, err := requestList(c, "")
+	f, lp, err := requestList(c)
 	if err != nil {
 		return err
 	}

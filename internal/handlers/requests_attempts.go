@@ -25,16 +25,16 @@ type attemptReading struct {
 	knownB, knownA bool
 }
 
-// attemptReadings lists the readings of every attempt, in attempt order.
-func attemptReadings(r *budgets.Request, attempts []portal.OutboxAttempt) []attemptReading {
-	p := r.Payload()
+// attemptReadings lists the readings of every attempt, in attempt order,
+// of the accounts given (those the reader's scope may see).
+func attemptReadings(r *budgets.Request, accounts []budgets.Account, attempts []portal.OutboxAttempt) []attemptReading {
 	var out []attemptReading
 	for i, a := range attempts {
 		var d budgets.Delivery
 		if a.Result == "" || json.Unmarshal([]byte(a.Result), &d) != nil || (d.Before == nil && d.After == nil) {
 			continue
 		}
-		for _, acc := range p.Accounts() {
+		for _, acc := range accounts {
 			rd := attemptReading{attempt: i + 1, started: a.Started, outcome: a.Outcome, err: a.Error, account: accountName(r, acc)}
 			if b, ok := d.Before.Find(acc); ok {
 				rd.before, rd.knownB = b.Balance, true
@@ -50,19 +50,19 @@ func attemptReadings(r *budgets.Request, attempts []portal.OutboxAttempt) []atte
 
 // attemptReadingRows shows the readings of every attempt on the request's
 // page; "—" marks a balance the attempt could not read.
-func attemptReadingRows(r *budgets.Request, attempts []portal.OutboxAttempt) []templates.AttemptReadingRow {
+func attemptReadingRows(r *budgets.Request, accounts []budgets.Account, attempts []portal.OutboxAttempt) []templates.AttemptReadingRow {
 	var rows []templates.AttemptReadingRow
-	for _, rd := range attemptReadings(r, attempts) {
+	for _, rd := range attemptReadings(r, accounts, attempts) {
 		row := templates.AttemptReadingRow{Attempt: rd.attempt, Started: rd.started, Outcome: rd.outcome, Error: rd.err,
 			Account: rd.account, Before: "—", After: "—", Observed: "—"}
 		if rd.knownB {
-			row.Before = credits(rd.before)
+			row.Before = templates.Credits(rd.before)
 		}
 		if rd.knownA {
-			row.After = credits(rd.after)
+			row.After = templates.Credits(rd.after)
 		}
 		if rd.knownA && rd.knownB {
-			row.Observed = signed(credits(rd.after.Sub(rd.before)))
+			row.Observed = signed(templates.Credits(rd.after.Sub(rd.before)))
 		}
 		rows = append(rows, row)
 	}
@@ -97,7 +97,7 @@ func (h *Handler) handleRequestAttempts(c echo.Context) error {
 		}
 		return credits(d)
 	}
-	for _, rd := range attemptReadings(r, attempts) {
+	for _, rd := range attemptReadings(r, shownAccounts(r, user(c).Scope()), attempts) {
 		if err := w.row([]string{strconv.Itoa(rd.attempt), csvTime(rd.started), rd.outcome, rd.err, rd.account,
 			known(rd.before, rd.knownB), known(rd.after, rd.knownA), known(rd.after.Sub(rd.before), rd.knownA && rd.knownB)}); err != nil {
 			return w.finish(err)

@@ -21,6 +21,17 @@ type requestForm struct {
 	Kind, Vlab, Project, ToProject string
 	Amount, Justification          string
 	Acknowledge, ConfirmDuplicate  bool
+	// Plain writes the figures of its warnings without separators (the
+	// API's JSON); the form's are grouped, as every page's.
+	Plain bool
+}
+
+// credits writes an amount in the form's warnings.
+func (f *requestForm) credits(d decimal.Decimal) string {
+	if f.Plain {
+		return budgets.PlainCredits(d)
+	}
+	return templates.Credits(d)
 }
 
 // requestFields are the request form's fields, which the API's body takes.
@@ -127,7 +138,7 @@ func (f *requestForm) validate(acc requestAccounts) (budgets.NewRequest, map[str
 	if to != nil {
 		n.ToProjID, n.ToProjectKey = to.ProjID, to.Key
 	}
-	warn := coverWarning(n, lab, from)
+	warn := coverWarning(n, lab, from, f.credits)
 	if warn != "" && !f.Acknowledge {
 		errs["acknowledge"] = "Tick the box to send the request anyway."
 	}
@@ -178,7 +189,7 @@ func (f *requestForm) checkProjects(acc requestAccounts, errs map[string]string)
 // coverWarning says when the cached balance that pays for a request is
 // smaller than its amount: the lab's for an assignment, the project's for
 // a reversal or a move. (A top-up comes from OBI's system account.)
-func coverWarning(n budgets.NewRequest, lab budgets.Lab, from *budgets.Project) string {
+func coverWarning(n budgets.NewRequest, lab budgets.Lab, from *budgets.Project, credits func(decimal.Decimal) string) string {
 	var name, bal string
 	switch {
 	case n.Kind == budgets.Assign && lab.HasBalance && lab.Balance.Cmp(n.Amount) < 0:
@@ -225,7 +236,7 @@ func (h *Handler) createBudgetRequest(ctx context.Context, u *portal.User, f *re
 	}
 	n, errs, warn := f.validate(indexAccounts(labs))
 	if !hasFieldError(errs) {
-		if dup, err = h.duplicateWarning(ctx, n); err != nil {
+		if dup, err = h.duplicateWarning(ctx, n, f.credits); err != nil {
 			return 0, nil, "", "", err
 		}
 		if dup != "" && !f.ConfirmDuplicate {
@@ -278,7 +289,7 @@ func formBanner(errs map[string]string) string {
 }
 
 // duplicateWarning says which recent request n likely repeats, or "".
-func (h *Handler) duplicateWarning(ctx context.Context, n budgets.NewRequest) (string, error) {
+func (h *Handler) duplicateWarning(ctx context.Context, n budgets.NewRequest, credits func(decimal.Decimal) string) (string, error) {
 	now := h.nowUTC()
 	similar, err := h.Budgets.SimilarBudgetRequests(ctx, n, now.Add(-budgets.DuplicateWindow))
 	if err != nil {
@@ -286,7 +297,7 @@ func (h *Handler) duplicateWarning(ctx context.Context, n budgets.NewRequest) (s
 	}
 	for _, r := range similar {
 		if budgets.LikelyDuplicate(n, r, now) {
-			return "Request " + strconv.FormatInt(r.ID, 10) + " asks for the same: " + r.Summary() + ", sent by " +
+			return "Request " + strconv.FormatInt(r.ID, 10) + " asks for the same: " + r.SummaryWith(credits) + ", sent by " +
 				orName(r.RequestedByName, r.RequestedBy) + " " + templates.Ago(now, r.Created) + " and " + r.State +
 				". Sending this one too would ask for the credits twice.", nil
 		}

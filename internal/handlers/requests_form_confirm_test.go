@@ -86,7 +86,7 @@ func TestRequestForm_LikelyDuplicateNeedsConfirming(t *testing.T) {
 		!strings.Contains(body, `name="confirm_duplicate"`) || !strings.Contains(body, "the same request was sent recently") {
 		t.Fatalf("the repeat: status %d, page:\n%s", st, body)
 	}
-	if _, n, _ := db.ListBudgetRequests(ctx, budgets.RequestFilter{}); n != 1 {
+	if _, n, _ := db.ListBudgetRequests(ctx, budgets.RequestFilter{Scope: portal.Scope{All: true}}); n != 1 {
 		t.Fatalf("%d requests stored after the unconfirmed repeat", n)
 	}
 	confirmed := topUp("250")

@@ -69,7 +69,7 @@ func TestRequestCreate_AmountTooBigSaysSo(t *testing.T) {
 			t.Errorf("%.30s: the page talks about signs and separators", amount)
 		}
 	}
-	if rs, total, err := db.ListBudgetRequests(ctx, budgets.RequestFilter{}); err != nil || total != 0 {
+	if rs, total, err := db.ListBudgetRequests(ctx, budgets.RequestFilter{Scope: portal.Scope{All: true}}); err != nil || total != 0 {
 		t.Fatalf("requests stored: %v %d %v", rs, total, err)
 	}
 	// The largest amount is taken.

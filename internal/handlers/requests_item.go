@@ -27,9 +27,9 @@ func (h *Handler) requestView(c echo.Context, r *budgets.Request) (templates.Req
 		return templates.RequestView{}, err
 	}
 	v := templates.RequestView{Page: p, Row: requestRow(*r, h.nowUTC()), Lab: orName(r.VlabName, r.VlabID),
-		Justification: r.Justification, DecidedBy: r.DecidedByName, DecidedAt: r.Decided, DenyReason: r.DenyReason,
-		SettledBy: r.SettledByName, SettledAt: r.Settled, SettleReason: r.SettleReason, Trail: auditRows(trail),
-		CanCancel: r.State == budgets.Pending && r.RequestedBy == u.Subject,
+		Justification: r.Justification, DecidedBy: orName(r.DecidedByName, r.DecidedBy), DecidedAt: r.Decided, DenyReason: r.DenyReason,
+		SettledBy: orName(r.SettledByName, r.SettledBy), SettledAt: r.Settled, SettleReason: r.SettleReason, Trail: auditRows(trail),
+		CanCancel: r.State == budgets.Pending && r.RequestedBy == u.Subject && u.IsManager(),
 		CanDecide: r.State == budgets.Pending && u.Admin, CanReconcile: r.State == budgets.NeedsReconciliation && u.Admin}
 	if v.CanDecide {
 		v.Row.ApproveBlocked = h.approvalBlocked(u, r)
@@ -58,7 +58,7 @@ func (h *Handler) requestView(c echo.Context, r *budgets.Request) (templates.Req
 		if err != nil {
 			return v, err
 		}
-		v.AttemptReadings = attemptReadingRows(r, attempts)
+		v.AttemptReadings = attemptReadingRows(r, shownAccounts(r, u.Scope()), attempts)
 		v.Attempts = len(attempts)
 	}
 	if r.State == budgets.NeedsReconciliation {
@@ -66,7 +66,7 @@ func (h *Handler) requestView(c echo.Context, r *budgets.Request) (templates.Req
 			"the change was applied. OBI's budget calls cannot be looked up and applying one twice moves the money twice, so the " +
 			"portal does not send it again: an admin compares the balances read around the call (below) with OBI and settles it."
 	}
-	v.Readings, v.ReadBefore, v.ReadAfter = readingRows(r)
+	v.Readings, v.ReadBefore, v.ReadAfter = readingRows(r, shownAccounts(r, u.Scope()))
 	v.AfterError = r.Delivery.AfterError
 	return v, nil
 }
@@ -107,14 +107,14 @@ type reading struct {
 
 // readings compares each account's balance before the first call and
 // after the last with the change the request would make.
-func readings(r *budgets.Request) ([]reading, time.Time, time.Time) {
+func readings(r *budgets.Request, accounts []budgets.Account) ([]reading, time.Time, time.Time) {
 	d := r.Delivery
 	if d.Before == nil {
 		return nil, time.Time{}, time.Time{}
 	}
 	p := r.Payload()
 	var out []reading
-	for _, a := range p.Accounts() {
+	for _, a := range accounts {
 		rd := reading{account: accountName(r, a), change: p.Change(a)}
 		before, okB := d.Before.Find(a)
 		after, okA := d.After.Find(a)
@@ -139,19 +139,19 @@ func readings(r *budgets.Request) ([]reading, time.Time, time.Time) {
 
 // readingRows are the readings as the request page shows them: changes
 // with their sign, "—" for what was not read.
-func readingRows(r *budgets.Request) ([]templates.ReadingRow, time.Time, time.Time) {
-	rds, before, after := readings(r)
+func readingRows(r *budgets.Request, accounts []budgets.Account) ([]templates.ReadingRow, time.Time, time.Time) {
+	rds, before, after := readings(r, accounts)
 	var rows []templates.ReadingRow
 	for _, rd := range rds {
-		row := templates.ReadingRow{Account: rd.account, Before: "—", After: "—", Observed: "—", Expected: signed(credits(rd.change)), Matches: rd.matches}
+		row := templates.ReadingRow{Account: rd.account, Before: "—", After: "—", Observed: "—", Expected: signed(templates.Credits(rd.change)), Matches: rd.matches}
 		if rd.knownBefore {
-			row.Before = credits(rd.before)
+			row.Before = templates.Credits(rd.before)
 		}
 		if rd.knownAfter {
-			row.After = credits(rd.after)
+			row.After = templates.Credits(rd.after)
 		}
 		if rd.knownBefore && rd.knownAfter {
-			row.Observed = signed(credits(rd.observed))
+			row.Observed = signed(templates.Credits(rd.observed))
 		}
 		rows = append(rows, row)
 	}
@@ -172,7 +172,7 @@ func signed(s string) string {
 // written plainly, negative or not ("1.23", "-1.23"), so a spreadsheet
 // reads every one of them as a number; a value not read is an empty cell.
 func requestReadingsCSV(c echo.Context, r *budgets.Request) error {
-	rds, before, after := readings(r)
+	rds, before, after := readings(r, shownAccounts(r, user(c).Scope()))
 	w, err := streamCSV(c, "budget_request_"+strconv.FormatInt(r.ID, 10)+"_readings.csv", []string{"account", "before (credits)",
 		"after (credits)", "change_seen (credits)", "change_if_applied (credits)", "matches", "read_before_utc", "read_after_utc"})
 	if err != nil {

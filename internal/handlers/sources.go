@@ -40,6 +40,13 @@ func (h *Handler) handleSources(c echo.Context) error {
 			for _, rc := range counts {
 				row.CachedRows = append(row.CachedRows, templates.RowCount{Label: rc.Label, Rows: rc.Rows})
 			}
+			byHand, err := h.Store.LatestAudit(ctx, syncSubject(f.Upstream), 1)
+			if err != nil {
+				return err
+			}
+			for _, e := range byHand {
+				row.ByHand, row.ByHandAt = orName(e.ActorName, e.Actor), e.At
+			}
 			runs, err := h.Store.RecentSyncRuns(ctx, f.Upstream, 10)
 			if err != nil {
 				return err
@@ -78,12 +85,22 @@ func (h *Handler) projectsFileView() *templates.ProjectsFileView {
 	return v
 }
 
+// syncSubject is the history subject of an upstream's syncs started by hand.
+func syncSubject(upstream string) string { return "sync:" + upstream }
+
+// handleSyncNow starts a sync of one upstream at once, and records who
+// asked, so the data-sources page can name them.
 func (h *Handler) handleSyncNow(c echo.Context) error {
 	up := c.Param("upstream")
 	if !h.source(up).Configured {
 		return portal.Errorf(portal.ENOTFOUND, "%s is not configured.", portal.UpstreamTitle(up))
 	}
 	if err := h.Sync.Trigger(up); err != nil {
+		return err
+	}
+	u := user(c)
+	if err := h.Store.RecordAudit(c.Request().Context(), portal.AuditEntry{Actor: u.Subject, ActorName: u.DisplayName(),
+		Subject: syncSubject(up), To: "started", Reason: "sync now"}); err != nil {
 		return err
 	}
 	return h.flashRedirect(c, portal.UpstreamTitle(up)+": a sync has started. Reload this page to see it finish.", "/sources")

@@ -42,14 +42,14 @@ func (h *Handler) handleUsageClear(c echo.Context) error {
 		selected[id] = true
 		ids = append(ids, id)
 	}
-	what := fmt.Sprintf("%d selected records", len(ids))
+	what := templates.Int(int64(len(ids))) + " selected records"
 	if g := form.Get("group"); g != "" {
 		gf := f
 		gf.Error, gf.Limit, gf.Offset = g, 0, 0
 		if ids, err = h.Usage.FailedIDs(ctx, gf); err != nil {
 			return err
 		}
-		what = fmt.Sprintf("all %d records with the error %q", len(ids), g)
+		what = fmt.Sprintf("all %s records with the error %q", templates.Int(int64(len(ids))), g)
 		// A whole group is one click away from the list: ask once more.
 		if form.Get("confirm") != "yes" && len(ids) > 0 {
 			return h.confirmGroupClear(c, g, len(ids))
@@ -191,7 +191,7 @@ func usageClearResult(result string) string {
 	if err := json.Unmarshal([]byte(result), &r); err != nil {
 		return result
 	}
-	return fmt.Sprintf("%d records cleared; a re-read no longer lists them", r.Cleared)
+	return templates.Int(int64(r.Cleared)) + " records cleared; a re-read no longer lists them"
 }
 
 func usageJoinIDs(ids []int64) string {

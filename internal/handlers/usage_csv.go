@@ -42,6 +42,9 @@ type usageCheck struct {
 	// resource is accepted (the upstream checks it).
 	Resources map[string]bool
 	Now       time.Time
+	// OldBefore: records whose time (usage.Record.When) is before it are
+	// counted as old, to be confirmed (zero: none are).
+	OldBefore time.Time
 }
 
 // uploadProblem is one reason a file is refused.
@@ -60,6 +63,24 @@ type uploadReport struct {
 	// Projects are the LocalProjectIDs of the records, sorted.
 	Projects []string
 	Charge   usage.ChargeSum
+	// Old counts the clean records older than usageCheck.OldBefore;
+	// Oldest is the oldest clean record (its time, line and LocalRecordID).
+	Old    int
+	Oldest usage.Record
+}
+
+// noteAge counts rec among the old records, and keeps it if it is the oldest.
+func (r *uploadReport) noteAge(rec *usage.Record, oldBefore time.Time) {
+	w := rec.When()
+	if w.IsZero() {
+		return
+	}
+	if !oldBefore.IsZero() && w.Before(oldBefore) {
+		r.Old++
+	}
+	if r.Oldest.When().IsZero() || w.Before(r.Oldest.When()) {
+		r.Oldest = usage.Record{Line: rec.Line, LocalRecordID: rec.LocalRecordID, StartTime: rec.StartTime, CollectionTime: rec.CollectionTime}
+	}
 }
 
 // Clean reports whether the file can be sent.
@@ -124,9 +145,12 @@ func readUsageCSV(in io.Reader, s *usageSchema, chk *usageCheck, emit func(*usag
 		}
 		rec = usage.Record{Seq: ur.rep.Rows}
 		ur.rep.Rows++
-		if ur.row(row, &rec) && emit != nil && ur.rep.Clean() {
-			if err := emit(&rec); err != nil {
-				return ur.rep, err
+		if ur.row(row, &rec) {
+			ur.rep.noteAge(&rec, ur.chk.OldBefore)
+			if emit != nil && ur.rep.Clean() {
+				if err := emit(&rec); err != nil {
+					return ur.rep, err
+				}
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"mime/multipart"
 	"net/http"
@@ -89,7 +90,7 @@ func (h *Handler) usageCheck(ctx context.Context, u *portal.User) (*usageCheck, 
 	for _, r := range res {
 		known[r] = true
 	}
-	return &usageCheck{Projects: ids, AnyProject: all, Resources: known, Now: h.nowUTC()}, nil
+	return &usageCheck{Projects: ids, AnyProject: all, Resources: known, Now: h.nowUTC(), OldBefore: h.oldBefore()}, nil
 }
 
 // handleUpload checks an uploaded file whole and, only if every row is
@@ -125,7 +126,11 @@ func (h *Handler) handleUpload(c echo.Context) error {
 	if len(v.Errors) > 0 {
 		return render(c, http.StatusUnprocessableEntity, templates.UsageUpload(v))
 	}
-	id, chunks, rep, err := h.acceptUpload(ctx, user(c), s, fh, v.Filename)
+	box := c.FormValue("confirm_old")
+	id, chunks, rep, err := h.acceptUpload(ctx, user(c), s, fh, v.Filename, func(oldest time.Time) bool { return confirmedOld(box, oldest) })
+	if errors.Is(err, errOldUnconfirmed) {
+		return h.askOldUpload(c, v, rep)
+	}
 	if err != nil {
 		return err
 	}
@@ -135,12 +140,20 @@ func (h *Handler) handleUpload(c echo.Context) error {
 	return h.flashRedirect(c, fmt.Sprintf("Upload %d: all %s records were checked and are being sent in %d requests.", id, templates.Int(int64(rep.Rows)), chunks), "/usage/uploads/"+strconv.FormatInt(id, 10))
 }
 
+// errOldUnconfirmed says that a clean file has records older than the
+// portal sends unasked, and the person has not confirmed them; nothing
+// was stored.
+var errOldUnconfirmed = errors.New("handlers: old records not confirmed")
+
 // acceptUpload checks every row of a file of records of schema s and, if
 // all are right, stores them with their planned requests and wakes the
 // dispatcher. A file with problems is stored not at all: its report
-// lists them (rep.Clean() is false). The form and the API both upload
-// through here.
-func (h *Handler) acceptUpload(ctx context.Context, u *portal.User, s *usageSchema, fh *multipart.FileHeader, name string) (int64, int, *uploadReport, error) {
+// lists them (rep.Clean() is false). A clean file with records older than
+// PORTAL_CONFIRM_OLDER_THAN is stored only if confirmed(oldest record's
+// time) says so; otherwise the answer is errOldUnconfirmed with the
+// report. The form and the API both upload through here.
+func (h *Handler) acceptUpload(ctx context.Context, u *portal.User, s *usageSchema, fh *multipart.FileHeader, name string,
+	confirmed func(oldest time.Time) bool) (int64, int, *uploadReport, error) {
 	chk, err := h.usageCheck(ctx, u)
 	if err != nil {
 		return 0, 0, nil, err
@@ -152,6 +165,9 @@ func (h *Handler) acceptUpload(ctx context.Context, u *portal.User, s *usageSche
 	if !rep.Clean() {
 		return 0, 0, rep, nil
 	}
+	if rep.Old > 0 && !confirmed(rep.Oldest.When()) {
+		return 0, 0, rep, errOldUnconfirmed
+	}
 	id, chunks, err := h.storeUpload(ctx, u, s, fh, name, rep, chk)
 	if err != nil {
 		if code := portal.ErrorCode(err); code == portal.EINVALID || code == portal.ETOOLARGE {
@@ -162,6 +178,41 @@ func (h *Handler) acceptUpload(ctx context.Context, u *portal.User, s *usageSche
 	}
 	h.Outbox.Notify()
 	return id, chunks, rep, nil
+}
+
+// askOldUpload re-renders the form with a warning naming the file's
+// oldest record and a box to confirm records that old; nothing is stored.
+// The box carries the oldest record's time, so that it confirms this file
+// (or one no older), not whatever file is chosen next.
+func (h *Handler) askOldUpload(c echo.Context, v templates.UsageUploadView, rep *uploadReport) error {
+	v.OldWarning = h.oldRecordsText(v.Filename, rep, templates.Int) + " Records this old change totals people have already read: send them only if they are meant."
+	v.ConfirmOld = rep.Oldest.When().UTC().Format(time.RFC3339)
+	v.Errors["confirm_old"] = "Tick the box and choose the file again to send it."
+	return render(c, http.StatusUnprocessableEntity, templates.UsageUpload(v))
+}
+
+// oldRecordsText names how many records of the file are old and which is
+// the oldest, for the form's warning and the API's refusal; count writes
+// the number (with separators on the page, plain in the API's JSON).
+func (h *Handler) oldRecordsText(name string, rep *uploadReport, count func(int64) string) string {
+	o := rep.Oldest
+	id := ""
+	if o.LocalRecordID != "" {
+		id = ", LocalRecordID " + o.LocalRecordID
+	}
+	records := "record that starts"
+	if rep.Old > 1 {
+		records = "records that start"
+	}
+	return fmt.Sprintf("%s has %s %s more than %s ago; the oldest (line %d%s) starts %s.", name, count(int64(rep.Old)), records,
+		h.confirmAge(), o.Line, id, templates.FormatSeconds(o.When()))
+}
+
+// confirmedOld reports whether the confirm box (its value the time of the
+// oldest record confirmed) covers records back to oldest.
+func confirmedOld(box string, oldest time.Time) bool {
+	t, err := time.Parse(time.RFC3339, box)
+	return err == nil && !oldest.Before(t)
 }
 
 // refuseUpload re-renders the form with the file's problems.

@@ -63,7 +63,8 @@ type OutboxItem struct {
 	NextAttemptAt time.Time
 	LastError     string
 	Result        string
-	CreatedBy     string
+	CreatedBy     string // the subject of the person who queued it
+	CreatedByName string // their name at the time ("" in items queued before names were kept)
 	Created       time.Time
 	Updated       time.Time
 	// FirstSent is when the item was first claimed for sending (zero

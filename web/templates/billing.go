@@ -28,7 +28,7 @@ func FormatBytesF(b float64) string {
 	case a >= float64(bytesPerTiB):
 		unit, div = "TiB", float64(bytesPerTiB)
 	}
-	return strconv.FormatFloat(b/div, 'f', 2, 64) + " " + unit
+	return Group(strconv.FormatFloat(noNegZero(b/div, 2), 'f', 2, 64)) + " " + unit
 }
 
 // FormatMB prints a VergeOS RAM figure (MB) in binary units: 65536 → "64.00 GiB".
@@ -39,12 +39,6 @@ func FormatGiB(gib float64) string { return FormatBytesF(gib * float64(bytesPerG
 
 // TiB converts bytes to TiB (the storage chart's unit).
 func TiB(b float64) float64 { return b / float64(bytesPerTiB) }
-
-// FormatPercent prints a percentage with one decimal: "42.5 %".
-func FormatPercent(p float64) string { return strconv.FormatFloat(p, 'f', 1, 64) + " %" }
-
-// FormatFloat prints a mean count with two decimals.
-func FormatFloat(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) }
 
 // FormatUnix prints Unix seconds like FormatSeconds; 0 is "—".
 func FormatUnix(s int64) string {

@@ -154,9 +154,9 @@ func BillingRecord(v BillingRecordView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var10 string
-				templ_7745c5c3_Var10, templ_7745c5c3_Err = templ.JoinStringErrs(FormatPercent(t.Percent))
+				templ_7745c5c3_Var10, templ_7745c5c3_Err = templ.JoinStringErrs(Percent(t.Percent))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/billing_record.templ`, Line: 36, Col: 49}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/billing_record.templ`, Line: 36, Col: 43}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var10))
 				if templ_7745c5c3_Err != nil {
@@ -338,11 +338,11 @@ func recordFacts(r BillingRecordRow) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = fact("vCPU cores in use", Int(r.UsedCores)+" of "+Int(r.TotalCores)+" ("+FormatPercent(r.CPUPercent)+")", Int(r.OnlineCores)+" online").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = fact("vCPU cores in use", Int(r.UsedCores)+" of "+Int(r.TotalCores)+" ("+Percent(r.CPUPercent)+")", Int(r.OnlineCores)+" online").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = fact("Physical CPU", FormatPercent(float64(r.PhysTotalCPU)), "phys_total_cpu").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = fact("Physical CPU", Percent(float64(r.PhysTotalCPU)), "phys_total_cpu").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -354,7 +354,7 @@ func recordFacts(r BillingRecordRow) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = fact("RAM in use", FormatMB(r.UsedRAM)+" of "+FormatMB(r.TotalRAM)+" ("+FormatPercent(r.RAMPercent)+")", Int(r.UsedRAM)+" of "+Int(r.TotalRAM)+" MB").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = fact("RAM in use", FormatMB(r.UsedRAM)+" of "+FormatMB(r.TotalRAM)+" ("+Percent(r.RAMPercent)+")", Int(r.UsedRAM)+" of "+Int(r.TotalRAM)+" MB").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -370,15 +370,15 @@ func recordFacts(r BillingRecordRow) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = fact("GPUs", Int(r.GPUs)+" in use, "+Int(r.GPUsIdle)+" idle, of "+Int(r.GPUsTotal)+" ("+FormatPercent(r.GPUPercent)+")", "").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = fact("GPUs", Int(r.GPUs)+" in use, "+Int(r.GPUsIdle)+" idle, of "+Int(r.GPUsTotal)+" ("+Percent(r.GPUPercent)+")", "").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = fact("vGPUs", Int(r.VGPUs)+" in use, "+Int(r.VGPUsIdle)+" idle, of "+Int(r.VGPUsTotal)+" ("+FormatPercent(r.VGPUPercent)+")", "").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = fact("vGPUs", Int(r.VGPUs)+" in use, "+Int(r.VGPUsIdle)+" idle, of "+Int(r.VGPUsTotal)+" ("+Percent(r.VGPUPercent)+")", "").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = fact("Storage used (tiers 0–5)", FormatBytes(r.StorageUsed)+" of "+FormatBytes(r.StorageTotal)+" ("+FormatPercent(r.StoragePercent)+")", Int(r.StorageUsed)+" bytes").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = fact("Storage used (tiers 0–5)", FormatBytes(r.StorageUsed)+" of "+FormatBytes(r.StorageTotal)+" ("+Percent(r.StoragePercent)+")", Int(r.StorageUsed)+" bytes").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -385,7 +385,8 @@ func formatTick(v float64) string {
 	return trimZeros(strconv.FormatFloat(v, 'f', 2, 64))
 }
 
-func formatValue(v float64) string { return trimZeros(strconv.FormatFloat(v, 'f', 4, 64)) }
+// formatValue prints a point's value for its tooltip, as tables print it.
+func formatValue(v float64) string { return MetricNumber(v) }
 
 func trimZeros(s string) string {
 	if strings.Contains(s, ".") {

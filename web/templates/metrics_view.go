@@ -153,6 +153,10 @@ type PushFormView struct {
 	Errors    map[string]string
 	FormError string
 	Now       string // the current time in the form's format, as a hint
+	// OldWarning says the period is older than the portal pushes unasked;
+	// ConfirmOld is whether its confirm box is ticked.
+	OldWarning string
+	ConfirmOld bool
 }
 
 // PushRowView is one metric push.
@@ -196,10 +200,15 @@ type PushView struct {
 	Trail      []AuditRow
 }
 
-// RoundMetric rounds a total to 4 decimals: sums of floating-point values
-// carry noise in the last digits that nobody should read (or download).
+// RoundMetric rounds a total to MetricPlaces decimals: sums of
+// floating-point values carry noise in the last digits that nobody should
+// read (or download).
 func RoundMetric(v float64) float64 {
-	r := math.Round(v*1e4) / 1e4
+	if math.Abs(v) >= 1e15 {
+		return v // no fraction left to round, and v*p would lose digits
+	}
+	p := math.Pow10(MetricPlaces)
+	r := math.Round(v*p) / p
 	if r == 0 {
 		return 0 // no "-0"
 	}
@@ -207,22 +216,9 @@ func RoundMetric(v float64) float64 {
 }
 
 // MetricNumber prints a metric value with thousands separators and the
-// digits it has (a total is rounded first with RoundMetric).
+// digits it has, up to MetricPlaces decimals.
 func MetricNumber(v float64) string {
-	s := strconv.FormatFloat(v, 'f', -1, 64)
-	intPart, frac, hasFrac := strings.Cut(s, ".")
-	n, err := strconv.ParseInt(intPart, 10, 64)
-	if err != nil {
-		return s // beyond int64: leave it plain
-	}
-	out := Int(n)
-	if intPart == "-0" {
-		out = "-0"
-	}
-	if hasFrac {
-		out += "." + frac
-	}
-	return out
+	return Group(strconv.FormatFloat(RoundMetric(v), 'f', -1, 64))
 }
 
 // PeriodLabel names the period starting at t: "2026-03-02", "2026-W10"

@@ -9,7 +9,7 @@ import (
 )
 
 func TestMetricNumberAndPeriodLabel(t *testing.T) {
-	for v, want := range map[float64]string{0: "0", 12.5: "12.5", 1843.25: "1,843.25", 1234567: "1,234,567", -0.5: "-0.5", -1234.5: "-1,234.5", 1e21: "1000000000000000000000"} {
+	for v, want := range map[float64]string{0: "0", 12.5: "12.5", 1843.25: "1,843.25", 1234567: "1,234,567", -0.5: "-0.5", -1234.5: "-1,234.5", 1e21: "1,000,000,000,000,000,000,000", 0.123456789: "0.1235", 1234.5000001: "1,234.5"} {
 		if got := MetricNumber(v); got != want {
 			t.Errorf("MetricNumber(%v) = %q, want %q", v, got, want)
 		}

@@ -142,6 +142,10 @@ type UsageUploadView struct {
 	Filename     string
 	MaxRows      string
 	MaxSize      string
+	// OldWarning names the file's oldest record when it is older than
+	// the portal sends unasked; ConfirmOld is the confirm box's value.
+	OldWarning string
+	ConfirmOld string
 }
 
 // UploadSchema documents a record type's columns.
@@ -243,5 +247,5 @@ func UsagePercent(part, whole int64) string {
 	if whole <= 0 {
 		return "—"
 	}
-	return strconv.FormatFloat(float64(part)*100/float64(whole), 'f', 1, 64) + " %"
+	return Percent(float64(part) * 100 / float64(whole))
 }

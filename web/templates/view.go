@@ -42,7 +42,7 @@ var Nav = []NavItem{
 	{Key: "usage", Label: "Usage", Href: "/usage"},
 	{Key: "billing", Label: "Billing", Href: "/billing"},
 	{Key: "costs", Label: "Costs", Href: "/costs"},
-	{Key: "requests", Label: "Requests", Href: "/requests", Manager: true},
+	{Key: "requests", Label: "Requests", Href: "/requests"},
 	{Key: "approvals", Label: "Approvals", Href: "/approvals", Admin: true},
 	{Key: "sources", Label: "Data sources", Href: "/sources", Admin: true},
 	{Key: "outbox", Label: "Outbox", Href: "/outbox", Admin: true},
@@ -183,23 +183,8 @@ func span(d time.Duration) string {
 	return plural(int(d.Hours()/24), "day")
 }
 
-// Int formats an integer with thin grouping.
-func Int(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteRune(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
+// Int prints a count with thousands separators: "6,238".
+func Int(n int64) string { return Group(strconv.FormatInt(n, 10)) }
 
 // Duration prints a short duration.
 func Duration(d time.Duration) string {
