@@ -36,14 +36,19 @@ type jobState struct {
 	mu      sync.Mutex
 	next    time.Time
 	running bool
+	// asked is set when a run was asked for (Trigger, SyncNow) and has not
+	// started yet.
+	asked bool
 	// waiters are the SyncNow calls the next run answers; stopped is set
 	// when the job's loop has ended, after which nothing answers them.
 	waiters []chan<- runResult
 	stopped bool
-	// first is closed when the first run since Start is recorded, which
-	// firstRun then holds.
-	first    chan struct{}
-	firstRun runResult
+	// runs counts the runs recorded since Start; first and last are the
+	// first and the latest of them. changed is closed (and replaced) each
+	// time a run is recorded and when the loop stops.
+	runs        int
+	first, last runResult
+	changed     chan struct{}
 }
 
 // runResult is a recorded run and its error.
@@ -72,7 +77,7 @@ func (s *Scheduler) Add(j Job) {
 	if j.Timeout <= 0 {
 		j.Timeout = max(j.Interval, 5*time.Minute)
 	}
-	s.jobs[j.Upstream] = &jobState{job: j, trigger: make(chan struct{}, 1), first: make(chan struct{})}
+	s.jobs[j.Upstream] = &jobState{job: j, trigger: make(chan struct{}, 1), changed: make(chan struct{})}
 }
 
 // Start runs every job in its own goroutine until ctx ends.
@@ -116,18 +121,23 @@ func (s *Scheduler) stop(st *jobState) {
 	st.mu.Lock()
 	waiters := st.waiters
 	st.waiters, st.stopped = nil, true
+	close(st.changed)
+	st.changed = make(chan struct{})
 	st.mu.Unlock()
-	err := portal.Errorf(portal.EUNAVAILABLE, "the %s sync has stopped", portal.UpstreamTitle(st.job.Upstream))
 	for _, w := range waiters {
-		w <- runResult{err: err}
+		w <- runResult{err: errStopped(st.job.Upstream)}
 	}
+}
+
+func errStopped(upstream string) error {
+	return portal.Errorf(portal.EUNAVAILABLE, "the %s sync has stopped", portal.UpstreamTitle(upstream))
 }
 
 func (s *Scheduler) run(ctx context.Context, st *jobState) {
 	// This run answers every SyncNow call made before it starts, and any
 	// trigger already queued: both asked for a run that starts after them.
 	st.mu.Lock()
-	st.running = true
+	st.running, st.asked = true, false
 	waiters := st.waiters
 	st.waiters = nil
 	select {
@@ -135,22 +145,21 @@ func (s *Scheduler) run(ctx context.Context, st *jobState) {
 	default:
 	}
 	st.mu.Unlock()
-	defer func() {
-		st.mu.Lock()
-		st.running = false
-		st.mu.Unlock()
-	}()
 	run, err := s.runOnce(ctx, st.job)
 	if err != nil && ctx.Err() == nil {
 		s.log.Warn("sync failed", slog.String("upstream", st.job.Upstream), slog.Any("error", err))
 	}
 	res := runResult{run: run, err: err}
-	select {
-	case <-st.first:
-	default:
-		st.firstRun = res
-		close(st.first)
+	st.mu.Lock()
+	st.running = false
+	st.runs++
+	if st.runs == 1 {
+		st.first = res
 	}
+	st.last = res
+	close(st.changed)
+	st.changed = make(chan struct{})
+	st.mu.Unlock()
 	for _, w := range waiters {
 		w <- res
 	}
@@ -237,6 +246,9 @@ func (s *Scheduler) Trigger(upstream string) error {
 	if st == nil {
 		return portal.Errorf(portal.ENOTFOUND, "%s is not configured", portal.UpstreamTitle(upstream))
 	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.asked = true
 	select {
 	case st.trigger <- struct{}{}:
 	default:
@@ -274,9 +286,10 @@ func (s *Scheduler) ask(upstream string) (<-chan runResult, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.stopped {
-		return nil, portal.Errorf(portal.EUNAVAILABLE, "the %s sync has stopped", portal.UpstreamTitle(upstream))
+		return nil, errStopped(upstream)
 	}
 	st.waiters = append(st.waiters, done)
+	st.asked = true
 	select {
 	case st.trigger <- struct{}{}:
 	default:
@@ -288,14 +301,41 @@ func (s *Scheduler) ask(upstream string) (<-chan runResult, error) {
 // recorded (the run at start) and returns it with its error; at once if
 // it already has.
 func (s *Scheduler) FirstRun(ctx context.Context, upstream string) (portal.SyncRun, error) {
+	return s.await(ctx, upstream, func(st *jobState) (runResult, bool) { return st.first, st.runs > 0 })
+}
+
+// Idle waits until the upstream's sync has run at least once and is
+// neither running nor asked for (by Trigger or SyncNow), and returns the
+// latest run with its error. After something that triggers a sync (an
+// applied budget change, a delivered generate), it returns that sync.
+func (s *Scheduler) Idle(ctx context.Context, upstream string) (portal.SyncRun, error) {
+	return s.await(ctx, upstream, func(st *jobState) (runResult, bool) {
+		return st.last, st.runs > 0 && !st.running && !st.asked
+	})
+}
+
+// await waits until ready says the job's state holds, and returns the run
+// it names.
+func (s *Scheduler) await(ctx context.Context, upstream string, ready func(*jobState) (runResult, bool)) (portal.SyncRun, error) {
 	st := s.jobs[upstream]
 	if st == nil {
 		return portal.SyncRun{}, portal.Errorf(portal.ENOTFOUND, "%s is not configured", portal.UpstreamTitle(upstream))
 	}
-	select {
-	case <-st.first:
-		return st.firstRun.run, st.firstRun.err
-	case <-ctx.Done():
-		return portal.SyncRun{}, ctx.Err()
+	for {
+		st.mu.Lock()
+		r, ok := ready(st)
+		stopped, changed := st.stopped, st.changed
+		st.mu.Unlock()
+		switch {
+		case ok:
+			return r.run, r.err
+		case stopped:
+			return portal.SyncRun{}, errStopped(upstream)
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return portal.SyncRun{}, ctx.Err()
+		}
 	}
 }

@@ -188,6 +188,20 @@ func TestSyncNow_WaitsForARunThatStartsAfterTheCall(t *testing.T) {
 	if _, err := s.SyncNow(ctx, "obi"); portal.ErrorCode(err) != portal.ENOTFOUND {
 		t.Fatalf("SyncNow of an unconfigured upstream: %v", err)
 	}
+
+	// Idle waits for the run a trigger asked for, and then answers at once.
+	if err := s.Trigger("argo"); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		<-g.started
+		g.gate <- nil
+	}()
+	for range 2 {
+		if run, err := s.Idle(ctx, "argo"); err != nil || run.Rows != 40 || run.ID != first.ID+3 {
+			t.Fatalf("Idle after a trigger: %+v, %v; want the fourth run", run, err)
+		}
+	}
 }
 
 // A SyncNow call no run will answer, because the portal stops, is told
