@@ -14,6 +14,7 @@ import (
 )
 
 func TestBudgets_EachUserSeesOnlyTheirLabsAndProjects(t *testing.T) {
+	t.Parallel()
 	p := obiPortal(t, nil)
 	manager, viewer, admin := p.Login(t, "manager"), p.Login(t, "viewer"), p.Login(t, "admin")
 	cases := []struct {
@@ -67,6 +68,7 @@ func TestBudgets_EachUserSeesOnlyTheirLabsAndProjects(t *testing.T) {
 }
 
 func TestBudgetRequests_PerObjectAndPerRole(t *testing.T) {
+	t.Parallel()
 	p := obiPortal(t, nil)
 	manager, viewer, admin := p.Login(t, "manager"), p.Login(t, "viewer"), p.Login(t, "admin")
 	climate := project(t, p.Sims.World, "climate-ml")
@@ -226,6 +228,7 @@ func round2(t *testing.T, s []string) []string {
 }
 
 func TestBudgets_CSVMatchesTheTables(t *testing.T) {
+	t.Parallel()
 	p := obiPortal(t, nil)
 	admin, manager := p.Login(t, "admin"), p.Login(t, "manager")
 	check := func(b *apptest.Browser, page, csvURL, testid, idCol, cellCol string, exact bool) {

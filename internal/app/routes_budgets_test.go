@@ -8,7 +8,6 @@ import "net/http"
 // outside it; requests are for managers, and their pages for their
 // requester and admins; only admins decide.
 func init() {
-	syncedBeforeRoutes = append(syncedBeforeRoutes, "obi")
 	neuro, climate := "/budgets/projects/neuro-sim", "/budgets/projects/climate-ml"
 	routeTable = append(routeTable,
 		routeCase{Method: "GET", Route: "/budgets", Want: page(200, 200, 200, 200)},

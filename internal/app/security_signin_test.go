@@ -85,6 +85,7 @@ func failAttempt(t *testing.T, b *apptest.Browser, state string, header http.Hea
 // the database, and a person signing in from the same address (as
 // everyone does behind a proxy the portal was not told about) signs in.
 func TestSecurity_AnonymousTrafficLocksNobodyOut(t *testing.T) {
+	t.Parallel()
 	p := apptest.Start(t, apptest.Options{Upstreams: []string{}, RealLoginSlowdown: true})
 	attacker := p.Anonymous(t)
 	start := time.Now()
@@ -121,6 +122,7 @@ func TestSecurity_AnonymousTrafficLocksNobodyOut(t *testing.T) {
 // person behind the same proxy is not affected, and a client cannot hide
 // behind addresses it writes into X-Forwarded-For itself.
 func TestSecurity_FailedSignInsAreSlowedThenRefusedPerClient(t *testing.T) {
+	t.Parallel()
 	p := apptest.Start(t, apptest.Options{Upstreams: []string{}, RealLoginSlowdown: true,
 		Env: map[string]string{"PORTAL_TRUSTED_PROXIES": "127.0.0.0/8, ::1"}})
 	a, hdr := p.Anonymous(t), from("198.51.100.7")
@@ -177,6 +179,7 @@ func TestSecurity_FailedSignInsAreSlowedThenRefusedPerClient(t *testing.T) {
 // changes nothing: failures from one peer count together whatever it
 // claims to forward.
 func TestSecurity_ForwardedForIgnoredFromUntrustedPeers(t *testing.T) {
+	t.Parallel()
 	p := apptest.Start(t, apptest.Options{Upstreams: []string{}})
 	a := p.Anonymous(t)
 	for i := 0; i < 20; i++ {

@@ -27,6 +27,7 @@ import (
 // name in the projects file and signs in a person who belongs to all of
 // them (the ID token's groups say so): the home page shows each as text.
 func TestSecurity_ProjectNamesAreEscaped(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cat := portal.Catalog{}
 	groups := []any{}
@@ -57,6 +58,7 @@ func TestSecurity_ProjectNamesAreEscaped(t *testing.T) {
 // ARGO client reads it from the answer, the sync records it, and the
 // data-sources page shows it as text.
 func TestSecurity_UpstreamErrorsAreEscaped(t *testing.T) {
+	t.Parallel()
 	var next string
 	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -92,6 +94,7 @@ func TestSecurity_UpstreamErrorsAreEscaped(t *testing.T) {
 // summaries are the payloads: the outbox page, the item page and the CSV
 // download carry them as text and as neutralised cells.
 func TestSecurity_OutboxTextIsEscapedAndCSVNeutralised(t *testing.T) {
+	t.Parallel()
 	p := apptest.Start(t, apptest.Options{Upstreams: []string{}})
 	var ids []int64
 	for i, pl := range sectest.Payloads {
@@ -125,6 +128,7 @@ func TestSecurity_OutboxTextIsEscapedAndCSVNeutralised(t *testing.T) {
 // TestSecurity_ChartLabelsAreEscaped draws a chart whose title, unit and
 // series names are payloads (metric names come from upstreams).
 func TestSecurity_ChartLabelsAreEscaped(t *testing.T) {
+	t.Parallel()
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for _, bars := range []bool{false, true} {
 		spec := templates.ChartSpec{Title: sectest.Payloads[0].Raw, Unit: sectest.Payloads[1].Raw, Bars: bars, Width: 600, Height: 300}
@@ -146,6 +150,7 @@ func TestSecurity_ChartLabelsAreEscaped(t *testing.T) {
 // public URL behind TLS: every cookie it sets is Secure, HttpOnly and
 // SameSite=Lax, and answers carry HSTS.
 func TestSecurity_SecureCookiesOverHTTPS(t *testing.T) {
+	t.Parallel()
 	p := apptest.Start(t, apptest.Options{Upstreams: []string{}, TLS: true})
 	if !strings.HasPrefix(p.URL, "https://") {
 		t.Fatalf("portal URL %s", p.URL)
@@ -183,7 +188,8 @@ func TestSecurity_SecureCookiesOverHTTPS(t *testing.T) {
 // re-encoding turned into a protocol-relative URL): each ends on a page
 // of the portal.
 func TestSecurity_ReturnAddressNeverOffSite(t *testing.T) {
-	p := apptest.Start(t, apptest.Options{Upstreams: []string{}})
+	t.Parallel()
+	p := sharedPortal(t)
 	for _, evil := range []string{"/%2Fevil.example/{", "/%2Fevil.example/%22", "//evil.example", "https:evil.example", "/\t/evil.example",
 		"\\\\evil.example", "/%5C%5Cevil.example", "http://127.0.0.1@evil.example/"} {
 		b := p.Anonymous(t)

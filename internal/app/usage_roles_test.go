@@ -21,7 +21,8 @@ import (
 // is refused with 422 and its problems by line, and nothing is stored or
 // sent.
 func TestUsage_BadFilesRefusedWhole(t *testing.T) {
-	p := startUsagePortal(t, apptest.Options{})
+	t.Parallel()
+	p := sharedPortal(t)
 	m := p.Login(t, "manager")
 	good := usageJobs(p, "bad", 3, time.Now().Add(-3*time.Hour))
 	lines := strings.Split(good, "\n")
@@ -115,7 +116,8 @@ func usageSwapTimes(row string) string {
 // TestUsage_RolesAndScope: who may do what on the usage pages, and that
 // records never leak across projects.
 func TestUsage_RolesAndScope(t *testing.T) {
-	p := startUsagePortal(t, apptest.Options{})
+	t.Parallel()
+	p := sharedPortal(t)
 	v, m, a := p.Login(t, "viewer"), p.Login(t, "manager"), p.Login(t, "admin")
 	for _, b := range []*apptest.Browser{v, m, a} {
 		if r := b.Get("/usage"); r.Status != 200 || !strings.Contains(r.Body, `data-testid="usage-status-table"`) {
@@ -162,7 +164,13 @@ func TestUsage_RolesAndScope(t *testing.T) {
 	if r := v.Get("/usage/failed?project=" + p.Sims.AMIE.Projects()[0].LocalProjectID); strings.Contains(r.Body, `<tr data-id=`) {
 		t.Error("the viewer sees neuro-sim's records by naming the project in the URL")
 	}
-	// An admin's upload is not the manager's to see.
+}
+
+// An admin's upload is not the manager's to see.
+func TestUsage_AnAdminsUploadIsNotAManagers(t *testing.T) {
+	t.Parallel()
+	p := startUsagePortal(t, apptest.Options{})
+	m, a := p.Login(t, "manager"), p.Login(t, "admin")
 	proj := p.Sims.AMIE.Projects()[3].LocalProjectID
 	file := strings.ReplaceAll(usageJobs(p, "adm", 2, time.Now().Add(-time.Hour)), p.Sims.AMIE.Projects()[0].LocalProjectID, proj)
 	id := usageUploadID(t, postUsageUpload(t, a, "compute", "admin.csv", file))
@@ -184,7 +192,8 @@ var usageStatusRowRE = regexp.MustCompile(`(?s)<tr data-day="([^"]+)" data-resou
 // TestUsage_CSVTwinsMatchTables compares each table with its CSV twin
 // for the same filters.
 func TestUsage_CSVTwinsMatchTables(t *testing.T) {
-	p := startUsagePortal(t, apptest.Options{})
+	t.Parallel()
+	p := sharedPortal(t)
 	a := p.Login(t, "admin")
 	res := p.Sims.AMIE.Resources()[1]
 	// Past days only, so a sync between the two requests cannot change them.
@@ -227,9 +236,15 @@ func TestUsage_CSVTwinsMatchTables(t *testing.T) {
 		t.Errorf("failed page %v, CSV %v", pageIDs, csvIDs)
 	}
 
-	// An upload's records, and the uploads list.
+}
+
+// An upload's records table and the uploads list have their CSV twins.
+func TestUsage_UploadCSVTwinsMatchTables(t *testing.T) {
+	t.Parallel()
+	p := startUsagePortal(t, apptest.Options{})
+	a := p.Login(t, "admin")
 	id := usageUploadID(t, postUsageUpload(t, a, "compute", "twin.csv", usageJobs(p, "twin", 30, time.Now().Add(-2*time.Hour))))
-	usageWaitUpload(t, p, id, usage.UploadDelivered)
+	uploadIn(t, p, id, usage.UploadDelivered)
 	lineRE := regexp.MustCompile(`<tr data-line="(\d+)">`)
 	var lines []string
 	for _, m := range lineRE.FindAllStringSubmatch(a.Get(fmt.Sprintf("/usage/uploads/%d?sort=-charge&size=500", id)).Body, -1) {
@@ -257,6 +272,7 @@ func TestUsage_CSVTwinsMatchTables(t *testing.T) {
 // TestUsage_Upload100k uploads 100,000 compute records: checked, stored
 // with their planned requests, delivered and accepted.
 func TestUsage_Upload100k(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("large upload")
 	}
@@ -273,11 +289,7 @@ func TestUsage_Upload100k(t *testing.T) {
 	r := postUsageUpload(t, m, "compute", "big.csv", file)
 	checked := time.Since(start)
 	id := usageUploadID(t, r)
-	var up *usage.Upload
-	usageWaitFor(t, 5*time.Minute, "the 100,000 records to be delivered", func() bool {
-		up, _ = p.App.DB.UsageUploadByID(context.Background(), id)
-		return up.State == usage.UploadDelivered
-	})
+	up := uploadIn(t, p, id, usage.UploadDelivered)
 	delivered := time.Since(start)
 	runtime.ReadMemStats(&ms)
 	t.Logf("100,000 records (%.1f MB): checked and stored in %d requests in %v, delivered in %v; allocated %.0f MB in total, peak heap %.0f MB (portal and simulator together)",
