@@ -1,9 +1,7 @@
 package app_test
 
 import (
-	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -16,102 +14,6 @@ import (
 	"github.com/accounting-portal/portal/internal/app/apptest"
 	"github.com/accounting-portal/portal/internal/usage"
 )
-
-// TestUsage_BadFilesRefusedWhole uploads bad files through the form: each
-// is refused with 422 and its problems by line, and nothing is stored or
-// sent.
-func TestUsage_BadFilesRefusedWhole(t *testing.T) {
-	t.Parallel()
-	p := sharedPortal(t)
-	m := p.Login(t, "manager")
-	good := usageJobs(p, "bad", 3, time.Now().Add(-3*time.Hour))
-	lines := strings.Split(good, "\n")
-	other := p.Sims.AMIE.Projects()[2].LocalProjectID // climate-ml: not the manager's
-	cases := []struct {
-		name, typ, file, want string
-	}{
-		{"missing column", "compute", strings.Replace(good, ",EndTime", "", 1), "1|EndTime|this required column is missing"},
-		{"bad time", "compute", lines[0] + "\n" + lines[1] + "\n" + usageSetField(lines[2], 4, "2025-13-45T99:00:00Z") + "\n", "3|SubmitTime|" + `"2025-13-45T99:00:00Z" is not a time`},
-		{"end before start", "compute", lines[0] + "\n" + usageSwapTimes(lines[1]) + "\n", "2|EndTime|the job ends"},
-		{"bad charge", "compute", lines[0] + "\n" + usageSetField(lines[1], 7, "1.2.3") + "\n", "2|Charge|" + `"1.2.3" is not a decimal number`},
-		{"project not managed", "compute", lines[0] + "\n" + lines[1] + "\n" + strings.Replace(lines[2], p.Sims.AMIE.Projects()[0].LocalProjectID, other, 1) + "\n", "3|LocalProjectID|" + `"` + other + `" is not a project you manage`},
-		{"duplicate LocalRecordID", "compute", good + lines[1] + "\n", "5|LocalRecordID|" + `"bad-0" is already used on line 2`},
-		{"wrong record type", "storage", good, "1|SubmitTime|" + `"SubmitTime" is not a column of storage records (it is one of compute records`},
-		{"empty file", "compute", "", "1||the file is empty"},
-		{"not a CSV", "compute", "\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00", "1||this is not a CSV text file"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			r := postUsageUpload(t, m, tc.typ, "bad.csv", tc.file)
-			if r.Status != http.StatusUnprocessableEntity {
-				t.Fatalf("answered %d", r.Status)
-			}
-			got := usageProblems(r.Body)
-			found := false
-			for _, g := range got {
-				found = found || strings.HasPrefix(g, tc.want)
-			}
-			if !found {
-				t.Errorf("no problem %q in %q", tc.want, got)
-			}
-			if !strings.Contains(r.Body, "Nothing was stored or sent") {
-				t.Error("the page does not say the file was refused whole")
-			}
-		})
-	}
-	t.Run("no type, no file", func(t *testing.T) {
-		r := m.Post("/usage/upload", url.Values{"type": {"spreadsheet"}})
-		if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Choose the record type") || !strings.Contains(r.Body, "Choose a CSV file") {
-			t.Fatalf("answered %d", r.Status)
-		}
-	})
-	t.Run("oversized", func(t *testing.T) {
-		head := "--x\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n" + m.CSRF() + "\r\n" +
-			"--x\r\nContent-Disposition: form-data; name=\"type\"\r\n\r\ncompute\r\n" +
-			"--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.csv\"\r\n\r\n"
-		const size = 65 << 20
-		tail := "\r\n--x--\r\n"
-		req, _ := http.NewRequest("POST", p.URL+"/usage/upload", io.MultiReader(strings.NewReader(head), io.LimitReader(usageZeros{}, size), strings.NewReader(tail)))
-		req.ContentLength = int64(len(head) + size + len(tail))
-		req.Header.Set("Content-Type", "multipart/form-data; boundary=x")
-		resp, err := m.Client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusRequestEntityTooLarge {
-			t.Fatalf("a 65 MB upload answered %d", resp.StatusCode)
-		}
-	})
-	ups, total, _ := p.App.DB.ListUsageUploads(context.Background(), usage.UploadFilter{})
-	counts, _ := p.App.DB.OutboxCounts(context.Background())
-	if total != 0 || len(ups) != 0 || len(counts) != 0 {
-		t.Errorf("refused files left %d uploads and outbox items %v", total, counts)
-	}
-}
-
-type usageZeros struct{}
-
-func (usageZeros) Read(p []byte) (int, error) {
-	for i := range p {
-		p[i] = 'a'
-	}
-	return len(p), nil
-}
-
-// usageSetField sets cell i of a CSV row.
-func usageSetField(row string, i int, v string) string {
-	f := strings.Split(row, ",")
-	f[i] = v
-	return strings.Join(f, ",")
-}
-
-// usageSwapTimes makes a compute row's end come before its start.
-func usageSwapTimes(row string) string {
-	f := strings.Split(row, ",")
-	f[5], f[6] = f[6], f[5]
-	return strings.Join(f, ",")
-}
 
 // TestUsage_RolesAndScope: who may do what on the usage pages, and that
 // records never leak across projects.
