@@ -11,15 +11,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/accounting-portal/portal/internal/app/apptest"
 	"github.com/accounting-portal/portal/internal/auth"
-	"github.com/accounting-portal/portal/internal/clients/argo"
 	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/internal/sectest"
-	"github.com/accounting-portal/portal/internal/syncer"
 	"github.com/accounting-portal/portal/web/templates"
 )
 
@@ -41,7 +40,7 @@ func TestSecurity_ProjectNamesAreEscaped(t *testing.T) {
 	if err := os.WriteFile(file, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p := apptest.Start(t, apptest.Options{Upstreams: []string{"argo"}, Env: map[string]string{"PORTAL_PROJECTS_FILE": file}})
+	p := apptest.Start(t, apptest.Options{Upstreams: []string{}, Env: map[string]string{"PORTAL_PROJECTS_FILE": file}})
 	p.IdP.Tamper(func(c map[string]any) { c["groups"] = groups })
 	defer p.IdP.Tamper(nil)
 	home := p.Login(t, "viewer").Get("/")
@@ -55,30 +54,25 @@ func TestSecurity_ProjectNamesAreEscaped(t *testing.T) {
 
 // TestSecurity_UpstreamErrorsAreEscaped makes an upstream answer each
 // payload as its error message. The message travels the real way: the
-// ARGO client reads it from the answer, the sync records it, and the
+// portal is configured with the hostile server as its ARGO, its client
+// reads the message from the answer, its sync records it, and the
 // data-sources page shows it as text.
 func TestSecurity_UpstreamErrorsAreEscaped(t *testing.T) {
 	t.Parallel()
-	var next string
+	var next atomic.Pointer[string]
+	next.Store(new(string))
 	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusBadRequest)
-		json.NewEncoder(w).Encode(map[string]any{"code": 400, "message": next})
+		json.NewEncoder(w).Encode(map[string]any{"code": 400, "message": *next.Load()})
 	}))
 	defer evil.Close()
-	client, err := argo.New(argo.Config{BaseURL: evil.URL, Token: "t"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := apptest.Start(t, apptest.Options{Upstreams: []string{"argo"}})
+	p := apptest.Start(t, apptest.Options{Upstreams: []string{}, Env: map[string]string{
+		"PORTAL_ARGO_URL": evil.URL, "PORTAL_ARGO_TOKEN": "t", "PORTAL_ARGO_INTERVAL": "1h"}})
 	for _, pl := range sectest.Payloads {
-		next = pl.Raw
-		job := syncer.Job{Upstream: portal.UpstreamArgo, Timeout: 10 * time.Second, Run: func(ctx context.Context) (int64, error) {
-			_, err := client.Projects(ctx)
-			return 0, err
-		}}
-		if err := p.App.Sync.RunOnce(context.Background(), job); err == nil {
-			t.Fatal("the sync against the hostile upstream succeeded")
+		next.Store(&pl.Raw)
+		if run, err := p.App.Sync.SyncNow(context.Background(), portal.UpstreamArgo); err == nil || run.Error == "" {
+			t.Fatalf("the sync against the hostile upstream succeeded: %+v", run)
 		}
 	}
 	page := p.Login(t, "admin").Get("/sources")
