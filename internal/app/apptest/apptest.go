@@ -20,7 +20,9 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -47,9 +49,6 @@ type Options struct {
 	// TLS serves the portal over HTTPS (a certificate from the simulators'
 	// CA) with an https public URL, as in production.
 	TLS bool
-	// RealLoginSlowdown keeps the wait after failed sign-ins; without it the
-	// wait is skipped, so tests of refused sign-ins do not sleep.
-	RealLoginSlowdown bool
 }
 
 // Portal is a running portal.
@@ -64,6 +63,9 @@ type Portal struct {
 	Clock *Clock
 	// tls is the client configuration that trusts the portal (TLS only).
 	tls *tls.Config
+	// waits are the waits the portal imposed on sign-ins after failed ones.
+	mu    sync.Mutex
+	waits []time.Duration
 	// stop ends the portal, the identity provider and the simulators.
 	stop func() error
 }
@@ -102,7 +104,7 @@ func Start(t testing.TB, o Options) *Portal {
 // Launch is Start for a portal that outlives one test (one shared by a
 // package's tests): it runs in a temporary directory of its own until
 // Close.
-func Launch(o Options) (p *Portal, err error) {
+func Launch(o Options) (_ *Portal, err error) {
 	if o.Upstreams == nil {
 		o.Upstreams = []string{"argo", "obi", "amie", "vergeos"}
 	}
@@ -133,7 +135,9 @@ func Launch(o Options) (p *Portal, err error) {
 	if o.TLS {
 		publicURL = "https://" + ln.Addr().String()
 	}
-	sc := sim.Config{TLSDir: dir, Seed: o.Seed, Scale: o.Scale}
+	// Sixty days of ARGO history cover every page's default range and
+	// save most of a full sync (a year costs 20 s under the race detector).
+	sc := sim.Config{TLSDir: dir, Seed: o.Seed, Scale: o.Scale, ArgoDays: 60}
 	for _, u := range o.Upstreams {
 		switch u {
 		case "argo":
@@ -180,19 +184,24 @@ func Launch(o Options) (p *Portal, err error) {
 		logw = os.Stderr
 	}
 	clock := &Clock{}
-	opts := app.Options{Logger: slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug})), Now: clock.Now}
-	if !o.RealLoginSlowdown {
-		opts.LoginSlowdown = func(context.Context, time.Duration) {}
-	}
+	pt := &Portal{URL: publicURL, IdP: idp, Sims: sims, Dir: dir, Clock: clock, stop: stop}
+	// The portal's waits after failed sign-ins are recorded, not slept:
+	// tests check the portal's decision, not how long a request took.
+	opts := app.Options{Logger: slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug})), Now: clock.Now,
+		LoginSlowdown: func(_ context.Context, d time.Duration) {
+			pt.mu.Lock()
+			defer pt.mu.Unlock()
+			pt.waits = append(pt.waits, d)
+		}}
 	a, err := app.New(context.Background(), cfg, opts)
 	if err != nil {
 		return nil, err
 	}
-	var clientTLS *tls.Config
+	pt.App = a
 	var serve net.Listener = ln
 	if o.TLS {
 		serve = tls.NewListener(ln, sims.CA.ServerConfig())
-		clientTLS = sims.CA.ClientConfig()
+		pt.tls = sims.CA.ClientConfig()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -201,7 +210,6 @@ func Launch(o Options) (p *Portal, err error) {
 		cancel()
 		return <-done
 	})
-	p = &Portal{URL: publicURL, App: a, IdP: idp, Sims: sims, Dir: dir, Clock: clock, tls: clientTLS, stop: stop}
 	wait, cancelWait := context.WithTimeout(context.Background(), startTimeout)
 	defer cancelWait()
 	for _, u := range o.Upstreams {
@@ -209,7 +217,15 @@ func Launch(o Options) (p *Portal, err error) {
 			return nil, fmt.Errorf("apptest: the first %s sync: %w", u, err)
 		}
 	}
-	return p, nil
+	return pt, nil
+}
+
+// LoginWaits returns the waits the portal has imposed on sign-ins after
+// failed ones, in order (the portal does not actually wait in tests).
+func (p *Portal) LoginWaits() []time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.waits)
 }
 
 // Close stops the portal, its identity provider and simulators, and
