@@ -57,6 +57,9 @@ func TestUsage_RolesAndScope(t *testing.T) {
 			}
 		}
 		rows := usageReadCSV(t, tc.b.Get("/usage/failed.csv"))
+		if len(rows) < 2 {
+			t.Errorf("%v's failed-records CSV is empty", tc.allowed)
+		}
 		for _, row := range rows[1:] {
 			if ok := strings.HasPrefix(row[4], tc.allowed[0]) || (len(tc.allowed) > 1 && strings.HasPrefix(row[4], tc.allowed[1])); !ok {
 				t.Errorf("%v's CSV has a record of %s", tc.allowed, row[4])
