@@ -38,6 +38,10 @@ func (f *billingFake) BillingRecords(context.Context, billing.RecordFilter) ([]b
 	return nil, 0, nil
 }
 
+func (f *billingFake) BillingExtent(context.Context) (portal.Extent, error) {
+	return portal.Extent{}, nil
+}
+
 func (f *billingFake) BillingRecordByKey(_ context.Context, key string) (billing.Record, error) {
 	return billing.Record{}, portal.Errorf(portal.ENOTFOUND, "There is no billing record %s.", key)
 }
@@ -93,14 +97,19 @@ func TestBillingGenerate_FormAndRoles(t *testing.T) {
 }
 
 // Bad queries of the billing page are refused with 400 and say what was
-// wrong; an unknown record is not found.
+// wrong, a date that is none keeps the page with the date marked (422);
+// an unknown record is not found.
 func TestBillingPage_BadQueriesAndUnknownRecord(t *testing.T) {
 	s, _, _ := billingServer(t)
-	for _, q := range []string{"range=forever", "sort=drop", "from=2026-13-01&to=2026-01-01", "unsent=maybe", "page=0"} {
+	for _, q := range []string{"range=forever", "sort=drop", "unsent=maybe", "page=0"} {
 		w := s.get(areaViewer, "/billing?"+q)
 		if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), `data-testid="error-message"`) {
 			t.Errorf("/billing?%s: %d", q, w.Code)
 		}
+	}
+	// Dates that cannot be used keep the page, with the date marked.
+	if w := s.get(areaViewer, "/billing?from=2026-13-01&to=2026-01-01"); w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), `id="range-from-error"`) {
+		t.Errorf("/billing with a date that is none: %d", w.Code)
 	}
 	if w := s.get(areaViewer, "/billing?range=7d"); w.Code != http.StatusOK {
 		t.Errorf("a good query: %d", w.Code)

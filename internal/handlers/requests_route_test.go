@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -37,6 +38,11 @@ func (f *accountsFake) BudgetAccounts(_ context.Context, manage portal.Scope) ([
 		}
 	}
 	return out, nil
+}
+
+// SimilarBudgetRequests finds no likely duplicate.
+func (f *accountsFake) SimilarBudgetRequests(context.Context, budgets.NewRequest, time.Time) ([]budgets.Request, error) {
+	return nil, nil
 }
 
 func (f *accountsFake) CreateBudgetRequest(_ context.Context, n budgets.NewRequest) (int64, error) {
