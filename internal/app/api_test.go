@@ -86,8 +86,15 @@ func TestAPI_WholeStack(t *testing.T) {
 			if strings.Contains(tw.API, "/:id/") && !strings.Contains(tw.API, "/installations/") {
 				continue // outbox items, requests, uploads and generate requests: TestAPI_Writes reads theirs
 			}
-			api := apiAs(t, p, token).rows(fill(tw.API) + "?limit=all")
-			sameAsCSV(t, tw.API, api, apptest.CSVRecords(t, b.Get(fill(tw.CSV))))
+			apiQuery, csvQuery := "?limit=all", ""
+			if tw.API == "/api/v1/billing/summary" {
+				// The summary names its period, which a relative range ends
+				// at the second of the request: ask both for the same dates.
+				dates := "from=" + time.Now().UTC().AddDate(0, 0, -30).Format("2006-01-02") + "&to=" + time.Now().UTC().Format("2006-01-02")
+				apiQuery, csvQuery = apiQuery+"&"+dates, "?"+dates
+			}
+			api := apiAs(t, p, token).rows(fill(tw.API) + apiQuery)
+			sameAsCSV(t, tw.API, api, apptest.CSVRecords(t, b.Get(fill(tw.CSV)+csvQuery)))
 			compared++
 		}
 		t.Logf("%d tables compared with their CSV twins", compared)
