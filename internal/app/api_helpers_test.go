@@ -255,6 +255,7 @@ func TestOpenAPI_ValidatorCatchesDrift(t *testing.T) {
 // TestREADME_PythonExampleIsTheOneCIRuns keeps the README's Python example
 // the file .ci/run runs against the demo.
 func TestREADME_PythonExampleIsTheOneCIRuns(t *testing.T) {
+	t.Parallel()
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)

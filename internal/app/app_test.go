@@ -13,7 +13,8 @@ import (
 )
 
 func TestLogin_EachDemoUserSeesRoleAndProjects(t *testing.T) {
-	p := apptest.Start(t, apptest.Options{Upstreams: []string{}})
+	t.Parallel()
+	p := sharedPortal(t)
 	cases := []struct {
 		user, name, roles string
 		projects          []string
@@ -63,7 +64,8 @@ func between(s, from, to string) string {
 }
 
 func TestLogin_ReturnsToTheAskedPageButNeverOffSite(t *testing.T) {
-	p := apptest.Start(t, apptest.Options{Upstreams: []string{}})
+	t.Parallel()
+	p := sharedPortal(t)
 	b := p.Anonymous(t)
 	r := b.Get("/sources?x=1")
 	if r.Status != http.StatusFound || r.Header.Get("Location") != "/auth/login?return_to=%2Fsources%3Fx%3D1" {
@@ -96,6 +98,7 @@ func startLogin(t *testing.T, p *apptest.Portal, b *apptest.Browser, user string
 }
 
 func TestLogin_Refused(t *testing.T) {
+	t.Parallel()
 	p := apptest.Start(t, apptest.Options{Upstreams: []string{}})
 	expectRefused := func(t *testing.T, b *apptest.Browser, cb string) {
 		t.Helper()
@@ -167,7 +170,8 @@ func TestLogin_Refused(t *testing.T) {
 }
 
 func TestLogin_NewSessionEachTime_CookieFlags(t *testing.T) {
-	p := apptest.Start(t, apptest.Options{Upstreams: []string{}})
+	t.Parallel()
+	p := sharedPortal(t)
 	b := p.Anonymous(t)
 	u, _ := url.Parse(p.URL)
 	b.Client.Jar.SetCookies(u, []*http.Cookie{{Name: auth.SessionCookie, Value: "planted-by-attacker", Path: "/"}})
@@ -201,7 +205,8 @@ func TestLogin_NewSessionEachTime_CookieFlags(t *testing.T) {
 }
 
 func TestLogout_EndsSessionHereAndAtTheProvider(t *testing.T) {
-	p := apptest.Start(t, apptest.Options{Upstreams: []string{}})
+	t.Parallel()
+	p := sharedPortal(t)
 	b := p.Login(t, "viewer")
 	token := b.Cookie(auth.SessionCookie)
 	r := b.Post("/auth/logout", nil)
@@ -229,7 +234,8 @@ func TestLogout_EndsSessionHereAndAtTheProvider(t *testing.T) {
 }
 
 func TestCSRF_Refused(t *testing.T) {
-	p := apptest.Start(t, apptest.Options{Upstreams: []string{}})
+	t.Parallel()
+	p := sharedPortal(t)
 	b := p.Login(t, "admin")
 	// Sign-out is a state-changing form every signed-in person has.
 	const path = "/auth/logout"
@@ -257,7 +263,8 @@ func TestCSRF_Refused(t *testing.T) {
 }
 
 func TestSecurityHeadersAndHealth(t *testing.T) {
-	p := apptest.Start(t, apptest.Options{Upstreams: []string{}})
+	t.Parallel()
+	p := sharedPortal(t)
 	b := p.Anonymous(t)
 	for _, path := range []string{"/healthz", "/readyz", "/", "/nope", static.URL("css/portal.css"), "/auth/signed-out"} {
 		r := b.Get(path)

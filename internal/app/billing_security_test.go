@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/accounting-portal/portal/internal/app/apptest"
 	"github.com/accounting-portal/portal/internal/clients/vergeos"
 	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/internal/sectest"
@@ -65,17 +64,20 @@ var newRecordRE = regexp.MustCompile(`href="/billing/records/([0-9]+)" data-test
 // generate request (its new record) and the records CSV carry them as
 // text; the charts draw nothing that runs.
 func TestBilling_UpstreamTextIsEscaped(t *testing.T) {
-	// No scheduled sync may undo the hostile one during the test.
-	p := startBilling(t, map[string]string{"PORTAL_VERGEOS_INTERVAL": "1h"})
+	t.Parallel()
+	// No scheduled sync undoes the hostile one during the test (apptest's
+	// intervals are an hour).
+	p := startBilling(t)
 	admin := p.Login(t, "admin")
 	// A generate request first, so its page has a new record to describe.
 	if r := admin.Post("/billing/generate", url.Values{"note": {"hostile run"}, "range": {"24h"}}); r.Status != http.StatusSeeOther {
 		t.Fatalf("generate: %d", r.Status)
 	}
-	apptest.WaitFor(t, 30*time.Second, "the generated record", func() bool {
-		state, body := requestState(t, admin, "/billing/requests/1")
-		return state == portal.OutboxDelivered && newRecordRE.MatchString(body)
-	})
+	p.DeliverOutbox(t)
+	p.TriggeredSync(t, "vergeos")
+	if state, body := requestState(t, admin, "/billing/requests/1"); state != portal.OutboxDelivered || !newRecordRE.MatchString(body) {
+		t.Fatalf("the generate request is %s, its new record linked: %v", state, newRecordRE.MatchString(body))
+	}
 
 	info := p.Sims.Info.VergeOS
 	client, err := vergeos.New(vergeos.Config{BaseURL: hostileVergeOS(t, p.Sims.VergeOS).URL, User: info.User, Password: info.Password,

@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,16 +19,10 @@ import (
 	"github.com/accounting-portal/portal/web/templates"
 )
 
-// startBilling starts a portal with the VergeOS simulator only and waits
-// for the first sync (the scheduler runs it at start).
-func startBilling(t *testing.T, env map[string]string) *apptest.Portal {
+// startBilling starts a portal with the VergeOS simulator only, synced once.
+func startBilling(t *testing.T) *apptest.Portal {
 	t.Helper()
-	p := apptest.Start(t, apptest.Options{Upstreams: []string{"vergeos"}, Env: env})
-	apptest.WaitFor(t, 20*time.Second, "the first VergeOS sync", func() bool {
-		st, err := p.App.DB.SourceStatuses(context.Background(), []string{portal.UpstreamVergeOS})
-		return err == nil && st[portal.UpstreamVergeOS].LastSuccess != nil
-	})
-	return p
+	return apptest.Start(t, apptest.Options{Upstreams: []string{"vergeos"}})
 }
 
 // generateRequests counts the generate requests in the cache.
@@ -43,7 +36,8 @@ func generateRequests(t *testing.T, p *apptest.Portal) int64 {
 }
 
 func TestBilling_EverySignedInPersonReadsItOnlyAdminsGenerate(t *testing.T) {
-	p := startBilling(t, nil)
+	t.Parallel()
+	p := sharedPortal(t)
 	for _, user := range []string{"viewer", "manager", "admin"} {
 		t.Run(user, func(t *testing.T) {
 			b := p.Login(t, user)
@@ -95,19 +89,20 @@ func requestState(t *testing.T, b *apptest.Browser, path string) (string, string
 }
 
 func TestBilling_GenerateEndToEnd(t *testing.T) {
-	p := startBilling(t, nil)
+	t.Parallel()
+	p := startBilling(t)
 	admin := p.Login(t, "admin")
 	r := admin.Post("/billing/generate", url.Values{"note": {"month-end invoice run"}, "range": {"24h"}})
 	if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/billing/requests/1" {
 		t.Fatalf("generate: %d %s", r.Status, r.Header.Get("Location"))
 	}
 	// Delivered, then the sync it starts brings the new record.
-	var body string
-	apptest.WaitFor(t, 20*time.Second, "the new record on the request page", func() bool {
-		var state string
-		state, body = requestState(t, admin, "/billing/requests/1")
-		return state == portal.OutboxDelivered && strings.Contains(body, `data-testid="new-record-link"`)
-	})
+	p.DeliverOutbox(t)
+	p.TriggeredSync(t, "vergeos")
+	state, body := requestState(t, admin, "/billing/requests/1")
+	if state != portal.OutboxDelivered || !strings.Contains(body, `data-testid="new-record-link"`) {
+		t.Fatalf("after the delivery and its sync the request is %s, new record linked: %v", state, strings.Contains(body, "new-record-link"))
+	}
 	if !strings.Contains(body, "month-end invoice run") || !strings.Contains(body, "queued") || !strings.Contains(body, "Ada Admin") {
 		t.Error("the request page does not show its note and history")
 	}
@@ -132,7 +127,8 @@ func TestBilling_GenerateEndToEnd(t *testing.T) {
 }
 
 func TestBilling_GenerateRetriedWhileVergeOSIsDownAndNeverTwice(t *testing.T) {
-	p := startBilling(t, nil)
+	t.Parallel()
+	p := startBilling(t)
 	admin := p.Login(t, "admin")
 	// VergeOS answers 429 to the action: nothing happened, so the outbox
 	// tries again later.
@@ -140,10 +136,10 @@ func TestBilling_GenerateRetriedWhileVergeOSIsDownAndNeverTwice(t *testing.T) {
 	if r := admin.Post("/billing/generate", nil); r.Status != http.StatusSeeOther {
 		t.Fatalf("generate: %d", r.Status)
 	}
-	apptest.WaitFor(t, 10*time.Second, "a failed attempt", func() bool {
-		g, err := p.App.DB.GenerateRequestByID(context.Background(), 1)
-		return err == nil && g.Attempts == 1 && g.Error != ""
-	})
+	p.DeliverOutbox(t)
+	if g, err := p.App.DB.GenerateRequestByID(context.Background(), 1); err != nil || g.Attempts != 1 || g.Error == "" {
+		t.Fatalf("after a refused attempt: %+v, %v", g, err)
+	}
 	state, body := requestState(t, admin, "/billing/requests/1")
 	if state != portal.OutboxQueued || !strings.Contains(body, "429") {
 		t.Fatalf("after a refusal the request is %s", state)
@@ -153,11 +149,13 @@ func TestBilling_GenerateRetriedWhileVergeOSIsDownAndNeverTwice(t *testing.T) {
 	if r.Status != http.StatusConflict || !strings.Contains(r.Body, "still on its way") || !strings.Contains(r.Body, ">again</textarea>") {
 		t.Fatalf("second request: %d", r.Status)
 	}
+	// VergeOS is back; the retry is due after its backoff.
 	p.Sims.VergeOS.Faults().Clear()
-	apptest.WaitFor(t, 20*time.Second, "delivery after the outage", func() bool {
-		s, _ := requestState(t, admin, "/billing/requests/1")
-		return s == portal.OutboxDelivered
-	})
+	p.Clock.Advance(p.App.Outbox.Backoff(1))
+	p.DeliverOutbox(t)
+	if s, _ := requestState(t, admin, "/billing/requests/1"); s != portal.OutboxDelivered {
+		t.Fatalf("after the outage the request is %s", s)
+	}
 	if n := p.Sims.VergeOS.GeneratedCount(); n != 1 || generateRequests(t, p) != 1 {
 		t.Fatalf("%d records generated for %d requests", n, generateRequests(t, p))
 	}
@@ -167,23 +165,21 @@ func TestBilling_GenerateRetriedWhileVergeOSIsDownAndNeverTwice(t *testing.T) {
 // wrote since it was first sent is found, and the request is delivered
 // without being sent again.
 func TestBilling_GenerateUnknownOutcomeIsLookedUp(t *testing.T) {
-	var skew atomic.Int64
-	clock := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
-	p := apptest.Start(t, apptest.Options{Upstreams: []string{"vergeos"}, Now: clock, Env: map[string]string{"PORTAL_UPSTREAM_TIMEOUT": "1s"}})
+	t.Parallel()
+	p := apptest.Start(t, apptest.Options{Upstreams: []string{"vergeos"}, Env: map[string]string{"PORTAL_UPSTREAM_TIMEOUT": "1s"}})
 	admin := p.Login(t, "admin")
 	p.Sims.VergeOS.Faults().Set(fault.Fault{Mode: fault.ApplyThenTimeout, Method: "POST", PathPrefix: "/api/v4/billing_actions", Count: 1, Delay: 3 * time.Second})
 	admin.Post("/billing/generate", nil)
-	apptest.WaitFor(t, 15*time.Second, "the unknown outcome", func() bool {
-		s, _ := requestState(t, admin, "/billing/requests/1")
-		return s == portal.OutboxVerify
-	})
+	p.DeliverOutbox(t)
+	if s, _ := requestState(t, admin, "/billing/requests/1"); s != portal.OutboxVerify {
+		t.Fatalf("after an unanswered attempt the request is %s, want verify", s)
+	}
 	// The look-up is due after the dispatcher's verify delay.
-	skew.Store(int64(p.App.Outbox.VerifyDelay + time.Second))
-	p.App.Outbox.Notify()
-	apptest.WaitFor(t, 15*time.Second, "the look-up", func() bool {
-		s, _ := requestState(t, admin, "/billing/requests/1")
-		return s == portal.OutboxDelivered
-	})
+	p.Clock.Advance(p.App.Outbox.VerifyDelay + time.Second)
+	p.DeliverOutbox(t)
+	if s, _ := requestState(t, admin, "/billing/requests/1"); s != portal.OutboxDelivered {
+		t.Fatalf("after the look-up the request is %s", s)
+	}
 	g, _ := p.App.DB.GenerateRequestByID(context.Background(), 1)
 	if p.Sims.VergeOS.GeneratedCount() != 1 || g.Attempts != 1 {
 		t.Fatalf("VergeOS generated %d records in %d attempts", p.Sims.VergeOS.GeneratedCount(), g.Attempts)
@@ -194,14 +190,15 @@ func TestBilling_GenerateUnknownOutcomeIsLookedUp(t *testing.T) {
 // sent an unanswered generate again) waits for an admin, who sees the
 // records written since it was sent.
 func TestBilling_GenerateUncertainIsLeftToAnAdmin(t *testing.T) {
-	p := startBilling(t, map[string]string{"PORTAL_UPSTREAM_TIMEOUT": "1s"})
+	t.Parallel()
+	p := apptest.Start(t, apptest.Options{Upstreams: []string{"vergeos"}, Env: map[string]string{"PORTAL_UPSTREAM_TIMEOUT": "1s"}})
 	admin := p.Login(t, "admin")
 	p.Sims.VergeOS.Faults().Set(fault.Fault{Mode: fault.Timeout, Method: "POST", PathPrefix: "/api/v4/billing_actions", Count: 1, Delay: 3 * time.Second})
 	admin.Post("/billing/generate", nil)
-	apptest.WaitFor(t, 15*time.Second, "the unknown outcome", func() bool {
-		s, _ := requestState(t, admin, "/billing/requests/1")
-		return s == portal.OutboxVerify
-	})
+	p.DeliverOutbox(t)
+	if s, _ := requestState(t, admin, "/billing/requests/1"); s != portal.OutboxVerify {
+		t.Fatalf("after an unanswered attempt the request is %s, want verify", s)
+	}
 	if p.Sims.VergeOS.GeneratedCount() != 1 {
 		t.Fatalf("VergeOS generated %d records", p.Sims.VergeOS.GeneratedCount())
 	}
@@ -212,12 +209,11 @@ func TestBilling_GenerateUncertainIsLeftToAnAdmin(t *testing.T) {
 	}
 	// A sync brings the record the unanswered request wrote; the page lists
 	// it for the admin to decide.
-	p.App.Sync.Trigger(portal.UpstreamVergeOS)
-	var body string
-	apptest.WaitFor(t, 15*time.Second, "the records written since the request", func() bool {
-		_, body = requestState(t, admin, "/billing/requests/1")
-		return strings.Contains(body, "Billing report generated on request")
-	})
+	p.SyncNow(t, "vergeos")
+	_, body := requestState(t, admin, "/billing/requests/1")
+	if !strings.Contains(body, "Billing report generated on request") {
+		t.Fatal("the request page does not list the record written since the request")
+	}
 	if !strings.Contains(body, "Did VergeOS write a record?") {
 		t.Fatal("the uncertain request does not explain itself")
 	}
@@ -240,35 +236,14 @@ func TestBilling_GenerateUncertainIsLeftToAnAdmin(t *testing.T) {
 	if s, body := requestState(t, admin, "/billing/requests/1"); s != portal.OutboxDelivered || !strings.Contains(body, "record written at the time of the request") {
 		t.Fatalf("after the admin's decision: %s", s)
 	}
-	time.Sleep(200 * time.Millisecond)
-	if p.Sims.VergeOS.GeneratedCount() != 1 {
-		t.Fatal("the uncertain generate was sent again")
-	}
-}
-
-func TestBilling_GenerateFormValidation(t *testing.T) {
-	p := startBilling(t, nil)
-	admin := p.Login(t, "admin")
-	long := strings.Repeat("n", billing.MaxGenerateNote+1)
-	r := admin.Post("/billing/generate", url.Values{"note": {long}, "range": {"90d"}})
-	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, `data-testid="note-error"`) ||
-		!strings.Contains(r.Body, ">"+long+"</textarea>") || !strings.Contains(r.Body, `aria-current="true">Last 90 days`) {
-		t.Fatalf("a too long note: %d", r.Status)
-	}
-	if generateRequests(t, p) != 0 {
-		t.Fatal("an invalid request was recorded")
-	}
-	for _, q := range []string{"range=forever", "sort=drop", "unsent=maybe", "page=0"} {
-		if r := admin.Get("/billing?" + q); r.Status != http.StatusBadRequest {
-			t.Errorf("/billing?%s: %d", q, r.Status)
-		}
-	}
-	// Dates that cannot be used keep the page, marked (422).
-	if r := admin.Get("/billing?from=2026-13-01&to=2026-01-01"); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, `id="range-from-error"`) {
-		t.Errorf("/billing with a date that is none: %d", r.Status)
-	}
-	if r := admin.Get("/billing/records/no-such-record"); r.Status != http.StatusNotFound {
-		t.Errorf("unknown record: %d", r.Status)
+	// The dispatcher's own decision: with every retry and look-up long due,
+	// a pass over the outbox leaves the settled item alone.
+	p.Clock.Advance(time.Hour)
+	p.DeliverOutbox(t)
+	it, err := p.App.DB.OutboxItemByID(context.Background(), g.OutboxID)
+	if err != nil || it.State != portal.OutboxDelivered || it.Attempts != 1 || p.Sims.VergeOS.GeneratedCount() != 1 {
+		t.Fatalf("after a pass the item is %+v and VergeOS generated %d records (%v): the uncertain generate was sent again",
+			it, p.Sims.VergeOS.GeneratedCount(), err)
 	}
 }
 
@@ -313,7 +288,8 @@ var (
 )
 
 func TestBilling_CSVMatchesTheTablesOnScreen(t *testing.T) {
-	p := startBilling(t, nil)
+	t.Parallel()
+	p := sharedPortal(t)
 	b := p.Login(t, "viewer")
 	const q = "range=30d&sort=-cpu&size=25&page=3"
 	page := b.Get("/billing?" + q)
@@ -388,7 +364,8 @@ func TestBilling_CSVMatchesTheTablesOnScreen(t *testing.T) {
 }
 
 func TestBilling_RecordPageShowsHumanAndRawUnits(t *testing.T) {
-	p := startBilling(t, nil)
+	t.Parallel()
+	p := sharedPortal(t)
 	b := p.Login(t, "viewer")
 	rec, err := p.App.DB.BillingRecordByKey(context.Background(), "1")
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 // compares the balances from before the first attempt with those after
 // the last, with each attempt's own readings.
 func TestBudgetRequest_AppliedThen502AfterARetryIsShownWithEveryAttempt(t *testing.T) {
+	t.Parallel()
 	p := obiPortal(t, map[string]string{"PORTAL_UPSTREAM_TIMEOUT": "2s"})
 	manager, admin := p.Login(t, "manager"), p.Login(t, "admin")
 	ns := project(t, p.Sims.World, "neuro-sim")
@@ -27,7 +28,10 @@ func TestBudgetRequest_AppliedThen502AfterARetryIsShownWithEveryAttempt(t *testi
 	p.Sims.OBI.Faults().Set(fault.Fault{Mode: fault.RateLimit, Method: "POST", PathPrefix: "/budget/", Count: 1},
 		fault.Fault{Mode: fault.ApplyThen502, Method: "POST", PathPrefix: "/budget/", Count: 1})
 	admin.Post("/requests/"+strconv.FormatInt(id, 10)+"/approve", nil)
-	got := waitState(t, p, id, budgets.NeedsReconciliation) // the retry waits for the backoff (5 s)
+	// The first attempt is refused unread; the retry waits for its backoff.
+	requestIn(t, p, id, budgets.Approved)
+	p.Clock.Advance(p.App.Outbox.Backoff(1))
+	got := requestIn(t, p, id, budgets.NeedsReconciliation)
 	after := before.Add(decimal.MustParse("100"))
 	if !labBalance(t, p, ns.VlabID).Equal(after) {
 		t.Fatalf("OBI's lab balance is %s, want %s: the top-up was applied other than once", labBalance(t, p, ns.VlabID), after)

@@ -39,6 +39,7 @@ func simJob(t *testing.T, base, projID, name string) {
 // Text typed by people (justifications) and sent by OBI (job names) is
 // shown as text on every page and neutralised in every CSV.
 func TestBudgets_HostileTextIsEscaped(t *testing.T) {
+	t.Parallel()
 	p := obiPortal(t, nil)
 	manager, admin := p.Login(t, "manager"), p.Login(t, "admin")
 	ns := project(t, p.Sims.World, "neuro-sim")
@@ -51,7 +52,7 @@ func TestBudgets_HostileTextIsEscaped(t *testing.T) {
 		simJob(t, p.Sims.Info.OBI.URL, ns.OBIID, pl.Raw)
 	}
 	p.Sims.OBI.RunChargers()
-	syncNow(t, p)
+	p.SyncNow(t, "obi")
 	inbox, reqCSV := admin.Get("/approvals").Body, admin.Get("/approvals.csv").Body
 	jobs := manager.Get("/budgets/projects/neuro-sim?range=24h&size=100").Body
 	jobsCSV := manager.Get("/budgets/projects/neuro-sim/jobs.csv?range=24h").Body

@@ -19,56 +19,24 @@ import (
 	"github.com/accounting-portal/portal/web/templates"
 )
 
-// obiPortal starts a portal with only the OBI simulator and waits for its
-// first sync.
+// obiPortal starts a portal with only the OBI simulator, synced once.
 func obiPortal(t *testing.T, env map[string]string) *apptest.Portal {
 	t.Helper()
-	p := apptest.Start(t, apptest.Options{Upstreams: []string{"obi"}, Env: env})
-	waitFor(t, "the first OBI sync", func() bool {
-		st, err := p.App.DB.SourceStatuses(context.Background(), []string{portal.UpstreamOBI})
-		return err == nil && st[portal.UpstreamOBI].LastSuccess != nil
-	})
-	return p
+	return apptest.Start(t, apptest.Options{Upstreams: []string{"obi"}, Env: env})
 }
 
-func waitFor(t *testing.T, what string, ok func() bool) {
+// requestIn has the outbox deliver what is due and returns request id,
+// failing the test unless it is then in state.
+func requestIn(t *testing.T, p *apptest.Portal, id int64, state string) *budgets.Request {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// syncNow runs an OBI sync and waits for it to finish.
-func syncNow(t *testing.T, p *apptest.Portal) {
-	t.Helper()
-	ctx := context.Background()
-	runs, _ := p.App.DB.RecentSyncRuns(ctx, portal.UpstreamOBI, 1)
-	var last int64
-	if len(runs) > 0 {
-		last = runs[0].ID
-	}
-	if err := p.App.Sync.Trigger(portal.UpstreamOBI); err != nil {
+	p.DeliverOutbox(t)
+	r, err := p.App.DB.BudgetRequestByID(context.Background(), id)
+	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "an OBI sync", func() bool {
-		runs, _ := p.App.DB.RecentSyncRuns(ctx, portal.UpstreamOBI, 1)
-		return len(runs) > 0 && runs[0].ID > last && !runs[0].Finished.IsZero()
-	})
-}
-
-// waitState waits until request id is in state.
-func waitState(t *testing.T, p *apptest.Portal, id int64, state string) *budgets.Request {
-	t.Helper()
-	var r *budgets.Request
-	waitFor(t, "request "+strconv.FormatInt(id, 10)+" to be "+state, func() bool {
-		var err error
-		r, err = p.App.DB.BudgetRequestByID(context.Background(), id)
-		return err == nil && r.State == state
-	})
+	if r.State != state {
+		t.Fatalf("request %d is %s, want %s (%s)", id, r.State, state, r.UpstreamError)
+	}
 	return r
 }
 
@@ -109,6 +77,7 @@ func labBalance(t *testing.T, p *apptest.Portal, vlab string) decimal.Decimal {
 }
 
 func TestBudgetRequest_ApprovedAndAppliedInOBI(t *testing.T) {
+	t.Parallel()
 	p := obiPortal(t, nil)
 	manager, admin := p.Login(t, "manager"), p.Login(t, "admin")
 	ns := project(t, p.Sims.World, "neuro-sim")
@@ -133,7 +102,7 @@ func TestBudgetRequest_ApprovedAndAppliedInOBI(t *testing.T) {
 	if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/approvals" {
 		t.Fatalf("approve: %d %s", r.Status, r.Header.Get("Location"))
 	}
-	got := waitState(t, p, id, budgets.Applied)
+	got := requestIn(t, p, id, budgets.Applied)
 	amount := decimal.MustParse("125.50")
 	if lab := labBalance(t, p, ns.VlabID); !lab.Equal(labBefore.Sub(amount)) {
 		t.Errorf("lab balance %s, want %s - 125.50", lab, labBefore)
@@ -156,11 +125,12 @@ func TestBudgetRequest_ApprovedAndAppliedInOBI(t *testing.T) {
 	if !strings.Contains(page.Body, `data-state="applied"`) || !strings.Contains(page.Body, "+125.50") || !strings.Contains(page.Body, "matches") {
 		t.Errorf("request page after applying lacks the state or the readings")
 	}
+	// The change triggered an OBI sync, which brings the new balance.
+	p.TriggeredSync(t, "obi")
 	proj, _, _ := p.Sims.OBI.ProjectBalance(ns.OBIID)
-	waitFor(t, "the new balance on the budget page", func() bool {
-		b := manager.Get("/budgets/projects/neuro-sim")
-		return strings.Contains(b.Body, `data-testid="balance">`+templates.Credits(proj)+"<")
-	})
+	if b := manager.Get("/budgets/projects/neuro-sim"); !strings.Contains(b.Body, `data-testid="balance">`+templates.Credits(proj)+"<") {
+		t.Errorf("the budget page does not show the new balance %s after the sync", templates.Credits(proj))
+	}
 	trail := between(page.Body, `data-testid="timeline"`, "</ol>")
 	for _, s := range []string{"pending", "approved", "applied", "Ada Admin", "Max Manager"} {
 		if !strings.Contains(trail, s) {
@@ -170,6 +140,7 @@ func TestBudgetRequest_ApprovedAndAppliedInOBI(t *testing.T) {
 }
 
 func TestBudgetRequest_DenyNeedsReason_CancelByRequesterOnly(t *testing.T) {
+	t.Parallel()
 	p := obiPortal(t, nil)
 	manager, admin, viewer := p.Login(t, "manager"), p.Login(t, "admin"), p.Login(t, "viewer")
 	id := request(t, manager, assignForm("brain-atlas", "40"))
@@ -205,7 +176,7 @@ func TestBudgetRequest_DenyNeedsReason_CancelByRequesterOnly(t *testing.T) {
 	if r := manager.Post(u2+"/cancel", nil); r.Status != http.StatusSeeOther {
 		t.Fatalf("cancel: %d", r.Status)
 	}
-	waitState(t, p, id2, budgets.Cancelled)
+	requestIn(t, p, id2, budgets.Cancelled)
 	if r := admin.Post(u2+"/approve", nil); r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/approvals" ||
 		!strings.Contains(admin.Get("/approvals").Body, "cancelled by its requester") {
 		t.Errorf("approve a cancelled request: %d", r.Status)
@@ -219,6 +190,7 @@ func TestBudgetRequest_DenyNeedsReason_CancelByRequesterOnly(t *testing.T) {
 }
 
 func TestBudgetRequest_DoubleApprovalAppliesOnce(t *testing.T) {
+	t.Parallel()
 	p := obiPortal(t, nil)
 	manager := p.Login(t, "manager")
 	admins := []*apptest.Browser{p.Login(t, "admin"), p.Login(t, "admin")}
@@ -250,7 +222,7 @@ func TestBudgetRequest_DoubleApprovalAppliesOnce(t *testing.T) {
 	if !strings.Contains(conflict, "already approved by Ada Admin at") {
 		t.Errorf("the second approver is not told who was first")
 	}
-	waitState(t, p, id, budgets.Applied)
+	requestIn(t, p, id, budgets.Applied)
 
 	// The same admin presses twice.
 	id2 := request(t, manager, assignForm("neuro-sim", "7"))
@@ -261,7 +233,7 @@ func TestBudgetRequest_DoubleApprovalAppliesOnce(t *testing.T) {
 	if r := admins[0].Post(u2, nil); r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/approvals" {
 		t.Fatalf("second press: %d to %q", r.Status, r.Header.Get("Location"))
 	}
-	waitState(t, p, id2, budgets.Applied)
+	requestIn(t, p, id2, budgets.Applied)
 	if got, want := labBalance(t, p, ns.VlabID), before.Sub(decimal.MustParse("17")); !got.Equal(want) {
 		t.Fatalf("lab balance %s, want %s: an approval was applied more (or less) than once", got, want)
 	}
@@ -273,6 +245,7 @@ func TestBudgetRequest_DoubleApprovalAppliesOnce(t *testing.T) {
 }
 
 func TestBudgetRequest_UpstreamRefusalEndsFailedWithItsMessage(t *testing.T) {
+	t.Parallel()
 	p := obiPortal(t, nil)
 	manager, admin := p.Login(t, "manager"), p.Login(t, "admin")
 	ns := project(t, p.Sims.World, "neuro-sim")
@@ -288,7 +261,7 @@ func TestBudgetRequest_UpstreamRefusalEndsFailedWithItsMessage(t *testing.T) {
 	form.Set("acknowledge", "1")
 	id := request(t, manager, form)
 	admin.Post("/requests/"+strconv.FormatInt(id, 10)+"/approve", nil)
-	got := waitState(t, p, id, budgets.Failed)
+	got := requestIn(t, p, id, budgets.Failed)
 	if !strings.Contains(got.UpstreamError, "Insufficient funds in the virtual-lab account") {
 		t.Fatalf("upstream error %q", got.UpstreamError)
 	}
@@ -302,6 +275,7 @@ func TestBudgetRequest_UpstreamRefusalEndsFailedWithItsMessage(t *testing.T) {
 }
 
 func TestBudgetRequest_UnknownOutcomeNeedsReconciliation(t *testing.T) {
+	t.Parallel()
 	p := obiPortal(t, map[string]string{"PORTAL_UPSTREAM_TIMEOUT": "1s"})
 	manager, admin := p.Login(t, "manager"), p.Login(t, "admin")
 	ns := project(t, p.Sims.World, "neuro-sim")
@@ -310,7 +284,7 @@ func TestBudgetRequest_UnknownOutcomeNeedsReconciliation(t *testing.T) {
 	// OBI applies the top-up but its answer never arrives.
 	p.Sims.OBI.Faults().Set(fault.Fault{Mode: fault.Timeout, Method: "POST", PathPrefix: "/budget/", Count: 1, Delay: 5 * time.Second})
 	admin.Post("/requests/"+strconv.FormatInt(id, 10)+"/approve", nil)
-	got := waitState(t, p, id, budgets.NeedsReconciliation)
+	got := requestIn(t, p, id, budgets.NeedsReconciliation)
 	if got.Delivery.Before == nil || got.Delivery.After == nil {
 		t.Fatalf("no readings before and after: %+v", got.Delivery)
 	}
@@ -341,7 +315,7 @@ func TestBudgetRequest_UnknownOutcomeNeedsReconciliation(t *testing.T) {
 	if r := admin.Post(u+"/reconcile", url.Values{"outcome": {"applied"}, "reason": {"the lab balance rose by exactly 300"}}); r.Status != http.StatusSeeOther {
 		t.Fatalf("reconcile: %d %s", r.Status, r.Body)
 	}
-	waitState(t, p, id, budgets.Applied)
+	requestIn(t, p, id, budgets.Applied)
 	item, _ := p.App.DB.OutboxItemByID(context.Background(), got.OutboxID)
 	if item.State != portal.OutboxDelivered {
 		t.Errorf("outbox item %s after reconciling", item.State)

@@ -11,15 +11,13 @@ import (
 	"github.com/accounting-portal/portal/internal/portal"
 )
 
-// The data-sources page and an outbox item's page have CSV twins like
-// every other table: the recent sync runs, and an item's attempts.
-func TestCoreCSVTwins(t *testing.T) {
-	p := apptest.Start(t, apptest.Options{Upstreams: []string{"vergeos"}})
-	p.WaitSynced(t, "vergeos")
+// The data-sources page has a CSV twin like every other table: the recent
+// sync runs.
+func TestCoreCSVTwins_SyncRuns(t *testing.T) {
+	t.Parallel()
+	p := sharedPortal(t)
 	admin := p.Login(t, "admin")
-	ctx := context.Background()
-
-	runs, err := p.App.DB.RecentSyncRuns(ctx, "vergeos", 10)
+	runs, err := p.App.DB.RecentSyncRuns(context.Background(), "vergeos", 10)
 	if err != nil || len(runs) == 0 {
 		t.Fatalf("runs %v, %v", runs, err)
 	}
@@ -37,17 +35,23 @@ func TestCoreCSVTwins(t *testing.T) {
 			t.Errorf("run started %v: on the page %v, in the CSV %v", r.Started, shown, found)
 		}
 	}
+}
 
+// An outbox item's page has the CSV twin of its attempts.
+func TestCoreCSVTwins_OutboxAttempts(t *testing.T) {
+	t.Parallel()
+	p := apptest.Start(t, apptest.Options{Upstreams: []string{}})
+	admin := p.Login(t, "admin")
+	ctx := context.Background()
 	// An item nobody can deliver fails at its first attempt.
 	id, err := p.App.DB.Enqueue(ctx, portal.OutboxItem{Kind: "nobody.delivers", Upstream: "vergeos", Summary: "test", Payload: "{}", CreatedBy: "s"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.App.Outbox.Notify()
-	apptest.WaitFor(t, 10*time.Second, "the item's attempt", func() bool {
-		it, err := p.App.DB.OutboxItemByID(ctx, id)
-		return err == nil && it.State == portal.OutboxFailed
-	})
+	p.DeliverOutbox(t)
+	if it, err := p.App.DB.OutboxItemByID(ctx, id); err != nil || it.State != portal.OutboxFailed {
+		t.Fatalf("the item after its attempt: %+v, %v", it, err)
+	}
 	attempts, _ := p.App.DB.OutboxAttempts(ctx, id)
 	rows := apptest.CSVRecords(t, admin.Get("/outbox/"+strconv.FormatInt(id, 10)+".csv"))
 	if len(rows) != len(attempts) || len(rows) != 1 || rows[0]["outcome"] != portal.OutboxFailed || !strings.Contains(rows[0]["error"], "no way to deliver") {

@@ -19,6 +19,7 @@ import (
 	"github.com/accounting-portal/portal/internal/app/apptest"
 	"github.com/accounting-portal/portal/internal/clients/obi"
 	"github.com/accounting-portal/portal/internal/portal"
+	"github.com/accounting-portal/portal/internal/usage"
 	"github.com/accounting-portal/portal/web/templates"
 )
 
@@ -161,7 +162,6 @@ func postCard(t *testing.T, b *apptest.Browser, card string) *apptest.Response {
 func TestCosts_StatementRecomputedByHandToTheCent(t *testing.T) {
 	t.Parallel()
 	p := apptest.Start(t, apptest.Options{})
-	p.WaitSynced(t, "argo", "obi", "amie", "vergeos")
 	ctx := context.Background()
 	now := time.Now().UTC()
 	month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0) // last month, complete
@@ -188,14 +188,11 @@ func TestCosts_StatementRecomputedByHandToTheCent(t *testing.T) {
 			s.Format(time.RFC3339), s.Add(time.Minute).Format(time.RFC3339), s.Add(time.Hour).Format(time.RFC3339), r.charge)
 	}
 	upload := usageUploadID(t, postUsageUpload(t, manager, "compute", "hand.csv", csvb.String()))
-	apptest.WaitFor(t, time.Minute, "the upload delivered", func() bool {
-		u, err := p.App.DB.UsageUploadByID(ctx, upload)
-		return err == nil && u.State == "delivered"
-	})
-	// AMIE's sync (and with it the ledger) runs a while after a delivery; run it now.
-	if err := p.App.Sync.Trigger(portal.UpstreamAMIE); err != nil {
-		t.Fatal(err)
-	}
+	uploadIn(t, p, upload, usage.UploadDelivered)
+	// AMIE's sync (and with it the ledger) runs a while after a delivery;
+	// have AMIE process the records and run the sync now.
+	p.Sims.AMIE.ProcessNow()
+	p.SyncNow(t, portal.UpstreamAMIE)
 
 	// The admin imports the card; a card with problems is refused whole first.
 	if r := postCard(t, admin, `{"base_currency": "CHF", "rates": [{"source": "vergeos", "measure": "cores"}], "fx": []}`); r.Status != http.StatusUnprocessableEntity ||
@@ -208,10 +205,9 @@ func TestCosts_StatementRecomputedByHandToTheCent(t *testing.T) {
 	if r := admin.Get("/costs/rates"); !strings.Contains(r.Body, "Rate card imported: 7 rate versions and 2 exchange rates added") {
 		t.Fatalf("no import message: %s", r.Body)
 	}
-	apptest.WaitFor(t, time.Minute, "the AMIE records in the ledger", func() bool {
-		st := getStatement(t, manager, "/projects/neuro-sim/statements/"+ym+".json")
-		return st.Totals["amie"] != ""
-	})
+	if st := getStatement(t, manager, "/projects/neuro-sim/statements/"+ym+".json"); st.Totals["amie"] == "" {
+		t.Fatalf("the AMIE records are not in the ledger after AMIE's sync: totals %v", st.Totals)
+	}
 
 	// Before the change, last month's core-hours are one line at 0.012.
 	before := getStatement(t, manager, "/projects/neuro-sim/statements/"+ym+".json")

@@ -34,6 +34,7 @@ var layers = []struct {
 // delivery and pages, and the cache free of what uses it. An area
 // package that does not exist yet is skipped.
 func TestLayers_ImportRules(t *testing.T) {
+	t.Parallel()
 	root := filepath.Join("..", "..")
 	for _, l := range layers {
 		files, _ := filepath.Glob(filepath.Join(root, l.dir, "*.go"))

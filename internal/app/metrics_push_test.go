@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,15 +24,16 @@ func push(t *testing.T, b *apptest.Browser, installation string, form url.Values
 	return r.Header.Get("Location")
 }
 
-// pushState waits until the push's page shows one of the states and returns it.
-func pushState(t *testing.T, b *apptest.Browser, page string, states ...string) string {
+// pushState has the outbox deliver what is due and returns the state the
+// push's page shows, failing the test unless it is one of states.
+func pushState(t *testing.T, p *apptest.Portal, b *apptest.Browser, page string, states ...string) string {
 	t.Helper()
-	var state string
-	apptest.WaitFor(t, 30*time.Second, page+" to reach "+strings.Join(states, " or "), func() bool {
-		body := b.Get(page).Body
-		state = between(between(body, `data-testid="push-state"`, "</dd>"), `data-state="`, `"`)
-		return containsString(states, state)
-	})
+	p.DeliverOutbox(t)
+	body := b.Get(page).Body
+	state := between(between(body, `data-testid="push-state"`, "</dd>"), `data-state="`, `"`)
+	if !containsString(states, state) {
+		t.Fatalf("%s is %q, want %s", page, state, strings.Join(states, " or "))
+	}
 	return state
 }
 
@@ -45,11 +45,13 @@ func periodForm(def string, start time.Time, value string) url.Values {
 // TestMetricPush runs the push flow end to end on one portal. The
 // portal's clock only moves forward, so the subtests run in this order.
 func TestMetricPush(t *testing.T) {
-	p, offset := startArgo(t, map[string]string{"PORTAL_UPSTREAM_TIMEOUT": "3s"})
+	t.Parallel()
+	p := apptest.Start(t, apptest.Options{Upstreams: []string{"argo"}, Env: map[string]string{"PORTAL_UPSTREAM_TIMEOUT": "3s"}})
 	t.Run("delivered and listed", func(t *testing.T) { pushDelivered(t, p) })
 	t.Run("values reach ARGO exactly", func(t *testing.T) { pushExact(t, p) })
-	t.Run("a timeout after the effect is settled by a look-up", func(t *testing.T) { pushTimeout(t, p, offset) })
-	t.Run("ARGO's refusals end failed with its message", func(t *testing.T) { pushRefused(t, p, offset) })
+	t.Run("a push is its sender's and the admins'", func(t *testing.T) { pushSeenByItsSender(t, p) })
+	t.Run("a timeout after the effect is settled by a look-up", func(t *testing.T) { pushTimeout(t, p) })
+	t.Run("ARGO's refusals end failed with its message", func(t *testing.T) { pushRefused(t, p) })
 }
 
 func pushDelivered(t *testing.T, p *apptest.Portal) {
@@ -69,7 +71,7 @@ func pushDelivered(t *testing.T, p *apptest.Portal) {
 	}
 	form.Set("value", "12.5")
 	page := push(t, b, inst, form)
-	if st := pushState(t, b, page, "delivered", "failed"); st != "delivered" {
+	if st := pushState(t, p, b, page, "delivered", "failed"); st != "delivered" {
 		t.Fatalf("push ended %s: %s", st, b.Get(page).Body)
 	}
 	posted := p.Sims.Argo.PostedMetrics()
@@ -137,7 +139,7 @@ func pushExact(t *testing.T, p *apptest.Portal) {
 
 	const big = "999999999999999.99"
 	page := push(t, b, inst, periodForm(cpu, start, big))
-	if st := pushState(t, b, page, "delivered", "failed"); st != "delivered" {
+	if st := pushState(t, p, b, page, "delivered", "failed"); st != "delivered" {
 		t.Fatalf("push ended %s", st)
 	}
 	// The outbox payload holds the exact value.
@@ -156,7 +158,7 @@ func pushExact(t *testing.T, p *apptest.Portal) {
 	}
 }
 
-func pushRefused(t *testing.T, p *apptest.Portal, offset *atomic.Int64) {
+func pushRefused(t *testing.T, p *apptest.Portal) {
 	posted := len(p.Sims.Argo.PostedMetrics())
 	b := p.Login(t, "manager")
 	inst := installationOf(t, p, "NEURO-SIM")
@@ -169,19 +171,19 @@ func pushRefused(t *testing.T, p *apptest.Portal, offset *atomic.Int64) {
 		t.Fatal(err)
 	}
 	page := push(t, b, inst, periodForm(def, start, "3"))
-	if st := pushState(t, b, page, "delivered", "failed"); st != "failed" {
+	if st := pushState(t, p, b, page, "delivered", "failed"); st != "failed" {
 		t.Fatalf("a duplicate ended %s", st)
 	}
 	if msg := between(b.Get(page).Body, `data-testid="push-error">`, "<"); !strings.Contains(msg, "There is a Metric at") {
 		t.Errorf("the duplicate's error %q is not ARGO's", msg)
 	}
-	// The portal's clock runs two hours ahead of ARGO's (less than a
+	// The portal's clock runs over two hours ahead of ARGO's (less than a
 	// session's idle time): a period the form accepts is in ARGO's future,
 	// and ARGO answers 400.
-	offset.Store(int64(2*time.Hour + time.Minute))
+	p.Clock.Advance(2*time.Hour + time.Minute)
 	future := time.Now().UTC().Add(30 * time.Minute).Truncate(time.Minute)
 	page = push(t, b, inst, periodForm(def, future, "4"))
-	if st := pushState(t, b, page, "delivered", "failed"); st != "failed" {
+	if st := pushState(t, p, b, page, "delivered", "failed"); st != "failed" {
 		t.Fatalf("a future period ended %s", st)
 	}
 	if msg := between(b.Get(page).Body, `data-testid="push-error">`, "<"); !strings.Contains(msg, "ARGO answered 400: Timestamp cannot be after the current date-time.") {
@@ -192,7 +194,7 @@ func pushRefused(t *testing.T, p *apptest.Portal, offset *atomic.Int64) {
 	}
 }
 
-func pushTimeout(t *testing.T, p *apptest.Portal, offset *atomic.Int64) {
+func pushTimeout(t *testing.T, p *apptest.Portal) {
 	posted := len(p.Sims.Argo.PostedMetrics())
 	b := p.Login(t, "manager")
 	inst := installationOf(t, p, "BRAIN-ATLAS")
@@ -201,14 +203,13 @@ func pushTimeout(t *testing.T, p *apptest.Portal, offset *atomic.Int64) {
 	start := time.Now().UTC().Add(-3 * time.Hour).Truncate(time.Minute)
 	page := push(t, b, inst, periodForm(def, start, "7"))
 	// ARGO stored it but its answer never came: the push waits for a look-up.
-	pushState(t, b, page, "verify")
+	pushState(t, p, b, page, "verify")
 	if n := len(p.Sims.Argo.PostedMetrics()); n != posted+1 {
 		t.Fatalf("ARGO has %d new metrics after the unanswered POST", n-posted)
 	}
 	// The look-up is due after the dispatcher's wait; move the clock past it.
-	offset.Store(int64(time.Minute))
-	p.App.Outbox.Notify()
-	if st := pushState(t, b, page, "delivered", "failed", "uncertain", "dead"); st != "delivered" {
+	p.Clock.Advance(p.App.Outbox.VerifyDelay + time.Second)
+	if st := pushState(t, p, b, page, "delivered", "failed", "uncertain", "dead"); st != "delivered" {
 		t.Fatalf("the unanswered push ended %s", st)
 	}
 	all := p.Sims.Argo.PostedMetrics()
@@ -243,4 +244,35 @@ func argoNewMetric(def string, start time.Time) argoclient.NewMetric {
 // argoTimeout makes the next metric POST take effect and never answer.
 func argoTimeout() fault.Fault {
 	return fault.Fault{Mode: fault.Timeout, Method: "POST", PathPrefix: "/accounting-system/installations/", Count: 1, Delay: 10 * time.Second}
+}
+
+// pushSeenByItsSender: a metric push belongs to its sender and the admins;
+// another manager is told it does not exist, a viewer may not read pushes.
+func pushSeenByItsSender(t *testing.T, p *apptest.Portal) {
+	manager, managerB, viewer, admin := p.Login(t, "manager"), p.Login(t, "manager-b"), p.Login(t, "viewer"), p.Login(t, "admin")
+	inst := installationOf(t, p, "NEURO-SIM")
+	def := p.Sims.Argo.MetricDefinitions()[0].ID
+	page := push(t, manager, inst, periodForm(def, time.Now().UTC().Add(-4*time.Hour).Truncate(time.Minute), "7"))
+	for _, c := range []struct {
+		who    string
+		b      *apptest.Browser
+		status int
+	}{{"manager", manager, 200}, {"manager-b", managerB, http.StatusNotFound}, {"viewer", viewer, http.StatusForbidden}, {"admin", admin, 200}} {
+		if r := c.b.Get(page); r.Status != c.status {
+			t.Errorf("%s on another's push %s: %d, want %d", c.who, page, r.Status, c.status)
+		}
+	}
+	id := strings.TrimPrefix(page, "/metrics/pushes/")
+	listed := false
+	for _, row := range apptest.CSVRecords(t, manager.Get("/metrics/pushes.csv")) {
+		listed = listed || row["push_id"] == id
+	}
+	if !listed {
+		t.Errorf("the manager's pushes CSV does not list push %s", id)
+	}
+	if rows := apptest.CSVRecords(t, managerB.Get("/metrics/pushes.csv")); len(rows) != 0 {
+		t.Errorf("manager-b's pushes CSV lists others' pushes: %v", rows)
+	}
+	// Delivered here, so the next subtests count only their own pushes.
+	pushState(t, p, manager, page, "delivered")
 }

@@ -1,37 +1,13 @@
 package app_test
 
 import (
-	"context"
 	"net/http"
 	"regexp"
 	"testing"
-	"time"
 
 	"github.com/accounting-portal/portal/internal/app/apptest"
 	"github.com/accounting-portal/portal/internal/sectest"
 )
-
-// secResync runs a sync of the upstream now and waits until it has
-// finished (a run after the last one recorded).
-func secResync(t *testing.T, p *apptest.Portal, upstream string) {
-	t.Helper()
-	ctx := context.Background()
-	runs, _ := p.App.DB.RecentSyncRuns(ctx, upstream, 1)
-	var last int64
-	if len(runs) > 0 {
-		last = runs[0].ID
-	}
-	if err := p.App.Sync.Trigger(upstream); err != nil {
-		t.Fatal(err)
-	}
-	apptest.WaitFor(t, time.Minute, "a sync of "+upstream, func() bool {
-		runs, _ := p.App.DB.RecentSyncRuns(ctx, upstream, 1)
-		return len(runs) > 0 && runs[0].ID > last && !runs[0].Finished.IsZero()
-	})
-	if runs, _ := p.App.DB.RecentSyncRuns(ctx, upstream, 1); runs[0].Error != "" {
-		t.Fatalf("the sync of %s failed: %s", upstream, runs[0].Error)
-	}
-}
 
 var svgRE = regexp.MustCompile(`(?s)<svg.*?</svg>`)
 
@@ -62,7 +38,8 @@ func secGet(t *testing.T, b *apptest.Browser, path string) string {
 // them; every metrics page shows them as text, the charts' titles and
 // series carry them escaped, and the CSVs neutralise them.
 func TestMetrics_UpstreamTextIsEscaped(t *testing.T) {
-	p, _ := startArgo(t, nil)
+	t.Parallel()
+	p := apptest.Start(t, apptest.Options{Upstreams: []string{"argo"}})
 	defs, insts := plantHostileArgo(t, p)
 	admin := p.Login(t, "admin")
 

@@ -1,31 +1,14 @@
 package app_test
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/accounting-portal/portal/internal/app/apptest"
 )
-
-// startArgo runs a portal with only the ARGO simulator and waits for its
-// first sync. The portal's clock is the real one moved by *offset.
-func startArgo(t *testing.T, env map[string]string) (*apptest.Portal, *atomic.Int64) {
-	t.Helper()
-	offset := &atomic.Int64{}
-	p := apptest.Start(t, apptest.Options{Upstreams: []string{"argo"}, Env: env,
-		Now: func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }})
-	apptest.WaitFor(t, 60*time.Second, "the first ARGO sync", func() bool {
-		st, err := p.App.DB.SourceStatuses(context.Background(), []string{"argo"})
-		return err == nil && st["argo"].LastSuccess != nil
-	})
-	return p, offset
-}
 
 // installationOf returns the id of an installation of the ARGO project.
 func installationOf(t *testing.T, p *apptest.Portal, argoProject string) string {
@@ -39,10 +22,10 @@ func installationOf(t *testing.T, p *apptest.Portal, argoProject string) string 
 	return ""
 }
 
-// TestMetricsPages runs the page tests on one portal: a sync under the
-// race detector takes a while.
+// TestMetricsPages reads the metrics pages of the shared portal.
 func TestMetricsPages(t *testing.T) {
-	p, _ := startArgo(t, nil)
+	t.Parallel()
+	p := sharedPortal(t)
 	t.Run("scoped per role in pages and CSV", func(t *testing.T) { scopedPerRole(t, p) })
 	t.Run("CSV matches the table on screen", func(t *testing.T) { csvMatchesTable(t, p) })
 }

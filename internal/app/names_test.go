@@ -27,7 +27,6 @@ var subjects = []string{"demo-admin", "demo-manager", "demo-manager-b", "demo-vi
 // their subject.
 func TestNames_NoPageOrCSVShowsASubject(t *testing.T) {
 	p := apptest.Start(t, apptest.Options{Env: map[string]string{"PORTAL_AMIE_INTERVAL": "1h", "PORTAL_VERGEOS_INTERVAL": "1h"}})
-	p.WaitSynced(t, "argo", "obi", "amie", "vergeos")
 	admin, manager, managerB, viewer := p.Login(t, "admin"), p.Login(t, "manager"), p.Login(t, "manager-b"), p.Login(t, "viewer")
 
 	approved := request(t, manager, assignForm("neuro-sim", "10"))

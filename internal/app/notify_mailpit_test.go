@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,10 +34,10 @@ const (
 // person's next message waits a minute after their last (notify.Throttle),
 // and a failed send waits for its backoff; the test moves past both
 // rather than waiting them out.
-type offsetClock struct{ off atomic.Int64 }
+type offsetClock struct{ c *apptest.Clock }
 
-func (c *offsetClock) Now() time.Time       { return time.Now().Add(time.Duration(c.off.Load())) }
-func (c *offsetClock) Skip(d time.Duration) { c.off.Add(int64(d)) }
+func (c *offsetClock) Now() time.Time       { return c.c.Now() }
+func (c *offsetClock) Skip(d time.Duration) { c.c.Advance(d) }
 func (c *offsetClock) SkipThrottle()        { c.Skip(notify.Throttle + time.Second) }
 func subjectHas(s string) func(mailpit.Message) bool {
 	return func(m mailpit.Message) bool { return strings.Contains(m.Subject, s) }
@@ -48,9 +47,8 @@ func subjectHas(s string) func(mailpit.Message) bool {
 func mailpitPortal(t *testing.T) (*apptest.Portal, *mailpit.Server, *offsetClock) {
 	t.Helper()
 	mp := mailpit.Start(t)
-	clock := &offsetClock{}
-	p := apptest.Start(t, apptest.Options{Upstreams: []string{"obi"}, Now: clock.Now, Env: map[string]string{"PORTAL_SMTP_URL": mp.URL(), "PORTAL_SMTP_CA_FILE": mp.CAFile}})
-	return p, mp, clock
+	p := apptest.Start(t, apptest.Options{Upstreams: []string{"obi"}, Env: map[string]string{"PORTAL_SMTP_URL": mp.URL(), "PORTAL_SMTP_CA_FILE": mp.CAFile}})
+	return p, mp, &offsetClock{c: p.Clock}
 }
 
 // waitMail waits until Mailpit holds a message to addr that match accepts.
@@ -89,7 +87,6 @@ func TestNotify_Mailpit_RequestsDecisionsDigestBurstOutage(t *testing.T) {
 	t.Parallel()
 	p, mp, clock := mailpitPortal(t)
 	admin, manager, managerB := p.Login(t, "admin"), p.Login(t, "manager"), p.Login(t, "manager-b")
-	p.WaitSynced(t, portal.UpstreamOBI)
 	ctx := context.Background()
 
 	// A manager's request with hostile text reaches the admins in their
@@ -163,7 +160,7 @@ func TestNotify_Mailpit_RequestsDecisionsDigestBurstOutage(t *testing.T) {
 		t.Errorf("the admin got %d messages, want 3 (the digest, the API request, the burst)", n)
 	}
 	// Each of the hundred is marked sent once the message is settled.
-	waitFor(t, "the admin's notifications marked sent", func() bool {
+	apptest.Eventually(t, 30*time.Second, "the admin's notifications marked sent", func() bool {
 		n := 0
 		for _, rec := range apptest.CSVRecords(t, admin.Get("/notifications.csv")) {
 			if rec["kind"] == notify.KindRequestCreated && rec["mail"] == notify.MailSent {
@@ -216,7 +213,7 @@ func TestNotify_Mailpit_RequestsDecisionsDigestBurstOutage(t *testing.T) {
 	subject4 := fmt.Sprintf("Budget request %d from Max Manager", r4)
 	clock.SkipThrottle()
 	var item map[string]string
-	waitFor(t, "a failed attempt to mail the admin", func() bool {
+	apptest.Eventually(t, 30*time.Second, "a failed attempt to mail the admin", func() bool {
 		for _, rec := range apptest.CSVRecords(t, admin.Get("/outbox.csv")) {
 			if rec["kind"] == portal.KindMailMessage && strings.Contains(rec["summary"], subject4) && rec["last_error"] != "" {
 				item = rec
@@ -236,7 +233,7 @@ func TestNotify_Mailpit_RequestsDecisionsDigestBurstOutage(t *testing.T) {
 	mp.Restart()
 	clock.Skip(15 * time.Minute) // past any backoff
 	waitMail(t, mp, adaAddr, "the message held during the outage", subjectHas(subject4))
-	waitFor(t, "the outbox item delivered", func() bool {
+	apptest.Eventually(t, 30*time.Second, "the outbox item delivered", func() bool {
 		for _, rec := range apptest.CSVRecords(t, admin.Get("/outbox.csv")) {
 			if rec["id"] == item["id"] {
 				return rec["state"] == portal.OutboxDelivered
@@ -268,7 +265,6 @@ func TestNotify_Mailpit_ThresholdOncePerPeriod(t *testing.T) {
 	t.Parallel()
 	p, mp, clock := mailpitPortal(t)
 	manager := p.Login(t, "manager")
-	p.WaitSynced(t, portal.UpstreamOBI)
 	ctx := context.Background()
 	now := clock.Now()
 	month := costs.PeriodOf(costs.PeriodMonth, now)
@@ -281,7 +277,7 @@ func TestNotify_Mailpit_ThresholdOncePerPeriod(t *testing.T) {
 	if _, err := p.App.DB.ImportCard(ctx, "EUR", rates, fx, "demo-admin", "Ada Admin"); err != nil {
 		t.Fatal(err)
 	}
-	syncNow(t, p)
+	p.SyncNow(t, "obi")
 	// One of the manager's projects with spend this month.
 	var key string
 	var spent decimal.Decimal
@@ -306,7 +302,7 @@ func TestNotify_Mailpit_ThresholdOncePerPeriod(t *testing.T) {
 		SetBy: demo.Users(p.Sims.World)[0].Subject, SetByName: "Ada Admin"}); err != nil {
 		t.Fatal(err)
 	}
-	syncNow(t, p)
+	p.SyncNow(t, "obi")
 	clock.SkipThrottle()
 	// One event per budget: the ledger budget's (the OBI credits' own
 	// thresholds may fire too, and are told apart by what they measure).
@@ -318,8 +314,8 @@ func TestNotify_Mailpit_ThresholdOncePerPeriod(t *testing.T) {
 		t.Errorf("the threshold message:\n%s", msg.Text)
 	}
 	// The next syncs evaluate the thresholds again: nothing new.
-	syncNow(t, p)
-	syncNow(t, p)
+	p.SyncNow(t, "obi")
+	p.SyncNow(t, "obi")
 	n := 0
 	for _, rec := range apptest.CSVRecords(t, manager.Get("/notifications.csv")) {
 		if rec["kind"] == notify.KindThreshold && strings.Contains(rec["title"], "of its budget for") && strings.Contains(rec["title"], "(80% threshold)") {

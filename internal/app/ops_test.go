@@ -50,6 +50,7 @@ func catalogBytes(t *testing.T, c *portal.Catalog) []byte {
 }
 
 func TestCatalogReload_ProjectAppearsForItsManagerWithoutRestart(t *testing.T) {
+	t.Parallel()
 	p := obiPortal(t, map[string]string{"PORTAL_PROJECTS_POLL": "50ms"})
 	manager, admin := p.Login(t, "manager"), p.Login(t, "admin")
 	path := filepath.Join(p.Dir, "projects.json")
@@ -63,20 +64,25 @@ func TestCatalogReload_ProjectAppearsForItsManagerWithoutRestart(t *testing.T) {
 		t.Fatal("the manager does not see their projects at start")
 	}
 
-	// The project leaves the file: it leaves the manager's pages.
+	// The project leaves the file: it leaves the manager's pages once the
+	// portal's next look at the file (every 50 ms here) has seen it.
 	writeProjects(t, path, catalogBytes(t, &without))
-	apptest.WaitFor(t, 10*time.Second, "brain-atlas to leave the catalogue", func() bool { return !sees("brain-atlas") })
+	apptest.Eventually(t, 10*time.Second, "brain-atlas to leave the catalogue", func() bool { return !sees("brain-atlas") })
 	if !sees("neuro-sim") || len(p.App.Catalog().Projects) != len(full.Projects)-1 {
 		t.Fatal("the manager's other project went too")
 	}
 
-	// Added to the file again, it is visible to its manager, with no restart
-	// and no new sign-in.
+	// Added to the file again, it is visible to its manager after a reload
+	// (SIGHUP), with no restart and no new sign-in.
+	ctx := context.Background()
 	good := catalogBytes(t, full)
 	writeProjects(t, path, good)
-	apptest.WaitFor(t, 10*time.Second, "brain-atlas to be back", func() bool {
-		return sees("brain-atlas") && manager.Get("/budgets/projects/brain-atlas").Status == http.StatusOK
-	})
+	if err := p.App.Reload(ctx, "SIGHUP"); err != nil {
+		t.Fatal(err)
+	}
+	if !sees("brain-atlas") || manager.Get("/budgets/projects/brain-atlas").Status != http.StatusOK {
+		t.Fatal("brain-atlas is not back after the reload")
+	}
 	src := admin.Get("/sources")
 	counts := between(src.Body, `data-testid="projects-file-counts">`, "</dd>")
 	if counts != "5 projects in 2 virtual labs" || strings.Contains(src.Body, `data-testid="projects-file-error"`) {
@@ -94,11 +100,13 @@ func TestCatalogReload_ProjectAppearsForItsManagerWithoutRestart(t *testing.T) {
 	broken.Projects[0].OBIVlabID = "00000000-0000-0000-0000-000000000000"
 	broken.Projects = append(broken.Projects, portal.CatalogProject{Key: "new project", Name: "New"})
 	writeProjects(t, path, catalogBytes(t, &broken))
-	var page string
-	apptest.WaitFor(t, 10*time.Second, "the refusal on the data-sources page", func() bool {
-		page = admin.Get("/sources").Body
-		return strings.Contains(page, `data-testid="projects-file-error"`)
-	})
+	if err := p.App.Reload(ctx, "SIGHUP"); err == nil {
+		t.Fatal("the broken projects file was accepted")
+	}
+	page := admin.Get("/sources").Body
+	if !strings.Contains(page, `data-testid="projects-file-error"`) {
+		t.Fatal("the data-sources page does not show the refusal")
+	}
 	refusal := between(page, `data-testid="projects-file-error"`, "</div>")
 	for _, want := range []string{"projects[0].obi_vlab_id", "projects[5].key", "stays in use"} {
 		if !strings.Contains(refusal, want) {
@@ -114,12 +122,16 @@ func TestCatalogReload_ProjectAppearsForItsManagerWithoutRestart(t *testing.T) {
 
 	// Fixed again, the refusal clears.
 	writeProjects(t, path, good)
-	apptest.WaitFor(t, 10*time.Second, "the refusal to clear", func() bool {
-		return !strings.Contains(admin.Get("/sources").Body, `data-testid="projects-file-error"`)
-	})
+	if err := p.App.Reload(ctx, "SIGHUP"); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(admin.Get("/sources").Body, `data-testid="projects-file-error"`) {
+		t.Error("the refusal stays after the file was fixed")
+	}
 }
 
 func TestReadyz_NeedsTheDatabaseAndEveryMigration(t *testing.T) {
+	t.Parallel()
 	p := apptest.Start(t, apptest.Options{Upstreams: []string{}})
 	b := p.Anonymous(t)
 	if r := b.Get("/healthz"); r.Status != http.StatusOK || r.Body != "ok\n" {
@@ -232,6 +244,7 @@ func startTLSPortal(t *testing.T) *tlsPortal {
 }
 
 func TestTLS_ServesHTTPSWithHSTSAndSecureCookies(t *testing.T) {
+	t.Parallel()
 	tp := startTLSPortal(t)
 	resp, err := tp.client.Get(tp.url + "/auth/login")
 	if err != nil {
@@ -292,6 +305,7 @@ func TestTLS_ServesHTTPSWithHSTSAndSecureCookies(t *testing.T) {
 // Signed-in browsers keep HTTP/2 connections open; the portal still stops
 // at once when nothing is in flight.
 func TestTLS_StopsPromptlyWithOpenHTTP2Connections(t *testing.T) {
+	t.Parallel()
 	tp := startTLSPortal(t)
 	for range 3 {
 		resp, err := tp.client.Get(tp.url + "/auth/login")

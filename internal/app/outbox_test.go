@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/accounting-portal/portal/internal/app/apptest"
 	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/decimal"
 	"github.com/accounting-portal/portal/internal/portal"
@@ -19,7 +18,8 @@ import (
 // A portal with every upstream configured has a deliverer for every row
 // of the outbox table.
 func TestOutboxTable_EveryKindHasADelivererWhenItsUpstreamIsConfigured(t *testing.T) {
-	p := apptest.Start(t, apptest.Options{})
+	t.Parallel()
+	p := sharedPortal(t)
 	kinds := p.App.Outbox.Kinds()
 	if len(kinds) != len(portal.OutboxKinds) {
 		t.Fatalf("%d rows for %d kinds", len(kinds), len(portal.OutboxKinds))
@@ -35,6 +35,7 @@ func TestOutboxTable_EveryKindHasADelivererWhenItsUpstreamIsConfigured(t *testin
 // through the settler of the table: an unknown outcome settled as "not
 // applied" fails the request, and "send again" puts it back on its way.
 func TestOutboxAdmin_SettleAndSendAgainMoveTheBudgetRequest(t *testing.T) {
+	t.Parallel()
 	p := obiPortal(t, map[string]string{"PORTAL_UPSTREAM_TIMEOUT": "1s"})
 	manager, admin := p.Login(t, "manager"), p.Login(t, "admin")
 	ns := project(t, p.Sims.World, "neuro-sim")
@@ -42,13 +43,13 @@ func TestOutboxAdmin_SettleAndSendAgainMoveTheBudgetRequest(t *testing.T) {
 	// OBI never answers, and applies nothing.
 	p.Sims.OBI.Faults().Set(fault.Fault{Mode: fault.Hang, Method: "POST", PathPrefix: "/budget/", Count: 1, Delay: 5 * time.Second})
 	admin.Post("/requests/"+strconv.FormatInt(id, 10)+"/approve", nil)
-	got := waitState(t, p, id, budgets.NeedsReconciliation)
+	got := requestIn(t, p, id, budgets.NeedsReconciliation)
 
 	r := admin.Post(fmt.Sprintf("/outbox/%d/resolve", got.OutboxID), url.Values{"outcome": {"failed"}, "reason": {"OBI shows no such top-up"}})
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("resolve: %d %s", r.Status, r.Body)
 	}
-	failed := waitState(t, p, id, budgets.Failed)
+	failed := requestIn(t, p, id, budgets.Failed)
 	if failed.SettledByName == "" || failed.SettleReason != "OBI shows no such top-up" {
 		t.Errorf("the request does not say who settled it: %+v", failed)
 	}
@@ -57,7 +58,7 @@ func TestOutboxAdmin_SettleAndSendAgainMoveTheBudgetRequest(t *testing.T) {
 	if r := admin.Post(fmt.Sprintf("/outbox/%d/requeue", got.OutboxID), nil); r.Status != http.StatusSeeOther {
 		t.Fatalf("requeue: %d %s", r.Status, r.Body)
 	}
-	waitState(t, p, id, budgets.Applied)
+	requestIn(t, p, id, budgets.Applied)
 	trail, err := p.App.DB.AuditTrail(context.Background(), "budget_request:"+strconv.FormatInt(id, 10))
 	if err != nil {
 		t.Fatal(err)

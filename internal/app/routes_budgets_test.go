@@ -14,7 +14,6 @@ import (
 // top-up by the members of its lab's projects), made by its managers;
 // only admins decide.
 func init() {
-	syncedBeforeRoutes = append(syncedBeforeRoutes, "obi")
 	plantedBeforeRoutes = append(plantedBeforeRoutes, plantBudgetRequests)
 	neuro, climate := "/budgets/projects/neuro-sim", "/budgets/projects/climate-ml"
 	routeTable = append(routeTable,
@@ -50,14 +49,7 @@ func init() {
 		routeCase{Method: "GET", Route: "/requests/:id", URL: "/requests/999999", Want: page(404, 404, 404, 404)},
 		routeCase{Method: "GET", Route: "/requests/:id", URL: "/requests/999999.csv", Want: page(404, 404, 404, 404)},
 		routeCase{Method: "GET", Route: "/requests/:id", URL: "/requests/not-a-number", Want: page(404, 404, 404, 404)},
-		// Request 1 is of climate-ml (the viewer's), request 2 of neuro-sim.
-		routeCase{Method: "GET", Route: "/requests/:id", URL: "/requests/1", Want: page(200, 404, 200, 200)},
-		routeCase{Method: "GET", Route: "/requests/:id", URL: "/requests/1.csv", Want: page(200, 404, 200, 200)},
-		routeCase{Method: "GET", Route: "/requests/:id", URL: "/requests/2", Want: page(404, 200, 404, 200)},
-		routeCase{Method: "GET", Route: "/requests/:id", URL: "/requests/2.csv", Want: page(404, 200, 404, 200)},
 		routeCase{Method: "GET", Route: "/requests/:id/attempts.csv", URL: "/requests/999999/attempts.csv", Want: page(404, 404, 404, 404)},
-		routeCase{Method: "GET", Route: "/requests/:id/attempts.csv", URL: "/requests/1/attempts.csv", Want: page(200, 404, 200, 200)},
-		routeCase{Method: "GET", Route: "/requests/:id/attempts.csv", URL: "/requests/2/attempts.csv", Want: page(404, 200, 404, 200)},
 		routeCase{Method: "POST", Route: "/requests/:id/cancel", URL: "/requests/999999/cancel", Want: statuses{http.StatusUnauthorized, 403, 404, 404, 404}},
 		routeCase{Method: "POST", Route: "/requests/:id/approve", URL: "/requests/999999/approve", Want: adminPost(404)},
 		routeCase{Method: "POST", Route: "/requests/:id/deny", URL: "/requests/999999/deny", Want: adminPost(404)},
@@ -67,6 +59,15 @@ func init() {
 		routeCase{Method: "GET", Route: "/approvals.csv", Want: adminPage(200)},
 		// Nothing ticked: back to the inbox, told so.
 		routeCase{Method: "POST", Route: "/approvals/approve", Want: adminPost(http.StatusSeeOther)},
+	)
+	// Request 1 is of climate-ml (the viewer's), request 2 of neuro-sim.
+	plantedRouteTable = append(plantedRouteTable,
+		routeCase{Method: "GET", Route: "/requests/:id", URL: "/requests/1", Want: page(200, 404, 200, 200)},
+		routeCase{Method: "GET", Route: "/requests/:id", URL: "/requests/1.csv", Want: page(200, 404, 200, 200)},
+		routeCase{Method: "GET", Route: "/requests/:id", URL: "/requests/2", Want: page(404, 200, 404, 200)},
+		routeCase{Method: "GET", Route: "/requests/:id", URL: "/requests/2.csv", Want: page(404, 200, 404, 200)},
+		routeCase{Method: "GET", Route: "/requests/:id/attempts.csv", URL: "/requests/1/attempts.csv", Want: page(200, 404, 200, 200)},
+		routeCase{Method: "GET", Route: "/requests/:id/attempts.csv", URL: "/requests/2/attempts.csv", Want: page(404, 200, 404, 200)},
 	)
 }
 

@@ -23,7 +23,6 @@ func init() {
 		}
 	}
 	inst := "/metrics/installations/"
-	syncedBeforeRoutes = append(syncedBeforeRoutes, "argo")
 	routeTable = append(routeTable,
 		routeCase{Method: "GET", Route: "/metrics", Want: page(200, 200, 200, 200)},
 		routeCase{Method: "GET", Route: "/metrics", URL: "/metrics?period=month&range=1y&sort=-total", Want: page(200, 200, 200, 200)},

@@ -7,7 +7,6 @@ import "net/http"
 // managers and admins, and an upload is its uploader's (others: 404);
 // clearing failed records and the clear requests are for admins.
 func init() {
-	syncedBeforeRoutes = append(syncedBeforeRoutes, "amie")
 	everyoneSignedIn := page(200, 200, 200, 200)
 	managers := page(403, 200, 200, 200)
 	routeTable = append(routeTable,

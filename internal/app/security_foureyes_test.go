@@ -19,6 +19,7 @@ const selfApprovalText = "You asked for this; another admin must approve it."
 // and the request page show why there is no Approve button, and another
 // admin can approve it. The requester may still deny (withdraw) it.
 func TestSecurity_FourEyes_NoOneApprovesTheirOwnRequest(t *testing.T) {
+	t.Parallel()
 	p := obiPortal(t, nil)
 	admin := p.Login(t, "admin")
 	id := request(t, admin, assignForm("neuro-sim", "10.00"))
@@ -38,7 +39,7 @@ func TestSecurity_FourEyes_NoOneApprovesTheirOwnRequest(t *testing.T) {
 	if r.Status != http.StatusForbidden || !strings.Contains(r.Body, "another admin must approve it") {
 		t.Fatalf("approving one's own request: %d, want 403 saying why:\n%s", r.Status, r.Body)
 	}
-	if got := waitState(t, p, id, budgets.Pending); got.DecidedBy != "" {
+	if got := requestIn(t, p, id, budgets.Pending); got.DecidedBy != "" {
 		t.Fatalf("the refused approval decided the request: %+v", got)
 	}
 	// Another admin (the same groups, another person) approves it.
@@ -48,13 +49,14 @@ func TestSecurity_FourEyes_NoOneApprovesTheirOwnRequest(t *testing.T) {
 	if r := other.Post("/requests/"+ids+"/approve", nil); r.Status != http.StatusSeeOther {
 		t.Fatalf("another admin's approval: %d", r.Status)
 	}
-	waitState(t, p, id, budgets.Applied)
+	requestIn(t, p, id, budgets.Applied)
 }
 
 // TestSecurity_FourEyesOff_SingleAdminApprovesOwnRequest: with
 // PORTAL_FOUR_EYES=false (a site with one admin) the admin approves
 // their own request.
 func TestSecurity_FourEyesOff_SingleAdminApprovesOwnRequest(t *testing.T) {
+	t.Parallel()
 	p := obiPortal(t, map[string]string{"PORTAL_FOUR_EYES": "false"})
 	admin := p.Login(t, "admin")
 	id := request(t, admin, assignForm("neuro-sim", "10.00"))
@@ -65,5 +67,5 @@ func TestSecurity_FourEyesOff_SingleAdminApprovesOwnRequest(t *testing.T) {
 	if r := admin.Post("/requests/"+ids+"/approve", nil); r.Status != http.StatusSeeOther {
 		t.Fatalf("approving one's own request with four eyes off: %d\n%s", r.Status, r.Body)
 	}
-	waitState(t, p, id, budgets.Applied)
+	requestIn(t, p, id, budgets.Applied)
 }

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/accounting-portal/portal/internal/app/apptest"
 	"github.com/accounting-portal/portal/web/templates"
 )
 
@@ -23,8 +22,8 @@ var (
 // templates.MaxChartPoints points (web/templates' tests check the
 // bucketing itself, and BenchmarkBudgetProject_ExtremeRange the cost).
 func TestSecurity_ExtremeRangesAreBounded(t *testing.T) {
-	p := apptest.Start(t, apptest.Options{})
-	p.WaitSynced(t, "argo", "obi", "amie", "vergeos")
+	t.Parallel()
+	p := sharedPortal(t)
 	manager := p.Login(t, "manager")
 	const maxBody = 2 << 20
 	for _, u := range []string{

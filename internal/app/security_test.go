@@ -11,15 +11,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/accounting-portal/portal/internal/app/apptest"
 	"github.com/accounting-portal/portal/internal/auth"
-	"github.com/accounting-portal/portal/internal/clients/argo"
 	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/internal/sectest"
-	"github.com/accounting-portal/portal/internal/syncer"
 	"github.com/accounting-portal/portal/web/templates"
 )
 
@@ -27,6 +26,7 @@ import (
 // name in the projects file and signs in a person who belongs to all of
 // them (the ID token's groups say so): the home page shows each as text.
 func TestSecurity_ProjectNamesAreEscaped(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cat := portal.Catalog{}
 	groups := []any{}
@@ -40,7 +40,7 @@ func TestSecurity_ProjectNamesAreEscaped(t *testing.T) {
 	if err := os.WriteFile(file, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p := apptest.Start(t, apptest.Options{Upstreams: []string{"argo"}, Env: map[string]string{"PORTAL_PROJECTS_FILE": file}})
+	p := apptest.Start(t, apptest.Options{Upstreams: []string{}, Env: map[string]string{"PORTAL_PROJECTS_FILE": file}})
 	p.IdP.Tamper(func(c map[string]any) { c["groups"] = groups })
 	defer p.IdP.Tamper(nil)
 	home := p.Login(t, "viewer").Get("/")
@@ -54,29 +54,25 @@ func TestSecurity_ProjectNamesAreEscaped(t *testing.T) {
 
 // TestSecurity_UpstreamErrorsAreEscaped makes an upstream answer each
 // payload as its error message. The message travels the real way: the
-// ARGO client reads it from the answer, the sync records it, and the
+// portal is configured with the hostile server as its ARGO, its client
+// reads the message from the answer, its sync records it, and the
 // data-sources page shows it as text.
 func TestSecurity_UpstreamErrorsAreEscaped(t *testing.T) {
-	var next string
+	t.Parallel()
+	var next atomic.Pointer[string]
+	next.Store(new(string))
 	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusBadRequest)
-		json.NewEncoder(w).Encode(map[string]any{"code": 400, "message": next})
+		json.NewEncoder(w).Encode(map[string]any{"code": 400, "message": *next.Load()})
 	}))
 	defer evil.Close()
-	client, err := argo.New(argo.Config{BaseURL: evil.URL, Token: "t"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := apptest.Start(t, apptest.Options{Upstreams: []string{"argo"}})
+	p := apptest.Start(t, apptest.Options{Upstreams: []string{}, Env: map[string]string{
+		"PORTAL_ARGO_URL": evil.URL, "PORTAL_ARGO_TOKEN": "t", "PORTAL_ARGO_INTERVAL": "1h"}})
 	for _, pl := range sectest.Payloads {
-		next = pl.Raw
-		job := syncer.Job{Upstream: portal.UpstreamArgo, Timeout: 10 * time.Second, Run: func(ctx context.Context) (int64, error) {
-			_, err := client.Projects(ctx)
-			return 0, err
-		}}
-		if err := p.App.Sync.RunOnce(context.Background(), job); err == nil {
-			t.Fatal("the sync against the hostile upstream succeeded")
+		next.Store(&pl.Raw)
+		if run, err := p.App.Sync.SyncNow(context.Background(), portal.UpstreamArgo); err == nil || run.Error == "" {
+			t.Fatalf("the sync against the hostile upstream succeeded: %+v", run)
 		}
 	}
 	page := p.Login(t, "admin").Get("/sources")
@@ -92,6 +88,7 @@ func TestSecurity_UpstreamErrorsAreEscaped(t *testing.T) {
 // summaries are the payloads: the outbox page, the item page and the CSV
 // download carry them as text and as neutralised cells.
 func TestSecurity_OutboxTextIsEscapedAndCSVNeutralised(t *testing.T) {
+	t.Parallel()
 	p := apptest.Start(t, apptest.Options{Upstreams: []string{}})
 	var ids []int64
 	for i, pl := range sectest.Payloads {
@@ -125,6 +122,7 @@ func TestSecurity_OutboxTextIsEscapedAndCSVNeutralised(t *testing.T) {
 // TestSecurity_ChartLabelsAreEscaped draws a chart whose title, unit and
 // series names are payloads (metric names come from upstreams).
 func TestSecurity_ChartLabelsAreEscaped(t *testing.T) {
+	t.Parallel()
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for _, bars := range []bool{false, true} {
 		spec := templates.ChartSpec{Title: sectest.Payloads[0].Raw, Unit: sectest.Payloads[1].Raw, Bars: bars, Width: 600, Height: 300}
@@ -146,6 +144,7 @@ func TestSecurity_ChartLabelsAreEscaped(t *testing.T) {
 // public URL behind TLS: every cookie it sets is Secure, HttpOnly and
 // SameSite=Lax, and answers carry HSTS.
 func TestSecurity_SecureCookiesOverHTTPS(t *testing.T) {
+	t.Parallel()
 	p := apptest.Start(t, apptest.Options{Upstreams: []string{}, TLS: true})
 	if !strings.HasPrefix(p.URL, "https://") {
 		t.Fatalf("portal URL %s", p.URL)
@@ -183,7 +182,8 @@ func TestSecurity_SecureCookiesOverHTTPS(t *testing.T) {
 // re-encoding turned into a protocol-relative URL): each ends on a page
 // of the portal.
 func TestSecurity_ReturnAddressNeverOffSite(t *testing.T) {
-	p := apptest.Start(t, apptest.Options{Upstreams: []string{}})
+	t.Parallel()
+	p := sharedPortal(t)
 	for _, evil := range []string{"/%2Fevil.example/{", "/%2Fevil.example/%22", "//evil.example", "https:evil.example", "/\t/evil.example",
 		"\\\\evil.example", "/%5C%5Cevil.example", "http://127.0.0.1@evil.example/"} {
 		b := p.Anonymous(t)

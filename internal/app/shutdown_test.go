@@ -77,6 +77,7 @@ func get(t *testing.T, c *http.Client, url string) string {
 // an idle keep-alive connection: http.Server.Shutdown alone waits five
 // seconds for the first.
 func TestServeHTTP_StopsAtOnceWithIdleAndSilentConnections(t *testing.T) {
+	t.Parallel()
 	url, cancel, done := startServe(t, hello, nil)
 	c := &http.Client{Transport: &http.Transport{}}
 	if got := get(t, c, url); got != "HTTP/1.1 hello" {
@@ -99,6 +100,7 @@ func TestServeHTTP_StopsAtOnceWithIdleAndSilentConnections(t *testing.T) {
 // An HTTP/2 client that keeps its connection after the server's GOAWAY (Go's
 // does): http.Server.Shutdown alone waits a second for it to hang up.
 func TestServeHTTP_StopsAtOnceWithALingeringHTTP2Connection(t *testing.T) {
+	t.Parallel()
 	ca, err := simtls.New()
 	if err != nil {
 		t.Fatal(err)
@@ -118,6 +120,7 @@ func TestServeHTTP_StopsAtOnceWithALingeringHTTP2Connection(t *testing.T) {
 // A request in flight when the server is asked to stop is answered in full
 // before serveHTTP returns, over HTTP/1.1 and HTTP/2 alike.
 func TestServeHTTP_LetsRequestsInFlightFinish(t *testing.T) {
+	t.Parallel()
 	ca, err := simtls.New()
 	if err != nil {
 		t.Fatal(err)

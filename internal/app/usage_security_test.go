@@ -15,6 +15,7 @@ import (
 // words reach the usage pages (resource names, errors, usernames, record
 // ids) and checks it comes out escaped in HTML and neutralised in CSV.
 func TestUsage_UpstreamTextIsEscaped(t *testing.T) {
+	t.Parallel()
 	p := startUsagePortal(t, apptest.Options{})
 	ctx := context.Background()
 	day := usage.DayStart(time.Now()).AddDate(0, 0, -1)

@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,48 +23,11 @@ import (
 	"github.com/accounting-portal/portal/internal/usage"
 )
 
-// startUsagePortal starts a portal with the AMIE simulator only and waits for
-// its first sync.
+// startUsagePortal starts a portal with the AMIE simulator only, synced once.
 func startUsagePortal(t *testing.T, o apptest.Options) *apptest.Portal {
 	t.Helper()
 	o.Upstreams = []string{"amie"}
-	p := apptest.Start(t, o)
-	usageWaitFor(t, 30*time.Second, "the first AMIE sync", func() bool {
-		st, err := p.App.DB.SourceStatuses(context.Background(), []string{"amie"})
-		return err == nil && st["amie"].LastSuccess != nil
-	})
-	return p
-}
-
-func usageWaitFor(t *testing.T, limit time.Duration, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// usageSyncAMIE runs an AMIE sync now and waits for it to finish.
-func usageSyncAMIE(t *testing.T, p *apptest.Portal) {
-	t.Helper()
-	ctx := context.Background()
-	last := int64(0)
-	if runs, _ := p.App.DB.RecentSyncRuns(ctx, "amie", 1); len(runs) > 0 {
-		last = runs[0].ID
-	}
-	if err := p.App.Sync.Trigger("amie"); err != nil {
-		t.Fatal(err)
-	}
-	usageWaitFor(t, 30*time.Second, "an AMIE sync", func() bool {
-		runs, _ := p.App.DB.RecentSyncRuns(ctx, "amie", 1)
-		return len(runs) > 0 && runs[0].ID > last && !runs[0].Finished.IsZero()
-	})
-	if runs, _ := p.App.DB.RecentSyncRuns(ctx, "amie", 1); runs[0].Error != "" {
-		t.Fatalf("sync failed: %s", runs[0].Error)
-	}
+	return apptest.Start(t, o)
 }
 
 // postUsageUpload posts a usage file as the browser's form does.
@@ -117,13 +79,18 @@ func usageProblems(body string) []string {
 	return out
 }
 
-func usageWaitUpload(t *testing.T, p *apptest.Portal, id int64, state string) *usage.Upload {
+// uploadIn has the outbox deliver what is due and returns upload id,
+// failing the test unless it is then in state.
+func uploadIn(t *testing.T, p *apptest.Portal, id int64, state string) *usage.Upload {
 	t.Helper()
-	var up *usage.Upload
-	usageWaitFor(t, 60*time.Second, "upload "+fmt.Sprint(id)+" "+state, func() bool {
-		up, _ = p.App.DB.UsageUploadByID(context.Background(), id)
-		return up != nil && up.State == state
-	})
+	p.DeliverOutbox(t)
+	up, err := p.App.DB.UsageUploadByID(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if up.State != state {
+		t.Fatalf("upload %d is %s, want %s", id, up.State, state)
+	}
 	return up
 }
 
@@ -156,6 +123,7 @@ func usageReadCSV(t *testing.T, r *apptest.Response) [][]string {
 // manager uploads a clean file, it is delivered through the outbox, AMIE
 // processes it, and after a sync the status page counts the records.
 func TestUsage_ManagerUploadIsDeliveredAndCountsMove(t *testing.T) {
+	t.Parallel()
 	p := startUsagePortal(t, apptest.Options{})
 	m := p.Login(t, "manager")
 	res := p.Sims.AMIE.Resources()[0]
@@ -167,7 +135,7 @@ func TestUsage_ManagerUploadIsDeliveredAndCountsMove(t *testing.T) {
 	if page.Status != 200 || !strings.Contains(page.Body, "all 25 records were checked") {
 		t.Fatalf("upload page %d", page.Status)
 	}
-	up := usageWaitUpload(t, p, id, usage.UploadDelivered)
+	up := uploadIn(t, p, id, usage.UploadDelivered)
 	if up.Accepted != 25 || up.Refused != 0 || up.ChunksDelivered != up.Chunks {
 		t.Fatalf("delivered upload %+v", up)
 	}
@@ -175,7 +143,7 @@ func TestUsage_ManagerUploadIsDeliveredAndCountsMove(t *testing.T) {
 		t.Fatalf("the simulator has no record t1-0")
 	}
 	p.Sims.AMIE.ProcessNow()
-	usageSyncAMIE(t, p)
+	p.SyncNow(t, "amie")
 	after := usageStatusCSV(t, m, "range=24h&resource="+url.QueryEscape(res))[today+"|"+res]
 	if after < before+25 {
 		t.Errorf("today's loaded records on %s: %d before, %d after the upload of 25", res, before, after)
@@ -194,24 +162,22 @@ func TestUsage_ManagerUploadIsDeliveredAndCountsMove(t *testing.T) {
 // again after its look-up, and AMIE acknowledges the records as already
 // received instead of counting them again.
 func TestUsage_UnansweredUploadIsSentAgainAndCountedOnce(t *testing.T) {
-	var skew atomic.Int64
-	clock := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
-	p := startUsagePortal(t, apptest.Options{Now: clock, Env: map[string]string{"PORTAL_UPSTREAM_TIMEOUT": "1s"}})
+	t.Parallel()
+	p := startUsagePortal(t, apptest.Options{Env: map[string]string{"PORTAL_UPSTREAM_TIMEOUT": "1s"}})
 	m := p.Login(t, "manager")
 	p.Sims.AMIE.Faults().Set(fault.Fault{Mode: fault.Timeout, Method: "POST", PathPrefix: "/api/v1/usage", Count: 1, Delay: 5 * time.Second})
 	id := usageUploadID(t, postUsageUpload(t, m, "compute", "jobs.csv", usageJobs(p, "t2", 4, time.Now().Add(-3*time.Hour))))
 	ref := "usage_upload:" + fmt.Sprint(id)
-	usageWaitFor(t, 20*time.Second, "the unanswered request to be looked up", func() bool {
-		items, _ := p.App.DB.OutboxByRef(context.Background(), ref)
-		return len(items) == 1 && items[0].State == portal.OutboxVerify
-	})
+	p.DeliverOutbox(t)
+	if items, _ := p.App.DB.OutboxByRef(context.Background(), ref); len(items) != 1 || items[0].State != portal.OutboxVerify {
+		t.Fatalf("the unanswered request is not waiting for its look-up: %+v", items)
+	}
 	if p.Sims.AMIE.Faults().Hits(fault.Timeout) != 1 {
 		t.Fatal("the timeout fault was not hit")
 	}
 	// The look-up is due after the dispatcher's verify delay.
-	skew.Store(int64(p.App.Outbox.VerifyDelay + time.Second))
-	p.App.Outbox.Notify()
-	up := usageWaitUpload(t, p, id, usage.UploadDelivered)
+	p.Clock.Advance(p.App.Outbox.VerifyDelay + time.Second)
+	up := uploadIn(t, p, id, usage.UploadDelivered)
 	items, _ := p.App.DB.OutboxByRef(context.Background(), ref)
 	if items[0].Attempts != 2 || !strings.Contains(items[0].Result, "4 already received, not counted again") {
 		t.Fatalf("item %+v", items[0])
@@ -237,6 +203,7 @@ var usageFailedRowRE = regexp.MustCompile(`<tr data-id="(\d+)">`)
 // request goes through the outbox, is confirmed by a re-read, and after
 // the sync the records are gone and the day's failed count drops.
 func TestUsage_AdminClearsFailedRecords(t *testing.T) {
+	t.Parallel()
 	p := startUsagePortal(t, apptest.Options{})
 	a := p.Login(t, "admin")
 	page := a.Get("/usage/failed?sort=id")
@@ -253,10 +220,11 @@ func TestUsage_AdminClearsFailedRecords(t *testing.T) {
 		t.Fatalf("clear answered %d %s", r.Status, r.Header.Get("Location"))
 	}
 	clearPage := r.Header.Get("Location")
-	usageWaitFor(t, 20*time.Second, "the clear to be confirmed", func() bool {
-		return strings.Contains(a.Get(clearPage).Body, `data-state="delivered"`)
-	})
+	p.DeliverOutbox(t)
 	c := a.Get(clearPage).Body
+	if !strings.Contains(c, `data-state="delivered"`) {
+		t.Fatal("the clear is not confirmed after its delivery")
+	}
 	if !strings.Contains(c, "2 records cleared; a re-read no longer lists them") || !strings.Contains(c, "queued → ") {
 		t.Errorf("clear page does not show the confirmation and history")
 	}
@@ -278,8 +246,8 @@ func TestUsage_AdminClearsFailedRecords(t *testing.T) {
 			t.Errorf("AMIE still lists %s", id)
 		}
 	}
-	// ... and on the pages once the triggered sync has run.
-	usageSyncAMIE(t, p)
+	// ... and on the pages once the sync the clear triggered has run.
+	p.TriggeredSync(t, "amie")
 	page = a.Get("/usage/failed?sort=id")
 	if strings.Contains(page.Body, `data-id="`+ids[0][1]+`"`) || strings.Contains(page.Body, `data-id="`+ids[1][1]+`"`) {
 		t.Error("the cleared records are still listed")
@@ -304,9 +272,10 @@ func TestUsage_AdminClearsFailedRecords(t *testing.T) {
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("confirmed group clear answered %d", r.Status)
 	}
-	usageWaitFor(t, 20*time.Second, "the group clear", func() bool {
-		return strings.Contains(a.Get(r.Header.Get("Location")).Body, `data-state="delivered"`)
-	})
+	p.DeliverOutbox(t)
+	if !strings.Contains(a.Get(r.Header.Get("Location")).Body, `data-state="delivered"`) {
+		t.Fatal("the group clear is not confirmed after its delivery")
+	}
 	if n := len(usageFailedRowRE.FindAllStringSubmatch(a.Get("/usage/failed?size=500&"+filter).Body, -1)); n != 0 {
 		t.Errorf("%d records of the group are left", n)
 	}

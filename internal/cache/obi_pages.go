@@ -126,8 +126,7 @@ func addSpend(ctx context.Context, tx *sql.Tx, scope portal.Scope, projects []bu
 		}
 		cond, args = "s.proj_id IN ("+placeholders(len(ids))+")", ids
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT s.proj_id, s.day, s.amount FROM obi_spend_total s
-		WHERE s.day >= ? AND s.day < ? AND `+cond, append([]any{from30.Unix(), to.Unix()}, args...)...)
+	rows, err := tx.QueryContext(ctx, spendSQL(cond), append([]any{from30.Unix(), to.Unix()}, args...)...)
 	if err != nil {
 		return err
 	}
@@ -153,6 +152,12 @@ func addSpend(ctx context.Context, tx *sql.Tx, scope portal.Scope, projects []bu
 		}
 	}
 	return rows.Err()
+}
+
+// spendSQL reads the daily spend totals of the projects cond selects (with
+// the window's two bounds as its first arguments).
+func spendSQL(cond string) string {
+	return `SELECT s.proj_id, s.day, s.amount FROM obi_spend_total s WHERE s.day >= ? AND s.day < ? AND ` + cond
 }
 
 // addDiscounts sets the discount in force of each lab.

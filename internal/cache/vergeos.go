@@ -96,12 +96,20 @@ func (db *DB) UpsertBillingRecords(ctx context.Context, records []billing.Record
 	return changed, nil
 }
 
+// The reads of single records and of the sync's mark (their plans are
+// checked in TestBilling_PageQueriesUseIndexes).
+const (
+	highWaterSQL      = `SELECT MAX(created) FROM vergeos_billing`
+	recordByKeySQL    = `SELECT ` + billingCols + ` FROM vergeos_billing WHERE record_key = ?`
+	recordsCreatedSQL = `SELECT ` + billingCols + ` FROM vergeos_billing WHERE created >= ? AND created <= ? ORDER BY created, record_key LIMIT ?`
+)
+
 // BillingHighWater returns the newest cached record's created time (the
 // sync's high-water mark), and false when nothing is cached yet. It is
 // read from the records themselves, so it can never disagree with them:
 // a sync that stopped half-way leaves the mark at the last page it wrote.
 func (db *DB) BillingHighWater(ctx context.Context) (int64, bool, error) {
-	hw, err := one(ctx, db, `SELECT MAX(created) FROM vergeos_billing`, nil, scanValue[sql.NullInt64])
+	hw, err := one(ctx, db, highWaterSQL, nil, scanValue[sql.NullInt64])
 	if err != nil {
 		return 0, false, fmt.Errorf("cache: billing high-water mark: %w", err)
 	}
@@ -110,7 +118,7 @@ func (db *DB) BillingHighWater(ctx context.Context) (int64, bool, error) {
 
 // BillingRecordByKey returns one record, or ENOTFOUND.
 func (db *DB) BillingRecordByKey(ctx context.Context, key string) (billing.Record, error) {
-	r, err := one(ctx, db, `SELECT `+billingCols+` FROM vergeos_billing WHERE record_key = ?`, []any{key}, scanBilling)
+	r, err := one(ctx, db, recordByKeySQL, []any{key}, scanBilling)
 	if err != nil {
 		return r, notFound(err, fmt.Sprintf("There is no VergeOS billing record %q in the portal's copy.", key))
 	}
@@ -120,8 +128,7 @@ func (db *DB) BillingRecordByKey(ctx context.Context, key string) (billing.Recor
 // BillingRecordsCreated returns up to limit records created in [from, to]
 // (Unix seconds), oldest first: what VergeOS wrote around a generate request.
 func (db *DB) BillingRecordsCreated(ctx context.Context, from, to int64, limit int) ([]billing.Record, error) {
-	out, err := all(ctx, db, `SELECT `+billingCols+` FROM vergeos_billing
-		WHERE created >= ? AND created <= ? ORDER BY created, record_key LIMIT ?`, []any{from, to, limit}, scanBilling)
+	out, err := all(ctx, db, recordsCreatedSQL, []any{from, to, limit}, scanBilling)
 	if err != nil {
 		return nil, fmt.Errorf("cache: billing records created: %w", err)
 	}

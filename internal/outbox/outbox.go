@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/accounting-portal/portal/internal/portal"
@@ -71,6 +72,11 @@ type Dispatcher struct {
 	table []Kind
 	kinds map[string]Kind
 	wake  chan struct{}
+	// passes are the DeliverNow calls the next pass over the outbox
+	// answers; stopped is set when Run has returned.
+	mu      sync.Mutex
+	passes  []chan<- error
+	stopped bool
 	// Now is the clock; Timeout bounds one delivery; VerifyDelay is the wait
 	// before looking up a write whose outcome is unknown (so that a request
 	// still being processed upstream has finished); Poll is the longest
@@ -156,6 +162,7 @@ func (d *Dispatcher) Notify() {
 // Run recovers items a previous process left mid-send, then delivers due
 // items until ctx ends.
 func (d *Dispatcher) Run(ctx context.Context) error {
+	defer d.stop()
 	n, err := d.store.RecoverOutbox(ctx, d.CanVerify)
 	if err != nil {
 		return fmt.Errorf("outbox: recover: %w", err)
@@ -164,9 +171,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		d.log.Warn("outbox items were mid-send when the portal stopped; their outcome is being checked", slog.Int("items", n))
 	}
 	for {
-		if _, err := d.DispatchDue(ctx); err != nil && ctx.Err() == nil {
-			d.log.Error("outbox dispatch", slog.Any("error", err))
-		}
+		d.pass(ctx)
 		wait := d.Poll
 		if next, err := d.store.NextOutboxDue(ctx); err == nil && !next.IsZero() {
 			wait = min(wait, max(next.Sub(d.Now()), 10*time.Millisecond))
@@ -180,6 +185,62 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			t.Stop()
 		case <-t.C:
 		}
+	}
+}
+
+// pass handles every due item and answers the DeliverNow calls made
+// before it started.
+func (d *Dispatcher) pass(ctx context.Context) {
+	d.mu.Lock()
+	calls := d.passes
+	d.passes = nil
+	select {
+	case <-d.wake: // this pass answers the wake-up too
+	default:
+	}
+	d.mu.Unlock()
+	_, err := d.DispatchDue(ctx)
+	if err != nil && ctx.Err() == nil {
+		d.log.Error("outbox dispatch", slog.Any("error", err))
+	}
+	for _, c := range calls {
+		c <- err
+	}
+}
+
+// stop answers the DeliverNow calls no pass will answer any more.
+func (d *Dispatcher) stop() {
+	d.mu.Lock()
+	calls := d.passes
+	d.passes, d.stopped = nil, true
+	d.mu.Unlock()
+	for _, c := range calls {
+		c <- portal.Errorf(portal.EUNAVAILABLE, "the outbox dispatcher has stopped")
+	}
+}
+
+// DeliverNow wakes the running dispatcher and returns once it has made a
+// pass over the outbox that started after the call: every item due by
+// then has been sent (or looked up) and settled, including one whose
+// delivery was in progress during the call. Items not yet due (a retry
+// waiting for its backoff, a look-up for its delay) stay as they are. The
+// error is the pass's own (not an item's outcome, which the item records).
+// Tests use it to say "deliver now and wait" instead of polling.
+func (d *Dispatcher) DeliverNow(ctx context.Context) error {
+	done := make(chan error, 1)
+	d.mu.Lock()
+	if d.stopped {
+		d.mu.Unlock()
+		return portal.Errorf(portal.EUNAVAILABLE, "the outbox dispatcher has stopped")
+	}
+	d.passes = append(d.passes, done)
+	d.Notify()
+	d.mu.Unlock()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 

@@ -3,6 +3,7 @@ package outbox
 import (
 	"context"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -173,9 +174,9 @@ func TestRun_RecoversMidSendItems(t *testing.T) {
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error)
 	go func() { done <- d.Run(runCtx) }()
-	deadline := time.Now().Add(2 * time.Second)
-	for state(t, db, a).State == portal.OutboxSending && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
+	// The first pass comes after the recovery.
+	if err := d.DeliverNow(ctx); err != nil {
+		t.Fatal(err)
 	}
 	cancel()
 	if err := <-done; err != nil {
@@ -183,6 +184,94 @@ func TestRun_RecoversMidSendItems(t *testing.T) {
 	}
 	if it := state(t, db, a); it.State != portal.OutboxUncertain || blind.calls != 0 {
 		t.Fatalf("mid-send item: %s, resent %d times", it.State, blind.calls)
+	}
+}
+
+// gatedDeliverer delivers each item when the test says so: started tells
+// the test a delivery began, and each value sent on release ends one.
+type gatedDeliverer struct {
+	started chan int64
+	release chan struct{}
+}
+
+func (g *gatedDeliverer) Deliver(ctx context.Context, it portal.OutboxItem) (string, error) {
+	g.started <- it.ID
+	<-g.release
+	return `{"ok":true}`, nil
+}
+
+// DeliverNow returns after a pass that started after the call: an item
+// queued before it is settled, also when a pass was in progress during
+// the call (that pass may have claimed everything before the item was
+// queued); items not yet due stay; and a stopped dispatcher says so.
+func TestDeliverNow_WaitsForAPassThatStartsAfterTheCall(t *testing.T) {
+	db, d, now := setup(t)
+	g := &gatedDeliverer{started: make(chan int64, 10), release: make(chan struct{})}
+	d.register("gated", g)
+	f := &fakeDeliverer{errs: []error{errDown}}
+	d.register("flaky", f)
+	// The clock moves while the dispatcher runs.
+	var skew atomic.Int64
+	start := *now
+	clock := func() time.Time { return start.Add(time.Duration(skew.Load())) }
+	db.Now, d.Now = clock, clock
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error)
+	go func() { done <- d.Run(runCtx) }()
+
+	// A pass is in progress, delivering the first item.
+	first := enqueue(t, db, "gated")
+	d.Notify()
+	if id := <-g.started; id != first {
+		t.Fatalf("delivering %d", id)
+	}
+	second := enqueue(t, db, "gated")
+	answered := make(chan error, 1)
+	go func() { answered <- d.DeliverNow(ctx) }()
+	g.release <- struct{}{} // the first item is delivered
+	if id := <-g.started; id != second {
+		t.Fatalf("delivering %d, want the item queued before the call", id)
+	}
+	select {
+	case err := <-answered:
+		t.Fatalf("DeliverNow returned (%v) while the item queued before it was still being delivered", err)
+	default:
+	}
+	g.release <- struct{}{}
+	if err := <-answered; err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []int64{first, second} {
+		if it := state(t, db, id); it.State != portal.OutboxDelivered {
+			t.Fatalf("item %d is %s after DeliverNow", id, it.State)
+		}
+	}
+
+	// A retry waiting for its backoff is not due: DeliverNow leaves it.
+	third := enqueue(t, db, "flaky")
+	if err := d.DeliverNow(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if it := state(t, db, third); it.State != portal.OutboxQueued || it.Attempts != 1 {
+		t.Fatalf("after a refusal without effect: %s, %d attempts", it.State, it.Attempts)
+	}
+	if err := d.DeliverNow(ctx); err != nil || f.calls != 1 {
+		t.Fatalf("a retry was sent before its backoff (%d calls, %v)", f.calls, err)
+	}
+	skew.Store(int64(d.Backoff(1)))
+	if err := d.DeliverNow(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if it := state(t, db, third); it.State != portal.OutboxDelivered || f.calls != 2 {
+		t.Fatalf("after the backoff: %s, %d calls", it.State, f.calls)
+	}
+
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := d.DeliverNow(ctx); portal.ErrorCode(err) != portal.EUNAVAILABLE {
+		t.Fatalf("DeliverNow after the dispatcher stopped: %v", err)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/accounting-portal/portal/internal/sim/amie"
@@ -35,6 +36,9 @@ type Config struct {
 	// charged) do so, for the demo; off, the data depends only on the seed
 	// and the scale.
 	Live bool
+	// ArgoDays is the length of the ARGO simulator's metric series in days
+	// (0: a year). Tests that need no year of history ask for less.
+	ArgoDays int
 }
 
 // Info describes the running simulators: base URLs and credentials. It is
@@ -89,6 +93,12 @@ type Running struct {
 	VergeOS *vergeos.Server
 	servers []*http.Server
 	done    chan error
+	// fresh are the connections that have not sent a request yet; Close
+	// closes them at once (a server's shutdown waits five seconds for a
+	// connection a client opened but did not use, as HTTP clients do).
+	mu      sync.Mutex
+	fresh   map[net.Conn]bool
+	closing bool
 }
 
 // Start starts the simulators named in cfg and returns once they listen.
@@ -114,7 +124,7 @@ func Start(cfg Config) (*Running, error) {
 	r := &Running{CA: ca, World: w, done: make(chan error, 4), Info: Info{CAFile: caFile, Seed: cfg.Seed, Scale: cfg.Scale}}
 
 	if cfg.Argo != "" {
-		r.Argo = argo.New(argo.Options{World: w, Now: cfg.Now})
+		r.Argo = argo.New(argo.Options{World: w, Now: cfg.Now, Days: cfg.ArgoDays})
 		addr, err := r.serve(cfg.Argo, r.Argo, true)
 		if err != nil {
 			return nil, r.fail(err)
@@ -153,7 +163,7 @@ func (r *Running) serve(addr string, h http.Handler, useTLS bool) (string, error
 	if err != nil {
 		return "", fmt.Errorf("sim: listen %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ConnState: r.connState}
 	r.servers = append(r.servers, srv)
 	go func() {
 		var err error
@@ -170,6 +180,23 @@ func (r *Running) serve(addr string, h http.Handler, useTLS bool) (string, error
 	return ln.Addr().String(), nil
 }
 
+// connState keeps the connections that have not sent a request yet.
+func (r *Running) connState(c net.Conn, st http.ConnState) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case st == http.StateNew && r.closing:
+		c.Close() // accepted while the simulators stop
+	case st == http.StateNew:
+		if r.fresh == nil {
+			r.fresh = map[net.Conn]bool{}
+		}
+		r.fresh[c] = true
+	default:
+		delete(r.fresh, c)
+	}
+}
+
 func (r *Running) fail(err error) error {
 	r.Close(context.Background())
 	return err
@@ -178,8 +205,15 @@ func (r *Running) fail(err error) error {
 // Err returns a channel that yields an error if a simulator stops serving.
 func (r *Running) Err() <-chan error { return r.done }
 
-// Close stops every simulator, waiting for requests in flight until ctx ends.
+// Close stops every simulator, waiting for requests in flight until ctx
+// ends; connections that carry no request are closed at once.
 func (r *Running) Close(ctx context.Context) error {
+	r.mu.Lock()
+	r.closing = true
+	for c := range r.fresh {
+		c.Close()
+	}
+	r.mu.Unlock()
 	var errs []error
 	for _, s := range r.servers {
 		if err := s.Shutdown(ctx); err != nil {

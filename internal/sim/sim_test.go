@@ -2,11 +2,14 @@ package sim
 
 import (
 	"context"
+	"crypto/tls"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestStart_AllFourServeHealth(t *testing.T) {
@@ -53,5 +56,36 @@ func TestStart_OnlyChosen(t *testing.T) {
 	}
 	if _, err := Start(Config{OBI: "256.0.0.1:0", TLSDir: t.TempDir()}); err == nil {
 		t.Fatal("bad address accepted")
+	}
+}
+
+// A client that opened a connection and sent nothing on it (HTTP clients
+// dial ahead) does not hold the simulators' shutdown: a server waits five
+// seconds for such a connection.
+func TestClose_DoesNotWaitForUnusedConnections(t *testing.T) {
+	r, err := Start(Config{Argo: "127.0.0.1:0", OBI: "127.0.0.1:0", TLSDir: t.TempDir(), Seed: 1, Scale: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := r.CA.ClientConfig()
+	conn, err := tls.Dial("tcp", strings.TrimPrefix(r.Info.Argo.URL, "https://"), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	plain, err := net.Dial("tcp", strings.TrimPrefix(r.Info.OBI.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	closed := make(chan error, 1)
+	go func() { closed <- r.Close(context.Background()) }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("Close still waits 3 s later for connections that carry no request")
 	}
 }

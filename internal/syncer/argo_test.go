@@ -25,11 +25,17 @@ import (
 // 2026-03-31 00:00 UTC.
 var argoNow = time.Date(2026, 3, 31, 12, 0, 0, 0, time.UTC)
 
+// argoTestDays is the history of the simulator in the sync's tests: more
+// than the incremental run's window (a week) and the old metrics they add
+// (200 days back), far less than the default year, which the tests do not
+// need (a full read of a year costs 20 s under the race detector).
+const argoTestDays = 30
+
 // startArgoSim runs an ARGO simulator over HTTPS on loopback and returns
-// it with a client that trusts its CA.
-func startArgoSim(t testing.TB, scale float64) (*sim.Running, *argo.Client) {
+// it with a client that trusts its CA; days is its history (0: a year).
+func startArgoSim(t testing.TB, scale float64, days int) (*sim.Running, *argo.Client) {
 	t.Helper()
-	r, err := sim.Start(sim.Config{Argo: "127.0.0.1:0", TLSDir: t.TempDir(), Seed: 3, Scale: scale, Now: func() time.Time { return argoNow }})
+	r, err := sim.Start(sim.Config{Argo: "127.0.0.1:0", TLSDir: t.TempDir(), Seed: 3, Scale: scale, Now: func() time.Time { return argoNow }, ArgoDays: days})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +116,7 @@ func countRows(t testing.TB, db *cache.DB, table string) int64 {
 }
 
 func TestSyncArgo_TwiceGivesTheSameRows(t *testing.T) {
-	r, client := startArgoSim(t, 1)
+	r, client := startArgoSim(t, 1, argoTestDays)
 	db := openDB(t)
 	ctx := context.Background()
 	now := argoNow
@@ -166,7 +172,7 @@ func TestSyncArgo_TwiceGivesTheSameRows(t *testing.T) {
 }
 
 func TestSyncArgo_LateMetricsInTheWindow(t *testing.T) {
-	r, client := startArgoSim(t, 1)
+	r, client := startArgoSim(t, 1, argoTestDays)
 	db := openDB(t)
 	ctx := context.Background()
 	now := argoNow
@@ -219,8 +225,8 @@ func TestSyncArgo_LateMetricsInTheWindow(t *testing.T) {
 // the second fails half-way, nothing changes; once it succeeds, the
 // installation and its metrics are gone.
 func TestSyncArgo_FailureLeavesDataAndDeletionWaitsForACompleteRead(t *testing.T) {
-	withExtra, clientA := startArgoSim(t, 1)
-	plain, clientB := startArgoSim(t, 1)
+	withExtra, clientA := startArgoSim(t, 1, argoTestDays)
+	plain, clientB := startArgoSim(t, 1, argoTestDays)
 	base := plain.Argo.Installations()[0]
 	extra := simargo.Installation{ID: "0123456789abcdef01234567", ProjectID: base.ProjectID, ProviderID: base.ProviderID,
 		Infrastructure: "EuroHPC", Name: "to-be-removed", MetricDefinitionIDs: base.MetricDefinitionIDs[:2]}
@@ -272,7 +278,7 @@ func TestSyncArgo_FailureLeavesDataAndDeletionWaitsForACompleteRead(t *testing.T
 func BenchmarkSyncArgo(b *testing.B) {
 	for _, scale := range []float64{10, 30} {
 		b.Run(fmt.Sprintf("scale=%g", scale), func(b *testing.B) {
-			r, client := startArgoSim(b, scale)
+			r, client := startArgoSim(b, scale, 0)
 			b.ResetTimer()
 			var rows int64
 			for range b.N {

@@ -8,6 +8,8 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/csv"
+	"errors"
+	"fmt"
 	"html"
 	"io"
 	"log/slog"
@@ -18,7 +20,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,6 +32,7 @@ import (
 	"github.com/accounting-portal/portal/internal/demo"
 	"github.com/accounting-portal/portal/internal/devoidc"
 	"github.com/accounting-portal/portal/internal/mailcatch"
+	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/internal/sim"
 )
 
@@ -37,16 +43,13 @@ type Options struct {
 	Upstreams []string
 	Seed      int64
 	Scale     float64
-	// Env overrides PORTAL_* settings.
+	// Env overrides PORTAL_* settings. Every sync interval defaults to an
+	// hour, so no scheduled sync runs during a test: a test that needs a
+	// sync asks for it (Portal.SyncNow).
 	Env map[string]string
-	// Now is the portal's clock (nil: time.Now).
-	Now func() time.Time
 	// TLS serves the portal over HTTPS (a certificate from the simulators'
 	// CA) with an https public URL, as in production.
 	TLS bool
-	// RealLoginSlowdown keeps the wait after failed sign-ins; without it the
-	// wait is skipped, so tests of refused sign-ins do not sleep.
-	RealLoginSlowdown bool
 	// DemoMail mounts /demo/mail on the catcher, as `portal demo` does.
 	DemoMail bool
 }
@@ -61,26 +64,86 @@ type Portal struct {
 	// Mail is the SMTP catcher the portal mails to, as the demo's does
 	// (unless Options.Env names another server).
 	Mail *mailcatch.Catcher
+	// Clock is the portal's clock: the real time, moved forward by the
+	// test (the simulators keep the real time).
+	Clock *Clock
 	// tls is the client configuration that trusts the portal (TLS only).
 	tls *tls.Config
+	// waits are the waits the portal imposed on sign-ins after failed ones.
+	mu    sync.Mutex
+	waits []time.Duration
+	// stop ends the portal, the identity provider and the simulators.
+	stop func() error
 }
 
-// Start runs a portal until the test ends.
+// Clock is the real time moved forward by Advance; safe for concurrent use.
+type Clock struct{ skew atomic.Int64 }
+
+// Now is the real time plus every Advance so far.
+func (c *Clock) Now() time.Time { return time.Now().Add(time.Duration(c.skew.Load())) }
+
+// Advance moves the clock forward by d, as if d had passed for the portal:
+// an outbox retry or look-up due within d becomes due.
+func (c *Clock) Advance(d time.Duration) { c.skew.Add(int64(d)) }
+
+// startTimeout bounds the start of a portal with the first sync of each
+// upstream (under the race detector on a busy machine, a while).
+const startTimeout = 5 * time.Minute
+
+// Start runs a portal until the test ends. It returns once each configured
+// upstream's first sync (the run at start) has succeeded, so pages show
+// the simulators' data; a failed first sync fails the test.
 func Start(t testing.TB, o Options) *Portal {
 	t.Helper()
-	if o.Upstreams == nil {
-		o.Upstreams = []string{"argo", "obi", "amie", "vergeos"}
-	}
-	dir := t.TempDir()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := Launch(o)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		if err := p.Close(); err != nil {
+			t.Errorf("portal stopped with %v", err)
+		}
+	})
+	return p
+}
+
+// Launch is Start for a portal that outlives one test (one shared by a
+// package's tests): it runs in a temporary directory of its own until
+// Close.
+func Launch(o Options) (_ *Portal, err error) {
+	if o.Upstreams == nil {
+		o.Upstreams = []string{"argo", "obi", "amie", "vergeos"}
+	}
+	dir, err := os.MkdirTemp("", "apptest-")
+	if err != nil {
+		return nil, err
+	}
+	var stops []func() error
+	stop := func() error {
+		var errs []error
+		for i := len(stops) - 1; i >= 0; i-- {
+			errs = append(errs, stops[i]())
+		}
+		errs = append(errs, os.RemoveAll(dir))
+		return errors.Join(errs...)
+	}
+	defer func() {
+		if err != nil {
+			stop()
+		}
+	}()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	stops = append(stops, func() error { ln.Close(); return nil })
 	publicURL := "http://" + ln.Addr().String()
 	if o.TLS {
 		publicURL = "https://" + ln.Addr().String()
 	}
-	sc := sim.Config{TLSDir: dir, Seed: o.Seed, Scale: o.Scale}
+	// Sixty days of ARGO history cover every page's default range and
+	// save most of a full sync (a year costs 20 s under the race detector).
+	sc := sim.Config{TLSDir: dir, Seed: o.Seed, Scale: o.Scale, ArgoDays: 60}
 	for _, u := range o.Upstreams {
 		switch u {
 		case "argo":
@@ -91,66 +154,138 @@ func Start(t testing.TB, o Options) *Portal {
 			sc.AMIE = "127.0.0.1:0"
 		case "vergeos":
 			sc.VergeOS = "127.0.0.1:0"
+		default:
+			return nil, fmt.Errorf("apptest: no upstream %q", u)
 		}
 	}
 	sims, err := sim.Start(sc)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	t.Cleanup(func() { sims.Close(context.Background()) })
-	idp, stop, err := demo.StartIdP("127.0.0.1", publicURL, sims.World)
+	stops = append(stops, func() error { return sims.Close(context.Background()) })
+	idp, stopIdP, err := demo.StartIdP("127.0.0.1", publicURL, sims.World)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	t.Cleanup(stop)
+	stops = append(stops, func() error { stopIdP(); return nil })
 	projects := filepath.Join(dir, "projects.json")
 	if err := demo.WriteCatalog(projects, demo.Catalog(sims.World)); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	env := demo.Env(dir, publicURL, idp.Issuer(), projects, sims.Info)
 	catcher, err := mailcatch.Start("127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	t.Cleanup(func() { catcher.Close() })
+	stops = append(stops, func() error { catcher.Close(); return nil })
 	demo.MailEnv(env, catcher, time.Now())
+	for _, k := range []string{"PORTAL_ARGO_INTERVAL", "PORTAL_OBI_INTERVAL", "PORTAL_AMIE_INTERVAL", "PORTAL_VERGEOS_INTERVAL"} {
+		if _, ok := env[k]; ok {
+			env[k] = "1h"
+		}
+	}
 	for k, v := range o.Env {
 		env[k] = v
 	}
 	cfg, err := config.Load(nil, func(k string) string { return env[k] }, io.Discard)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	logw := io.Discard
 	if os.Getenv("PORTAL_TEST_LOG") != "" {
 		logw = os.Stderr
 	}
-	opts := app.Options{Logger: slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug})), Now: o.Now}
-	if !o.RealLoginSlowdown {
-		opts.LoginSlowdown = func(context.Context, time.Duration) {}
-	}
+	clock := &Clock{}
+	pt := &Portal{URL: publicURL, IdP: idp, Sims: sims, Dir: dir, Clock: clock, Mail: catcher, stop: stop}
+	// The portal's waits after failed sign-ins are recorded, not slept:
+	// tests check the portal's decision, not how long a request took.
+	opts := app.Options{Logger: slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug})), Now: clock.Now,
+		LoginSlowdown: func(_ context.Context, d time.Duration) {
+			pt.mu.Lock()
+			defer pt.mu.Unlock()
+			pt.waits = append(pt.waits, d)
+		}}
 	if o.DemoMail {
 		opts.DemoMail = catcher
 	}
 	a, err := app.New(context.Background(), cfg, opts)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	var clientTLS *tls.Config
+	pt.App = a
+	var serve net.Listener = ln
 	if o.TLS {
-		ln = tls.NewListener(ln, sims.CA.ServerConfig())
-		clientTLS = sims.CA.ClientConfig()
+		serve = tls.NewListener(ln, sims.CA.ServerConfig())
+		pt.tls = sims.CA.ClientConfig()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx, ln) }()
-	t.Cleanup(func() {
+	go func() { done <- a.Run(ctx, serve) }()
+	stops = append(stops, func() error {
 		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("portal stopped with %v", err)
-		}
+		return <-done
 	})
-	return &Portal{URL: publicURL, App: a, IdP: idp, Sims: sims, Dir: dir, tls: clientTLS, Mail: catcher}
+	wait, cancelWait := context.WithTimeout(context.Background(), startTimeout)
+	defer cancelWait()
+	for _, u := range o.Upstreams {
+		if _, err := a.Sync.FirstRun(wait, u); err != nil {
+			return nil, fmt.Errorf("apptest: the first %s sync: %w", u, err)
+		}
+	}
+	return pt, nil
+}
+
+// LoginWaits returns the waits the portal has imposed on sign-ins after
+// failed ones, in order (the portal does not actually wait in tests).
+func (p *Portal) LoginWaits() []time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.waits)
+}
+
+// Close stops the portal, its identity provider and simulators, and
+// removes its directory.
+func (p *Portal) Close() error { return p.stop() }
+
+// SyncNow runs the upstream's sync and returns once a run that started
+// after the call is recorded (see syncer.Scheduler.SyncNow); a failed run
+// fails the test.
+func (p *Portal) SyncNow(t testing.TB, upstream string) portal.SyncRun {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	run, err := p.App.Sync.SyncNow(ctx, upstream)
+	if err != nil {
+		t.Fatalf("the %s sync: %v", upstream, err)
+	}
+	return run
+}
+
+// TriggeredSync waits for the sync something asked for (an applied budget
+// change triggers an OBI sync, a delivered generate a VergeOS one) and
+// returns it: the latest run, once the upstream's sync is neither running
+// nor asked for (see syncer.Scheduler.Idle). A failed run fails the test.
+func (p *Portal) TriggeredSync(t testing.TB, upstream string) portal.SyncRun {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	run, err := p.App.Sync.Idle(ctx, upstream)
+	if err != nil {
+		t.Fatalf("the %s sync: %v", upstream, err)
+	}
+	return run
+}
+
+// DeliverOutbox has the outbox deliver every item due now and returns once
+// they are settled (see outbox.Dispatcher.DeliverNow). Items waiting for a
+// retry or a look-up become due when the test advances p.Clock.
+func (p *Portal) DeliverOutbox(t testing.TB) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	if err := p.App.Outbox.DeliverNow(ctx); err != nil {
+		t.Fatalf("delivering the outbox: %v", err)
+	}
 }
 
 // Browser is an HTTP client with cookies, signed in or not.
@@ -315,8 +450,10 @@ func (b *Browser) do(method, u string, body io.Reader, contentType string, heade
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: string(data)}
 }
 
-// WaitFor polls ok every 50 ms until it holds, failing the test after limit.
-func WaitFor(t testing.TB, limit time.Duration, what string, ok func() bool) {
+// Eventually polls ok every 50 ms until it holds, failing the test after
+// limit. It is for what no hook can announce (a file watcher's next look);
+// a sync or a delivery is waited for with SyncNow or DeliverOutbox.
+func Eventually(t testing.TB, limit time.Duration, what string, ok func() bool) {
 	t.Helper()
 	for end := time.Now().Add(limit); !ok(); {
 		if time.Now().After(end) {
@@ -367,22 +504,4 @@ func CSVRecords(t testing.TB, r *Response) []map[string]string {
 		out = append(out, row)
 	}
 	return out
-}
-
-// WaitSynced waits until each named upstream has had a successful sync,
-// so a test can ask for pages about real upstream objects.
-func (p *Portal) WaitSynced(t testing.TB, upstreams ...string) {
-	t.Helper()
-	WaitFor(t, 2*time.Minute, "the first sync of "+strings.Join(upstreams, ", "), func() bool {
-		st, err := p.App.DB.SourceStatuses(context.Background(), upstreams)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, u := range upstreams {
-			if st[u].LastSuccess == nil {
-				return false
-			}
-		}
-		return true
-	})
 }

@@ -28,6 +28,7 @@ package fault
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -301,6 +302,10 @@ func (in *Injector) Wrap(next http.Handler) http.Handler {
 			sleep(r, f.Delay)
 			next.ServeHTTP(w, r)
 		case Hang, ApplyThenTimeout, Timeout:
+			// The server notices a client that gave up only once the
+			// request's body is read; until then the handler would hold
+			// the connection (and a simulator's shutdown) for the whole wait.
+			io.Copy(io.Discard, r.Body)
 			sleep(r, wait)
 		case Drop, ApplyThenReset, Reset:
 			hangUp(w)

@@ -262,3 +262,32 @@ func TestInjector_MixedOverHTTPAndCount(t *testing.T) {
 }
 
 func slicesEqual(a, b []int) bool { return fmt.Sprint(a) == fmt.Sprint(b) }
+
+// A request held without an answer (hang, or a timeout after the effect)
+// ends when its client gives up, also when it carries a body the
+// simulator did not read: it does not hold the connection, and the
+// simulator's shutdown, for the fault's whole wait.
+func TestInjector_HeldRequestEndsWhenTheClientGivesUp(t *testing.T) {
+	for _, mode := range []string{Hang, ApplyThenTimeout} {
+		t.Run(mode, func(t *testing.T) {
+			in := New()
+			ended := make(chan struct{}, 1)
+			h := in.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				h.ServeHTTP(w, r)
+				ended <- struct{}{}
+			}))
+			defer srv.Close()
+			in.Set(Fault{Mode: mode, Method: "POST", Delay: time.Minute})
+			c := &http.Client{Timeout: 100 * time.Millisecond}
+			if _, err := c.Post(srv.URL+"/write", "application/json", strings.NewReader(`{"amount": "12.50"}`)); err == nil {
+				t.Fatal("the held request was answered")
+			}
+			select {
+			case <-ended:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the held request still runs 10 s after its client gave up")
+			}
+		})
+	}
+}
