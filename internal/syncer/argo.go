@@ -49,6 +49,10 @@ type ArgoStore interface {
 	FinishArgoSync(ctx context.Context, s metrics.Sweep) (int64, error)
 }
 
+// ArgoBatch is the default number of metrics the ARGO sync writes per
+// transaction.
+const ArgoBatch = 5000
+
 // ArgoOptions tune the ARGO sync; zero values take the defaults.
 type ArgoOptions struct {
 	Interval time.Duration
@@ -77,7 +81,7 @@ func (o *ArgoOptions) defaults() {
 		o.FullEvery = 24 * time.Hour
 	}
 	if o.Batch <= 0 {
-		o.Batch = 5000
+		o.Batch = ArgoBatch
 	}
 	if o.Workers <= 0 {
 		o.Workers = 4
