@@ -75,9 +75,7 @@ var installationSorts = map[string]string{
 const installationCols = `i.id, i.project_id, i.provider_id, i.infrastructure, i.installation, i.resource, i.external_id, i.unit_of_access,
 	COALESCE(pi.project_key, ''), COALESCE(pp.name, NULLIF(ap.title, ''), NULLIF(ap.acronym, ''), i.project_id) AS project_name,
 	COALESCE(NULLIF(pv.name, ''), i.provider_id) AS provider_name, COALESCE(u.name, ''), COALESCE(u.unit_type, ''),
-	(SELECT COUNT(*) FROM argo_metrics m WHERE m.installation_id = i.id) AS metrics,
-	COALESCE((SELECT MIN(start) FROM argo_metrics m WHERE m.installation_id = i.id), 0),
-	COALESCE((SELECT MAX(start) FROM argo_metrics m WHERE m.installation_id = i.id), 0) AS last,
+	COALESCE(r.n, 0) AS metrics, COALESCE(r.first, 0), COALESCE(r.last, 0) AS last,
 	COALESCE(NULLIF(i.installation, ''), i.id) AS label`
 
 const installationTables = `argo_installations i
@@ -85,7 +83,9 @@ const installationTables = `argo_installations i
 	LEFT JOIN project_ids pi ON pi.upstream = 'argo' AND pi.upstream_id = i.project_id
 	LEFT JOIN projects pp ON pp.key = pi.project_key
 	LEFT JOIN argo_providers pv ON pv.id = i.provider_id
-	LEFT JOIN argo_metric_definitions u ON u.id = i.unit_of_access`
+	LEFT JOIN argo_metric_definitions u ON u.id = i.unit_of_access
+	LEFT JOIN (SELECT installation_id, SUM(n) AS n, MIN(first) AS first, MAX(last) AS last FROM argo_metric_rollups
+		WHERE granularity = 'month' GROUP BY installation_id) r ON r.installation_id = i.id`
 
 func installationWhere(q metrics.InstallationQuery) (string, []any) {
 	cond, args := scopedProjects(q.Scope, "i.project_id")
@@ -231,8 +231,9 @@ func definitionQuery(q metrics.DefinitionQuery) listQuery {
 		order = "d.name"
 	}
 	return listQuery{
-		with: `WITH c AS (SELECT m.definition_id, COUNT(DISTINCT m.installation_id) AS insts, COUNT(*) AS n, MIN(m.start) AS first, MAX(m.start) AS last
-			FROM argo_metrics m WHERE ` + cond + ` GROUP BY m.definition_id)`,
+		// From the monthly rollups: a few rows per installation.
+		with: `WITH c AS (SELECT m.definition_id, COUNT(DISTINCT m.installation_id) AS insts, SUM(m.n) AS n, MIN(m.first) AS first, MAX(m.last) AS last
+			FROM argo_metric_rollups m WHERE m.granularity = 'month' AND ` + cond + ` GROUP BY m.definition_id)`,
 		withArgs: args,
 		cols: `d.id, d.name, d.description, d.unit_type, d.metric_type, COALESCE(c.insts, 0) AS insts, COALESCE(c.n, 0) AS n,
 			COALESCE(c.first, 0), COALESCE(c.last, 0) AS last`,

@@ -38,6 +38,12 @@ func dsn(path string, writer bool) string {
 		// Take the write lock at BEGIN, so a transaction never fails half-way
 		// on upgrading a read lock.
 		q.Set("_txlock", "immediate")
+		// Bulk writes: a page cache that holds the indexes a sync's batch
+		// touches (32 MiB, within the portal's memory budget, for the one
+		// writer only), and statement journals and sorts in memory rather
+		// than in temporary files.
+		q.Add("_pragma", "cache_size(-32768)")
+		q.Add("_pragma", "temp_store(MEMORY)")
 	} else {
 		q.Add("_pragma", "query_only(1)")
 	}

@@ -51,7 +51,7 @@ type ArgoStore interface {
 
 // ArgoBatch is the default number of metrics the ARGO sync writes per
 // transaction.
-const ArgoBatch = 5000
+const ArgoBatch = 10000
 
 // ArgoOptions tune the ARGO sync; zero values take the defaults.
 type ArgoOptions struct {
@@ -62,7 +62,7 @@ type ArgoOptions struct {
 	// FullEvery is how often a run re-reads every metric (default 24 hours),
 	// which also catches changes to old metrics.
 	FullEvery time.Duration
-	// Batch is the number of metrics per transaction (default 5000).
+	// Batch is the number of metrics per transaction (default ArgoBatch).
 	Batch int
 	// Workers is how many projects are read at once (default 4).
 	Workers int
@@ -227,11 +227,15 @@ func projectsWithInstallations(e metrics.Entities) []string {
 }
 
 // argoMetricReader reads projects' metrics and writes them in batches.
+// The workers only read: each full batch goes to one writer goroutine, so
+// the next pages are in flight while a batch is stored (the database has
+// one writer anyway).
 type argoMetricReader struct {
 	src   ArgoSource
 	store ArgoStore
 	gen   int64
 	batch int
+	queue chan []metrics.Metric
 
 	mu        sync.Mutex
 	newest    map[string]time.Time // per project, the newest metric start read
@@ -240,11 +244,36 @@ type argoMetricReader struct {
 }
 
 // readAll reads the projects' windows, in project order, with up to
-// workers at once; the first error cancels the others and is returned.
-// A cancelled run reports the cancellation even when every project it
+// workers at once, while one goroutine stores what they read; the first
+// error (a read's or a write's) cancels the rest and is returned. A
+// cancelled run reports the cancellation even when every project it
 // started finished, since the projects it did not start were not read.
 func (r *argoMetricReader) readAll(ctx context.Context, windows map[string]time.Time, workers int) (int64, error) {
-	g, gctx := errgroup.WithContext(ctx)
+	wctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	// Two batches wait at most: memory stays bounded when writing is
+	// slower than reading.
+	r.queue = make(chan []metrics.Metric, 2)
+	written := make(chan error, 1)
+	go func() {
+		var err error
+		for b := range r.queue {
+			if err != nil {
+				continue // drain, so no worker waits forever
+			}
+			n, werr := r.store.UpsertArgoMetrics(wctx, r.gen, nil, b)
+			if werr != nil {
+				err = werr
+				cancel(werr)
+				continue
+			}
+			r.mu.Lock()
+			r.rows += n
+			r.mu.Unlock()
+		}
+		written <- err
+	}()
+	g, gctx := errgroup.WithContext(wctx)
 	g.SetLimit(workers)
 	for _, p := range slices.Sorted(maps.Keys(windows)) {
 		if gctx.Err() != nil {
@@ -259,7 +288,10 @@ func (r *argoMetricReader) readAll(ctx context.Context, windows map[string]time.
 		})
 	}
 	err := g.Wait()
-	if err == nil {
+	close(r.queue)
+	if werr := <-written; werr != nil {
+		err = werr
+	} else if err == nil {
 		err = context.Cause(ctx)
 	}
 	r.mu.Lock()
@@ -268,22 +300,20 @@ func (r *argoMetricReader) readAll(ctx context.Context, windows map[string]time.
 }
 
 // readProject reads one project's metrics from the window's start and
-// upserts them in batches.
+// hands them to the writer in batches.
 func (r *argoMetricReader) readProject(ctx context.Context, project string, from time.Time) error {
-	var buf []metrics.Metric
+	buf := make([]metrics.Metric, 0, r.batch)
 	var newest time.Time
 	flush := func() error {
 		if len(buf) == 0 {
 			return nil
 		}
-		n, err := r.store.UpsertArgoMetrics(ctx, r.gen, nil, buf)
-		if err != nil {
-			return err
+		select {
+		case r.queue <- buf:
+		case <-ctx.Done():
+			return context.Cause(ctx)
 		}
-		r.mu.Lock()
-		r.rows += n
-		r.mu.Unlock()
-		buf = buf[:0]
+		buf = make([]metrics.Metric, 0, r.batch)
 		return nil
 	}
 	err := r.src.EachProjectMetric(ctx, project, argo.MetricFilter{Start: from}, func(page []argo.Metric) error {
