@@ -39,6 +39,10 @@ type DB struct {
 	path string
 	// settlers are the outbox kinds' settlers (SetSettlers).
 	settlers map[string]Settler
+	// gens and memo keep answers that change only when synced data
+	// does (memo.go).
+	gens gens
+	memo memo
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }

@@ -40,10 +40,10 @@ func dsn(path string, writer bool) string {
 		q.Set("_txlock", "immediate")
 		// Bulk writes: a page cache that holds the indexes a sync's batch
 		// touches (32 MiB, within the portal's memory budget, for the one
-		// writer only), and statement journals and sorts in memory rather
-		// than in temporary files.
+		// writer only). Temporary storage stays in files: in memory, the
+		// sorts of a full refresh of the metric totals would grow the
+		// process by their whole size.
 		q.Add("_pragma", "cache_size(-32768)")
-		q.Add("_pragma", "temp_store(MEMORY)")
 	} else {
 		q.Add("_pragma", "query_only(1)")
 	}

@@ -93,6 +93,7 @@ func (db *DB) SaveOBIBalances(ctx context.Context, at time.Time, labs []budgets.
 	if err != nil {
 		return 0, fmt.Errorf("cache: save OBI balances: %w", err)
 	}
+	db.bump(portal.UpstreamOBI)
 	return n, nil
 }
 
@@ -122,6 +123,7 @@ func (db *DB) ReplaceOBIDiscounts(ctx context.Context, vlabID string, ds []budge
 	if err != nil {
 		return 0, fmt.Errorf("cache: save OBI discounts: %w", err)
 	}
+	db.bump(portal.UpstreamOBI)
 	return int64(len(ds)), nil
 }
 
@@ -165,6 +167,9 @@ func (db *DB) SaveOBIJobs(ctx context.Context, jobs []budgets.Job) (int64, error
 	})
 	if err != nil {
 		return 0, fmt.Errorf("cache: save OBI jobs: %w", err)
+	}
+	if changed > 0 {
+		db.bump(portal.UpstreamOBI)
 	}
 	return changed, nil
 }

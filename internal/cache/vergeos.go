@@ -93,6 +93,9 @@ func (db *DB) UpsertBillingRecords(ctx context.Context, records []billing.Record
 	if err != nil {
 		return 0, fmt.Errorf("cache: upsert billing records: %w", err)
 	}
+	if changed > 0 {
+		db.bump(portal.UpstreamVergeOS)
+	}
 	return changed, nil
 }
 
