@@ -42,7 +42,10 @@ func TestPooled_WorkersReuseTheirConnections(t *testing.T) {
 		}
 		wg.Wait()
 	}
-	if n := opened.Load(); n > workers {
+	// A worker may dial while another's connection is on its way back to
+	// the pool, so allow a few more than one each; without the pool, every
+	// round opens most of its connections anew (over a hundred).
+	if n := opened.Load(); n > 2*workers {
 		t.Fatalf("%d workers opened %d connections in %d rounds; each should keep its own", workers, n, rounds)
 	}
 	if Pooled(nil).Transport.(*http.Transport).MaxIdleConnsPerHost != IdleConnsPerHost {
