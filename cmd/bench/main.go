@@ -77,6 +77,7 @@ type options struct {
 	repeat   int
 	seqN     int
 	only     map[string]bool
+	ups      []string
 	dir      string
 	profile  string
 }
@@ -118,6 +119,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.conns, "conns", 64, "connections of the page load")
 	fs.IntVar(&o.repeat, "repeat", 3, "runs of each incremental sync and CSV download (the median is reported)")
 	fs.IntVar(&o.seqN, "seq", 11, "requests of each page sent one at a time for the one-person p50")
+	upsFlag := fs.String("upstreams", "argo,obi,amie,vergeos", "comma-separated upstreams whose syncs to measure (the pages and CSVs read all four)")
 	loaderName := fs.String("loader", "", "page load generator: wrk or go (default: wrk when installed, else go)")
 	only := fs.String("only", "", "comma-separated parts to run: sync, store, pages, csv (default all; store, pages and csv need a sync)")
 	fs.StringVar(&o.dir, "dir", "", "working directory for the database and the simulators' files (default: a new temporary directory, removed at the end)")
@@ -140,6 +142,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 			o.only[p] = true
 		}
+	}
+	for _, u := range strings.Split(*upsFlag, ",") {
+		u = strings.TrimSpace(u)
+		if !slices.Contains(upstreams, u) {
+			return fmt.Errorf("-upstreams: %q is not argo, obi, amie or vergeos", u)
+		}
+		o.ups = append(o.ups, u)
 	}
 	if o.dir == "" {
 		d, err := os.MkdirTemp("", "portal-bench-")
@@ -280,7 +289,7 @@ func (b *bench) syncs(ctx context.Context, cfg *config.Config, cs *clientSet, ca
 	}
 	sch := syncer.New(db, quietLog(b.log))
 	scale := fmt.Sprintf("scale %g", b.o.scale)
-	for _, up := range upstreams {
+	for _, up := range b.o.ups {
 		title := portal.UpstreamTitle(up)
 		fmt.Fprintf(b.log, "%s: first sync...\n", title)
 		f1, err := runSync(ctx, sch, cs, up, discard{empty}, false)

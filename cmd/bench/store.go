@@ -81,7 +81,8 @@ func exportArgoMetrics(ctx context.Context, sqlite3, db, out string) (int64, err
 
 // storeArgo writes the CSV's metrics into the database at path through
 // the portal's store, as the sync does: per project, in batches of
-// syncer.ArgoBatch, then FinishArgoSync of a full run. Only the store's
+// syncer.ArgoBatch, then FinishArgoSync of a full run (which counts the
+// totals of everything in one pass, as after a first sync). Only the store's
 // calls are timed (not reading the CSV).
 func storeArgo(ctx context.Context, path, csvPath string) (time.Duration, error) {
 	db, err := cache.Open(ctx, path)

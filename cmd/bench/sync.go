@@ -137,6 +137,7 @@ func (discard) UpsertArgoEntities(_ context.Context, _ int64, e metrics.Entities
 func (discard) UpsertArgoMetrics(_ context.Context, _ int64, defs []metrics.Definition, ms []metrics.Metric) (int64, error) {
 	return int64(len(ms)), nil
 }
+func (discard) RefreshArgoTotals(context.Context, string, time.Time) error   { return nil }
 func (discard) FinishArgoSync(context.Context, metrics.Sweep) (int64, error) { return 0, nil }
 
 func (d discard) OBITargets(ctx context.Context) ([]budgets.Target, error) {

@@ -89,7 +89,7 @@ func (db *DB) FailedGroups(ctx context.Context, f usage.FailedFilter) ([]usage.F
 	}
 	type row struct{ err, charge string }
 	err := db.read(ctx, func(tx *sql.Tx) error {
-		return eachRow(ctx, tx, `SELECT f.error, f.charge FROM amie_failed f WHERE `+w+` ORDER BY f.error`, args, func(rs rowScanner) (row, error) {
+		return eachRow(ctx, db, tx, `SELECT f.error, f.charge FROM amie_failed f WHERE `+w+` ORDER BY f.error`, args, func(rs rowScanner) (row, error) {
 			var r row
 			err := rs.Scan(&r.err, &r.charge)
 			return r, err

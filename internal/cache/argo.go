@@ -237,10 +237,23 @@ func installationOwners(ctx context.Context, tx *sql.Tx) (map[string][2]string, 
 	return out, rows.Err()
 }
 
+// RefreshArgoTotals brings the rollups and totals of one project's
+// metrics up to date from the period that from falls in (all of them for
+// the zero time), in one transaction. A sync calls it as soon as it has
+// stored a project's metrics, so that the adding up overlaps the reading
+// of the other projects, and names the project in Sweep.Refreshed.
+func (db *DB) RefreshArgoTotals(ctx context.Context, project string, from time.Time) error {
+	if err := db.write(ctx, func(tx *sql.Tx) error { return refreshRollups(ctx, tx, projectMetrics(project), from) }); err != nil {
+		return fmt.Errorf("cache: refresh ARGO totals of %s: %w", project, err)
+	}
+	return nil
+}
+
 // FinishArgoSync ends a successful run in one transaction: it removes the
 // entities the run did not see (their installations and metrics go with
 // them) and, within each project's window, the metrics ARGO no longer
-// has, then refreshes the weekly and monthly totals of the periods read.
+// has, then refreshes the rollups and totals of the periods read that
+// the run has not refreshed already (Sweep.Refreshed).
 // Metrics written by a push and not read back yet are kept. It returns
 // the rows removed.
 func (db *DB) FinishArgoSync(ctx context.Context, s metrics.Sweep) (int64, error) {
@@ -255,10 +268,13 @@ func (db *DB) FinishArgoSync(ctx context.Context, s metrics.Sweep) (int64, error
 		return nil
 	}
 	err := db.write(ctx, func(tx *sql.Tx) error {
+		swept := map[string]bool{}
 		for p, from := range s.Windows {
+			before := removed
 			if err := exec(tx, `DELETE FROM argo_metrics WHERE project_id = ? AND start >= ? AND seen_gen < ?`, p, secs(from), s.Generation); err != nil {
 				return err
 			}
+			swept[p] = removed > before
 		}
 		for p, t := range s.Newest {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO argo_project_windows(project_id, newest) SELECT id, ? FROM argo_projects WHERE id = ?
@@ -274,21 +290,26 @@ func (db *DB) FinishArgoSync(ctx context.Context, s metrics.Sweep) (int64, error
 			}
 		}
 		removedEntities := removed - before
-		if s.Full {
+		switch {
+		case removedEntities > 0 || (s.Full && len(s.Refreshed) == 0):
+			// Everything was read, or entities went with their metrics
+			// (rare): count everything again.
 			if err := refreshRollups(ctx, tx, allMetrics, time.Time{}); err != nil {
 				return err
 			}
+		default:
+			for p, from := range s.Windows {
+				if s.Refreshed[p] && !swept[p] {
+					continue
+				}
+				if err := refreshRollups(ctx, tx, projectMetrics(p), from); err != nil {
+					return err
+				}
+			}
+		}
+		if s.Full {
 			_, err := tx.ExecContext(ctx, `UPDATE argo_sync_state SET last_full = ? WHERE id = 1`, secs(s.At))
 			return err
-		}
-		if removedEntities > 0 {
-			// The totals of whatever went with them (rare): count again.
-			return refreshRollups(ctx, tx, allMetrics, time.Time{})
-		}
-		for p, from := range s.Windows {
-			if err := refreshRollups(ctx, tx, projectMetrics(p), from); err != nil {
-				return err
-			}
 		}
 		return nil
 	})

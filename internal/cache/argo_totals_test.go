@@ -144,6 +144,41 @@ func TestArgoAggregates_EqualTheMetricsThroughEveryChange(t *testing.T) {
 	}
 	aggregatesMatchRaw(t, db, "incremental sync")
 
+	// A run that refreshes each project's window as soon as it is stored
+	// (as the sync does for windows): iA1's day 44 is gone from ARGO, so
+	// the end of the run, which removes it, counts A's window again.
+	st, err := db.BeginArgoSync(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.UpsertArgoEntities(ctx, st.Generation, entities("", false)); err != nil {
+		t.Fatal(err)
+	}
+	from40 := argoDay0.AddDate(0, 0, 40)
+	var again []metrics.Metric
+	for _, m := range ms {
+		if !m.Start.Before(from40) && m.ID != "iA1-cpu-44" {
+			m.Value += 1
+			again = append(again, m)
+		}
+	}
+	if _, err := db.UpsertArgoMetrics(ctx, st.Generation, nil, again); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"A", "B"} {
+		if err := db.RefreshArgoTotals(ctx, p, from40); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.FinishArgoSync(ctx, metrics.Sweep{Generation: st.Generation, Windows: map[string]time.Time{"A": from40, "B": from40},
+		Refreshed: map[string]bool{"A": true, "B": true}, At: db.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, db, `SELECT COUNT(*) FROM argo_metrics WHERE id = 'iA1-cpu-44'`); n != 0 {
+		t.Fatal("the sweep kept a metric ARGO no longer has")
+	}
+	aggregatesMatchRaw(t, db, "windows refreshed as stored, then swept")
+
 	// iB1 is gone from ARGO: its metrics go with it.
 	sync(entities("iB1", false), nil, map[string]time.Time{"A": from})
 	if n := count(t, db, `SELECT COUNT(*) FROM argo_metrics WHERE installation_id = 'iB1'`); n != 0 {
@@ -152,7 +187,7 @@ func TestArgoAggregates_EqualTheMetricsThroughEveryChange(t *testing.T) {
 	aggregatesMatchRaw(t, db, "installation removed")
 
 	// A delivered push counts at once.
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err = db.write(ctx, func(tx *sql.Tx) error {
 		res := metrics.Result{MetricID: "pushed", MetricDefinitionID: "cpu", Start: argoDay0.AddDate(0, 0, 50), End: argoDay0.AddDate(0, 0, 51), Value: 1000}
 		if err := cacheDeliveredMetric(ctx, tx, "iA1", res); err != nil {
 			return err

@@ -43,6 +43,8 @@ type DB struct {
 	// does (memo.go).
 	gens gens
 	memo memo
+	// stmts are the reads' prepared statements (prepared.go).
+	stmts preparedStmts
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
@@ -82,6 +84,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	db.closeStmts()
 	return errors.Join(db.r.Close(), db.w.Close())
 }
 

@@ -46,6 +46,7 @@ type ArgoStore interface {
 	BeginArgoSync(ctx context.Context) (metrics.SyncState, error)
 	UpsertArgoEntities(ctx context.Context, gen int64, e metrics.Entities) (int64, error)
 	UpsertArgoMetrics(ctx context.Context, gen int64, defs []metrics.Definition, ms []metrics.Metric) (int64, error)
+	RefreshArgoTotals(ctx context.Context, project string, from time.Time) error
 	FinishArgoSync(ctx context.Context, s metrics.Sweep) (int64, error)
 }
 
@@ -129,8 +130,12 @@ func SyncArgo(ctx context.Context, src ArgoSource, store ArgoStore, o ArgoOption
 			windows[p] = time.Time{}
 		}
 	}
+	// A full run's totals are counted once, at its end, in one pass over
+	// every metric: per project, the same work reads each metric's row
+	// through the index one at a time. A run of windows refreshes each
+	// project's window as soon as it is stored, while others are read.
 	r := &argoMetricReader{src: src, store: store, gen: st.Generation, batch: o.Batch, newest: map[string]time.Time{},
-		knownDefs: map[string]bool{}}
+		knownDefs: map[string]bool{}, refreshed: map[string]bool{}, refreshEach: !full}
 	for _, d := range ents.Definitions {
 		r.knownDefs[d.ID] = true
 	}
@@ -139,7 +144,8 @@ func SyncArgo(ctx context.Context, src ArgoSource, store ArgoStore, o ArgoOption
 	if err != nil {
 		return rows, err
 	}
-	removed, err := store.FinishArgoSync(ctx, metrics.Sweep{Generation: st.Generation, Windows: windows, Newest: r.newest, Full: full, At: now})
+	removed, err := store.FinishArgoSync(ctx, metrics.Sweep{Generation: st.Generation, Windows: windows, Newest: r.newest, Full: full, At: now,
+		Refreshed: r.refreshed})
 	if err != nil {
 		return rows, err
 	}
@@ -235,12 +241,25 @@ type argoMetricReader struct {
 	store ArgoStore
 	gen   int64
 	batch int
-	queue chan []metrics.Metric
+	queue chan argoWrite
 
 	mu        sync.Mutex
 	newest    map[string]time.Time // per project, the newest metric start read
 	knownDefs map[string]bool
+	refreshed map[string]bool // projects whose totals the writer refreshed
 	rows      int64
+	// refreshEach has the writer refresh each project's totals once its
+	// metrics are stored.
+	refreshEach bool
+}
+
+// argoWrite is what the writer goroutine does next: store a batch of
+// metrics, or, once a project's last batch is stored, bring its totals up
+// to date from its window's start.
+type argoWrite struct {
+	metrics []metrics.Metric
+	project string // set: the project is read whole
+	from    time.Time
 }
 
 // readAll reads the projects' windows, in project order, with up to
@@ -253,15 +272,28 @@ func (r *argoMetricReader) readAll(ctx context.Context, windows map[string]time.
 	defer cancel(nil)
 	// Two batches wait at most: memory stays bounded when writing is
 	// slower than reading.
-	r.queue = make(chan []metrics.Metric, 2)
+	if r.refreshed == nil {
+		r.refreshed = map[string]bool{}
+	}
+	r.queue = make(chan argoWrite, 2)
 	written := make(chan error, 1)
 	go func() {
 		var err error
-		for b := range r.queue {
+		for w := range r.queue {
 			if err != nil {
 				continue // drain, so no worker waits forever
 			}
-			n, werr := r.store.UpsertArgoMetrics(wctx, r.gen, nil, b)
+			if w.project != "" {
+				if err = r.store.RefreshArgoTotals(wctx, w.project, w.from); err != nil {
+					cancel(err)
+					continue
+				}
+				r.mu.Lock()
+				r.refreshed[w.project] = true
+				r.mu.Unlock()
+				continue
+			}
+			n, werr := r.store.UpsertArgoMetrics(wctx, r.gen, nil, w.metrics)
 			if werr != nil {
 				err = werr
 				cancel(werr)
@@ -304,14 +336,20 @@ func (r *argoMetricReader) readAll(ctx context.Context, windows map[string]time.
 func (r *argoMetricReader) readProject(ctx context.Context, project string, from time.Time) error {
 	buf := make([]metrics.Metric, 0, r.batch)
 	var newest time.Time
+	send := func(w argoWrite) error {
+		select {
+		case r.queue <- w:
+			return nil
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
 	flush := func() error {
 		if len(buf) == 0 {
 			return nil
 		}
-		select {
-		case r.queue <- buf:
-		case <-ctx.Done():
-			return context.Cause(ctx)
+		if err := send(argoWrite{metrics: buf}); err != nil {
+			return err
 		}
 		buf = make([]metrics.Metric, 0, r.batch)
 		return nil
@@ -334,6 +372,9 @@ func (r *argoMetricReader) readProject(ctx context.Context, project string, from
 	})
 	if err == nil {
 		err = flush()
+	}
+	if err == nil && r.refreshEach {
+		err = send(argoWrite{project: project, from: from})
 	}
 	if err != nil {
 		return fmt.Errorf("ARGO metrics of project %s: %w", project, err)

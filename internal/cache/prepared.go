@@ -1,0 +1,69 @@
+package cache
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+)
+
+// Reads prepare their statements once per reader connection: SQLite
+// parses and plans a query every time it is prepared, which for the short
+// queries of a page costs as much as running them. The reads of list.go
+// and the session look-up (every page runs them) go through prepared;
+// the statements are kept by their SQL, up to maxPrepared of them (a
+// query built for an unusual filter past that is prepared each time).
+type preparedStmts struct {
+	mu sync.Mutex
+	m  map[string]*sql.Stmt
+}
+
+const maxPrepared = 256
+
+// prepared returns the reader pool's statement for query, prepared on
+// first use, or nil when too many are kept already.
+func (db *DB) prepared(ctx context.Context, query string) *sql.Stmt {
+	db.stmts.mu.Lock()
+	defer db.stmts.mu.Unlock()
+	if st, ok := db.stmts.m[query]; ok {
+		return st
+	}
+	if len(db.stmts.m) >= maxPrepared {
+		return nil
+	}
+	st, err := db.r.PrepareContext(ctx, query)
+	if err != nil {
+		return nil // the query itself will say what is wrong
+	}
+	if db.stmts.m == nil {
+		db.stmts.m = map[string]*sql.Stmt{}
+	}
+	db.stmts.m[query] = st
+	return st
+}
+
+// closeStmts closes the kept statements.
+func (db *DB) closeStmts() {
+	db.stmts.mu.Lock()
+	defer db.stmts.mu.Unlock()
+	for _, st := range db.stmts.m {
+		st.Close()
+	}
+	db.stmts.m = nil
+}
+
+// queryIn runs query in tx (a read transaction of db.r) through its
+// prepared statement.
+func (db *DB) queryIn(ctx context.Context, tx *sql.Tx, query string, args ...any) (*sql.Rows, error) {
+	if st := db.prepared(ctx, query); st != nil {
+		return tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
+	return tx.QueryContext(ctx, query, args...)
+}
+
+// queryRowIn is queryIn for one row.
+func (db *DB) queryRowIn(ctx context.Context, tx *sql.Tx, query string, args ...any) *sql.Row {
+	if st := db.prepared(ctx, query); st != nil {
+		return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return tx.QueryRowContext(ctx, query, args...)
+}
