@@ -83,8 +83,13 @@ func (db *DB) UpsertArgoEntities(ctx context.Context, gen int64, e metrics.Entit
 		if err := upsertDefinitions(ctx, tx, gen, e.Definitions); err != nil {
 			return err
 		}
+		// Where each installation was: one that moved takes its metrics along.
+		owners, err := installationOwners(ctx, tx)
+		if err != nil {
+			return err
+		}
 		for _, in := range e.Installations {
-			if err := upsertInstallation(ctx, tx, gen, in); err != nil {
+			if err := upsertInstallation(ctx, tx, gen, in, owners); err != nil {
 				return fmt.Errorf("installation %s: %w", in.ID, err)
 			}
 		}
@@ -109,7 +114,7 @@ func upsertDefinitions(ctx context.Context, tx *sql.Tx, gen int64, defs []metric
 	return nil
 }
 
-func upsertInstallation(ctx context.Context, tx *sql.Tx, gen int64, in metrics.Installation) error {
+func upsertInstallation(ctx context.Context, tx *sql.Tx, gen int64, in metrics.Installation, owners map[string][2]string) error {
 	// Placeholders keep seen_gen current, so the sweep keeps them while an
 	// installation refers to them; a later list that names them fills them.
 	if _, err := tx.ExecContext(ctx, `INSERT INTO argo_projects(id, acronym, title, seen_gen) VALUES (?, ?, ?, ?)
@@ -131,13 +136,12 @@ func upsertInstallation(ctx context.Context, tx *sql.Tx, gen int64, in metrics.I
 	// An installation moved to another project or provider takes its
 	// metrics along; its rollups follow, and the totals of every project
 	// are counted again (a move is rare).
-	res, err := tx.ExecContext(ctx, `UPDATE argo_metrics SET project_id = ?, provider_id = ? WHERE installation_id = ? AND (project_id <> ? OR provider_id <> ?)`,
-		in.ProjectID, in.ProviderID, in.ID, in.ProjectID, in.ProviderID)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if was, ok := owners[in.ID]; !ok || was == [2]string{in.ProjectID, in.ProviderID} {
 		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE argo_metrics SET project_id = ?, provider_id = ? WHERE installation_id = ?`,
+		in.ProjectID, in.ProviderID, in.ID); err != nil {
+		return err
 	}
 	return refreshRollups(ctx, tx, rollupSel{cond: "m.installation_id = ?", args: []any{in.ID}, totalsCond: "1=1"}, time.Time{})
 }
