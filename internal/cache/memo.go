@@ -22,6 +22,8 @@ import (
 const (
 	genRuns    = "sync runs"
 	genCatalog = "catalogue"
+	// genAMIEFailed is AMIE's failed records (a sync or a confirmed clear).
+	genAMIEFailed = "amie failed"
 )
 
 // gens holds the generation counters, by name.
