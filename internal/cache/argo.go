@@ -99,6 +99,7 @@ func (db *DB) UpsertArgoEntities(ctx context.Context, gen int64, e metrics.Entit
 	if err != nil {
 		return 0, fmt.Errorf("cache: upsert ARGO entities: %w", err)
 	}
+	db.bump(portal.UpstreamArgo)
 	return n, nil
 }
 
@@ -191,6 +192,7 @@ func (db *DB) UpsertArgoMetrics(ctx context.Context, gen int64, defs []metrics.D
 	if err != nil {
 		return 0, fmt.Errorf("cache: upsert ARGO metrics: %w", err)
 	}
+	db.bump(portal.UpstreamArgo)
 	return n, nil
 }
 
@@ -250,6 +252,7 @@ func (db *DB) RefreshArgoTotals(ctx context.Context, project string, from time.T
 	if err := db.write(ctx, func(tx *sql.Tx) error { return refreshRollups(ctx, tx, projectMetrics(project), from) }); err != nil {
 		return fmt.Errorf("cache: refresh ARGO totals of %s: %w", project, err)
 	}
+	db.bump(portal.UpstreamArgo)
 	return nil
 }
 
@@ -320,5 +323,6 @@ func (db *DB) FinishArgoSync(ctx context.Context, s metrics.Sweep) (int64, error
 	if err != nil {
 		return 0, fmt.Errorf("cache: finish ARGO sync: %w", err)
 	}
+	db.bump(portal.UpstreamArgo)
 	return removed, nil
 }

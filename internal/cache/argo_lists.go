@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 
 	"github.com/accounting-portal/portal/internal/metrics"
 	"github.com/accounting-portal/portal/internal/portal"
@@ -21,7 +22,18 @@ func scopedProjects(scope portal.Scope, column string) (string, []any) {
 
 // ArgoFilterOptions returns the projects, providers and installations in
 // scope and every metric definition, sorted by label.
+// They change only with the ARGO sync and the catalogue, and are read
+// again only then (memo.go).
 func (db *DB) ArgoFilterOptions(ctx context.Context, scope portal.Scope) (metrics.FilterOptions, error) {
+	return remembered(db, "argo options:"+scopeKey(scope), db.gen(portal.UpstreamArgo, genCatalog),
+		func() (metrics.FilterOptions, error) { return db.argoFilterOptions(ctx, scope) }, func(o metrics.FilterOptions) metrics.FilterOptions {
+			o.Projects, o.Providers = slices.Clone(o.Projects), slices.Clone(o.Providers)
+			o.Installations, o.Definitions = slices.Clone(o.Installations), slices.Clone(o.Definitions)
+			return o
+		})
+}
+
+func (db *DB) argoFilterOptions(ctx context.Context, scope portal.Scope) (metrics.FilterOptions, error) {
 	var o metrics.FilterOptions
 	cond, args := scopedProjects(scope, "i.project_id")
 	queries := []struct {

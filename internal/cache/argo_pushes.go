@@ -127,6 +127,7 @@ func (db *DB) SettleMetricPush(ctx context.Context, tx *sql.Tx, it portal.Outbox
 		if err := cacheDeliveredMetric(ctx, tx, installation, res); err != nil {
 			return err
 		}
+		db.bumpOnCommit(tx, portal.UpstreamArgo)
 		if err := refreshPushRollups(ctx, tx, installation, res); err != nil {
 			return err
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -233,11 +235,36 @@ func pageWindow(counts [][2]int64, offset, limit int64) (lo, hi, before, total i
 	return min(lo, hi), max(lo, hi), before, total, true
 }
 
+// totalsKey is q as part of a memo key.
+func totalsKey(kind string, q metrics.TotalsQuery) string {
+	f := q.Filter
+	return strings.Join([]string{kind, scopeKey(f.Scope), f.ProjectID, f.ProviderID, f.InstallationID, f.DefinitionID,
+		strconv.FormatInt(secs(f.From), 10), strconv.FormatInt(secs(f.To), 10), q.Granularity, q.Sort, strconv.FormatBool(q.Desc),
+		strconv.Itoa(q.Limit), strconv.Itoa(q.Offset)}, "\x00")
+}
+
+// pagedTotals is a page of totals with how many there are in all.
+type pagedTotals struct {
+	rows  []metrics.Total
+	total int64
+}
+
 // MetricTotals returns one page of totals and how many there are in all.
+// What the ARGO sync, a push or the catalogue has not changed is not read
+// again (memo.go).
+func (db *DB) MetricTotals(ctx context.Context, q metrics.TotalsQuery) ([]metrics.Total, int64, error) {
+	p, err := remembered(db, totalsKey("totals", q), db.gen(portal.UpstreamArgo, genCatalog), func() (pagedTotals, error) {
+		rows, total, err := db.metricTotals(ctx, q)
+		return pagedTotals{rows, total}, err
+	}, func(p pagedTotals) pagedTotals { return pagedTotals{slices.Clone(p.rows), p.total} })
+	return p.rows, p.total, err
+}
+
+// metricTotals reads MetricTotals.
 // Sorted by period (the default), the page reads only the periods it
 // shows: how many totals each period holds comes first, from the totals'
 // index, and names are looked up for those periods' rows alone.
-func (db *DB) MetricTotals(ctx context.Context, q metrics.TotalsQuery) ([]metrics.Total, int64, error) {
+func (db *DB) metricTotals(ctx context.Context, q metrics.TotalsQuery) ([]metrics.Total, int64, error) {
 	var out []metrics.Total
 	var total int64
 	err := db.read(ctx, func(tx *sql.Tx) error {
@@ -344,6 +371,11 @@ var seriesKeys = map[string][2]string{
 // ordered by series then period. Unless by is "definition", q should name
 // one metric definition: totals in different units do not add up.
 func (db *DB) MetricSeries(ctx context.Context, q metrics.TotalsQuery, by string) ([]metrics.PeriodValue, error) {
+	return remembered(db, totalsKey("series "+by, q), db.gen(portal.UpstreamArgo, genCatalog),
+		func() ([]metrics.PeriodValue, error) { return db.metricSeries(ctx, q, by) }, slices.Clone)
+}
+
+func (db *DB) metricSeries(ctx context.Context, q metrics.TotalsQuery, by string) ([]metrics.PeriodValue, error) {
 	key, ok := seriesKeys[by]
 	if !ok {
 		return nil, portal.Errorf(portal.EINVALID, "series: %q is not project, provider, installation or definition", by)
