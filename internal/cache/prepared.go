@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"sync"
+	"time"
 )
 
 // Reads prepare their statements once per reader connection: SQLite
@@ -20,19 +21,30 @@ type preparedStmts struct {
 const maxPrepared = 256
 
 // prepared returns the reader pool's statement for query, prepared on
-// first use, or nil when too many are kept already.
+// first use, or nil when too many are kept already or no connection is
+// free to prepare it on at once. Preparing takes a connection of the pool
+// besides the caller's: the caller never waits for one (every connection
+// may belong to a read waiting here), and no lock is held meanwhile.
+// Once prepared, a transaction's StmtContext prepares it again on its own
+// connection the first time, which needs no other connection.
 func (db *DB) prepared(ctx context.Context, query string) *sql.Stmt {
 	db.stmts.mu.Lock()
-	defer db.stmts.mu.Unlock()
-	if st, ok := db.stmts.m[query]; ok {
+	st, full := db.stmts.m[query], len(db.stmts.m) >= maxPrepared
+	db.stmts.mu.Unlock()
+	if st != nil || full {
 		return st
 	}
-	if len(db.stmts.m) >= maxPrepared {
-		return nil
-	}
-	st, err := db.r.PrepareContext(ctx, query)
+	pctx, cancel := context.WithTimeout(ctx, prepareWait)
+	defer cancel()
+	st, err := db.r.PrepareContext(pctx, query)
 	if err != nil {
-		return nil // the query itself will say what is wrong
+		return nil // no free connection now, or a query that will say what is wrong itself
+	}
+	db.stmts.mu.Lock()
+	defer db.stmts.mu.Unlock()
+	if kept := db.stmts.m[query]; kept != nil {
+		st.Close()
+		return kept
 	}
 	if db.stmts.m == nil {
 		db.stmts.m = map[string]*sql.Stmt{}
@@ -40,6 +52,10 @@ func (db *DB) prepared(ctx context.Context, query string) *sql.Stmt {
 	db.stmts.m[query] = st
 	return st
 }
+
+// prepareWait is how long prepared waits for a free connection before
+// the query runs unprepared.
+const prepareWait = 20 * time.Millisecond
 
 // closeStmts closes the kept statements.
 func (db *DB) closeStmts() {
