@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/accounting-portal/portal/internal/metrics"
 	"github.com/accounting-portal/portal/internal/portal"
@@ -131,8 +133,24 @@ func (db *DB) EachArgoInstallation(ctx context.Context, q metrics.InstallationQu
 	return nil
 }
 
-// ArgoInstallations returns one page of installations and how many q selects in all.
+// ArgoInstallations returns one page of installations and how many q
+// selects in all. It changes only with the ARGO sync, a push and the
+// catalogue, and is read again only then (memo.go).
 func (db *DB) ArgoInstallations(ctx context.Context, q metrics.InstallationQuery) ([]metrics.InstallationRow, int64, error) {
+	type page struct {
+		rows  []metrics.InstallationRow
+		total int64
+	}
+	key := strings.Join([]string{"installations", scopeKey(q.Scope), q.ProjectID, q.ProviderID, q.Sort, strconv.FormatBool(q.Desc),
+		strconv.Itoa(q.Limit), strconv.Itoa(q.Offset)}, "\x00")
+	p, err := remembered(db, key, db.gen(portal.UpstreamArgo, genCatalog), func() (page, error) {
+		rows, total, err := db.argoInstallations(ctx, q)
+		return page{rows, total}, err
+	}, func(p page) page { return page{slices.Clone(p.rows), p.total} })
+	return p.rows, p.total, err
+}
+
+func (db *DB) argoInstallations(ctx context.Context, q metrics.InstallationQuery) ([]metrics.InstallationRow, int64, error) {
 	out, total, err := list(ctx, db, installationQuery(q), scanInstallation)
 	if err != nil {
 		return nil, 0, fmt.Errorf("cache: installations: %w", err)
@@ -177,8 +195,22 @@ func (db *DB) EachArgoDefinition(ctx context.Context, q metrics.DefinitionQuery,
 	return nil
 }
 
-// ArgoDefinitions returns one page of metric definitions and how many there are.
+// ArgoDefinitions returns one page of metric definitions and how many
+// there are, kept like ArgoInstallations.
 func (db *DB) ArgoDefinitions(ctx context.Context, q metrics.DefinitionQuery) ([]metrics.DefinitionRow, int64, error) {
+	type page struct {
+		rows  []metrics.DefinitionRow
+		total int64
+	}
+	key := strings.Join([]string{"definitions", scopeKey(q.Scope), q.Sort, strconv.FormatBool(q.Desc), strconv.Itoa(q.Limit), strconv.Itoa(q.Offset)}, "\x00")
+	p, err := remembered(db, key, db.gen(portal.UpstreamArgo, genCatalog), func() (page, error) {
+		rows, total, err := db.argoDefinitions(ctx, q)
+		return page{rows, total}, err
+	}, func(p page) page { return page{slices.Clone(p.rows), p.total} })
+	return p.rows, p.total, err
+}
+
+func (db *DB) argoDefinitions(ctx context.Context, q metrics.DefinitionQuery) ([]metrics.DefinitionRow, int64, error) {
 	out, total, err := list(ctx, db, definitionQuery(q), scanDefinitionRow)
 	if err != nil {
 		return nil, 0, fmt.Errorf("cache: metric definitions: %w", err)

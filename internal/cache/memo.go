@@ -24,6 +24,8 @@ const (
 	genCatalog = "catalogue"
 	// genAMIEFailed is AMIE's failed records (a sync or a confirmed clear).
 	genAMIEFailed = "amie failed"
+	// genAMIEStatus is AMIE's processing status per resource and day.
+	genAMIEStatus = "amie status"
 )
 
 // gens holds the generation counters, by name.
