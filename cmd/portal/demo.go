@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/accounting-portal/portal/internal/app"
 	"github.com/accounting-portal/portal/internal/config"
@@ -72,6 +73,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	cfg.LogLevel = level
 	a, err := app.New(ctx, cfg, app.Options{Logger: log})
 	if err != nil {
+		return err
+	}
+	if err := demo.SeedCosts(ctx, a, sims, time.Now()); err != nil {
+		return err
+	}
+	if err := demo.RememberPeople(ctx, a, sims.World); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "Accounting portal demo: open %s and sign in as admin, manager, manager-b or viewer.\n", publicURL)

@@ -8,6 +8,7 @@
 //	portal check [flags]     check the configuration and reach what it points to
 //	portal backup -out FILE  copy the database consistently while the portal runs
 //	portal migrate [-check]  apply (or list) the schema migrations an upgrade brings
+//	portal token create|revoke  make or revoke a personal access token of the JSON API
 package main
 
 import (
@@ -40,7 +41,7 @@ func main() {
 // run is the whole program, with its inputs passed in so tests can drive it.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cmd := "serve"
-	if len(args) > 0 && slices.Contains([]string{"serve", "demo", "sim", "check", "backup", "migrate", "help"}, args[0]) {
+	if len(args) > 0 && slices.Contains([]string{"serve", "demo", "sim", "check", "backup", "migrate", "token", "help"}, args[0]) {
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
@@ -54,8 +55,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runBackup(ctx, args, getenv, stdout, stderr)
 	case "migrate":
 		return runMigrate(ctx, args, getenv, stdout, stderr)
+	case "token":
+		return runToken(ctx, args, getenv, stdout, stderr)
 	case "help":
-		fmt.Fprintln(stdout, "usage: portal [serve|demo|sim|check|backup|migrate] [flags]; portal <command> -h lists the flags")
+		fmt.Fprintln(stdout, "usage: portal [serve|demo|sim|check|backup|migrate|token] [flags]; portal <command> -h lists the flags")
 		return nil
 	}
 	cfg, err := config.Load(args, getenv, stderr)

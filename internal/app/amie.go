@@ -34,7 +34,7 @@ func (a *App) wireAMIE() error {
 	if err != nil {
 		return err
 	}
-	a.Sync.Add(syncer.AMIEJob(c, a.DB, a.Config.AMIE.Interval, syncer.AMIEOptions{Now: a.now}))
+	a.Sync.Add(a.withLedger(syncer.AMIEJob(c, a.DB, a.Config.AMIE.Interval, syncer.AMIEOptions{Now: a.now}), nil))
 	syncNow := func() {
 		if err := a.Sync.Trigger(portal.UpstreamAMIE); err != nil {
 			a.Log.Warn("AMIE sync after a delivery", slog.Any("error", err))

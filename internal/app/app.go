@@ -27,6 +27,7 @@ import (
 	"github.com/accounting-portal/portal/internal/outbox"
 	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/internal/syncer"
+	"github.com/accounting-portal/portal/internal/telemetry"
 )
 
 // Options are what the configuration does not say.
@@ -66,6 +67,11 @@ type App struct {
 	// upstreamClients are the HTTP clients of the upstreams, whose idle
 	// connections are closed when the portal stops.
 	upstreamClients []*http.Client
+
+	// Telemetry is the operators' metrics, served on metricsLn when
+	// PORTAL_METRICS_ADDR is set (telemetry.go).
+	Telemetry *telemetry.Telemetry
+	metricsLn net.Listener
 }
 
 // Catalog returns the project catalogue in use.
@@ -118,19 +124,22 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	if err := a.DB.AbandonSyncRuns(ctx); err != nil {
 		return err
 	}
+	if err := a.newTelemetry(); err != nil {
+		return err
+	}
 	manager, _ := config.CompilePattern(cfg.OIDC.ManagerPattern)
 	member, _ := config.CompilePattern(cfg.OIDC.MemberPattern)
 	var err error
 	a.Auth, err = auth.New(ctx, auth.Config{
 		Issuer: cfg.OIDC.Issuer, ClientID: cfg.OIDC.ClientID, ClientSecret: cfg.OIDC.ClientSecret, Scopes: cfg.OIDC.Scopes,
 		PublicURL: cfg.PublicURL, Idle: cfg.Sessions.Idle, MaxAge: cfg.Sessions.Absolute, Secure: cfg.Secure(),
-		HTTPClient: opts.OIDCClient, Now: a.now, Slowdown: opts.LoginSlowdown, TrustedProxies: cfg.TrustedProxies,
+		HTTPClient: opts.OIDCClient, Now: a.now, Slowdown: opts.LoginSlowdown, TrustedProxies: cfg.TrustedProxies, SignInFailed: a.Telemetry.SignInFailed,
 		Roles: auth.RoleMapping{RolesClaim: cfg.OIDC.RolesClaim, NameClaim: cfg.OIDC.NameClaim, AdminGroups: cfg.OIDC.AdminGroups, Manager: manager, Member: member},
 	}, a.DB, a.Log)
 	if err != nil {
 		return err
 	}
-	a.Sync = syncer.New(a.DB, a.Log)
+	a.Sync = syncer.New(a.Telemetry.Recorder(a.DB), a.Log)
 	a.Sync.Now = a.now
 	if err := a.wireUpstreams(); err != nil {
 		return err
@@ -153,6 +162,11 @@ func (a *App) handlerDeps() handlers.Deps {
 		Budgets: a.DB, Metrics: a.DB, Usage: a.usageStore(), Billing: a.DB,
 		Issuer: cfg.OIDC.Issuer, Secure: cfg.Secure(), Now: a.now, ProjectsFile: a.CatalogStatus,
 		AllowSelfApproval: !cfg.FourEyes,
+		Costs:             a.DB,
+		Tokens:            a.DB,
+		Observe:           a.Telemetry.ObserveHTTP,
+		CostSettings: handlers.CostSettings{Base: cfg.Costs.BaseCurrency, WarnPercent: cfg.Costs.WarnPercent,
+			TolerancePercent: cfg.Costs.TolerancePercent},
 		Sources: []handlers.Source{
 			{Upstream: portal.UpstreamOBI, Configured: cfg.OBI.Configured(), Interval: cfg.OBI.Interval},
 			{Upstream: portal.UpstreamArgo, Configured: cfg.Argo.Configured(), Interval: cfg.Argo.Interval},
@@ -189,6 +203,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		defer wg.Done()
 		a.watchCatalog(bg)
 	}()
+	a.serveTelemetry(bg, &wg)
 
 	if a.cert.Load() != nil {
 		ln = tls.NewListener(ln, a.serverTLS())
@@ -225,7 +240,12 @@ func (a *App) serverTLS() *tls.Config {
 }
 
 // Close releases an App that was built but never Run.
-func (a *App) Close() error { return a.DB.Close() }
+func (a *App) Close() error {
+	if a.metricsLn != nil {
+		a.metricsLn.Close()
+	}
+	return a.DB.Close()
+}
 
 // housekeeping removes ended sessions and thins old balance snapshots.
 func (a *App) housekeeping(ctx context.Context) {

@@ -24,7 +24,7 @@ func (a *App) wireArgo() error {
 	if err != nil {
 		return fmt.Errorf("app: %w", err)
 	}
-	a.Sync.Add(syncer.ArgoJob(client, a.DB, syncer.ArgoOptions{Interval: cfg.Interval, Now: a.now, Log: a.Log}))
+	a.Sync.Add(a.withLedger(syncer.ArgoJob(client, a.DB, syncer.ArgoOptions{Interval: cfg.Interval, Now: a.now, Log: a.Log}), nil))
 	a.deliverers.ARGOMetric = outbox.ArgoMetric{Client: client}
 	return nil
 }

@@ -46,6 +46,7 @@ func TestBudgets_HostileTextIsEscaped(t *testing.T) {
 	for _, pl := range sectest.Payloads {
 		f := assignForm("neuro-sim", "1")
 		f.Set("justification", pl.Raw)
+		f.Set("confirm_duplicate", "1") // the same assignment, once per payload
 		ids = append(ids, request(t, manager, f))
 		simJob(t, p.Sims.Info.OBI.URL, ns.OBIID, pl.Raw)
 	}

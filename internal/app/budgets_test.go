@@ -187,7 +187,9 @@ func TestBudgetRequest_DenyNeedsReason_CancelByRequesterOnly(t *testing.T) {
 	if b := manager.Get("/budgets"); !strings.Contains(b.Body, "was denied: use what brain-atlas has first") {
 		t.Errorf("no notice of the denial on /budgets")
 	}
-	if r := admin.Post(u+"/approve", nil); r.Status != http.StatusConflict || !strings.Contains(r.Body, "already denied by Ada Admin") {
+	// A decision that comes too late goes back to the inbox, which says why.
+	if r := admin.Post(u+"/approve", nil); r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/approvals" ||
+		!strings.Contains(admin.Get("/approvals").Body, "already denied by Ada Admin") {
 		t.Errorf("approve after deny: %d", r.Status)
 	}
 
@@ -203,7 +205,8 @@ func TestBudgetRequest_DenyNeedsReason_CancelByRequesterOnly(t *testing.T) {
 		t.Fatalf("cancel: %d", r.Status)
 	}
 	waitState(t, p, id2, budgets.Cancelled)
-	if r := admin.Post(u2+"/approve", nil); r.Status != http.StatusConflict || !strings.Contains(r.Body, "cancelled by its requester") {
+	if r := admin.Post(u2+"/approve", nil); r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/approvals" ||
+		!strings.Contains(admin.Get("/approvals").Body, "cancelled by its requester") {
 		t.Errorf("approve a cancelled request: %d", r.Status)
 	}
 
@@ -228,18 +231,21 @@ func TestBudgetRequest_DoubleApprovalAppliesOnce(t *testing.T) {
 	for _, b := range admins {
 		go func() { statuses <- b.Post(u, nil) }()
 	}
+	// Both are sent on (303): the first to the request, the second back to
+	// the inbox, which tells it who was first.
 	var codes []int
-	var conflict string
+	var toInbox int
 	for range 2 {
 		r := <-statuses
 		codes = append(codes, r.Status)
-		if r.Status == http.StatusConflict {
-			conflict = r.Body
+		if r.Header.Get("Location") == "/approvals" {
+			toInbox++
 		}
 	}
-	if !(codes[0] == http.StatusSeeOther && codes[1] == http.StatusConflict || codes[0] == http.StatusConflict && codes[1] == http.StatusSeeOther) {
-		t.Fatalf("two approvals answered %v", codes)
+	if codes[0] != http.StatusSeeOther || codes[1] != http.StatusSeeOther || toInbox != 1 {
+		t.Fatalf("two approvals answered %v, %d back to the inbox", codes, toInbox)
 	}
+	conflict := admins[0].Get("/approvals").Body + admins[1].Get("/approvals").Body
 	if !strings.Contains(conflict, "already approved by Ada Admin at") {
 		t.Errorf("the second approver is not told who was first")
 	}
@@ -251,8 +257,8 @@ func TestBudgetRequest_DoubleApprovalAppliesOnce(t *testing.T) {
 	if r := admins[0].Post(u2, nil); r.Status != http.StatusSeeOther {
 		t.Fatalf("first press: %d", r.Status)
 	}
-	if r := admins[0].Post(u2, nil); r.Status != http.StatusConflict {
-		t.Fatalf("second press: %d", r.Status)
+	if r := admins[0].Post(u2, nil); r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/approvals" {
+		t.Fatalf("second press: %d to %q", r.Status, r.Header.Get("Location"))
 	}
 	waitState(t, p, id2, budgets.Applied)
 	if got, want := labBalance(t, p, ns.VlabID), before.Sub(decimal.MustParse("17")); !got.Equal(want) {

@@ -25,6 +25,7 @@ var layers = []struct {
 	{dir: "internal/metrics", allowed: []string{"internal/portal", "internal/decimal"}},
 	{dir: "internal/usage", allowed: []string{"internal/portal", "internal/decimal"}},
 	{dir: "internal/billing", allowed: []string{"internal/portal", "internal/decimal"}},
+	{dir: "internal/costs", allowed: []string{"internal/portal", "internal/decimal"}},
 	{dir: "internal/cache", denied: []string{"internal/outbox", "internal/handlers", "internal/clients", "internal/syncer",
 		"internal/auth", "internal/app"}},
 }

@@ -27,7 +27,7 @@ func (a *App) wireOBI() error {
 	if err != nil {
 		return fmt.Errorf("app: %w", err)
 	}
-	a.Sync.Add(syncer.OBISyncJob(client, a.DB, syncer.OBIOptions{Interval: cfg.Interval, Now: a.now, Log: a.Log}))
+	a.Sync.Add(a.withLedger(syncer.OBISyncJob(client, a.DB, syncer.OBIOptions{Interval: cfg.Interval, Now: a.now, Log: a.Log}), nil))
 	a.deliverers.OBIBudget = outbox.OBIBudget{Client: client, Now: a.now, OnApplied: func() {
 		// The new balances show after the next sync: run it now.
 		if err := a.Sync.Trigger(portal.UpstreamOBI); err != nil {

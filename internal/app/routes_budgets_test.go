@@ -50,5 +50,7 @@ func init() {
 		routeCase{Method: "GET", Route: "/approvals", Want: adminPage(200)},
 		routeCase{Method: "GET", Route: "/approvals", URL: "/approvals?state=pending&page=3", Want: adminPage(200)},
 		routeCase{Method: "GET", Route: "/approvals.csv", Want: adminPage(200)},
+		// Nothing ticked: back to the inbox, told so.
+		routeCase{Method: "POST", Route: "/approvals/approve", Want: adminPost(http.StatusSeeOther)},
 	)
 }

@@ -149,6 +149,7 @@ func TestSecurity_EveryCSVTwinHoldsSafeCells(t *testing.T) {
 	for i, pl := range sectest.Payloads {
 		form := assignForm("neuro-sim", "125.50")
 		form.Set("justification", pl.Raw)
+		form.Set("confirm_duplicate", "1") // the same assignment, once per payload
 		if id := request(t, manager, form); i == 0 {
 			first = id
 		}

@@ -28,7 +28,8 @@ func (a *App) wireVergeOS() error {
 	if err != nil {
 		return err
 	}
-	a.Sync.Add(syncer.VergeOSJob(client, a.DB, cfg.Interval))
+	// The catalogued tenants' usage is read in the same run, then the ledger.
+	a.Sync.Add(a.withLedger(syncer.VergeOSJob(client, a.DB, cfg.Interval), client))
 	a.deliverers.VergeOSGenerate = &outbox.VergeOSGenerate{Client: client, OnDelivered: func() {
 		// A new record exists upstream now: fetch it rather than wait for the schedule.
 		a.Sync.Trigger(portal.UpstreamVergeOS)

@@ -78,6 +78,9 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For or
 	// Forwarded header names the client (PORTAL_TRUSTED_PROXIES).
 	TrustedProxies Proxies
+	// SignInFailed, when set, is told of each failed sign-in (the
+	// operators' metrics count them).
+	SignInFailed func()
 }
 
 // Auth is the sign-in machinery.
@@ -267,6 +270,9 @@ func (a *Auth) attemptFailed(c echo.Context, msg string, cause error) error {
 	addr, real := a.ClientAddr(c.Request())
 	if real {
 		a.failures.add(clientKey(addr), a.cfg.Now())
+	}
+	if a.cfg.SignInFailed != nil {
+		a.cfg.SignInFailed()
 	}
 	a.log.Warn("sign-in refused", slog.String("reason", msg), slog.Any("error", cause), slog.String("client", addr.String()))
 	return &portal.Error{Code: portal.EUNAUTHORIZED, Message: msg + " Please sign in again.", Err: cause}

@@ -81,3 +81,7 @@ func listClaim(claims map[string]any, path string) []string {
 	}
 	return nil
 }
+
+// MapUser maps an ID token's claims to a portal user, as a sign-in does
+// (the demo records its people's roles this way for their API tokens).
+func (a *Auth) MapUser(claims map[string]any) portal.User { return a.cfg.Roles.MapUser(claims) }

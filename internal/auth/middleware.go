@@ -34,6 +34,15 @@ func Public(path string) bool {
 		path == "/favicon.ico" || strings.HasPrefix(path, "/auth/")
 }
 
+// APIPrefix starts the JSON API's paths. The API is opened by personal
+// access tokens only (Authorization: Bearer), never by the session
+// cookie: Sessions and CSRF leave its requests alone, and since a browser
+// never sends a bearer token by itself, the API has no CSRF surface.
+const APIPrefix = "/api/"
+
+// IsAPI reports whether a path belongs to the JSON API.
+func IsAPI(path string) bool { return strings.HasPrefix(path, APIPrefix) }
+
 // Sessions loads the session named by the cookie and puts it and its user
 // into the request context. Without a live session, a GET of a page goes to
 // the sign-in with the page as return address, and anything else is refused.
@@ -41,6 +50,9 @@ func (a *Auth) Sessions() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			req := c.Request()
+			if IsAPI(req.URL.Path) {
+				return next(c)
+			}
 			var sess *portal.Session
 			var token string
 			if ck, err := c.Cookie(SessionCookie); err == nil && ck.Value != "" {
@@ -83,6 +95,10 @@ func CSRF() echo.MiddlewareFunc {
 			req := c.Request()
 			switch req.Method {
 			case http.MethodGet, http.MethodHead, http.MethodOptions:
+				return next(c)
+			}
+			if IsAPI(req.URL.Path) {
+				// No cookie opens the API (see APIPrefix).
 				return next(c)
 			}
 			if err := cop.Check(req); err != nil {

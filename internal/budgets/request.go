@@ -91,6 +91,10 @@ type Request struct {
 	SettledBy, SettledByName       string
 	Settled                        time.Time
 	SettleReason                   string
+	// ApprovedAmount is set when an admin approved less than was asked
+	// (see Granted); ApproveNote is the note they left when approving.
+	ApprovedAmount decimal.Null
+	ApproveNote    string
 	// LabBalance, ProjBalance and ToBalance are the cached balances of the
 	// lab and the project(s) involved.
 	LabBalance, ProjBalance, ToBalance CachedBalance
@@ -126,7 +130,7 @@ func orID(name, id string) string {
 
 // Payload returns the outbox payload of r.
 func (r *Request) Payload() Payload {
-	return Payload{RequestID: r.ID, Kind: r.Kind, VlabID: r.VlabID, ProjID: r.ProjID, ToProjID: r.ToProjID, Amount: r.Amount}
+	return Payload{RequestID: r.ID, Kind: r.Kind, VlabID: r.VlabID, ProjID: r.ProjID, ToProjID: r.ToProjID, Amount: r.Granted()}
 }
 
 // Payload is the outbox payload of an approved request: the OBI call.

@@ -28,7 +28,7 @@ func (db *DB) ReplaceCatalog(ctx context.Context, c *portal.Catalog) error {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO projects(key, name) VALUES (?, ?)`, p.Key, p.Name); err != nil {
 				return err
 			}
-			for _, u := range []string{portal.UpstreamArgo, portal.UpstreamOBI, portal.UpstreamAMIE} {
+			for _, u := range []string{portal.UpstreamArgo, portal.UpstreamOBI, portal.UpstreamAMIE, portal.UpstreamVergeOS} {
 				id := p.UpstreamID(u)
 				if id == "" {
 					continue
@@ -72,7 +72,8 @@ func (db *DB) Catalog(ctx context.Context) (*portal.Catalog, error) {
 			COALESCE((SELECT upstream_id FROM project_ids WHERE project_key = p.key AND upstream = 'argo'), ''),
 			COALESCE((SELECT upstream_id FROM project_ids WHERE project_key = p.key AND upstream = 'obi'), ''),
 			COALESCE((SELECT vlab_id FROM project_ids WHERE project_key = p.key AND upstream = 'obi'), ''),
-			COALESCE((SELECT upstream_id FROM project_ids WHERE project_key = p.key AND upstream = 'amie'), '')
+			COALESCE((SELECT upstream_id FROM project_ids WHERE project_key = p.key AND upstream = 'amie'), ''),
+			COALESCE((SELECT upstream_id FROM project_ids WHERE project_key = p.key AND upstream = 'vergeos'), '')
 			FROM projects p ORDER BY p.name, p.key`)
 		if err != nil {
 			return err
@@ -80,7 +81,7 @@ func (db *DB) Catalog(ctx context.Context) (*portal.Catalog, error) {
 		defer rows.Close()
 		for rows.Next() {
 			var p portal.CatalogProject
-			if err := rows.Scan(&p.Key, &p.Name, &p.ArgoID, &p.OBIID, &p.OBIVlabID, &p.AMIEID); err != nil {
+			if err := rows.Scan(&p.Key, &p.Name, &p.ArgoID, &p.OBIID, &p.OBIVlabID, &p.AMIEID, &p.VergeOSTenant); err != nil {
 				return err
 			}
 			c.Projects = append(c.Projects, p)

@@ -44,7 +44,7 @@ const requestCols = `r.id, r.kind, r.vlab_id, COALESCE(l.name, ''), r.proj_id, r
 	r.to_proj_id, r.to_project_key, COALESCE(p2.name, ''), r.amount, r.justification, r.state, r.requested_by, r.requested_by_name,
 	r.created_at, r.updated_at, r.decided_by, r.decided_by_name, r.decided_at, r.deny_reason, COALESCE(r.outbox_id, 0),
 	r.upstream_error, r.delivery, r.settled_by, r.settled_by_name, r.settled_at, r.settle_reason,
-	lb.balance, pb.balance, pb2.balance`
+	lb.balance, pb.balance, pb2.balance, r.approved_amount, r.approve_note`
 
 const requestFrom = ` FROM ` + requestTables
 
@@ -61,10 +61,11 @@ func scanRequest(row rowScanner) (*budgets.Request, error) {
 	var created, updated, decided, settled int64
 	var delivery string
 	var lab, proj, to decimal.Null // NULL: the account's balance was never read
+	var approved string
 	err := row.Scan(&r.ID, &r.Kind, &r.VlabID, &r.VlabName, &r.ProjID, &r.ProjectKey, &r.ProjName, &r.ToProjID, &r.ToProjectKey,
 		&r.ToName, &r.Amount, &r.Justification, &r.State, &r.RequestedBy, &r.RequestedByName, &created, &updated, &r.DecidedBy,
 		&r.DecidedByName, &decided, &r.DenyReason, &r.OutboxID, &r.UpstreamError, &delivery, &r.SettledBy, &r.SettledByName,
-		&settled, &r.SettleReason, &lab, &proj, &to)
+		&settled, &r.SettleReason, &lab, &proj, &to, &approved, &r.ApproveNote)
 	if err != nil {
 		return nil, err
 	}
@@ -73,6 +74,13 @@ func scanRequest(row rowScanner) (*budgets.Request, error) {
 		if err := json.Unmarshal([]byte(delivery), &r.Delivery); err != nil {
 			return nil, fmt.Errorf("request %d: delivery: %w", r.ID, err)
 		}
+	}
+	if approved != "" {
+		d, err := decimal.Parse(approved)
+		if err != nil {
+			return nil, fmt.Errorf("request %d: approved amount: %w", r.ID, err)
+		}
+		r.ApprovedAmount = decimal.NullOf(d)
 	}
 	r.LabBalance = budgets.CachedBalance{Value: lab.Decimal, Known: lab.Valid}
 	r.ProjBalance = budgets.CachedBalance{Value: proj.Decimal, Known: proj.Valid}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/portal"
@@ -16,11 +17,36 @@ import (
 // admins at once, or a button pressed twice) the second gets ECONFLICT
 // naming who approved it and when; the call is queued once.
 func (db *DB) ApproveBudgetRequest(ctx context.Context, id int64, actor, actorName string) (*budgets.Request, error) {
+	return db.ApproveBudgetRequestWith(ctx, id, budgets.Approval{Actor: actor, ActorName: actorName})
+}
+
+// ApproveBudgetRequestWith approves a pending request as
+// ApproveBudgetRequest does, with the approval's note and, when it names
+// one, a smaller amount (budgets.CheckApproval), which the OBI call moves;
+// the amount asked stays with the request.
+func (db *DB) ApproveBudgetRequestWith(ctx context.Context, id int64, a budgets.Approval) (*budgets.Request, error) {
+	actor, actorName := a.Actor, a.ActorName
 	var r *budgets.Request
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		now := db.now()
+		cur, err := budgetRequest(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if cur.State != budgets.Pending {
+			return budgets.DecidedConflict(cur, "approved again")
+		}
+		granted, err := budgets.CheckApproval(cur, a)
+		if err != nil {
+			return err
+		}
+		approved := ""
+		if !granted.Equal(cur.Amount) {
+			approved = granted.StringFixed(2)
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE budget_requests SET state = 'approved', decided_by = ?, decided_by_name = ?, decided_at = ?,
-			updated_at = ? WHERE id = ? AND state = 'pending'`, actor, actorName, now, now, id)
+			updated_at = ?, approved_amount = ?, approve_note = ? WHERE id = ? AND state = 'pending'`,
+			actor, actorName, now, now, approved, strings.TrimSpace(a.Note), id)
 		if err != nil {
 			return err
 		}
@@ -35,7 +61,7 @@ func (db *DB) ApproveBudgetRequest(ctx context.Context, id int64, actor, actorNa
 			return err
 		}
 		oid, err := db.enqueue(ctx, tx, portal.OutboxItem{Kind: portal.KindOBIBudget, Upstream: portal.UpstreamOBI, Ref: budgets.RequestRef(id),
-			Summary: r.Summary(), Payload: string(payload), CreatedBy: actor})
+			Summary: r.OutboxSummary(), Payload: string(payload), CreatedBy: actor})
 		if err != nil {
 			return err
 		}
@@ -43,8 +69,15 @@ func (db *DB) ApproveBudgetRequest(ctx context.Context, id int64, actor, actorNa
 			return err
 		}
 		r.OutboxID = oid
+		reason := "queued for OBI as outbox item " + fmt.Sprint(oid)
+		if r.Reduced() {
+			reason = "approved " + r.Granted().StringFixed(2) + " of the " + r.Amount.StringFixed(2) + " credits asked; " + reason
+		}
+		if r.ApproveNote != "" {
+			reason += ". Note: " + r.ApproveNote
+		}
 		return db.audit(ctx, tx, portal.AuditEntry{Actor: actor, ActorName: actorName, Subject: budgets.RequestRef(id), From: budgets.Pending,
-			To: budgets.Approved, Reason: "queued for OBI as outbox item " + fmt.Sprint(oid)})
+			To: budgets.Approved, Reason: reason})
 	})
 	if err != nil {
 		return nil, wrapRequestErr("approve", err)

@@ -29,7 +29,12 @@ func (db *DB) CreateSession(ctx context.Context, u portal.User, idToken string, 
 	err = db.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO sessions(token_hash, subject, user_json, csrf_token, id_token, created_at, last_seen, expires_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, hashToken(token), u.Subject, string(userJSON), portal.NewToken(), idToken, now, now, now+int64(maxAge/time.Second))
-		return err
+		if err != nil {
+			return err
+		}
+		// The roles of this sign-in are those the person's API tokens act
+		// with from now on (fewer roles now: their tokens get fewer too).
+		return rememberUser(ctx, tx, u, now)
 	})
 	if err != nil {
 		return "", fmt.Errorf("cache: create session: %w", err)

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
 
 	"github.com/accounting-portal/portal/internal/portal"
 )
@@ -214,7 +216,10 @@ func ParseCatalog(b []byte, name string) (*portal.Catalog, error) {
 				p = append(p, fmt.Sprintf("%s.obi_vlab_id: %q is not one of virtual_labs", at, pr.OBIVlabID))
 			}
 		}
-		for _, u := range []string{portal.UpstreamArgo, portal.UpstreamOBI, portal.UpstreamAMIE} {
+		if t := pr.VergeOSTenant; t != "" && (len(t) > 120 || strings.TrimSpace(t) != t || strings.ContainsFunc(t, unicode.IsControl)) {
+			p = append(p, fmt.Sprintf("%s.vergeos_tenant: %q must be a VergeOS tenant name: 1-120 characters, no control characters or surrounding spaces", at, t))
+		}
+		for _, u := range []string{portal.UpstreamArgo, portal.UpstreamOBI, portal.UpstreamAMIE, portal.UpstreamVergeOS} {
 			id := pr.UpstreamID(u)
 			if id == "" {
 				continue

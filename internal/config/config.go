@@ -19,6 +19,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/accounting-portal/portal/internal/decimal"
 )
 
 // Config is the whole configuration of `portal serve`.
@@ -58,6 +60,13 @@ type Config struct {
 	// FourEyes refuses an admin's approval of a budget request they made
 	// themselves (on by default; off for sites with a single admin).
 	FourEyes bool
+
+	// Costs configures the rate card, budgets and cross-source checks.
+	Costs Costs
+
+	// MetricsAddr is the address of the operators' Prometheus listener
+	// (empty: none).
+	MetricsAddr string
 }
 
 // OIDC configures login.
@@ -250,6 +259,10 @@ var Settings = []Setting{
 	{Flag: "upstream-debug", Env: "PORTAL_UPSTREAM_DEBUG", Default: "false", Help: "log every upstream request and status (never credentials)", set: boolean(func(c *Config) *bool { return &c.UpstreamDebug })},
 	{Flag: "trusted-proxies", Env: "PORTAL_TRUSTED_PROXIES", Help: "reverse proxies (comma-separated CIDRs or addresses) whose X-Forwarded-For or Forwarded header names the client; empty: the peer is the client", set: prefixes(func(c *Config) *[]netip.Prefix { return &c.TrustedProxies })},
 	{Flag: "four-eyes", Env: "PORTAL_FOUR_EYES", Default: "true", Help: "no admin approves a budget request they made themselves; false allows it (sites with a single admin)", set: boolean(func(c *Config) *bool { return &c.FourEyes })},
+	{Flag: "base-currency", Env: "PORTAL_BASE_CURRENCY", Default: "EUR", Help: "the site's base currency (a three-letter code): budgets, statements and totals are in it, and other currencies are converted to it with the dated FX table", set: currency(func(c *Config) *string { return &c.Costs.BaseCurrency })},
+	{Flag: "budget-warn-percent", Env: "PORTAL_BUDGET_WARN_PERCENT", Default: "80", Help: "a budget is flagged once this percentage of it is spent (or when it would run out before its period ends at the burn rate)", set: percent(func(c *Config) *decimal.Decimal { return &c.Costs.WarnPercent })},
+	{Flag: "reconcile-tolerance-percent", Env: "PORTAL_RECONCILE_TOLERANCE_PERCENT", Default: "5", Help: "the cross-source checks flag a project and month whose AMIE SUs and ARGO cpu_hours differ by more than this percentage", set: percent(func(c *Config) *decimal.Decimal { return &c.Costs.TolerancePercent })},
+	{Flag: "metrics-addr", Env: "PORTAL_METRICS_ADDR", Help: "listen address of the operators' Prometheus metrics (/metrics there), apart from the pages; empty: off", set: str(func(c *Config) *string { return &c.MetricsAddr })},
 }
 
 // Load reads the configuration from args (without the program and command

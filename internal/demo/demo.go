@@ -6,17 +6,21 @@
 package demo
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
+	"github.com/accounting-portal/portal/internal/app"
 	"github.com/accounting-portal/portal/internal/devoidc"
 	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/internal/sim"
+	"github.com/accounting-portal/portal/internal/sim/vergeos"
 	"github.com/accounting-portal/portal/internal/sim/world"
 )
 
@@ -66,18 +70,27 @@ func StartIdP(host, publicURL string, w *world.World) (*devoidc.Provider, func()
 }
 
 // Catalog is the projects file of the demo: the world's virtual labs
-// and projects with their ids in each simulator.
+// and projects with their ids in each simulator. Two projects have a
+// VergeOS tenant (TenantProjects).
 func Catalog(w *world.World) *portal.Catalog {
 	c := &portal.Catalog{}
 	for _, l := range w.VirtualLabs {
 		c.VirtualLabs = append(c.VirtualLabs, portal.VirtualLab{ID: l.ID, Name: l.Name})
 	}
-	for _, p := range w.Projects {
-		c.Projects = append(c.Projects, portal.CatalogProject{Key: p.Key, Name: p.Name, ArgoID: p.ArgoID,
-			OBIID: p.OBIID, OBIVlabID: p.VlabID, AMIEID: p.AMIEID})
+	for i, p := range w.Projects {
+		cp := portal.CatalogProject{Key: p.Key, Name: p.Name, ArgoID: p.ArgoID,
+			OBIID: p.OBIID, OBIVlabID: p.VlabID, AMIEID: p.AMIEID}
+		if slices.Contains(TenantProjects, i) {
+			cp.VergeOSTenant = vergeos.TenantName(p.Key)
+		}
+		c.Projects = append(c.Projects, cp)
 	}
 	return c
 }
+
+// TenantProjects are the world projects (by index) whose VergeOS tenant the
+// demo's projects file names: the manager's first project and manager-b's.
+var TenantProjects = []int{0, 2}
 
 // Env is the demo's configuration, as PORTAL_* variables, so it goes
 // through the same checks as a real deployment's.
@@ -113,4 +126,21 @@ func WriteCatalog(path string, c *portal.Catalog) error {
 		return err
 	}
 	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// RememberPeople records the roles of the demo's people as a sign-in
+// would, so that an API token can be made for any of them before they
+// first sign in (`portal token create -user demo-manager …`).
+func RememberPeople(ctx context.Context, a *app.App, w *world.World) error {
+	for _, p := range Users(w) {
+		groups := make([]any, len(p.Groups))
+		for i, g := range p.Groups {
+			groups[i] = g
+		}
+		u := a.Auth.MapUser(map[string]any{"sub": p.Subject, "name": p.Name, "email": p.Email, a.Config.OIDC.RolesClaim: groups})
+		if err := a.DB.RememberUser(ctx, u); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -26,6 +25,7 @@ type BillingStore interface {
 	RequestBillingGenerate(ctx context.Context, actor, actorName, note string) (int64, error)
 	GenerateRequests(ctx context.Context, f billing.GenerateRequestFilter) ([]billing.GenerateRequest, int64, error)
 	GenerateRequestByID(ctx context.Context, id int64) (billing.GenerateRequest, error)
+	BillingExtent(ctx context.Context) (portal.Extent, error)
 }
 
 // VergeOS billing is system-wide: its records name no project or tenant, so
@@ -62,9 +62,9 @@ type billingQuery struct {
 func (h *Handler) parseBillingQuery(q url.Values) (billingQuery, error) {
 	var bq billingQuery
 	var problems []string
-	tr, err := parseTimeRange(q, h.nowUTC(), "30d")
-	if err != nil {
-		problems = append(problems, portal.ErrorMessage(err))
+	tr, rangeErr := parseTimeRange(q, h.nowUTC(), "30d")
+	if rangeErr != nil && tr.Invalid == nil {
+		problems = append(problems, portal.ErrorMessage(rangeErr))
 	}
 	lp, err := parseList(q, billing.RecordSorts, "from", true)
 	if err != nil {
@@ -78,10 +78,15 @@ func (h *Handler) parseBillingQuery(q url.Values) (billingQuery, error) {
 		problems = append(problems, "unsent: use 1 to show only records not reported")
 	}
 	if len(problems) > 0 {
+		if tr.Invalid != nil {
+			problems = append(problems, portal.ErrorMessage(rangeErr))
+		}
 		return bq, portal.Errorf(portal.EINVALID, "%s", strings.Join(problems, "; "))
 	}
+	// Custom dates that cannot be used come back with the default range
+	// (see keepPage).
 	bq.Range, bq.List = tr, lp
-	return bq, nil
+	return bq, rangeErr
 }
 
 func (bq billingQuery) filter() billing.RecordFilter {
@@ -91,14 +96,14 @@ func (bq billingQuery) filter() billing.RecordFilter {
 
 func (h *Handler) handleBilling(c echo.Context) error {
 	bq, err := h.parseBillingQuery(c.QueryParams())
-	if err != nil {
+	if err := keepPage(c, bq.Range, err); err != nil {
 		return err
 	}
 	v, err := h.billingView(c, bq)
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, templates.Billing(v))
+	return render(c, bq.Range.Status(), templates.Billing(v))
 }
 
 // billingView builds the whole billing page for the query; every figure
@@ -114,6 +119,13 @@ func (h *Handler) billingView(c echo.Context, bq billingQuery) (templates.Billin
 	sum, err := h.Billing.BillingSummary(ctx, from, to)
 	if err != nil {
 		return v, err
+	}
+	if sum.RecordCount == 0 {
+		e, err := h.Billing.BillingExtent(ctx)
+		if err != nil {
+			return v, err
+		}
+		v.NoData = noData(bq.Range, e, "billing records")
 	}
 	v.Summary, v.Tiers = summaryView(sum), tierRows(sum)
 	if sum.RecordCount > 0 {

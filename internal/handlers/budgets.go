@@ -32,9 +32,12 @@ type BudgetStore interface {
 	BudgetRequestCounts(ctx context.Context, requestedBy string) (map[string]int, error)
 	TakeBudgetOutcomes(ctx context.Context, subject string) ([]budgets.Request, error)
 	ApproveBudgetRequest(ctx context.Context, id int64, actor, actorName string) (*budgets.Request, error)
+	ApproveBudgetRequestWith(ctx context.Context, id int64, a budgets.Approval) (*budgets.Request, error)
 	DenyBudgetRequest(ctx context.Context, id int64, actor, actorName, reason string) error
 	CancelBudgetRequest(ctx context.Context, id int64, actor, actorName string) error
 	ReconcileBudgetRequest(ctx context.Context, id int64, applied bool, actor, actorName, reason string) error
+	BudgetJobExtent(ctx context.Context, projID string) (portal.Extent, error)
+	SimilarBudgetRequests(ctx context.Context, n budgets.NewRequest, since time.Time) ([]budgets.Request, error)
 }
 
 // registerBudgets mounts the budgets pages, the budget requests and the
@@ -62,6 +65,7 @@ func (h *Handler) registerBudgets(e *echo.Echo) {
 
 	h.add(e, "GET", "/approvals", h.handleApprovals, Admin)
 	h.add(e, "GET", "/approvals.csv", h.handleApprovals, Admin)
+	h.add(e, "POST", "/approvals/approve", h.handleApproveSelected, Admin)
 }
 
 // credits formats an amount of credits for people: exactly 2 decimals,

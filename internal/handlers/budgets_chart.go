@@ -7,6 +7,7 @@ import (
 
 	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/decimal"
+	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/web/templates"
 )
 
@@ -25,7 +26,8 @@ import (
 // saying what is reconstructed, if anything. spend is the project's daily
 // spend in the range, which the page has read already.
 func (h *Handler) balanceChart(ctx context.Context, d *budgets.ProjectDetail, tr TimeRange, spend []budgets.DailySpend) (templates.ChartView, string, error) {
-	spec := templates.ChartSpec{Title: "Balance over time", Unit: "credits", Area: true, From: tr.From, To: tr.To}
+	spec := templates.ChartSpec{Title: "Balance over time", Unit: "credits", Area: true, From: tr.From, To: tr.To,
+		EmptyText: noData(tr, portal.Extent{First: d.FirstSnapshot, Last: d.LastSnapshot}, "recorded balances")}
 	pts, err := h.Budgets.BalanceSeries(ctx, d.ProjID, tr.From, tr.To, templates.MaxChartPoints)
 	if err != nil {
 		return templates.ChartView{}, "", err
@@ -115,7 +117,8 @@ func (h *Handler) reconstruct(ctx context.Context, d *budgets.ProjectDetail, tr 
 }
 
 // spendChart draws the daily spend per job type as stacked bars.
-func spendChart(spend []budgets.DailySpend, tr TimeRange) templates.ChartView {
+// jobs is where the project's jobs begin and end, for an empty range.
+func spendChart(spend []budgets.DailySpend, tr TimeRange, jobs portal.Extent) templates.ChartView {
 	order := []string{"oneshot", "longrun", "storage"}
 	byType := map[string]*templates.TimeSeries{}
 	var series []templates.TimeSeries
@@ -137,5 +140,5 @@ func spendChart(spend []budgets.DailySpend, tr TimeRange) templates.ChartView {
 		ts.Points = append(ts.Points, templates.TimePoint{T: s.Day, V: s.Amount.Float64()})
 	}
 	return templates.BuildChart(templates.ChartSpec{Title: "Spend per day, by job type", Unit: "credits", Bars: true, Series: series,
-		From: tr.From.UTC().Truncate(24 * time.Hour), To: tr.To})
+		From: tr.From.UTC().Truncate(24 * time.Hour), To: tr.To, EmptyText: noData(tr, jobs, "this project's jobs")})
 }

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"net/http"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -94,7 +93,7 @@ func (h *Handler) handleBudgetBalances(c echo.Context) error {
 	}
 	q := c.QueryParams()
 	tr, err := parseTimeRange(q, h.nowUTC(), "30d")
-	if err != nil {
+	if err := keepPage(c, tr, err); err != nil {
 		return err
 	}
 	lp, err := parseList(q, []string{"at"}, "at", true)
@@ -124,5 +123,5 @@ func (h *Handler) handleBudgetBalances(c echo.Context) error {
 	for _, pt := range pts {
 		v.Rows = append(v.Rows, templates.BalanceRow{At: templates.FormatSeconds(pt.At), Balance: credits(pt.Balance), Reserved: credits(pt.Reservation)})
 	}
-	return render(c, http.StatusOK, templates.BalanceHistory(v))
+	return render(c, tr.Status(), templates.BalanceHistory(v))
 }

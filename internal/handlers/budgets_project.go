@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -29,9 +28,9 @@ func (h *Handler) budgetProject(c echo.Context) (*budgets.ProjectDetail, error) 
 
 // parseJobFilter reads the jobs table's range, type, sort and page.
 func parseJobFilter(q url.Values, now time.Time) (budgets.JobFilter, TimeRange, ListParams, error) {
-	tr, err := parseTimeRange(q, now, "30d")
-	if err != nil {
-		return budgets.JobFilter{}, tr, ListParams{}, err
+	tr, rangeErr := parseTimeRange(q, now, "30d")
+	if tr.Invalid == nil && rangeErr != nil {
+		return budgets.JobFilter{}, tr, ListParams{}, rangeErr
 	}
 	lp, err := parseList(q, budgets.JobSorts, "finished", true)
 	if err != nil {
@@ -41,7 +40,9 @@ func parseJobFilter(q url.Values, now time.Time) (budgets.JobFilter, TimeRange, 
 	if typ != "" && !slices.Contains(jobTypes, typ) {
 		return budgets.JobFilter{}, tr, lp, portal.Errorf(portal.EINVALID, "type: %q is not one of %s", typ, strings.Join(jobTypes, ", "))
 	}
-	return budgets.JobFilter{From: tr.From, To: tr.To, Type: typ, Sort: lp.Sort, Desc: lp.Desc, Limit: lp.Size, Offset: lp.Offset()}, tr, lp, nil
+	// A custom range that could not be used comes last, with the default
+	// range's filter, so a page can draw that and mark the dates.
+	return budgets.JobFilter{From: tr.From, To: tr.To, Type: typ, Sort: lp.Sort, Desc: lp.Desc, Limit: lp.Size, Offset: lp.Offset()}, tr, lp, rangeErr
 }
 
 func (h *Handler) handleBudgetProject(c echo.Context) error {
@@ -52,7 +53,7 @@ func (h *Handler) handleBudgetProject(c echo.Context) error {
 	}
 	now := h.nowUTC()
 	f, tr, lp, err := parseJobFilter(c.QueryParams(), now)
-	if err != nil {
+	if err := keepPage(c, tr, err); err != nil {
 		return err
 	}
 	jobs, total, err := h.Budgets.BudgetJobs(ctx, d.ProjID, f)
@@ -72,7 +73,13 @@ func (h *Handler) handleBudgetProject(c echo.Context) error {
 		return err
 	}
 	v := projectView(c, p, d, now)
-	v.BalanceChart, v.BalanceNote, v.SpendChart = chart, note, spendChart(spend, tr)
+	var jobsAt portal.Extent
+	if len(spend) == 0 {
+		if jobsAt, err = h.Budgets.BudgetJobExtent(ctx, d.ProjID); err != nil {
+			return err
+		}
+	}
+	v.BalanceChart, v.BalanceNote, v.SpendChart = chart, note, spendChart(spend, tr, jobsAt)
 	v.Range, v.Type = timeRangeView(c, tr), f.Type
 	base := "/budgets/projects/" + url.PathEscape(d.Key)
 	q := c.Request().URL.Query()
@@ -108,7 +115,7 @@ func (h *Handler) handleBudgetProject(c echo.Context) error {
 	// The page's table shows the newest rows; the CSV twin streams them all.
 	v.SpendTotal = len(spend)
 	v.Spend = spendRows(spend[max(0, len(spend)-maxSpendRows):])
-	return render(c, http.StatusOK, templates.BudgetProject(v))
+	return render(c, tr.Status(), templates.BudgetProject(v))
 }
 
 // projectView fills the project's facts, forecast, discounts and actions.

@@ -16,8 +16,9 @@ import (
 // memory stays flat however many rows there are.
 
 // wantsCSV reports whether the request asks for the CSV twin of a page.
+// An API request always gets the twin: streamCSV writes it as JSON.
 func wantsCSV(c echo.Context) bool {
-	return strings.HasSuffix(c.Request().URL.Path, ".csv") || c.QueryParam("format") == "csv"
+	return isAPI(c) || strings.HasSuffix(c.Request().URL.Path, ".csv") || c.QueryParam("format") == "csv"
 }
 
 // csvHref returns the CSV twin's URL of the current page.
@@ -120,11 +121,17 @@ type csvWriter struct {
 	w    *csv.Writer
 	rows int
 	cols int
+	// js writes the rows as JSON instead, for the API (api_json.go).
+	js *jsonTable
 }
 
 // streamCSV starts a CSV download named filename with the header row and
 // returns a writer for the rows. The caller must call finish.
 func streamCSV(c echo.Context, filename string, header []string) (*csvWriter, error) {
+	if isAPI(c) {
+		js, err := streamJSON(c, header)
+		return &csvWriter{js: js, cols: len(header)}, err
+	}
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	h.Set(echo.HeaderContentDisposition, `attachment; filename="`+sanitizeFilename(filename)+`"`)
@@ -138,6 +145,9 @@ func streamCSV(c echo.Context, filename string, header []string) (*csvWriter, er
 
 // row writes one row; cells are neutralised against formula injection.
 func (cw *csvWriter) row(cells []string) error {
+	if cw.js != nil {
+		return cw.js.row(cells)
+	}
 	safe := make([]string, len(cells))
 	for i, s := range cells {
 		safe[i] = SafeCell(s)
@@ -157,6 +167,9 @@ func (cw *csvWriter) row(cells []string) error {
 // change the status any more, so the connection is aborted: a visibly
 // failed download beats a silently truncated file.
 func (cw *csvWriter) finish(err error) error {
+	if cw.js != nil {
+		return cw.js.finish(err)
+	}
 	if err != nil {
 		panic(http.ErrAbortHandler)
 	}

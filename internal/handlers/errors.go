@@ -81,6 +81,12 @@ func (h *Handler) handleError(err error, c echo.Context) {
 		h.Logger.Error("internal error", slog.String("request_id", reqID), slog.String("uri", c.Request().RequestURI), slog.Any("error", err))
 		msg = "Something went wrong on our side. The problem has been logged."
 	}
+	if isAPI(c) {
+		if err := writeAPIError(c, status, pe.Code, msg, reqID); err != nil {
+			h.Logger.Error("write API error", slog.Any("error", err))
+		}
+		return
+	}
 	v := templates.ErrorView{Status: status, Heading: statusHeading[status], Message: msg, SignIn: status == http.StatusUnauthorized}
 	if status >= 500 {
 		v.RequestID = reqID

@@ -80,6 +80,20 @@ type Deps struct {
 	// AllowSelfApproval lets an admin approve a budget request they made
 	// themselves (PORTAL_FOUR_EYES=false). The zero value refuses it.
 	AllowSelfApproval bool
+
+	// Costs is the project pages' and costs pages' store (nil: not mounted),
+	// CostSettings their settings.
+	Costs        CostStore
+	CostSettings CostSettings
+
+	// Tokens keeps personal access tokens (nil: no API, no tokens page).
+	// APIRate and APIBurst limit each token's requests (0: the defaults).
+	Tokens   TokenStore
+	APIRate  float64
+	APIBurst int
+	// Observe, when set, is told of every answer: the route's pattern,
+	// the method, the status and how long it took (operators' metrics).
+	Observe func(route, method string, status int, took time.Duration)
 }
 
 // Handler serves the portal's pages.

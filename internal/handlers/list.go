@@ -3,6 +3,7 @@ package handlers
 import (
 	"fmt"
 	"math"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -123,6 +124,38 @@ type TimeRange struct {
 	From, To time.Time
 	// Note says how custom dates were clamped, if they were.
 	Note string
+	// Invalid holds custom dates that could not be used, as typed, with a
+	// message per field; the range is then the page's default one. A page
+	// shows them marked in its range form (see keepPage); a CSV refuses.
+	Invalid *RangeInput
+}
+
+// RangeInput is a custom range as typed, with what is wrong with it.
+type RangeInput struct {
+	From, To string
+	// Errors has a message for "from" and/or "to"; Both marks both fields
+	// (dates in the wrong order: either may be the slip).
+	Errors map[string]string
+	Both   bool
+}
+
+// Status is the status of a page drawn for the range: 422 when the
+// dates asked for could not be used.
+func (tr TimeRange) Status() int {
+	if tr.Invalid != nil {
+		return http.StatusUnprocessableEntity
+	}
+	return http.StatusOK
+}
+
+// keepPage returns err, unless the only problem is a custom range that a
+// page (not a CSV) can show marked in its form while it draws its default
+// range: the person keeps the page and every filter they chose.
+func keepPage(c echo.Context, tr TimeRange, err error) error {
+	if err != nil && (tr.Invalid == nil || wantsCSV(c)) {
+		return err
+	}
+	return nil
 }
 
 // MaxRangeYears is the longest custom range a page or CSV covers. Dates
@@ -144,24 +177,35 @@ var timePresets = []struct {
 }
 
 // parseTimeRange reads range=<preset> or from/to dates (YYYY-MM-DD, both
-// inclusive). Custom dates win over a preset.
+// inclusive). Custom dates win over a preset. Dates that cannot be used
+// are an EINVALID error naming the field; the range returned with it is
+// then the default preset's, with Invalid set (see keepPage).
 func parseTimeRange(q url.Values, now time.Time, defPreset string) (TimeRange, error) {
 	from, to := q.Get("from"), q.Get("to")
 	if from != "" || to != "" {
-		var problems []string
+		in := &RangeInput{From: from, To: to, Errors: map[string]string{}}
 		f, err := time.Parse("2006-01-02", from)
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("from: %q is not a date (YYYY-MM-DD)", from))
+			in.Errors["from"] = fmt.Sprintf("%q is not a date: use YYYY-MM-DD.", from)
 		}
 		t, err := time.Parse("2006-01-02", to)
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("to: %q is not a date (YYYY-MM-DD)", to))
+			in.Errors["to"] = fmt.Sprintf("%q is not a date: use YYYY-MM-DD.", to)
 		}
-		if len(problems) == 0 && t.Before(f) {
-			problems = append(problems, "to: the end date is before the start date")
+		if len(in.Errors) == 0 && t.Before(f) {
+			in.Errors["from"] = fmt.Sprintf("From (%s) is after To (%s): choose a start on or before the end.", from, to)
+			in.Both = true
 		}
-		if len(problems) > 0 {
-			return TimeRange{}, portal.Errorf(portal.EINVALID, "%s", strings.Join(problems, "; "))
+		if len(in.Errors) > 0 {
+			var problems []string
+			for _, k := range []string{"from", "to"} {
+				if m := in.Errors[k]; m != "" {
+					problems = append(problems, k+": "+m)
+				}
+			}
+			tr, _ := presetRange(defPreset, now)
+			tr.Invalid = in
+			return tr, portal.Errorf(portal.EINVALID, "%s", strings.Join(problems, "; "))
 		}
 		return clampRange(f, t.AddDate(0, 0, 1), now), nil
 	}
@@ -169,6 +213,11 @@ func parseTimeRange(q url.Values, now time.Time, defPreset string) (TimeRange, e
 	if key == "" {
 		key = defPreset
 	}
+	return presetRange(key, now)
+}
+
+// presetRange is the range of a preset ending now.
+func presetRange(key string, now time.Time) (TimeRange, error) {
 	for _, p := range timePresets {
 		if p.Key == key {
 			return TimeRange{Preset: key, From: now.Add(-p.Span).UTC(), To: now.UTC()}, nil
@@ -179,6 +228,16 @@ func parseTimeRange(q url.Values, now time.Time, defPreset string) (TimeRange, e
 		keys[i] = p.Key
 	}
 	return TimeRange{}, portal.Errorf(portal.EINVALID, "range: %q is not one of %s (or give from and to dates)", key, strings.Join(keys, ", "))
+}
+
+// presetLabel names a preset for people ("last 30 days").
+func presetLabel(key string) string {
+	for _, p := range timePresets {
+		if p.Key == key {
+			return strings.ToLower(p.Label[:1]) + p.Label[1:]
+		}
+	}
+	return key
 }
 
 // clampRange bounds a custom range [from, to) of whole UTC days: it ends
@@ -204,11 +263,18 @@ func clampRange(from, to, now time.Time) TimeRange {
 	return tr
 }
 
-// timeRangeView builds the range picker of a page.
+// timeRangeView builds the range picker of a page. Dates that could not
+// be used are shown as typed, marked, with the range drawn instead.
 func timeRangeView(c echo.Context, tr TimeRange) templates.TimeRangeView {
 	u := c.Request().URL
 	v := templates.TimeRangeView{Preset: tr.Preset, From: tr.From.Format("2006-01-02"), To: tr.To.Add(-time.Nanosecond).Format("2006-01-02"),
 		Hidden: hiddenFields(u.Query(), "range", "from", "to", "page"), Note: tr.Note}
+	if in := tr.Invalid; in != nil {
+		v.Preset, v.From, v.To = "", in.From, in.To
+		v.FromError, v.ToError = in.Errors["from"], in.Errors["to"]
+		v.FromInvalid, v.ToInvalid = v.FromError != "" || in.Both, v.ToError != "" || in.Both
+		v.Note = "Showing the " + presetLabel(tr.Preset) + " until the dates are corrected."
+	}
 	for _, p := range timePresets {
 		v.Presets = append(v.Presets, templates.PresetLink{Key: p.Key, Label: p.Label,
 			Href: withQuery(u, "range", p.Key, "from", "", "to", "", "page", "")})

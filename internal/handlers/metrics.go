@@ -32,6 +32,7 @@ type MetricStore interface {
 	MetricPushes(ctx context.Context, q metrics.PushQuery) ([]metrics.Push, int64, error)
 	EachMetricPush(ctx context.Context, q metrics.PushQuery, fn func(metrics.Push) error) error
 	MetricPushByID(ctx context.Context, id int64, createdBy string) (*metrics.Push, error)
+	MetricExtent(ctx context.Context, f metrics.Filter) (portal.Extent, error)
 }
 
 // registerMetrics mounts the metrics pages. Every page is scoped to the
@@ -92,12 +93,13 @@ type metricParams struct {
 // one (days up to a month, weeks up to half a year, months beyond). The
 // range is widened to whole periods (its start back to the start of its
 // first period, its end on to the end of its last), so that no period's
-// total is a part of one.
+// total is a part of one. Custom dates that cannot be used are the error
+// returned last, with the default range's parameters (see keepPage).
 func (h *Handler) parseMetricParams(c echo.Context, defRange string) (metricParams, error) {
 	q := c.QueryParams()
-	tr, err := parseTimeRange(q, h.nowUTC(), defRange)
-	if err != nil {
-		return metricParams{}, err
+	tr, rangeErr := parseTimeRange(q, h.nowUTC(), defRange)
+	if tr.Invalid == nil && rangeErr != nil {
+		return metricParams{}, rangeErr
 	}
 	g := q.Get("granularity")
 	span := tr.To.Sub(tr.From)
@@ -118,7 +120,7 @@ func (h *Handler) parseMetricParams(c echo.Context, defRange string) (metricPara
 	return metricParams{Range: tr, Granularity: g, Filter: metrics.Filter{
 		Scope: user(c).Scope(), ProjectID: q.Get("project"), ProviderID: q.Get("provider"),
 		InstallationID: q.Get("installation"), DefinitionID: q.Get("definition"), From: tr.From, To: tr.To,
-	}}, nil
+	}}, rangeErr
 }
 
 // periodSpan is the length of a period, for the width of chart bars (a

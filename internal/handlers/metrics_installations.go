@@ -98,7 +98,7 @@ func (h *Handler) handleMetricInstallation(c echo.Context) error {
 		return err
 	}
 	mp, err := h.parseMetricParams(c, "90d")
-	if err != nil {
+	if err := keepPage(c, mp.Range, err); err != nil {
 		return err
 	}
 	mp.Filter.InstallationID, mp.Filter.ProjectID, mp.Filter.ProviderID = id, "", ""
@@ -145,7 +145,7 @@ func (h *Handler) handleMetricInstallation(c echo.Context) error {
 	if v.Charts, err = h.installationCharts(c, mp); err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, templates.MetricsInstallation(v))
+	return render(c, mp.Range.Status(), templates.MetricsInstallation(v))
 }
 
 func (h *Handler) installationFilters(c echo.Context, v *templates.MetricsInstallationView, mp metricParams) error {

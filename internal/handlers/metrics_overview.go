@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"net/http"
 	"sort"
 	"strconv"
 
@@ -17,7 +16,7 @@ import (
 func (h *Handler) handleMetrics(c echo.Context) error {
 	ctx := c.Request().Context()
 	mp, err := h.parseMetricParams(c, "90d")
-	if err != nil {
+	if err := keepPage(c, mp.Range, err); err != nil {
 		return err
 	}
 	lp, err := parseList(c.QueryParams(), metrics.TotalSorts, "period", true)
@@ -60,10 +59,17 @@ func (h *Handler) handleMetrics(c echo.Context) error {
 	for _, r := range rows {
 		v.Rows = append(v.Rows, totalRow(r, mp.Granularity, withQuery(u, "project", r.ProjectID, "page", "")))
 	}
+	if total == 0 {
+		e, err := h.Metrics.MetricExtent(ctx, mp.Filter)
+		if err != nil {
+			return err
+		}
+		v.NoData = noData(mp.Range, e, "the metrics these filters select")
+	}
 	if err := h.overviewChart(c, &v, q, rows, opts); err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, templates.MetricsOverview(v))
+	return render(c, mp.Range.Status(), templates.MetricsOverview(v))
 }
 
 func totalRow(r metrics.Total, g, projectHref string) templates.MetricTotalRow {

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -62,8 +63,11 @@ type pushForm struct {
 	Definition, Value, Start, End, UserID, GroupID string
 }
 
-func readPushForm(c echo.Context) pushForm {
-	t := func(k string) string { return strings.TrimSpace(c.FormValue(k)) }
+// pushFields are the push form's fields, which the API's push body takes.
+var pushFields = []string{"definition", "value", "start", "end", "user_id", "group_id"}
+
+func readPushForm(get func(string) string) pushForm {
+	t := func(k string) string { return strings.TrimSpace(get(k)) }
 	return pushForm{Definition: t("definition"), Value: t("value"), Start: t("start"), End: t("end"), UserID: t("user_id"), GroupID: t("group_id")}
 }
 
@@ -225,36 +229,52 @@ func (h *Handler) renderPushForm(c echo.Context, status int, in *metrics.Install
 	return render(c, status, templates.PushForm(v))
 }
 
-func (h *Handler) handlePushSubmit(c echo.Context) error {
-	ctx := c.Request().Context()
-	in, err := h.pushTarget(c)
-	if err != nil {
-		return err
-	}
-	f := readPushForm(c)
+// pushMetric checks a push (the form's, or the API's with the same fields)
+// to the installation in and stores it with its outbox item. It returns
+// the push's id, or the problem of each field and a sentence for the
+// whole form; nothing is stored then. The form and the API both push
+// through here.
+func (h *Handler) pushMetric(ctx context.Context, u *portal.User, in *metrics.InstallationRow, f pushForm) (int64, map[string]string, string, error) {
 	var def *metrics.Definition
+	var err error
 	if f.Definition != "" {
 		if def, err = h.Metrics.ArgoDefinition(ctx, f.Definition); err != nil && portal.ErrorCode(err) != portal.ENOTFOUND {
-			return err
+			return 0, nil, "", err
 		}
 	}
 	input, errs := f.validate(def, h.nowUTC())
 	if len(errs) > 0 {
-		return h.renderPushForm(c, http.StatusUnprocessableEntity, in, f, errs, "The metric was not pushed: please correct the fields marked below.")
+		return 0, errs, "The metric was not pushed: please correct the fields marked below.", nil
 	}
-	u := user(c)
 	id, err := h.Metrics.CreateMetricPush(ctx, u.ManageScope(), metrics.NewPush{InstallationID: in.ID, DefinitionID: def.ID,
 		Start: input.Start, End: input.End, Value: input.Value, ValueText: f.Value, UserID: f.UserID, GroupID: f.GroupID,
 		Actor: u.Subject, ActorName: u.DisplayName()})
 	switch portal.ErrorCode(err) {
 	case "":
 	case portal.ECONFLICT:
-		return h.renderPushForm(c, http.StatusUnprocessableEntity, in, f, map[string]string{"start": "Choose another period or metric definition."}, portal.ErrorMessage(err))
+		return 0, map[string]string{"start": "Choose another period or metric definition."}, portal.ErrorMessage(err), nil
 	case portal.EINVALID:
-		return h.renderPushForm(c, http.StatusUnprocessableEntity, in, f, map[string]string{"definition": portal.ErrorMessage(err)}, "The metric was not pushed.")
+		return 0, map[string]string{"definition": portal.ErrorMessage(err)}, "The metric was not pushed.", nil
 	default:
-		return err
+		return 0, nil, "", err
 	}
 	h.Outbox.Notify()
+	return id, nil, "", nil
+}
+
+func (h *Handler) handlePushSubmit(c echo.Context) error {
+	ctx := c.Request().Context()
+	in, err := h.pushTarget(c)
+	if err != nil {
+		return err
+	}
+	f := readPushForm(c.FormValue)
+	id, errs, formErr, err := h.pushMetric(ctx, user(c), in, f)
+	if err != nil {
+		return err
+	}
+	if len(errs) > 0 {
+		return h.renderPushForm(c, http.StatusUnprocessableEntity, in, f, errs, formErr)
+	}
 	return h.flashRedirect(c, fmt.Sprintf("Metric push %d is queued for ARGO. This page shows when ARGO has it.", id), "/metrics/pushes/"+strconv.FormatInt(id, 10))
 }

@@ -105,7 +105,11 @@ func (h *Handler) requestsView(c echo.Context, f budgets.RequestFilter, lp ListP
 func requestRow(r budgets.Request, now time.Time) templates.RequestRow {
 	row := templates.RequestRow{ID: r.ID, Href: "/requests/" + strconv.FormatInt(r.ID, 10), Kind: templates.KindLabel(r.Kind),
 		What: r.Summary(), Amount: credits(r.Amount), State: r.State, Requester: orName(r.RequestedByName, r.RequestedBy),
-		Created: r.Created, Age: templates.Ago(now, r.Created), Justification: r.Justification, Pending: r.State == budgets.Pending}
+		Created: r.Created, Age: templates.Ago(now, r.Created), Justification: r.Justification, Pending: r.State == budgets.Pending,
+		ApproveNote: r.ApproveNote}
+	if r.Reduced() {
+		row.Approved = credits(r.Granted())
+	}
 	lab := orName(r.VlabName, r.VlabID)
 	if pays := payingBalance(r); pays.Known && pays.Value.Cmp(r.Amount) < 0 {
 		row.Exceeds = "more than the " + credits(pays.Value) + " available"

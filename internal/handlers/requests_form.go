@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -19,12 +20,16 @@ import (
 type requestForm struct {
 	Kind, Vlab, Project, ToProject string
 	Amount, Justification          string
-	Acknowledge                    bool
+	Acknowledge, ConfirmDuplicate  bool
 }
+
+// requestFields are the request form's fields, which the API's body takes.
+var requestFields = []string{"kind", "vlab", "project", "to_project", "amount", "justification", "acknowledge", "confirm_duplicate"}
 
 func readRequestForm(get func(string) string) requestForm {
 	return requestForm{Kind: get("kind"), Vlab: get("vlab"), Project: get("project"), ToProject: get("to_project"),
-		Amount: get("amount"), Justification: get("justification"), Acknowledge: get("acknowledge") == "1"}
+		Amount: get("amount"), Justification: get("justification"), Acknowledge: get("acknowledge") == "1",
+		ConfirmDuplicate: get("confirm_duplicate") == "1"}
 }
 
 // maxJustification bounds the justification, in characters.
@@ -189,35 +194,108 @@ func coverWarning(n budgets.NewRequest, lab budgets.Lab, from *budgets.Project) 
 
 func (h *Handler) handleRequestForm(c echo.Context) error {
 	f := readRequestForm(c.QueryParam)
-	f.Amount, f.Justification, f.Acknowledge = "", "", false
+	f.Amount, f.Justification, f.Acknowledge, f.ConfirmDuplicate = "", "", false, false
 	if f.Kind == "" {
 		f.Kind = budgets.Assign
 	}
-	return h.renderRequestForm(c, http.StatusOK, f, nil, "")
+	return h.renderRequestForm(c, http.StatusOK, f, nil, "", "")
 }
 
 func (h *Handler) handleRequestCreate(c echo.Context) error {
-	ctx := c.Request().Context()
-	u := user(c)
-	labs, err := h.Budgets.BudgetAccounts(ctx, u.ManageScope())
-	if err != nil {
-		return err
-	}
 	f := readRequestForm(c.FormValue)
-	n, errs, warn := f.validate(indexAccounts(labs))
-	if len(errs) > 0 {
-		return h.renderRequestForm(c, http.StatusUnprocessableEntity, f, errs, warn)
-	}
-	n.Actor, n.ActorName = u.Subject, u.DisplayName()
-	id, err := h.Budgets.CreateBudgetRequest(ctx, n)
+	id, errs, warn, dup, err := h.createBudgetRequest(c.Request().Context(), user(c), &f)
 	if err != nil {
 		return err
+	}
+	if len(errs) > 0 {
+		return h.renderRequestForm(c, http.StatusUnprocessableEntity, f, errs, warn, dup)
 	}
 	return h.flashRedirect(c, "Request "+strconv.FormatInt(id, 10)+" sent. An admin will review it; its state shows here and in your requests.", "/requests/"+strconv.FormatInt(id, 10))
 }
 
+// createBudgetRequest checks a request (the form's, or the API's with the
+// same fields) against what u may request for, and against the requests
+// of the last day it likely repeats, and stores it. It returns the new
+// request's id, or the problem of each field with the over-balance warning
+// and the likely duplicate the form shows; nothing is stored then.
+func (h *Handler) createBudgetRequest(ctx context.Context, u *portal.User, f *requestForm) (id int64, errs map[string]string, warn, dup string, err error) {
+	labs, err := h.Budgets.BudgetAccounts(ctx, u.ManageScope())
+	if err != nil {
+		return 0, nil, "", "", err
+	}
+	n, errs, warn := f.validate(indexAccounts(labs))
+	if !hasFieldError(errs) {
+		if dup, err = h.duplicateWarning(ctx, n); err != nil {
+			return 0, nil, "", "", err
+		}
+		if dup != "" && !f.ConfirmDuplicate {
+			errs["confirm_duplicate"] = "Tick the box to send this request as well."
+		}
+	}
+	if len(errs) > 0 {
+		return 0, errs, warn, dup, nil
+	}
+	n.Actor, n.ActorName = u.Subject, u.DisplayName()
+	id, err = h.Budgets.CreateBudgetRequest(ctx, n)
+	return id, nil, warn, dup, err
+}
+
+// confirmFields are the form's confirm boxes: an error about one of them
+// marks no field the person typed into.
+var confirmFields = map[string]string{
+	"acknowledge":       "the last synced balance would not cover it; tick the box below to send it anyway.",
+	"confirm_duplicate": "the same request was sent recently; tick the box below to send this one as well.",
+}
+
+// hasFieldError reports whether an error marks a field of the form (not
+// only a confirm box).
+func hasFieldError(errs map[string]string) bool {
+	for k := range errs {
+		if _, ok := confirmFields[k]; !ok {
+			return true
+		}
+	}
+	return false
+}
+
+// formBanner is the message above a refused form: it sends the person to
+// the marked fields only when a field is marked, and otherwise says what
+// must be confirmed.
+func formBanner(errs map[string]string) string {
+	if len(errs) == 0 {
+		return ""
+	}
+	if hasFieldError(errs) {
+		return "The request was not sent: please correct the fields marked below."
+	}
+	var why []string
+	for _, k := range []string{"acknowledge", "confirm_duplicate"} {
+		if _, ok := errs[k]; ok {
+			why = append(why, confirmFields[k])
+		}
+	}
+	return "The request was not sent: " + strings.Join(why, " Also, ")
+}
+
+// duplicateWarning says which recent request n likely repeats, or "".
+func (h *Handler) duplicateWarning(ctx context.Context, n budgets.NewRequest) (string, error) {
+	now := h.nowUTC()
+	similar, err := h.Budgets.SimilarBudgetRequests(ctx, n, now.Add(-budgets.DuplicateWindow))
+	if err != nil {
+		return "", err
+	}
+	for _, r := range similar {
+		if budgets.LikelyDuplicate(n, r, now) {
+			return "Request " + strconv.FormatInt(r.ID, 10) + " asks for the same: " + r.Summary() + ", sent by " +
+				orName(r.RequestedByName, r.RequestedBy) + " " + templates.Ago(now, r.Created) + " and " + r.State +
+				". Sending this one too would ask for the credits twice.", nil
+		}
+	}
+	return "", nil
+}
+
 // renderRequestForm shows the form with what the user may request for.
-func (h *Handler) renderRequestForm(c echo.Context, status int, f requestForm, errs map[string]string, warn string) error {
+func (h *Handler) renderRequestForm(c echo.Context, status int, f requestForm, errs map[string]string, warn, dup string) error {
 	labs, err := h.Budgets.BudgetAccounts(c.Request().Context(), user(c).ManageScope())
 	if err != nil {
 		return err
@@ -227,7 +305,8 @@ func (h *Handler) renderRequestForm(c echo.Context, status int, f requestForm, e
 		return err
 	}
 	v := templates.RequestFormView{Page: p, Kind: f.Kind, Vlab: f.Vlab, Project: f.Project, ToProject: f.ToProject, Amount: f.Amount,
-		Justification: f.Justification, Errors: errs, Warning: warn, Acknowledge: f.Acknowledge}
+		Justification: f.Justification, Errors: errs, Warning: warn, Acknowledge: f.Acknowledge, Banner: formBanner(errs),
+		Duplicate: dup, ConfirmDuplicate: f.ConfirmDuplicate}
 	for _, k := range budgets.Kinds {
 		v.Kinds = append(v.Kinds, templates.Option{Value: k, Label: templates.KindLabel(k)})
 	}

@@ -21,7 +21,7 @@ const (
 )
 
 // uploadPaths are the routes that accept large bodies.
-var uploadPaths = []string{"/usage/upload"}
+var uploadPaths = []string{"/usage/upload", APIBase + "/usage/uploads"}
 
 // Echo builds the web server: middleware, error handler and every route.
 func (h *Handler) Echo() *echo.Echo {
@@ -53,6 +53,7 @@ func (h *Handler) Echo() *echo.Echo {
 		}}),
 		h.Auth.Sessions(),
 		auth.CSRF(),
+		h.apiAuth(),
 	)
 	h.add(e, "GET", "/static/*", echo.WrapHandler(static.Handler()), Public)
 	h.add(e, "GET", "/favicon.ico", func(c echo.Context) error {
@@ -70,6 +71,9 @@ func (h *Handler) Echo() *echo.Echo {
 	h.registerMetrics(e)
 	h.registerUsage(e)
 	h.registerBilling(e)
+	h.registerCosts(e)
+	h.registerTokens(e)
+	h.registerAPI(e)
 	return e
 }
 
@@ -100,6 +104,9 @@ func (h *Handler) requestLog() echo.MiddlewareFunc {
 				attrs = append(attrs, slog.String("subject", u.Subject))
 			}
 			h.Logger.LogAttrs(c.Request().Context(), level, "request", attrs...)
+			if h.Observe != nil {
+				h.Observe(c.Path(), v.Method, v.Status, v.Latency)
+			}
 			return nil
 		},
 	})

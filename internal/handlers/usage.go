@@ -30,6 +30,7 @@ type UsageStore interface {
 	EachUsageStatus(ctx context.Context, f usage.StatusFilter, fn func(usage.StatusDay) error) error
 	UsageStatusSummary(ctx context.Context, f usage.StatusFilter) (usage.StatusSummary, error)
 	AMIEResources(ctx context.Context) ([]string, error)
+	UsageStatusExtent(ctx context.Context, resource string) (portal.Extent, error)
 
 	ListFailed(ctx context.Context, f usage.FailedFilter) ([]usage.FailedRecord, int64, error)
 	EachFailed(ctx context.Context, f usage.FailedFilter, fn func(usage.FailedRecord) error) error

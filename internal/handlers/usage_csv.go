@@ -156,6 +156,28 @@ func (ur *usageReader) syntaxError(err error) {
 
 // header reads the first line and maps its columns; it reports whether
 // the rows can be checked.
+// otherDelimiter names the delimiter of a header read as one column that
+// splits into the schema's column names at a semicolon or a tab ("" when
+// it does not).
+func otherDelimiter(row []string, s *usageSchema) string {
+	if len(row) != 1 {
+		return ""
+	}
+	for _, d := range []struct{ sep, name string }{{";", "semicolons (;)"}, {"\t", "tabs"}} {
+		parts := strings.Split(row[0], d.sep)
+		known := 0
+		for _, p := range parts {
+			if s.column(strings.Trim(strings.TrimSpace(p), `"`)) >= 0 {
+				known++
+			}
+		}
+		if len(parts) > 1 && known >= 2 {
+			return d.name
+		}
+	}
+	return ""
+}
+
 func (ur *usageReader) header() bool {
 	row, err := ur.r.Read()
 	if errors.Is(err, io.EOF) {
@@ -168,6 +190,13 @@ func (ur *usageReader) header() bool {
 	}
 	if !usageIsText(row) {
 		ur.rep.add(1, "", "this is not a CSV text file (the first line has bytes that are not UTF-8 text); save the sheet as CSV UTF-8")
+		return false
+	}
+	if d := otherDelimiter(row, ur.s); d != "" {
+		// Refused rather than read with that delimiter: such files come from
+		// spreadsheets set to a locale that also writes decimal commas
+		// ("12,5"), so reading them would misread every charge.
+		ur.rep.add(1, "", "this file uses %s between its columns; save it with commas (in a spreadsheet: CSV UTF-8, comma-separated) and upload it again", d)
 		return false
 	}
 	ur.width = len(row)

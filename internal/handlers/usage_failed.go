@@ -110,7 +110,7 @@ func usageFailedGroups(rows []usage.FailedRecord, groups []usage.FailedGroup) ([
 		}
 		g := &out[len(out)-1]
 		g.Rows = append(g.Rows, templates.FailedRow{FailedID: r.FailedID, Type: r.UsageType, Resource: r.Resource, Project: r.LocalProjectID,
-			ProjectName: r.ProjectName, RecordID: r.LocalRecordID, User: r.Username, Start: r.Start, End: r.End, Charge: r.Charge, Problems: r.Problems})
+			ProjectName: r.ProjectName, ProjectKey: r.ProjectKey, RecordID: r.LocalRecordID, User: r.Username, Start: r.Start, End: r.End, Charge: r.Charge, Problems: r.Problems})
 	}
 	return out, sum.String()
 }

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"net/http"
 	"slices"
 	"strconv"
 	"time"
@@ -20,9 +19,9 @@ func (h *Handler) usageStatusQuery(c echo.Context) (usage.StatusFilter, ListPara
 	if err != nil {
 		return usage.StatusFilter{}, lp, TimeRange{}, nil, err
 	}
-	tr, err := parseTimeRange(q, h.nowUTC(), "30d")
-	if err != nil {
-		return usage.StatusFilter{}, lp, tr, nil, err
+	tr, rangeErr := parseTimeRange(q, h.nowUTC(), "30d")
+	if tr.Invalid == nil && rangeErr != nil {
+		return usage.StatusFilter{}, lp, tr, nil, rangeErr
 	}
 	resources, err := h.Usage.AMIEResources(c.Request().Context())
 	if err != nil {
@@ -33,7 +32,7 @@ func (h *Handler) usageStatusQuery(c echo.Context) (usage.StatusFilter, ListPara
 		return usage.StatusFilter{}, lp, tr, nil, portal.Errorf(portal.EINVALID, "resource: %q is not a resource AMIE has reported", res)
 	}
 	return usage.StatusFilter{From: tr.From, To: tr.To, Resource: res, Sort: lp.Sort, Desc: lp.Desc, Limit: lp.Size, Offset: lp.Offset()},
-		lp, tr, resources, nil
+		lp, tr, resources, rangeErr
 }
 
 // handleUsageStatus shows the processing status per resource and day (or
@@ -42,7 +41,7 @@ func (h *Handler) usageStatusQuery(c echo.Context) (usage.StatusFilter, ListPara
 func (h *Handler) handleUsageStatus(c echo.Context) error {
 	ctx := c.Request().Context()
 	f, lp, tr, resources, err := h.usageStatusQuery(c)
-	if err != nil {
+	if err := keepPage(c, tr, err); err != nil {
 		return err
 	}
 	if wantsCSV(c) {
@@ -75,7 +74,18 @@ func (h *Handler) handleUsageStatus(c echo.Context) error {
 	for _, r := range rows {
 		v.Rows = append(v.Rows, templates.UsageStatusRow{Day: r.Day, Resource: r.Resource, Loaded: r.Loaded, Failed: r.Failed, Charge: r.TotalCharge})
 	}
-	return render(c, http.StatusOK, templates.UsageStatus(v))
+	if total == 0 {
+		e, err := h.Usage.UsageStatusExtent(ctx, f.Resource)
+		if err != nil {
+			return err
+		}
+		what := "AMIE's daily status records"
+		if f.Resource != "" {
+			what += " of " + f.Resource
+		}
+		v.NoData = noData(tr, e, what)
+	}
+	return render(c, tr.Status(), templates.UsageStatus(v))
 }
 
 func usageFailedHref(resource string) string {

@@ -125,28 +125,43 @@ func (h *Handler) handleUpload(c echo.Context) error {
 	if len(v.Errors) > 0 {
 		return render(c, http.StatusUnprocessableEntity, templates.UsageUpload(v))
 	}
-	u := user(c)
-	chk, err := h.usageCheck(ctx, u)
-	if err != nil {
-		return err
-	}
-	rep, err := readUploadFile(fh, s, chk, nil)
+	id, chunks, rep, err := h.acceptUpload(ctx, user(c), s, fh, v.Filename)
 	if err != nil {
 		return err
 	}
 	if !rep.Clean() {
 		return h.refuseUpload(c, v, rep)
 	}
-	id, chunks, err := h.storeUpload(ctx, u, s, fh, v.Filename, rep, chk)
+	return h.flashRedirect(c, fmt.Sprintf("Upload %d: all %s records were checked and are being sent in %d requests.", id, templates.Int(int64(rep.Rows)), chunks), "/usage/uploads/"+strconv.FormatInt(id, 10))
+}
+
+// acceptUpload checks every row of a file of records of schema s and, if
+// all are right, stores them with their planned requests and wakes the
+// dispatcher. A file with problems is stored not at all: its report
+// lists them (rep.Clean() is false). The form and the API both upload
+// through here.
+func (h *Handler) acceptUpload(ctx context.Context, u *portal.User, s *usageSchema, fh *multipart.FileHeader, name string) (int64, int, *uploadReport, error) {
+	chk, err := h.usageCheck(ctx, u)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	rep, err := readUploadFile(fh, s, chk, nil)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	if !rep.Clean() {
+		return 0, 0, rep, nil
+	}
+	id, chunks, err := h.storeUpload(ctx, u, s, fh, name, rep, chk)
 	if err != nil {
 		if code := portal.ErrorCode(err); code == portal.EINVALID || code == portal.ETOOLARGE {
 			rep.add(0, "", "%s", portal.ErrorMessage(err))
-			return h.refuseUpload(c, v, rep)
+			return 0, 0, rep, nil
 		}
-		return err
+		return 0, 0, nil, err
 	}
 	h.Outbox.Notify()
-	return h.flashRedirect(c, fmt.Sprintf("Upload %d: all %s records were checked and are being sent in %d requests.", id, templates.Int(int64(rep.Rows)), chunks), "/usage/uploads/"+strconv.FormatInt(id, 10))
+	return id, chunks, rep, nil
 }
 
 // refuseUpload re-renders the form with the file's problems.

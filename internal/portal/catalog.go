@@ -48,6 +48,9 @@ type CatalogProject struct {
 	OBIID     string `json:"obi_id,omitempty"`
 	OBIVlabID string `json:"obi_vlab_id,omitempty"`
 	AMIEID    string `json:"amie_id,omitempty"`
+	// VergeOSTenant is the name of the project's VergeOS tenant, whose
+	// usage is the project's (the billing records are system-wide).
+	VergeOSTenant string `json:"vergeos_tenant,omitempty"`
 }
 
 // UpstreamID returns the project's id in upstream u, or "".
@@ -59,6 +62,8 @@ func (p CatalogProject) UpstreamID(u string) string {
 		return p.OBIID
 	case UpstreamAMIE:
 		return p.AMIEID
+	case UpstreamVergeOS:
+		return p.VergeOSTenant
 	}
 	return ""
 }

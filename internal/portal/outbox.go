@@ -114,3 +114,11 @@ type AuditEntry struct {
 	From, To  string
 	Reason    string
 }
+
+// OutboxStat is how many outbox items of a kind are in a state, and when
+// the oldest of them was made (the operators' metrics).
+type OutboxStat struct {
+	Kind, State string
+	Items       int64
+	Oldest      time.Time
+}

@@ -183,6 +183,9 @@ type GenerateForm struct {
 // BillingView is the billing page.
 type BillingView struct {
 	Page
+	// NoData, when set, says the range holds no records and where they
+	// are; the page then shows no figures.
+	NoData      string
 	Range       TimeRangeView
 	From, To    time.Time
 	Bucket      BucketLabel

@@ -44,6 +44,9 @@ type ChartSpec struct {
 	// is drawn in coarser buckets (for values such as averages that do not
 	// add up over time). Lines are always combined by their mean.
 	Mean bool
+	// EmptyText is what the chart says when its range holds no point
+	// (default "No data in this range."), such as where the data is.
+	EmptyText string
 
 	// barEnd is where a bar starting at t ends, once bucketed.
 	barEnd func(t time.Time) time.Time
@@ -128,6 +131,9 @@ func BuildChart(s ChartSpec) ChartView {
 	if n == 0 {
 		v.Empty = true
 		v.Desc = "No data in this range."
+		if s.EmptyText != "" {
+			v.Desc = s.EmptyText
+		}
 		return v
 	}
 	if !s.From.IsZero() {

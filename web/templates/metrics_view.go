@@ -46,6 +46,9 @@ type MetricTotalRow struct {
 // MetricsOverviewView is the metrics overview page.
 type MetricsOverviewView struct {
 	Page
+	// NoData, when set, says no metric matches in the range, and where
+	// the matching metrics are.
+	NoData    string
 	Tabs      []Tab
 	Filters   MetricFiltersView
 	Range     TimeRangeView

@@ -44,6 +44,9 @@ type RequestsView struct {
 	// Inbox adds the justification, the cached balances and the decision forms.
 	Inbox     bool
 	CanCreate bool
+	// CanBulk shows the form that approves the ticked requests at once
+	// (an inbox with a request the viewer may approve).
+	CanBulk bool
 }
 
 // RequestRow is one request in a list.
@@ -66,6 +69,10 @@ type RequestRow struct {
 	// ApproveBlocked says why the viewer may not approve it (their own
 	// request); the Approve button is left out.
 	ApproveBlocked string
+	// Approved is the amount approved when an admin approved less than
+	// was asked ("" otherwise); ApproveNote is the note they left.
+	Approved    string
+	ApproveNote string
 }
 
 // RequestView is one request's page.
@@ -99,6 +106,9 @@ type RequestView struct {
 	CanCancel    bool
 	CanDecide    bool
 	CanReconcile bool
+	// ApproveError says why an approval (its amount or note) was refused;
+	// ApproveAmount and ApproveNoteInput keep what was typed.
+	ApproveError, ApproveAmount, ApproveNoteInput string
 	// Form state of a refused decision, kept for the re-render.
 	DenyReasonInput string
 	DenyError       string
@@ -145,6 +155,13 @@ type RequestFormView struct {
 	Errors        map[string]string
 	Warning       string
 	Acknowledge   bool
+	// Banner is the red message above a refused form: it points at the
+	// fields marked below, or says what is wrong when no field is marked.
+	Banner string
+	// Duplicate warns that the same request was sent recently; it must be
+	// confirmed (ConfirmDuplicate) to send this one as well.
+	Duplicate        string
+	ConfirmDuplicate bool
 }
 
 // OptionGroup is a labelled group of options.

@@ -9,6 +9,9 @@ import (
 // what AMIE loaded and failed.
 type UsageStatusView struct {
 	Page
+	// NoData, when set, says the range holds no status and where it is;
+	// the page then shows no totals.
+	NoData    string
 	Range     TimeRangeView
 	Resource  string
 	Resources []string
@@ -75,6 +78,7 @@ type FailedRow struct {
 	FailedID             int64
 	Type, Resource       string
 	Project, ProjectName string
+	ProjectKey           string // the portal project, "" when the catalogue names none
 	RecordID, User       string
 	Start, End           time.Time
 	Charge, Problems     string

@@ -33,10 +33,12 @@ type NavItem struct {
 
 // Nav is the main navigation, in order.
 var Nav = []NavItem{
+	{Key: "projects", Label: "Projects", Href: "/projects"},
 	{Key: "budgets", Label: "Budgets", Href: "/budgets"},
 	{Key: "metrics", Label: "Metrics", Href: "/metrics"},
 	{Key: "usage", Label: "Usage", Href: "/usage"},
 	{Key: "billing", Label: "Billing", Href: "/billing"},
+	{Key: "costs", Label: "Costs", Href: "/costs"},
 	{Key: "requests", Label: "Requests", Href: "/requests", Manager: true},
 	{Key: "approvals", Label: "Approvals", Href: "/approvals", Admin: true},
 	{Key: "sources", Label: "Data sources", Href: "/sources", Admin: true},

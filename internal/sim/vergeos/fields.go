@@ -67,6 +67,37 @@ var fieldByName = func() map[string]fieldID {
 	return m
 }()
 
+// kind is how a column is compared in filters and written in JSON.
+type kind int
+
+const (
+	kindNum  kind = iota // an integer
+	kindText             // a string
+	kindBool             // true or false on the wire, 1 or 0 in filters
+)
+
+// schema is a simulated table's columns: their names in the order
+// "fields=all" answers with, and their kinds. The filter, fields and sort
+// parsers read every table through one.
+type schema struct {
+	names  []string
+	byName map[string]fieldID
+	kinds  []kind
+}
+
+// newSchema builds a schema from column names and kinds (missing: number).
+func newSchema(names []string, kinds map[string]kind) schema {
+	sc := schema{names: names, byName: make(map[string]fieldID, len(names)), kinds: make([]kind, len(names))}
+	for i, n := range names {
+		sc.byName[n] = fieldID(i)
+		sc.kinds[i] = kinds[n]
+	}
+	return sc
+}
+
+// billingSchema is the billing table's.
+var billingSchema = newSchema(fieldNames[:], map[string]kind{"description": kindText})
+
 func tierUsed(n int) fieldID  { return fTier0Used + fieldID(2*n) }
 func tierTotal(n int) fieldID { return fTier0Used + fieldID(2*n) + 1 }
 
@@ -78,3 +109,7 @@ type record struct {
 	desc       string
 	sentAbsent bool
 }
+
+func (r *record) num(f fieldID) int64 { return r.v[f] }
+
+func (r *record) str(fieldID) string { return r.desc }

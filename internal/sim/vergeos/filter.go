@@ -18,7 +18,16 @@ import (
 
 // node is a parsed filter expression.
 type node interface {
-	match(r *record) bool
+	match(r row) bool
+}
+
+// row is what a filter reads of a table row: its numeric columns (text,
+// booleans as 0/1 and timestamps included) and its text columns. Every
+// simulated table (billing, tenants, tenant stats) answers through it, so
+// they share one filter grammar.
+type row interface {
+	num(f fieldID) int64
+	str(f fieldID) string
 }
 
 // boolNode joins two expressions with and/or.
@@ -27,7 +36,7 @@ type boolNode struct {
 	left, right node
 }
 
-func (n *boolNode) match(r *record) bool {
+func (n *boolNode) match(r row) bool {
 	if n.and {
 		return n.left.match(r) && n.right.match(r)
 	}
@@ -37,6 +46,7 @@ func (n *boolNode) match(r *record) bool {
 // cmpNode is "field op value".
 type cmpNode struct {
 	field fieldID
+	text  bool // the column holds text
 	op    string
 	lit   literal
 	rx    *regexp.Regexp
@@ -65,8 +75,12 @@ func filterErrorf(format string, args ...any) error {
 	return &filterError{fmt.Sprintf(format, args...)}
 }
 
-// parseFilter parses s; an empty filter gives a nil node (everything matches).
-func parseFilter(s string) (node, error) {
+// parseFilter parses a billing filter; an empty filter gives a nil node
+// (everything matches).
+func parseFilter(s string) (node, error) { return parseFilterIn(s, &billingSchema) }
+
+// parseFilterIn parses s against the columns of table sc.
+func parseFilterIn(s string, sc *schema) (node, error) {
 	toks, err := lex(s)
 	if err != nil {
 		return nil, err
@@ -74,7 +88,7 @@ func parseFilter(s string) (node, error) {
 	if len(toks) == 0 {
 		return nil, nil
 	}
-	p := &parser{toks: toks}
+	p := &parser{toks: toks, sc: sc}
 	n, err := p.or()
 	if err != nil {
 		return nil, err
@@ -89,6 +103,7 @@ func parseFilter(s string) (node, error) {
 type parser struct {
 	toks []token
 	pos  int
+	sc   *schema
 }
 
 func (p *parser) peekWord(w string) bool {
@@ -144,7 +159,7 @@ func (p *parser) comparison() (node, error) {
 	if ft.kind != tWord {
 		return nil, filterErrorf("expected a field name at position %d, got %q", ft.at+1, ft.text)
 	}
-	field, ok := fieldByName[ft.text]
+	field, ok := p.sc.byName[ft.text]
 	if !ok {
 		return nil, filterErrorf("unknown field '%s' at position %d", ft.text, ft.at+1)
 	}
@@ -168,7 +183,7 @@ func (p *parser) comparison() (node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &cmpNode{field: field, op: op, lit: lit}
+	n := &cmpNode{field: field, text: p.sc.kinds[field] == kindText, op: op, lit: lit}
 	return n, n.check(ft.text)
 }
 
@@ -183,7 +198,7 @@ func (n *cmpNode) check(name string) error {
 		n.rx = rx
 		return nil
 	}
-	if n.field != fDescription && !n.lit.isNum && !n.lit.null && !textOp(n.op) {
+	if !n.text && !n.lit.isNum && !n.lit.null && !textOp(n.op) {
 		return filterErrorf("'%s' is a number; '%s' is not", name, n.lit.text)
 	}
 	return nil

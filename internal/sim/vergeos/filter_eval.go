@@ -74,11 +74,11 @@ func quoted(s string, q byte) (string, int, bool) {
 	return "", 0, false
 }
 
-func (n *cmpNode) match(r *record) bool {
-	if n.field == fDescription {
-		return n.matchText(r.desc)
+func (n *cmpNode) match(r row) bool {
+	if n.text {
+		return n.matchText(r.str(n.field))
 	}
-	v := r.v[n.field]
+	v := r.num(n.field)
 	if textOp(n.op) {
 		return n.matchText(strconv.FormatInt(v, 10))
 	}
@@ -193,6 +193,16 @@ func tightened(c *cmpNode, b *bounds) bool {
 	lo, hi := &b.createdLo, &b.createdHi
 	if c.field == fKey {
 		lo, hi = &b.keyLo, &b.keyHi
+	}
+	return tightenSpan(c, lo, hi)
+}
+
+// tightenSpan narrows the inclusive range [*lo, *hi] of an integer column
+// by c, a comparison of that column with a number, and reports whether c
+// is fully expressed by the range (so it need not be evaluated per row).
+func tightenSpan(c *cmpNode, lo, hi *int64) bool {
+	if !c.lit.isNum || c.lit.null {
+		return false
 	}
 	// Integer bounds equivalent to the condition on integer values.
 	f := c.lit.f

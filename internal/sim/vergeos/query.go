@@ -65,7 +65,10 @@ func parseListQuery(q url.Values) (listQuery, error) {
 // such as count(...)) are ignored rather than rejected: the docs do not say
 // what VergeOS does, and ignoring keeps clients that ask for newer
 // columns working.
-func parseFields(s string) []outField {
+func parseFields(s string) []outField { return parseFieldsIn(s, &billingSchema) }
+
+// parseFieldsIn reads `fields` against the columns of table sc.
+func parseFieldsIn(s string, sc *schema) []outField {
 	var out []outField
 	seen := map[string]bool{}
 	add := func(id fieldID, name string) {
@@ -80,18 +83,18 @@ func parseFields(s string) []outField {
 		case "":
 			continue
 		case "all", "most", "summary":
-			for id := range numFields {
-				add(id, fieldNames[id])
+			for id, n := range sc.names {
+				add(fieldID(id), n)
 			}
 			continue
 		}
-		if id, ok := fieldByName[name]; ok {
+		if id, ok := sc.byName[name]; ok {
 			add(id, alias)
 		}
 	}
 	if len(out) == 0 && strings.TrimSpace(s) == "" {
-		for id := range numFields {
-			add(id, fieldNames[id])
+		for id, n := range sc.names {
+			add(fieldID(id), n)
 		}
 	}
 	return out
@@ -109,7 +112,10 @@ func splitAlias(s string) (string, string) {
 // parseSort reads `sort`: comma-separated columns, each prefixed with "-"
 // (descending) or "+" or nothing (ascending). A "+" sent unencoded in a
 // query string arrives as a space, which is trimmed the same way.
-func parseSort(s string) ([]sortKey, error) {
+func parseSort(s string) ([]sortKey, error) { return parseSortIn(s, &billingSchema) }
+
+// parseSortIn reads `sort` against the columns of table sc.
+func parseSortIn(s string, sc *schema) ([]sortKey, error) {
 	var keys []sortKey
 	for _, part := range strings.Split(s, ",") {
 		part = strings.TrimSpace(part)
@@ -118,7 +124,7 @@ func parseSort(s string) ([]sortKey, error) {
 		if part == "" {
 			continue
 		}
-		id, ok := fieldByName[part]
+		id, ok := sc.byName[part]
 		if !ok {
 			return nil, &badRequest{fmt.Sprintf("Invalid sort: unknown field '%s'", part)}
 		}

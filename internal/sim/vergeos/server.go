@@ -5,7 +5,9 @@
 //
 // Routes: GET /api/v4/billing (fields, filter, sort, limit, offset), GET
 // /api/v4/billing/{key}, POST /api/v4/billing_actions {"action":"generate"},
-// GET /api/v4/system, and without auth GET /version.json and /health.
+// GET /api/v4/system, the per-tenant tables GET /api/v4/tenants (and
+// /{key}), /api/v4/tenant_stats, /api/v4/tenant_stats_history_short and
+// _long (see tenants.go), and without auth GET /version.json and /health.
 // Every /api route needs Basic (User/Password) or Bearer (APIKey) auth and
 // counts against the per-credential hourly rate limit (Options.RateLimit).
 //
@@ -49,6 +51,7 @@ type Server struct {
 	faults  *fault.Injector
 	mux     *http.ServeMux
 	table   *table
+	tenants *tenantGen
 	limiter *limiter
 	world   *world.World
 }
@@ -77,6 +80,7 @@ func New(opts Options) *Server {
 		table:   &table{gen: newGenerator(w, opts.Now().Unix())},
 		limiter: &limiter{perHour: opts.RateLimit, windows: map[string]*rateWindow{}},
 	}
+	s.tenants = newTenantGen(w, s.table.gen)
 	s.routes()
 	return s
 }
@@ -91,6 +95,11 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("/api/v4/billing/{key}", s.api(http.MethodGet, s.handleGet))
 	s.mux.HandleFunc("/api/v4/billing_actions", s.api(http.MethodPost, s.handleAction))
 	s.mux.HandleFunc("/api/v4/system", s.api(http.MethodGet, s.handleSystem))
+	s.mux.HandleFunc("/api/v4/tenants", s.api(http.MethodGet, s.handleTenants))
+	s.mux.HandleFunc("/api/v4/tenants/{key}", s.api(http.MethodGet, s.handleTenant))
+	s.mux.HandleFunc("/api/v4/tenant_stats", s.api(http.MethodGet, s.handleTenantStats))
+	s.mux.HandleFunc("/api/v4/tenant_stats_history_short", s.api(http.MethodGet, s.handleHistory(false)))
+	s.mux.HandleFunc("/api/v4/tenant_stats_history_long", s.api(http.MethodGet, s.handleHistory(true)))
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		if s.authorize(w, r) != "" {
 			s.handleNotFound(w, r)
