@@ -113,6 +113,7 @@ func (db *DB) SettleUsageClear(ctx context.Context, tx *sql.Tx, it portal.Outbox
 		if err := db.requestFullAMIESync(ctx, tx); err != nil {
 			return err
 		}
+		db.bumpOnCommit(tx, genAMIEFailed)
 	}
 	actor := o.Actor
 	if actor == "" {

@@ -82,6 +82,9 @@ func (db *DB) ReplaceAMIEFailed(ctx context.Context, recs []usage.FailedRecord) 
 	if err != nil {
 		return 0, fmt.Errorf("cache: replace amie failed records: %w", err)
 	}
+	if written > 0 {
+		db.bump(genAMIEFailed)
+	}
 	return written, nil
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/internal/usage"
@@ -77,7 +79,14 @@ func (db *DB) EachFailed(ctx context.Context, f usage.FailedFilter, fn func(usag
 }
 
 // FailedGroups counts the matching failed records per error, by error.
+// It changes only when the failed records or the catalogue do, and is
+// read again only then (memo.go).
 func (db *DB) FailedGroups(ctx context.Context, f usage.FailedFilter) ([]usage.FailedGroup, error) {
+	key := strings.Join([]string{"failed groups", scopeKey(f.Scope), f.Resource, f.Error, f.Project, f.Type}, "\x00")
+	return remembered(db, key, db.gen(genAMIEFailed, genCatalog), func() ([]usage.FailedGroup, error) { return db.failedGroups(ctx, f) }, slices.Clone)
+}
+
+func (db *DB) failedGroups(ctx context.Context, f usage.FailedFilter) ([]usage.FailedGroup, error) {
 	w, args := failedWhere(f)
 	var out []usage.FailedGroup
 	var sum usage.ChargeSum
@@ -89,7 +98,7 @@ func (db *DB) FailedGroups(ctx context.Context, f usage.FailedFilter) ([]usage.F
 	}
 	type row struct{ err, charge string }
 	err := db.read(ctx, func(tx *sql.Tx) error {
-		return eachRow(ctx, tx, `SELECT f.error, f.charge FROM amie_failed f WHERE `+w+` ORDER BY f.error`, args, func(rs rowScanner) (row, error) {
+		return eachRow(ctx, db, tx, `SELECT f.error, f.charge FROM amie_failed f WHERE `+w+` ORDER BY f.error`, args, func(rs rowScanner) (row, error) {
 			var r row
 			err := rs.Scan(&r.err, &r.charge)
 			return r, err
@@ -124,7 +133,17 @@ func (db *DB) FailedIDs(ctx context.Context, f usage.FailedFilter) ([]int64, err
 
 // FailedOptions lists the distinct resources, errors, types and projects
 // of the failed records the scope may see.
+// They change only when the failed records or the catalogue do, and are
+// read again only then (memo.go).
 func (db *DB) FailedOptions(ctx context.Context, scope portal.Scope) (usage.FailedOptions, error) {
+	return remembered(db, "failed options:"+scopeKey(scope), db.gen(genAMIEFailed, genCatalog),
+		func() (usage.FailedOptions, error) { return db.failedOptions(ctx, scope) }, func(o usage.FailedOptions) usage.FailedOptions {
+			o.Resources, o.Errors, o.Types, o.Projects = slices.Clone(o.Resources), slices.Clone(o.Errors), slices.Clone(o.Types), slices.Clone(o.Projects)
+			return o
+		})
+}
+
+func (db *DB) failedOptions(ctx context.Context, scope portal.Scope) (usage.FailedOptions, error) {
 	var o usage.FailedOptions
 	w, args := failedWhere(usage.FailedFilter{Scope: scope})
 	err := db.read(ctx, func(tx *sql.Tx) error {

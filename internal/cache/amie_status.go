@@ -83,6 +83,9 @@ func (db *DB) SaveAMIEStatus(ctx context.Context, rows []usage.StatusDay, from, 
 	if err != nil {
 		return 0, fmt.Errorf("cache: save amie status: %w", err)
 	}
+	if written > 0 {
+		db.bump(genAMIEStatus)
+	}
 	return written, nil
 }
 

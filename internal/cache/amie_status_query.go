@@ -4,6 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/accounting-portal/portal/internal/usage"
 )
@@ -45,7 +48,32 @@ func scanAMIEStatus(rows rowScanner) (usage.StatusDay, error) {
 }
 
 // ListUsageStatus returns one page of status rows and how many match.
+// It changes only with the AMIE sync and the day, and is read again only
+// then (memo.go).
 func (db *DB) ListUsageStatus(ctx context.Context, f usage.StatusFilter) ([]usage.StatusDay, int64, error) {
+	type page struct {
+		rows  []usage.StatusDay
+		total int64
+	}
+	p, err := remembered(db, statusKey("status list", f), db.gen(genAMIEStatus), func() (page, error) {
+		rows, total, err := db.listUsageStatus(ctx, f)
+		return page{rows, total}, err
+	}, func(p page) page { return page{slices.Clone(p.rows), p.total} })
+	return p.rows, p.total, err
+}
+
+// statusKey is f as part of a memo key: the days it selects, which move
+// only when its end passes midnight.
+func statusKey(kind string, f usage.StatusFilter) string {
+	from, to := usage.DayStart(f.From), usage.DayStart(f.To)
+	if to.Before(f.To) {
+		to = to.AddDate(0, 0, 1)
+	}
+	return strings.Join([]string{kind, strconv.FormatInt(secs(from), 10), strconv.FormatInt(secs(to), 10), f.Resource, f.Sort,
+		strconv.FormatBool(f.Desc), strconv.Itoa(f.Limit), strconv.Itoa(f.Offset)}, "\x00")
+}
+
+func (db *DB) listUsageStatus(ctx context.Context, f usage.StatusFilter) ([]usage.StatusDay, int64, error) {
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
@@ -70,7 +98,14 @@ func (db *DB) EachUsageStatus(ctx context.Context, f usage.StatusFilter, fn func
 // are summed exactly: in SQL from their integer millionths where those are
 // exact, and from the text (usage.ChargeSum) for the days where some are not or
 // when the integer sum would overflow. Counts are summed in SQL.
+// It is kept like ListUsageStatus.
 func (db *DB) UsageStatusSummary(ctx context.Context, f usage.StatusFilter) (usage.StatusSummary, error) {
+	return remembered(db, statusKey("status summary", f), db.gen(genAMIEStatus),
+		func() (usage.StatusSummary, error) { return db.usageStatusSummary(ctx, f) },
+		func(s usage.StatusSummary) usage.StatusSummary { s.Days = slices.Clone(s.Days); return s })
+}
+
+func (db *DB) usageStatusSummary(ctx context.Context, f usage.StatusFilter) (usage.StatusSummary, error) {
 	var s usage.StatusSummary
 	err := db.read(ctx, func(tx *sql.Tx) error {
 		w, args := statusWhere(f)

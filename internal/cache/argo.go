@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/accounting-portal/portal/internal/metrics"
@@ -82,8 +83,13 @@ func (db *DB) UpsertArgoEntities(ctx context.Context, gen int64, e metrics.Entit
 		if err := upsertDefinitions(ctx, tx, gen, e.Definitions); err != nil {
 			return err
 		}
+		// Where each installation was: one that moved takes its metrics along.
+		owners, err := installationOwners(ctx, tx)
+		if err != nil {
+			return err
+		}
 		for _, in := range e.Installations {
-			if err := upsertInstallation(ctx, tx, gen, in); err != nil {
+			if err := upsertInstallation(ctx, tx, gen, in, owners); err != nil {
 				return fmt.Errorf("installation %s: %w", in.ID, err)
 			}
 		}
@@ -93,6 +99,7 @@ func (db *DB) UpsertArgoEntities(ctx context.Context, gen int64, e metrics.Entit
 	if err != nil {
 		return 0, fmt.Errorf("cache: upsert ARGO entities: %w", err)
 	}
+	db.bump(portal.UpstreamArgo)
 	return n, nil
 }
 
@@ -108,7 +115,7 @@ func upsertDefinitions(ctx context.Context, tx *sql.Tx, gen int64, defs []metric
 	return nil
 }
 
-func upsertInstallation(ctx context.Context, tx *sql.Tx, gen int64, in metrics.Installation) error {
+func upsertInstallation(ctx context.Context, tx *sql.Tx, gen int64, in metrics.Installation, owners map[string][2]string) error {
 	// Placeholders keep seen_gen current, so the sweep keeps them while an
 	// installation refers to them; a later list that names them fills them.
 	if _, err := tx.ExecContext(ctx, `INSERT INTO argo_projects(id, acronym, title, seen_gen) VALUES (?, ?, ?, ?)
@@ -127,14 +134,17 @@ func upsertInstallation(ctx context.Context, tx *sql.Tx, gen int64, in metrics.I
 	if err != nil {
 		return err
 	}
-	// An installation moved to another project or provider takes its metrics along.
-	for _, t := range []string{"argo_metrics", "argo_metric_rollups"} {
-		if _, err := tx.ExecContext(ctx, `UPDATE `+t+` SET project_id = ?, provider_id = ? WHERE installation_id = ? AND (project_id <> ? OR provider_id <> ?)`,
-			in.ProjectID, in.ProviderID, in.ID, in.ProjectID, in.ProviderID); err != nil {
-			return err
-		}
+	// An installation moved to another project or provider takes its
+	// metrics along; its rollups follow, and the totals of every project
+	// are counted again (a move is rare).
+	if was, ok := owners[in.ID]; !ok || was == [2]string{in.ProjectID, in.ProviderID} {
+		return nil
 	}
-	return nil
+	if _, err := tx.ExecContext(ctx, `UPDATE argo_metrics SET project_id = ?, provider_id = ? WHERE installation_id = ?`,
+		in.ProjectID, in.ProviderID, in.ID); err != nil {
+		return err
+	}
+	return refreshRollups(ctx, tx, rollupSel{cond: "m.installation_id = ?", args: []any{in.ID}, totalsCond: "1=1"}, time.Time{})
 }
 
 // UpsertArgoMetrics writes one batch of metrics, marked with gen, in one
@@ -142,41 +152,115 @@ func upsertInstallation(ctx context.Context, tx *sql.Tx, gen int64, in metrics.I
 // cache may not know yet, then the metrics by id. A metric of an
 // installation the cache does not know is skipped (the next run, having
 // read the installation, stores it). It returns the metrics written.
+//
+// The installations' projects and providers are looked up once per batch
+// in Go, so the metrics go in as plain multi-row inserts.
 func (db *DB) UpsertArgoMetrics(ctx context.Context, gen int64, defs []metrics.Definition, ms []metrics.Metric) (int64, error) {
 	var n int64
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		if err := upsertDefinitions(ctx, tx, gen, defs); err != nil {
 			return err
 		}
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO argo_metrics(id, installation_id, project_id, provider_id, definition_id, start, end, value, group_id, user_id, seen_gen)
-			SELECT ?1, i.id, i.project_id, i.provider_id, ?2, ?3, ?4, ?5, ?6, ?7, ?8 FROM argo_installations i WHERE i.id = ?9
-			ON CONFLICT(id) DO UPDATE SET installation_id = excluded.installation_id, project_id = excluded.project_id,
-			provider_id = excluded.provider_id, definition_id = excluded.definition_id, start = excluded.start, end = excluded.end,
-			value = excluded.value, group_id = excluded.group_id, user_id = excluded.user_id, seen_gen = excluded.seen_gen`)
+		if len(ms) == 0 {
+			return nil
+		}
+		insts, err := installationOwners(ctx, tx)
 		if err != nil {
 			return err
 		}
-		defer stmt.Close()
-		for _, m := range ms {
-			res, err := stmt.ExecContext(ctx, m.ID, m.DefinitionID, secs(m.Start), secs(m.End), m.Value, m.GroupID, m.UserID, gen, m.InstallationID)
-			if err != nil {
-				return fmt.Errorf("metric %s: %w", m.ID, err)
+		known := lastOfEachID(ms)
+		for i, m := range known {
+			if _, ok := insts[m.InstallationID]; !ok {
+				// Rare: copy out the metrics whose installation is known.
+				all := known
+				known = slices.Clone(all[:i])
+				for _, m := range all[i:] {
+					if _, ok := insts[m.InstallationID]; ok {
+						known = append(known, m)
+					}
+				}
+				break
 			}
-			k, _ := res.RowsAffected()
-			n += k
 		}
-		return nil
+		n, err = upsertMetrics.exec(ctx, tx, len(known), func(i int, args []any) []any {
+			m := known[i]
+			o := insts[m.InstallationID]
+			return append(args, m.ID, m.InstallationID, o[0], o[1], m.DefinitionID, secs(m.Start), secs(m.End), m.Value, m.GroupID, m.UserID, gen)
+		})
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("cache: upsert ARGO metrics: %w", err)
 	}
+	db.bump(portal.UpstreamArgo)
 	return n, nil
+}
+
+// lastOfEachID returns ms without the metrics a later one of the same id
+// replaces (a page that shifted while it was read repeats a metric), so
+// that no statement writes one row twice.
+func lastOfEachID(ms []metrics.Metric) []metrics.Metric {
+	at := make(map[string]int, len(ms))
+	for i, m := range ms {
+		at[m.ID] = i
+	}
+	if len(at) == len(ms) {
+		return ms
+	}
+	out := make([]metrics.Metric, 0, len(at))
+	for i, m := range ms {
+		if at[m.ID] == i {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+var upsertMetrics = bulkInsert{
+	head: `INSERT INTO argo_metrics(id, installation_id, project_id, provider_id, definition_id, start, end, value, group_id, user_id, seen_gen)`,
+	tail: `ON CONFLICT(id) DO UPDATE SET installation_id = excluded.installation_id, project_id = excluded.project_id,
+		provider_id = excluded.provider_id, definition_id = excluded.definition_id, start = excluded.start, end = excluded.end,
+		value = excluded.value, group_id = excluded.group_id, user_id = excluded.user_id, seen_gen = excluded.seen_gen`,
+	cols: 11,
+}
+
+// installationOwners maps every cached installation to its project and provider.
+func installationOwners(ctx context.Context, tx *sql.Tx) (map[string][2]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, project_id, provider_id FROM argo_installations`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string][2]string{}
+	for rows.Next() {
+		var id string
+		var o [2]string
+		if err := rows.Scan(&id, &o[0], &o[1]); err != nil {
+			return nil, err
+		}
+		out[id] = o
+	}
+	return out, rows.Err()
+}
+
+// RefreshArgoTotals brings the rollups and totals of one project's
+// metrics up to date from the period that from falls in (all of them for
+// the zero time), in one transaction. A sync calls it as soon as it has
+// stored a project's metrics, so that the adding up overlaps the reading
+// of the other projects, and names the project in Sweep.Refreshed.
+func (db *DB) RefreshArgoTotals(ctx context.Context, project string, from time.Time) error {
+	if err := db.write(ctx, func(tx *sql.Tx) error { return refreshRollups(ctx, tx, projectMetrics(project), from) }); err != nil {
+		return fmt.Errorf("cache: refresh ARGO totals of %s: %w", project, err)
+	}
+	db.bump(portal.UpstreamArgo)
+	return nil
 }
 
 // FinishArgoSync ends a successful run in one transaction: it removes the
 // entities the run did not see (their installations and metrics go with
 // them) and, within each project's window, the metrics ARGO no longer
-// has, then refreshes the weekly and monthly totals of the periods read.
+// has, then refreshes the rollups and totals of the periods read that
+// the run has not refreshed already (Sweep.Refreshed).
 // Metrics written by a push and not read back yet are kept. It returns
 // the rows removed.
 func (db *DB) FinishArgoSync(ctx context.Context, s metrics.Sweep) (int64, error) {
@@ -191,10 +275,13 @@ func (db *DB) FinishArgoSync(ctx context.Context, s metrics.Sweep) (int64, error
 		return nil
 	}
 	err := db.write(ctx, func(tx *sql.Tx) error {
+		swept := map[string]bool{}
 		for p, from := range s.Windows {
+			before := removed
 			if err := exec(tx, `DELETE FROM argo_metrics WHERE project_id = ? AND start >= ? AND seen_gen < ?`, p, secs(from), s.Generation); err != nil {
 				return err
 			}
+			swept[p] = removed > before
 		}
 		for p, t := range s.Newest {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO argo_project_windows(project_id, newest) SELECT id, ? FROM argo_projects WHERE id = ?
@@ -202,28 +289,40 @@ func (db *DB) FinishArgoSync(ctx context.Context, s metrics.Sweep) (int64, error
 				return err
 			}
 		}
+		before := removed
 		for _, t := range []string{"argo_installations", "argo_metric_definitions", "argo_providers", "argo_projects"} {
 			// Table names are constants.
 			if err := exec(tx, `DELETE FROM `+t+` WHERE seen_gen < ?`, s.Generation); err != nil {
 				return err
 			}
 		}
-		if s.Full {
-			if err := refreshRollups(ctx, tx, "1=1", nil, time.Time{}); err != nil {
+		removedEntities := removed - before
+		switch {
+		case removedEntities > 0 || (s.Full && len(s.Refreshed) == 0):
+			// Everything was read, or entities went with their metrics
+			// (rare): count everything again.
+			if err := refreshRollups(ctx, tx, allMetrics, time.Time{}); err != nil {
 				return err
 			}
+		default:
+			for p, from := range s.Windows {
+				if s.Refreshed[p] && !swept[p] {
+					continue
+				}
+				if err := refreshRollups(ctx, tx, projectMetrics(p), from); err != nil {
+					return err
+				}
+			}
+		}
+		if s.Full {
 			_, err := tx.ExecContext(ctx, `UPDATE argo_sync_state SET last_full = ? WHERE id = 1`, secs(s.At))
 			return err
-		}
-		for p, from := range s.Windows {
-			if err := refreshRollups(ctx, tx, "m.project_id = ?", []any{p}, from); err != nil {
-				return err
-			}
 		}
 		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("cache: finish ARGO sync: %w", err)
 	}
+	db.bump(portal.UpstreamArgo)
 	return removed, nil
 }

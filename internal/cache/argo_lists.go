@@ -4,6 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/accounting-portal/portal/internal/metrics"
 	"github.com/accounting-portal/portal/internal/portal"
@@ -21,7 +24,18 @@ func scopedProjects(scope portal.Scope, column string) (string, []any) {
 
 // ArgoFilterOptions returns the projects, providers and installations in
 // scope and every metric definition, sorted by label.
+// They change only with the ARGO sync and the catalogue, and are read
+// again only then (memo.go).
 func (db *DB) ArgoFilterOptions(ctx context.Context, scope portal.Scope) (metrics.FilterOptions, error) {
+	return remembered(db, "argo options:"+scopeKey(scope), db.gen(portal.UpstreamArgo, genCatalog),
+		func() (metrics.FilterOptions, error) { return db.argoFilterOptions(ctx, scope) }, func(o metrics.FilterOptions) metrics.FilterOptions {
+			o.Projects, o.Providers = slices.Clone(o.Projects), slices.Clone(o.Providers)
+			o.Installations, o.Definitions = slices.Clone(o.Installations), slices.Clone(o.Definitions)
+			return o
+		})
+}
+
+func (db *DB) argoFilterOptions(ctx context.Context, scope portal.Scope) (metrics.FilterOptions, error) {
 	var o metrics.FilterOptions
 	cond, args := scopedProjects(scope, "i.project_id")
 	queries := []struct {
@@ -75,9 +89,7 @@ var installationSorts = map[string]string{
 const installationCols = `i.id, i.project_id, i.provider_id, i.infrastructure, i.installation, i.resource, i.external_id, i.unit_of_access,
 	COALESCE(pi.project_key, ''), COALESCE(pp.name, NULLIF(ap.title, ''), NULLIF(ap.acronym, ''), i.project_id) AS project_name,
 	COALESCE(NULLIF(pv.name, ''), i.provider_id) AS provider_name, COALESCE(u.name, ''), COALESCE(u.unit_type, ''),
-	(SELECT COUNT(*) FROM argo_metrics m WHERE m.installation_id = i.id) AS metrics,
-	COALESCE((SELECT MIN(start) FROM argo_metrics m WHERE m.installation_id = i.id), 0),
-	COALESCE((SELECT MAX(start) FROM argo_metrics m WHERE m.installation_id = i.id), 0) AS last,
+	COALESCE(r.n, 0) AS metrics, COALESCE(r.first, 0), COALESCE(r.last, 0) AS last,
 	COALESCE(NULLIF(i.installation, ''), i.id) AS label`
 
 const installationTables = `argo_installations i
@@ -85,7 +97,9 @@ const installationTables = `argo_installations i
 	LEFT JOIN project_ids pi ON pi.upstream = 'argo' AND pi.upstream_id = i.project_id
 	LEFT JOIN projects pp ON pp.key = pi.project_key
 	LEFT JOIN argo_providers pv ON pv.id = i.provider_id
-	LEFT JOIN argo_metric_definitions u ON u.id = i.unit_of_access`
+	LEFT JOIN argo_metric_definitions u ON u.id = i.unit_of_access
+	LEFT JOIN (SELECT installation_id, SUM(n) AS n, MIN(first) AS first, MAX(last) AS last FROM argo_metric_rollups
+		WHERE granularity = 'month' GROUP BY installation_id) r ON r.installation_id = i.id`
 
 func installationWhere(q metrics.InstallationQuery) (string, []any) {
 	cond, args := scopedProjects(q.Scope, "i.project_id")
@@ -119,8 +133,24 @@ func (db *DB) EachArgoInstallation(ctx context.Context, q metrics.InstallationQu
 	return nil
 }
 
-// ArgoInstallations returns one page of installations and how many q selects in all.
+// ArgoInstallations returns one page of installations and how many q
+// selects in all. It changes only with the ARGO sync, a push and the
+// catalogue, and is read again only then (memo.go).
 func (db *DB) ArgoInstallations(ctx context.Context, q metrics.InstallationQuery) ([]metrics.InstallationRow, int64, error) {
+	type page struct {
+		rows  []metrics.InstallationRow
+		total int64
+	}
+	key := strings.Join([]string{"installations", scopeKey(q.Scope), q.ProjectID, q.ProviderID, q.Sort, strconv.FormatBool(q.Desc),
+		strconv.Itoa(q.Limit), strconv.Itoa(q.Offset)}, "\x00")
+	p, err := remembered(db, key, db.gen(portal.UpstreamArgo, genCatalog), func() (page, error) {
+		rows, total, err := db.argoInstallations(ctx, q)
+		return page{rows, total}, err
+	}, func(p page) page { return page{slices.Clone(p.rows), p.total} })
+	return p.rows, p.total, err
+}
+
+func (db *DB) argoInstallations(ctx context.Context, q metrics.InstallationQuery) ([]metrics.InstallationRow, int64, error) {
 	out, total, err := list(ctx, db, installationQuery(q), scanInstallation)
 	if err != nil {
 		return nil, 0, fmt.Errorf("cache: installations: %w", err)
@@ -165,8 +195,22 @@ func (db *DB) EachArgoDefinition(ctx context.Context, q metrics.DefinitionQuery,
 	return nil
 }
 
-// ArgoDefinitions returns one page of metric definitions and how many there are.
+// ArgoDefinitions returns one page of metric definitions and how many
+// there are, kept like ArgoInstallations.
 func (db *DB) ArgoDefinitions(ctx context.Context, q metrics.DefinitionQuery) ([]metrics.DefinitionRow, int64, error) {
+	type page struct {
+		rows  []metrics.DefinitionRow
+		total int64
+	}
+	key := strings.Join([]string{"definitions", scopeKey(q.Scope), q.Sort, strconv.FormatBool(q.Desc), strconv.Itoa(q.Limit), strconv.Itoa(q.Offset)}, "\x00")
+	p, err := remembered(db, key, db.gen(portal.UpstreamArgo, genCatalog), func() (page, error) {
+		rows, total, err := db.argoDefinitions(ctx, q)
+		return page{rows, total}, err
+	}, func(p page) page { return page{slices.Clone(p.rows), p.total} })
+	return p.rows, p.total, err
+}
+
+func (db *DB) argoDefinitions(ctx context.Context, q metrics.DefinitionQuery) ([]metrics.DefinitionRow, int64, error) {
 	out, total, err := list(ctx, db, definitionQuery(q), scanDefinitionRow)
 	if err != nil {
 		return nil, 0, fmt.Errorf("cache: metric definitions: %w", err)
@@ -231,8 +275,9 @@ func definitionQuery(q metrics.DefinitionQuery) listQuery {
 		order = "d.name"
 	}
 	return listQuery{
-		with: `WITH c AS (SELECT m.definition_id, COUNT(DISTINCT m.installation_id) AS insts, COUNT(*) AS n, MIN(m.start) AS first, MAX(m.start) AS last
-			FROM argo_metrics m WHERE ` + cond + ` GROUP BY m.definition_id)`,
+		// From the monthly rollups: a few rows per installation.
+		with: `WITH c AS (SELECT m.definition_id, COUNT(DISTINCT m.installation_id) AS insts, SUM(m.n) AS n, MIN(m.first) AS first, MAX(m.last) AS last
+			FROM argo_metric_rollups m WHERE m.granularity = 'month' AND ` + cond + ` GROUP BY m.definition_id)`,
 		withArgs: args,
 		cols: `d.id, d.name, d.description, d.unit_type, d.metric_type, COALESCE(c.insts, 0) AS insts, COALESCE(c.n, 0) AS n,
 			COALESCE(c.first, 0), COALESCE(c.last, 0) AS last`,

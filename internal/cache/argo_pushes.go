@@ -127,7 +127,8 @@ func (db *DB) SettleMetricPush(ctx context.Context, tx *sql.Tx, it portal.Outbox
 		if err := cacheDeliveredMetric(ctx, tx, installation, res); err != nil {
 			return err
 		}
-		if err := refreshRollups(ctx, tx, "m.installation_id = ? AND m.definition_id = ?", []any{installation, res.MetricDefinitionID}, res.Start); err != nil {
+		db.bumpOnCommit(tx, portal.UpstreamArgo)
+		if err := refreshPushRollups(ctx, tx, installation, res); err != nil {
 			return err
 		}
 	}
@@ -159,4 +160,21 @@ func cacheDeliveredMetric(ctx context.Context, tx *sql.Tx, installation string, 
 		return fmt.Errorf("cache: cache delivered metric %s: %w", m.MetricID, err)
 	}
 	return nil
+}
+
+// refreshPushRollups refreshes the rollups and totals a delivered metric
+// counts in, when its installation is cached.
+func refreshPushRollups(ctx context.Context, tx *sql.Tx, installation string, m metrics.Result) error {
+	var project, provider string
+	err := tx.QueryRowContext(ctx, `SELECT project_id, provider_id FROM argo_installations WHERE id = ?`, installation).Scan(&project, &provider)
+	if err == sql.ErrNoRows {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return refreshRollups(ctx, tx, rollupSel{
+		cond: "m.installation_id = ? AND m.definition_id = ?", args: []any{installation, m.MetricDefinitionID},
+		totalsCond: "m.project_id = ? AND m.provider_id = ? AND m.definition_id = ?", totalsArgs: []any{project, provider, m.MetricDefinitionID},
+	}, m.Start)
 }

@@ -294,19 +294,24 @@ func TestArgoQueries_UseTheirIndexes(t *testing.T) {
 		return b.String()
 	}
 	scoped := metrics.TotalsQuery{Filter: metrics.Filter{Scope: portal.Scope{Projects: []string{"a"}}, From: argoDay0, To: argoDay0.AddDate(0, 1, 0)}, Granularity: metrics.Daily}
-	s, args, _ := totalsSQL(scoped, true)
-	if p := plan(s, args...); !strings.Contains(p, "COVERING INDEX argo_metrics_by_project") {
-		t.Errorf("scoped daily totals do not use the covering project index:\n%s", p)
+	s, args, _ := totalsSQL(scoped, false, false, 0, 0)
+	if p := plan(s, args...); !strings.Contains(p, "SEARCH m USING") || strings.Contains(p, "SCAN m") {
+		t.Errorf("scoped daily totals do not search the totals by index:\n%s", p)
 	}
 	scoped.Granularity = metrics.Weekly
-	s, args, _ = totalsSQL(scoped, true)
-	if p := plan(s, args...); !strings.Contains(p, "COVERING INDEX argo_metric_rollups_by_project") {
-		t.Errorf("scoped weekly totals do not use the rollups' project index:\n%s", p)
+	s, args, _ = totalsSQL(scoped, false, true, secs(argoDay0), secs(argoDay0.AddDate(0, 0, 14)))
+	if p := plan(s, args...); !strings.Contains(p, "SEARCH m USING") || strings.Contains(p, "SCAN m") {
+		t.Errorf("scoped weekly totals do not search the totals by index:\n%s", p)
 	}
 	scoped.Scope, scoped.Granularity = portal.Scope{All: true}, metrics.Monthly
-	s, args, _ = totalsSQL(scoped, true)
-	if p := plan(s, args...); !strings.Contains(p, "COVERING INDEX argo_metric_rollups_by_period") {
-		t.Errorf("monthly totals of every project do not use the rollups' period index:\n%s", p)
+	s, args, _ = totalsSQL(scoped, false, true, secs(argoDay0), secs(argoDay0.AddDate(0, 2, 0)))
+	if p := plan(s, args...); !strings.Contains(p, "SEARCH m USING PRIMARY KEY (granularity=? AND period>? AND period<?)") {
+		t.Errorf("monthly totals of every project do not read their periods off the totals' key:\n%s", p)
+	}
+	scoped.Filter.InstallationID = "iA1"
+	s, args, _ = totalsSQL(scoped, true, false, 0, 0)
+	if p := plan(s, args...); !strings.Contains(p, "argo_metric_rollups") {
+		t.Errorf("an installation's monthly totals do not read the rollups:\n%s", p)
 	}
 	list := metrics.ListQuery{Filter: metrics.Filter{Scope: portal.Scope{All: true}, InstallationID: "iA1"}, Sort: "start", Limit: 50}
 	s, args = metricQuery(list).selectSQL()

@@ -27,6 +27,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/accounting-portal/portal/internal/portal"
@@ -39,6 +41,15 @@ type DB struct {
 	path string
 	// settlers are the outbox kinds' settlers (SetSettlers).
 	settlers map[string]Settler
+	// gens and memo keep answers that change only when synced data
+	// does (memo.go).
+	gens gens
+	memo memo
+	// stmts are the reads' prepared statements (prepared.go).
+	stmts preparedStmts
+	// committed holds, per write transaction, the generations to move
+	// when it commits (bumpOnCommit).
+	committed sync.Map
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
@@ -78,6 +89,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	db.closeStmts()
 	return errors.Join(db.r.Close(), db.w.Close())
 }
 
@@ -107,12 +119,27 @@ func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
+		db.committed.LoadAndDelete(tx)
 		return err
 	}
-	if err := tx.Commit(); err != nil {
+	err = tx.Commit()
+	after, _ := db.committed.LoadAndDelete(tx)
+	if err != nil {
 		return fmt.Errorf("cache: commit: %w", err)
 	}
+	if names, ok := after.([]string); ok {
+		db.bump(names...)
+	}
 	return nil
+}
+
+// bumpOnCommit moves the generations of the names once tx (a write of
+// db.write) commits: for writes made by code that runs inside a
+// transaction it does not end, such as the outbox's settlers.
+func (db *DB) bumpOnCommit(tx *sql.Tx, names ...string) {
+	v, _ := db.committed.Load(tx)
+	prev, _ := v.([]string)
+	db.committed.Store(tx, append(slices.Clone(prev), names...))
 }
 
 // read runs fn in a read-only transaction, so that its queries see one snapshot.

@@ -47,6 +47,7 @@ func (db *DB) ReplaceCatalog(ctx context.Context, c *portal.Catalog) error {
 	if err != nil {
 		return fmt.Errorf("cache: replace catalogue: %w", err)
 	}
+	db.bump(genCatalog)
 	return nil
 }
 

@@ -87,10 +87,11 @@ func list[T any](ctx context.Context, db *DB, q listQuery, scan func(rowScanner)
 	var total int64
 	err := db.read(ctx, func(tx *sql.Tx) error {
 		s, args := q.countSQL()
-		if err := tx.QueryRowContext(ctx, s, args...).Scan(&total); err != nil {
+		if err := db.queryRowIn(ctx, tx, s, args...).Scan(&total); err != nil {
 			return err
 		}
-		return eachIn(ctx, tx, q, scan, func(v T) error { out = append(out, v); return nil })
+		sel, args := q.selectSQL()
+		return eachRow(ctx, db, tx, sel, args, scan, func(v T) error { out = append(out, v); return nil })
 	})
 	if err != nil {
 		return nil, 0, err
@@ -101,18 +102,15 @@ func list[T any](ctx context.Context, db *DB, q listQuery, scan func(rowScanner)
 // each calls fn with every row q selects, in order, one at a time from one
 // snapshot, so a CSV of any length streams in constant memory.
 func each[T any](ctx context.Context, db *DB, q listQuery, scan func(rowScanner) (T, error), fn func(T) error) error {
-	return db.read(ctx, func(tx *sql.Tx) error { return eachIn(ctx, tx, q, scan, fn) })
+	return db.read(ctx, func(tx *sql.Tx) error {
+		s, args := q.selectSQL()
+		return eachRow(ctx, db, tx, s, args, scan, fn)
+	})
 }
 
-// eachIn is each inside a transaction the caller holds.
-func eachIn[T any](ctx context.Context, tx *sql.Tx, q listQuery, scan func(rowScanner) (T, error), fn func(T) error) error {
-	s, args := q.selectSQL()
-	return eachRow(ctx, tx, s, args, scan, fn)
-}
-
-// eachRow calls fn with every row of a query, scanned.
-func eachRow[T any](ctx context.Context, tx *sql.Tx, query string, args []any, scan func(rowScanner) (T, error), fn func(T) error) error {
-	rows, err := tx.QueryContext(ctx, query, args...)
+// eachRow calls fn with every row of a query in tx (a read of db), scanned.
+func eachRow[T any](ctx context.Context, db *DB, tx *sql.Tx, query string, args []any, scan func(rowScanner) (T, error), fn func(T) error) error {
+	rows, err := db.queryIn(ctx, tx, query, args...)
 	if err != nil {
 		return err
 	}
@@ -134,7 +132,7 @@ func eachRow[T any](ctx context.Context, tx *sql.Tx, query string, args []any, s
 func all[T any](ctx context.Context, db *DB, query string, args []any, scan func(rowScanner) (T, error)) ([]T, error) {
 	var out []T
 	err := db.read(ctx, func(tx *sql.Tx) error {
-		return eachRow(ctx, tx, query, args, scan, func(v T) error { out = append(out, v); return nil })
+		return eachRow(ctx, db, tx, query, args, scan, func(v T) error { out = append(out, v); return nil })
 	})
 	if err != nil {
 		return nil, err
@@ -148,7 +146,7 @@ func one[T any](ctx context.Context, db *DB, query string, args []any, scan func
 	var v T
 	err := db.read(ctx, func(tx *sql.Tx) error {
 		var err error
-		v, err = scan(tx.QueryRowContext(ctx, query, args...))
+		v, err = scan(db.queryRowIn(ctx, tx, query, args...))
 		return err
 	})
 	return v, err

@@ -160,7 +160,7 @@ func (db *DB) NotifyUsers(ctx context.Context) ([]notify.User, error) {
 	var out []notify.User
 	err := db.read(ctx, func(tx *sql.Tx) error {
 		idx := map[string]int{}
-		if err := eachRow(ctx, tx, `SELECT subject, name, email, admin, first_seen, last_sign_in FROM users ORDER BY name, subject`, nil,
+		if err := eachRow(ctx, db, tx, `SELECT subject, name, email, admin, first_seen, last_sign_in FROM users ORDER BY name, subject`, nil,
 			func(r rowScanner) (notify.User, error) {
 				var u notify.User
 				var first, last int64
@@ -175,7 +175,7 @@ func (db *DB) NotifyUsers(ctx context.Context) ([]notify.User, error) {
 			return err
 		}
 		type role struct{ subject, key, role string }
-		return eachRow(ctx, tx, `SELECT subject, project_key, role FROM user_projects ORDER BY project_key`, nil,
+		return eachRow(ctx, db, tx, `SELECT subject, project_key, role FROM user_projects ORDER BY project_key`, nil,
 			func(r rowScanner) (role, error) {
 				var x role
 				err := r.Scan(&x.subject, &x.key, &x.role)

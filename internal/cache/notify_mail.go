@@ -53,7 +53,7 @@ func (db *DB) PendingMail(ctx context.Context) ([]notify.Outgoing, error) {
 	var out []notify.Outgoing
 	err := db.read(ctx, func(tx *sql.Tx) error {
 		idx := map[string]int{}
-		return eachRow(ctx, tx, `SELECT `+notificationCols+`, u.name, u.email, COALESCE(m.last_immediate, 0), COALESCE(m.last_digest, 0)
+		return eachRow(ctx, db, tx, `SELECT `+notificationCols+`, u.name, u.email, COALESCE(m.last_immediate, 0), COALESCE(m.last_digest, 0)
 			FROM notifications n JOIN notify_events e ON e.id = n.event_id JOIN users u ON u.subject = n.recipient
 			LEFT JOIN notify_mailing m ON m.recipient = n.recipient
 			WHERE n.mail = 'pending' AND u.email <> '' ORDER BY n.recipient, n.id LIMIT ?`, []any{maxPendingRead},

@@ -93,6 +93,7 @@ func (db *DB) SaveOBIBalances(ctx context.Context, at time.Time, labs []budgets.
 	if err != nil {
 		return 0, fmt.Errorf("cache: save OBI balances: %w", err)
 	}
+	db.bump(portal.UpstreamOBI)
 	return n, nil
 }
 
@@ -122,38 +123,40 @@ func (db *DB) ReplaceOBIDiscounts(ctx context.Context, vlabID string, ds []budge
 	if err != nil {
 		return 0, fmt.Errorf("cache: save OBI discounts: %w", err)
 	}
+	db.bump(portal.UpstreamOBI)
 	return int64(len(ds)), nil
 }
 
 // SaveOBIJobs stores a batch of jobs and brings the daily spend rollup of
 // every day they touch up to date, in one transaction. It returns how
 // many jobs were new or different from what was stored (0: all known).
+// The jobs go in as multi-row upserts that return the jobs they changed;
+// each touched day is added up once per batch.
 func (db *DB) SaveOBIJobs(ctx context.Context, jobs []budgets.Job) (int64, error) {
 	var changed int64
+	jobs = lastOfEachJob(jobs)
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		old, err := storedJobDays(ctx, tx, jobs)
 		if err != nil {
 			return err
 		}
-		up, err := tx.PrepareContext(ctx, upsertJob)
+		touched := map[spendDay]bool{}
+		err = upsertJobs.query(ctx, tx, len(jobs), func(i int, args []any) []any { return append(args, jobArgs(jobs[i])...) },
+			func(row rowScanner) error {
+				var id, proj string
+				var finished int64
+				if err := row.Scan(&id, &proj, &finished); err != nil {
+					return err
+				}
+				changed++
+				touched[spendDay{proj, dayStart(finished)}] = true
+				if d, ok := old[id]; ok {
+					touched[d] = true
+				}
+				return nil
+			})
 		if err != nil {
 			return err
-		}
-		defer up.Close()
-		touched := map[spendDay]bool{}
-		for _, j := range jobs {
-			res, err := up.ExecContext(ctx, jobArgs(j)...)
-			if err != nil {
-				return err
-			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				continue
-			}
-			changed++
-			touched[spendDay{j.ProjID, dayStart(secs(j.FinishedAt))}] = true
-			if d, ok := old[j.ID]; ok {
-				touched[d] = true
-			}
 		}
 		for d := range touched {
 			if err := rollUpDay(ctx, tx, d); err != nil {
@@ -165,15 +168,73 @@ func (db *DB) SaveOBIJobs(ctx context.Context, jobs []budgets.Job) (int64, error
 	if err != nil {
 		return 0, fmt.Errorf("cache: save OBI jobs: %w", err)
 	}
+	if changed > 0 {
+		db.bump(portal.UpstreamOBI)
+	}
 	return changed, nil
 }
 
-// upsertJob inserts a job, or updates it only when something differs, so
-// that "rows affected" says whether the job was new or changed.
-var upsertJob = `INSERT INTO obi_jobs(job_id, proj_id, vlab_id, type, subtype, status, name, user_id, reserved_at, started_at, finished_at,
-	cancelled_at, amount, amount_nano, reserved_amount, reserved_nano, count, reserved_count, duration, reserved_duration, size)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-	ON CONFLICT(job_id) DO UPDATE SET proj_id = excluded.proj_id, vlab_id = excluded.vlab_id, type = excluded.type,
+// lastOfEachJob returns jobs without those a later one of the same id
+// replaces, so that no statement writes one row twice.
+func lastOfEachJob(jobs []budgets.Job) []budgets.Job {
+	at := make(map[string]int, len(jobs))
+	for i, j := range jobs {
+		at[j.ID] = i
+	}
+	if len(at) == len(jobs) {
+		return jobs
+	}
+	out := make([]budgets.Job, 0, len(at))
+	for i, j := range jobs {
+		if at[j.ID] == i {
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
+// OBIJobsChanged returns how many of jobs SaveOBIJobs would store as new
+// or different, without writing: what a sync that stores nothing (the
+// benchmark's fetch floor) needs to read the same pages as one that does.
+func (db *DB) OBIJobsChanged(ctx context.Context, jobs []budgets.Job) (int64, error) {
+	jobs = lastOfEachJob(jobs)
+	var same int64
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		for start := 0; start < len(jobs); start += 500 {
+			chunk := jobs[start:min(start+500, len(jobs))]
+			args := make([]any, 0, len(chunk)*len(jobArgs(budgets.Job{})))
+			for _, j := range chunk {
+				args = append(args, jobArgs(j)...)
+			}
+			// The stored rows that equal a job of the chunk, compared as the upsert compares them.
+			var n int64
+			err := tx.QueryRowContext(ctx, `WITH b(job_id, proj_id, vlab_id, type, subtype, status, name, user_id, reserved_at, started_at, finished_at,
+				cancelled_at, amount, amount_nano, reserved_amount, reserved_nano, count, reserved_count, duration, reserved_duration, size) AS (VALUES `+
+				strings.TrimSuffix(strings.Repeat("("+placeholders(21)+"),", len(chunk)), ",")+`)
+				SELECT COUNT(*) FROM b JOIN obi_jobs j ON j.job_id = b.job_id WHERE NOT (`+sqlDiffers(`(j.proj_id, j.vlab_id, j.type, j.subtype, j.status,
+				j.name, j.user_id, j.reserved_at, j.started_at, j.finished_at, j.cancelled_at, j.amount, j.reserved_amount, j.count, j.reserved_count,
+				j.duration, j.reserved_duration, j.size)`, `(b.proj_id, b.vlab_id, b.type, b.subtype, b.status, b.name, b.user_id, b.reserved_at,
+				b.started_at, b.finished_at, b.cancelled_at, b.amount, b.reserved_amount, b.count, b.reserved_count, b.duration, b.reserved_duration, b.size)`)+`)`,
+				args...).Scan(&n)
+			if err != nil {
+				return err
+			}
+			same += n
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("cache: compare OBI jobs: %w", err)
+	}
+	return int64(len(jobs)) - same, nil
+}
+
+// upsertJobs inserts jobs, or updates one only when something differs,
+// and returns (job_id, proj_id, finished_at) of each job it wrote.
+var upsertJobs = bulkInsert{
+	head: `INSERT INTO obi_jobs(job_id, proj_id, vlab_id, type, subtype, status, name, user_id, reserved_at, started_at, finished_at,
+	cancelled_at, amount, amount_nano, reserved_amount, reserved_nano, count, reserved_count, duration, reserved_duration, size)`,
+	tail: `ON CONFLICT(job_id) DO UPDATE SET proj_id = excluded.proj_id, vlab_id = excluded.vlab_id, type = excluded.type,
 	subtype = excluded.subtype, status = excluded.status, name = excluded.name, user_id = excluded.user_id,
 	reserved_at = excluded.reserved_at, started_at = excluded.started_at, finished_at = excluded.finished_at,
 	cancelled_at = excluded.cancelled_at, amount = excluded.amount, amount_nano = excluded.amount_nano,
@@ -181,9 +242,12 @@ var upsertJob = `INSERT INTO obi_jobs(job_id, proj_id, vlab_id, type, subtype, s
 	reserved_count = excluded.reserved_count, duration = excluded.duration, reserved_duration = excluded.reserved_duration, size = excluded.size
 	WHERE ` + sqlDiffers(`(proj_id, vlab_id, type, subtype, status, name, user_id, reserved_at, started_at, finished_at, cancelled_at, amount,
 	reserved_amount, count, reserved_count, duration, reserved_duration, size)`,
-	`(excluded.proj_id, excluded.vlab_id, excluded.type, excluded.subtype, excluded.status, excluded.name, excluded.user_id,
+		`(excluded.proj_id, excluded.vlab_id, excluded.type, excluded.subtype, excluded.status, excluded.name, excluded.user_id,
 	excluded.reserved_at, excluded.started_at, excluded.finished_at, excluded.cancelled_at, excluded.amount, excluded.reserved_amount,
-	excluded.count, excluded.reserved_count, excluded.duration, excluded.reserved_duration, excluded.size)`)
+	excluded.count, excluded.reserved_count, excluded.duration, excluded.reserved_duration, excluded.size)`) + `
+	RETURNING job_id, proj_id, finished_at`,
+	cols: 21,
+}
 
 func jobArgs(j budgets.Job) []any {
 	reserved := ""

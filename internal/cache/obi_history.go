@@ -75,7 +75,7 @@ func (db *DB) BudgetDailySpend(ctx context.Context, projID string, from, to time
 func (db *DB) SpendBetween(ctx context.Context, projID string, from, to time.Time) (decimal.Decimal, error) {
 	sum := decimal.Zero
 	err := db.read(ctx, func(tx *sql.Tx) error {
-		return eachRow(ctx, tx, `SELECT amount FROM obi_jobs WHERE proj_id = ? AND finished_at >= ? AND finished_at < ?`,
+		return eachRow(ctx, db, tx, `SELECT amount FROM obi_jobs WHERE proj_id = ? AND finished_at >= ? AND finished_at < ?`,
 			[]any{projID, secs(from), until(to)}, scanValue[decimal.Decimal], func(a decimal.Decimal) error {
 				sum = sum.Add(a)
 				return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/accounting-portal/portal/internal/budgets"
@@ -18,7 +19,24 @@ import (
 
 // BudgetOverview returns the labs and projects of scope with their
 // balances and spend (see budgets.SpendWindows), labs and projects by name.
+// It changes only with what the OBI sync writes, the catalogue and the
+// day, so it is read again only when one of them has moved (memo.go).
 func (db *DB) BudgetOverview(ctx context.Context, scope portal.Scope, now time.Time) ([]budgets.Lab, error) {
+	_, _, to := budgets.SpendWindows(now)
+	return remembered(db, "budget overview:"+scopeKey(scope)+":"+uitoa(uint64(to.Unix())), db.gen(portal.UpstreamOBI, genCatalog),
+		func() ([]budgets.Lab, error) { return db.budgetOverview(ctx, scope, now) }, copyLabs)
+}
+
+// copyLabs copies labs and their projects, for a caller of its own.
+func copyLabs(labs []budgets.Lab) []budgets.Lab {
+	out := slices.Clone(labs)
+	for i := range out {
+		out[i].Projects = slices.Clone(out[i].Projects)
+	}
+	return out
+}
+
+func (db *DB) budgetOverview(ctx context.Context, scope portal.Scope, now time.Time) ([]budgets.Lab, error) {
 	var labs []budgets.Lab
 	err := db.read(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -29,7 +47,7 @@ func (db *DB) BudgetOverview(ctx context.Context, scope portal.Scope, now time.T
 		if err != nil {
 			return err
 		}
-		if err := addSpend(ctx, tx, scope, projects, now); err != nil {
+		if err := db.addSpend(ctx, tx, projects, now); err != nil {
 			return err
 		}
 		idx := map[string]int{}
@@ -110,52 +128,55 @@ func budgetProjects(ctx context.Context, tx *sql.Tx, scope portal.Scope, key str
 	return out, rows.Err()
 }
 
-// addSpend fills in the projects' spend from the daily rollup, summed exactly.
-func addSpend(ctx context.Context, tx *sql.Tx, scope portal.Scope, projects []budgets.Project, now time.Time) error {
+// addSpend fills in the projects' spend from the daily rollup, summed
+// exactly: the sums of every project over the two windows are read once
+// per OBI sync and day (memo.go), and scope only picks among them.
+func (db *DB) addSpend(ctx context.Context, tx *sql.Tx, projects []budgets.Project, now time.Time) error {
 	if len(projects) == 0 {
 		return nil
 	}
 	from7, from30, to := budgets.SpendWindows(now)
-	// A few projects are looked up by id; many (an admin's overview) by
-	// the scope, which reads the window once.
-	cond, args := ScopeFilter(scope, portal.UpstreamOBI, "s.proj_id")
-	if len(projects) <= 500 {
-		ids := make([]any, len(projects))
-		for i, p := range projects {
-			ids[i] = p.ProjID
-		}
-		cond, args = "s.proj_id IN ("+placeholders(len(ids))+")", ids
-	}
-	rows, err := tx.QueryContext(ctx, spendSQL(cond), append([]any{from30.Unix(), to.Unix()}, args...)...)
+	spend, err := remembered(db, "spend:"+uitoa(uint64(to.Unix())), db.gen(portal.UpstreamOBI),
+		func() (map[string][2]decimal.Decimal, error) { return spendByProject(ctx, tx, from7, from30, to) }, same)
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	idx := make(map[string]int, len(projects))
 	for i, p := range projects {
-		idx[p.ProjID] = i
+		if s, ok := spend[p.ProjID]; ok {
+			projects[i].Spend7, projects[i].Spend30 = s[0], s[1]
+		}
 	}
+	return nil
+}
+
+// spendByProject sums each project's spend over [from7, to) and [from30, to).
+func spendByProject(ctx context.Context, tx *sql.Tx, from7, from30, to time.Time) (map[string][2]decimal.Decimal, error) {
+	rows, err := tx.QueryContext(ctx, spendSQL("1=1"), from30.Unix(), to.Unix())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string][2]decimal.Decimal{}
 	for rows.Next() {
 		var proj string
 		var day int64
 		var amt decimal.Decimal
 		if err := rows.Scan(&proj, &day, &amt); err != nil {
-			return err
+			return nil, err
 		}
-		i, ok := idx[proj]
-		if !ok {
-			continue
-		}
-		projects[i].Spend30 = projects[i].Spend30.Add(amt)
+		s := out[proj]
+		s[1] = s[1].Add(amt)
 		if day >= from7.Unix() {
-			projects[i].Spend7 = projects[i].Spend7.Add(amt)
+			s[0] = s[0].Add(amt)
 		}
+		out[proj] = s
 	}
-	return rows.Err()
+	return out, rows.Err()
 }
 
 // spendSQL reads the daily spend totals of the projects cond selects (with
-// the window's two bounds as its first arguments).
+// the window's two bounds as its first arguments); the overview reads
+// every project's ("1=1") once per OBI sync and day.
 func spendSQL(cond string) string {
 	return `SELECT s.proj_id, s.day, s.amount FROM obi_spend_total s WHERE s.day >= ? AND s.day < ? AND ` + cond
 }
@@ -209,7 +230,7 @@ func (db *DB) BudgetProjectByKey(ctx context.Context, scope portal.Scope, key st
 		if len(ps) == 0 {
 			return portal.Errorf(portal.ENOTFOUND, "There is no budget for project %q, or it is not one of yours.", key)
 		}
-		if err := addSpend(ctx, tx, scope, ps, now); err != nil {
+		if err := db.addSpend(ctx, tx, ps, now); err != nil {
 			return err
 		}
 		d = &budgets.ProjectDetail{Project: ps[0]}

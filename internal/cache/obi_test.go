@@ -80,3 +80,72 @@ func TestBudgetOverview_Scoped(t *testing.T) {
 		t.Fatalf("detail %+v %v", d, err)
 	}
 }
+
+// TestSaveOBIJobs_LargeBatchesMatchTheJobs stores batches larger than one
+// statement (with a job repeated, as a page that shifted repeats one),
+// then changes some: each day's spend equals the exact sum of that day's
+// jobs as stored, OBIJobsChanged predicts what a save changes, and the
+// overview's 7-day spend moves with the jobs.
+func TestSaveOBIJobs_LargeBatchesMatchTheJobs(t *testing.T) {
+	db, now := MustOpen(t)
+	withBudgetCatalog(t, db)
+	ctx := context.Background()
+	day := time.Date(2026, 11, 18, 0, 0, 0, 0, time.UTC)
+	*now = day.AddDate(0, 0, 5)
+	var jobs []budgets.Job
+	for i := range 1000 {
+		jobs = append(jobs, testJob(i, day.Add(time.Duration(i%96)*time.Hour), fmt.Sprintf("0.%03d", i)))
+	}
+	batch := append(append([]budgets.Job{}, jobs...), jobs[7])
+	if n, err := db.OBIJobsChanged(ctx, batch); err != nil || n != 1000 {
+		t.Fatalf("before the first save, %d jobs would change (%v)", n, err)
+	}
+	if n, err := db.SaveOBIJobs(ctx, batch); err != nil || n != 1000 {
+		t.Fatalf("first save: %d %v", n, err)
+	}
+	check := func(stage string) {
+		t.Helper()
+		want := map[int64]decimal.Decimal{}
+		var week decimal.Decimal
+		for _, j := range jobs {
+			d := dayStart(j.FinishedAt.Unix())
+			want[d] = want[d].Add(j.Amount)
+			week = week.Add(j.Amount)
+		}
+		spend, err := db.BudgetDailySpend(ctx, testProj, day, day.AddDate(0, 0, 5))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[int64]decimal.Decimal{}
+		for _, s := range spend {
+			got[s.Day.Unix()] = got[s.Day.Unix()].Add(s.Amount)
+		}
+		for d, w := range want {
+			if got[d].Cmp(w) != 0 {
+				t.Errorf("%s: spend of %s is %s, its jobs add up to %s", stage, time.Unix(d, 0).UTC().Format("2006-01-02"), got[d], w)
+			}
+		}
+		labs, err := db.BudgetOverview(ctx, portal.Scope{All: true}, *now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range labs[0].Projects {
+			if p.ProjID == testProj && p.Spend7.Cmp(week) != 0 {
+				t.Errorf("%s: the overview's 7-day spend is %s, the jobs add up to %s", stage, p.Spend7, week)
+			}
+		}
+	}
+	check("first save")
+	// Three jobs change amount, one moves a day on, the rest are known.
+	for _, i := range []int{3, 500, 999} {
+		jobs[i].Amount = decimal.MustParse("7.5")
+	}
+	jobs[42].FinishedAt = jobs[42].FinishedAt.Add(24 * time.Hour)
+	if n, err := db.OBIJobsChanged(ctx, jobs); err != nil || n != 4 {
+		t.Fatalf("OBIJobsChanged predicts %d changes, want 4 (%v)", n, err)
+	}
+	if n, err := db.SaveOBIJobs(ctx, jobs); err != nil || n != 4 {
+		t.Fatalf("second save changed %d, want 4 (%v)", n, err)
+	}
+	check("after changes")
+}

@@ -53,7 +53,7 @@ func (db *DB) SessionByToken(ctx context.Context, token string, idle time.Durati
 	var userJSON string
 	var created, lastSeen, expires int64
 	err := db.read(ctx, func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `SELECT user_json, csrf_token, id_token, flash, created_at, last_seen, expires_at
+		return db.queryRowIn(ctx, tx, `SELECT user_json, csrf_token, id_token, flash, created_at, last_seen, expires_at
 		FROM sessions WHERE token_hash = ?`, hashToken(token)).Scan(&userJSON, &s.CSRFToken, &s.IDToken, &s.Flash, &created, &lastSeen, &expires)
 	})
 	if err == sql.ErrNoRows {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
+	"strings"
 
 	"github.com/accounting-portal/portal/internal/portal"
 )
@@ -18,6 +20,7 @@ func (db *DB) StartSyncRun(ctx context.Context, upstream string) (int64, error) 
 	if err != nil {
 		return 0, fmt.Errorf("cache: start sync run: %w", err)
 	}
+	db.bump(genRuns)
 	return id, nil
 }
 
@@ -32,11 +35,13 @@ func (db *DB) FinishSyncRun(ctx context.Context, id int64, rows int64, errText s
 	if err != nil {
 		return fmt.Errorf("cache: finish sync run: %w", err)
 	}
+	db.bump(genRuns)
 	return nil
 }
 
 // AbandonSyncRuns marks runs left unfinished by a stopped process as failed.
 func (db *DB) AbandonSyncRuns(ctx context.Context) error {
+	defer db.bump(genRuns)
 	return db.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE sync_runs SET finished_ms = ?, error = 'interrupted: the portal stopped during this run' WHERE finished_ms IS NULL`, db.nowMS())
 		return err
@@ -55,8 +60,15 @@ func scanSyncRun(row interface{ Scan(...any) error }) (*portal.SyncRun, error) {
 	return &r, nil
 }
 
-// SourceStatuses returns the status of each named upstream.
+// SourceStatuses returns the status of each named upstream. Every page
+// shows it, and it changes only when a sync run starts or ends: it is
+// read again only then (memo.go).
 func (db *DB) SourceStatuses(ctx context.Context, upstreams []string) (map[string]portal.SourceStatus, error) {
+	return remembered(db, "source statuses:"+strings.Join(upstreams, ","), db.gen(genRuns),
+		func() (map[string]portal.SourceStatus, error) { return db.sourceStatuses(ctx, upstreams) }, maps.Clone)
+}
+
+func (db *DB) sourceStatuses(ctx context.Context, upstreams []string) (map[string]portal.SourceStatus, error) {
 	out := make(map[string]portal.SourceStatus, len(upstreams))
 	err := db.read(ctx, func(tx *sql.Tx) error {
 		for _, u := range upstreams {

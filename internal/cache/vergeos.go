@@ -48,10 +48,10 @@ func scanBilling(row rowScanner) (billing.Record, error) {
 	return r, err
 }
 
-// upsertBillingSQL inserts a record or updates it when any field changed.
+// upsertBilling inserts records or updates each when any field changed.
 // The WHERE on the update leaves unchanged rows alone, so that a re-read
 // writes nothing and RowsAffected counts only new or changed records.
-var upsertBillingSQL = func() string {
+var upsertBilling = func() bulkInsert {
 	cols := strings.Split(strings.Join(strings.Fields(billingCols), ""), ",")
 	var set, diff []string
 	for _, c := range cols[1:] {
@@ -60,38 +60,41 @@ var upsertBillingSQL = func() string {
 			diff = append(diff, sqlDiffers(c, "excluded."+c))
 		}
 	}
-	return `INSERT INTO vergeos_billing(` + strings.Join(cols, ", ") + `) VALUES (` + placeholders(len(cols)) + `)
-		ON CONFLICT(record_key) DO UPDATE SET ` + strings.Join(set, ", ") + ` WHERE ` + strings.Join(diff, " OR ")
+	return bulkInsert{head: `INSERT INTO vergeos_billing(` + strings.Join(cols, ", ") + `)`,
+		tail: `ON CONFLICT(record_key) DO UPDATE SET ` + strings.Join(set, ", ") + ` WHERE ` + strings.Join(diff, " OR "), cols: len(cols)}
 }()
 
 // UpsertBillingRecords stores records by key in one transaction and
 // returns how many were new or changed. A failure writes nothing.
 func (db *DB) UpsertBillingRecords(ctx context.Context, records []billing.Record) (int64, error) {
 	var changed int64
-	err := db.write(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, upsertBillingSQL)
-		if err != nil {
-			return err
+	// The last of each key wins, and no statement writes one row twice.
+	at := make(map[string]int, len(records))
+	for i, r := range records {
+		if strings.TrimSpace(r.Key) == "" {
+			return 0, fmt.Errorf("cache: upsert billing records: %w",
+				portal.Errorf(portal.EINVALID, "VergeOS sent a billing record without a $key (created %d)", r.Created))
 		}
-		defer stmt.Close()
-		now := db.now()
-		for i := range records {
-			r := records[i]
-			if strings.TrimSpace(r.Key) == "" {
-				return portal.Errorf(portal.EINVALID, "VergeOS sent a billing record without a $key (created %d)", r.Created)
-			}
+		at[r.Key] = i
+	}
+	rs := make([]billing.Record, 0, len(at))
+	now := db.now()
+	for i, r := range records {
+		if at[r.Key] == i {
 			r.SyncedAt = now
-			res, err := stmt.ExecContext(ctx, billingFields(&r)...)
-			if err != nil {
-				return err
-			}
-			n, _ := res.RowsAffected()
-			changed += n
+			rs = append(rs, r)
 		}
-		return nil
+	}
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		changed, err = upsertBilling.exec(ctx, tx, len(rs), func(i int, args []any) []any { return append(args, billingFields(&rs[i])...) })
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("cache: upsert billing records: %w", err)
+	}
+	if changed > 0 {
+		db.bump(portal.UpstreamVergeOS)
 	}
 	return changed, nil
 }

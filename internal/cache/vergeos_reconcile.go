@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/accounting-portal/portal/internal/billing"
@@ -18,6 +19,14 @@ const coverageSQL = `SELECT period_from, prev_to FROM (
 
 // BillingReconciliation checks the records whose period starts in [from, to).
 func (db *DB) BillingReconciliation(ctx context.Context, from, to time.Time) (billing.Reconciliation, error) {
+	return rememberBilling(ctx, db, "reconciliation", from, to, func() (billing.Reconciliation, error) { return db.billingReconciliation(ctx, from, to) },
+		func(rc billing.Reconciliation) billing.Reconciliation {
+			rc.First = slices.Clone(rc.First)
+			return rc
+		})
+}
+
+func (db *DB) billingReconciliation(ctx context.Context, from, to time.Time) (billing.Reconciliation, error) {
 	lo, hi := unixRange(from, to)
 	var rc billing.Reconciliation
 	err := db.read(ctx, func(tx *sql.Tx) error {

@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/accounting-portal/portal/internal/billing"
@@ -25,6 +26,11 @@ func bucketExpr(b billing.Bucket) string {
 // BillingSeries returns the period's records folded into buckets, oldest
 // first: at most a few hundred rows whatever the length of the period.
 func (db *DB) BillingSeries(ctx context.Context, from, to time.Time, b billing.Bucket) ([]billing.Point, error) {
+	return rememberBilling(ctx, db, "series:"+string(b), from, to, func() ([]billing.Point, error) { return db.billingSeries(ctx, from, to, b) },
+		slices.Clone)
+}
+
+func (db *DB) billingSeries(ctx context.Context, from, to time.Time, b billing.Bucket) ([]billing.Point, error) {
 	lo, hi := unixRange(from, to)
 	out, err := all(ctx, db, `SELECT `+bucketExpr(b)+` AS bucket, COUNT(*),
 		AVG(`+pctCPU+`), AVG(`+pctRAM+`), AVG(`+pctGPU+`), AVG(`+pctVGPU+`), AVG(`+pctStorage+`), MAX(`+pctCPU+`),

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/accounting-portal/portal/internal/billing"
+	"github.com/accounting-portal/portal/internal/portal"
 )
 
 // The summary of a period (billing.Summary) is computed in SQL the way the
@@ -54,6 +55,10 @@ var summarySQL = func() string {
 
 // BillingSummary summarises the records whose period starts in [from, to).
 func (db *DB) BillingSummary(ctx context.Context, from, to time.Time) (billing.Summary, error) {
+	return rememberBilling(ctx, db, "summary", from, to, func() (billing.Summary, error) { return db.billingSummary(ctx, from, to) }, same)
+}
+
+func (db *DB) billingSummary(ctx context.Context, from, to time.Time) (billing.Summary, error) {
 	var s billing.Summary
 	err := db.read(ctx, func(tx *sql.Tx) error {
 		if err := db.summaryAggregates(ctx, tx, &s, from, to); err != nil || s.RecordCount == 0 {
@@ -105,4 +110,36 @@ func (db *DB) summaryAggregates(ctx context.Context, tx *sql.Tx, s *billing.Summ
 		s.Tiers[t].AvgUsed, s.Tiers[t].PeakUsed = tierSum[t].Float64/n, tierPeak[t].Int64
 	}
 	return nil
+}
+
+// rememberBilling keeps what the billing page computes from the records
+// whose period starts in [from, to) (memo.go). A range given by the
+// clock moves every second, but the records it holds change only at a
+// sync or when the range passes a record's start: the answer is kept by
+// the first and last period start the range holds, found on the period
+// index, so "the last 30 days" is read once per sync and hour.
+func rememberBilling[T any](ctx context.Context, db *DB, kind string, from, to time.Time, load func() (T, error), copyOut func(T) T) (T, error) {
+	gen := db.gen(portal.UpstreamVergeOS)
+	lo, hi := unixRange(from, to)
+	var first, last sql.NullInt64
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `SELECT period_from FROM vergeos_billing WHERE `+periodWhere+` ORDER BY period_from LIMIT 1`, lo, hi).
+			Scan(&first); err != nil && err != sql.ErrNoRows {
+			return err
+		}
+		err := tx.QueryRowContext(ctx, `SELECT period_from FROM vergeos_billing WHERE `+periodWhere+` ORDER BY period_from DESC LIMIT 1`, lo, hi).Scan(&last)
+		if err == sql.ErrNoRows {
+			err = nil
+		}
+		return err
+	})
+	if err != nil {
+		var zero T
+		return zero, fmt.Errorf("cache: billing %s: %w", kind, err)
+	}
+	key := "billing " + kind + ":none"
+	if first.Valid {
+		key = "billing " + kind + ":" + strconv.FormatInt(first.Int64, 10) + "-" + strconv.FormatInt(last.Int64, 10)
+	}
+	return remembered(db, key, gen, load, copyOut)
 }

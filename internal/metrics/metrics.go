@@ -74,5 +74,10 @@ type Sweep struct {
 	Newest map[string]time.Time
 	// Full is set when every metric of every project was read.
 	Full bool
-	At   time.Time
+	// Refreshed holds the projects whose totals the run already brought
+	// up to date from their window's start as it stored their metrics;
+	// the end of the run refreshes the others (and those it removed
+	// metrics from).
+	Refreshed map[string]bool
+	At        time.Time
 }

@@ -113,6 +113,8 @@ func syncAMIE(ctx context.Context, c AMIEReader, st AMIEStore, o AMIEOptions) (i
 	if err != nil {
 		return n, fmt.Errorf("AMIE failed records: %w", err)
 	}
+	// The upstream's records are dropped as they are turned into rows, so
+	// that the two whole lists are not held at once.
 	m, err := st.ReplaceAMIEFailed(ctx, amieFailedRows(failed))
 	return n + m, err
 }
@@ -144,11 +146,14 @@ func amieAddCharge(a, b string) string {
 	return s.String()
 }
 
-// amieFailedRows turns the upstream's failed records into cache rows.
+// amieFailedRows turns the upstream's failed records into cache rows. It
+// empties each element of failed once it is read, so that what the
+// upstream sent can be freed while the rows are made.
 func amieFailedRows(failed []amie.FailedRecord) []usage.FailedRecord {
 	out := make([]usage.FailedRecord, 0, len(failed))
 	for i := range failed {
-		f := &failed[i]
+		f := failed[i]
+		failed[i] = amie.FailedRecord{}
 		r := usage.FailedRecord{FailedID: f.FailedRecordID, UsageType: string(f.UsageType), Error: f.Error,
 			LocalReference: f.LocalReference(), Problems: strings.Join(f.Problems, "; "), Raw: amieCompactJSON(f.Raw)}
 		switch {

@@ -250,3 +250,24 @@ func BenchmarkAMIESync_Recent(b *testing.B) {
 	}
 	b.ReportMetric(float64(rows), "rows/run")
 }
+
+// TestAMIEFailedRows_LetsGoOfWhatTheUpstreamSent: each upstream record is
+// emptied once its row is made, so the sync never holds both whole lists
+// (at scale 100 they are tens of megabytes each).
+func TestAMIEFailedRows_LetsGoOfWhatTheUpstreamSent(t *testing.T) {
+	failed := []amie.FailedRecord{
+		{FailedRecordID: 7, Error: "Unknown user", UsageType: "Compute", Raw: []byte(`{"FailedRecordID": 7, "Resource": "r1"}`),
+			Compute: &amie.ComputeRecord{Resource: "r1", LocalProjectID: "p1", LocalRecordID: "j1", Username: "u"}},
+		{FailedRecordID: 8, Error: "Bad", UsageType: "Storage", Raw: []byte(`{"FailedRecordID":8}`)},
+	}
+	rows := amieFailedRows(failed)
+	if len(rows) != 2 || rows[0].FailedID != 7 || rows[0].Resource != "r1" || rows[0].LocalRecordID != "j1" ||
+		rows[0].Raw != `{"FailedRecordID":7,"Resource":"r1"}` || rows[1].FailedID != 8 || rows[1].Error != "Bad" {
+		t.Fatalf("rows %+v", rows)
+	}
+	for i, f := range failed {
+		if f.Compute != nil || f.Raw != nil || f.Error != "" {
+			t.Errorf("upstream record %d is still held after its row was made: %+v", i, f)
+		}
+	}
+}

@@ -46,8 +46,13 @@ type ArgoStore interface {
 	BeginArgoSync(ctx context.Context) (metrics.SyncState, error)
 	UpsertArgoEntities(ctx context.Context, gen int64, e metrics.Entities) (int64, error)
 	UpsertArgoMetrics(ctx context.Context, gen int64, defs []metrics.Definition, ms []metrics.Metric) (int64, error)
+	RefreshArgoTotals(ctx context.Context, project string, from time.Time) error
 	FinishArgoSync(ctx context.Context, s metrics.Sweep) (int64, error)
 }
+
+// ArgoBatch is the default number of metrics the ARGO sync writes per
+// transaction.
+const ArgoBatch = 10000
 
 // ArgoOptions tune the ARGO sync; zero values take the defaults.
 type ArgoOptions struct {
@@ -58,7 +63,7 @@ type ArgoOptions struct {
 	// FullEvery is how often a run re-reads every metric (default 24 hours),
 	// which also catches changes to old metrics.
 	FullEvery time.Duration
-	// Batch is the number of metrics per transaction (default 5000).
+	// Batch is the number of metrics per transaction (default ArgoBatch).
 	Batch int
 	// Workers is how many projects are read at once (default 4).
 	Workers int
@@ -77,7 +82,7 @@ func (o *ArgoOptions) defaults() {
 		o.FullEvery = 24 * time.Hour
 	}
 	if o.Batch <= 0 {
-		o.Batch = 5000
+		o.Batch = ArgoBatch
 	}
 	if o.Workers <= 0 {
 		o.Workers = 4
@@ -125,8 +130,12 @@ func SyncArgo(ctx context.Context, src ArgoSource, store ArgoStore, o ArgoOption
 			windows[p] = time.Time{}
 		}
 	}
+	// A full run's totals are counted once, at its end, in one pass over
+	// every metric: per project, the same work reads each metric's row
+	// through the index one at a time. A run of windows refreshes each
+	// project's window as soon as it is stored, while others are read.
 	r := &argoMetricReader{src: src, store: store, gen: st.Generation, batch: o.Batch, newest: map[string]time.Time{},
-		knownDefs: map[string]bool{}}
+		knownDefs: map[string]bool{}, refreshed: map[string]bool{}, refreshEach: !full}
 	for _, d := range ents.Definitions {
 		r.knownDefs[d.ID] = true
 	}
@@ -135,7 +144,8 @@ func SyncArgo(ctx context.Context, src ArgoSource, store ArgoStore, o ArgoOption
 	if err != nil {
 		return rows, err
 	}
-	removed, err := store.FinishArgoSync(ctx, metrics.Sweep{Generation: st.Generation, Windows: windows, Newest: r.newest, Full: full, At: now})
+	removed, err := store.FinishArgoSync(ctx, metrics.Sweep{Generation: st.Generation, Windows: windows, Newest: r.newest, Full: full, At: now,
+		Refreshed: r.refreshed})
 	if err != nil {
 		return rows, err
 	}
@@ -223,24 +233,79 @@ func projectsWithInstallations(e metrics.Entities) []string {
 }
 
 // argoMetricReader reads projects' metrics and writes them in batches.
+// The workers only read: each full batch goes to one writer goroutine, so
+// the next pages are in flight while a batch is stored (the database has
+// one writer anyway).
 type argoMetricReader struct {
 	src   ArgoSource
 	store ArgoStore
 	gen   int64
 	batch int
+	queue chan argoWrite
 
 	mu        sync.Mutex
 	newest    map[string]time.Time // per project, the newest metric start read
 	knownDefs map[string]bool
+	refreshed map[string]bool // projects whose totals the writer refreshed
 	rows      int64
+	// refreshEach has the writer refresh each project's totals once its
+	// metrics are stored.
+	refreshEach bool
+}
+
+// argoWrite is what the writer goroutine does next: store a batch of
+// metrics, or, once a project's last batch is stored, bring its totals up
+// to date from its window's start.
+type argoWrite struct {
+	metrics []metrics.Metric
+	project string // set: the project is read whole
+	from    time.Time
 }
 
 // readAll reads the projects' windows, in project order, with up to
-// workers at once; the first error cancels the others and is returned.
-// A cancelled run reports the cancellation even when every project it
+// workers at once, while one goroutine stores what they read; the first
+// error (a read's or a write's) cancels the rest and is returned. A
+// cancelled run reports the cancellation even when every project it
 // started finished, since the projects it did not start were not read.
 func (r *argoMetricReader) readAll(ctx context.Context, windows map[string]time.Time, workers int) (int64, error) {
-	g, gctx := errgroup.WithContext(ctx)
+	wctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	// Two batches wait at most: memory stays bounded when writing is
+	// slower than reading.
+	if r.refreshed == nil {
+		r.refreshed = map[string]bool{}
+	}
+	r.queue = make(chan argoWrite, 2)
+	written := make(chan error, 1)
+	go func() {
+		var err error
+		for w := range r.queue {
+			if err != nil {
+				continue // drain, so no worker waits forever
+			}
+			if w.project != "" {
+				if err = r.store.RefreshArgoTotals(wctx, w.project, w.from); err != nil {
+					cancel(err)
+					continue
+				}
+				r.mu.Lock()
+				r.refreshed[w.project] = true
+				r.mu.Unlock()
+				continue
+			}
+			n, werr := r.store.UpsertArgoMetrics(wctx, r.gen, nil, w.metrics)
+			if werr != nil {
+				err = werr
+				cancel(werr)
+				continue
+			}
+			r.mu.Lock()
+			r.rows += n
+			r.mu.Unlock()
+		}
+		written <- err
+	}()
+	g, gctx := errgroup.WithContext(wctx)
 	g.SetLimit(workers)
 	for _, p := range slices.Sorted(maps.Keys(windows)) {
 		if gctx.Err() != nil {
@@ -255,7 +320,10 @@ func (r *argoMetricReader) readAll(ctx context.Context, windows map[string]time.
 		})
 	}
 	err := g.Wait()
-	if err == nil {
+	close(r.queue)
+	if werr := <-written; werr != nil {
+		err = werr
+	} else if err == nil {
 		err = context.Cause(ctx)
 	}
 	r.mu.Lock()
@@ -264,22 +332,26 @@ func (r *argoMetricReader) readAll(ctx context.Context, windows map[string]time.
 }
 
 // readProject reads one project's metrics from the window's start and
-// upserts them in batches.
+// hands them to the writer in batches.
 func (r *argoMetricReader) readProject(ctx context.Context, project string, from time.Time) error {
-	var buf []metrics.Metric
+	buf := make([]metrics.Metric, 0, r.batch)
 	var newest time.Time
+	send := func(w argoWrite) error {
+		select {
+		case r.queue <- w:
+			return nil
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
 	flush := func() error {
 		if len(buf) == 0 {
 			return nil
 		}
-		n, err := r.store.UpsertArgoMetrics(ctx, r.gen, nil, buf)
-		if err != nil {
+		if err := send(argoWrite{metrics: buf}); err != nil {
 			return err
 		}
-		r.mu.Lock()
-		r.rows += n
-		r.mu.Unlock()
-		buf = buf[:0]
+		buf = make([]metrics.Metric, 0, r.batch)
 		return nil
 	}
 	err := r.src.EachProjectMetric(ctx, project, argo.MetricFilter{Start: from}, func(page []argo.Metric) error {
@@ -300,6 +372,9 @@ func (r *argoMetricReader) readProject(ctx context.Context, project string, from
 	})
 	if err == nil {
 		err = flush()
+	}
+	if err == nil && r.refreshEach {
+		err = send(argoWrite{project: project, from: from})
 	}
 	if err != nil {
 		return fmt.Errorf("ARGO metrics of project %s: %w", project, err)

@@ -67,6 +67,9 @@ type OBIOptions struct {
 	Margin time.Duration
 	// FullEvery is how often each report is read whole (default 24 hours).
 	FullEvery time.Duration
+	// StoreBatch is how many jobs a full walk stores per transaction
+	// (default 5000).
+	StoreBatch int
 	// Workers is how many projects' reports are read at once (default 4).
 	Workers int
 	// Timeout bounds one run (default 30 minutes: a first read of long
@@ -88,6 +91,9 @@ func (o *OBIOptions) defaults() {
 	}
 	if o.FullEvery <= 0 {
 		o.FullEvery = 24 * time.Hour
+	}
+	if o.StoreBatch <= 0 {
+		o.StoreBatch = 5000
 	}
 	if o.Workers <= 0 {
 		o.Workers = 4
@@ -237,7 +243,9 @@ walk:
 
 // walkOBIReport reads one project's report, newest first, storing each
 // page, until the end or (for an incremental walk) the first page that
-// holds only known jobs well below the watermark.
+// holds only known jobs well below the watermark. A full walk reads every
+// page whatever it holds, so it stores pages in batches of o.StoreBatch
+// jobs on a goroutine of its own while it reads the next ones.
 func walkOBIReport(ctx context.Context, src OBISource, store OBIStore, o OBIOptions, vlabID, projID string) (int64, error) {
 	cur, err := store.OBIJobCursorOf(ctx, projID)
 	if err != nil {
@@ -251,14 +259,13 @@ func walkOBIReport(ctx context.Context, src OBISource, store OBIStore, o OBIOpti
 	if !full {
 		size = o.IncrementalPageSize
 	}
-	var rows int64
+	w := newJobWriter(ctx, store, full)
 	var prev map[string]bool
 	for page := 1; ; page++ {
-		p, err := src.ProjectReportPage(ctx, projID, page, size)
+		p, err := src.ProjectReportPage(w.ctx, projID, page, size)
 		if err != nil {
-			return rows, err
+			return w.close(err)
 		}
-		batch := make([]budgets.Job, 0, len(p.Jobs))
 		ids := make(map[string]bool, len(p.Jobs))
 		old := true
 		for _, j := range p.Jobs {
@@ -272,22 +279,107 @@ func walkOBIReport(ctx context.Context, src OBISource, store OBIStore, o OBIOpti
 			// A job that finished during the walk pushes the others down
 			// a page: one seen on the previous page is not stored twice.
 			if !prev[j.ID] {
-				batch = append(batch, obiJob(j, vlabID, projID))
+				w.add(obiJob(j, vlabID, projID))
 			}
 		}
-		changed, err := store.SaveOBIJobs(ctx, batch)
-		if err != nil {
-			return rows, err
+		last := len(p.Jobs) == 0 || page >= p.TotalPages
+		if full && !last && len(w.batch) < o.StoreBatch {
+			prev = ids
+			continue
 		}
-		rows += changed
+		changed, err := w.flush()
+		if err != nil {
+			return w.close(err)
+		}
 		switch {
-		case len(p.Jobs) == 0 || page >= p.TotalPages:
+		case last:
+			rows, err := w.close(nil)
+			if err != nil {
+				return rows, err
+			}
 			return rows, store.SetOBIJobCursor(ctx, projID, budgets.JobCursor{Watermark: newest, FullAt: now})
 		case !full && changed == 0 && old:
+			rows, _ := w.close(nil)
 			return rows, store.SetOBIJobCursor(ctx, projID, budgets.JobCursor{Watermark: newest, FullAt: cur.FullAt})
 		}
 		prev = ids
 	}
+}
+
+// jobWriter stores a walk's jobs: at once (flush says how many changed),
+// or, behind a full walk, on a goroutine of its own (flush hands the batch
+// over and returns; close waits for the writes and says how they went).
+type jobWriter struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	store  OBIStore
+	batch  []budgets.Job
+	rows   int64
+	queue  chan []budgets.Job
+	done   chan error
+}
+
+func newJobWriter(ctx context.Context, store OBIStore, background bool) *jobWriter {
+	w := &jobWriter{store: store}
+	w.ctx, w.cancel = context.WithCancelCause(ctx)
+	if !background {
+		return w
+	}
+	w.queue, w.done = make(chan []budgets.Job, 1), make(chan error, 1)
+	go func() {
+		var err error
+		for b := range w.queue {
+			if err != nil {
+				continue
+			}
+			n, serr := store.SaveOBIJobs(w.ctx, b)
+			if serr != nil {
+				err = serr
+				w.cancel(serr) // stops the reads too
+				continue
+			}
+			w.rows += n
+		}
+		w.done <- err
+	}()
+	return w
+}
+
+func (w *jobWriter) add(j budgets.Job) { w.batch = append(w.batch, j) }
+
+// flush stores the batch (or hands it over) and returns how many jobs
+// changed (stored at once) or 1 (handed over: a full walk does not stop
+// on it).
+func (w *jobWriter) flush() (int64, error) {
+	b := w.batch
+	w.batch = nil
+	if w.queue == nil {
+		n, err := w.store.SaveOBIJobs(w.ctx, b)
+		w.rows += n
+		return n, err
+	}
+	if len(b) == 0 {
+		return 1, nil
+	}
+	select {
+	case w.queue <- b:
+		return 1, nil
+	case <-w.ctx.Done():
+		return 0, context.Cause(w.ctx)
+	}
+}
+
+// close ends the writer, waiting for the writes handed over, and returns
+// the jobs it stored and the first error (err, else a write's).
+func (w *jobWriter) close(err error) (int64, error) {
+	if w.queue != nil {
+		close(w.queue)
+		if werr := <-w.done; werr != nil {
+			err = werr // the cause of any read error that followed
+		}
+	}
+	w.cancel(nil)
+	return w.rows, err
 }
 
 // obiJob converts a report item; the project report carries neither the

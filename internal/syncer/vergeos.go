@@ -53,17 +53,43 @@ func SyncVergeOS(ctx context.Context, src VergeOSSource, store VergeOSStore) (in
 		// newest one we hold, after we read, is picked up too.
 		q.Filter = "created ge " + strconv.FormatInt(hw-int64(VergeOSRefresh/time.Second), 10)
 	}
+	// Each page is stored by a goroutine of its own while the next one is
+	// read; a failed write stops the reading.
+	wctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	queue, done := make(chan []billing.Record, 1), make(chan error, 1)
 	var rows int64
-	batch := make([]billing.Record, 0, 1000)
-	err = src.Each(ctx, q, func(page []vergeos.BillingRecord) error {
-		batch = batch[:0]
+	go func() {
+		var err error
+		for b := range queue {
+			if err != nil {
+				continue
+			}
+			n, werr := store.UpsertBillingRecords(wctx, b)
+			rows += n
+			if werr != nil {
+				err = werr
+				cancel(werr)
+			}
+		}
+		done <- err
+	}()
+	err = src.Each(wctx, q, func(page []vergeos.BillingRecord) error {
+		batch := make([]billing.Record, 0, len(page))
 		for i := range page {
 			batch = append(batch, BillingRecordFromVergeOS(&page[i]))
 		}
-		n, err := store.UpsertBillingRecords(ctx, batch)
-		rows += n
-		return err
+		select {
+		case queue <- batch:
+			return nil
+		case <-wctx.Done():
+			return context.Cause(wctx)
+		}
 	})
+	close(queue)
+	if werr := <-done; werr != nil {
+		err = werr
+	}
 	return rows, err
 }
 

@@ -104,7 +104,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	// The header names are spelt as amieclient sends them (not canonicalised).
 	c.header = http.Header{"XA-SITE": {cfg.Site}, "XA-API-KEY": {cfg.APIKey}, "Accept": {"application/json"}}
-	c.caller = &upstream.Caller{Name: "AMIE", HTTP: cfg.HTTPClient, Timeout: cfg.Timeout, Retries: cfg.Retries,
+	c.caller = &upstream.Caller{Name: "AMIE", HTTP: upstream.Pooled(cfg.HTTPClient), Timeout: cfg.Timeout, Retries: cfg.Retries,
 		Logger: cfg.Logger, Debug: cfg.Debug, Message: errorMessage}
 	return c, nil
 }

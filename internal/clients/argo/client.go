@@ -85,7 +85,7 @@ func New(cfg Config) (*Client, error) {
 		base += apiPath
 	}
 	c := &Client{base: base, token: strings.TrimSpace(cfg.Token), caller: &upstream.Caller{
-		Name: "ARGO", HTTP: cfg.HTTPClient, Timeout: cfg.Timeout, Retries: cfg.Retries,
+		Name: "ARGO", HTTP: upstream.Pooled(cfg.HTTPClient), Timeout: cfg.Timeout, Retries: cfg.Retries,
 		Logger: cfg.Logger, Debug: cfg.Debug, Message: errorMessage,
 	}}
 	p := "/projects"

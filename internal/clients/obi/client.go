@@ -84,7 +84,7 @@ func New(cfg Config) (*Client, error) {
 	if c.pageSize == 0 {
 		c.pageSize = DefaultPageSize
 	}
-	c.caller = upstream.Caller{Name: "OBI", HTTP: cfg.HTTPClient, Timeout: cfg.Timeout, Retries: cfg.Retries,
+	c.caller = upstream.Caller{Name: "OBI", HTTP: upstream.Pooled(cfg.HTTPClient), Timeout: cfg.Timeout, Retries: cfg.Retries,
 		Logger: cfg.Logger, Debug: cfg.Debug}
 	return c, nil
 }

@@ -290,3 +290,31 @@ func (c *Caller) log(req Request, status int, start time.Time, err error) {
 	}
 	c.Logger.Debug("upstream request", attrs...)
 }
+
+// IdleConnsPerHost is how many idle connections to its upstream a client
+// keeps for reuse: more than the sync's workers (4 at once by default)
+// plus the outbox dispatcher, so that concurrent reads reuse connections
+// rather than open (and, for HTTPS, handshake) a new one for most
+// requests. Go's default keeps 2.
+const IdleConnsPerHost = 16
+
+// Pooled returns the HTTP client a Caller should use: hc with its
+// transport keeping IdleConnsPerHost idle connections per host (raised on
+// the *http.Transport it is given, which belongs to this client), or a
+// client of its own when hc is nil.
+func Pooled(hc *http.Client) *http.Client {
+	if hc == nil {
+		hc = &http.Client{}
+	}
+	switch tr := hc.Transport.(type) {
+	case nil:
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = IdleConnsPerHost
+		hc.Transport = t
+	case *http.Transport:
+		if tr.MaxIdleConnsPerHost < IdleConnsPerHost {
+			tr.MaxIdleConnsPerHost = IdleConnsPerHost
+		}
+	}
+	return hc
+}

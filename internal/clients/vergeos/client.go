@@ -102,7 +102,7 @@ func New(cfg Config) (*Client, error) {
 		auth:     auth,
 		pageSize: size,
 		caller: &upstream.Caller{
-			Name: upstreamName, HTTP: cfg.HTTPClient, Timeout: cfg.Timeout, Retries: cfg.Retries,
+			Name: upstreamName, HTTP: upstream.Pooled(cfg.HTTPClient), Timeout: cfg.Timeout, Retries: cfg.Retries,
 			Backoff: cfg.Backoff, Logger: cfg.Logger, Debug: cfg.Debug, Message: errorMessage,
 		},
 	}, nil

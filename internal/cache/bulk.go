@@ -1,0 +1,101 @@
+package cache
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+)
+
+// bulkInsert writes many rows with multi-row INSERT statements
+//
+//	head VALUES (?, ...), (?, ...), ... tail
+//
+// of up to bulkRows rows each, each statement prepared once per call:
+// one statement per few hundred rows instead of one per row.
+type bulkInsert struct {
+	head string // "INSERT INTO t(a, b)"
+	tail string // "" or "ON CONFLICT(...) DO UPDATE SET ..."
+	cols int
+}
+
+// bulkRows is the most rows one statement writes (its arguments stay
+// well under SQLite's and PostgreSQL's limits on bound parameters).
+const bulkRows = 200
+
+func (b bulkInsert) sql(rows int) string {
+	one := "(" + placeholders(b.cols) + ")"
+	var s strings.Builder
+	s.WriteString(b.head)
+	s.WriteString(" VALUES ")
+	for i := range rows {
+		if i > 0 {
+			s.WriteString(", ")
+		}
+		s.WriteString(one)
+	}
+	s.WriteString(" ")
+	s.WriteString(b.tail)
+	return s.String()
+}
+
+// query writes n rows in tx like exec, for a tail that ends in
+// RETURNING: scan is called with each row returned.
+func (b bulkInsert) query(ctx context.Context, tx *sql.Tx, n int, row func(i int, args []any) []any, scan func(rowScanner) error) error {
+	args := make([]any, 0, bulkRows*b.cols)
+	for start := 0; start < n; start += bulkRows {
+		k := min(bulkRows, n-start)
+		args = args[:0]
+		for i := start; i < start+k; i++ {
+			args = row(i, args)
+		}
+		rows, err := tx.QueryContext(ctx, b.sql(k), args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// exec writes n rows in tx; row appends the arguments of row i to args
+// and returns it. It returns the rows affected.
+func (b bulkInsert) exec(ctx context.Context, tx *sql.Tx, n int, row func(i int, args []any) []any) (int64, error) {
+	var affected int64
+	var full *sql.Stmt
+	args := make([]any, 0, bulkRows*b.cols)
+	for start := 0; start < n; start += bulkRows {
+		k := min(bulkRows, n-start)
+		args = args[:0]
+		for i := start; i < start+k; i++ {
+			args = row(i, args)
+		}
+		var res sql.Result
+		var err error
+		if k == bulkRows {
+			if full == nil {
+				if full, err = tx.PrepareContext(ctx, b.sql(bulkRows)); err != nil {
+					return affected, err
+				}
+				defer full.Close()
+			}
+			res, err = full.ExecContext(ctx, args...)
+		} else {
+			res, err = tx.ExecContext(ctx, b.sql(k), args...)
+		}
+		if err != nil {
+			return affected, err
+		}
+		m, _ := res.RowsAffected()
+		affected += m
+	}
+	return affected, nil
+}

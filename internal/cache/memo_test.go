@@ -1,0 +1,136 @@
+package cache
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/accounting-portal/portal/internal/billing"
+	"github.com/accounting-portal/portal/internal/metrics"
+	"github.com/accounting-portal/portal/internal/portal"
+	"github.com/accounting-portal/portal/internal/usage"
+)
+
+// TestMemo_AnswersFollowTheWritesTheyDependOn reads each kept answer,
+// changes the data under it in a way that leaves its key alone, and reads
+// it again: the change must show at once.
+func TestMemo_AnswersFollowTheWritesTheyDependOn(t *testing.T) {
+	ctx := context.Background()
+	db, _ := MustOpen(t)
+	start := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC).Unix()
+	recs := hourly(start, 3)
+	// The first and last hour only: the range's first and last record
+	// (the key of the billing answers) stay the same when the middle one
+	// arrives.
+	mustUpsert(t, db, []billing.Record{recs[0], recs[2]})
+	from, to := time.Unix(start, 0), time.Unix(start+3*3600, 0)
+	sum, err := db.BillingSummary(ctx, from, to)
+	if err != nil || sum.RecordCount != 2 {
+		t.Fatalf("summary of two records: %+v %v", sum, err)
+	}
+	rc, err := db.BillingReconciliation(ctx, from, to)
+	if err != nil || rc.Gaps != 1 {
+		t.Fatalf("reconciliation with the middle hour missing: %+v %v", rc, err)
+	}
+	series, err := db.BillingSeries(ctx, from, to, billing.BucketDay)
+	if err != nil || len(series) != 1 || series[0].Records != 2 {
+		t.Fatalf("series: %+v %v", series, err)
+	}
+	mustUpsert(t, db, []billing.Record{recs[1]})
+	if sum, _ := db.BillingSummary(ctx, from, to); sum.RecordCount != 3 {
+		t.Errorf("the summary kept %d records after a third arrived", sum.RecordCount)
+	}
+	if rc, _ := db.BillingReconciliation(ctx, from, to); rc.Gaps != 0 {
+		t.Errorf("the reconciliation kept %d gaps after the missing hour arrived", rc.Gaps)
+	}
+	if series, _ := db.BillingSeries(ctx, from, to, billing.BucketDay); series[0].Records != 3 {
+		t.Errorf("the series kept %d records after a third arrived", series[0].Records)
+	}
+	// A caller's copy is its own.
+	series, _ = db.BillingSeries(ctx, from, to, billing.BucketDay)
+	series[0].Records = 99
+	if again, _ := db.BillingSeries(ctx, from, to, billing.BucketDay); again[0].Records != 3 {
+		t.Error("a caller's change to its series reached the kept one")
+	}
+
+	st, err := db.SourceStatuses(ctx, []string{portal.UpstreamVergeOS})
+	if err != nil || st[portal.UpstreamVergeOS].LastRun != nil {
+		t.Fatalf("status before any run: %+v %v", st, err)
+	}
+	id, err := db.StartSyncRun(ctx, portal.UpstreamVergeOS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := db.SourceStatuses(ctx, []string{portal.UpstreamVergeOS}); st[portal.UpstreamVergeOS].LastRun == nil {
+		t.Error("the status does not show the run that started")
+	}
+	if err := db.FinishSyncRun(ctx, id, 0, "VergeOS said no"); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := db.SourceStatuses(ctx, []string{portal.UpstreamVergeOS}); st[portal.UpstreamVergeOS].LastError == nil {
+		t.Error("the status does not show the run that failed")
+	}
+}
+
+// TestMemo_StatusAndArgoListsFollowTheirSyncs: the AMIE status list and
+// summary, and the ARGO installations and definitions, are kept between
+// syncs and show what a sync wrote at once.
+func TestMemo_StatusAndArgoListsFollowTheirSyncs(t *testing.T) {
+	ctx := context.Background()
+	db, now := MustOpen(t)
+	// To is mid-day: the kept answer must still be the same days' answer.
+	f := usage.StatusFilter{From: amieDay(1), To: amieDay(20).Add(13 * time.Hour), Sort: "day", Limit: 100}
+	save := func(rows ...usage.StatusDay) {
+		t.Helper()
+		if _, err := db.SaveAMIEStatus(ctx, rows, amieDay(18), amieDay(21), *now, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	save(usage.StatusDay{Day: amieDay(18), Resource: "a", Loaded: 1, TotalCharge: "1"})
+	if rows, total, err := db.ListUsageStatus(ctx, f); err != nil || total != 1 || len(rows) != 1 {
+		t.Fatalf("status list: %v %d %v", rows, total, err)
+	}
+	if s, err := db.UsageStatusSummary(ctx, f); err != nil || s.Loaded != 1 {
+		t.Fatalf("status summary: %+v %v", s, err)
+	}
+	save(usage.StatusDay{Day: amieDay(18), Resource: "a", Loaded: 1, TotalCharge: "1"},
+		usage.StatusDay{Day: amieDay(20), Resource: "a", Loaded: 4, TotalCharge: "4"})
+	if rows, total, _ := db.ListUsageStatus(ctx, f); total != 2 || len(rows) != 2 {
+		t.Errorf("the status list kept %d rows after a sync wrote a second", total)
+	}
+	if s, _ := db.UsageStatusSummary(ctx, f); s.Loaded != 5 {
+		t.Errorf("the status summary kept %d loaded after a sync wrote 4 more", s.Loaded)
+	}
+	// A caller's copy is its own.
+	rows, _, _ := db.ListUsageStatus(ctx, f)
+	rows[0].Loaded = 99
+	if again, _, _ := db.ListUsageStatus(ctx, f); again[0].Loaded == 99 {
+		t.Error("a caller's change to its status rows reached the kept ones")
+	}
+
+	all := portal.Scope{All: true}
+	seedArgo(t, db, 2)
+	ins, _, err := db.ArgoInstallations(ctx, metrics.InstallationQuery{Scope: all, Sort: "installation"})
+	if err != nil || len(ins) != 3 || ins[0].Metrics != 4 {
+		t.Fatalf("installations after two days: %+v %v", ins, err)
+	}
+	defs, _, err := db.ArgoDefinitions(ctx, metrics.DefinitionQuery{Scope: all, Sort: "name"})
+	if err != nil || len(defs) != 2 || defs[0].Metrics != 6 {
+		t.Fatalf("definitions after two days: %+v %v", defs, err)
+	}
+	seedArgo(t, db, 3)
+	if ins, _, _ := db.ArgoInstallations(ctx, metrics.InstallationQuery{Scope: all, Sort: "installation"}); ins[0].Metrics != 6 {
+		t.Errorf("the installations kept %d metrics after a sync brought a third day", ins[0].Metrics)
+	}
+	if defs, _, _ := db.ArgoDefinitions(ctx, metrics.DefinitionQuery{Scope: all, Sort: "name"}); defs[0].Metrics != 9 {
+		t.Errorf("the definitions kept %d metrics after a sync brought a third day", defs[0].Metrics)
+	}
+	// The catalogue names the projects the lists show.
+	if err := db.ReplaceCatalog(ctx, &portal.Catalog{Projects: []portal.CatalogProject{
+		{Key: "a", Name: "Alpha renamed", ArgoID: "A"}, {Key: "b", Name: "Beta", ArgoID: "B"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if ins, _, _ := db.ArgoInstallations(ctx, metrics.InstallationQuery{Scope: all, Sort: "installation"}); ins[0].ProjectName != "Alpha renamed" {
+		t.Errorf("the installations kept the project name %q after the catalogue renamed it", ins[0].ProjectName)
+	}
+}
