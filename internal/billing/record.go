@@ -87,3 +87,10 @@ type RecordFilter struct {
 	// Limit and Offset page the rows; Limit 0 means all.
 	Limit, Offset int
 }
+
+// IsHourly reports whether a record spanning [from, to) is one of
+// VergeOS's own hourly records (exactly one hour, ending on the hour),
+// not one a generate request made.
+func IsHourly(from, to int64) bool {
+	return to-from == 3600 && to%3600 == 0
+}

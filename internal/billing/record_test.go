@@ -64,3 +64,21 @@ func TestBucketFor(t *testing.T) {
 		}
 	}
 }
+
+// VergeOS's hourly records span one hour ending on the hour; a generated
+// record spans whatever was asked, so a "last hour" ending now is not one.
+func TestIsHourly(t *testing.T) {
+	for _, c := range []struct {
+		from, to int64
+		want     bool
+	}{
+		{7200, 10800, true},
+		{7201, 10801, false}, // an hour, not on the hour
+		{3600, 10800, false}, // on the hour, two hours
+		{10800, 10800, false},
+	} {
+		if got := IsHourly(c.from, c.to); got != c.want {
+			t.Errorf("IsHourly(%d, %d) = %v", c.from, c.to, got)
+		}
+	}
+}

@@ -175,7 +175,8 @@ func (h *Handler) handleGenerateItem(c echo.Context) error {
 // sent. A delivered request's record is the first one written between
 // sending and a few minutes after the answer: VergeOS's records carry no
 // trace of the request, so this is shown as "the first record written
-// after", never used to decide the delivery.
+// after" (VergeOS's own hourly records skipped), never used to decide
+// the delivery.
 func (h *Handler) generateRecords(c echo.Context, g billing.GenerateRequest, v *templates.GenerateItemView) error {
 	if g.SentAt.IsZero() {
 		return nil
@@ -183,12 +184,19 @@ func (h *Handler) generateRecords(c echo.Context, g billing.GenerateRequest, v *
 	sent := g.SentAt.Unix()
 	switch g.State {
 	case portal.OutboxDelivered:
-		recs, err := h.Billing.BillingRecordsCreated(c.Request().Context(), sent, g.SettledAt.Unix()+newRecordWindow, 1)
-		if err != nil || len(recs) == 0 {
+		// VergeOS writes its hourly records meanwhile (one may fall
+		// between the send and the answer): they are not the request's.
+		recs, err := h.Billing.BillingRecordsCreated(c.Request().Context(), sent, g.SettledAt.Unix()+newRecordWindow, 20)
+		if err != nil {
 			return err
 		}
-		row := recordRow(&recs[0])
-		v.NewRecord = &row
+		for i := range recs {
+			if !billing.IsHourly(recs[i].From, recs[i].To) {
+				row := recordRow(&recs[i])
+				v.NewRecord = &row
+				break
+			}
+		}
 	case portal.OutboxUncertain:
 		recs, err := h.Billing.BillingRecordsCreated(c.Request().Context(), sent, h.nowUTC().Unix(), 20)
 		if err != nil {

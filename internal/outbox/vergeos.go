@@ -92,7 +92,7 @@ func (d *VergeOSGenerate) Deliver(ctx context.Context, it portal.OutboxItem) (st
 // hourly reports whether r is one of VergeOS's hourly records: exactly one
 // hour, ending on the hour.
 func hourly(r vergeos.BillingRecord) bool {
-	return r.To-r.From == 3600 && r.To%3600 == 0
+	return billing.IsHourly(r.From, r.To)
 }
 
 // Check looks for the record the generate wrote (see VergeOSGenerate).
