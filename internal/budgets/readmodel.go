@@ -109,11 +109,18 @@ type Project struct {
 	// Spend7 and Spend30 are the costs of jobs that ended in the 7 and 30
 	// full UTC days before today (SpendWindows).
 	Spend7, Spend30 decimal.Decimal
+	// Projection, when set, is NewProjection of the balance and spend
+	// above, kept by whoever read them (the overview keeps it per OBI
+	// sync); nil: Forecast computes it.
+	Projection *Projection
 }
 
 // Forecast returns the project's burn rate and projected run-out.
 func (p Project) Forecast(now time.Time) Forecast {
-	return NewForecast(p.Balance, p.Spend7, p.Spend30, now)
+	if p.Projection != nil {
+		return p.Projection.At(now)
+	}
+	return NewProjection(p.Balance, p.Spend7, p.Spend30).At(now)
 }
 
 // ProjectDetail is one project's budget page.
