@@ -96,6 +96,31 @@ type Lab struct {
 	// Discount is the discount in force, or nil.
 	Discount *Discount
 	Projects []Project
+	// Sums, when set, are the sums of Projects' balances and
+	// reservations, kept by whoever read them (the overview keeps them
+	// per OBI sync); nil: ProjectSums adds them up.
+	Sums *LabSums
+}
+
+// LabSums are what a lab's projects hold between them.
+type LabSums struct{ Assigned, Reserved decimal.Decimal }
+
+// ProjectSums returns the sums of the lab's projects' balances and
+// reservations.
+func (l Lab) ProjectSums() LabSums {
+	if l.Sums != nil {
+		return *l.Sums
+	}
+	return SumProjects(l.Projects)
+}
+
+// SumProjects adds up the projects' balances and reservations, exactly.
+func SumProjects(ps []Project) LabSums {
+	s := LabSums{Assigned: decimal.Zero, Reserved: decimal.Zero}
+	for _, p := range ps {
+		s.Assigned, s.Reserved = s.Assigned.Add(p.Balance), s.Reserved.Add(p.Reservation)
+	}
+	return s
 }
 
 // Project is a project's budget: balances and recent spend.

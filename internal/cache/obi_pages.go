@@ -65,6 +65,10 @@ func (db *DB) budgetOverview(ctx context.Context, scope portal.Scope, now time.T
 				labs[i].Projects = append(labs[i].Projects, p)
 			}
 		}
+		for i := range labs {
+			s := budgets.SumProjects(labs[i].Projects)
+			labs[i].Sums = &s
+		}
 		return addDiscounts(ctx, tx, labs)
 	})
 	if err != nil {

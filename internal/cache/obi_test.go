@@ -173,6 +173,10 @@ func TestBudgetOverview_ForecastFollowsBalanceAndSpend(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if l, want := labs[0], budgets.SumProjects(labs[0].Projects); l.Sums == nil || l.Sums.Assigned.Cmp(want.Assigned) != 0 ||
+			l.Sums.Reserved.Cmp(want.Reserved) != 0 {
+			t.Fatalf("the lab's kept sums %+v, its projects add up to %+v", l.Sums, budgets.SumProjects(l.Projects))
+		}
 		for _, p := range labs[0].Projects {
 			if p.ProjID == testProj {
 				if p.Projection == nil {
@@ -210,6 +214,9 @@ func TestBudgetOverview_ForecastFollowsBalanceAndSpend(t *testing.T) {
 	balance("30.00")
 	if f := forecast(*now); !f.RunOut7.Equal(now.AddDate(0, 0, 10)) || !f.Soon {
 		t.Fatalf("after a new balance: %+v", f)
+	}
+	if labs, _ := db.BudgetOverview(ctx, portal.Scope{All: true}, *now); labs[0].ProjectSums().Assigned.Cmp(decimal.MustParse("30")) != 0 {
+		t.Fatalf("the lab's projects hold %s after a new balance", labs[0].ProjectSums().Assigned)
 	}
 	// More spend: 6 a day over the week, 5 days left.
 	jobs = jobs[:0]
