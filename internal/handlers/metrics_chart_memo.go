@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"hash/maphash"
 	"math"
 	"strconv"
 	"sync"
@@ -23,18 +22,16 @@ import (
 // chartKeep is how many charts are kept; past that it starts again empty.
 const chartKeep = 64
 
-var chartSeed = maphash.MakeSeed()
-
 type keptChart struct {
-	spec  string
 	pts   []metrics.PeriodValue
 	chart *templates.ChartView
 }
 
-// chartMemo keeps built charts by a hash of their inputs.
+// chartMemo keeps built charts by the rest of their inputs (chartSpecKey),
+// one per key, with the points each was built from.
 type chartMemo struct {
 	mu sync.Mutex
-	m  map[uint64]keptChart
+	m  map[string]keptChart
 }
 
 var overviewCharts chartMemo
@@ -42,19 +39,18 @@ var overviewCharts chartMemo
 // chart returns the chart kept for spec and pts, or builds and keeps it.
 // The chart returned is shared: callers only read it.
 func (cm *chartMemo) chart(spec string, pts []metrics.PeriodValue, build func() templates.ChartView) *templates.ChartView {
-	h := chartHash(spec, pts)
 	cm.mu.Lock()
-	k, ok := cm.m[h]
+	k, ok := cm.m[spec]
 	cm.mu.Unlock()
-	if ok && k.spec == spec && samePoints(k.pts, pts) {
+	if ok && samePoints(k.pts, pts) {
 		return k.chart
 	}
 	c := build()
 	cm.mu.Lock()
 	if cm.m == nil || len(cm.m) >= chartKeep {
-		cm.m = map[uint64]keptChart{}
+		cm.m = map[string]keptChart{}
 	}
-	cm.m[h] = keptChart{spec: spec, pts: pts, chart: &c}
+	cm.m[spec] = keptChart{pts: pts, chart: &c}
 	cm.mu.Unlock()
 	return &c
 }
@@ -65,36 +61,15 @@ func chartSpecKey(title, unit string, bar time.Duration, from, to time.Time, mea
 		to.UTC().Format(time.RFC3339Nano) + "\x00" + strconv.FormatBool(mean) + "\x00" + strconv.Itoa(series)
 }
 
-func chartHash(spec string, pts []metrics.PeriodValue) uint64 {
-	var h maphash.Hash
-	h.SetSeed(chartSeed)
-	h.WriteString(spec)
-	var b [8]byte
-	u64 := func(v uint64) {
-		for i := range b {
-			b[i] = byte(v >> (8 * i))
-		}
-		h.Write(b[:])
-	}
-	u64(uint64(len(pts)))
-	for _, p := range pts {
-		u64(uint64(p.Period.UnixNano()))
-		h.WriteString(p.Key)
-		h.WriteByte(0)
-		h.WriteString(p.Label)
-		h.WriteByte(0)
-		h.WriteString(p.UnitType)
-		h.WriteByte(0)
-		h.WriteString(p.MetricType)
-		h.WriteByte(0)
-		u64(math.Float64bits(p.Total))
-	}
-	return h.Sum64()
-}
-
+// samePoints reports whether a and b hold equal points: at once when they
+// are the same points (the cache hands out its kept series), else point
+// by point.
 func samePoints(a, b []metrics.PeriodValue) bool {
 	if len(a) != len(b) {
 		return false
+	}
+	if len(a) == 0 || &a[0] == &b[0] {
+		return true
 	}
 	for i := range a {
 		x, y := a[i], b[i]
