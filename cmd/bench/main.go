@@ -80,6 +80,8 @@ type options struct {
 	ups      []string
 	dir      string
 	profile  string
+	// pages, when set, are the only page paths loaded (as in pageCases).
+	pages map[string]bool
 }
 
 func (o options) want(part string) bool { return len(o.only) == 0 || o.only[part] }
@@ -123,6 +125,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	loaderName := fs.String("loader", "", "page load generator: wrk or go (default: wrk when installed, else go)")
 	only := fs.String("only", "", "comma-separated parts to run: sync, store, pages, csv (default all; store, pages and csv need a sync)")
 	fs.StringVar(&o.dir, "dir", "", "working directory for the database and the simulators' files (default: a new temporary directory, removed at the end)")
+	pagesFlag := fs.String("pages", "", "comma-separated page paths to load, as in the report (`/budgets,/billing?range=1y`; default every page)")
 	fs.StringVar(&o.profile, "profile", "", "write CPU profiles of each portal sync, store step and page load to this directory (go tool pprof -top FILE)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -141,6 +144,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				return fmt.Errorf("-only: %q is not sync, store, pages or csv", p)
 			}
 			o.only[p] = true
+		}
+	}
+	if *pagesFlag != "" {
+		o.pages = map[string]bool{}
+		for _, p := range strings.Split(*pagesFlag, ",") {
+			p = strings.TrimSpace(p)
+			if !slices.ContainsFunc(pageCases("{project}"), func(pc pageCase) bool { return pc.path == p }) {
+				return fmt.Errorf("-pages: %q is not one of the pages the bench loads", p)
+			}
+			o.pages[p] = true
 		}
 	}
 	for _, u := range strings.Split(*upsFlag, ",") {
@@ -411,6 +424,9 @@ func (b *bench) pages(ctx context.Context, base string, cookies map[string]strin
 	fmt.Fprintf(b.log, "pages (%s, %d connections, %s each)...\n", b.loader.name(), b.o.conns, b.o.duration)
 	scale := fmt.Sprintf("scale %g", b.o.scale)
 	for _, pc := range pageCases(projectKey) {
+		if b.o.pages != nil && !b.o.pages[strings.ReplaceAll(pc.path, projectKey, "{project}")] {
+			continue
+		}
 		for _, user := range []string{"admin", "manager"} {
 			u := base + pc.path
 			status, body, err := fetch(ctx, u, cookies[user])

@@ -30,37 +30,67 @@ const maxHorizon = 100 * 365 * 24 * time.Hour
 // and 30 full days before now, exactly (decimal arithmetic; only the
 // final number of seconds is an integer).
 func NewForecast(balance, spend7, spend30 decimal.Decimal, now time.Time) Forecast {
-	f := Forecast{Overdrawn: balance.Sign() < 0}
-	f.Burn7, _ = spend7.DivRound(decimal.NewFromInt(7), 6)
-	f.Burn30, _ = spend30.DivRound(decimal.NewFromInt(30), 6)
-	f.RunOut7 = runOut(balance, f.Burn7, now)
-	f.RunOut30 = runOut(balance, f.Burn30, now)
-	for _, t := range []time.Time{f.RunOut7, f.RunOut30} {
-		if !t.IsZero() && t.Sub(now) <= RunOutWarning {
+	return NewProjection(balance, spend7, spend30).At(now)
+}
+
+// Projection is the part of a forecast that does not depend on the
+// moment it is asked for: the burn rates and how long the balance lasts
+// at each. It changes only with the balance and the spend, so a page can
+// keep it for as long as those (see the cache's budget overview) and
+// place it in time on each request, which is cheap: the exact division
+// is the costly part.
+type Projection struct {
+	Burn7, Burn30 decimal.Decimal
+	// Left7 and Left30 are how long the balance lasts at each rate;
+	// negative when the rate is zero ("not at this rate").
+	Left7, Left30 time.Duration
+	Overdrawn     bool
+}
+
+// NewProjection computes the rates and durations of a forecast exactly.
+func NewProjection(balance, spend7, spend30 decimal.Decimal) Projection {
+	p := Projection{Overdrawn: balance.Sign() < 0}
+	p.Burn7, _ = spend7.DivRound(decimal.NewFromInt(7), 6)
+	p.Burn30, _ = spend30.DivRound(decimal.NewFromInt(30), 6)
+	p.Left7 = lasts(balance, p.Burn7)
+	p.Left30 = lasts(balance, p.Burn30)
+	return p
+}
+
+// At places the projection at now.
+func (p Projection) At(now time.Time) Forecast {
+	f := Forecast{Burn7: p.Burn7, Burn30: p.Burn30, Overdrawn: p.Overdrawn}
+	at := func(left time.Duration) time.Time {
+		if left < 0 {
+			return time.Time{}
+		}
+		if left <= RunOutWarning {
 			f.Soon = true
 		}
+		return now.Add(left)
 	}
+	f.RunOut7, f.RunOut30 = at(p.Left7), at(p.Left30)
 	return f
 }
 
-// runOut is when balance is spent at burn per day: now if it is already
-// spent, zero if nothing is being spent.
-func runOut(balance, burn decimal.Decimal, now time.Time) time.Time {
+// lasts is how long balance lasts at burn per day: zero if it is already
+// spent, negative if nothing is being spent.
+func lasts(balance, burn decimal.Decimal) time.Duration {
 	if burn.Sign() <= 0 {
-		return time.Time{}
+		return -1
 	}
 	if balance.Sign() <= 0 {
-		return now
+		return 0
 	}
 	days, err := balance.DivRound(burn, 6)
 	if err != nil {
-		return time.Time{}
+		return -1
 	}
 	s, err := strconv.ParseInt(days.Mul(decimal.NewFromInt(86400)).StringFixed(0), 10, 64)
 	if err != nil || s > int64(maxHorizon/time.Second) {
-		return now.Add(maxHorizon)
+		return maxHorizon
 	}
-	return now.Add(time.Duration(s) * time.Second)
+	return time.Duration(s) * time.Second
 }
 
 // SpendWindows returns the starts of the 7- and 30-day windows that end at

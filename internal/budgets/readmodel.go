@@ -96,6 +96,31 @@ type Lab struct {
 	// Discount is the discount in force, or nil.
 	Discount *Discount
 	Projects []Project
+	// Sums, when set, are the sums of Projects' balances and
+	// reservations, kept by whoever read them (the overview keeps them
+	// per OBI sync); nil: ProjectSums adds them up.
+	Sums *LabSums
+}
+
+// LabSums are what a lab's projects hold between them.
+type LabSums struct{ Assigned, Reserved decimal.Decimal }
+
+// ProjectSums returns the sums of the lab's projects' balances and
+// reservations.
+func (l Lab) ProjectSums() LabSums {
+	if l.Sums != nil {
+		return *l.Sums
+	}
+	return SumProjects(l.Projects)
+}
+
+// SumProjects adds up the projects' balances and reservations, exactly.
+func SumProjects(ps []Project) LabSums {
+	s := LabSums{Assigned: decimal.Zero, Reserved: decimal.Zero}
+	for _, p := range ps {
+		s.Assigned, s.Reserved = s.Assigned.Add(p.Balance), s.Reserved.Add(p.Reservation)
+	}
+	return s
 }
 
 // Project is a project's budget: balances and recent spend.
@@ -109,11 +134,18 @@ type Project struct {
 	// Spend7 and Spend30 are the costs of jobs that ended in the 7 and 30
 	// full UTC days before today (SpendWindows).
 	Spend7, Spend30 decimal.Decimal
+	// Projection, when set, is NewProjection of the balance and spend
+	// above, kept by whoever read them (the overview keeps it per OBI
+	// sync); nil: Forecast computes it.
+	Projection *Projection
 }
 
 // Forecast returns the project's burn rate and projected run-out.
 func (p Project) Forecast(now time.Time) Forecast {
-	return NewForecast(p.Balance, p.Spend7, p.Spend30, now)
+	if p.Projection != nil {
+		return p.Projection.At(now)
+	}
+	return NewProjection(p.Balance, p.Spend7, p.Spend30).At(now)
 }
 
 // ProjectDetail is one project's budget page.

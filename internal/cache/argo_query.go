@@ -370,9 +370,12 @@ var seriesKeys = map[string][2]string{
 // series is a project, provider, installation or metric definition (by),
 // ordered by series then period. Unless by is "definition", q should name
 // one metric definition: totals in different units do not add up.
+// The points are shared with every caller that asks the same until the
+// data changes: callers read them, never change them (copying a long
+// series on every request cost as much as drawing it).
 func (db *DB) MetricSeries(ctx context.Context, q metrics.TotalsQuery, by string) ([]metrics.PeriodValue, error) {
 	return remembered(db, totalsKey("series "+by, q), db.gen(portal.UpstreamArgo, genCatalog),
-		func() ([]metrics.PeriodValue, error) { return db.metricSeries(ctx, q, by) }, slices.Clone)
+		func() ([]metrics.PeriodValue, error) { return db.metricSeries(ctx, q, by) }, same)
 }
 
 func (db *DB) metricSeries(ctx context.Context, q metrics.TotalsQuery, by string) ([]metrics.PeriodValue, error) {

@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -132,5 +133,53 @@ func TestMemo_StatusAndArgoListsFollowTheirSyncs(t *testing.T) {
 	}
 	if ins, _, _ := db.ArgoInstallations(ctx, metrics.InstallationQuery{Scope: all, Sort: "installation"}); ins[0].ProjectName != "Alpha renamed" {
 		t.Errorf("the installations kept the project name %q after the catalogue renamed it", ins[0].ProjectName)
+	}
+}
+
+// TestMemo_BillingRecordsFollowTheirSync: a page of billing records is
+// kept by its range's first and last record; a record arriving between
+// them, a changed record and a caller's change to its copy each leave
+// that key alone, and the page still shows the data as it is.
+func TestMemo_BillingRecordsFollowTheirSync(t *testing.T) {
+	ctx := context.Background()
+	db, _ := MustOpen(t)
+	start := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC).Unix()
+	recs := hourly(start, 3)
+	mustUpsert(t, db, []billing.Record{recs[0], recs[2]})
+	f := billing.RecordFilter{From: time.Unix(start, 0), To: time.Unix(start+3*3600, 0), Sort: "cpu", Desc: true, Limit: 2}
+	keys := func() ([]string, int64) {
+		t.Helper()
+		rs, total, err := db.BillingRecords(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ks []string
+		for _, r := range rs {
+			ks = append(ks, r.Key)
+		}
+		return ks, total
+	}
+	// Cores used: 8, 9, 10 for keys 1, 2, 3.
+	if ks, total := keys(); total != 2 || !slices.Equal(ks, []string{"3", "1"}) {
+		t.Fatalf("two records: %v of %d", ks, total)
+	}
+	mustUpsert(t, db, []billing.Record{recs[1]})
+	if ks, total := keys(); total != 3 || !slices.Equal(ks, []string{"3", "2"}) {
+		t.Fatalf("after the middle hour arrived: %v of %d", ks, total)
+	}
+	recs[0].UsedCores = 15
+	mustUpsert(t, db, []billing.Record{recs[0]})
+	if ks, total := keys(); total != 3 || !slices.Equal(ks, []string{"1", "3"}) {
+		t.Fatalf("after a record changed: %v of %d", ks, total)
+	}
+	rs, _, _ := db.BillingRecords(ctx, f)
+	rs[0].Key = "changed"
+	if ks, _ := keys(); ks[0] != "1" {
+		t.Error("a caller's change to its records reached the kept ones")
+	}
+	// Another page of the same range is its own answer.
+	f.Offset = 2
+	if ks, total := keys(); total != 3 || !slices.Equal(ks, []string{"2"}) {
+		t.Fatalf("second page: %v of %d", ks, total)
 	}
 }

@@ -50,6 +50,12 @@ func (db *DB) budgetOverview(ctx context.Context, scope portal.Scope, now time.T
 		if err := db.addSpend(ctx, tx, projects, now); err != nil {
 			return err
 		}
+		// The forecasts' exact divisions depend only on what is kept
+		// here, so they are made once with it, not on every request.
+		for i := range projects {
+			pr := budgets.NewProjection(projects[i].Balance, projects[i].Spend7, projects[i].Spend30)
+			projects[i].Projection = &pr
+		}
 		idx := map[string]int{}
 		for i, l := range labs {
 			idx[l.VlabID] = i
@@ -58,6 +64,10 @@ func (db *DB) budgetOverview(ctx context.Context, scope portal.Scope, now time.T
 			if i, ok := idx[p.VlabID]; ok {
 				labs[i].Projects = append(labs[i].Projects, p)
 			}
+		}
+		for i := range labs {
+			s := budgets.SumProjects(labs[i].Projects)
+			labs[i].Sums = &s
 		}
 		return addDiscounts(ctx, tx, labs)
 	})

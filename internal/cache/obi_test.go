@@ -149,3 +149,89 @@ func TestSaveOBIJobs_LargeBatchesMatchTheJobs(t *testing.T) {
 	}
 	check("after changes")
 }
+
+// TestBudgetOverview_ForecastFollowsBalanceAndSpend: the overview keeps
+// each project's projection (burn rates, how long the balance lasts) with
+// its balances and spend; a new balance or new spend moves it, and the
+// same kept projection placed at a later moment moves its run-out dates.
+func TestBudgetOverview_ForecastFollowsBalanceAndSpend(t *testing.T) {
+	db, now := MustOpen(t)
+	withBudgetCatalog(t, db)
+	ctx := context.Background()
+	day := time.Date(2026, 11, 18, 0, 0, 0, 0, time.UTC)
+	*now = day.Add(12 * time.Hour)
+	balance := func(b string) {
+		t.Helper()
+		if _, err := db.SaveOBIBalances(ctx, *now, []budgets.LabReading{{VlabID: testLab, Balance: decimal.MustParse("1000.00"),
+			Projects: []budgets.ProjectReading{{ProjID: testProj, Balance: decimal.MustParse(b), Reservation: decimal.Zero}}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	forecast := func(at time.Time) budgets.Forecast {
+		t.Helper()
+		labs, err := db.BudgetOverview(ctx, portal.Scope{All: true}, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l, want := labs[0], budgets.SumProjects(labs[0].Projects); l.Sums == nil || l.Sums.Assigned.Cmp(want.Assigned) != 0 ||
+			l.Sums.Reserved.Cmp(want.Reserved) != 0 {
+			t.Fatalf("the lab's kept sums %+v, its projects add up to %+v", l.Sums, budgets.SumProjects(l.Projects))
+		}
+		for _, p := range labs[0].Projects {
+			if p.ProjID == testProj {
+				if p.Projection == nil {
+					t.Fatal("the overview keeps no projection")
+				}
+				got, want := p.Forecast(at), budgets.NewForecast(p.Balance, p.Spend7, p.Spend30, at)
+				if got.Burn7.Cmp(want.Burn7) != 0 || got.Burn30.Cmp(want.Burn30) != 0 || !got.RunOut7.Equal(want.RunOut7) ||
+					!got.RunOut30.Equal(want.RunOut30) || got.Soon != want.Soon || got.Overdrawn != want.Overdrawn {
+					t.Fatalf("kept forecast %+v, computed %+v", p.Forecast(at), want)
+				}
+				return p.Forecast(at)
+			}
+		}
+		t.Fatal("no neuro-sim on the overview")
+		return budgets.Forecast{}
+	}
+	balance("300.00")
+	// 3 credits a day over the last 7 days: 21 credits.
+	var jobs []budgets.Job
+	for i := range 7 {
+		jobs = append(jobs, testJob(i, day.AddDate(0, 0, -i-1).Add(time.Hour), "3"))
+	}
+	if _, err := db.SaveOBIJobs(ctx, jobs); err != nil {
+		t.Fatal(err)
+	}
+	f := forecast(*now)
+	if f.Burn7.Cmp(decimal.MustParse("3")) != 0 || !f.RunOut7.Equal(now.AddDate(0, 0, 100)) || f.Soon || f.Overdrawn {
+		t.Fatalf("first forecast %+v", f)
+	}
+	// The same kept answer, asked an hour later, runs out an hour later.
+	if f := forecast(now.Add(time.Hour)); !f.RunOut7.Equal(now.AddDate(0, 0, 100).Add(time.Hour)) {
+		t.Fatalf("an hour later: %+v", f)
+	}
+	// A new balance: 30 credits last 10 days, which is soon.
+	balance("30.00")
+	if f := forecast(*now); !f.RunOut7.Equal(now.AddDate(0, 0, 10)) || !f.Soon {
+		t.Fatalf("after a new balance: %+v", f)
+	}
+	if labs, _ := db.BudgetOverview(ctx, portal.Scope{All: true}, *now); labs[0].ProjectSums().Assigned.Cmp(decimal.MustParse("30")) != 0 {
+		t.Fatalf("the lab's projects hold %s after a new balance", labs[0].ProjectSums().Assigned)
+	}
+	// More spend: 6 a day over the week, 5 days left.
+	jobs = jobs[:0]
+	for i := range 7 {
+		jobs = append(jobs, testJob(100+i, day.AddDate(0, 0, -i-1).Add(2*time.Hour), "3"))
+	}
+	if _, err := db.SaveOBIJobs(ctx, jobs); err != nil {
+		t.Fatal(err)
+	}
+	if f := forecast(*now); f.Burn7.Cmp(decimal.MustParse("6")) != 0 || !f.RunOut7.Equal(now.AddDate(0, 0, 5)) {
+		t.Fatalf("after more spend: %+v", f)
+	}
+	// Overdrawn.
+	balance("-1.00")
+	if f := forecast(*now); !f.Overdrawn || !f.RunOut7.Equal(*now) {
+		t.Fatalf("overdrawn: %+v", f)
+	}
+}

@@ -3,6 +3,8 @@ package cache
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
 
 	"github.com/accounting-portal/portal/internal/billing"
 	"github.com/accounting-portal/portal/internal/portal"
@@ -51,16 +53,31 @@ func recordOrder(f billing.RecordFilter) (string, error) {
 }
 
 // BillingRecords returns a page of the filter's records and how many match.
+// Counting a year of records and sorting a page of them cost as much as
+// the rest of the billing page, and they change only with a VergeOS sync:
+// the page is kept like the summary (rememberBilling), by the filter's
+// sort and page and the first and last record its range holds.
 func (db *DB) BillingRecords(ctx context.Context, f billing.RecordFilter) ([]billing.Record, int64, error) {
 	q, err := recordQuery(f)
 	if err != nil {
 		return nil, 0, fmt.Errorf("cache: billing records: %w", err)
 	}
-	out, total, err := list(ctx, db, q, scanBilling)
+	kind := "records:" + strconv.FormatBool(f.Unsent) + ":" + f.Sort + ":" + strconv.FormatBool(f.Desc) + ":" +
+		strconv.Itoa(f.Limit) + ":" + strconv.Itoa(f.Offset)
+	p, err := rememberBilling(ctx, db, kind, f.From, f.To, func() (billingPage, error) {
+		out, total, err := list(ctx, db, q, scanBilling)
+		return billingPage{out, total}, err
+	}, func(p billingPage) billingPage { return billingPage{slices.Clone(p.rows), p.total} })
 	if err != nil {
 		return nil, 0, fmt.Errorf("cache: billing records: %w", err)
 	}
-	return out, total, nil
+	return p.rows, p.total, nil
+}
+
+// billingPage is a page of records with how many the filter selects.
+type billingPage struct {
+	rows  []billing.Record
+	total int64
 }
 
 // EachBillingRecord calls fn with each of the filter's records in order,

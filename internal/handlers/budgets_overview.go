@@ -216,9 +216,7 @@ func projectRow(r budgetRow, now time.Time) templates.BudgetProjectRow {
 func labRow(l budgets.Lab, now time.Time, credits func(decimal.Decimal) string) templates.BudgetLabRow {
 	row := templates.BudgetLabRow{ID: l.VlabID, Name: l.Name, Balance: "—", Projects: len(l.Projects),
 		Discount: "none", Href: "/budgets?lab=" + url.QueryEscape(l.VlabID)}
-	assigned, reserved := decimal.Zero, decimal.Zero
 	for _, p := range l.Projects {
-		assigned, reserved = assigned.Add(p.Balance), reserved.Add(p.Reservation)
 		if k, _ := (budgetRow{Project: p, f: p.Forecast(now)}).status(); k == "bad" || k == "warn" {
 			row.Warnings++
 		}
@@ -226,7 +224,8 @@ func labRow(l budgets.Lab, now time.Time, credits func(decimal.Decimal) string) 
 	if l.HasBalance {
 		row.Balance = credits(l.Balance)
 	}
-	row.Assigned, row.Reserved = credits(assigned), credits(reserved)
+	sums := l.ProjectSums()
+	row.Assigned, row.Reserved = credits(sums.Assigned), credits(sums.Reserved)
 	if l.Discount != nil {
 		row.Discount = discountText(*l.Discount)
 	}
