@@ -26,8 +26,10 @@ var layers = []struct {
 	{dir: "internal/usage", allowed: []string{"internal/portal", "internal/decimal"}},
 	{dir: "internal/billing", allowed: []string{"internal/portal", "internal/decimal"}},
 	{dir: "internal/costs", allowed: []string{"internal/portal", "internal/decimal"}},
+	// Notifications evaluate budget thresholds with the budgets' forecast.
+	{dir: "internal/notify", allowed: []string{"internal/portal", "internal/decimal", "internal/budgets"}},
 	{dir: "internal/cache", denied: []string{"internal/outbox", "internal/handlers", "internal/clients", "internal/syncer",
-		"internal/auth", "internal/app"}},
+		"internal/auth", "internal/app", "internal/mailer"}},
 }
 
 // TestLayers_ImportRules keeps the domain packages free of storage,
