@@ -149,19 +149,10 @@ func (t *Table) FXAffectedUntil(currency string, from time.Time, id int64) time.
 // ValidFrom, newest first within a measure and scope.
 func (t *Table) SortedRates() []Rate {
 	out := append([]Rate(nil), t.Rates...)
-	order := map[string]int{}
-	for i, s := range Sources {
-		order[s] = i
-	}
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := out[i], out[j]
-		switch {
-		case a.Source != b.Source:
-			return order[a.Source] < order[b.Source]
-		case a.Measure != b.Measure:
-			return a.Measure < b.Measure
-		case a.Scope != b.Scope:
-			return a.Scope < b.Scope
+		if c := compareLines(a.Source, a.Measure, a.Scope, b.Source, b.Measure, b.Scope); c != 0 {
+			return c < 0
 		}
 		return newer(a.ValidFrom, a.ID, b.ValidFrom, b.ID)
 	})

@@ -1,6 +1,8 @@
 package costs
 
 import (
+	"cmp"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -107,10 +109,6 @@ func BuildStatement(project, name string, month time.Time, base string, lines []
 		s.Days++
 		s.First, s.Last = minTime(s.First, l.Day), maxTime(s.Last, l.Day)
 	}
-	order := map[string]int{}
-	for i, s := range Sources {
-		order[s] = i
-	}
 	totals := map[string]decimal.Decimal{}
 	for _, s := range priced {
 		s.Charged = s.AmountBase.Round(MoneyPlaces)
@@ -122,13 +120,8 @@ func BuildStatement(project, name string, month time.Time, base string, lines []
 	}
 	sort.Slice(st.Lines, func(i, j int) bool {
 		a, b := st.Lines[i], st.Lines[j]
-		switch {
-		case a.Source != b.Source:
-			return order[a.Source] < order[b.Source]
-		case a.Measure != b.Measure:
-			return a.Measure < b.Measure
-		case a.Scope != b.Scope:
-			return a.Scope < b.Scope
+		if c := compareLines(a.Source, a.Measure, a.Scope, b.Source, b.Measure, b.Scope); c != 0 {
+			return c < 0
 		}
 		return a.First.Before(b.First)
 	})
@@ -139,13 +132,8 @@ func BuildStatement(project, name string, month time.Time, base string, lines []
 	}
 	sort.Slice(st.Unpriced, func(i, j int) bool {
 		a, b := st.Unpriced[i], st.Unpriced[j]
-		switch {
-		case a.Source != b.Source:
-			return order[a.Source] < order[b.Source]
-		case a.Measure != b.Measure:
-			return a.Measure < b.Measure
-		case a.Scope != b.Scope:
-			return a.Scope < b.Scope
+		if c := compareLines(a.Source, a.Measure, a.Scope, b.Source, b.Measure, b.Scope); c != 0 {
+			return c < 0
 		}
 		return a.First.Before(b.First)
 	})
@@ -157,6 +145,18 @@ func BuildStatement(project, name string, month time.Time, base string, lines []
 		}
 	}
 	return st
+}
+
+// compareLines orders what is priced the way statements and rate cards
+// list it: by source in the order of Sources, then measure, then scope.
+func compareLines(aSource, aMeasure, aScope, bSource, bMeasure, bScope string) int {
+	if aSource != bSource {
+		return cmp.Compare(slices.Index(Sources, aSource), slices.Index(Sources, bSource))
+	}
+	if c := cmp.Compare(aMeasure, bMeasure); c != 0 {
+		return c
+	}
+	return cmp.Compare(aScope, bScope)
 }
 
 func minTime(a, b time.Time) time.Time {
