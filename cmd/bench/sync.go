@@ -2,17 +2,17 @@ package main
 
 import (
 	"context"
-	"crypto/x509"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/accounting-portal/portal/internal/billing"
 	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/certpool"
 	"github.com/accounting-portal/portal/internal/clients/amie"
 	"github.com/accounting-portal/portal/internal/clients/argo"
 	"github.com/accounting-portal/portal/internal/clients/obi"
@@ -48,16 +48,11 @@ func newClients(cfg *config.Config) (*clientSet, error) {
 		if caFile == "" {
 			return c, nil
 		}
-		pool, err := x509.SystemCertPool()
-		if err != nil || pool == nil {
-			pool = x509.NewCertPool()
-		}
-		pem, err := os.ReadFile(caFile)
+		pool, err := certpool.WithCA(caFile)
 		if err != nil {
 			return nil, err
 		}
-		pool.AppendCertsFromPEM(pem)
-		tr.TLSClientConfig.RootCAs = pool
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 		return c, nil
 	}
 	var err error

@@ -7,13 +7,11 @@ package app
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,6 +20,7 @@ import (
 
 	"github.com/accounting-portal/portal/internal/auth"
 	"github.com/accounting-portal/portal/internal/cache"
+	"github.com/accounting-portal/portal/internal/certpool"
 	"github.com/accounting-portal/portal/internal/config"
 	"github.com/accounting-portal/portal/internal/handlers"
 	"github.com/accounting-portal/portal/internal/mailcatch"
@@ -300,16 +299,9 @@ func (a *App) upstreamHTTPClient(caFile string) (*http.Client, error) {
 		a.upstreamClients = append(a.upstreamClients, c)
 		return c, nil
 	}
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
-	}
-	pem, err := os.ReadFile(caFile)
+	pool, err := certpool.WithCA(caFile)
 	if err != nil {
-		return nil, fmt.Errorf("app: read CA file: %w", err)
-	}
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("app: %s holds no PEM certificate", caFile)
+		return nil, fmt.Errorf("app: %w", err)
 	}
 	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	a.upstreamClients = append(a.upstreamClients, c)

@@ -3,17 +3,16 @@ package mailer
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
 	"net/mail"
-	"os"
 	"strings"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
 
+	"github.com/accounting-portal/portal/internal/certpool"
 	"github.com/accounting-portal/portal/internal/portal"
 )
 
@@ -34,16 +33,9 @@ type SMTP struct {
 func NewSMTP(srv Server, caFile string) (*SMTP, error) {
 	cfg := &tls.Config{ServerName: srv.Host, MinVersion: tls.VersionTLS12}
 	if caFile != "" {
-		pool, err := x509.SystemCertPool()
-		if err != nil || pool == nil {
-			pool = x509.NewCertPool()
-		}
-		pem, err := os.ReadFile(caFile)
+		pool, err := certpool.WithCA(caFile)
 		if err != nil {
-			return nil, fmt.Errorf("mailer: read CA file: %w", err)
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("mailer: %s holds no PEM certificate", caFile)
+			return nil, fmt.Errorf("mailer: %w", err)
 		}
 		cfg.RootCAs = pool
 	}
