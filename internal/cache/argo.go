@@ -168,7 +168,7 @@ func (db *DB) UpsertArgoMetrics(ctx context.Context, gen int64, defs []metrics.D
 		if err != nil {
 			return err
 		}
-		known := lastOfEachID(ms)
+		known := lastOfEach(ms, func(m metrics.Metric) string { return m.ID })
 		for i, m := range known {
 			if _, ok := insts[m.InstallationID]; !ok {
 				// Rare: copy out the metrics whose installation is known.
@@ -194,26 +194,6 @@ func (db *DB) UpsertArgoMetrics(ctx context.Context, gen int64, defs []metrics.D
 	}
 	db.bump(portal.UpstreamArgo)
 	return n, nil
-}
-
-// lastOfEachID returns ms without the metrics a later one of the same id
-// replaces (a page that shifted while it was read repeats a metric), so
-// that no statement writes one row twice.
-func lastOfEachID(ms []metrics.Metric) []metrics.Metric {
-	at := make(map[string]int, len(ms))
-	for i, m := range ms {
-		at[m.ID] = i
-	}
-	if len(at) == len(ms) {
-		return ms
-	}
-	out := make([]metrics.Metric, 0, len(at))
-	for i, m := range ms {
-		if at[m.ID] == i {
-			out = append(out, m)
-		}
-	}
-	return out
 }
 
 var upsertMetrics = bulkInsert{

@@ -99,3 +99,24 @@ func (b bulkInsert) exec(ctx context.Context, tx *sql.Tx, n int, row func(i int,
 	}
 	return affected, nil
 }
+
+// lastOfEach returns rows without those a later row of the same id
+// replaces (a page that shifted while it was read repeats a row), so that
+// no bulk statement writes one row twice. Rows without repeats come back
+// as they are.
+func lastOfEach[T any](rows []T, id func(T) string) []T {
+	at := make(map[string]int, len(rows))
+	for i, r := range rows {
+		at[id(r)] = i
+	}
+	if len(at) == len(rows) {
+		return rows
+	}
+	out := make([]T, 0, len(at))
+	for i, r := range rows {
+		if at[id(r)] == i {
+			out = append(out, r)
+		}
+	}
+	return out
+}

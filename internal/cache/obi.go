@@ -134,7 +134,7 @@ func (db *DB) ReplaceOBIDiscounts(ctx context.Context, vlabID string, ds []budge
 // each touched day is added up once per batch.
 func (db *DB) SaveOBIJobs(ctx context.Context, jobs []budgets.Job) (int64, error) {
 	var changed int64
-	jobs = lastOfEachJob(jobs)
+	jobs = lastOfEach(jobs, func(j budgets.Job) string { return j.ID })
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		old, err := storedJobDays(ctx, tx, jobs)
 		if err != nil {
@@ -174,30 +174,11 @@ func (db *DB) SaveOBIJobs(ctx context.Context, jobs []budgets.Job) (int64, error
 	return changed, nil
 }
 
-// lastOfEachJob returns jobs without those a later one of the same id
-// replaces, so that no statement writes one row twice.
-func lastOfEachJob(jobs []budgets.Job) []budgets.Job {
-	at := make(map[string]int, len(jobs))
-	for i, j := range jobs {
-		at[j.ID] = i
-	}
-	if len(at) == len(jobs) {
-		return jobs
-	}
-	out := make([]budgets.Job, 0, len(at))
-	for i, j := range jobs {
-		if at[j.ID] == i {
-			out = append(out, j)
-		}
-	}
-	return out
-}
-
 // OBIJobsChanged returns how many of jobs SaveOBIJobs would store as new
 // or different, without writing: what a sync that stores nothing (the
 // benchmark's fetch floor) needs to read the same pages as one that does.
 func (db *DB) OBIJobsChanged(ctx context.Context, jobs []budgets.Job) (int64, error) {
-	jobs = lastOfEachJob(jobs)
+	jobs = lastOfEach(jobs, func(j budgets.Job) string { return j.ID })
 	var same int64
 	err := db.read(ctx, func(tx *sql.Tx) error {
 		for start := 0; start < len(jobs); start += 500 {
