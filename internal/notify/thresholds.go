@@ -183,33 +183,30 @@ func Evaluate(m Measure, th Thresholds, fired []Fired, now time.Time) Evaluation
 		}
 		return Fired{}, false
 	}
+	// walk fires the levels of metric that crossed and had not fired,
+	// re-arms those back below after a top-up, and returns the last level
+	// that fired now (-1: none).
+	walk := func(metric string, levels []int, crossed func(level int) bool) int {
+		newest := -1
+		for _, level := range levels {
+			f, was := isFired(metric, level)
+			switch c := crossed(level); {
+			case c && !was:
+				ev.Fire = append(ev.Fire, Fired{m.Project, m.Budget, m.Period, metric, level, m.Received})
+				newest = level
+			case !c && was && m.Received.Cmp(f.Amount) > 0:
+				ev.Rearm = append(ev.Rearm, f)
+			}
+		}
+		return newest
+	}
 	pct, hasPct := m.UsedPct()
 	overdrawn := m.Received.Sign() <= 0 && m.Spent.Sign() > 0
-	newPct := -1
-	for _, level := range th.Percents {
-		crossed := overdrawn || (hasPct && pct.Cmp(decimal.NewFromInt(int64(level))) >= 0)
-		f, was := isFired(MetricPercent, level)
-		switch {
-		case crossed && !was:
-			ev.Fire = append(ev.Fire, Fired{m.Project, m.Budget, m.Period, MetricPercent, level, m.Received})
-			newPct = level
-		case !crossed && was && m.Received.Cmp(f.Amount) > 0:
-			ev.Rearm = append(ev.Rearm, f)
-		}
-	}
+	newPct := walk(MetricPercent, th.Percents, func(level int) bool {
+		return overdrawn || (hasPct && pct.Cmp(decimal.NewFromInt(int64(level))) >= 0)
+	})
 	left := m.DaysLeft(now)
-	newDays := -1
-	for _, level := range th.Days {
-		crossed := left >= 0 && left <= level
-		f, was := isFired(MetricDays, level)
-		switch {
-		case crossed && !was:
-			ev.Fire = append(ev.Fire, Fired{m.Project, m.Budget, m.Period, MetricDays, level, m.Received})
-			newDays = level
-		case !crossed && was && m.Received.Cmp(f.Amount) > 0:
-			ev.Rearm = append(ev.Rearm, f)
-		}
-	}
+	newDays := walk(MetricDays, th.Days, func(level int) bool { return left >= 0 && left <= level })
 	if newPct >= 0 || newDays >= 0 {
 		e := crossingEvent(m, pct, hasPct, newPct, left, newDays, now)
 		ev.Event = &e
