@@ -170,6 +170,27 @@ func TestAPI_WholeStack(t *testing.T) {
 		if r := admin.Get("/account/tokens"); !strings.Contains(r.Body, "Bo Manager") || !strings.Contains(r.Body, "report script") {
 			t.Fatalf("the admin's list lacks other people's tokens")
 		}
+		// The table's CSV twin: the manager's own tokens, the revoked one
+		// said so, never a secret; an admin's holds everyone's.
+		mine := apptest.CSVRecords(t, manager.Get("/account/tokens.csv"))
+		for _, row := range mine {
+			if row["owner_subject"] != "demo-manager" {
+				t.Errorf("the manager's tokens CSV lists %q's token", row["owner_subject"])
+			}
+		}
+		if !slices.ContainsFunc(mine, func(r map[string]string) bool {
+			return r["token_id"] == strconv.FormatInt(id, 10) && r["state"] == "revoked" && r["revoked_utc"] != ""
+		}) {
+			t.Errorf("the manager's tokens CSV does not show the revoked token: %v", mine)
+		}
+		if body := manager.Get("/account/tokens.csv").Body; strings.Contains(body, secret) || strings.Contains(body, other) {
+			t.Error("the tokens CSV holds a secret")
+		}
+		if !slices.ContainsFunc(apptest.CSVRecords(t, admin.Get("/account/tokens.csv")), func(r map[string]string) bool {
+			return r["token_id"] == strconv.FormatInt(otherID, 10) && r["owner"] == "Bo Manager"
+		}) {
+			t.Error("the admin's tokens CSV lacks other people's tokens")
+		}
 		if r := admin.Post("/account/tokens/"+strconv.FormatInt(otherID, 10)+"/revoke", url.Values{}); r.Status != http.StatusSeeOther {
 			t.Fatalf("an admin revoking: %d", r.Status)
 		}

@@ -75,6 +75,7 @@ func init() {
 		api("POST", "/usage/uploads", "/usage/uploads", statuses{401, 403, http.StatusUnprocessableEntity, http.StatusUnprocessableEntity, http.StatusUnprocessableEntity}),
 		// The tokens page, under each person's account.
 		routeCase{Method: "GET", Route: "/account/tokens", Want: page(200, 200, 200, 200)},
+		routeCase{Method: "GET", Route: "/account/tokens.csv", Want: page(200, 200, 200, 200)},
 		routeCase{Method: "POST", Route: "/account/tokens", Want: statuses{http.StatusUnauthorized, 422, 422, 422, 422}},
 		routeCase{Method: "POST", Route: "/account/tokens/:id/revoke", URL: "/account/tokens/999999/revoke", Want: statuses{http.StatusUnauthorized, 404, 404, 404, 404}},
 	)

@@ -24,6 +24,7 @@ func (h *Handler) registerTokens(e *echo.Echo) {
 		return
 	}
 	h.add(e, "GET", "/account/tokens", h.handleTokens, Member)
+	h.add(e, "GET", "/account/tokens.csv", h.handleTokensCSV, Member)
 	h.add(e, "POST", "/account/tokens", h.handleTokenCreate, Member)
 	h.add(e, "POST", "/account/tokens/:id/revoke", h.handleTokenRevoke, Member)
 }
@@ -129,15 +130,49 @@ func (h *Handler) renderTokens(c echo.Context, status int, f tokenForm, errs map
 		if !t.LastUsed.IsZero() {
 			row.LastUsed = templates.FormatTime(t.LastUsed)
 		}
-		switch {
-		case !t.Revoked.IsZero():
+		switch tokenState(t, now) {
+		case "revoked":
 			row.State, row.StateKind, row.CanRevoke = "revoked "+templates.FormatTime(t.Revoked), "bad", false
-		case !now.Before(t.Expires):
+		case "expired":
 			row.State, row.StateKind, row.CanRevoke = "expired", "warn", false
 		}
 		v.Tokens = append(v.Tokens, row)
 	}
+	v.CSVHref = "/account/tokens.csv"
 	return render(c, status, templates.Tokens(v))
+}
+
+// tokenState is a token's state at now: active, revoked or expired.
+func tokenState(t portal.APIToken, now time.Time) string {
+	switch {
+	case !t.Revoked.IsZero():
+		return "revoked"
+	case !now.Before(t.Expires):
+		return "expired"
+	}
+	return "active"
+}
+
+// handleTokensCSV is the CSV twin of the tokens page's table: the user's
+// tokens (an admin's: everyone's), never their secrets.
+func (h *Handler) handleTokensCSV(c echo.Context) error {
+	u, now := user(c), h.nowUTC()
+	toks, err := h.tokenList(c.Request().Context(), u)
+	if err != nil {
+		return err
+	}
+	w, err := streamCSV(c, "api-tokens.csv", []string{"token_id", "name", "owner", "owner_subject", "hint", "scope",
+		"created_utc", "last_used_utc", "expires_utc", "revoked_utc", "state"})
+	if err != nil {
+		return err
+	}
+	for _, t := range toks {
+		if err := w.row([]string{strconv.FormatInt(t.ID, 10), t.Name, t.OwnerName, t.Subject, t.Hint, t.Scope,
+			csvTime(t.Created), csvTime(t.LastUsed), csvTime(t.Expires), csvTime(t.Revoked), tokenState(t, now)}); err != nil {
+			return w.finish(err)
+		}
+	}
+	return w.finish(nil)
 }
 
 // tokenList is the user's tokens, or every token for an admin.
