@@ -379,3 +379,28 @@ func TestNotify_APIWritesRaiseEvents(t *testing.T) {
 		t.Errorf("the manager's navigation shows no unread count")
 	}
 }
+
+// TestNotify_RecipientsTableAndItsCSV: the admins' "Who can be told" lists
+// the people who signed in, with the address and roles of that sign-in,
+// on the page and in its CSV twin.
+func TestNotify_RecipientsTableAndItsCSV(t *testing.T) {
+	t.Parallel()
+	p := sharedPortal(t)
+	admin := p.Login(t, "admin")
+	p.Login(t, "manager")
+	page := admin.Get("/settings/notifications").Body
+	if !strings.Contains(page, `data-testid="recipients-table"`) || !strings.Contains(page, maxAddr) ||
+		!strings.Contains(page, `href="/settings/notifications/recipients.csv"`) {
+		t.Fatal("the recipients table does not list the manager, or has no CSV link")
+	}
+	var max map[string]string
+	for _, row := range apptest.CSVRecords(t, admin.Get("/settings/notifications/recipients.csv")) {
+		if row["subject"] == "demo-manager" {
+			max = row
+		}
+	}
+	if max == nil || max["email"] != maxAddr || max["name"] != "Max Manager" || !strings.Contains(max["manages"], "neuro-sim") ||
+		max["admin"] != "false" || max["last_sign_in_utc"] == "" {
+		t.Errorf("the manager's row of the recipients CSV: %v", max)
+	}
+}

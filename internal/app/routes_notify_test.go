@@ -29,6 +29,7 @@ func init() {
 		routeCase{Method: "POST", Route: "/notifications/:id/read", URL: "/notifications/x/read", Want: signedIn(404)},
 		routeCase{Method: "POST", Route: "/notifications/read-all", Want: signedIn(http.StatusSeeOther)},
 		routeCase{Method: "GET", Route: "/settings/notifications", Want: all},
+		routeCase{Method: "GET", Route: "/settings/notifications/recipients.csv", Want: adminPage(200)},
 		// An empty form: each person is told to choose something.
 		routeCase{Method: "POST", Route: "/settings/notifications", Want: signedIn(http.StatusUnprocessableEntity)},
 		// An empty thresholds form names no project: the site's, which

@@ -48,6 +48,7 @@ func (h *Handler) registerNotify(e *echo.Echo) {
 	h.add(e, "POST", "/notifications/:id/read", h.handleNotificationRead, Member)
 	h.add(e, "POST", "/notifications/read-all", h.handleNotificationsReadAll, Member)
 	h.add(e, "GET", "/settings/notifications", h.handleNotifySettings, Member)
+	h.add(e, "GET", "/settings/notifications/recipients.csv", h.handleNotifyRecipientsCSV, Admin)
 	h.add(e, "POST", "/settings/notifications", h.handleNotifyPrefs, Member)
 	h.add(e, "POST", "/settings/notifications/thresholds", h.handleNotifyThresholds, Manager)
 	h.registerDemoMail(e)
@@ -317,4 +318,25 @@ func thresholdForm(project string) string {
 		return "site"
 	}
 	return "project:" + project
+}
+
+// handleNotifyRecipientsCSV is the CSV twin of the settings page's "Who
+// can be told" table (admins): the people the portal knows from their
+// sign-ins, with the address and roles of the last one.
+func (h *Handler) handleNotifyRecipientsCSV(c echo.Context) error {
+	users, err := h.Notify.NotifyUsers(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	w, err := streamCSV(c, "notification-recipients.csv", []string{"subject", "name", "email", "admin", "manages", "member_of", "last_sign_in_utc"})
+	if err != nil {
+		return err
+	}
+	for _, x := range users {
+		if err := w.row([]string{x.Subject, x.Name, x.Email, strconv.FormatBool(x.Admin), strings.Join(x.Manages, " "),
+			strings.Join(x.Member, " "), csvTime(x.LastSeen)}); err != nil {
+			return w.finish(err)
+		}
+	}
+	return w.finish(nil)
 }
