@@ -116,6 +116,8 @@ type Deps struct {
 type Handler struct {
 	Deps
 	routes []Route
+	// charts keeps the metrics overview's charts by their inputs.
+	charts chartMemo
 }
 
 // New checks deps and returns a Handler.

@@ -34,8 +34,6 @@ type chartMemo struct {
 	m  map[string]keptChart
 }
 
-var overviewCharts chartMemo
-
 // chart returns the chart kept for spec and pts, or builds and keeps it.
 // The chart returned is shared: callers only read it.
 func (cm *chartMemo) chart(spec string, pts []metrics.PeriodValue, build func() templates.ChartView) *templates.ChartView {

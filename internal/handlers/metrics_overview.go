@@ -145,7 +145,7 @@ func (h *Handler) overviewChart(c echo.Context, v *templates.MetricsOverviewView
 	}
 	title, bar := names[key]+" per "+q.Granularity+", by "+byLabel, periodSpan(q.Granularity)
 	spec := chartSpecKey(title, unit, bar, q.From, q.To, mean, maxSeries)
-	v.Chart = overviewCharts.chart(spec, pts, func() templates.ChartView {
+	v.Chart = h.charts.chart(spec, pts, func() templates.ChartView {
 		return templates.BuildChart(templates.ChartSpec{
 			Title: title, Unit: unit, Series: topSeries(pts, maxSeries),
 			Bars: true, BarWidth: bar, From: q.From, To: q.To, Mean: mean,
