@@ -73,8 +73,11 @@ func startRun(t *testing.T, args ...string) *syncBuffer {
 	return out
 }
 
+// waitFor waits for the demo's log to say want. The bound is generous:
+// the demo's first ARGO sync reads a year of history, which under the race
+// detector on a busy two-core machine has taken over 30 s.
 func waitFor(t *testing.T, out *syncBuffer, want string) string {
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) {
 		if s := out.String(); strings.Contains(s, want) {
 			return s
