@@ -322,18 +322,19 @@ func thresholdForm(project string) string {
 
 // handleNotifyRecipientsCSV is the CSV twin of the settings page's "Who
 // can be told" table (admins): the people the portal knows from their
-// sign-ins, with the address and roles of the last one.
+// sign-ins, with the address and roles of the last one. Like every page it
+// names people by name, never by their identity provider's subject.
 func (h *Handler) handleNotifyRecipientsCSV(c echo.Context) error {
 	users, err := h.Notify.NotifyUsers(c.Request().Context())
 	if err != nil {
 		return err
 	}
-	w, err := streamCSV(c, "notification-recipients.csv", []string{"subject", "name", "email", "admin", "manages", "member_of", "last_sign_in_utc"})
+	w, err := streamCSV(c, "notification-recipients.csv", []string{"name", "email", "admin", "manages", "member_of", "last_sign_in_utc"})
 	if err != nil {
 		return err
 	}
 	for _, x := range users {
-		if err := w.row([]string{x.Subject, x.Name, x.Email, strconv.FormatBool(x.Admin), strings.Join(x.Manages, " "),
+		if err := w.row([]string{x.Name, x.Email, strconv.FormatBool(x.Admin), strings.Join(x.Manages, " "),
 			strings.Join(x.Member, " "), csvTime(x.LastSeen)}); err != nil {
 			return w.finish(err)
 		}
