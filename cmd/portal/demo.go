@@ -72,7 +72,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	defer catcher.Close()
 	env := demo.Env(*dataDir, publicURL, idp.Issuer(), projectsFile, sims.Info)
-	demo.MailEnv(env, catcher, time.Now())
+	demo.MailEnv(env, catcher)
 	cfg, err := config.Load(nil, func(k string) string { return env[k] }, stderr)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)

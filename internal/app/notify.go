@@ -83,10 +83,30 @@ func (n *notifier) Wake() {
 // and queues the mail that is due (notify.Plan), one outbox item per
 // message.
 func (n *notifier) round(ctx context.Context) {
+	n.plan(ctx, false)
+}
+
+// MailDigestsNow runs a planning round whose digest time is now: everyone
+// with notifications waiting for their digest gets it at once, as if the
+// digest hour had just passed. The demo calls it once it has seeded its
+// notifications, so that a fresh demo shows a digest.
+func (a *App) MailDigestsNow(ctx context.Context) {
+	if a.notifier != nil {
+		a.notifier.plan(ctx, true)
+	}
+}
+
+// plan is one planning round; digestNow sets the digest time to now
+// rather than the day's digest hour.
+func (n *notifier) plan(ctx context.Context, digestNow bool) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	a, now := n.a, n.a.now()
 	cfg := a.Config.Notify
+	digestAt := notify.DigestTime(now, cfg.DigestHour)
+	if digestNow {
+		digestAt = now
+	}
 	warn := func(what string, err error) {
 		if err != nil && ctx.Err() == nil {
 			a.Log.Warn("notifications: "+what, slog.Any("error", err))
@@ -107,7 +127,7 @@ func (n *notifier) round(ctx context.Context) {
 		return
 	}
 	queued := 0
-	for _, m := range notify.Plan(out, now, cfg.DigestHour) {
+	for _, m := range notify.PlanDigestAt(out, now, digestAt) {
 		p, err := mailer.Render(m, a.Config.PublicURL, n.from)
 		if err != nil {
 			warn("render", err)

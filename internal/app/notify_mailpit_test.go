@@ -34,21 +34,35 @@ const (
 // person's next message waits a minute after their last (notify.Throttle),
 // and a failed send waits for its backoff; the test moves past both
 // rather than waiting them out.
-type offsetClock struct{ c *apptest.Clock }
+type offsetClock struct {
+	c          *apptest.Clock
+	digestHour int
+}
 
 func (c *offsetClock) Now() time.Time       { return c.c.Now() }
 func (c *offsetClock) Skip(d time.Duration) { c.c.Advance(d) }
 func (c *offsetClock) SkipThrottle()        { c.Skip(notify.Throttle + time.Second) }
+
+// SkipToDigest moves just past the next digest time.
+func (c *offsetClock) SkipToDigest() {
+	now := c.Now()
+	c.Skip(notify.DigestTime(now, c.digestHour).Add(24*time.Hour).Sub(now) + time.Second)
+}
 func subjectHas(s string) func(mailpit.Message) bool {
 	return func(m mailpit.Message) bool { return strings.Contains(m.Subject, s) }
 }
 
 // mailpitPortal starts Mailpit and a portal with OBI that mails through it.
+// Its digest hour is one to two hours ahead, so that what a test does
+// first arrives before it, and SkipToDigest moves less than the sessions'
+// idle time (made longer than the default hour).
 func mailpitPortal(t *testing.T) (*apptest.Portal, *mailpit.Server, *offsetClock) {
 	t.Helper()
 	mp := mailpit.Start(t)
-	p := apptest.Start(t, apptest.Options{Upstreams: []string{"obi"}, Env: map[string]string{"PORTAL_SMTP_URL": mp.URL(), "PORTAL_SMTP_CA_FILE": mp.CAFile}})
-	return p, mp, &offsetClock{c: p.Clock}
+	hour := time.Now().UTC().Add(2 * time.Hour).Hour()
+	p := apptest.Start(t, apptest.Options{Upstreams: []string{"obi"}, Env: map[string]string{"PORTAL_SMTP_URL": mp.URL(), "PORTAL_SMTP_CA_FILE": mp.CAFile,
+		"PORTAL_DIGEST_HOUR": strconv.Itoa(hour), "PORTAL_SESSION_IDLE": "6h"}})
+	return p, mp, &offsetClock{c: p.Clock, digestHour: hour}
 }
 
 // waitMail waits until Mailpit holds a message to addr that match accepts.
@@ -90,9 +104,11 @@ func TestNotify_Mailpit_RequestsDecisionsDigestBurstOutage(t *testing.T) {
 	ctx := context.Background()
 
 	// A manager's request with hostile text reaches the admins in their
-	// digest (their default for new requests), escaped in both bodies.
+	// digest (their default for new requests) at the digest hour, escaped
+	// in both bodies.
 	hostile := sectest.Payloads[0].Raw + " " + sectest.Payloads[1].Raw
 	r1 := request(t, manager, url.Values{"kind": {"assign"}, "project": {"neuro-sim"}, "amount": {"12.50"}, "justification": {hostile}})
+	clock.SkipToDigest()
 	digest := waitMail(t, mp, adaAddr, "the admins' digest", subjectHas("Accounting portal digest of "))
 	link := fmt.Sprintf("%s/requests/%d", p.URL, r1)
 	if digest.From.Address != "portal@demo.example.org" || !strings.Contains(digest.Subject, "1 notification") {

@@ -2,7 +2,6 @@ package demo
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -18,15 +17,15 @@ import (
 // MailFrom is the demo's sender address.
 const MailFrom = "Accounting portal demo <portal@demo.example.org>"
 
-// MailEnv points the portal at the demo's SMTP catcher. The digest goes
-// out at the hour the demo starts, so a fresh demo shows one at once.
-func MailEnv(env map[string]string, c *mailcatch.Catcher, now time.Time) {
+// MailEnv points the portal at the demo's SMTP catcher. The digests go
+// out at the default hour; SeedNotifications mails the first at once.
+func MailEnv(env map[string]string, c *mailcatch.Catcher) {
 	env["PORTAL_SMTP_URL"], env["PORTAL_MAIL_FROM"] = c.URL(), MailFrom
-	env["PORTAL_DIGEST_HOUR"] = fmt.Sprint(now.UTC().Hour())
 }
 
 // SeedNotifications gives a fresh demo what its mail shows: a pending
-// top-up the manager asked for (the admins hear of it), and one an admin
+// top-up the manager asked for (the admins hear of it in a digest mailed
+// at once), and one an admin
 // approved for less than was asked, with a note (the manager hears of
 // the decision and of OBI applying it). Once the ledger holds this
 // month's spend, brain-atlas gets a monthly budget 85% spent, so its
@@ -52,6 +51,9 @@ func SeedNotifications(ctx context.Context, a *app.App, w *world.World, log *slo
 		Amount: decimal.MustParse("1000"), Note: "1000 now; ask again in January for the rest."}); err != nil {
 		return err
 	}
+	// A digest goes out at the digest hour after its notifications
+	// arrive; a fresh demo shows the admins' first one at once.
+	a.MailDigestsNow(ctx)
 	a.Outbox.Notify()
 	go budgetAt85(ctx, a, w.Projects[1].Key, log)
 	return nil

@@ -34,6 +34,22 @@ func TestPlan_BurstAndDigest(t *testing.T) {
 		t.Errorf("subject %q", s)
 	}
 
+	// Nobody has had a digest yet: what arrives at 10:30 waits for
+	// tomorrow's digest hour, like everything after today's.
+	first := []Outgoing{{Recipient: ada, Pending: pending(2, ModeDigest, now)}}
+	if msgs := Plan(first, now.Add(time.Minute), 7); len(msgs) != 0 {
+		t.Errorf("a first digest went out at once, not at the digest hour: %d messages", len(msgs))
+	}
+	if msgs := Plan(first, time.Date(2026, 3, 5, 7, 0, 0, 0, time.UTC), 7); len(msgs) != 1 || len(msgs[0].Notifications) != 2 {
+		t.Errorf("a first digest at the next digest hour: %+v", msgs)
+	}
+	// One that arrived before today's digest hour, one after: the digest
+	// due now carries only the first.
+	mixed := []Outgoing{{Recipient: ada, Pending: append(pending(1, ModeDigest, now.Add(-4*time.Hour)), pending(1, ModeDigest, now)...)}}
+	if msgs := Plan(mixed, now, 7); len(msgs) != 1 || len(msgs[0].Notifications) != 1 || !msgs[0].Notifications[0].At.Equal(now.Add(-4*time.Hour)) {
+		t.Errorf("the digest due at 10:30 with one notification from 06:30 and one from 10:30: %+v", msgs)
+	}
+
 	dig := []Outgoing{{Recipient: ada, LastDigest: time.Date(2026, 3, 4, 7, 0, 5, 0, time.UTC), Pending: pending(3, ModeDigest, now)}}
 	if msgs := Plan(dig, now, 7); len(msgs) != 0 {
 		t.Errorf("a digest was sent at 07:00 today; another at 10:30: %d messages", len(msgs))

@@ -178,7 +178,7 @@ func Launch(o Options) (_ *Portal, err error) {
 		return nil, err
 	}
 	stops = append(stops, func() error { catcher.Close(); return nil })
-	demo.MailEnv(env, catcher, time.Now())
+	demo.MailEnv(env, catcher)
 	for _, k := range []string{"PORTAL_ARGO_INTERVAL", "PORTAL_OBI_INTERVAL", "PORTAL_AMIE_INTERVAL", "PORTAL_VERGEOS_INTERVAL"} {
 		if _, ok := env[k]; ok {
 			env[k] = "1h"
