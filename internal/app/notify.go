@@ -86,6 +86,14 @@ func (n *notifier) round(ctx context.Context) {
 	n.plan(ctx, false)
 }
 
+// NotifyNow runs a planning round at once and returns when it is done:
+// the reminders and source alerts due, then the mail due.
+func (a *App) NotifyNow(ctx context.Context) {
+	if a.notifier != nil {
+		a.notifier.round(ctx)
+	}
+}
+
 // MailDigestsNow runs a planning round whose digest time is now: everyone
 // with notifications waiting for their digest gets it at once, as if the
 // digest hour had just passed. The demo calls it once it has seeded its

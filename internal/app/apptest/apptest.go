@@ -288,6 +288,11 @@ func (p *Portal) DeliverOutbox(t testing.TB) {
 	}
 }
 
+// NotifyNow runs a round of the notifier and returns once it is done: the
+// events that time raises (reminders, failing sources) are then written,
+// and the mail due is queued.
+func (p *Portal) NotifyNow() { p.App.NotifyNow(context.Background()) }
+
 // Browser is an HTTP client with cookies, signed in or not.
 type Browser struct {
 	t      testing.TB
