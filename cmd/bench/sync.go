@@ -165,8 +165,16 @@ func (d discard) AMIESyncState(ctx context.Context) (usage.SyncState, error) {
 func (discard) SaveAMIEStatus(_ context.Context, rows []usage.StatusDay, _, _, _ time.Time, _ bool) (int64, error) {
 	return int64(len(rows)), nil
 }
-func (discard) ReplaceAMIEFailed(_ context.Context, recs []usage.FailedRecord) (int64, error) {
-	return int64(len(recs)), nil
+func (discard) ReplaceAMIEFailedStream(_ context.Context, read func(add func([]usage.FailedRecord) error, restart func() error) error) (int64, error) {
+	var n int64
+	err := read(func(recs []usage.FailedRecord) error {
+		n += int64(len(recs))
+		return nil
+	}, func() error {
+		n = 0
+		return nil
+	})
+	return n, err
 }
 
 func (d discard) BillingHighWater(ctx context.Context) (int64, bool, error) {

@@ -50,6 +50,9 @@ type DB struct {
 	// committed holds, per write transaction, the generations to move
 	// when it commits (bumpOnCommit).
 	committed sync.Map
+	// amieFailedMu makes replacements of the AMIE failed records, which
+	// stage their rows over many transactions, one at a time (amie_failed.go).
+	amieFailedMu sync.Mutex
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }

@@ -75,10 +75,17 @@ func (db *DB) noteUpload(ctx context.Context, tx *sql.Tx, id int64, from, to str
 	return db.raise(ctx, tx, notify.UploadFailed(id, filename, records, refused, notSent, db.Now()), rcpts)
 }
 
+// amieFreshGroup is the failed records AMIE lists that the portal had
+// not seen before, of one LocalProjectID and Error.
+type amieFreshGroup struct {
+	localProjectID, error string
+	count                 int
+}
+
 // noteAMIEFailed tells the managers of each project concerned of failed
-// records AMIE lists that the portal had not seen before: one event per
-// project and sync.
-func (db *DB) noteAMIEFailed(ctx context.Context, tx *sql.Tx, fresh []usage.FailedRecord) error {
+// records AMIE lists that the portal had not seen before (fresh, in the
+// order first listed): one event per project and sync.
+func (db *DB) noteAMIEFailed(ctx context.Context, tx *sql.Tx, fresh []amieFreshGroup) error {
 	if len(fresh) == 0 {
 		return nil
 	}
@@ -89,7 +96,7 @@ func (db *DB) noteAMIEFailed(ctx context.Context, tx *sql.Tx, fresh []usage.Fail
 	}
 	byProject := map[string]*group{}
 	for _, r := range fresh {
-		key, err := projectOf(ctx, tx, portal.UpstreamAMIE, r.LocalProjectID)
+		key, err := projectOf(ctx, tx, portal.UpstreamAMIE, r.localProjectID)
 		if err != nil {
 			return err
 		}
@@ -101,10 +108,10 @@ func (db *DB) noteAMIEFailed(ctx context.Context, tx *sql.Tx, fresh []usage.Fail
 			g = &group{seen: map[string]bool{}}
 			byProject[key] = g
 		}
-		g.count++
-		if !g.seen[r.Error] {
-			g.seen[r.Error] = true
-			g.errors = append(g.errors, r.Error)
+		g.count += r.count
+		if !g.seen[r.error] {
+			g.seen[r.error] = true
+			g.errors = append(g.errors, r.error)
 		}
 	}
 	keys := make([]string, 0, len(byProject))

@@ -16,14 +16,19 @@ import (
 // AMIEReader is what the AMIE sync reads; *amie.Client implements it.
 type AMIEReader interface {
 	Status(ctx context.Context, from, to time.Time) ([]amie.ResourceStatus, error)
-	FailedRecords(ctx context.Context) ([]amie.FailedRecord, error)
+	// EachFailed hands over the failed records in batches as it reads
+	// them; restart takes back the batches handed over (amie.Client.EachFailed).
+	EachFailed(ctx context.Context, batch func([]amie.FailedRecord) error, restart func() error) error
 }
 
 // AMIEStore is where the AMIE sync writes; *cache.DB implements it.
 type AMIEStore interface {
 	AMIESyncState(ctx context.Context) (usage.SyncState, error)
 	SaveAMIEStatus(ctx context.Context, rows []usage.StatusDay, from, to, started time.Time, full bool) (int64, error)
-	ReplaceAMIEFailed(ctx context.Context, recs []usage.FailedRecord) (int64, error)
+	// ReplaceAMIEFailedStream replaces the failed records with the list
+	// read hands to add batch by batch; an error of read leaves the
+	// previous list as it was (cache.DB.ReplaceAMIEFailedStream).
+	ReplaceAMIEFailedStream(ctx context.Context, read func(add func([]usage.FailedRecord) error, restart func() error) error) (int64, error)
 }
 
 // AMIEOptions tune the AMIE sync; zero values take the defaults.
@@ -74,7 +79,10 @@ func (o *AMIEOptions) defaults() {
 //     every ten minutes would be 90 calls where 4 do.
 //
 // Days before the window keep the rows last read for them. A failed run
-// writes nothing of the part that failed: each part is one transaction.
+// writes nothing of the part that failed: the status is one transaction,
+// and the failed list, stored batch by batch as it is read (it is one
+// answer of tens of megabytes at a large site), replaces the cached one
+// in one transaction once it is read whole.
 func AMIEJob(c AMIEReader, st AMIEStore, interval time.Duration, o AMIEOptions) Job {
 	o.defaults()
 	return Job{Upstream: portal.UpstreamAMIE, Interval: interval, Run: func(ctx context.Context) (int64, error) {
@@ -109,14 +117,17 @@ func syncAMIE(ctx context.Context, c AMIEReader, st AMIEStore, o AMIEOptions) (i
 	if err != nil {
 		return 0, err
 	}
-	failed, err := c.FailedRecords(ctx)
+	// The failed list is one answer of the whole list (the API has no
+	// paging and no "changed since"): it is read as it arrives and stored
+	// batch by batch, and the cached list changes only once it is read
+	// whole.
+	m, err := st.ReplaceAMIEFailedStream(ctx, func(add func([]usage.FailedRecord) error, restart func() error) error {
+		return c.EachFailed(ctx, func(recs []amie.FailedRecord) error { return add(amieFailedRows(recs)) }, restart)
+	})
 	if err != nil {
 		return n, fmt.Errorf("AMIE failed records: %w", err)
 	}
-	// The upstream's records are dropped as they are turned into rows, so
-	// that the two whole lists are not held at once.
-	m, err := st.ReplaceAMIEFailed(ctx, amieFailedRows(failed))
-	return n + m, err
+	return n + m, nil
 }
 
 // amieStatusRows turns one day's answer into rows; a resource listed twice
@@ -146,9 +157,9 @@ func amieAddCharge(a, b string) string {
 	return s.String()
 }
 
-// amieFailedRows turns the upstream's failed records into cache rows. It
-// empties each element of failed once it is read, so that what the
-// upstream sent can be freed while the rows are made.
+// amieFailedRows turns a batch of the upstream's failed records into
+// cache rows. It empties each element of failed once it is read, so that
+// what the upstream sent can be freed while the rows are made.
 func amieFailedRows(failed []amie.FailedRecord) []usage.FailedRecord {
 	out := make([]usage.FailedRecord, 0, len(failed))
 	for i := range failed {

@@ -2,10 +2,14 @@ package syncer
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"reflect"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -269,5 +273,88 @@ func TestAMIEFailedRows_LetsGoOfWhatTheUpstreamSent(t *testing.T) {
 		if f.Compute != nil || f.Raw != nil || f.Error != "" {
 			t.Errorf("upstream record %d is still held after its row was made: %+v", i, f)
 		}
+	}
+}
+
+// A failed list that turns out malformed part way, after batches of new
+// records were handed over, is refused with where the problem is, and
+// the cached list stays exactly as it was: nothing of the answer is kept,
+// nothing is removed.
+func TestAMIESync_MalformedFailedListPartWayKeepsTheCachedList(t *testing.T) {
+	f := newAMIEFixture(t, 1, 5)
+	f.run(t)
+	ctx := context.Background()
+	all := usage.FailedFilter{Scope: portal.Scope{All: true}, Sort: "id", Limit: 100000}
+	before, _, _ := f.db.ListFailed(ctx, all)
+	if len(before) == 0 {
+		t.Fatal("no failed records to keep")
+	}
+	// The simulator's answer, with 1,200 new records and a broken one in
+	// front of its own: the client hands over two batches of 500 before
+	// it meets the problem.
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != simamie.BasePath+"/usage/failed" {
+			f.sim.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		f.sim.ServeHTTP(rec, r)
+		var extra strings.Builder
+		for i := range 1200 {
+			fmt.Fprintf(&extra, `{"UsageType": "Compute", "Error": "Unknown user", "FailedRecordID": %d, "Resource": "r", "Attributes": {}}, `, 900000+i)
+		}
+		extra.WriteString(`{"UsageType": "Compute", "FailedRecordID": "not a number", "Attributes": {}}, `)
+		body := strings.Replace(rec.Body.String(), "[", "["+extra.String(), 1)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, body)
+	}))
+	t.Cleanup(proxy.Close)
+	c, err := amie.New(amie.Config{BaseURL: proxy.URL + simamie.BasePath, Site: f.sim.Site(), APIKey: f.sim.APIKey(), Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	*f.now = f.now.Add(time.Minute)
+	_, err = AMIEJob(c, f.db, time.Minute, f.opts).Run(ctx)
+	if portal.ErrorCode(err) != portal.EUNAVAILABLE || !strings.Contains(err.Error(), `GET usage/failed: ValidationFailedRecords[1200].FailedRecordID: not an integer: "not a number"`) {
+		t.Fatalf("malformed list: %v", err)
+	}
+	after, _, _ := f.db.ListFailed(ctx, all)
+	if !reflect.DeepEqual(before, after) {
+		t.Errorf("the cached list changed: %d records before, %d after", len(before), len(after))
+	}
+	// The next good read is stored whole, like the first.
+	f.run(t)
+	if again, _, _ := f.db.ListFailed(ctx, all); !reflect.DeepEqual(before, again) {
+		t.Errorf("a good read after the malformed one: %d records, want %d", len(again), len(before))
+	}
+}
+
+// The sync, which stores the failed list batch by batch as it arrives,
+// caches exactly what storing the whole list at once does.
+func TestAMIESync_StreamedListStoresWhatTheWholeListDoes(t *testing.T) {
+	f := newAMIEFixture(t, 20, 15)
+	f.run(t)
+	ctx := context.Background()
+	whole, err := f.client.FailedRecords(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(whole) <= amie.FailedBatch {
+		t.Fatalf("only %d failed records: the list comes in one batch", len(whole))
+	}
+	db, err := cache.Open(ctx, filepath.Join(t.TempDir(), "whole.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.Now = f.db.Now
+	if _, err := db.ReplaceAMIEFailed(ctx, amieFailedRows(whole)); err != nil {
+		t.Fatal(err)
+	}
+	all := usage.FailedFilter{Scope: portal.Scope{All: true}, Sort: "id", Limit: 100000}
+	streamed, _, _ := f.db.ListFailed(ctx, all)
+	held, _, _ := db.ListFailed(ctx, all)
+	if len(streamed) != len(whole) || !reflect.DeepEqual(streamed, held) {
+		t.Errorf("streamed %d records, held whole %d, upstream %d; equal: %v", len(streamed), len(held), len(whole), reflect.DeepEqual(streamed, held))
 	}
 }

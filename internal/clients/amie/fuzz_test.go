@@ -1,8 +1,10 @@
 package amie
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -43,11 +45,81 @@ func FuzzDecodeSendReply(f *testing.F) {
 	})
 }
 
+// decodeFailedAnswer reads a whole answer to GET usage/failed through
+// the streaming decoder, in batches of 3 so that tests see several.
+func decodeFailedAnswer(body []byte) ([]FailedRecord, error) {
+	var out []FailedRecord
+	err := decodeFailedStream(bytes.NewReader(body), 3, func(recs []FailedRecord) error {
+		out = append(out, recs...)
+		return nil
+	}, func() error {
+		out = nil
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// failedAnswerWhole is usage/failed decoded whole with encoding/json, as
+// the client read it before it streamed: the reference of what the
+// streaming decoder must give.
+type failedAnswerWhole struct {
+	ValidationFailedRecords *[]*failedWire
+	FailedRecords           []*failedWire
+}
+
+func decodeFailedWhole(body []byte) ([]FailedRecord, error) {
+	var w failedAnswerWhole
+	if err := unmarshal(body, &w, "object"); err != nil {
+		return nil, err
+	}
+	if w.ValidationFailedRecords != nil {
+		return failedList(*w.ValidationFailedRecords, "ValidationFailedRecords")
+	}
+	return failedList(w.FailedRecords, "FailedRecords")
+}
+
+// FuzzDecodeFailedRecords checks the streaming decoder against decoding
+// the whole answer: the same records, or both refuse the answer (with
+// where, though not always the same place: the stream stops at the
+// first problem in reading order). The one answer only the stream
+// refuses is a list key given twice.
 func FuzzDecodeFailedRecords(f *testing.F) {
 	seedFuzz(f)
+	for _, s := range []string{
+		`{"FailedRecords": [{"UsageType": "Storage"}], "ValidationFailedRecords": [{"UsageType": "Compute", "Attributes": {}}]}`,
+		`{"FailedRecords": [{"UsageType": "Nope"}], "validationfailedrecords": []}`,
+		`{"ValidationFailedRecords": null, "FailedRecords": [{"UsageType": "Adjustment"}, {"UsageType": "Adjustment"}, {"UsageType": "Adjustment"}, {"UsageType": "Adjustment"}]}`,
+		`{"ValidationFailedRecords": [], "FailedRecords": [1, {"x": [}]}`,
+		`{"x": {"y": [1, {"z": null}]}, "ValidationFailedRecords": [null]} `,
+		`{"ValidationFailedRecords": []} {}`,
+		`{"ValidationFailedRecords": [], "VALIDATIONFAILEDRECORDS": []}`,
+	} {
+		f.Add([]byte(s))
+	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		_, err := decodeFailedAnswer(body)
+		got, err := decodeFailedAnswer(body)
 		checkDecodeError(t, err)
+		want, werr := decodeFailedWhole(body)
+		if err != nil && strings.Contains(err.Error(), "given twice") {
+			return
+		}
+		if (err == nil) != (werr == nil) {
+			t.Fatalf("stream: %v; whole: %v", err, werr)
+		}
+		if err != nil {
+			return
+		}
+		if len(got) != len(want) {
+			t.Fatalf("stream read %d records, whole %d", len(got), len(want))
+		}
+		for i := range got {
+			if !reflect.DeepEqual(got[i], want[i]) {
+				t.Fatalf("record %d: stream %+v, whole %+v", i, got[i], want[i])
+			}
+		}
 	})
 }
 

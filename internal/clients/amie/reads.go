@@ -2,12 +2,15 @@ package amie
 
 import (
 	"context"
+	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/accounting-portal/portal/internal/clients/upstream"
 	"github.com/accounting-portal/portal/internal/portal"
 )
 
@@ -41,17 +44,66 @@ func (c *Client) Status(ctx context.Context, from, to time.Time) ([]ResourceStat
 	return st, nil
 }
 
-// FailedRecords returns the records that failed processing and are not yet cleared.
+// FailedBatch is how many failed records EachFailed hands over at once.
+const FailedBatch = 500
+
+// EachFailed reads the records that failed processing and are not yet
+// cleared (GET usage/failed) as the answer arrives, and hands them to
+// batch in the answer's order, FailedBatch at a time (each batch a new
+// slice, the caller's to keep), so that the whole list, which the API
+// sends in one answer, is never held at once.
+//
+// Records are handed over before the answer is known to be whole: when
+// EachFailed returns an error (a malformed answer, with where it is; an
+// answer cut off and not recovered; an error of batch or restart, as it
+// is), what was handed over is not the list and the caller drops it.
+// restart is called when the records handed over so far are taken back
+// and the reading starts again: before an answer cut off part way is
+// read again (reads are retried), and when the answer lists its records
+// under FailedRecords first and ValidationFailedRecords later.
+func (c *Client) EachFailed(ctx context.Context, batch func([]FailedRecord) error, restart func() error) error {
+	if batch == nil || restart == nil {
+		return portal.Errorf(portal.EINTERNAL, "AMIE: EachFailed needs both batch and restart")
+	}
+	handed := false
+	emit := func(recs []FailedRecord) error {
+		handed = true
+		return batch(recs)
+	}
+	again := func() error {
+		handed = false
+		return restart()
+	}
+	_, err := c.caller.Do(ctx, upstream.Request{Method: http.MethodGet, URL: c.base + "/usage/failed", Header: c.header, Idempotent: true,
+		Stream: func(body io.Reader) error {
+			if handed { // a retry after an answer cut off part way
+				if err := again(); err != nil {
+					return err
+				}
+			}
+			return decodeFailedStream(body, FailedBatch, emit, again)
+		}})
+	if de := (*decodeError)(nil); errors.As(err, &de) {
+		return malformed(portal.EUNAVAILABLE, "GET usage/failed", "%v", err)
+	}
+	return err
+}
+
+// FailedRecords returns the records that failed processing and are not
+// yet cleared, all at once (EachFailed reads them without holding them).
 func (c *Client) FailedRecords(ctx context.Context) ([]FailedRecord, error) {
-	resp, err := c.do(ctx, http.MethodGet, "usage/failed", nil)
+	var out []FailedRecord
+	err := c.EachFailed(ctx, func(recs []FailedRecord) error {
+		out = append(out, recs...)
+		return nil
+	}, func() error {
+		out = nil
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	failed, err := decodeFailedAnswer(resp.Body)
-	if err != nil {
-		return nil, malformed(portal.EUNAVAILABLE, "GET usage/failed", "%v", err)
-	}
-	return failed, nil
+	return out, nil
 }
 
 // LookupFailed returns, for those of keys the upstream lists as failed
@@ -65,15 +117,20 @@ func (c *Client) LookupFailed(ctx context.Context, keys []RecordKey) (map[Record
 	for _, k := range keys {
 		want[k] = true
 	}
-	failed, err := c.FailedRecords(ctx)
+	out := map[RecordKey][]FailedRecord{}
+	err := c.EachFailed(ctx, func(recs []FailedRecord) error {
+		for _, f := range recs {
+			if k := f.Key(); want[k] {
+				out[k] = append(out[k], f)
+			}
+		}
+		return nil
+	}, func() error {
+		clear(out)
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	out := map[RecordKey][]FailedRecord{}
-	for _, f := range failed {
-		if k := f.Key(); want[k] {
-			out[k] = append(out[k], f)
-		}
 	}
 	return out, nil
 }

@@ -52,26 +52,6 @@ func decodeSendReply(body []byte) (sendReply, error) {
 	return r, err
 }
 
-// failedAnswerWire is usage/failed: {"ValidationFailedRecords": [...]}.
-// amieclient's own as_dict writes FailedRecords, so that key is read too
-// (API.md §4.2), when the other is missing.
-type failedAnswerWire struct {
-	ValidationFailedRecords *[]*failedWire
-	FailedRecords           []*failedWire
-}
-
-// decodeFailedAnswer reads the answer to GET usage/failed.
-func decodeFailedAnswer(body []byte) ([]FailedRecord, error) {
-	var w failedAnswerWire
-	if err := unmarshal(body, &w, "object"); err != nil {
-		return nil, err
-	}
-	if w.ValidationFailedRecords != nil {
-		return failedList(*w.ValidationFailedRecords, "ValidationFailedRecords")
-	}
-	return failedList(w.FailedRecords, "FailedRecords")
-}
-
 func failedList(list []*failedWire, path string) ([]FailedRecord, error) {
 	if len(list) == 0 {
 		return nil, nil

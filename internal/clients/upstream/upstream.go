@@ -80,6 +80,14 @@ type Request struct {
 	// attempt EUNCERTAIN for a write (the upstream accepted something; only
 	// its answer is unreadable) and EUNAVAILABLE for a read (retried).
 	Decode func(body []byte) error
+	// Stream, if set, reads the body of a 2xx answer as it arrives instead
+	// of it being collected first (for answers too large to hold at once);
+	// Response.Body is then nil, and neither MaxBody nor Decode applies.
+	// It runs within the attempt's Timeout. An answer cut off while it
+	// reads is a cut-off answer like any other (a read is retried, and
+	// Stream is called again with the new answer); any other error it
+	// returns is returned as it is, without a retry.
+	Stream func(body io.Reader) error
 }
 
 // Response is a 2xx answer.
@@ -107,6 +115,9 @@ func (c *Caller) Do(ctx context.Context, req Request) (*Response, error) {
 		resp, retryAfter, err = c.once(ctx, req)
 		if err == nil {
 			return resp, nil
+		}
+		if sr, ok := err.(streamRefused); ok {
+			return nil, sr.err
 		}
 		code := portal.ErrorCode(err)
 		if i == attempts-1 || (code != portal.EUNAVAILABLE && code != portal.EUNCERTAIN) || ctx.Err() != nil {
@@ -169,6 +180,9 @@ func (c *Caller) once(ctx context.Context, req Request) (*Response, time.Duratio
 		return nil, 0, c.transportError(req, err, wrote.Load())
 	}
 	defer resp.Body.Close()
+	if req.Stream != nil && resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		return c.stream(req, resp, start)
+	}
 	limit := c.MaxBody
 	if limit <= 0 {
 		limit = 64 << 20
@@ -199,6 +213,46 @@ func (c *Caller) once(ctx context.Context, req Request) (*Response, time.Duratio
 	}
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: b}, 0, nil
 }
+
+// stream hands a 2xx body to req.Stream, telling an answer cut off on
+// the way (the body's reads failed) from one Stream refused.
+func (c *Caller) stream(req Request, resp *http.Response, start time.Time) (*Response, time.Duration, error) {
+	body := &watchedBody{r: resp.Body}
+	err := req.Stream(body)
+	if body.err != nil {
+		err = body.err
+	}
+	c.log(req, resp.StatusCode, start, err)
+	switch {
+	case body.err != nil && req.Idempotent:
+		return nil, 0, portal.WrapError(portal.EUNAVAILABLE, body.err, "%s: the answer was cut off", c.Name)
+	case body.err != nil:
+		return nil, 0, portal.WrapError(portal.EUNCERTAIN, body.err, "%s: the answer was cut off; the request may or may not have taken effect", c.Name)
+	case err != nil:
+		return nil, 0, streamRefused{err}
+	}
+	return &Response{Status: resp.StatusCode, Header: resp.Header}, 0, nil
+}
+
+// watchedBody notes the first failed read of a body (io.EOF is its end,
+// not a failure).
+type watchedBody struct {
+	r   io.Reader
+	err error
+}
+
+func (b *watchedBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && err != io.EOF && b.err == nil {
+		b.err = err
+	}
+	return n, err
+}
+
+// streamRefused carries an error of Request.Stream out of Do's retries.
+type streamRefused struct{ err error }
+
+func (e streamRefused) Error() string { return e.err.Error() }
 
 // unreadable is the error for a 2xx answer whose body is not what the
 // caller needs: for a write the upstream accepted it, so its effect is

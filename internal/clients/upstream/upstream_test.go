@@ -222,3 +222,64 @@ func TestDo_BodyLimitAndDebugLogHidesHeaders(t *testing.T) {
 		t.Fatalf("debug log: %s", logs.String())
 	}
 }
+
+// A streamed answer is read as it arrives: larger than MaxBody is fine,
+// an answer cut off part way is read again for a read (Stream is called
+// again), Stream's own error is returned as it is without a retry, and an
+// error status is never streamed.
+func TestDo_Stream(t *testing.T) {
+	var n atomic.Int32
+	big := strings.Repeat("x", 10_000)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/cut":
+			io.WriteString(w, big[:5000])
+			w.(http.Flusher).Flush()
+			if n.Add(1) == 1 {
+				panic(http.ErrAbortHandler)
+			}
+			io.WriteString(w, big[5000:])
+		case "/missing":
+			n.Add(1)
+			w.WriteHeader(404)
+			io.WriteString(w, "no such thing")
+		default:
+			n.Add(1)
+			io.WriteString(w, big)
+		}
+	}))
+	defer srv.Close()
+	c := &Caller{Name: "T", Retries: 2, MaxBody: 100, Sleep: noSleep}
+	var got []int
+	read := func(body io.Reader) error {
+		b, err := io.ReadAll(body)
+		got = append(got, len(b))
+		return err
+	}
+	resp, err := c.Do(context.Background(), Request{Method: "GET", URL: srv.URL + "/cut", Idempotent: true, Stream: read})
+	if err != nil || resp.Body != nil || n.Load() != 2 || len(got) != 2 || got[0] != 5000 || got[1] != 10_000 {
+		t.Fatalf("cut once: %v, %d attempts, streams read %v", err, n.Load(), got)
+	}
+
+	n.Store(0)
+	refused := portal.Errorf(portal.EUNAVAILABLE, "not what I wanted")
+	_, err = c.Do(context.Background(), Request{Method: "GET", URL: srv.URL, Idempotent: true,
+		Stream: func(io.Reader) error { return refused }})
+	if err != refused || n.Load() != 1 {
+		t.Fatalf("refused: %v after %d attempts", err, n.Load())
+	}
+
+	n.Store(0)
+	_, err = c.Do(context.Background(), Request{Method: "GET", URL: srv.URL + "/missing", Idempotent: true,
+		Stream: func(io.Reader) error { t.Error("an error answer was streamed"); return nil }})
+	if portal.ErrorCode(err) != portal.ENOTFOUND || n.Load() != 1 {
+		t.Fatalf("404: %v after %d attempts", err, n.Load())
+	}
+
+	// A write's answer cut off part way leaves its outcome unknown.
+	n.Store(0)
+	_, err = c.Do(context.Background(), Request{Method: "POST", URL: srv.URL + "/cut", Stream: read})
+	if portal.ErrorCode(err) != portal.EUNCERTAIN || n.Load() != 1 {
+		t.Fatalf("write cut off: %v after %d attempts", err, n.Load())
+	}
+}
