@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -116,7 +117,9 @@ func (d *AMIEUsage) Check(ctx context.Context, it portal.OutboxItem) (bool, stri
 // AMIEClearer clears failed records and reads the list back; *amie.Client implements it.
 type AMIEClearer interface {
 	ClearFailed(ctx context.Context, ids []int64) (int, error)
-	FailedRecords(ctx context.Context) ([]amie.FailedRecord, error)
+	// EachFailed reads the failed list in batches as it arrives (see
+	// amie.Client.EachFailed): the list can be tens of megabytes.
+	EachFailed(ctx context.Context, batch func([]amie.FailedRecord) error, restart func() error) error
 }
 
 // AMIEClear delivers requests to clear failed records (kind "amie.clear").
@@ -176,22 +179,29 @@ func (d *AMIEClear) confirmed(n int) (string, error) {
 	return string(b), nil
 }
 
-// stillListed returns those of ids the upstream still lists as failed.
+// stillListed returns those of ids the upstream still lists as failed,
+// reading the list as it arrives and keeping only those ids.
 func (d *AMIEClear) stillListed(ctx context.Context, ids []int64) ([]int64, error) {
-	failed, err := d.Client.FailedRecords(ctx)
+	want := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		want[id] = true
+	}
+	listed := map[int64]bool{}
+	err := d.Client.EachFailed(ctx, func(recs []amie.FailedRecord) error {
+		for _, f := range recs {
+			if want[f.FailedRecordID] {
+				listed[f.FailedRecordID] = true
+			}
+		}
+		return nil
+	}, func() error {
+		clear(listed)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	listed := make(map[int64]bool, len(failed))
-	for _, f := range failed {
-		listed[f.FailedRecordID] = true
-	}
-	var out []int64
-	for _, id := range ids {
-		if listed[id] {
-			out = append(out, id)
-		}
-	}
+	out := slices.Collect(maps.Keys(listed))
 	slices.Sort(out)
 	return out, nil
 }

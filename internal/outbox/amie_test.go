@@ -307,8 +307,8 @@ type lyingClearer struct{ failed []amie.FailedRecord }
 func (l *lyingClearer) ClearFailed(ctx context.Context, ids []int64) (int, error) {
 	return len(ids), nil
 }
-func (l *lyingClearer) FailedRecords(ctx context.Context) ([]amie.FailedRecord, error) {
-	return l.failed, nil
+func (l *lyingClearer) EachFailed(ctx context.Context, batch func([]amie.FailedRecord) error, _ func() error) error {
+	return batch(l.failed)
 }
 
 func TestAMIEClear_NotDeliveredWhileStillListed(t *testing.T) {
