@@ -166,9 +166,9 @@ func TestBilling_GenerateRetriedWhileVergeOSIsDownAndNeverTwice(t *testing.T) {
 // without being sent again.
 func TestBilling_GenerateUnknownOutcomeIsLookedUp(t *testing.T) {
 	t.Parallel()
-	p := apptest.Start(t, apptest.Options{Upstreams: []string{"vergeos"}, Env: map[string]string{"PORTAL_UPSTREAM_TIMEOUT": "1s"}})
+	p := apptest.Start(t, apptest.Options{Upstreams: []string{"vergeos"}, Env: map[string]string{"PORTAL_UPSTREAM_TIMEOUT": "3s"}})
 	admin := p.Login(t, "admin")
-	p.Sims.VergeOS.Faults().Set(fault.Fault{Mode: fault.ApplyThenTimeout, Method: "POST", PathPrefix: "/api/v4/billing_actions", Count: 1, Delay: 3 * time.Second})
+	p.Sims.VergeOS.Faults().Set(fault.Fault{Mode: fault.ApplyThenTimeout, Method: "POST", PathPrefix: "/api/v4/billing_actions", Count: 1, Delay: 30 * time.Second})
 	admin.Post("/billing/generate", nil)
 	p.DeliverOutbox(t)
 	if s, _ := requestState(t, admin, "/billing/requests/1"); s != portal.OutboxVerify {
@@ -191,9 +191,9 @@ func TestBilling_GenerateUnknownOutcomeIsLookedUp(t *testing.T) {
 // records written since it was sent.
 func TestBilling_GenerateUncertainIsLeftToAnAdmin(t *testing.T) {
 	t.Parallel()
-	p := apptest.Start(t, apptest.Options{Upstreams: []string{"vergeos"}, Env: map[string]string{"PORTAL_UPSTREAM_TIMEOUT": "1s"}})
+	p := apptest.Start(t, apptest.Options{Upstreams: []string{"vergeos"}, Env: map[string]string{"PORTAL_UPSTREAM_TIMEOUT": "3s"}})
 	admin := p.Login(t, "admin")
-	p.Sims.VergeOS.Faults().Set(fault.Fault{Mode: fault.Timeout, Method: "POST", PathPrefix: "/api/v4/billing_actions", Count: 1, Delay: 3 * time.Second})
+	p.Sims.VergeOS.Faults().Set(fault.Fault{Mode: fault.Timeout, Method: "POST", PathPrefix: "/api/v4/billing_actions", Count: 1, Delay: 30 * time.Second})
 	admin.Post("/billing/generate", nil)
 	p.DeliverOutbox(t)
 	if s, _ := requestState(t, admin, "/billing/requests/1"); s != portal.OutboxVerify {

@@ -20,7 +20,7 @@ import (
 // the last, with each attempt's own readings.
 func TestBudgetRequest_AppliedThen502AfterARetryIsShownWithEveryAttempt(t *testing.T) {
 	t.Parallel()
-	p := obiPortal(t, map[string]string{"PORTAL_UPSTREAM_TIMEOUT": "2s"})
+	p := obiPortal(t, map[string]string{"PORTAL_UPSTREAM_TIMEOUT": "3s"})
 	manager, admin := p.Login(t, "manager"), p.Login(t, "admin")
 	ns := project(t, p.Sims.World, "neuro-sim")
 	before := labBalance(t, p, ns.VlabID)

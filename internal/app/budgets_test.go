@@ -276,13 +276,13 @@ func TestBudgetRequest_UpstreamRefusalEndsFailedWithItsMessage(t *testing.T) {
 
 func TestBudgetRequest_UnknownOutcomeNeedsReconciliation(t *testing.T) {
 	t.Parallel()
-	p := obiPortal(t, map[string]string{"PORTAL_UPSTREAM_TIMEOUT": "1s"})
+	p := obiPortal(t, map[string]string{"PORTAL_UPSTREAM_TIMEOUT": "3s"})
 	manager, admin := p.Login(t, "manager"), p.Login(t, "admin")
 	ns := project(t, p.Sims.World, "neuro-sim")
 	before := labBalance(t, p, ns.VlabID)
 	id := request(t, manager, url.Values{"kind": {"top-up"}, "vlab": {ns.VlabID}, "amount": {"300"}, "justification": {"new grant"}})
 	// OBI applies the top-up but its answer never arrives.
-	p.Sims.OBI.Faults().Set(fault.Fault{Mode: fault.Timeout, Method: "POST", PathPrefix: "/budget/", Count: 1, Delay: 5 * time.Second})
+	p.Sims.OBI.Faults().Set(fault.Fault{Mode: fault.Timeout, Method: "POST", PathPrefix: "/budget/", Count: 1, Delay: 30 * time.Second})
 	admin.Post("/requests/"+strconv.FormatInt(id, 10)+"/approve", nil)
 	got := requestIn(t, p, id, budgets.NeedsReconciliation)
 	if got.Delivery.Before == nil || got.Delivery.After == nil {

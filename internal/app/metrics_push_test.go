@@ -243,7 +243,7 @@ func argoNewMetric(def string, start time.Time) argoclient.NewMetric {
 
 // argoTimeout makes the next metric POST take effect and never answer.
 func argoTimeout() fault.Fault {
-	return fault.Fault{Mode: fault.Timeout, Method: "POST", PathPrefix: "/accounting-system/installations/", Count: 1, Delay: 10 * time.Second}
+	return fault.Fault{Mode: fault.Timeout, Method: "POST", PathPrefix: "/accounting-system/installations/", Count: 1, Delay: 30 * time.Second}
 }
 
 // pushSeenByItsSender: a metric push belongs to its sender and the admins;

@@ -36,12 +36,12 @@ func TestOutboxTable_EveryKindHasADelivererWhenItsUpstreamIsConfigured(t *testin
 // applied" fails the request, and "send again" puts it back on its way.
 func TestOutboxAdmin_SettleAndSendAgainMoveTheBudgetRequest(t *testing.T) {
 	t.Parallel()
-	p := obiPortal(t, map[string]string{"PORTAL_UPSTREAM_TIMEOUT": "1s"})
+	p := obiPortal(t, map[string]string{"PORTAL_UPSTREAM_TIMEOUT": "3s"})
 	manager, admin := p.Login(t, "manager"), p.Login(t, "admin")
 	ns := project(t, p.Sims.World, "neuro-sim")
 	id := request(t, manager, url.Values{"kind": {"top-up"}, "vlab": {ns.VlabID}, "amount": {"5"}, "justification": {"new grant"}})
 	// OBI never answers, and applies nothing.
-	p.Sims.OBI.Faults().Set(fault.Fault{Mode: fault.Hang, Method: "POST", PathPrefix: "/budget/", Count: 1, Delay: 5 * time.Second})
+	p.Sims.OBI.Faults().Set(fault.Fault{Mode: fault.Hang, Method: "POST", PathPrefix: "/budget/", Count: 1, Delay: 30 * time.Second})
 	admin.Post("/requests/"+strconv.FormatInt(id, 10)+"/approve", nil)
 	got := requestIn(t, p, id, budgets.NeedsReconciliation)
 

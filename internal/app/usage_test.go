@@ -163,9 +163,9 @@ func TestUsage_ManagerUploadIsDeliveredAndCountsMove(t *testing.T) {
 // received instead of counting them again.
 func TestUsage_UnansweredUploadIsSentAgainAndCountedOnce(t *testing.T) {
 	t.Parallel()
-	p := startUsagePortal(t, apptest.Options{Env: map[string]string{"PORTAL_UPSTREAM_TIMEOUT": "1s"}})
+	p := startUsagePortal(t, apptest.Options{Env: map[string]string{"PORTAL_UPSTREAM_TIMEOUT": "3s"}})
 	m := p.Login(t, "manager")
-	p.Sims.AMIE.Faults().Set(fault.Fault{Mode: fault.Timeout, Method: "POST", PathPrefix: "/api/v1/usage", Count: 1, Delay: 5 * time.Second})
+	p.Sims.AMIE.Faults().Set(fault.Fault{Mode: fault.Timeout, Method: "POST", PathPrefix: "/api/v1/usage", Count: 1, Delay: 30 * time.Second})
 	id := usageUploadID(t, postUsageUpload(t, m, "compute", "jobs.csv", usageJobs(p, "t2", 4, time.Now().Add(-3*time.Hour))))
 	ref := "usage_upload:" + fmt.Sprint(id)
 	p.DeliverOutbox(t)
