@@ -135,7 +135,7 @@ func (db *DB) ReplaceOBIDiscounts(ctx context.Context, vlabID string, ds []budge
 func (db *DB) SaveOBIJobs(ctx context.Context, jobs []budgets.Job) (int64, error) {
 	var changed int64
 	jobs = lastOfEach(jobs, func(j budgets.Job) string { return j.ID })
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.bulkWrite(ctx, func(tx *sql.Tx) error {
 		old, err := storedJobDays(ctx, tx, jobs)
 		if err != nil {
 			return err
