@@ -157,7 +157,7 @@ func upsertInstallation(ctx context.Context, tx *sql.Tx, gen int64, in metrics.I
 // in Go, so the metrics go in as plain multi-row inserts.
 func (db *DB) UpsertArgoMetrics(ctx context.Context, gen int64, defs []metrics.Definition, ms []metrics.Metric) (int64, error) {
 	var n int64
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.bulkWrite(ctx, func(tx *sql.Tx) error {
 		if err := upsertDefinitions(ctx, tx, gen, defs); err != nil {
 			return err
 		}

@@ -81,10 +81,14 @@ func refreshRollups(ctx context.Context, tx *sql.Tx, sel rollupSel, from time.Ti
 		per := `SELECT m.project_id, m.provider_id, m.definition_id, m.period, m.s, m.n
 			FROM argo_metric_rollups m WHERE m.granularity = ?1 AND m.period >= ?2 AND ` + sel.totalsCond
 		if g == metrics.Daily {
+			// In the order of the outer GROUP BY, so that SQLite adds up the
+			// days as they come instead of sorting them again: after a first
+			// sync there are as many days as metrics.
 			b, _ := bucket(g)
 			per = `SELECT m.project_id, m.provider_id, m.definition_id, ` + b + ` AS period, SUM(m.value) AS s, COUNT(*) AS n
 				FROM argo_metrics m WHERE m.start >= ?2 AND ` + sel.totalsCond + `
-				GROUP BY m.project_id, m.provider_id, m.definition_id, m.installation_id, period`
+				GROUP BY period, m.project_id, m.provider_id, m.definition_id, m.installation_id
+				ORDER BY period, m.project_id, m.provider_id, m.definition_id, m.installation_id`
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO argo_metric_totals(granularity, period, project_id, provider_id, definition_id, insts, n, s, a)
 			SELECT ?1, per.period, per.project_id, per.provider_id, per.definition_id, COUNT(*), SUM(per.n), SUM(per.s), SUM(per.s / per.n)

@@ -3,6 +3,8 @@ package cache
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
+	"fmt"
 	"strings"
 )
 
@@ -119,4 +121,34 @@ func lastOfEach[T any](rows []T, id func(T) string) []T {
 		}
 	}
 	return out
+}
+
+// bulkWrite is write for a transaction that stores one batch of a sync:
+// the writer connection takes the dialect's settings for bulk writes
+// (sqlBulkBegin) for that transaction only and gets its own back after it
+// (sqlBulkEnd), so the sorts of the other writes keep their memory bound.
+// A connection that cannot be given its settings back is discarded.
+func (db *DB) bulkWrite(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if len(sqlBulkBegin) == 0 {
+		return db.write(ctx, fn)
+	}
+	conn, err := db.w.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("cache: begin: %w", err)
+	}
+	defer conn.Close()
+	defer func() {
+		for _, q := range sqlBulkEnd {
+			if _, err := conn.ExecContext(context.WithoutCancel(ctx), q); err != nil {
+				conn.Raw(func(any) error { return driver.ErrBadConn })
+				return
+			}
+		}
+	}()
+	for _, q := range sqlBulkBegin {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("cache: bulk write settings: %w", err)
+		}
+	}
+	return db.writeIn(ctx, conn.BeginTx, fn)
 }

@@ -116,7 +116,13 @@ func (db *DB) nowMS() int64 { return db.Now().UTC().UnixMilli() }
 // write runs fn in a write transaction and commits it, or rolls it back if
 // fn fails, so that nothing half-written stays behind.
 func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.w.BeginTx(ctx, nil)
+	return db.writeIn(ctx, db.w.BeginTx, fn)
+}
+
+// writeIn is write with the transaction begun by begin (the writer pool's
+// or one of its connections').
+func (db *DB) writeIn(ctx context.Context, begin func(context.Context, *sql.TxOptions) (*sql.Tx, error), fn func(tx *sql.Tx) error) error {
+	tx, err := begin(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("cache: begin: %w", err)
 	}

@@ -1,10 +1,13 @@
 package cache
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -135,7 +138,7 @@ func (db *DB) ReplaceOBIDiscounts(ctx context.Context, vlabID string, ds []budge
 func (db *DB) SaveOBIJobs(ctx context.Context, jobs []budgets.Job) (int64, error) {
 	var changed int64
 	jobs = lastOfEach(jobs, func(j budgets.Job) string { return j.ID })
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.bulkWrite(ctx, func(tx *sql.Tx) error {
 		old, err := storedJobDays(ctx, tx, jobs)
 		if err != nil {
 			return err
@@ -158,12 +161,7 @@ func (db *DB) SaveOBIJobs(ctx context.Context, jobs []budgets.Job) (int64, error
 		if err != nil {
 			return err
 		}
-		for d := range touched {
-			if err := rollUpDay(ctx, tx, d); err != nil {
-				return err
-			}
-		}
-		return nil
+		return rollUpDays(ctx, tx, touched)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("cache: save OBI jobs: %w", err)
@@ -282,48 +280,91 @@ const daySecs = 86400
 // dayStart is the UTC midnight at or before t (Unix seconds).
 func dayStart(t int64) int64 { return int64(math.Floor(float64(t)/daySecs)) * daySecs }
 
-// rollUpDay recomputes one project's spend of one day, exactly, from its jobs.
-func rollUpDay(ctx context.Context, tx *sql.Tx, d spendDay) error {
-	rows, err := tx.QueryContext(ctx, `SELECT type, amount FROM obi_jobs WHERE proj_id = ? AND finished_at >= ? AND finished_at < ?`,
-		d.proj, d.day, d.day+daySecs)
-	if err != nil {
-		return err
+// rollUpDays recomputes the spend of the touched days, exactly, from
+// their jobs, in a few statements per project rather than a few per day
+// (a first sync's batch touches every day of a year): one read of the
+// project's jobs from its first touched day to its last, then the days'
+// rows replaced in bulk.
+func rollUpDays(ctx context.Context, tx *sql.Tx, touched map[spendDay]bool) error {
+	byProj := map[string][]int64{}
+	for d := range touched {
+		byProj[d.proj] = append(byProj[d.proj], d.day)
 	}
-	sums := map[string]decimal.Decimal{}
-	counts := map[string]int64{}
-	for rows.Next() {
-		var typ string
-		var amt decimal.Decimal
-		if err := rows.Scan(&typ, &amt); err != nil {
-			rows.Close()
+	type dayType struct {
+		day int64
+		typ string
+	}
+	for _, proj := range slices.Sorted(maps.Keys(byProj)) {
+		days := byProj[proj]
+		slices.Sort(days)
+		want := map[int64]bool{}
+		for _, d := range days {
+			want[d] = true
+		}
+		sums := map[dayType]decimal.Decimal{}
+		counts := map[dayType]int64{}
+		rows, err := tx.QueryContext(ctx, `SELECT finished_at, type, amount FROM obi_jobs WHERE proj_id = ? AND finished_at >= ? AND finished_at < ?`,
+			proj, days[0], days[len(days)-1]+daySecs)
+		if err != nil {
 			return err
 		}
-		sums[typ] = sums[typ].Add(amt)
-		counts[typ]++
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	for _, q := range []string{`DELETE FROM obi_spend_daily WHERE proj_id = ? AND day = ?`, `DELETE FROM obi_spend_total WHERE proj_id = ? AND day = ?`} {
-		if _, err := tx.ExecContext(ctx, q, d.proj, d.day); err != nil {
+		for rows.Next() {
+			var fin int64
+			var typ string
+			var amt decimal.Decimal
+			if err := rows.Scan(&fin, &typ, &amt); err != nil {
+				rows.Close()
+				return err
+			}
+			if k := (dayType{dayStart(fin), typ}); want[k.day] {
+				sums[k] = sums[k].Add(amt)
+				counts[k]++
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for start := 0; start < len(days); start += bulkRows {
+			chunk := days[start:min(start+bulkRows, len(days))]
+			args := []any{proj}
+			for _, d := range chunk {
+				args = append(args, d)
+			}
+			for _, t := range []string{"obi_spend_daily", "obi_spend_total"} {
+				// Table names are constants.
+				if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE proj_id = ? AND day IN (`+placeholders(len(chunk))+`)`, args...); err != nil {
+					return err
+				}
+			}
+		}
+		keys := slices.SortedFunc(maps.Keys(sums), func(a, b dayType) int {
+			return cmp.Or(cmp.Compare(a.day, b.day), strings.Compare(a.typ, b.typ))
+		})
+		if _, err := insertSpendDaily.exec(ctx, tx, len(keys), func(i int, args []any) []any {
+			k := keys[i]
+			return append(args, proj, k.day, k.typ, sums[k], counts[k])
+		}); err != nil {
+			return err
+		}
+		totals := map[int64]decimal.Decimal{}
+		for _, k := range keys {
+			totals[k.day] = totals[k.day].Add(sums[k])
+		}
+		totalDays := slices.Sorted(maps.Keys(totals))
+		if _, err := insertSpendTotal.exec(ctx, tx, len(totalDays), func(i int, args []any) []any {
+			return append(args, proj, totalDays[i], totals[totalDays[i]])
+		}); err != nil {
 			return err
 		}
 	}
-	total := decimal.Zero
-	for typ, s := range sums {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO obi_spend_daily(proj_id, day, type, amount, jobs) VALUES (?, ?, ?, ?, ?)`,
-			d.proj, d.day, typ, s, counts[typ]); err != nil {
-			return err
-		}
-		total = total.Add(s)
-	}
-	if len(sums) == 0 {
-		return nil
-	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO obi_spend_total(proj_id, day, amount) VALUES (?, ?, ?)`, d.proj, d.day, total)
-	return err
+	return nil
 }
+
+var (
+	insertSpendDaily = bulkInsert{head: `INSERT INTO obi_spend_daily(proj_id, day, type, amount, jobs)`, cols: 5}
+	insertSpendTotal = bulkInsert{head: `INSERT INTO obi_spend_total(proj_id, day, amount)`, cols: 3}
+)
 
 // nanos is d in 1e-9 credits, rounded and clamped to int64: a sort key,
 // never an amount to show or add.

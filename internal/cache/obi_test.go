@@ -235,3 +235,58 @@ func TestBudgetOverview_ForecastFollowsBalanceAndSpend(t *testing.T) {
 		t.Fatalf("overdrawn: %+v", f)
 	}
 }
+
+// TestSaveOBIJobs_RollupOfManyDays stores one batch that touches more
+// days than one statement names, then one that touches only the first
+// and the last of them: every day's daily and total spend stays the exact
+// sum of its jobs, the days between included.
+func TestSaveOBIJobs_RollupOfManyDays(t *testing.T) {
+	db, _ := MustOpen(t)
+	withBudgetCatalog(t, db)
+	ctx := context.Background()
+	day0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	days := 2*bulkRows + 3
+	var jobs []budgets.Job
+	for d := range days {
+		for k := range 2 {
+			jobs = append(jobs, testJob(d*2+k, day0.AddDate(0, 0, d).Add(time.Duration(k)*time.Hour), fmt.Sprintf("%d.%02d", d, k+1)))
+		}
+	}
+	if _, err := db.SaveOBIJobs(ctx, jobs); err != nil {
+		t.Fatal(err)
+	}
+	more := []budgets.Job{testJob(10000, day0.Add(3*time.Hour), "0.5"), testJob(10001, day0.AddDate(0, 0, days-1).Add(5*time.Hour), "0.25")}
+	if _, err := db.SaveOBIJobs(ctx, more); err != nil {
+		t.Fatal(err)
+	}
+	jobs = append(jobs, more...)
+	want := map[int64]decimal.Decimal{}
+	for _, j := range jobs {
+		d := dayStart(j.FinishedAt.Unix())
+		want[d] = want[d].Add(j.Amount)
+	}
+	for _, table := range []string{"obi_spend_daily", "obi_spend_total"} {
+		rows, err := db.r.QueryContext(ctx, `SELECT day, amount FROM `+table+` WHERE proj_id = ?`, testProj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[int64]decimal.Decimal{}
+		for rows.Next() {
+			var d int64
+			var a decimal.Decimal
+			if err := rows.Scan(&d, &a); err != nil {
+				t.Fatal(err)
+			}
+			got[d] = got[d].Add(a)
+		}
+		rows.Close()
+		if len(got) != len(want) {
+			t.Errorf("%s: %d days, want %d", table, len(got), len(want))
+		}
+		for d, w := range want {
+			if got[d].Cmp(w) != 0 {
+				t.Errorf("%s: spend of %s is %s, its jobs add up to %s", table, time.Unix(d, 0).UTC().Format("2006-01-02"), got[d], w)
+			}
+		}
+	}
+}

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -112,18 +113,67 @@ var recordsCSVHeader = func() []string {
 		"vgpu_utilisation_percent", "reported")
 }()
 
+// recordCSVRow returns r's cells in recordsCSVHeader order in cells[:0].
 func recordCSVRow(r *billing.Record, cells []string) []string {
-	cells = append(cells[:0], r.Key, csvUnix(r.Created), csvUnix(r.From), csvUnix(r.To), csvUnix(r.Sent), r.Description,
-		csvInt(r.UsedCores), csvInt(r.TotalCores), csvInt(r.OnlineCores), csvInt(r.TotalNodes), csvInt(r.OnlineNodes), csvInt(r.RunningMachines),
-		csvInt(r.UsedRAM), csvInt(r.TotalRAM), csvInt(r.OnlineRAM), csvInt(r.PhysRAMUsed), csvInt(r.PhysVRAMUsed), csvInt(r.PhysTotalCPU))
-	for _, t := range r.Tiers {
-		cells = append(cells, csvInt(t.Used), csvInt(t.Total))
+	var b recordCells
+	return b.row(r, cells)
+}
+
+// recordCells formats the cells of one record into one buffer, reused
+// from row to row: a row of 46 cells costs one string, not one per number
+// (the allocations were a fifth of a records CSV). The cells are the
+// csvInt, csvUnix and csvFloat forms.
+type recordCells struct {
+	buf  []byte
+	ends []int
+}
+
+func (b *recordCells) end()            { b.ends = append(b.ends, len(b.buf)) }
+func (b *recordCells) str(s string)    { b.buf = append(b.buf, s...); b.end() }
+func (b *recordCells) int(n int64)     { b.buf = strconv.AppendInt(b.buf, n, 10); b.end() }
+func (b *recordCells) float(f float64) { b.buf = strconv.AppendFloat(b.buf, f, 'f', 4, 64); b.end() }
+func (b *recordCells) unix(s int64) {
+	if s != 0 {
+		b.buf = time.Unix(s, 0).UTC().AppendFormat(b.buf, time.RFC3339)
 	}
-	return append(cells, csvInt(r.GPUsTotal), csvInt(r.GPUs), csvInt(r.GPUsIdle), csvInt(r.VGPUsTotal), csvInt(r.VGPUs), csvInt(r.VGPUsIdle),
-		csvInt(r.WorkloadDatapoints), csvInt(r.StorageDatapoints), csvInt(r.StorageUsed()), csvInt(r.StorageTotal()),
-		csvFloat(billing.Percent(r.UsedCores, r.TotalCores)), csvFloat(billing.Percent(r.UsedRAM, r.TotalRAM)),
-		csvFloat(billing.Percent(r.StorageUsed(), r.StorageTotal())), csvFloat(billing.Percent(r.GPUs, r.GPUsTotal)),
-		csvFloat(billing.Percent(r.VGPUs, r.VGPUsTotal)), strconv.FormatBool(r.Reported()))
+	b.end()
+}
+
+// row returns r's cells in recordsCSVHeader order in cells[:0].
+func (b *recordCells) row(r *billing.Record, cells []string) []string {
+	b.buf, b.ends = b.buf[:0], b.ends[:0]
+	b.str(r.Key)
+	b.unix(r.Created)
+	b.unix(r.From)
+	b.unix(r.To)
+	b.unix(r.Sent)
+	b.str(r.Description)
+	for _, n := range []int64{r.UsedCores, r.TotalCores, r.OnlineCores, r.TotalNodes, r.OnlineNodes, r.RunningMachines,
+		r.UsedRAM, r.TotalRAM, r.OnlineRAM, r.PhysRAMUsed, r.PhysVRAMUsed, r.PhysTotalCPU} {
+		b.int(n)
+	}
+	for _, t := range r.Tiers {
+		b.int(t.Used)
+		b.int(t.Total)
+	}
+	for _, n := range []int64{r.GPUsTotal, r.GPUs, r.GPUsIdle, r.VGPUsTotal, r.VGPUs, r.VGPUsIdle,
+		r.WorkloadDatapoints, r.StorageDatapoints, r.StorageUsed(), r.StorageTotal()} {
+		b.int(n)
+	}
+	b.float(billing.Percent(r.UsedCores, r.TotalCores))
+	b.float(billing.Percent(r.UsedRAM, r.TotalRAM))
+	b.float(billing.Percent(r.StorageUsed(), r.StorageTotal()))
+	b.float(billing.Percent(r.GPUs, r.GPUsTotal))
+	b.float(billing.Percent(r.VGPUs, r.VGPUsTotal))
+	b.str(strconv.FormatBool(r.Reported()))
+	all := string(b.buf)
+	cells = cells[:0]
+	from := 0
+	for _, e := range b.ends {
+		cells = append(cells, all[from:e])
+		from = e
+	}
+	return cells
 }
 
 // handleBillingRecordsCSV streams every record of the page's filters, in
@@ -144,8 +194,9 @@ func (h *Handler) handleBillingRecordsCSV(c echo.Context) error {
 		return err
 	}
 	cells := make([]string, 0, len(recordsCSVHeader))
+	var b recordCells
 	return w.finish(h.Billing.EachBillingRecord(c.Request().Context(), f, func(r *billing.Record) error {
-		cells = recordCSVRow(r, cells)
+		cells = b.row(r, cells)
 		return w.row(cells)
 	}))
 }

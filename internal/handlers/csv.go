@@ -21,6 +21,12 @@ func wantsCSV(c echo.Context) bool {
 	return isAPI(c) || strings.HasSuffix(c.Request().URL.Path, ".csv") || c.QueryParam("format") == "csv"
 }
 
+// isCSVDownload reports whether the request asks for a CSV file (not the
+// API's JSON twin), which is compressed at the fastest level.
+func isCSVDownload(c echo.Context) bool {
+	return strings.HasSuffix(c.Request().URL.Path, ".csv") || c.QueryParam("format") == "csv"
+}
+
 // csvHref returns the CSV twin's URL of the current page.
 func csvHref(c echo.Context) string {
 	u := *c.Request().URL
@@ -121,6 +127,7 @@ type csvWriter struct {
 	w    *csv.Writer
 	rows int
 	cols int
+	safe []string // the neutralised cells of the row being written, reused
 	// js writes the rows as JSON instead, for the API (api_json.go).
 	js *jsonTable
 }
@@ -148,11 +155,11 @@ func (cw *csvWriter) row(cells []string) error {
 	if cw.js != nil {
 		return cw.js.row(cells)
 	}
-	safe := make([]string, len(cells))
-	for i, s := range cells {
-		safe[i] = SafeCell(s)
+	cw.safe = cw.safe[:0]
+	for _, s := range cells {
+		cw.safe = append(cw.safe, SafeCell(s))
 	}
-	if err := cw.w.Write(safe); err != nil {
+	if err := cw.w.Write(cw.safe); err != nil {
 		return err
 	}
 	cw.rows++
