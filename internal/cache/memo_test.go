@@ -8,6 +8,7 @@ import (
 
 	"github.com/accounting-portal/portal/internal/billing"
 	"github.com/accounting-portal/portal/internal/metrics"
+	"github.com/accounting-portal/portal/internal/notify"
 	"github.com/accounting-portal/portal/internal/portal"
 	"github.com/accounting-portal/portal/internal/usage"
 )
@@ -182,4 +183,81 @@ func TestMemo_BillingRecordsFollowTheirSync(t *testing.T) {
 	if ks, total := keys(); total != 3 || !slices.Equal(ks, []string{"2"}) {
 		t.Fatalf("second page: %v of %d", ks, total)
 	}
+}
+
+// TestMemo_NavCountsFollowEveryWriteAtOnce: the navigation's counts are
+// kept between pages, and each write that changes one (a request
+// created, decided or cancelled, a notification written or read) shows
+// on the very next read.
+func TestMemo_NavCountsFollowEveryWriteAtOnce(t *testing.T) {
+	ctx := context.Background()
+	db, _ := MustOpen(t)
+	withBudgetCatalog(t, db)
+	for _, u := range []portal.User{
+		{Subject: "demo-admin", Name: "Ada Admin", Admin: true},
+		{Subject: "demo-manager", Name: "Max Manager", Member: []string{"neuro-sim"}, Manages: []string{"neuro-sim"}},
+	} {
+		if err := db.RememberUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	counts := func(subject string, admin bool) (int, int) {
+		t.Helper()
+		u, p, err := db.NavCounts(ctx, subject, admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u, p
+	}
+	want := func(step, subject string, admin bool, unread, pending int) {
+		t.Helper()
+		// Twice: the second read is the kept answer.
+		for range 2 {
+			if u, p := counts(subject, admin); u != unread || p != pending {
+				t.Fatalf("%s: %s has %d unread and %d pending, want %d and %d", step, subject, u, p, unread, pending)
+			}
+		}
+	}
+	want("before anything", "demo-admin", true, 0, 0)
+	want("before anything", "demo-manager", false, 0, 0)
+
+	first := newAssign(t, db, "10")
+	want("a request created", "demo-admin", true, 1, 1)
+	if _, p := counts("demo-manager", false); p != 0 {
+		t.Errorf("a manager is told of %d pending approvals", p)
+	}
+	second := newAssign(t, db, "20")
+	want("a second request", "demo-admin", true, 2, 2)
+
+	n, err := db.MarkAllRead(ctx, "demo-admin")
+	if err != nil || n != 2 {
+		t.Fatalf("mark all read: %d %v", n, err)
+	}
+	want("all read", "demo-admin", true, 0, 2)
+
+	if err := db.DenyBudgetRequest(ctx, first, "demo-admin", "Ada Admin", "use the lab's spare budget first"); err != nil {
+		t.Fatal(err)
+	}
+	want("one denied", "demo-admin", true, 0, 1)
+	want("one denied", "demo-manager", false, 1, 0)
+	items, _, err := db.Notifications(ctx, "demo-manager", notify.Filter{Limit: 10})
+	if err != nil || len(items) != 1 {
+		t.Fatalf("the manager's notifications: %+v %v", items, err)
+	}
+	if err := db.MarkRead(ctx, "demo-manager", items[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	want("the denial read", "demo-manager", false, 0, 0)
+
+	if err := db.CancelBudgetRequest(ctx, second, "demo-manager", "Max Manager"); err != nil {
+		t.Fatal(err)
+	}
+	want("the other cancelled", "demo-admin", true, 0, 0)
+
+	third := newAssign(t, db, "30")
+	want("a third request", "demo-admin", true, 1, 1)
+	if _, err := db.ApproveBudgetRequest(ctx, third, "demo-admin", "Ada Admin"); err != nil {
+		t.Fatal(err)
+	}
+	want("the third approved", "demo-admin", true, 1, 0)
 }
