@@ -24,7 +24,7 @@ type budgetRow struct {
 }
 
 // status is the project's warning: overdrawn, runs out soon, or none.
-func (r budgetRow) status() (kind, text string) {
+func (r *budgetRow) status() (kind, text string) {
 	switch {
 	case !r.HasBalance:
 		return "", "not synced yet"
@@ -36,7 +36,7 @@ func (r budgetRow) status() (kind, text string) {
 	return "ok", "ok"
 }
 
-func (r budgetRow) rank() int {
+func (r *budgetRow) rank() int {
 	switch k, _ := r.status(); k {
 	case "bad":
 		return 0
@@ -49,7 +49,7 @@ func (r budgetRow) rank() int {
 }
 
 // runOut is the earlier projected run-out of the two rates (zero: none).
-func (r budgetRow) runOut() time.Time {
+func (r *budgetRow) runOut() time.Time {
 	a, b := r.f.RunOut7, r.f.RunOut30
 	switch {
 	case a.IsZero():
@@ -62,21 +62,22 @@ func (r budgetRow) runOut() time.Time {
 
 var budgetSorts = []string{"lab", "project", "balance", "reserved", "spend7", "spend30", "burn", "runout", "status"}
 
-// budgetLess orders rows by a sort key; ties by project name.
-func budgetCompare(key string) func(a, b budgetRow) int {
-	dec := func(f func(budgetRow) decimal.Decimal) func(a, b budgetRow) int {
-		return func(a, b budgetRow) int { return f(a).Cmp(f(b)) }
+// budgetCompare orders rows by a sort key; ties by project name. It
+// takes pointers: a row is large, and a sort compares it many times.
+func budgetCompare(key string) func(a, b *budgetRow) int {
+	dec := func(f func(*budgetRow) decimal.Decimal) func(a, b *budgetRow) int {
+		return func(a, b *budgetRow) int { return f(a).Cmp(f(b)) }
 	}
-	byKey := map[string]func(a, b budgetRow) int{
-		"lab":      func(a, b budgetRow) int { return strings.Compare(a.LabName, b.LabName) },
-		"project":  func(a, b budgetRow) int { return strings.Compare(a.Name, b.Name) },
-		"balance":  dec(func(r budgetRow) decimal.Decimal { return r.Balance }),
-		"reserved": dec(func(r budgetRow) decimal.Decimal { return r.Reservation }),
-		"spend7":   dec(func(r budgetRow) decimal.Decimal { return r.Spend7 }),
-		"spend30":  dec(func(r budgetRow) decimal.Decimal { return r.Spend30 }),
-		"burn":     dec(func(r budgetRow) decimal.Decimal { return r.f.Burn30 }),
-		"status":   func(a, b budgetRow) int { return cmp.Compare(a.rank(), b.rank()) },
-		"runout": func(a, b budgetRow) int {
+	byKey := map[string]func(a, b *budgetRow) int{
+		"lab":      func(a, b *budgetRow) int { return strings.Compare(a.LabName, b.LabName) },
+		"project":  func(a, b *budgetRow) int { return strings.Compare(a.Name, b.Name) },
+		"balance":  dec(func(r *budgetRow) decimal.Decimal { return r.Balance }),
+		"reserved": dec(func(r *budgetRow) decimal.Decimal { return r.Reservation }),
+		"spend7":   dec(func(r *budgetRow) decimal.Decimal { return r.Spend7 }),
+		"spend30":  dec(func(r *budgetRow) decimal.Decimal { return r.Spend30 }),
+		"burn":     dec(func(r *budgetRow) decimal.Decimal { return r.f.Burn30 }),
+		"status":   func(a, b *budgetRow) int { return cmp.Compare(a.rank(), b.rank()) },
+		"runout": func(a, b *budgetRow) int {
 			// "Not at this rate" sorts after every date.
 			ta, tb := a.runOut(), b.runOut()
 			switch {
@@ -91,7 +92,7 @@ func budgetCompare(key string) func(a, b budgetRow) int {
 		},
 	}
 	by := byKey[key]
-	return func(a, b budgetRow) int {
+	return func(a, b *budgetRow) int {
 		if c := by(a, b); c != 0 {
 			return c
 		}
@@ -124,14 +125,24 @@ func budgetRows(labs []budgets.Lab, f budgetFilter, lp ListParams, now time.Time
 			rows = append(rows, r)
 		}
 	}
+	// Sorted by pointer, then laid out once: moving the large rows
+	// themselves in a stable sort cost more than the rest of the page.
 	c := budgetCompare(lp.Sort)
-	slices.SortStableFunc(rows, func(a, b budgetRow) int {
+	order := make([]*budgetRow, len(rows))
+	for i := range rows {
+		order[i] = &rows[i]
+	}
+	slices.SortStableFunc(order, func(a, b *budgetRow) int {
 		if lp.Desc {
 			return c(b, a)
 		}
 		return c(a, b)
 	})
-	return rows
+	sorted := make([]budgetRow, len(rows))
+	for i, r := range order {
+		sorted[i] = *r
+	}
+	return sorted
 }
 
 func (h *Handler) handleBudgets(c echo.Context) error {
@@ -217,7 +228,8 @@ func labRow(l budgets.Lab, now time.Time, credits func(decimal.Decimal) string) 
 	row := templates.BudgetLabRow{ID: l.VlabID, Name: l.Name, Balance: "—", Projects: len(l.Projects),
 		Discount: "none", Href: "/budgets?lab=" + url.QueryEscape(l.VlabID)}
 	for _, p := range l.Projects {
-		if k, _ := (budgetRow{Project: p, f: p.Forecast(now)}).status(); k == "bad" || k == "warn" {
+		r := budgetRow{Project: p, f: p.Forecast(now)}
+		if k, _ := r.status(); k == "bad" || k == "warn" {
 			row.Warnings++
 		}
 	}
