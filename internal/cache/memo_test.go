@@ -235,9 +235,19 @@ func TestMemo_NavCountsFollowEveryWriteAtOnce(t *testing.T) {
 	}
 	want("all read", "demo-admin", true, 0, 2)
 
+	told := func(step string, want int) {
+		t.Helper()
+		out, err := db.TakeBudgetOutcomes(ctx, "demo-manager")
+		if err != nil || len(out) != want {
+			t.Fatalf("%s: the manager is told of %d outcomes (%v), want %d", step, len(out), err, want)
+		}
+	}
+	told("nothing decided", 0)
 	if err := db.DenyBudgetRequest(ctx, first, "demo-admin", "Ada Admin", "use the lab's spare budget first"); err != nil {
 		t.Fatal(err)
 	}
+	told("one denied", 1)
+	told("the denial told", 0)
 	want("one denied", "demo-admin", true, 0, 1)
 	want("one denied", "demo-manager", false, 1, 0)
 	items, _, err := db.Notifications(ctx, "demo-manager", notify.Filter{Limit: 10})
@@ -260,4 +270,26 @@ func TestMemo_NavCountsFollowEveryWriteAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	want("the third approved", "demo-admin", true, 1, 0)
+}
+
+// TestMemo_BillingRangeFollowsARecordAtItsStart: the first and last
+// record a range holds are kept by the range's seconds; a record that
+// arrives before the kept first one shows at once.
+func TestMemo_BillingRangeFollowsARecordAtItsStart(t *testing.T) {
+	ctx := context.Background()
+	db, _ := MustOpen(t)
+	start := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC).Unix()
+	recs := hourly(start, 3)
+	mustUpsert(t, db, recs[1:])
+	from, to := time.Unix(start, 0), time.Unix(start+3*3600, 0)
+	if sum, err := db.BillingSummary(ctx, from, to); err != nil || sum.RecordCount != 2 {
+		t.Fatalf("summary of the last two hours: %+v %v", sum, err)
+	}
+	mustUpsert(t, db, recs[:1])
+	if sum, _ := db.BillingSummary(ctx, from, to); sum.RecordCount != 3 {
+		t.Errorf("the summary kept %d records after the first hour arrived", sum.RecordCount)
+	}
+	if series, _ := db.BillingSeries(ctx, from, to, billing.BucketHour); len(series) != 3 {
+		t.Errorf("the series kept %d hours after the first arrived", len(series))
+	}
 }

@@ -194,9 +194,15 @@ func (h *Handler) billingRecordsView(c echo.Context, bq billingQuery, v *templat
 	if err != nil {
 		return err
 	}
-	for i := range recs {
-		v.Records = append(v.Records, recordRow(&recs[i]))
-	}
+	// A page of records is rendered once and kept by the records
+	// themselves (metrics_chart_memo.go): they change only at a sync.
+	v.Records = h.billingRecords.get("records", recs, sameRecord, func() templates.BillingRecordRows {
+		var rows templates.BillingRecordRows
+		for i := range recs {
+			rows.List = append(rows.List, recordRow(&recs[i]))
+		}
+		return rows.Kept()
+	})
 	v.Total = total
 	for _, s := range billingSorts {
 		hd := sortHeader(c, bq.List, s.Label, s.Key, s.Key != "from" && s.Key != "created" && s.Key != "sent")

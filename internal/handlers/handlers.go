@@ -125,6 +125,8 @@ type Handler struct {
 	filterLists keptByInputs[metrics.Option, templates.SelectOptions]
 	// billingCharts keeps the billing page's charts and their table.
 	billingCharts keptByInputs[billing.Point, keptBillingCharts]
+	// billingRecords keeps the billing page's rows of records, rendered.
+	billingRecords keptByInputs[billing.Record, templates.BillingRecordRows]
 }
 
 // New checks deps and returns a Handler.

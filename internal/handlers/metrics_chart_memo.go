@@ -91,6 +91,9 @@ func sameBucket(x, y billing.Point) bool {
 		sameFloat(x.StorageUsed, y.StorageUsed) && sameFloat(x.StorageTotal, y.StorageTotal)
 }
 
+// sameRecord is eq for billing records: every field, exactly.
+func sameRecord(x, y billing.Record) bool { return x == y }
+
 // sameOption is eq for the filters' options.
 func sameOption(x, y metrics.Option) bool { return x == y }
 

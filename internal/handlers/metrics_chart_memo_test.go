@@ -3,8 +3,10 @@ package handlers
 import (
 	"context"
 	"net/http/httptest"
+	"net/url"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -156,5 +158,62 @@ func TestKeptParts_FilterListsFollowTheirOptions(t *testing.T) {
 	mine := portal.Scope{Projects: []string{"neuro-sim"}}
 	if scoped := render(h.keptOptions("installation", mine, opts[:1], "")); strings.Contains(scoped, "cluster two") {
 		t.Errorf("a manager's list shows another scope's installation: %s", scoped)
+	}
+}
+
+// recordsFake is a billing store whose page of records the test sets.
+type recordsFake struct {
+	BillingStore
+	recs []billing.Record
+}
+
+func (f *recordsFake) BillingRecords(context.Context, billing.RecordFilter) ([]billing.Record, int64, error) {
+	return slices.Clone(f.recs), int64(len(f.recs)), nil // a copy, as the cache hands out
+}
+
+// TestKeptParts_BillingRecordRowsFollowTheirRecords: a page of records is
+// rendered once, and a record a sync changed (now reported) renders again.
+func TestKeptParts_BillingRecordRowsFollowTheirRecords(t *testing.T) {
+	from := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC).Unix()
+	f := &recordsFake{}
+	for i := range 3 {
+		at := from + int64(i)*3600
+		f.recs = append(f.recs, billing.Record{Key: strconv.Itoa(i + 1), From: at, To: at + 3600, Created: at + 3605, UsedCores: 8, TotalCores: 64})
+	}
+	h := &Handler{Deps: Deps{Billing: f}}
+	lp, err := parseList(url.Values{}, billing.RecordSorts, "from", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := func() string {
+		t.Helper()
+		v := templates.BillingView{}
+		c := echo.New().NewContext(httptest.NewRequest("GET", "/billing", nil), httptest.NewRecorder())
+		if err := h.billingRecordsView(c, billingQuery{List: lp}, &v); err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		v.Records.Render(context.Background(), &b)
+		return b.String()
+	}
+	fresh := func() string {
+		var r templates.BillingRecordRows
+		for i := range f.recs {
+			r.List = append(r.List, recordRow(&f.recs[i]))
+		}
+		var b strings.Builder
+		r.Render(context.Background(), &b)
+		return b.String()
+	}
+	before := rows()
+	if before != fresh() || strings.Count(before, "not reported") != 3 {
+		t.Fatalf("kept rows differ from rows rendered afresh:\n%s", before)
+	}
+	if rows() != before {
+		t.Error("the same records rendered differently")
+	}
+	f.recs[1].Sent = f.recs[1].Created + 60 // reported, as the next sync says
+	if after := rows(); after != fresh() || strings.Count(after, "not reported") != 2 {
+		t.Errorf("a record reported since kept its old row:\n%s", after)
 	}
 }

@@ -58,8 +58,14 @@ func (h *Handler) handleMetrics(c echo.Context) error {
 		sortHeader(c, lp, "Installations", "installations", true), sortHeader(c, lp, "Metrics", "metrics", true),
 		sortHeader(c, lp, "Total", "total", true), {Label: "Unit"}, {Label: "Added up as"},
 	}
+	projectHrefs := map[string]string{} // a page's rows name a few projects many times
 	for _, r := range rows {
-		v.Rows = append(v.Rows, totalRow(r, mp.Granularity, withQuery(u, "project", r.ProjectID, "page", "")))
+		href, ok := projectHrefs[r.ProjectID]
+		if !ok {
+			href = withQuery(u, "project", r.ProjectID, "page", "")
+			projectHrefs[r.ProjectID] = href
+		}
+		v.Rows = append(v.Rows, totalRow(r, mp.Granularity, href))
 	}
 	if total == 0 {
 		e, err := h.Metrics.MetricExtent(ctx, mp.Filter)

@@ -159,6 +159,33 @@ type BillingChartRow struct {
 	StorageUsed, StorageTotal float64 // mean bytes
 }
 
+// BillingRecordRows are the rows of the records table, as a component.
+// Kept renders them once, for a page of records kept between requests.
+type BillingRecordRows struct {
+	List []BillingRecordRow
+	html string
+}
+
+// Render writes the rows: as they were rendered when kept.
+func (r BillingRecordRows) Render(ctx context.Context, w io.Writer) error {
+	if r.html != "" {
+		_, err := io.WriteString(w, r.html)
+		return err
+	}
+	return billingRecordRows(r.List).Render(ctx, w)
+}
+
+// Kept returns the rows with their rendering kept.
+func (r BillingRecordRows) Kept() BillingRecordRows {
+	r.html = ""
+	var b strings.Builder
+	if err := r.Render(context.Background(), &b); err != nil {
+		return r // rendered afresh each time, where the error shows
+	}
+	r.html = b.String()
+	return r
+}
+
 // BillingChartRows are the rows of the table under the charts, as a
 // component. Kept renders them once, for rows kept between requests.
 type BillingChartRows struct {
@@ -222,7 +249,7 @@ type BillingView struct {
 	TiersCSV    string
 	Latest      *BillingRecordRow
 	Reconcile   BillingReconcileView
-	Records     []BillingRecordRow
+	Records     BillingRecordRows
 	Headers     []SortHeader
 	Pager       PagerView
 	Total       int64
