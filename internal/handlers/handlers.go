@@ -15,6 +15,7 @@ import (
 
 	"github.com/accounting-portal/portal/internal/auth"
 	"github.com/accounting-portal/portal/internal/billing"
+	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/config"
 	"github.com/accounting-portal/portal/internal/metrics"
 	"github.com/accounting-portal/portal/internal/portal"
@@ -127,6 +128,8 @@ type Handler struct {
 	billingCharts keptByInputs[billing.Point, keptBillingCharts]
 	// billingRecords keeps the billing page's rows of records, rendered.
 	billingRecords keptByInputs[billing.Record, templates.BillingRecordRows]
+	// budgetTables keeps the budgets overview's tables.
+	budgetTables keptByInputs[budgets.Lab, keptBudgets]
 }
 
 // New checks deps and returns a Handler.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/accounting-portal/portal/internal/billing"
+	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/metrics"
 )
 
@@ -93,6 +94,10 @@ func sameBucket(x, y billing.Point) bool {
 
 // sameRecord is eq for billing records: every field, exactly.
 func sameRecord(x, y billing.Record) bool { return x == y }
+
+// sameLabs is eq for the budgets overview's labs: none is equal to
+// another, so only the labs the cache keeps, handed out again, match.
+func sameLabs(budgets.Lab, budgets.Lab) bool { return false }
 
 // sameOption is eq for the filters' options.
 func sameOption(x, y metrics.Option) bool { return x == y }
