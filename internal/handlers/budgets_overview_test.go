@@ -26,7 +26,9 @@ func (f *overviewFake) BudgetOverview(context.Context, portal.Scope, time.Time) 
 	return f.labs, nil
 }
 
-func (f *overviewFake) TakeBudgetOutcomes(context.Context, string) ([]budgets.Request, error) { return nil, nil }
+func (f *overviewFake) TakeBudgetOutcomes(context.Context, string) ([]budgets.Request, error) {
+	return nil, nil
+}
 
 func overviewLabs(spend7 string) []budgets.Lab {
 	var labs []budgets.Lab
