@@ -30,6 +30,8 @@ const (
 	genNotifications = "notifications"
 	// genRequests is the budget requests: one created, decided, settled.
 	genRequests = "budget requests"
+	// genSessions is the sign-in sessions: one created, touched, ended.
+	genSessions = "sessions"
 )
 
 // gens holds the generation counters, by name.

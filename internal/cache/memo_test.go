@@ -293,3 +293,59 @@ func TestMemo_BillingRangeFollowsARecordAtItsStart(t *testing.T) {
 		t.Errorf("the series kept %d hours after the first arrived", len(series))
 	}
 }
+
+// TestMemo_SessionFollowsEveryWriteAtOnce: a session is kept between
+// requests, yet a flash given or taken, a touch and a sign-out show on the
+// very next look-up, and its ends are checked against the clock each time.
+func TestMemo_SessionFollowsEveryWriteAtOnce(t *testing.T) {
+	ctx := context.Background()
+	db, now := MustOpen(t)
+	tok, err := db.CreateSession(ctx, portal.User{Subject: "sub-1", Name: "Max"}, "", 12*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	look := func() *portal.Session {
+		t.Helper()
+		s, err := db.SessionByToken(ctx, tok, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if s := look(); s.Flash != "" || look().User.Name != "Max" {
+		t.Fatalf("a new session: %+v", s)
+	}
+	if err := db.SetFlash(ctx, tok, "Saved."); err != nil {
+		t.Fatal(err)
+	}
+	if s := look(); s.Flash != "Saved." {
+		t.Fatalf("the flash given is not on the session: %q", s.Flash)
+	}
+	if f, _ := db.TakeFlash(ctx, tok); f != "Saved." {
+		t.Fatalf("flash %q", f)
+	}
+	if s := look(); s.Flash != "" {
+		t.Fatalf("the flash taken is still on the session: %q", s.Flash)
+	}
+	*now = now.Add(50 * time.Minute)
+	if err := db.TouchSession(ctx, tok, look().LastSeen); err != nil {
+		t.Fatal(err)
+	}
+	if s := look(); !s.LastSeen.Equal(*now) {
+		t.Fatalf("the touch is not on the session: %v, want %v", s.LastSeen, *now)
+	}
+	*now = now.Add(61 * time.Minute) // idle past the hour, though kept
+	if _, err := db.SessionByToken(ctx, tok, time.Hour); portal.ErrorCode(err) != portal.EUNAUTHORIZED {
+		t.Fatalf("an idle kept session was accepted: %v", err)
+	}
+	tok2, _ := db.CreateSession(ctx, portal.User{Subject: "sub-2"}, "", 12*time.Hour)
+	if _, err := db.SessionByToken(ctx, tok2, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteSession(ctx, tok2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SessionByToken(ctx, tok2, time.Hour); portal.ErrorCode(err) != portal.EUNAUTHORIZED {
+		t.Fatalf("a session signed out was accepted: %v", err)
+	}
+}
