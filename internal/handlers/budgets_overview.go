@@ -193,7 +193,7 @@ func (h *Handler) handleBudgets(c echo.Context) error {
 // sort and page: its labs, and its page of projects without the dates
 // their balances run out on.
 type keptBudgets struct {
-	labs       []templates.BudgetLabRow
+	labs       templates.BudgetLabRows
 	labOptions []templates.Option
 	rows       []budgetRow
 	projects   []templates.BudgetProjectRow
@@ -215,9 +215,10 @@ func (h *Handler) keptBudgetTables(labs []budgets.Lab, scope portal.Scope, f bud
 		var k keptBudgets
 		rows := budgetRows(labs, f, lp, now)
 		for _, l := range labs {
-			k.labs = append(k.labs, labRow(l, now, templates.Credits))
+			k.labs.List = append(k.labs.List, labRow(l, now, templates.Credits))
 			k.labOptions = append(k.labOptions, templates.Option{Value: l.VlabID, Label: l.Name})
 		}
+		k.labs = k.labs.Kept()
 		k.total = len(rows)
 		end := min(lp.Offset()+lp.Size, len(rows))
 		for _, r := range rows[min(lp.Offset(), len(rows)):end] {
