@@ -349,3 +349,52 @@ func TestMemo_SessionFollowsEveryWriteAtOnce(t *testing.T) {
 		t.Fatalf("a session signed out was accepted: %v", err)
 	}
 }
+
+// TestMemo_FailedPagesAndResourcesFollowTheirSyncs: a page of failed
+// records and the list of AMIE resources are kept between syncs, and a
+// sync that changes them (a record cleared, changed or on a new resource)
+// shows at once.
+func TestMemo_FailedPagesAndResourcesFollowTheirSyncs(t *testing.T) {
+	db, _ := MustOpen(t)
+	amieTestCatalog(t, db)
+	replace := func(recs ...usage.FailedRecord) {
+		t.Helper()
+		if _, err := db.ReplaceAMIEFailed(amieCtx, recs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page := func() []usage.FailedRecord {
+		t.Helper()
+		recs, total, err := db.ListFailed(amieCtx, usage.FailedFilter{Scope: portal.Scope{All: true}})
+		if err != nil || int(total) != len(recs) {
+			t.Fatalf("failed page: %d of %d, %v", len(recs), total, err)
+		}
+		return recs
+	}
+	resources := func() []string {
+		t.Helper()
+		names, err := db.AMIEResources(amieCtx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return names
+	}
+	replace(amieTestFailed(1, "TG-NEU1", "Unknown user"), amieTestFailed(2, "TG-NEU1", "Unknown user"))
+	if recs := page(); len(recs) != 2 || !slices.Equal(resources(), []string{"lynx"}) {
+		t.Fatalf("first sync: %d records, resources %v", len(recs), resources())
+	}
+	changed := amieTestFailed(2, "TG-NEU1", "Unknown user")
+	changed.Charge, changed.Resource = "7.25", "puma"
+	replace(changed)
+	recs := page()
+	if len(recs) != 1 || recs[0].Charge != "7.25" {
+		t.Errorf("the page kept %+v after a sync cleared one record and changed the other", recs)
+	}
+	if names := resources(); !slices.Equal(names, []string{"lynx", "puma"}) {
+		t.Errorf("the resources kept %v after a record on a new one arrived", names)
+	}
+	recs[0].Charge = "0" // a caller's copy is its own
+	if again := page(); again[0].Charge != "7.25" {
+		t.Error("a caller's change to its page reached the kept one")
+	}
+}

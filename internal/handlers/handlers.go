@@ -19,6 +19,7 @@ import (
 	"github.com/accounting-portal/portal/internal/config"
 	"github.com/accounting-portal/portal/internal/metrics"
 	"github.com/accounting-portal/portal/internal/portal"
+	"github.com/accounting-portal/portal/internal/usage"
 	"github.com/accounting-portal/portal/web/templates"
 )
 
@@ -130,6 +131,8 @@ type Handler struct {
 	billingRecords keptByInputs[billing.Record, templates.BillingRecordRows]
 	// budgetTables keeps the budgets overview's tables.
 	budgetTables keptByInputs[budgets.Lab, keptBudgets]
+	// usageCharts keeps the usage status page's chart.
+	usageCharts keptByInputs[usage.StatusDay, templates.ChartView]
 }
 
 // New checks deps and returns a Handler.

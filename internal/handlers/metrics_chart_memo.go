@@ -9,6 +9,7 @@ import (
 	"github.com/accounting-portal/portal/internal/billing"
 	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/metrics"
+	"github.com/accounting-portal/portal/internal/usage"
 )
 
 // Some parts of a page are the same for every request that gives them
@@ -98,6 +99,11 @@ func sameRecord(x, y billing.Record) bool { return x == y }
 // sameLabs is eq for the budgets overview's labs: none is equal to
 // another, so only the labs the cache keeps, handed out again, match.
 func sameLabs(budgets.Lab, budgets.Lab) bool { return false }
+
+// sameStatusDay is eq for the usage status chart's days.
+func sameStatusDay(x, y usage.StatusDay) bool {
+	return x.Day.Equal(y.Day) && x.Resource == y.Resource && x.Loaded == y.Loaded && x.Failed == y.Failed && x.TotalCharge == y.TotalCharge
+}
 
 // sameOption is eq for the filters' options.
 func sameOption(x, y metrics.Option) bool { return x == y }

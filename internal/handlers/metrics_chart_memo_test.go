@@ -16,6 +16,7 @@ import (
 	"github.com/accounting-portal/portal/internal/billing"
 	"github.com/accounting-portal/portal/internal/metrics"
 	"github.com/accounting-portal/portal/internal/portal"
+	"github.com/accounting-portal/portal/internal/usage"
 	"github.com/accounting-portal/portal/web/templates"
 )
 
@@ -215,5 +216,36 @@ func TestKeptParts_BillingRecordRowsFollowTheirRecords(t *testing.T) {
 	f.recs[1].Sent = f.recs[1].Created + 60 // reported, as the next sync says
 	if after := rows(); after != fresh() || strings.Count(after, "not reported") != 2 {
 		t.Errorf("a record reported since kept its old row:\n%s", after)
+	}
+}
+
+// TestKeptParts_UsageChartFollowsItsDays: the usage status chart is kept
+// by its days and range, and a day a sync changed draws it again, as a
+// chart drawn afresh.
+func TestKeptParts_UsageChartFollowsItsDays(t *testing.T) {
+	h := &Handler{}
+	day := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	tr := TimeRange{From: day, To: day.AddDate(0, 0, 30)}
+	sum := usage.StatusSummary{}
+	for i := range 30 {
+		sum.Days = append(sum.Days, usage.StatusDay{Day: day.AddDate(0, 0, i), Loaded: int64(100 + i), Failed: int64(i % 3), TotalCharge: "1"})
+	}
+	html := func(v templates.ChartView) string {
+		var b strings.Builder
+		templates.Chart(v).Render(context.Background(), &b)
+		return b.String()
+	}
+	fresh := func() string { return html(templates.BuildChart(usageStatusChart(sum, tr))) }
+	first := html(h.usageChart(sum, tr))
+	if first != fresh() {
+		t.Fatal("the kept chart differs from a chart drawn afresh")
+	}
+	sum.Days = slices.Clone(sum.Days)
+	if html(h.usageChart(sum, tr)) != first {
+		t.Error("the same days drew another chart")
+	}
+	sum.Days[29].Failed = 90 // the next AMIE sync
+	if again := html(h.usageChart(sum, tr)); again == first || again != fresh() {
+		t.Error("a changed day kept the chart drawn before it")
 	}
 }
