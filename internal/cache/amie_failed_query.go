@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/accounting-portal/portal/internal/portal"
@@ -56,16 +57,27 @@ func scanAMIEFailed(rows rowScanner) (usage.FailedRecord, error) {
 	return r, err
 }
 
-// ListFailed returns one page of failed records, grouped by error, and how many match.
+// ListFailed returns one page of failed records, grouped by error, and how
+// many match. A page changes only when the failed records or the
+// catalogue do, and is read again only then (memo.go).
 func (db *DB) ListFailed(ctx context.Context, f usage.FailedFilter) ([]usage.FailedRecord, int64, error) {
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
-	out, total, err := list(ctx, db, failedQuery(f), scanAMIEFailed)
+	type page struct {
+		rows  []usage.FailedRecord
+		total int64
+	}
+	key := strings.Join([]string{"failed page", scopeKey(f.Scope), f.Resource, f.Error, f.Project, f.Type, f.Sort, strconv.FormatBool(f.Desc),
+		strconv.Itoa(f.Limit), strconv.Itoa(f.Offset)}, "\x00")
+	p, err := remembered(db, key, db.gen(genAMIEFailed, genCatalog), func() (page, error) {
+		out, total, err := list(ctx, db, failedQuery(f), scanAMIEFailed)
+		return page{out, total}, err
+	}, func(p page) page { return page{slices.Clone(p.rows), p.total} })
 	if err != nil {
 		return nil, 0, fmt.Errorf("cache: list failed records: %w", err)
 	}
-	return out, total, nil
+	return p.rows, p.total, nil
 }
 
 // EachFailed calls fn for every matching failed record in the table's

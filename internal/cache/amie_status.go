@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -154,8 +155,13 @@ func touchAMIEResources(ctx context.Context, tx *sql.Tx, names []string, now int
 }
 
 // AMIEResources lists the resources the upstream has reported, by name.
+// A new name comes only with a status day or failed record that is new
+// (both syncs bump their generation then), so the list is kept until one
+// of them moves (memo.go).
 func (db *DB) AMIEResources(ctx context.Context) ([]string, error) {
-	out, err := all(ctx, db, `SELECT name FROM amie_resources ORDER BY name`, nil, scanValue[string])
+	out, err := remembered(db, "amie resources", db.gen(genAMIEStatus, genAMIEFailed), func() ([]string, error) {
+		return all(ctx, db, `SELECT name FROM amie_resources ORDER BY name`, nil, scanValue[string])
+	}, slices.Clone)
 	if err != nil {
 		return nil, fmt.Errorf("cache: amie resources: %w", err)
 	}

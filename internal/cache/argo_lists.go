@@ -25,14 +25,12 @@ func scopedProjects(scope portal.Scope, column string) (string, []any) {
 // ArgoFilterOptions returns the projects, providers and installations in
 // scope and every metric definition, sorted by label.
 // They change only with the ARGO sync and the catalogue, and are read
-// again only then (memo.go).
+// again only then (memo.go). The lists are shared with every caller that
+// asks the same until the data changes: callers read them, never change
+// them (the pages keep their rendering by the lists themselves).
 func (db *DB) ArgoFilterOptions(ctx context.Context, scope portal.Scope) (metrics.FilterOptions, error) {
 	return remembered(db, "argo options:"+scopeKey(scope), db.gen(portal.UpstreamArgo, genCatalog),
-		func() (metrics.FilterOptions, error) { return db.argoFilterOptions(ctx, scope) }, func(o metrics.FilterOptions) metrics.FilterOptions {
-			o.Projects, o.Providers = slices.Clone(o.Projects), slices.Clone(o.Providers)
-			o.Installations, o.Definitions = slices.Clone(o.Installations), slices.Clone(o.Definitions)
-			return o
-		})
+		func() (metrics.FilterOptions, error) { return db.argoFilterOptions(ctx, scope) }, same)
 }
 
 func (db *DB) argoFilterOptions(ctx context.Context, scope portal.Scope) (metrics.FilterOptions, error) {

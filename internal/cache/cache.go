@@ -45,6 +45,12 @@ type DB struct {
 	// does (memo.go).
 	gens gens
 	memo memo
+	// personal keeps answers per person (the navigation's counts) apart
+	// from memo, so many people cannot crowd out the shared answers.
+	personal memo
+	// ranges keeps what a range given by the clock holds, by its seconds
+	// (rememberBilling): many keys, each asked for a moment.
+	ranges memo
 	// stmts are the reads' prepared statements (prepared.go).
 	stmts preparedStmts
 	// committed holds, per write transaction, the generations to move

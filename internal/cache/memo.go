@@ -26,6 +26,12 @@ const (
 	genAMIEFailed = "amie failed"
 	// genAMIEStatus is AMIE's processing status per resource and day.
 	genAMIEStatus = "amie status"
+	// genNotifications is the notifications: one written, one read.
+	genNotifications = "notifications"
+	// genRequests is the budget requests: one created, decided, settled.
+	genRequests = "budget requests"
+	// genSessions is the sign-in sessions: one created, touched, ended.
+	genSessions = "sessions"
 )
 
 // gens holds the generation counters, by name.
@@ -90,9 +96,14 @@ const memoSize = 512
 // it with load and keeps it. copyOut gives each caller a copy of its own
 // when T holds slices or maps a caller could change.
 func remembered[T any](db *DB, key, gen string, load func() (T, error), copyOut func(T) T) (T, error) {
-	db.memo.mu.Lock()
-	e, ok := db.memo.m[key]
-	db.memo.mu.Unlock()
+	return rememberedIn(&db.memo, key, gen, load, copyOut)
+}
+
+// rememberedIn is remembered with the answers kept in m.
+func rememberedIn[T any](m *memo, key, gen string, load func() (T, error), copyOut func(T) T) (T, error) {
+	m.mu.Lock()
+	e, ok := m.m[key]
+	m.mu.Unlock()
 	if ok && e.gen == gen {
 		return copyOut(e.v.(T)), nil
 	}
@@ -100,12 +111,12 @@ func remembered[T any](db *DB, key, gen string, load func() (T, error), copyOut 
 	if err != nil {
 		return v, err
 	}
-	db.memo.mu.Lock()
-	if db.memo.m == nil || len(db.memo.m) >= memoSize {
-		db.memo.m = map[string]memoEntry{}
+	m.mu.Lock()
+	if m.m == nil || len(m.m) >= memoSize {
+		m.m = map[string]memoEntry{}
 	}
-	db.memo.m[key] = memoEntry{gen: gen, v: v}
-	db.memo.mu.Unlock()
+	m.m[key] = memoEntry{gen: gen, v: v}
+	m.mu.Unlock()
 	return copyOut(v), nil
 }
 

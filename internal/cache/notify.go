@@ -76,6 +76,7 @@ func (db *DB) raise(ctx context.Context, tx *sql.Tx, e notify.Event, rcpts []not
 			return fmt.Errorf("cache: notification: %w", err)
 		}
 	}
+	db.bumpOnCommit(tx, genNotifications)
 	return nil
 }
 

@@ -63,21 +63,31 @@ func (db *DB) EachNotification(ctx context.Context, subject string, f notify.Fil
 }
 
 // NavCounts returns a person's unread notifications and, for admins, how
-// many budget requests wait for approval.
+// many budget requests wait for approval. Every page shows them, so they
+// are kept (memo.go) until a notification is written or read, or a
+// request created or decided: the person's count apart from the shared
+// answers, the pending requests once for every admin.
 func (db *DB) NavCounts(ctx context.Context, subject string, admin bool) (unread, pending int, err error) {
-	err = db.read(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM notifications WHERE recipient = ? AND read_at = 0`, subject).Scan(&unread); err != nil {
-			return err
-		}
-		if !admin {
-			return nil
-		}
-		return tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM budget_requests WHERE state = 'pending'`).Scan(&pending)
-	})
-	if err != nil {
-		err = fmt.Errorf("cache: navigation counts: %w", err)
+	unread, err = rememberedIn(&db.personal, "unread:"+subject, db.gen(genNotifications), func() (int, error) {
+		var n int
+		err := db.read(ctx, func(tx *sql.Tx) error {
+			return tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM notifications WHERE recipient = ? AND read_at = 0`, subject).Scan(&n)
+		})
+		return n, err
+	}, same)
+	if err == nil && admin {
+		pending, err = remembered(db, "pending requests", db.gen(genRequests), func() (int, error) {
+			var n int
+			err := db.read(ctx, func(tx *sql.Tx) error {
+				return tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM budget_requests WHERE state = 'pending'`).Scan(&n)
+			})
+			return n, err
+		}, same)
 	}
-	return unread, pending, err
+	if err != nil {
+		return 0, 0, fmt.Errorf("cache: navigation counts: %w", err)
+	}
+	return unread, pending, nil
 }
 
 // MarkRead marks one of a person's notifications read; another person's
@@ -92,6 +102,7 @@ func (db *DB) MarkRead(ctx context.Context, subject string, id int64) error {
 		if read != 0 {
 			return nil
 		}
+		db.bumpOnCommit(tx, genNotifications)
 		_, err = tx.ExecContext(ctx, `UPDATE notifications SET read_at = ? WHERE id = ?`, db.now(), id)
 		return err
 	})
@@ -106,7 +117,9 @@ func (db *DB) MarkAllRead(ctx context.Context, subject string) (int64, error) {
 		if err != nil {
 			return err
 		}
-		n, _ = res.RowsAffected()
+		if n, _ = res.RowsAffected(); n > 0 {
+			db.bumpOnCommit(tx, genNotifications)
+		}
 		return nil
 	})
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/accounting-portal/portal/internal/budgets"
@@ -21,19 +20,13 @@ import (
 // balances and spend (see budgets.SpendWindows), labs and projects by name.
 // It changes only with what the OBI sync writes, the catalogue and the
 // day, so it is read again only when one of them has moved (memo.go).
+// The labs are shared with every caller that asks the same until then:
+// callers read them, never change them (the page keeps its tables by the
+// labs themselves).
 func (db *DB) BudgetOverview(ctx context.Context, scope portal.Scope, now time.Time) ([]budgets.Lab, error) {
 	_, _, to := budgets.SpendWindows(now)
 	return remembered(db, "budget overview:"+scopeKey(scope)+":"+uitoa(uint64(to.Unix())), db.gen(portal.UpstreamOBI, genCatalog),
-		func() ([]budgets.Lab, error) { return db.budgetOverview(ctx, scope, now) }, copyLabs)
-}
-
-// copyLabs copies labs and their projects, for a caller of its own.
-func copyLabs(labs []budgets.Lab) []budgets.Lab {
-	out := slices.Clone(labs)
-	for i := range out {
-		out[i].Projects = slices.Clone(out[i].Projects)
-	}
-	return out
+		func() ([]budgets.Lab, error) { return db.budgetOverview(ctx, scope, now) }, same)
 }
 
 func (db *DB) budgetOverview(ctx context.Context, scope portal.Scope, now time.Time) ([]budgets.Lab, error) {

@@ -28,6 +28,7 @@ func (db *DB) CreateBudgetRequest(ctx context.Context, n budgets.NewRequest) (in
 		if err != nil {
 			return err
 		}
+		db.bumpOnCommit(tx, genRequests)
 		if err := db.audit(ctx, tx, portal.AuditEntry{Actor: n.Actor, ActorName: n.ActorName, Subject: budgets.RequestRef(id), To: budgets.Pending,
 			Reason: n.Justification}); err != nil {
 			return err

@@ -90,9 +90,12 @@ func (db *DB) BudgetRequestCounts(ctx context.Context, f budgets.RequestFilter) 
 // reconciliation, denied), and records that they have now been told.
 func (db *DB) TakeBudgetOutcomes(ctx context.Context, subject string) ([]budgets.Request, error) {
 	// Most page views have nothing to tell: look on a reader first, so that
-	// a page does not queue for the one writer connection behind a sync.
-	pending, err := one(ctx, db, `SELECT EXISTS (SELECT 1 FROM budget_requests WHERE requested_by = ?
+	// a page does not queue for the one writer connection behind a sync,
+	// and keep the answer until a request changes (memo.go).
+	pending, err := rememberedIn(&db.personal, "outcomes:"+subject, db.gen(genRequests), func() (bool, error) {
+		return one(ctx, db, `SELECT EXISTS (SELECT 1 FROM budget_requests WHERE requested_by = ?
 		AND state IN ('approved', 'applied', 'failed', 'needs-reconciliation', 'denied') AND notified <> state)`, []any{subject}, scanValue[bool])
+	}, same)
 	if err != nil {
 		return nil, fmt.Errorf("cache: budget outcomes: %w", err)
 	}
@@ -124,6 +127,7 @@ func (db *DB) TakeBudgetOutcomes(ctx context.Context, subject string) ([]budgets
 				return err
 			}
 		}
+		db.bumpOnCommit(tx, genRequests)
 		return nil
 	})
 	if err != nil {

@@ -56,6 +56,7 @@ func (db *DB) ApproveBudgetRequestWith(ctx context.Context, id int64, a budgets.
 		if n, _ := res.RowsAffected(); n == 0 {
 			return budgets.DecidedConflict(r, "approved again")
 		}
+		db.bumpOnCommit(tx, genRequests)
 		payload, err := json.Marshal(r.Payload())
 		if err != nil {
 			return err
@@ -118,6 +119,7 @@ func (db *DB) DenyBudgetRequest(ctx context.Context, id int64, actor, actorName,
 			}
 			return budgets.DecidedConflict(r, "denied")
 		}
+		db.bumpOnCommit(tx, genRequests)
 		if err := db.audit(ctx, tx, portal.AuditEntry{Actor: actor, ActorName: actorName, Subject: budgets.RequestRef(id), From: budgets.Pending,
 			To: budgets.Denied, Reason: reason}); err != nil {
 			return err
@@ -143,6 +145,7 @@ func (db *DB) CancelBudgetRequest(ctx context.Context, id int64, actor, actorNam
 			}
 			return budgets.CancelRefused(r, actor)
 		}
+		db.bumpOnCommit(tx, genRequests)
 		return db.audit(ctx, tx, portal.AuditEntry{Actor: actor, ActorName: actorName, Subject: budgets.RequestRef(id), From: budgets.Pending,
 			To: budgets.Cancelled, Reason: "cancelled by the requester"})
 	})
@@ -220,6 +223,7 @@ func (db *DB) SettleBudgetRequest(ctx context.Context, tx *sql.Tx, it portal.Out
 	if _, err := tx.ExecContext(ctx, `UPDATE budget_requests SET `+set+` WHERE id = ?`, append(args, id)...); err != nil {
 		return err
 	}
+	db.bumpOnCommit(tx, genRequests)
 	actor := o.Actor
 	if actor == "" {
 		actor = portal.SystemActor

@@ -32,6 +32,7 @@ func (db *DB) CreateSession(ctx context.Context, u portal.User, idToken string, 
 		if err != nil {
 			return err
 		}
+		db.bumpOnCommit(tx, genSessions)
 		if err := db.rememberPerson(ctx, tx, u); err != nil {
 			return err
 		}
@@ -49,13 +50,27 @@ func (db *DB) CreateSession(ctx context.Context, u portal.User, idToken string, 
 // idle for longer than idle, or past its absolute end, is deleted and
 // reported as EUNAUTHORIZED.
 func (db *DB) SessionByToken(ctx context.Context, token string, idle time.Duration) (*portal.Session, error) {
-	var s portal.Session
-	var userJSON string
-	var created, lastSeen, expires int64
-	err := db.read(ctx, func(tx *sql.Tx) error {
-		return db.queryRowIn(ctx, tx, `SELECT user_json, csrf_token, id_token, flash, created_at, last_seen, expires_at
+	// Every request looks its session up: the session is kept (memo.go)
+	// until a session is written (created, touched, given or relieved of
+	// a flash, ended), and its ends are checked against the clock here
+	// every time.
+	kept, err := rememberedIn(&db.personal, "session:"+string(hashToken(token)), db.gen(genSessions), func() (portal.Session, error) {
+		var s portal.Session
+		var userJSON string
+		var created, lastSeen, expires int64
+		err := db.read(ctx, func(tx *sql.Tx) error {
+			return db.queryRowIn(ctx, tx, `SELECT user_json, csrf_token, id_token, flash, created_at, last_seen, expires_at
 		FROM sessions WHERE token_hash = ?`, hashToken(token)).Scan(&userJSON, &s.CSRFToken, &s.IDToken, &s.Flash, &created, &lastSeen, &expires)
-	})
+		})
+		if err != nil {
+			return s, err
+		}
+		if err := json.Unmarshal([]byte(userJSON), &s.User); err != nil {
+			return s, fmt.Errorf("session user: %w", err)
+		}
+		s.Created, s.LastSeen, s.Expires = unix(created), unix(lastSeen), unix(expires)
+		return s, nil
+	}, same)
 	if err == sql.ErrNoRows {
 		return nil, portal.Errorf(portal.EUNAUTHORIZED, "Your session has ended. Please sign in again.")
 	}
@@ -63,15 +78,11 @@ func (db *DB) SessionByToken(ctx context.Context, token string, idle time.Durati
 		return nil, fmt.Errorf("cache: session: %w", err)
 	}
 	now := db.now()
-	if now >= expires || now-lastSeen > int64(idle/time.Second) {
+	if now >= kept.Expires.Unix() || now-kept.LastSeen.Unix() > int64(idle/time.Second) {
 		db.DeleteSession(ctx, token)
 		return nil, portal.Errorf(portal.EUNAUTHORIZED, "Your session has expired. Please sign in again.")
 	}
-	if err := json.Unmarshal([]byte(userJSON), &s.User); err != nil {
-		return nil, fmt.Errorf("cache: session user: %w", err)
-	}
-	s.Created, s.LastSeen, s.Expires = unix(created), unix(lastSeen), unix(expires)
-	return &s, nil
+	return &kept, nil
 }
 
 // TouchSession records activity on a session, at most once a minute so
@@ -82,6 +93,7 @@ func (db *DB) TouchSession(ctx context.Context, token string, lastSeen time.Time
 	}
 	return db.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE sessions SET last_seen = ? WHERE token_hash = ?`, db.now(), hashToken(token))
+		db.bumpOnCommit(tx, genSessions)
 		return err
 	})
 }
@@ -90,6 +102,7 @@ func (db *DB) TouchSession(ctx context.Context, token string, lastSeen time.Time
 func (db *DB) SetFlash(ctx context.Context, token, msg string) error {
 	return db.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE sessions SET flash = ? WHERE token_hash = ?`, msg, hashToken(token))
+		db.bumpOnCommit(tx, genSessions)
 		return err
 	})
 }
@@ -103,6 +116,7 @@ func (db *DB) TakeFlash(ctx context.Context, token string) (string, error) {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE sessions SET flash = '' WHERE token_hash = ?`, hashToken(token))
+		db.bumpOnCommit(tx, genSessions)
 		return err
 	})
 	if err == sql.ErrNoRows {
@@ -115,6 +129,7 @@ func (db *DB) TakeFlash(ctx context.Context, token string) (string, error) {
 func (db *DB) DeleteSession(ctx context.Context, token string) error {
 	return db.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, hashToken(token))
+		db.bumpOnCommit(tx, genSessions)
 		return err
 	})
 }
@@ -125,6 +140,7 @@ func (db *DB) DeleteExpired(ctx context.Context, idle time.Duration) error {
 	now := db.now()
 	return db.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ? OR last_seen < ?`, now, now-int64(idle/time.Second))
+		db.bumpOnCommit(tx, genSessions)
 		return err
 	})
 }

@@ -121,25 +121,31 @@ func (db *DB) summaryAggregates(ctx context.Context, tx *sql.Tx, s *billing.Summ
 func rememberBilling[T any](ctx context.Context, db *DB, kind string, from, to time.Time, load func() (T, error), copyOut func(T) T) (T, error) {
 	gen := db.gen(portal.UpstreamVergeOS)
 	lo, hi := unixRange(from, to)
-	var first, last sql.NullInt64
-	err := db.read(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT period_from FROM vergeos_billing WHERE `+periodWhere+` ORDER BY period_from LIMIT 1`, lo, hi).
-			Scan(&first); err != nil && err != sql.ErrNoRows {
+	// A page asks for several answers of one range, and many pages ask in
+	// the same second: the range's first and last start are kept too, by
+	// the range's seconds, apart from the answers (memo.go).
+	span := strconv.FormatInt(lo, 10) + "-" + strconv.FormatInt(hi, 10)
+	key, err := rememberedIn(&db.ranges, "billing range:"+span, gen, func() (string, error) {
+		var first, last sql.NullInt64
+		err := db.read(ctx, func(tx *sql.Tx) error {
+			if err := db.queryRowIn(ctx, tx, `SELECT period_from FROM vergeos_billing WHERE `+periodWhere+` ORDER BY period_from LIMIT 1`, lo, hi).
+				Scan(&first); err != nil && err != sql.ErrNoRows {
+				return err
+			}
+			err := db.queryRowIn(ctx, tx, `SELECT period_from FROM vergeos_billing WHERE `+periodWhere+` ORDER BY period_from DESC LIMIT 1`, lo, hi).Scan(&last)
+			if err == sql.ErrNoRows {
+				err = nil
+			}
 			return err
+		})
+		if err != nil || !first.Valid {
+			return "none", err
 		}
-		err := tx.QueryRowContext(ctx, `SELECT period_from FROM vergeos_billing WHERE `+periodWhere+` ORDER BY period_from DESC LIMIT 1`, lo, hi).Scan(&last)
-		if err == sql.ErrNoRows {
-			err = nil
-		}
-		return err
-	})
+		return strconv.FormatInt(first.Int64, 10) + "-" + strconv.FormatInt(last.Int64, 10), nil
+	}, same)
 	if err != nil {
 		var zero T
 		return zero, fmt.Errorf("cache: billing %s: %w", kind, err)
 	}
-	key := "billing " + kind + ":none"
-	if first.Valid {
-		key = "billing " + kind + ":" + strconv.FormatInt(first.Int64, 10) + "-" + strconv.FormatInt(last.Int64, 10)
-	}
-	return remembered(db, key, gen, load, copyOut)
+	return remembered(db, "billing "+kind+":"+key, gen, load, copyOut)
 }

@@ -165,8 +165,28 @@ func (h *Handler) billingChartsView(c echo.Context, v *templates.BillingView) er
 		return err
 	}
 	v.Bucket = bucketLabels[b]
-	v.Charts, v.ChartRows = billingCharts(series, v.From, v.To)
+	// A range that ends at the request's moment moves every instant, but
+	// its buckets change only at a sync: the charts are drawn over the
+	// range's whole hours, kept with their table by the buckets and
+	// those hours (metrics_chart_memo.go), and a request in the same hour
+	// reuses them.
+	from, to := v.From.Truncate(time.Hour), v.To.Truncate(time.Hour)
+	spec := string(b) + "\x00" + from.UTC().Format(time.RFC3339Nano) + "\x00" + to.UTC().Format(time.RFC3339Nano)
+	k := h.billingCharts.get(spec, series, sameBucket, func() keptBillingCharts {
+		charts, rows := billingCharts(series, from, to)
+		for i := range charts {
+			charts[i] = charts[i].Kept()
+		}
+		return keptBillingCharts{charts: charts, rows: rows.Kept()}
+	})
+	v.Charts, v.ChartRows = k.charts, k.rows
 	return nil
+}
+
+// keptBillingCharts are the billing page's charts and their table, rendered.
+type keptBillingCharts struct {
+	charts []templates.ChartView
+	rows   templates.BillingChartRows
 }
 
 func (h *Handler) billingRecordsView(c echo.Context, bq billingQuery, v *templates.BillingView) error {
@@ -174,9 +194,15 @@ func (h *Handler) billingRecordsView(c echo.Context, bq billingQuery, v *templat
 	if err != nil {
 		return err
 	}
-	for i := range recs {
-		v.Records = append(v.Records, recordRow(&recs[i]))
-	}
+	// A page of records is rendered once and kept by the records
+	// themselves (metrics_chart_memo.go): they change only at a sync.
+	v.Records = h.billingRecords.get("records", recs, sameRecord, func() templates.BillingRecordRows {
+		var rows templates.BillingRecordRows
+		for i := range recs {
+			rows.List = append(rows.List, recordRow(&recs[i]))
+		}
+		return rows.Kept()
+	})
 	v.Total = total
 	for _, s := range billingSorts {
 		hd := sortHeader(c, bq.List, s.Label, s.Key, s.Key != "from" && s.Key != "created" && s.Key != "sent")

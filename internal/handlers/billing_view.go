@@ -63,7 +63,7 @@ func reconcileView(rc billing.Reconciliation, unsentHref string, now time.Time) 
 
 // billingCharts draws the utilisation and storage charts of the buckets
 // and the table of the same numbers.
-func billingCharts(series []billing.Point, from, to time.Time) ([]templates.ChartView, []templates.BillingChartRow) {
+func billingCharts(series []billing.Point, from, to time.Time) ([]templates.ChartView, templates.BillingChartRows) {
 	names := []string{"CPU", "RAM", "GPU", "vGPU"}
 	util := make([]templates.TimeSeries, len(names))
 	for i, n := range names {
@@ -84,7 +84,7 @@ func billingCharts(series []billing.Point, from, to time.Time) ([]templates.Char
 		templates.BuildChart(templates.ChartSpec{Title: "Utilisation", Unit: "%", Series: util, From: from, To: to}),
 		templates.BuildChart(templates.ChartSpec{Title: "Storage, tiers 0–5", Unit: "TiB", Series: []templates.TimeSeries{used, capacity}, Area: true, From: from, To: to}),
 	}
-	return charts, rows
+	return charts, templates.BillingChartRows{List: rows}
 }
 
 func generateRow(g billing.GenerateRequest) templates.GenerateRow {

@@ -24,7 +24,7 @@ type budgetRow struct {
 }
 
 // status is the project's warning: overdrawn, runs out soon, or none.
-func (r budgetRow) status() (kind, text string) {
+func (r *budgetRow) status() (kind, text string) {
 	switch {
 	case !r.HasBalance:
 		return "", "not synced yet"
@@ -36,7 +36,7 @@ func (r budgetRow) status() (kind, text string) {
 	return "ok", "ok"
 }
 
-func (r budgetRow) rank() int {
+func (r *budgetRow) rank() int {
 	switch k, _ := r.status(); k {
 	case "bad":
 		return 0
@@ -49,7 +49,7 @@ func (r budgetRow) rank() int {
 }
 
 // runOut is the earlier projected run-out of the two rates (zero: none).
-func (r budgetRow) runOut() time.Time {
+func (r *budgetRow) runOut() time.Time {
 	a, b := r.f.RunOut7, r.f.RunOut30
 	switch {
 	case a.IsZero():
@@ -62,21 +62,22 @@ func (r budgetRow) runOut() time.Time {
 
 var budgetSorts = []string{"lab", "project", "balance", "reserved", "spend7", "spend30", "burn", "runout", "status"}
 
-// budgetLess orders rows by a sort key; ties by project name.
-func budgetCompare(key string) func(a, b budgetRow) int {
-	dec := func(f func(budgetRow) decimal.Decimal) func(a, b budgetRow) int {
-		return func(a, b budgetRow) int { return f(a).Cmp(f(b)) }
+// budgetCompare orders rows by a sort key; ties by project name. It
+// takes pointers: a row is large, and a sort compares it many times.
+func budgetCompare(key string) func(a, b *budgetRow) int {
+	dec := func(f func(*budgetRow) decimal.Decimal) func(a, b *budgetRow) int {
+		return func(a, b *budgetRow) int { return f(a).Cmp(f(b)) }
 	}
-	byKey := map[string]func(a, b budgetRow) int{
-		"lab":      func(a, b budgetRow) int { return strings.Compare(a.LabName, b.LabName) },
-		"project":  func(a, b budgetRow) int { return strings.Compare(a.Name, b.Name) },
-		"balance":  dec(func(r budgetRow) decimal.Decimal { return r.Balance }),
-		"reserved": dec(func(r budgetRow) decimal.Decimal { return r.Reservation }),
-		"spend7":   dec(func(r budgetRow) decimal.Decimal { return r.Spend7 }),
-		"spend30":  dec(func(r budgetRow) decimal.Decimal { return r.Spend30 }),
-		"burn":     dec(func(r budgetRow) decimal.Decimal { return r.f.Burn30 }),
-		"status":   func(a, b budgetRow) int { return cmp.Compare(a.rank(), b.rank()) },
-		"runout": func(a, b budgetRow) int {
+	byKey := map[string]func(a, b *budgetRow) int{
+		"lab":      func(a, b *budgetRow) int { return strings.Compare(a.LabName, b.LabName) },
+		"project":  func(a, b *budgetRow) int { return strings.Compare(a.Name, b.Name) },
+		"balance":  dec(func(r *budgetRow) decimal.Decimal { return r.Balance }),
+		"reserved": dec(func(r *budgetRow) decimal.Decimal { return r.Reservation }),
+		"spend7":   dec(func(r *budgetRow) decimal.Decimal { return r.Spend7 }),
+		"spend30":  dec(func(r *budgetRow) decimal.Decimal { return r.Spend30 }),
+		"burn":     dec(func(r *budgetRow) decimal.Decimal { return r.f.Burn30 }),
+		"status":   func(a, b *budgetRow) int { return cmp.Compare(a.rank(), b.rank()) },
+		"runout": func(a, b *budgetRow) int {
 			// "Not at this rate" sorts after every date.
 			ta, tb := a.runOut(), b.runOut()
 			switch {
@@ -91,7 +92,7 @@ func budgetCompare(key string) func(a, b budgetRow) int {
 		},
 	}
 	by := byKey[key]
-	return func(a, b budgetRow) int {
+	return func(a, b *budgetRow) int {
 		if c := by(a, b); c != 0 {
 			return c
 		}
@@ -124,14 +125,24 @@ func budgetRows(labs []budgets.Lab, f budgetFilter, lp ListParams, now time.Time
 			rows = append(rows, r)
 		}
 	}
+	// Sorted by pointer, then laid out once: moving the large rows
+	// themselves in a stable sort cost more than the rest of the page.
 	c := budgetCompare(lp.Sort)
-	slices.SortStableFunc(rows, func(a, b budgetRow) int {
+	order := make([]*budgetRow, len(rows))
+	for i := range rows {
+		order[i] = &rows[i]
+	}
+	slices.SortStableFunc(order, func(a, b *budgetRow) int {
 		if lp.Desc {
 			return c(b, a)
 		}
 		return c(a, b)
 	})
-	return rows
+	sorted := make([]budgetRow, len(rows))
+	for i, r := range order {
+		sorted[i] = *r
+	}
+	return sorted
 }
 
 func (h *Handler) handleBudgets(c echo.Context) error {
@@ -147,23 +158,19 @@ func (h *Handler) handleBudgets(c echo.Context) error {
 		return err
 	}
 	f := parseBudgetFilter(q)
-	rows := budgetRows(labs, f, lp, now)
 	if wantsCSV(c) {
-		return budgetsCSV(c, rows, now)
+		return budgetsCSV(c, budgetRows(labs, f, lp, now), now)
 	}
 	p, err := h.page(c, "Budgets", "budgets", portal.UpstreamOBI)
 	if err != nil {
 		return err
 	}
-	v := templates.BudgetsView{Page: p, Total: int64(len(rows)), CSVHref: csvHref(c), LabsCSVHref: withQuery(&url.URL{Path: "/budgets/labs.csv", RawQuery: q.Encode()}, "page", "", "sort", ""),
+	k := h.keptBudgetTables(labs, u.Scope(), f, lp, now)
+	v := templates.BudgetsView{Page: p, Total: int64(k.total), CSVHref: csvHref(c), LabsCSVHref: withQuery(&url.URL{Path: "/budgets/labs.csv", RawQuery: q.Encode()}, "page", "", "sort", ""),
 		Lab: f.Lab, Warn: f.Warn, WarnDays: int(budgets.RunOutWarning / (24 * time.Hour)), CanRequest: u.IsManager(),
-		Hidden: hiddenFields(q, "lab", "warn", "page")}
+		Hidden: hiddenFields(q, "lab", "warn", "page"), Labs: k.labs, LabOptions: k.labOptions, Warnings: k.warnings}
 	if v.Notices, err = h.outcomeNotices(c); err != nil {
 		return err
-	}
-	for _, l := range labs {
-		v.Labs = append(v.Labs, labRow(l, now, templates.Credits))
-		v.LabOptions = append(v.LabOptions, templates.Option{Value: l.VlabID, Label: l.Name})
 	}
 	for _, col := range []struct {
 		label, key string
@@ -173,17 +180,58 @@ func (h *Handler) handleBudgets(c echo.Context) error {
 		{"Burn rate (credits/day)", "burn", true}, {"Runs out", "runout", false}, {"Status", "status", false}} {
 		v.Headers = append(v.Headers, sortHeader(c, lp, col.label, col.key, col.num))
 	}
-	v.Pager = pager(c, lp, int64(len(rows)))
-	end := min(lp.Offset()+lp.Size, len(rows))
-	for _, r := range rows[min(lp.Offset(), len(rows)):end] {
-		v.Projects = append(v.Projects, projectRow(r, now))
-	}
-	for _, r := range rows {
-		if k, _ := r.status(); k == "bad" || k == "warn" {
-			v.Warnings++
-		}
+	v.Pager = pager(c, lp, int64(k.total))
+	v.Projects = make([]templates.BudgetProjectRow, len(k.projects))
+	for i, r := range k.rows {
+		v.Projects[i] = k.projects[i]
+		runOut(&v.Projects[i], budgetRow{Project: r.Project, f: r.Forecast(now)}, now)
 	}
 	return render(c, http.StatusOK, templates.Budgets(v))
+}
+
+// keptBudgets are the overview's tables for one set of labs, filter,
+// sort and page: its labs, and its page of projects without the dates
+// their balances run out on.
+type keptBudgets struct {
+	labs       templates.BudgetLabRows
+	labOptions []templates.Option
+	rows       []budgetRow
+	projects   []templates.BudgetProjectRow
+	total      int
+	warnings   int
+}
+
+// keptBudgetTables builds the overview's tables once per labs (the cache
+// hands out its kept labs until OBI, the catalogue or the day moves:
+// metrics_chart_memo.go), filter, sort and page. Of a project's row only
+// the date it runs out on depends on the request's moment: a forecast is
+// the moment plus how long the balance lasts, so warnings, statuses and
+// the order (which compare those durations) are the same at every moment,
+// and each request dates the rows of its page itself.
+func (h *Handler) keptBudgetTables(labs []budgets.Lab, scope portal.Scope, f budgetFilter, lp ListParams, now time.Time) keptBudgets {
+	spec := scopeSpec(scope) + "\x00" + f.Lab + "\x00" + strconv.FormatBool(f.Warn) + "\x00" + lp.Sort + "\x00" +
+		strconv.FormatBool(lp.Desc) + "\x00" + strconv.Itoa(lp.Offset()) + "\x00" + strconv.Itoa(lp.Size)
+	return h.budgetTables.get(spec, labs, sameLabs, func() keptBudgets {
+		var k keptBudgets
+		rows := budgetRows(labs, f, lp, now)
+		for _, l := range labs {
+			k.labs.List = append(k.labs.List, labRow(l, now, templates.Credits))
+			k.labOptions = append(k.labOptions, templates.Option{Value: l.VlabID, Label: l.Name})
+		}
+		k.labs = k.labs.Kept()
+		k.total = len(rows)
+		end := min(lp.Offset()+lp.Size, len(rows))
+		for _, r := range rows[min(lp.Offset(), len(rows)):end] {
+			k.rows = append(k.rows, r)
+			k.projects = append(k.projects, projectRow(r, now))
+		}
+		for _, r := range rows {
+			if kind, _ := r.status(); kind == "bad" || kind == "warn" {
+				k.warnings++
+			}
+		}
+		return k
+	})
 }
 
 // runOutText says when a balance runs out: a date, "now", or "not at this rate".
@@ -202,13 +250,19 @@ func projectRow(r budgetRow, now time.Time) templates.BudgetProjectRow {
 	row := templates.BudgetProjectRow{Key: r.Key, Name: r.Name, Href: "/budgets/projects/" + url.PathEscape(r.Key), Lab: r.LabName,
 		Balance: creditsOr(r.Balance, r.HasBalance), Reserved: creditsOr(r.Reservation, r.HasBalance), Spend7: templates.Credits(r.Spend7),
 		Spend30: templates.Credits(r.Spend30), Burn: templates.Credits(r.f.Burn30), RunOut: "—", StatusKind: kind, Status: text}
+	runOut(&row, r, now)
+	return row
+}
+
+// runOut writes when a project's balance runs out, seen at now.
+func runOut(row *templates.BudgetProjectRow, r budgetRow, now time.Time) {
+	row.RunOut, row.RunOutIn = "—", ""
 	if r.HasBalance {
 		row.RunOut = runOutText(r.runOut(), now)
 		if t := r.runOut(); !t.IsZero() && t.After(now) {
 			row.RunOutIn = templates.In(now, t)
 		}
 	}
-	return row
 }
 
 // labRow is a lab's row; credits writes its amounts (grouped on the
@@ -217,7 +271,8 @@ func labRow(l budgets.Lab, now time.Time, credits func(decimal.Decimal) string) 
 	row := templates.BudgetLabRow{ID: l.VlabID, Name: l.Name, Balance: "—", Projects: len(l.Projects),
 		Discount: "none", Href: "/budgets?lab=" + url.QueryEscape(l.VlabID)}
 	for _, p := range l.Projects {
-		if k, _ := (budgetRow{Project: p, f: p.Forecast(now)}).status(); k == "bad" || k == "warn" {
+		r := budgetRow{Project: p, f: p.Forecast(now)}
+		if k, _ := r.status(); k == "bad" || k == "warn" {
 			row.Warnings++
 		}
 	}

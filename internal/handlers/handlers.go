@@ -14,8 +14,13 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/accounting-portal/portal/internal/auth"
+	"github.com/accounting-portal/portal/internal/billing"
+	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/config"
+	"github.com/accounting-portal/portal/internal/metrics"
 	"github.com/accounting-portal/portal/internal/portal"
+	"github.com/accounting-portal/portal/internal/usage"
+	"github.com/accounting-portal/portal/web/templates"
 )
 
 // Store is what the core pages need from the cache.
@@ -117,7 +122,17 @@ type Handler struct {
 	Deps
 	routes []Route
 	// charts keeps the metrics overview's charts by their inputs.
-	charts chartMemo
+	charts keptByInputs[metrics.PeriodValue, *templates.ChartView]
+	// filterLists keeps the metrics filters' option lists, rendered.
+	filterLists keptByInputs[metrics.Option, templates.SelectOptions]
+	// billingCharts keeps the billing page's charts and their table.
+	billingCharts keptByInputs[billing.Point, keptBillingCharts]
+	// billingRecords keeps the billing page's rows of records, rendered.
+	billingRecords keptByInputs[billing.Record, templates.BillingRecordRows]
+	// budgetTables keeps the budgets overview's tables.
+	budgetTables keptByInputs[budgets.Lab, keptBudgets]
+	// usageCharts keeps the usage status page's chart.
+	usageCharts keptByInputs[usage.StatusDay, templates.ChartView]
 }
 
 // New checks deps and returns a Handler.

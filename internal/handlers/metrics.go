@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -142,20 +143,36 @@ func rangeNote(p metricParams) string {
 }
 
 // options turns filter options into select options with the current value selected.
-func options(opts []metrics.Option, current string) []templates.SelectOption {
+func options(opts []metrics.Option, current string) templates.SelectOptions {
 	out := make([]templates.SelectOption, 0, len(opts))
 	for _, o := range opts {
 		out = append(out, templates.SelectOption{Value: o.Value, Label: o.Label, Selected: o.Value == current})
 	}
-	return out
+	return templates.SelectOptions{List: out}
 }
 
-func granularityOptions(current string) []templates.SelectOption {
+// keptOptions is options(opts, current) rendered once and kept by its
+// inputs (metrics_chart_memo.go): the lists change only with an ARGO sync
+// or the catalogue, and differ by scope. name says which filter.
+func (h *Handler) keptOptions(name string, scope portal.Scope, opts []metrics.Option, current string) templates.SelectOptions {
+	spec := name + "\x00" + current + "\x00" + scopeSpec(scope)
+	return h.filterLists.get(spec, opts, sameOption, func() templates.SelectOptions { return options(opts, current).Kept() })
+}
+
+// scopeSpec is a scope as part of a kept part's spec.
+func scopeSpec(s portal.Scope) string {
+	if s.All {
+		return "all"
+	}
+	return strings.Join(portal.NormalizeProjects(s.Projects), ",")
+}
+
+func granularityOptions(current string) templates.SelectOptions {
 	out := make([]templates.SelectOption, 0, len(granularities))
 	for _, g := range granularities {
 		out = append(out, templates.SelectOption{Value: g.Key, Label: g.Label, Selected: g.Key == current})
 	}
-	return out
+	return templates.SelectOptions{List: out}
 }
 
 // csvNumber writes a number for a spreadsheet: plain digits, a dot.

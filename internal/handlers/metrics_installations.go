@@ -59,7 +59,8 @@ func (h *Handler) handleMetricInstallations(c echo.Context) error {
 		return err
 	}
 	v := templates.MetricsInstallationsView{Page: p, Tabs: metricsTabs(u, "installations"), Pager: pager(c, lp, total), Total: total, CSVHref: csvHref(c)}
-	v.Filters = templates.MetricFiltersView{Projects: options(opts.Projects, iq.ProjectID), Providers: options(opts.Providers, iq.ProviderID),
+	v.Filters = templates.MetricFiltersView{Projects: h.keptOptions("project", iq.Scope, opts.Projects, iq.ProjectID),
+		Providers: h.keptOptions("provider", iq.Scope, opts.Providers, iq.ProviderID),
 		ResetHref: "/metrics/installations", Hidden: hiddenFields(q, "project", "provider", "page")}
 	v.Headers = []templates.SortHeader{
 		sortHeader(c, lp, "Installation", "installation", false), sortHeader(c, lp, "Project", "project", false),
@@ -153,7 +154,7 @@ func (h *Handler) installationFilters(c echo.Context, v *templates.MetricsInstal
 	if err != nil {
 		return err
 	}
-	v.Filters = templates.MetricFiltersView{Definitions: options(opts.Definitions, mp.Filter.DefinitionID),
+	v.Filters = templates.MetricFiltersView{Definitions: h.keptOptions("definition", mp.Filter.Scope, opts.Definitions, mp.Filter.DefinitionID),
 		Granularities: granularityOptions(mp.Granularity), ResetHref: installationHref(mp.Filter.InstallationID),
 		Hidden: hiddenFields(c.QueryParams(), "definition", "granularity", "page")}
 	return nil

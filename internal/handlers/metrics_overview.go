@@ -44,8 +44,10 @@ func (h *Handler) handleMetrics(c echo.Context) error {
 	v := templates.MetricsOverviewView{Page: p, Tabs: metricsTabs(p.User, "overview"), Range: timeRangeView(c, mp.Range),
 		RangeNote: rangeNote(mp), Pager: pager(c, lp, total), Total: total, CSVHref: csvHref(c)}
 	v.Filters = templates.MetricFiltersView{
-		Projects: options(opts.Projects, mp.Filter.ProjectID), Providers: options(opts.Providers, mp.Filter.ProviderID),
-		Installations: options(opts.Installations, mp.Filter.InstallationID), Definitions: options(opts.Definitions, mp.Filter.DefinitionID),
+		Projects:      h.keptOptions("project", mp.Filter.Scope, opts.Projects, mp.Filter.ProjectID),
+		Providers:     h.keptOptions("provider", mp.Filter.Scope, opts.Providers, mp.Filter.ProviderID),
+		Installations: h.keptOptions("installation", mp.Filter.Scope, opts.Installations, mp.Filter.InstallationID),
+		Definitions:   h.keptOptions("definition", mp.Filter.Scope, opts.Definitions, mp.Filter.DefinitionID),
 		Granularities: granularityOptions(mp.Granularity), ResetHref: "/metrics",
 		Hidden: hiddenFields(u.Query(), "project", "provider", "installation", "definition", "granularity", "page"),
 	}
@@ -56,8 +58,14 @@ func (h *Handler) handleMetrics(c echo.Context) error {
 		sortHeader(c, lp, "Installations", "installations", true), sortHeader(c, lp, "Metrics", "metrics", true),
 		sortHeader(c, lp, "Total", "total", true), {Label: "Unit"}, {Label: "Added up as"},
 	}
+	projectHrefs := map[string]string{} // a page's rows name a few projects many times
 	for _, r := range rows {
-		v.Rows = append(v.Rows, totalRow(r, mp.Granularity, withQuery(u, "project", r.ProjectID, "page", "")))
+		href, ok := projectHrefs[r.ProjectID]
+		if !ok {
+			href = withQuery(u, "project", r.ProjectID, "page", "")
+			projectHrefs[r.ProjectID] = href
+		}
+		v.Rows = append(v.Rows, totalRow(r, mp.Granularity, href))
 	}
 	if total == 0 {
 		e, err := h.Metrics.MetricExtent(ctx, mp.Filter)
@@ -145,11 +153,12 @@ func (h *Handler) overviewChart(c echo.Context, v *templates.MetricsOverviewView
 	}
 	title, bar := names[key]+" per "+q.Granularity+", by "+byLabel, periodSpan(q.Granularity)
 	spec := chartSpecKey(title, unit, bar, q.From, q.To, mean, maxSeries)
-	v.Chart = h.charts.chart(spec, pts, func() templates.ChartView {
-		return templates.BuildChart(templates.ChartSpec{
+	v.Chart = h.charts.get(spec, pts, samePoint, func() *templates.ChartView {
+		c := templates.BuildChart(templates.ChartSpec{
 			Title: title, Unit: unit, Series: topSeries(pts, maxSeries),
 			Bars: true, BarWidth: bar, From: q.From, To: q.To, Mean: mean,
-		})
+		}).Kept()
+		return &c
 	})
 	return nil
 }

@@ -62,7 +62,7 @@ func (h *Handler) handleUsageStatus(c echo.Context) error {
 	u := user(c)
 	v := templates.UsageStatusView{Page: p, Range: timeRangeView(c, tr), Resource: f.Resource, Resources: resources,
 		Hidden: hiddenFields(c.QueryParams(), "resource", "page"), Loaded: sum.Loaded, Failed: sum.Failed, Charge: sum.Charge,
-		Reporting: sum.Resources, Chart: templates.BuildChart(usageStatusChart(sum, tr)), Pager: pager(c, lp, total), Total: total,
+		Reporting: sum.Resources, Chart: h.usageChart(sum, tr), Pager: pager(c, lp, total), Total: total,
 		CSVHref: csvHref(c), FailedHref: usageFailedHref(f.Resource), CanUpload: u.IsManager(), IsAdmin: u.Admin}
 	for _, col := range []struct {
 		label, key string
@@ -96,6 +96,14 @@ func usageFailedHref(resource string) string {
 }
 
 // usageStatusChart draws loaded and failed records per day as stacked bars.
+// usageChart is the status chart, kept rendered by its days and range
+// (metrics_chart_memo.go): the days change only with an AMIE sync.
+func (h *Handler) usageChart(sum usage.StatusSummary, tr TimeRange) templates.ChartView {
+	spec := usageStatusChart(sum, tr)
+	key := spec.From.Format(time.RFC3339) + "\x00" + spec.To.Format(time.RFC3339)
+	return h.usageCharts.get(key, sum.Days, sameStatusDay, func() templates.ChartView { return templates.BuildChart(spec).Kept() })
+}
+
 func usageStatusChart(sum usage.StatusSummary, tr TimeRange) templates.ChartSpec {
 	loaded := templates.TimeSeries{Name: "Loaded"}
 	failed := templates.TimeSeries{Name: "Failed"}

@@ -1,7 +1,10 @@
 package templates
 
 import (
+	"context"
+	"io"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -156,6 +159,60 @@ type BillingChartRow struct {
 	StorageUsed, StorageTotal float64 // mean bytes
 }
 
+// BillingRecordRows are the rows of the records table, as a component.
+// Kept renders them once, for a page of records kept between requests.
+type BillingRecordRows struct {
+	List []BillingRecordRow
+	html string
+}
+
+// Render writes the rows: as they were rendered when kept.
+func (r BillingRecordRows) Render(ctx context.Context, w io.Writer) error {
+	if r.html != "" {
+		_, err := io.WriteString(w, r.html)
+		return err
+	}
+	return billingRecordRows(r.List).Render(ctx, w)
+}
+
+// Kept returns the rows with their rendering kept.
+func (r BillingRecordRows) Kept() BillingRecordRows {
+	r.html = ""
+	var b strings.Builder
+	if err := r.Render(context.Background(), &b); err != nil {
+		return r // rendered afresh each time, where the error shows
+	}
+	r.html = b.String()
+	return r
+}
+
+// BillingChartRows are the rows of the table under the charts, as a
+// component. Kept renders them once, for rows kept between requests.
+type BillingChartRows struct {
+	List []BillingChartRow
+	html string
+}
+
+// Render writes the rows: as they were rendered when kept.
+func (r BillingChartRows) Render(ctx context.Context, w io.Writer) error {
+	if r.html != "" {
+		_, err := io.WriteString(w, r.html)
+		return err
+	}
+	return billingChartRows(r.List).Render(ctx, w)
+}
+
+// Kept returns the rows with their rendering kept.
+func (r BillingChartRows) Kept() BillingChartRows {
+	r.html = ""
+	var b strings.Builder
+	if err := r.Render(context.Background(), &b); err != nil {
+		return r // rendered afresh each time, where the error shows
+	}
+	r.html = b.String()
+	return r
+}
+
 // GenerateRow is one request to generate a billing record.
 type GenerateRow struct {
 	ID, Href           string
@@ -186,13 +243,13 @@ type BillingView struct {
 	Summary     BillingSummaryView
 	SummaryCSV  string
 	Charts      []ChartView
-	ChartRows   []BillingChartRow
+	ChartRows   BillingChartRows
 	ChartCSV    string
 	Tiers       []BillingTierRow
 	TiersCSV    string
 	Latest      *BillingRecordRow
 	Reconcile   BillingReconcileView
-	Records     []BillingRecordRow
+	Records     BillingRecordRows
 	Headers     []SortHeader
 	Pager       PagerView
 	Total       int64

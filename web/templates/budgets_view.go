@@ -1,7 +1,10 @@
 package templates
 
 import (
+	"context"
+	"io"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -32,7 +35,7 @@ type Option struct {
 type BudgetsView struct {
 	Page
 	Notices    []Notice
-	Labs       []BudgetLabRow
+	Labs       BudgetLabRows
 	LabOptions []Option
 	Lab        string // the lab filter
 	Warn       bool   // only projects with a warning
@@ -152,4 +155,31 @@ type BalanceHistoryView struct {
 // BalanceRow is one recorded balance.
 type BalanceRow struct {
 	At, Balance, Reserved string
+}
+
+// BudgetLabRows are the rows of the overview's labs table, as a
+// component. Kept renders them once, for labs kept between requests.
+type BudgetLabRows struct {
+	List []BudgetLabRow
+	html string
+}
+
+// Render writes the rows: as they were rendered when kept.
+func (r BudgetLabRows) Render(ctx context.Context, w io.Writer) error {
+	if r.html != "" {
+		_, err := io.WriteString(w, r.html)
+		return err
+	}
+	return budgetLabRows(r.List).Render(ctx, w)
+}
+
+// Kept returns the rows with their rendering kept.
+func (r BudgetLabRows) Kept() BudgetLabRows {
+	r.html = ""
+	var b strings.Builder
+	if err := r.Render(context.Background(), &b); err != nil {
+		return r // rendered afresh each time, where the error shows
+	}
+	r.html = b.String()
+	return r
 }

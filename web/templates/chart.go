@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"strconv"
@@ -68,6 +69,20 @@ type ChartView struct {
 	// Bucket says what one point or bar stands for when the data had more
 	// points than MaxChartPoints and was drawn in coarser buckets.
 	Bucket string
+	// html is the chart as Chart rendered it (Kept).
+	html string
+}
+
+// Kept returns the chart with its rendering kept: Chart writes a kept
+// chart as it was rendered, for a chart kept between requests.
+func (v ChartView) Kept() ChartView {
+	v.html = ""
+	var b strings.Builder
+	if err := Chart(v).Render(context.Background(), &b); err != nil {
+		return v // rendered afresh each time, where the error shows
+	}
+	v.html = b.String()
+	return v
 }
 
 // ChartTick is an axis tick: its position in pixels and its label.

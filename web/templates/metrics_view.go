@@ -1,6 +1,8 @@
 package templates
 
 import (
+	"context"
+	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -21,11 +23,39 @@ type SelectOption struct {
 	Selected     bool
 }
 
+// SelectOptions are the options of a <select>, as a component. Kept
+// renders them once, for options kept between requests: a project's
+// filter lists hundreds of installations.
+type SelectOptions struct {
+	List []SelectOption
+	html string
+}
+
+// Render writes the options: as they were rendered when kept.
+func (s SelectOptions) Render(ctx context.Context, w io.Writer) error {
+	if s.html != "" {
+		_, err := io.WriteString(w, s.html)
+		return err
+	}
+	return selectOptions(s.List).Render(ctx, w)
+}
+
+// Kept returns the options with their rendering kept.
+func (s SelectOptions) Kept() SelectOptions {
+	s.html = ""
+	var b strings.Builder
+	if err := s.Render(context.Background(), &b); err != nil {
+		return s // rendered afresh each time, where the error shows
+	}
+	s.html = b.String()
+	return s
+}
+
 // MetricFiltersView is the filter form of a metrics page. A nil option
 // list leaves that filter out.
 type MetricFiltersView struct {
-	Projects, Providers, Installations, Definitions []SelectOption
-	Granularities                                   []SelectOption
+	Projects, Providers, Installations, Definitions SelectOptions
+	Granularities                                   SelectOptions
 	// Hidden keeps the page's other parameters (range, sort) through the form.
 	Hidden    []Hidden
 	ResetHref string
