@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -65,6 +66,13 @@ func toPortalError(err error) *portal.Error {
 // reference id, never the error's text; the text goes to the log.
 func (h *Handler) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
+		return
+	}
+	// A client that went away (a closed tab, a load generator stopping)
+	// cancels its request: nobody reads an answer, and it is no error of
+	// the portal's to log as one.
+	if errors.Is(c.Request().Context().Err(), context.Canceled) {
+		h.Logger.Debug("request cancelled by the client", slog.String("uri", c.Request().RequestURI))
 		return
 	}
 	pe := toPortalError(err)
