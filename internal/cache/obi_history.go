@@ -4,10 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/accounting-portal/portal/internal/budgets"
 	"github.com/accounting-portal/portal/internal/decimal"
+	"github.com/accounting-portal/portal/internal/portal"
 )
 
 // Reads of one project's history: balance snapshots, daily spend and
@@ -39,6 +43,13 @@ func (db *DB) BalanceSeries(ctx context.Context, account string, from, to time.T
 	return out, nil
 }
 
+// keptTimes is the first column of q (times, in order) for arg, kept
+// under key until gen moves: the ends of a range ending at the request's
+// moment are found among them, to keep answers by what the range holds.
+func keptTimes(ctx context.Context, db *DB, key, gen, q string, arg any) ([]int64, error) {
+	return remembered(db, key, gen, func() ([]int64, error) { return all(ctx, db, q, []any{arg}, scanValue[int64]) }, same)
+}
+
 // BudgetSnapshots returns a page of an account's snapshots and how many match.
 func (db *DB) BudgetSnapshots(ctx context.Context, account string, f budgets.SnapshotFilter) ([]budgets.BalancePoint, int64, error) {
 	out, total, err := list(ctx, db, snapshotQuery(account, f), scanBalancePoint)
@@ -55,16 +66,29 @@ func (db *DB) EachBudgetSnapshot(ctx context.Context, account string, f budgets.
 }
 
 // BudgetDailySpend returns a project's daily spend per job type for the
-// days in [from, to), oldest first.
+// days in [from, to), oldest first. A range that ends at the request's
+// moment is new every time, so the answer is kept by which of the
+// project's days it holds (their positions among the project's days, kept
+// too) until OBI's data moves (memo.go).
 func (db *DB) BudgetDailySpend(ctx context.Context, projID string, from, to time.Time) ([]budgets.DailySpend, error) {
-	out, err := all(ctx, db, `SELECT day, type, amount, jobs FROM obi_spend_daily
-		WHERE proj_id = ? AND day >= ? AND day < ? ORDER BY day, type`, []any{projID, dayStart(secs(from)), until(to)}, func(row rowScanner) (budgets.DailySpend, error) {
-		var s budgets.DailySpend
-		var day int64
-		err := row.Scan(&day, &s.Type, &s.Amount, &s.Jobs)
-		s.Day = unix(day)
-		return s, err
-	})
+	gen := db.gen(portal.UpstreamOBI)
+	days, err := keptTimes(ctx, db, "spend days:"+projID, gen, `SELECT day FROM obi_spend_daily WHERE proj_id = ? ORDER BY day, type`, projID)
+	if err != nil {
+		return nil, fmt.Errorf("cache: daily spend: %w", err)
+	}
+	f, u := dayStart(secs(from)), until(to)
+	lo, _ := slices.BinarySearch(days, f)
+	hi, _ := slices.BinarySearch(days, u)
+	out, err := remembered(db, "daily spend:"+projID+":"+strconv.Itoa(lo)+":"+strconv.Itoa(hi), gen, func() ([]budgets.DailySpend, error) {
+		return all(ctx, db, `SELECT day, type, amount, jobs FROM obi_spend_daily
+		WHERE proj_id = ? AND day >= ? AND day < ? ORDER BY day, type`, []any{projID, f, u}, func(row rowScanner) (budgets.DailySpend, error) {
+			var s budgets.DailySpend
+			var day int64
+			err := row.Scan(&day, &s.Type, &s.Amount, &s.Jobs)
+			s.Day = unix(day)
+			return s, err
+		})
+	}, slices.Clone)
 	if err != nil {
 		return nil, fmt.Errorf("cache: daily spend: %w", err)
 	}
@@ -135,13 +159,33 @@ func scanJob(row rowScanner) (budgets.Job, error) {
 	return j, nil
 }
 
-// BudgetJobs returns a page of a project's jobs and how many match.
+// BudgetJobs returns a page of a project's jobs and how many match. A
+// range that ends at the request's moment is new every time, so a page is
+// kept by which of the project's jobs the range holds (the positions of
+// its ends among their finishing times, kept too) until OBI's data moves
+// (memo.go).
 func (db *DB) BudgetJobs(ctx context.Context, projID string, f budgets.JobFilter) ([]budgets.Job, int64, error) {
-	out, total, err := list(ctx, db, jobQuery(projID, f), scanJob)
+	gen := db.gen(portal.UpstreamOBI)
+	finishes, err := keptTimes(ctx, db, "job finishes:"+projID, gen, `SELECT finished_at FROM obi_jobs WHERE proj_id = ? ORDER BY finished_at`, projID)
 	if err != nil {
 		return nil, 0, fmt.Errorf("cache: budget jobs: %w", err)
 	}
-	return out, total, nil
+	lo, _ := slices.BinarySearch(finishes, secs(f.From))
+	hi, _ := slices.BinarySearch(finishes, until(f.To))
+	type page struct {
+		jobs  []budgets.Job
+		total int64
+	}
+	key := strings.Join([]string{"budget jobs", projID, f.Type, f.Sort, strconv.FormatBool(f.Desc), strconv.Itoa(f.Limit), strconv.Itoa(f.Offset),
+		strconv.Itoa(lo), strconv.Itoa(hi)}, "\x00")
+	p, err := remembered(db, key, gen, func() (page, error) {
+		out, total, err := list(ctx, db, jobQuery(projID, f), scanJob)
+		return page{out, total}, err
+	}, func(p page) page { return page{slices.Clone(p.jobs), p.total} })
+	if err != nil {
+		return nil, 0, fmt.Errorf("cache: budget jobs: %w", err)
+	}
+	return p.jobs, p.total, nil
 }
 
 // EachBudgetJob calls fn with every matching job in order, streaming.

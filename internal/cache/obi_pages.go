@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/accounting-portal/portal/internal/budgets"
@@ -222,8 +223,21 @@ func labDiscounts(ctx context.Context, tx *sql.Tx, vlabID string, currentOnly bo
 }
 
 // BudgetProjectByKey returns the budget of the project with the portal
-// key, ENOTFOUND when it is not a catalogued OBI project of scope.
+// key, ENOTFOUND when it is not a catalogued OBI project of scope. It is
+// kept until OBI's data, the catalogue or the spend windows' day moves
+// (memo.go); each caller gets a copy of its own.
 func (db *DB) BudgetProjectByKey(ctx context.Context, scope portal.Scope, key string, now time.Time) (*budgets.ProjectDetail, error) {
+	_, _, to := budgets.SpendWindows(now)
+	return remembered(db, "budget project:"+scopeKey(scope)+":"+key+":"+uitoa(uint64(to.Unix())), db.gen(portal.UpstreamOBI, genCatalog),
+		func() (*budgets.ProjectDetail, error) { return db.budgetProjectByKey(ctx, scope, key, now) },
+		func(d *budgets.ProjectDetail) *budgets.ProjectDetail {
+			c := *d
+			c.Discounts = slices.Clone(d.Discounts)
+			return &c
+		})
+}
+
+func (db *DB) budgetProjectByKey(ctx context.Context, scope portal.Scope, key string, now time.Time) (*budgets.ProjectDetail, error) {
 	var d *budgets.ProjectDetail
 	err := db.read(ctx, func(tx *sql.Tx) error {
 		ps, err := budgetProjects(ctx, tx, scope, key)

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"github.com/accounting-portal/portal/internal/portal"
 )
 
 // Balance snapshots are written at every OBI sync (every few minutes), so
@@ -46,6 +48,10 @@ func (db *DB) ThinBalanceSnapshots(ctx context.Context) (int64, error) {
 	})
 	if err != nil {
 		return 0, fmt.Errorf("cache: thin balance snapshots: %w", err)
+	}
+	if removed > 0 {
+		// A project's page keeps its snapshots and when they begin.
+		db.bump(portal.UpstreamOBI)
 	}
 	return removed, nil
 }

@@ -133,6 +133,10 @@ type Handler struct {
 	budgetTables keptByInputs[budgets.Lab, keptBudgets]
 	// usageCharts keeps the usage status page's chart.
 	usageCharts keptByInputs[usage.StatusDay, templates.ChartView]
+	// failedFilters keeps the failed records page's selects, rendered.
+	failedFilters keptByInputs[templates.UsageOption, templates.FailedFilters]
+	// failedGroupRows keeps the failed records table's groups, rendered.
+	failedGroupRows keptByInputs[templates.FailedGroupView, templates.FailedGroups]
 }
 
 // New checks deps and returns a Handler.

@@ -65,17 +65,11 @@ func (h *Handler) renderFailed(c echo.Context, status int, f usage.FailedFilter,
 	}
 	u := user(c)
 	q := c.QueryParams()
-	v := templates.UsageFailedView{Page: p, Resource: f.Resource, Error: f.Error, Project: f.Project, Type: f.Type,
-		Resources: opts.Resources, Errors: opts.Errors, Types: opts.Types, Hidden: hiddenFields(q, "resource", "error", "project", "type", "page"),
-		Pager: pager(c, lp, total), Total: total, CSVHref: csvHref(c), Admin: u.Admin, Selected: selected, FormError: formErr,
+	v := templates.UsageFailedView{Page: p, Hidden: hiddenFields(q, "resource", "error", "project", "type", "page"),
+		Pager: pager(c, lp, total), Total: total, CSVHref: csvHref(c), Admin: u.Admin, FormError: formErr,
 		ClearAction: (&url.URL{Path: "/usage/failed/clear", RawQuery: usageFailedFilterQuery(f, lp).Encode()}).RequestURI()}
-	for _, o := range opts.Projects {
-		label := o.ID
-		if o.Name != "" {
-			label += " (" + o.Name + ")"
-		}
-		v.Projects = append(v.Projects, templates.UsageOption{Value: o.ID, Label: label})
-	}
+	v.Filters = h.keptFailedFilters(templates.FailedFilters{Resource: f.Resource, Error: f.Error, Project: f.Project, Type: f.Type,
+		Resources: opts.Resources, Errors: opts.Errors, Types: opts.Types, Projects: usageProjectOptions(opts.Projects)})
 	for _, col := range []struct {
 		label, key string
 		num        bool
@@ -84,13 +78,74 @@ func (h *Handler) renderFailed(c echo.Context, status int, f usage.FailedFilter,
 		{"Charge (allocation units)", "charge", true}} {
 		v.Headers = append(v.Headers, sortHeader(c, lp, col.label, col.key, col.num))
 	}
-	v.Groups, v.Charge = usageFailedGroups(rows, groups)
+	var list []templates.FailedGroupView
+	list, v.Charge = usageFailedGroups(rows, groups)
+	v.Groups = h.keptFailedGroups(templates.FailedGroups{List: list, Cols: len(v.Headers) + usageExtraCols(u.Admin), Admin: u.Admin, Selected: selected})
 	if u.Admin {
 		if v.Clears, _, err = h.usageClearRows(c, usage.ClearFilter{Limit: 5}); err != nil {
 			return err
 		}
 	}
 	return render(c, status, templates.UsageFailed(v))
+}
+
+// usageProjectOptions are the project filter's choices: an id, with the
+// project's name when the catalogue knows it.
+func usageProjectOptions(ps []usage.ProjectOption) []templates.UsageOption {
+	var out []templates.UsageOption
+	for _, o := range ps {
+		label := o.ID
+		if o.Name != "" {
+			label += " (" + o.Name + ")"
+		}
+		out = append(out, templates.UsageOption{Value: o.ID, Label: label})
+	}
+	return out
+}
+
+// usageExtraCols is the checkbox column an admin's table has.
+func usageExtraCols(admin bool) int {
+	if admin {
+		return 1
+	}
+	return 0
+}
+
+// keptFailedFilters keeps the failed page's selects rendered by their
+// choices and chosen values: the choices are the same until an AMIE sync,
+// a clear or the catalogue changes them (metrics_chart_memo.go).
+func (h *Handler) keptFailedFilters(f templates.FailedFilters) templates.FailedFilters {
+	// The four lists as one, each behind a marker no choice can equal.
+	in := make([]templates.UsageOption, 0, len(f.Resources)+len(f.Errors)+len(f.Types)+len(f.Projects)+3)
+	for _, l := range [][]string{f.Resources, f.Errors, f.Types} {
+		for _, s := range l {
+			in = append(in, templates.UsageOption{Value: s})
+		}
+		in = append(in, templates.UsageOption{Label: "\x00"})
+	}
+	in = append(in, f.Projects...)
+	spec := strings.Join([]string{f.Resource, f.Error, f.Project, f.Type}, "\x00")
+	return h.failedFilters.get(spec, in, sameUsageOption, f.Kept)
+}
+
+// keptFailedGroups keeps the failed table's groups rendered by their rows
+// and totals: a page of records is the same until an AMIE sync, a clear
+// or the catalogue changes it. A page re-rendered with a refused clear's
+// selection is rendered afresh.
+func (h *Handler) keptFailedGroups(g templates.FailedGroups) templates.FailedGroups {
+	if g.Selected != nil {
+		return g
+	}
+	spec := strconv.Itoa(g.Cols) + "\x00" + strconv.FormatBool(g.Admin)
+	return h.failedGroupRows.get(spec, g.List, sameFailedGroup, g.Kept)
+}
+
+// sameUsageOption is eq for the failed page's choices.
+func sameUsageOption(x, y templates.UsageOption) bool { return x == y }
+
+// sameFailedGroup is eq for the failed table's groups: totals and rows.
+func sameFailedGroup(x, y templates.FailedGroupView) bool {
+	return x.Error == y.Error && x.Records == y.Records && x.Charge == y.Charge && slices.Equal(x.Rows, y.Rows)
 }
 
 // usageFailedGroups puts a page of records under their errors, with each

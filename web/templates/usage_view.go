@@ -1,7 +1,10 @@
 package templates
 
 import (
+	"context"
+	"io"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -42,13 +45,11 @@ type UsageStatusRow struct {
 // UsageFailedView is the failed records page.
 type UsageFailedView struct {
 	Page
-	Resource, Error, Project, Type string
-	Resources, Errors, Types       []string
-	Projects                       []UsageOption
+	Filters FailedFilters
 	// Hidden keeps sorting and page size in the filter form.
 	Hidden  []Hidden
 	Headers []SortHeader
-	Groups  []FailedGroupView
+	Groups  FailedGroups
 	Pager   PagerView
 	Total   int64
 	Charge  string
@@ -59,6 +60,68 @@ type UsageFailedView struct {
 	Selected    map[int64]bool
 	FormError   string
 	Clears      []UsageClearRow
+}
+
+// FailedFilters are the failed page's selects, as a component: the
+// chosen values and the choices. Kept renders them once, for choices
+// kept between requests.
+type FailedFilters struct {
+	Resource, Error, Project, Type string
+	Resources, Errors, Types       []string
+	Projects                       []UsageOption
+	html                           string
+}
+
+// Render writes the selects: as they were rendered when kept.
+func (f FailedFilters) Render(ctx context.Context, w io.Writer) error {
+	if f.html != "" {
+		_, err := io.WriteString(w, f.html)
+		return err
+	}
+	return failedFilters(f).Render(ctx, w)
+}
+
+// Kept returns the selects with their rendering kept.
+func (f FailedFilters) Kept() FailedFilters {
+	f.html = ""
+	var b strings.Builder
+	if err := f.Render(context.Background(), &b); err != nil {
+		return f // rendered afresh each time, where the error shows
+	}
+	f.html = b.String()
+	return f
+}
+
+// FailedGroups are the failed table's groups with their rows, as a
+// component: Cols is the table's width, Admin adds the checkboxes and
+// the clear buttons, Selected checks boxes. Kept renders them once, for
+// a page of records kept between requests.
+type FailedGroups struct {
+	List     []FailedGroupView
+	Cols     int
+	Admin    bool
+	Selected map[int64]bool
+	html     string
+}
+
+// Render writes the groups: as they were rendered when kept.
+func (g FailedGroups) Render(ctx context.Context, w io.Writer) error {
+	if g.html != "" {
+		_, err := io.WriteString(w, g.html)
+		return err
+	}
+	return failedGroups(g).Render(ctx, w)
+}
+
+// Kept returns the groups with their rendering kept.
+func (g FailedGroups) Kept() FailedGroups {
+	g.html = ""
+	var b strings.Builder
+	if err := g.Render(context.Background(), &b); err != nil {
+		return g // rendered afresh each time, where the error shows
+	}
+	g.html = b.String()
+	return g
 }
 
 // UsageOption is a choice of a select.
