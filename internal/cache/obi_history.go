@@ -34,9 +34,14 @@ func until(t time.Time) int64 {
 // oldest first. It is what a chart draws.
 func (db *DB) BalanceSeries(ctx context.Context, account string, from, to time.Time, maxPoints int) ([]budgets.BalancePoint, error) {
 	bucket := max(int64(1), (until(to)-secs(from))/int64(max(maxPoints, 1)))
-	out, err := all(ctx, db, `SELECT s.at, s.balance, s.reservation FROM obi_balance_snapshots s JOIN (
-			SELECT MAX(at) AS at FROM obi_balance_snapshots WHERE account = ? AND at >= ? AND at < ? GROUP BY (at - ?) / ?
-		) b ON b.at = s.at WHERE s.account = ? ORDER BY s.at`, []any{account, secs(from), until(to), secs(from), bucket, account}, scanBalancePoint)
+	// One pass over the range, newest first within each bucket. A join of
+	// the snapshots with their buckets' MAX(at) was planned, with bound
+	// parameters, as a scan of the buckets for every snapshot: 15 s for
+	// the 10,000 snapshots a project gathers in five weeks.
+	out, err := all(ctx, db, `SELECT at, balance, reservation FROM (
+			SELECT at, balance, reservation, ROW_NUMBER() OVER (PARTITION BY (at - ?) / ? ORDER BY at DESC) AS newest
+			FROM obi_balance_snapshots WHERE account = ? AND at >= ? AND at < ?
+		) b WHERE newest = 1 ORDER BY at`, []any{secs(from), bucket, account, secs(from), until(to)}, scanBalancePoint)
 	if err != nil {
 		return nil, fmt.Errorf("cache: balance series: %w", err)
 	}
