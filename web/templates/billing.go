@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -163,26 +162,18 @@ type BillingChartRow struct {
 // Kept renders them once, for a page of records kept between requests.
 type BillingRecordRows struct {
 	List []BillingRecordRow
-	html string
+	html keptHTML
 }
 
 // Render writes the rows: as they were rendered when kept.
 func (r BillingRecordRows) Render(ctx context.Context, w io.Writer) error {
-	if r.html != "" {
-		_, err := io.WriteString(w, r.html)
-		return err
-	}
-	return billingRecordRows(r.List).Render(ctx, w)
+	return r.html.render(ctx, w, billingRecordRows(r.List))
 }
 
 // Kept returns the rows with their rendering kept.
 func (r BillingRecordRows) Kept() BillingRecordRows {
 	r.html = ""
-	var b strings.Builder
-	if err := r.Render(context.Background(), &b); err != nil {
-		return r // rendered afresh each time, where the error shows
-	}
-	r.html = b.String()
+	r.html = keep(billingRecordRows(r.List))
 	return r
 }
 
@@ -190,26 +181,18 @@ func (r BillingRecordRows) Kept() BillingRecordRows {
 // component. Kept renders them once, for rows kept between requests.
 type BillingChartRows struct {
 	List []BillingChartRow
-	html string
+	html keptHTML
 }
 
 // Render writes the rows: as they were rendered when kept.
 func (r BillingChartRows) Render(ctx context.Context, w io.Writer) error {
-	if r.html != "" {
-		_, err := io.WriteString(w, r.html)
-		return err
-	}
-	return billingChartRows(r.List).Render(ctx, w)
+	return r.html.render(ctx, w, billingChartRows(r.List))
 }
 
 // Kept returns the rows with their rendering kept.
 func (r BillingChartRows) Kept() BillingChartRows {
 	r.html = ""
-	var b strings.Builder
-	if err := r.Render(context.Background(), &b); err != nil {
-		return r // rendered afresh each time, where the error shows
-	}
-	r.html = b.String()
+	r.html = keep(billingChartRows(r.List))
 	return r
 }
 

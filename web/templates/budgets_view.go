@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -161,25 +160,17 @@ type BalanceRow struct {
 // component. Kept renders them once, for labs kept between requests.
 type BudgetLabRows struct {
 	List []BudgetLabRow
-	html string
+	html keptHTML
 }
 
 // Render writes the rows: as they were rendered when kept.
 func (r BudgetLabRows) Render(ctx context.Context, w io.Writer) error {
-	if r.html != "" {
-		_, err := io.WriteString(w, r.html)
-		return err
-	}
-	return budgetLabRows(r.List).Render(ctx, w)
+	return r.html.render(ctx, w, budgetLabRows(r.List))
 }
 
 // Kept returns the rows with their rendering kept.
 func (r BudgetLabRows) Kept() BudgetLabRows {
 	r.html = ""
-	var b strings.Builder
-	if err := r.Render(context.Background(), &b); err != nil {
-		return r // rendered afresh each time, where the error shows
-	}
-	r.html = b.String()
+	r.html = keep(budgetLabRows(r.List))
 	return r
 }

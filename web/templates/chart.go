@@ -1,7 +1,6 @@
 package templates
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"strconv"
@@ -70,18 +69,14 @@ type ChartView struct {
 	// points than MaxChartPoints and was drawn in coarser buckets.
 	Bucket string
 	// html is the chart as Chart rendered it (Kept).
-	html string
+	html keptHTML
 }
 
 // Kept returns the chart with its rendering kept: Chart writes a kept
 // chart as it was rendered, for a chart kept between requests.
 func (v ChartView) Kept() ChartView {
 	v.html = ""
-	var b strings.Builder
-	if err := Chart(v).Render(context.Background(), &b); err != nil {
-		return v // rendered afresh each time, where the error shows
-	}
-	v.html = b.String()
+	v.html = keep(Chart(v))
 	return v
 }
 

@@ -28,26 +28,18 @@ type SelectOption struct {
 // filter lists hundreds of installations.
 type SelectOptions struct {
 	List []SelectOption
-	html string
+	html keptHTML
 }
 
 // Render writes the options: as they were rendered when kept.
 func (s SelectOptions) Render(ctx context.Context, w io.Writer) error {
-	if s.html != "" {
-		_, err := io.WriteString(w, s.html)
-		return err
-	}
-	return selectOptions(s.List).Render(ctx, w)
+	return s.html.render(ctx, w, selectOptions(s.List))
 }
 
 // Kept returns the options with their rendering kept.
 func (s SelectOptions) Kept() SelectOptions {
 	s.html = ""
-	var b strings.Builder
-	if err := s.Render(context.Background(), &b); err != nil {
-		return s // rendered afresh each time, where the error shows
-	}
-	s.html = b.String()
+	s.html = keep(selectOptions(s.List))
 	return s
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -69,26 +68,18 @@ type FailedFilters struct {
 	Resource, Error, Project, Type string
 	Resources, Errors, Types       []string
 	Projects                       []UsageOption
-	html                           string
+	html                           keptHTML
 }
 
 // Render writes the selects: as they were rendered when kept.
 func (f FailedFilters) Render(ctx context.Context, w io.Writer) error {
-	if f.html != "" {
-		_, err := io.WriteString(w, f.html)
-		return err
-	}
-	return failedFilters(f).Render(ctx, w)
+	return f.html.render(ctx, w, failedFilters(f))
 }
 
 // Kept returns the selects with their rendering kept.
 func (f FailedFilters) Kept() FailedFilters {
 	f.html = ""
-	var b strings.Builder
-	if err := f.Render(context.Background(), &b); err != nil {
-		return f // rendered afresh each time, where the error shows
-	}
-	f.html = b.String()
+	f.html = keep(failedFilters(f))
 	return f
 }
 
@@ -101,26 +92,18 @@ type FailedGroups struct {
 	Cols     int
 	Admin    bool
 	Selected map[int64]bool
-	html     string
+	html     keptHTML
 }
 
 // Render writes the groups: as they were rendered when kept.
 func (g FailedGroups) Render(ctx context.Context, w io.Writer) error {
-	if g.html != "" {
-		_, err := io.WriteString(w, g.html)
-		return err
-	}
-	return failedGroups(g).Render(ctx, w)
+	return g.html.render(ctx, w, failedGroups(g))
 }
 
 // Kept returns the groups with their rendering kept.
 func (g FailedGroups) Kept() FailedGroups {
 	g.html = ""
-	var b strings.Builder
-	if err := g.Render(context.Background(), &b); err != nil {
-		return g // rendered afresh each time, where the error shows
-	}
-	g.html = b.String()
+	g.html = keep(failedGroups(g))
 	return g
 }
 
