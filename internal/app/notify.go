@@ -135,7 +135,7 @@ func (n *notifier) plan(ctx context.Context, digestNow bool) {
 		return
 	}
 	queued := 0
-	for _, m := range notify.PlanDigestAt(out, now, digestAt) {
+	for _, m := range notify.Plan(out, now, digestAt) {
 		p, err := mailer.Render(m, a.Config.PublicURL, n.from)
 		if err != nil {
 			warn("render", err)

@@ -45,19 +45,13 @@ func DigestTime(now time.Time, hour int) time.Time {
 
 // Plan decides which messages are due now. A person's immediate
 // notifications go in one message when their last immediate message was
-// at least Throttle ago. Their digest carries what arrived before the
-// day's digest time (digestHour, UTC), once that time has passed since
-// their last digest: what arrives after it waits for the next day's, so
-// a person's first digest, too, goes out at the digest hour and not at
-// once. Each message carries at most MaxPerMessage notifications, oldest
-// first; the rest wait for the next.
-func Plan(out []Outgoing, now time.Time, digestHour int) []Message {
-	return PlanDigestAt(out, now, DigestTime(now, digestHour))
-}
-
-// PlanDigestAt is Plan with the digest time given: the digest carries
-// what arrived at or before digestAt, to whoever has had none since.
-func PlanDigestAt(out []Outgoing, now, digestAt time.Time) []Message {
+// at least Throttle ago. Their digest carries what arrived up to
+// digestAt (the day's digest time, DigestTime, or now for a digest sent
+// at once), when they have had no digest since: what arrives after it
+// waits for the next day's, so a person's first digest, too, goes out at
+// the digest hour. Each message carries at most MaxPerMessage
+// notifications, oldest first; the rest wait for the next.
+func Plan(out []Outgoing, now, digestAt time.Time) []Message {
 	var msgs []Message
 	for _, o := range out {
 		var imm, dig []Notification

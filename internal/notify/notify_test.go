@@ -16,17 +16,20 @@ func pending(n int, mode string, at time.Time) []Notification {
 	return out
 }
 
+// planAt7 plans with the digest at 07:00 UTC.
+func planAt7(out []Outgoing, now time.Time) []Message { return Plan(out, now, DigestTime(now, 7)) }
+
 // A burst becomes one message a minute per person, at most MaxPerMessage
 // notifications each; the digest waits for the digest hour after the last.
 func TestPlan_BurstAndDigest(t *testing.T) {
 	now := time.Date(2026, 3, 4, 10, 30, 0, 0, time.UTC)
 	ada := User{Subject: "ada", Email: "ada@example.org"}
 	out := []Outgoing{{Recipient: ada, LastImmediate: now.Add(-30 * time.Second), Pending: pending(150, ModeImmediate, now)}}
-	if msgs := Plan(out, now, 7); len(msgs) != 0 {
+	if msgs := planAt7(out, now); len(msgs) != 0 {
 		t.Fatalf("30 s after the last message: %d messages, want none", len(msgs))
 	}
 	out[0].LastImmediate = now.Add(-Throttle)
-	msgs := Plan(out, now, 7)
+	msgs := planAt7(out, now)
 	if len(msgs) != 1 || len(msgs[0].Notifications) != MaxPerMessage || msgs[0].Digest {
 		t.Fatalf("a minute after: %+v, want one message of %d", len(msgs), MaxPerMessage)
 	}
@@ -37,27 +40,27 @@ func TestPlan_BurstAndDigest(t *testing.T) {
 	// Nobody has had a digest yet: what arrives at 10:30 waits for
 	// tomorrow's digest hour, like everything after today's.
 	first := []Outgoing{{Recipient: ada, Pending: pending(2, ModeDigest, now)}}
-	if msgs := Plan(first, now.Add(time.Minute), 7); len(msgs) != 0 {
+	if msgs := planAt7(first, now.Add(time.Minute)); len(msgs) != 0 {
 		t.Errorf("a first digest went out at once, not at the digest hour: %d messages", len(msgs))
 	}
-	if msgs := Plan(first, time.Date(2026, 3, 5, 7, 0, 0, 0, time.UTC), 7); len(msgs) != 1 || len(msgs[0].Notifications) != 2 {
+	if msgs := planAt7(first, time.Date(2026, 3, 5, 7, 0, 0, 0, time.UTC)); len(msgs) != 1 || len(msgs[0].Notifications) != 2 {
 		t.Errorf("a first digest at the next digest hour: %+v", msgs)
 	}
 	// One that arrived before today's digest hour, one after: the digest
 	// due now carries only the first.
 	mixed := []Outgoing{{Recipient: ada, Pending: append(pending(1, ModeDigest, now.Add(-4*time.Hour)), pending(1, ModeDigest, now)...)}}
-	if msgs := Plan(mixed, now, 7); len(msgs) != 1 || len(msgs[0].Notifications) != 1 || !msgs[0].Notifications[0].At.Equal(now.Add(-4*time.Hour)) {
+	if msgs := planAt7(mixed, now); len(msgs) != 1 || len(msgs[0].Notifications) != 1 || !msgs[0].Notifications[0].At.Equal(now.Add(-4*time.Hour)) {
 		t.Errorf("the digest due at 10:30 with one notification from 06:30 and one from 10:30: %+v", msgs)
 	}
 
 	dig := []Outgoing{{Recipient: ada, LastDigest: time.Date(2026, 3, 4, 7, 0, 5, 0, time.UTC), Pending: pending(3, ModeDigest, now)}}
-	if msgs := Plan(dig, now, 7); len(msgs) != 0 {
+	if msgs := planAt7(dig, now); len(msgs) != 0 {
 		t.Errorf("a digest was sent at 07:00 today; another at 10:30: %d messages", len(msgs))
 	}
-	if msgs := Plan(dig, time.Date(2026, 3, 5, 6, 59, 0, 0, time.UTC), 7); len(msgs) != 0 {
+	if msgs := planAt7(dig, time.Date(2026, 3, 5, 6, 59, 0, 0, time.UTC)); len(msgs) != 0 {
 		t.Errorf("before tomorrow's digest hour: %d messages", len(msgs))
 	}
-	msgs = Plan(dig, time.Date(2026, 3, 5, 7, 0, 0, 0, time.UTC), 7)
+	msgs = planAt7(dig, time.Date(2026, 3, 5, 7, 0, 0, 0, time.UTC))
 	if len(msgs) != 1 || !msgs[0].Digest || len(msgs[0].Notifications) != 3 {
 		t.Fatalf("at tomorrow's digest hour: %+v", msgs)
 	}
