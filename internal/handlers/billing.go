@@ -168,7 +168,7 @@ func (h *Handler) billingChartsView(c echo.Context, v *templates.BillingView) er
 	// A range that ends at the request's moment moves every instant, but
 	// its buckets change only at a sync: the charts are drawn over the
 	// range's whole hours, kept with their table by the buckets and
-	// those hours (metrics_chart_memo.go), and a request in the same hour
+	// those hours (kept_parts.go), and a request in the same hour
 	// reuses them.
 	from, to := v.From.Truncate(time.Hour), v.To.Truncate(time.Hour)
 	spec := string(b) + "\x00" + from.UTC().Format(time.RFC3339Nano) + "\x00" + to.UTC().Format(time.RFC3339Nano)
@@ -195,7 +195,7 @@ func (h *Handler) billingRecordsView(c echo.Context, bq billingQuery, v *templat
 		return err
 	}
 	// A page of records is rendered once and kept by the records
-	// themselves (metrics_chart_memo.go): they change only at a sync.
+	// themselves (kept_parts.go): they change only at a sync.
 	v.Records = h.billingRecords.get("records", recs, sameRecord, func() templates.BillingRecordRows {
 		var rows templates.BillingRecordRows
 		for i := range recs {

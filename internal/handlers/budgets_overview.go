@@ -203,7 +203,7 @@ type keptBudgets struct {
 
 // keptBudgetTables builds the overview's tables once per labs (the cache
 // hands out its kept labs until OBI, the catalogue or the day moves:
-// metrics_chart_memo.go), filter, sort and page. Of a project's row only
+// kept_parts.go), filter, sort and page. Of a project's row only
 // the date it runs out on depends on the request's moment: a forecast is
 // the moment plus how long the balance lasts, so warnings, statuses and
 // the order (which compare those durations) are the same at every moment,

@@ -152,7 +152,7 @@ func options(opts []metrics.Option, current string) templates.SelectOptions {
 }
 
 // keptOptions is options(opts, current) rendered once and kept by its
-// inputs (metrics_chart_memo.go): the lists change only with an ARGO sync
+// inputs (kept_parts.go): the lists change only with an ARGO sync
 // or the catalogue, and differ by scope. name says which filter.
 func (h *Handler) keptOptions(name string, scope portal.Scope, opts []metrics.Option, current string) templates.SelectOptions {
 	spec := name + "\x00" + current + "\x00" + scopeSpec(scope)

@@ -113,7 +113,7 @@ func usageExtraCols(admin bool) int {
 
 // keptFailedFilters keeps the failed page's selects rendered by their
 // choices and chosen values: the choices are the same until an AMIE sync,
-// a clear or the catalogue changes them (metrics_chart_memo.go).
+// a clear or the catalogue changes them (kept_parts.go).
 func (h *Handler) keptFailedFilters(f templates.FailedFilters) templates.FailedFilters {
 	// The four lists as one, each behind a marker no choice can equal.
 	in := make([]templates.UsageOption, 0, len(f.Resources)+len(f.Errors)+len(f.Types)+len(f.Projects)+3)

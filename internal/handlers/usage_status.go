@@ -97,7 +97,7 @@ func usageFailedHref(resource string) string {
 
 // usageStatusChart draws loaded and failed records per day as stacked bars.
 // usageChart is the status chart, kept rendered by its days and range
-// (metrics_chart_memo.go): the days change only with an AMIE sync.
+// (kept_parts.go): the days change only with an AMIE sync.
 func (h *Handler) usageChart(sum usage.StatusSummary, tr TimeRange) templates.ChartView {
 	spec := usageStatusChart(sum, tr)
 	key := spec.From.Format(time.RFC3339) + "\x00" + spec.To.Format(time.RFC3339)
